@@ -1,0 +1,117 @@
+//===- FQTAttrs.cpp - fqt quantizer attributes ----------------------------===//
+
+#include "FQT/FQTAttrs.h"
+#include "FQT/FQTDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace fqt;
+
+#include "FQT/FQTEnums.cpp.inc"
+
+#include "FQT/FQTAttrInterfaces.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "FQT/FQTAttrs.cpp.inc"
+
+void FQTDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "FQT/FQTAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Verifiers
+//===----------------------------------------------------------------------===//
+
+// Codes are stored in at most 8 bits (i8, or i4 packed two per byte), so
+// every method takes 1 to 8 bits.
+static constexpr unsigned kMaxBits = 8;
+
+static LogicalResult verifyBits(function_ref<InFlightDiagnostic()> emitError,
+                                StringRef name, unsigned bits,
+                                unsigned minBits = 1) {
+  if (bits < minBits || bits > kMaxBits)
+    return emitError() << "#fqt." << name << " bits must be in [" << minBits
+                       << ", " << kMaxBits << "], got " << bits;
+  return success();
+}
+
+LogicalResult PTQAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              unsigned bits, Rounding) {
+  return verifyBits(emitError, "ptq", bits);
+}
+
+LogicalResult PSQAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              unsigned bits, Rounding) {
+  return verifyBits(emitError, "psq", bits);
+}
+
+LogicalResult
+PerColumnAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                      unsigned bits, Rounding) {
+  return verifyBits(emitError, "percol", bits);
+}
+
+LogicalResult BHQAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              unsigned bits, Rounding) {
+  return verifyBits(emitError, "bhq", bits);
+}
+
+LogicalResult LBTAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              unsigned bits, Rounding, APFloat alphaValue,
+                              APFloat gammaStepValue, APFloat gammaMinValue) {
+  double alpha = alphaValue.convertToDouble();
+  double gammaStep = gammaStepValue.convertToDouble();
+  double gammaMin = gammaMinValue.convertToDouble();
+  // A symmetric quantizer with 2^bits - 1 levels needs two bits to have a
+  // level on each side of zero.
+  if (failed(verifyBits(emitError, "lbt", bits, /*minBits=*/2)))
+    return failure();
+  if (!(alpha > 0.0 && alpha < 1.0))
+    return emitError() << "#fqt.lbt alpha must be in (0, 1), got " << alpha;
+  if (!(gammaStep > 0.0 && gammaStep < 1.0))
+    return emitError() << "#fqt.lbt gamma_step must be in (0, 1), got "
+                       << gammaStep;
+  if (!(gammaMin > 0.0 && gammaMin <= 1.0))
+    return emitError() << "#fqt.lbt gamma_min must be in (0, 1], got "
+                       << gammaMin;
+  return success();
+}
+
+LogicalResult ActAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              unsigned bits, Rounding) {
+  return verifyBits(emitError, "act", bits);
+}
+
+LogicalResult WeightAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 unsigned bits, Rounding) {
+  return verifyBits(emitError, "weight", bits);
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<int64_t>>
+fqt::getScaleShape(QuantizerAttrInterface quantizer, ArrayRef<int64_t> shape) {
+  switch (quantizer.getGranularity()) {
+  case Granularity::none:
+    return failure();
+  case Granularity::tensor:
+    return SmallVector<int64_t>();
+  case Granularity::row:
+    if (shape.empty())
+      return failure();
+    return SmallVector<int64_t>{shape.front()};
+  case Granularity::column:
+    if (shape.size() < 2)
+      return failure();
+    return SmallVector<int64_t>(shape.drop_front());
+  }
+  return failure();
+}

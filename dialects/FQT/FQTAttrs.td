@@ -1,0 +1,257 @@
+//===- FQTAttrs.td - fqt quantizer attributes --------------*- tablegen -*-===//
+//
+// One attribute per quantization method of Chen et al. (NeurIPS 2020) and
+// Kim et al. (ECCV 2024), all implementing QuantizerAttrInterface. The exact
+// definitions live in shared/QUANTIZERS.md; the descriptions here give the
+// part a reader of the IR needs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FQT_DIALECT_FQTATTRS_TD
+#define FQT_DIALECT_FQTATTRS_TD
+
+include "FQTDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def FQT_Rounding : I32EnumAttr<"Rounding", "rounding of scaled values to codes",
+    [I32EnumAttrCase<"nearest", 0>, I32EnumAttrCase<"stochastic", 1>]> {
+  let cppNamespace = "::fqt";
+  let genSpecializedAttr = 0;
+}
+
+def FQT_Granularity : I32EnumAttr<"Granularity",
+    "which elements share one scale",
+    [I32EnumAttrCase<"none", 0>,      // not quantized
+     I32EnumAttrCase<"tensor", 1>,    // one scale for the whole tensor
+     I32EnumAttrCase<"row", 2>,       // one scale per row (sample), dim 0
+     I32EnumAttrCase<"column", 3>]> { // one scale per column, dims 1..r-1
+  let cppNamespace = "::fqt";
+  let genSpecializedAttr = 0;
+}
+
+def FQT_GranularityAttr : EnumAttr<FQT_Dialect, FQT_Granularity, "granularity">;
+
+//===----------------------------------------------------------------------===//
+// QuantizerAttrInterface
+//===----------------------------------------------------------------------===//
+
+def FQT_QuantizerAttrInterface : AttrInterface<"QuantizerAttrInterface"> {
+  let cppNamespace = "::fqt";
+  let description = [{
+    A quantization method. It tells how many bits the codes use, how values
+    are rounded, which elements share a scale, and whether the codes are
+    signed and symmetric around zero (no offset) or unsigned with an offset
+    (the zero point, kept as the float range minimum).
+
+    A quantized value is always dequantized as `code * scale + offset`, where
+    `offset` is absent (zero) for symmetric quantizers.
+  }];
+  let methods = [
+    InterfaceMethod<"Number of bits of the integer codes (0 for `none`).",
+      "unsigned", "getBits">,
+    InterfaceMethod<"How scaled values are rounded to codes.",
+      "::fqt::Rounding", "getRounding">,
+    InterfaceMethod<"Which elements share one scale.",
+      "::fqt::Granularity", "getGranularity">,
+    InterfaceMethod<[{True if codes are signed and symmetric around zero, so
+      the quantized value carries no offset tensor.}],
+      "bool", "isSymmetric", (ins), [{}], [{ return false; }]>,
+    InterfaceMethod<[{Smallest number of rows the method accepts (BHQ needs
+      three to form groups).}],
+      "int64_t", "getMinRows", (ins), [{}], [{ return 1; }]>,
+  ];
+  let extraSharedClassDeclaration = [{
+    /// True for `#fqt.none`: the tensor stays in float.
+    bool isNone() { return $_attr.getGranularity() == ::fqt::Granularity::none; }
+    /// Largest code of an unsigned quantizer (2^bits - 1), or largest
+    /// magnitude of a symmetric one (2^(bits-1) - 1).
+    int64_t getMaxCode() {
+      unsigned bits = $_attr.getBits();
+      if ($_attr.isSymmetric())
+        return (int64_t(1) << (bits - 1)) - 1;
+      return (int64_t(1) << bits) - 1;
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Quantizer attributes
+//===----------------------------------------------------------------------===//
+
+// The bit-width of every quantizer; the range is checked by the verifier so
+// that `bits = 9` gets a message naming the range.
+def FQT_BitsParameter : AttrParameter<"unsigned", "bit-width of the codes">;
+
+class FQT_RoundingParameter<string default>
+    : EnumParameter<FQT_Rounding> {
+  let defaultValue = "::fqt::Rounding::" # default;
+}
+
+// A real-valued hyper-parameter with a default, written as a plain number
+// (`alpha = 2.0e-3`). Stored as an APFloat (double semantics) so that the
+// attribute storage can hash it.
+class FQT_RealParameter<string default, string desc>
+    : APFloatParameter<desc> {
+  let defaultValue = "::llvm::APFloat(double(" # default # "))";
+  let parser = [{
+    [&]() -> ::mlir::FailureOr<::llvm::APFloat> {
+      double value;
+      if ($_parser.parseFloat(value))
+        return ::mlir::failure();
+      return ::llvm::APFloat(value);
+    }()
+  }];
+  let printer = [{ $_printer << $_self.convertToDouble() }];
+}
+
+class FQT_Quantizer<string name, string attrMnemonic, string granularity,
+                    string rounding, code extraDecl = [{}]>
+    : AttrDef<FQT_Dialect, name, [FQT_QuantizerAttrInterface]> {
+  let mnemonic = attrMnemonic;
+  let parameters = (ins FQT_BitsParameter:$bits,
+                        FQT_RoundingParameter<rounding>:$rounding);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    ::fqt::Granularity getGranularity() const {
+      return ::fqt::Granularity::}] # granularity # [{;
+    }
+  }] # extraDecl;
+}
+
+def FQT_PTQAttr : FQT_Quantizer<"PTQ", "ptq", "tensor", "stochastic"> {
+  let summary = "per-tensor gradient quantizer (Chen et al.)";
+  let description = [{
+    One scale and one offset for the whole tensor. The range is widened to
+    contain zero and the zero point is snapped to an integer code, so that a
+    zero gradient dequantizes to exactly zero. Stochastic rounding by default,
+    which makes the quantizer unbiased.
+
+    ```mlir
+    #fqt.ptq<bits = 8>
+    #fqt.ptq<bits = 4, rounding = nearest>
+    ```
+  }];
+}
+
+def FQT_PSQAttr : FQT_Quantizer<"PSQ", "psq", "row", "stochastic"> {
+  let summary = "per-sample gradient quantizer (Chen et al.)";
+  let description = [{
+    One scale and one offset (the row minimum) per row, i.e. per sample of
+    the batch. In `dX = dY * W^T` the per-row scale factors out of the
+    integer dot product. Stochastic rounding by default.
+
+    ```mlir
+    #fqt.psq<bits = 5>
+    ```
+  }];
+}
+
+def FQT_PerColumnAttr : FQT_Quantizer<"PerColumn", "percol", "column",
+                                      "stochastic"> {
+  let summary = "per-column gradient quantizer for the weight-gradient path";
+  let description = [{
+    One scale and one offset per column: the range of each feature (or each
+    (c, h, w) position of a convolution output) across the batch. Chen et
+    al. use it on the `dW = dY^T * X` path, where it varies along the
+    reduction dimension, so its lowering accumulates per block.
+
+    ```mlir
+    #fqt.percol<bits = 8>
+    ```
+  }];
+}
+
+def FQT_BHQAttr : FQT_Quantizer<"BHQ", "bhq", "row", "stochastic", [{
+    int64_t getMinRows() const { return 3; }
+  }]> {
+  let summary = "block Householder gradient quantizer (Chen et al.)";
+  let description = [{
+    Rows are grouped as one large-range leader with small-range followers;
+    each group is rotated by a Householder reflection and rescaled by the
+    w^(-1/3) rule, then quantized per row. The transform is undone after the
+    product. Grouping needs at least three rows.
+
+    ```mlir
+    #fqt.bhq<bits = 5>
+    ```
+  }];
+}
+
+def FQT_LBTAttr : FQT_Quantizer<"LBT", "lbt", "tensor", "stochastic", [{
+    bool isSymmetric() const { return true; }
+  }]> {
+  let summary = "adaptive-interval gradient quantizer (Kim et al.)";
+  let description = [{
+    Symmetric per-tensor quantizer with 2^bits - 1 levels, clipped at
+    `gamma * max|g|`. The clipping factor gamma is per-layer training state:
+    each step it moves by `gamma_step` towards the point where the fraction of
+    clipped elements equals `alpha / (2^bits - 1)`, and stays within
+    `[gamma_min, 1]`. Biased on the clipped elements by design. Needs at least
+    two bits.
+
+    ```mlir
+    #fqt.lbt<bits = 4>
+    #fqt.lbt<bits = 4, alpha = 2.000000e-03>
+    ```
+  }];
+  let parameters = (ins FQT_BitsParameter:$bits,
+                        FQT_RoundingParameter<"stochastic">:$rounding,
+                        FQT_RealParameter<"1.0e-3",
+                          "target clipped fraction times 2^bits - 1">:$alpha,
+                        FQT_RealParameter<"1.0e-3",
+                          "change of gamma per step">:$gamma_step,
+                        FQT_RealParameter<"1.0e-3",
+                          "lower bound of gamma">:$gamma_min);
+}
+
+def FQT_ActAttr : FQT_Quantizer<"Act", "act", "tensor", "nearest"> {
+  let summary = "forward activation quantizer";
+  let description = [{
+    Per-tensor min/max range, no zero snapping, round to nearest; the
+    backward pass is straight-through.
+
+    ```mlir
+    #fqt.act<bits = 8>
+    ```
+  }];
+}
+
+def FQT_WeightAttr : FQT_Quantizer<"Weight", "weight", "tensor", "nearest"> {
+  let summary = "forward weight quantizer";
+  let description = [{
+    Per-tensor range widened to contain zero with the zero point snapped to
+    an integer code, round to nearest; the backward pass is straight-through.
+
+    ```mlir
+    #fqt.weight<bits = 8>
+    ```
+  }];
+}
+
+def FQT_NoneAttr : AttrDef<FQT_Dialect, "None", [FQT_QuantizerAttrInterface]> {
+  let mnemonic = "none";
+  let extraClassDeclaration = [{
+    unsigned getBits() const { return 0; }
+    ::fqt::Rounding getRounding() const { return ::fqt::Rounding::nearest; }
+    ::fqt::Granularity getGranularity() const {
+      return ::fqt::Granularity::none;
+    }
+  }];
+  let summary = "no quantization";
+  let description = [{
+    The tensor stays in float. Used in policies to switch a role off; it
+    cannot be the quantizer of `fqt.quantize`.
+
+    ```mlir
+    #fqt.none
+    ```
+  }];
+}
+
+#endif // FQT_DIALECT_FQTATTRS_TD

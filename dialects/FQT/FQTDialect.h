@@ -1,0 +1,10 @@
+//===- FQTDialect.h - fqt dialect -------------------------------*- C++ -*-===//
+
+#ifndef FQT_DIALECT_FQTDIALECT_H
+#define FQT_DIALECT_FQTDIALECT_H
+
+#include "mlir/IR/Dialect.h"
+
+#include "FQT/FQTDialect.h.inc"
+
+#endif // FQT_DIALECT_FQTDIALECT_H

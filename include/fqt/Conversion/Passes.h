@@ -1,0 +1,26 @@
+//===- Passes.h - fqt conversion passes -------------------------*- C++ -*-===//
+
+#ifndef FQT_CONVERSION_PASSES_H
+#define FQT_CONVERSION_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
+namespace fqt {
+
+#define GEN_PASS_DECL
+#include "fqt/Conversion/Passes.h.inc"
+
+/// Patterns lowering fqt.dequantize to linalg.generic (+ linalg.matmul for
+/// the inverse BHQ transform).
+void populateLowerDequantizePatterns(mlir::RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "fqt/Conversion/Passes.h.inc"
+
+} // namespace fqt
+
+#endif // FQT_CONVERSION_PASSES_H

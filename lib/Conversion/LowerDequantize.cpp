@@ -1,0 +1,168 @@
+//===- LowerDequantize.cpp - fqt.dequantize to linalg ---------------------===//
+//
+// code * scale + offset, elementwise, with scale and offset broadcast along
+// the quantizer's granularity; then the inverse BHQ transform on the rows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Conversion/Passes.h"
+
+#include "FQT/FQTOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace fqt {
+#define GEN_PASS_DEF_FQTLOWERDEQUANTIZE
+#include "fqt/Conversion/Passes.h.inc"
+} // namespace fqt
+
+using namespace mlir;
+using namespace fqt;
+
+namespace {
+
+/// The indexing map that broadcasts a scale of `granularity` over a tensor
+/// of rank `rank`.
+static AffineMap scaleMap(Granularity granularity, unsigned rank,
+                          MLIRContext *ctx) {
+  switch (granularity) {
+  case Granularity::row:
+    return AffineMap::get(rank, 0, getAffineDimExpr(0, ctx), ctx);
+  case Granularity::column: {
+    SmallVector<AffineExpr> dims;
+    for (unsigned d = 1; d < rank; ++d)
+      dims.push_back(getAffineDimExpr(d, ctx));
+    return AffineMap::get(rank, 0, dims, ctx);
+  }
+  case Granularity::tensor:
+  case Granularity::none:
+    break;
+  }
+  return AffineMap::get(rank, 0, {}, ctx);
+}
+
+static SmallVector<Value> dynamicDims(OpBuilder &b, Location loc, Value v) {
+  SmallVector<Value> dims;
+  auto type = cast<RankedTensorType>(v.getType());
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
+    if (type.isDynamicDim(i))
+      dims.push_back(tensor::DimOp::create(b, loc, v, i));
+  return dims;
+}
+
+/// Multiplies `value` (rows x ...) on the left by the square `transform`,
+/// flattening the trailing dimensions into the columns of a matrix.
+static Value applyRowTransform(PatternRewriter &rewriter, Location loc,
+                               Value transform, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  Value matrix = value;
+  SmallVector<ReassociationIndices> groups;
+  if (type.getRank() != 2) {
+    // rank 1 becomes rows x 1; rank > 2 becomes rows x (d1 * ... * dn).
+    if (type.getRank() == 1) {
+      auto matrixType = RankedTensorType::get({type.getDimSize(0), 1},
+                                              type.getElementType());
+      groups = {{0, 1}};
+      matrix = tensor::ExpandShapeOp::create(rewriter, loc, matrixType, value,
+                                             groups);
+    } else {
+      groups.push_back({0});
+      ReassociationIndices rest;
+      for (int64_t d = 1; d < type.getRank(); ++d)
+        rest.push_back(d);
+      groups.push_back(rest);
+      matrix = tensor::CollapseShapeOp::create(rewriter, loc, value, groups);
+    }
+  }
+  auto matrixType = cast<RankedTensorType>(matrix.getType());
+  Value empty = tensor::EmptyOp::create(rewriter, loc, matrixType.getShape(),
+                                        rewriter.getF32Type(),
+                                        dynamicDims(rewriter, loc, matrix));
+  Value zero = arith::ConstantOp::create(rewriter, loc,
+                                         rewriter.getF32FloatAttr(0.0f));
+  Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+  Value product =
+      linalg::MatmulOp::create(rewriter, loc, TypeRange{matrixType},
+                               ValueRange{transform, matrix}, ValueRange{init})
+          .getResult(0);
+  if (type.getRank() == 2)
+    return product;
+  if (type.getRank() == 1)
+    return tensor::CollapseShapeOp::create(rewriter, loc, type, product,
+                                           groups);
+  return tensor::ExpandShapeOp::create(rewriter, loc, type, product, groups);
+}
+
+struct LowerDequantize : OpRewritePattern<DequantizeOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    QuantizerAttrInterface quantizer = op.getQuantizer();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    RankedTensorType resultType = op.getResult().getType();
+    unsigned rank = resultType.getRank();
+
+    SmallVector<Value> inputs = {op.getCodes(), op.getScale()};
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap broadcast = scaleMap(quantizer.getGranularity(), rank, ctx);
+    SmallVector<AffineMap> maps = {identity, broadcast};
+    if (op.getOffset()) {
+      inputs.push_back(op.getOffset());
+      maps.push_back(broadcast);
+    }
+    maps.push_back(identity);
+
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                rewriter.getF32Type(),
+                                dynamicDims(rewriter, loc, op.getCodes()));
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    bool isSigned = quantizer.isSymmetric();
+    bool hasOffset = op.getOffset() != nullptr;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, inputs, ValueRange{empty}, maps,
+        iterators, [&](OpBuilder &b, Location nested, ValueRange args) {
+          Type f32 = b.getF32Type();
+          // Unsigned codes of asymmetric quantizers use the full 2^bits
+          // range, which a signed conversion of an 8-bit code would break.
+          Value code =
+              isSigned ? arith::SIToFPOp::create(b, nested, f32, args[0])
+                             .getResult()
+                       : arith::UIToFPOp::create(b, nested, f32, args[0])
+                             .getResult();
+          Value value = arith::MulFOp::create(b, nested, code, args[1]);
+          if (hasOffset)
+            value = arith::AddFOp::create(b, nested, value, args[2]);
+          linalg::YieldOp::create(b, nested, value);
+        });
+    Value result = generic.getResult(0);
+    if (Value transform = op.getTransform())
+      result = applyRowTransform(rewriter, loc, transform, result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct FQTLowerDequantizePass
+    : fqt::impl::FQTLowerDequantizeBase<FQTLowerDequantizePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateLowerDequantizePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void fqt::populateLowerDequantizePatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerDequantize>(patterns.getContext());
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package fqt uses. Idempotent: packages already present
+# are skipped, and `apt-get update` runs at most once per invocation.
+set -euo pipefail
+
+PACKAGES=(
+  # LLVM/MLIR 22 and the toolchain fqt-compile drives.
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  # Build.
+  cmake ninja-build ccache g++ libgtest-dev
+  # ONNX import.
+  libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
+  # Python side: tests, reference checks, bindings.
+  python3 python3-numpy python3-onnx python3-pytest pybind11-dev python3-dev
+  # Real data.
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,28 @@
+# -*- Python -*-
+# lit configuration of fqt's test suite.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "FQT"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.fqt_obj_root, "test")
+config.excludes = ["Inputs", "Unit", "CMakeLists.txt", "lit.cfg.py"]
+
+llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+config.fqt_tools_dir = os.path.join(config.fqt_obj_root, "bin")
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
+config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
+config.substitutions.append(("%fqt_src_root", config.fqt_src_root))
+config.substitutions.append(("%python", config.python_executable))
+
+tool_dirs = [config.fqt_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["fqt-opt", "mlir-runner"], tool_dirs)

@@ -1,0 +1,31 @@
+//===- fqt-opt.cpp - fqt's mlir-opt ---------------------------------------===//
+//
+// Every upstream dialect, extension and pass, plus fqt's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FQT/FQTDialect.h"
+#include "fqt/Conversion/Passes.h"
+#include "fqt/Quantize/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  fqt::registerFQTQuantizePasses();
+  fqt::registerFQTConversionPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  // Without the extensions, interfaces such as ConvertToLLVM are missing and
+  // --convert-to-llvm silently converts nothing.
+  mlir::registerAllExtensions(registry);
+  registry.insert<fqt::FQTDialect>();
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "fqt optimizer driver\n", registry));
+}
