@@ -62,20 +62,18 @@ static LogicalResult verifyQuantizedValue(Operation *op, StringRef what,
                                           RankedTensorType offsetType,
                                           RankedTensorType transformType) {
   if (quantizer.isNone())
-    return op->emitOpError() << what
-                             << ": #fqt.none is not a quantizer of codes";
+    return op->emitOpError()
+           << what << ": #fqt.none is not a quantizer of codes";
 
   unsigned bits = quantizer.getBits();
   unsigned width = codesType.getElementType().getIntOrFloatBitWidth();
   if (width < bits)
     return op->emitOpError()
            << what << ": code type " << codesType.getElementType()
-           << " is narrower than the " << bits << " bits of "
-           << str(quantizer);
+           << " is narrower than the " << bits << " bits of " << str(quantizer);
 
   ArrayRef<int64_t> shape = codesType.getShape();
-  FailureOr<SmallVector<int64_t>> scaleShape =
-      getScaleShape(quantizer, shape);
+  FailureOr<SmallVector<int64_t>> scaleShape = getScaleShape(quantizer, shape);
   if (failed(scaleShape))
     return op->emitOpError()
            << what << ": " << str(quantizer) << " scales per "
@@ -85,22 +83,22 @@ static LogicalResult verifyQuantizedValue(Operation *op, StringRef what,
   int64_t minRows = quantizer.getMinRows();
   if (!shape.empty() && !ShapedType::isDynamic(shape.front()) &&
       shape.front() < minRows)
-    return op->emitOpError() << what << ": " << str(quantizer)
-                             << " needs at least " << minRows
-                             << " rows, got " << shape.front();
+    return op->emitOpError()
+           << what << ": " << str(quantizer) << " needs at least " << minRows
+           << " rows, got " << shape.front();
 
   if (!shapesCompatible(scaleType.getShape(), *scaleShape))
     return op->emitOpError()
            << what << ": scale shape " << shapeStr(scaleType.getShape())
            << " does not match the per-"
-           << stringifyGranularity(quantizer.getGranularity())
-           << " shape " << shapeStr(*scaleShape) << " of " << str(quantizer)
+           << stringifyGranularity(quantizer.getGranularity()) << " shape "
+           << shapeStr(*scaleShape) << " of " << str(quantizer)
            << " on a tensor of shape " << shapeStr(shape);
 
   if (quantizer.isSymmetric()) {
     if (offsetType)
-      return op->emitOpError() << what << ": symmetric " << str(quantizer)
-                               << " has no offset";
+      return op->emitOpError()
+             << what << ": symmetric " << str(quantizer) << " has no offset";
   } else {
     if (!offsetType)
       return op->emitOpError()
@@ -113,11 +111,11 @@ static LogicalResult verifyQuantizedValue(Operation *op, StringRef what,
 
   bool needsTransform = isa<BHQAttr>(quantizer);
   if (needsTransform && !transformType)
-    return op->emitOpError() << what << ": " << str(quantizer)
-                             << " needs its inverse transform";
+    return op->emitOpError()
+           << what << ": " << str(quantizer) << " needs its inverse transform";
   if (!needsTransform && transformType)
-    return op->emitOpError() << what << ": only #fqt.bhq has a transform, not "
-                             << str(quantizer);
+    return op->emitOpError()
+           << what << ": only #fqt.bhq has a transform, not " << str(quantizer);
   if (transformType) {
     int64_t rows = shape.front();
     if (!shapesCompatible(transformType.getShape(), {rows, rows}))
@@ -165,8 +163,7 @@ LogicalResult QuantizeOp::verify() {
     return emitOpError() << str(quantizer) << " needs its clipping factor "
                          << "gamma(%gamma)";
   if (!needsGamma && getGamma())
-    return emitOpError() << "only #fqt.lbt takes gamma, not "
-                         << str(quantizer);
+    return emitOpError() << "only #fqt.lbt takes gamma, not " << str(quantizer);
   return success();
 }
 
@@ -218,12 +215,10 @@ LogicalResult QMatmulOp::verify() {
                          << " -> " << resultType.getRank();
 
   if (failed(verifyQuantizedValue(*this, "lhs", getLhsQuantizer(), lhsType,
-                                  typeOf(getLhsScale()),
-                                  typeOf(getLhsOffset()),
+                                  typeOf(getLhsScale()), typeOf(getLhsOffset()),
                                   typeOf(getLhsTransform()))) ||
       failed(verifyQuantizedValue(*this, "rhs", getRhsQuantizer(), rhsType,
-                                  typeOf(getRhsScale()),
-                                  typeOf(getRhsOffset()),
+                                  typeOf(getRhsScale()), typeOf(getRhsOffset()),
                                   /*transformType=*/RankedTensorType())))
     return failure();
 
@@ -240,8 +235,7 @@ LogicalResult QMatmulOp::verify() {
                          << ", rhs has " << rk;
   if (!isDynamicOr(resultType.getDimSize(0), m) ||
       !isDynamicOr(resultType.getDimSize(1), n))
-    return emitOpError() << "result shape "
-                         << shapeStr(resultType.getShape())
+    return emitOpError() << "result shape " << shapeStr(resultType.getShape())
                          << " is not the product shape " << shapeStr({m, n});
   return success();
 }

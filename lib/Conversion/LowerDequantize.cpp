@@ -65,11 +65,13 @@ static Value applyRowTransform(PatternRewriter &rewriter, Location loc,
   if (type.getRank() != 2) {
     // rank 1 becomes rows x 1; rank > 2 becomes rows x (d1 * ... * dn).
     if (type.getRank() == 1) {
-      auto matrixType = RankedTensorType::get({type.getDimSize(0), 1},
-                                              type.getElementType());
+      auto matrixType =
+          RankedTensorType::get({type.getDimSize(0), 1}, type.getElementType());
       groups = {{0, 1}};
-      matrix = tensor::ExpandShapeOp::create(rewriter, loc, matrixType, value,
-                                             groups);
+      matrix = tensor::ExpandShapeOp::create(
+          rewriter, loc, matrixType, value, groups,
+          {tensor::getMixedSizes(rewriter, loc, value)[0],
+           rewriter.getIndexAttr(1)});
     } else {
       groups.push_back({0});
       ReassociationIndices rest;
@@ -83,8 +85,8 @@ static Value applyRowTransform(PatternRewriter &rewriter, Location loc,
   Value empty = tensor::EmptyOp::create(rewriter, loc, matrixType.getShape(),
                                         rewriter.getF32Type(),
                                         dynamicDims(rewriter, loc, matrix));
-  Value zero = arith::ConstantOp::create(rewriter, loc,
-                                         rewriter.getF32FloatAttr(0.0f));
+  Value zero =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0f));
   Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
   Value product =
       linalg::MatmulOp::create(rewriter, loc, TypeRange{matrixType},
@@ -95,7 +97,9 @@ static Value applyRowTransform(PatternRewriter &rewriter, Location loc,
   if (type.getRank() == 1)
     return tensor::CollapseShapeOp::create(rewriter, loc, type, product,
                                            groups);
-  return tensor::ExpandShapeOp::create(rewriter, loc, type, product, groups);
+  return tensor::ExpandShapeOp::create(
+      rewriter, loc, type, product, groups,
+      tensor::getMixedSizes(rewriter, loc, value));
 }
 
 struct LowerDequantize : OpRewritePattern<DequantizeOp> {
@@ -119,10 +123,9 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
     }
     maps.push_back(identity);
 
-    Value empty =
-        tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
-                                rewriter.getF32Type(),
-                                dynamicDims(rewriter, loc, op.getCodes()));
+    Value empty = tensor::EmptyOp::create(
+        rewriter, loc, resultType.getShape(), rewriter.getF32Type(),
+        dynamicDims(rewriter, loc, op.getCodes()));
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     bool isSigned = quantizer.isSymmetric();
@@ -134,10 +137,10 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
           // Unsigned codes of asymmetric quantizers use the full 2^bits
           // range, which a signed conversion of an 8-bit code would break.
           Value code =
-              isSigned ? arith::SIToFPOp::create(b, nested, f32, args[0])
-                             .getResult()
-                       : arith::UIToFPOp::create(b, nested, f32, args[0])
-                             .getResult();
+              isSigned
+                  ? arith::SIToFPOp::create(b, nested, f32, args[0]).getResult()
+                  : arith::UIToFPOp::create(b, nested, f32, args[0])
+                        .getResult();
           Value value = arith::MulFOp::create(b, nested, code, args[1]);
           if (hasOffset)
             value = arith::AddFOp::create(b, nested, value, args[2]);

@@ -40,13 +40,14 @@ static Value dequantizeOperand(PatternRewriter &rewriter, Location loc,
 
 /// Dynamic sizes of `value` at the dimensions `dims` of its type, for
 /// tensor.empty.
-static SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc,
-                                       RankedTensorType type,
-                                       ArrayRef<std::pair<Value, int64_t>> src) {
+static SmallVector<Value>
+dynamicSizes(OpBuilder &b, Location loc, RankedTensorType type,
+             ArrayRef<std::pair<Value, int64_t>> src) {
   SmallVector<Value> sizes;
   for (auto [i, source] : llvm::enumerate(src))
     if (type.isDynamicDim(i))
-      sizes.push_back(tensor::DimOp::create(b, loc, source.first, source.second));
+      sizes.push_back(
+          tensor::DimOp::create(b, loc, source.first, source.second));
   return sizes;
 }
 
@@ -66,10 +67,10 @@ struct SimulateQMatmul : OpRewritePattern<QMatmulOp> {
     RankedTensorType resultType = op.getResult().getType();
     // Result dim 0 is lhs dim 0 (or 1 if transposed), dim 1 is rhs dim 1 (or
     // 0 if transposed).
-    SmallVector<Value> sizes = dynamicSizes(
-        rewriter, loc, resultType,
-        {{lhs, op.getTransposeLhs() ? 1 : 0},
-         {rhs, op.getTransposeRhs() ? 0 : 1}});
+    SmallVector<Value> sizes =
+        dynamicSizes(rewriter, loc, resultType,
+                     {{lhs, op.getTransposeLhs() ? 1 : 0},
+                      {rhs, op.getTransposeRhs() ? 0 : 1}});
     Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                           rewriter.getF32Type(), sizes);
     Value zero = arith::ConstantOp::create(rewriter, loc,

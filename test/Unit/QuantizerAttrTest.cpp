@@ -1,4 +1,5 @@
-//===- QuantizerAttrTest.cpp - QuantizerAttrInterface -----------------------===//
+//===- QuantizerAttrTest.cpp - QuantizerAttrInterface
+//-----------------------===//
 
 #include "FQT/FQTAttrs.h"
 #include "FQT/FQTDialect.h"
@@ -27,9 +28,9 @@ protected:
 };
 
 TEST_F(QuantizerAttrTest, GradientQuantizersDefaultToStochastic) {
-  for (StringRef text : {"#fqt.ptq<bits = 4>", "#fqt.psq<bits = 4>",
-                         "#fqt.percol<bits = 4>", "#fqt.bhq<bits = 4>",
-                         "#fqt.lbt<bits = 4>"}) {
+  for (StringRef text :
+       {"#fqt.ptq<bits = 4>", "#fqt.psq<bits = 4>", "#fqt.percol<bits = 4>",
+        "#fqt.bhq<bits = 4>", "#fqt.lbt<bits = 4>"}) {
     QuantizerAttrInterface q = parse(text);
     ASSERT_TRUE(q) << text.str();
     EXPECT_EQ(q.getRounding(), Rounding::stochastic) << text.str();

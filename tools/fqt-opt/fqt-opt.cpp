@@ -6,6 +6,7 @@
 
 #include "FQT/FQTDialect.h"
 #include "fqt/Conversion/Passes.h"
+#include "fqt/Pipelines/Pipelines.h"
 #include "fqt/Quantize/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -18,6 +19,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   fqt::registerFQTQuantizePasses();
   fqt::registerFQTConversionPasses();
+  fqt::registerFqtPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
@@ -26,6 +28,6 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   registry.insert<fqt::FQTDialect>();
 
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "fqt optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "fqt optimizer driver\n", registry));
 }

@@ -1,0 +1,48 @@
+//===- CpuPipeline.cpp - fqt to LLVM for the host CPU ---------------------===//
+
+#include "fqt/Pipelines/Pipelines.h"
+
+#include "fqt/Conversion/Passes.h"
+#include "fqt/Quantize/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void fqt::buildFqtCpuPipeline(OpPassManager &pm,
+                              const FqtCpuPipelineOptions &options) {
+  // fqt ops to linalg on tensors.
+  pm.addPass(createFQTSimulateQMatmul());
+  pm.addPass(createFQTLowerDequantize());
+  pm.addPass(createCanonicalizerPass());
+
+  // Tensors to buffers, across function boundaries so that callers pass
+  // memrefs.
+  bufferization::OneShotBufferizePassOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  pm.addPass(createCanonicalizerPass());
+
+  // Loops, then LLVM.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void fqt::registerFqtPipelines() {
+  PassPipelineRegistration<FqtCpuPipelineOptions>(
+      "fqt-cpu-pipeline",
+      "Lower fqt and linalg on tensors to the LLVM dialect for the host CPU",
+      buildFqtCpuPipeline);
+}
