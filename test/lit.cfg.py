@@ -8,7 +8,7 @@ from lit.llvm import llvm_config
 
 config.name = "FQT"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".onnxtxt"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.fqt_obj_root, "test")
 config.excludes = ["Inputs", "Unit", "CMakeLists.txt", "lit.cfg.py"]
@@ -25,4 +25,4 @@ config.substitutions.append(("%fqt_src_root", config.fqt_src_root))
 config.substitutions.append(("%python", config.python_executable))
 
 tool_dirs = [config.fqt_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["fqt-opt", "mlir-runner"], tool_dirs)
+llvm_config.add_tool_substitutions(["fqt-opt", "fqt-import", "mlir-runner", "mlir-translate"], tool_dirs)

@@ -1,10 +1,12 @@
 //===- fqt-opt.cpp - fqt's mlir-opt ---------------------------------------===//
 //
-// Every upstream dialect, extension and pass, plus fqt's.
+// Every upstream dialect, extension and pass, plus fqt's (and the onnx
+// import dialect).
 //
 //===----------------------------------------------------------------------===//
 
 #include "FQT/FQTDialect.h"
+#include "ONNX/ONNXDialect.h"
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Pipelines/Pipelines.h"
 #include "fqt/Quantize/Passes.h"
@@ -26,7 +28,7 @@ int main(int argc, char **argv) {
   // Without the extensions, interfaces such as ConvertToLLVM are missing and
   // --convert-to-llvm silently converts nothing.
   mlir::registerAllExtensions(registry);
-  registry.insert<fqt::FQTDialect>();
+  registry.insert<fqt::FQTDialect, fqt::onnx::ONNXDialect>();
 
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "fqt optimizer driver\n", registry));

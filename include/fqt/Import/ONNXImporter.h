@@ -1,0 +1,69 @@
+//===- ONNXImporter.h - ONNX model to MLIR ----------------------*- C++ -*-===//
+//
+// Imports an ONNX model into the `onnx` dialect with the ONNX C++ library:
+// protobuf parsing, the checker, the version converter and shape inference.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FQT_IMPORT_ONNXIMPORTER_H
+#define FQT_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+
+namespace mlir {
+class MLIRContext;
+class DialectRegistry;
+} // namespace mlir
+
+namespace fqt {
+
+struct ONNXImportOptions {
+  /// Binds every symbolic (or unknown) leading dimension of the graph inputs
+  /// to this size before shape inference.
+  std::optional<int64_t> batchSize;
+  /// Binds symbolic dimensions by name (`dim_param`) before shape inference.
+  llvm::StringMap<int64_t> dimBindings;
+  /// Initializers with more elements than this become dense resources
+  /// rather than inline dense attributes.
+  int64_t inlineElementLimit = 64;
+  /// Name of the imported function.
+  std::string functionName = "forward";
+};
+
+/// The opsets the `onnx` dialect describes: models at an older opset are
+/// converted to `kMaxOpset` with ONNX's version converter; newer ones are
+/// refused.
+constexpr int64_t kMinOpset = 11;
+constexpr int64_t kMaxOpset = 17;
+
+/// Registers the dialects an imported module uses.
+void registerONNXImportDialects(mlir::DialectRegistry &registry);
+
+/// Imports the serialized ModelProto `bytes`; `sourceName` names it in
+/// diagnostics. On error, emits one diagnostic through the context and
+/// returns null.
+mlir::OwningOpRef<mlir::ModuleOp>
+importONNXModel(llvm::StringRef bytes, llvm::StringRef sourceName,
+                mlir::MLIRContext *context,
+                const ONNXImportOptions &options = {});
+
+/// Imports a model written in the ONNX text syntax (onnx/defs/parser.h).
+mlir::OwningOpRef<mlir::ModuleOp>
+importONNXModelText(llvm::StringRef text, llvm::StringRef sourceName,
+                    mlir::MLIRContext *context,
+                    const ONNXImportOptions &options = {});
+
+/// Reads and imports the model file at `path`: the ONNX text syntax if it
+/// ends in `.onnxtxt`, a serialized ModelProto otherwise.
+mlir::OwningOpRef<mlir::ModuleOp>
+importONNXModelFile(llvm::StringRef path, mlir::MLIRContext *context,
+                    const ONNXImportOptions &options = {});
+
+} // namespace fqt
+
+#endif // FQT_IMPORT_ONNXIMPORTER_H

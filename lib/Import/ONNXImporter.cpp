@@ -1,0 +1,591 @@
+//===- ONNXImporter.cpp - ONNX model to MLIR ------------------------------===//
+//
+// The graph walk: parse, check, convert the opset, infer shapes, then one
+// `onnx.<OpType>` op per node in the (checked) topological order. Each op's
+// location names its node, so every later diagnostic can too. Initializers
+// become `ml_program.global` constants named after the ONNX initializer.
+//
+// The ONNX library reports errors by throwing; this file is compiled with
+// exceptions enabled and turns each into one MLIR diagnostic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Import/ONNXImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include "onnx/checker.h"
+#include "onnx/defs/parser.h"
+#include "onnx/defs/schema.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+#include "onnx/version_converter/convert.h"
+
+#include <exception>
+
+using namespace mlir;
+
+namespace fqt {
+
+void registerONNXImportDialects(DialectRegistry &registry) {
+  registry.insert<func::FuncDialect, ml_program::MLProgramDialect>();
+}
+
+namespace {
+
+/// Imports one checked, shape-inferred ModelProto.
+class ModelImporter {
+public:
+  ModelImporter(MLIRContext *context, StringRef sourceName,
+                const ONNXImportOptions &options)
+      : context(context), builder(context), options(options),
+        fileLoc(FileLineColLoc::get(context, sourceName, 0, 0)) {}
+
+  OwningOpRef<ModuleOp> import(const ::onnx::ModelProto &model, int64_t opset);
+
+private:
+  FailureOr<Type> convertElementType(int32_t dataType, Location loc,
+                                     StringRef what);
+  FailureOr<Type> convertType(const ::onnx::TypeProto &type, Location loc,
+                              StringRef what);
+  FailureOr<ElementsAttr> convertTensor(const ::onnx::TensorProto &tensor,
+                                        Location loc, bool allowResource);
+  FailureOr<Attribute> convertAttribute(const ::onnx::AttributeProto &attr,
+                                        Location loc);
+  LogicalResult importNode(const ::onnx::NodeProto &node, size_t index,
+                           int64_t opset);
+  Value noValue(Location loc);
+
+  MLIRContext *context;
+  OpBuilder builder;
+  const ONNXImportOptions &options;
+  Location fileLoc;
+  /// Types of every named value after shape inference.
+  llvm::StringMap<const ::onnx::TypeProto *> valueTypes;
+  /// SSA value of every ONNX value name imported so far.
+  llvm::StringMap<Value> values;
+};
+
+} // namespace
+
+FailureOr<Type> ModelImporter::convertElementType(int32_t dataType,
+                                                  Location loc,
+                                                  StringRef what) {
+  using TP = ::onnx::TensorProto;
+  switch (dataType) {
+  case TP::FLOAT:
+    return Type(builder.getF32Type());
+  case TP::DOUBLE:
+    return Type(builder.getF64Type());
+  case TP::FLOAT16:
+    return Type(builder.getF16Type());
+  case TP::BFLOAT16:
+    return Type(builder.getBF16Type());
+  case TP::BOOL:
+    return Type(builder.getI1Type());
+  case TP::INT8:
+    return Type(builder.getIntegerType(8));
+  case TP::INT16:
+    return Type(builder.getIntegerType(16));
+  case TP::INT32:
+    return Type(builder.getIntegerType(32));
+  case TP::INT64:
+    return Type(builder.getIntegerType(64));
+  case TP::UINT8:
+    return Type(builder.getIntegerType(8, /*isSigned=*/false));
+  case TP::UINT16:
+    return Type(builder.getIntegerType(16, /*isSigned=*/false));
+  case TP::UINT32:
+    return Type(builder.getIntegerType(32, /*isSigned=*/false));
+  case TP::UINT64:
+    return Type(builder.getIntegerType(64, /*isSigned=*/false));
+  default:
+    break;
+  }
+  return emitError(loc) << what << ": unsupported element type "
+                        << TP::DataType_Name(
+                               static_cast<TP::DataType>(dataType));
+}
+
+FailureOr<Type> ModelImporter::convertType(const ::onnx::TypeProto &type,
+                                           Location loc, StringRef what) {
+  if (!type.has_tensor_type())
+    return emitError(loc) << what << ": only tensor values are supported";
+  const ::onnx::TypeProto::Tensor &tensor = type.tensor_type();
+  FailureOr<Type> elementType =
+      convertElementType(tensor.elem_type(), loc, what);
+  if (failed(elementType))
+    return failure();
+  if (!tensor.has_shape())
+    return Type(UnrankedTensorType::get(*elementType));
+  SmallVector<int64_t> shape;
+  for (const ::onnx::TensorShapeProto::Dimension &dim : tensor.shape().dim())
+    shape.push_back(dim.has_dim_value() ? dim.dim_value()
+                                        : ShapedType::kDynamic);
+  return Type(RankedTensorType::get(shape, *elementType));
+}
+
+FailureOr<ElementsAttr>
+ModelImporter::convertTensor(const ::onnx::TensorProto &tensor, Location loc,
+                             bool allowResource) {
+  using TP = ::onnx::TensorProto;
+  std::string what = "tensor '" + tensor.name() + "'";
+  if (tensor.data_location() == TP::EXTERNAL)
+    return emitError(loc) << what
+                          << ": data stored outside the model file is not "
+                             "supported; save the model with its data inline";
+  FailureOr<Type> elementType =
+      convertElementType(tensor.data_type(), loc, what);
+  if (failed(elementType))
+    return failure();
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  auto type = RankedTensorType::get(shape, *elementType);
+  int64_t numElements = type.getNumElements();
+  unsigned elementBits = elementType->getIntOrFloatBitWidth();
+  size_t elementBytes = std::max(1u, elementBits / 8);
+
+  // Little-endian element bytes, one byte per bool.
+  std::string bytes;
+  if (tensor.has_raw_data()) {
+    bytes = tensor.raw_data();
+  } else {
+    auto append = [&](auto value, size_t size) {
+      bytes.append(reinterpret_cast<const char *>(&value), size);
+    };
+    switch (tensor.data_type()) {
+    case TP::FLOAT:
+      for (float v : tensor.float_data())
+        append(v, 4);
+      break;
+    case TP::DOUBLE:
+      for (double v : tensor.double_data())
+        append(v, 8);
+      break;
+    case TP::INT64:
+      for (int64_t v : tensor.int64_data())
+        append(v, 8);
+      break;
+    case TP::UINT32:
+    case TP::UINT64:
+      for (uint64_t v : tensor.uint64_data())
+        append(v, elementBytes);
+      break;
+    default: // int32_data holds every narrower type, f16 and bf16 as bits.
+      for (int32_t v : tensor.int32_data())
+        append(v, elementBytes);
+      break;
+    }
+  }
+  if (bytes.size() != size_t(numElements) * elementBytes)
+    return emitError(loc) << what << ": holds " << bytes.size()
+                          << " bytes of data, but its shape and type need "
+                          << size_t(numElements) * elementBytes;
+
+  if (elementBits == 1) {
+    SmallVector<bool> bits;
+    for (char c : bytes)
+      bits.push_back(c != 0);
+    return ElementsAttr(DenseElementsAttr::get(type, bits));
+  }
+  ArrayRef<char> raw(bytes.data(), bytes.size());
+  if (allowResource && numElements > options.inlineElementLimit) {
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        raw, /*align=*/elementBytes, /*dataIsMutable=*/false);
+    return ElementsAttr(
+        DenseResourceElementsAttr::get(type, tensor.name(), std::move(blob)));
+  }
+  return ElementsAttr(DenseElementsAttr::getFromRawBuffer(type, raw));
+}
+
+FailureOr<Attribute>
+ModelImporter::convertAttribute(const ::onnx::AttributeProto &attr,
+                                Location loc) {
+  using AP = ::onnx::AttributeProto;
+  switch (attr.type()) {
+  case AP::INT:
+    return Attribute(builder.getIntegerAttr(
+        builder.getIntegerType(64, /*isSigned=*/true), attr.i()));
+  case AP::FLOAT:
+    return Attribute(builder.getF32FloatAttr(attr.f()));
+  case AP::STRING:
+    return Attribute(builder.getStringAttr(attr.s()));
+  case AP::INTS:
+    return Attribute(builder.getI64ArrayAttr(
+        SmallVector<int64_t>(attr.ints().begin(), attr.ints().end())));
+  case AP::FLOATS:
+    return Attribute(builder.getF32ArrayAttr(
+        SmallVector<float>(attr.floats().begin(), attr.floats().end())));
+  case AP::STRINGS: {
+    SmallVector<Attribute> strings;
+    for (const std::string &s : attr.strings())
+      strings.push_back(builder.getStringAttr(s));
+    return Attribute(builder.getArrayAttr(strings));
+  }
+  case AP::TENSOR: {
+    FailureOr<ElementsAttr> value =
+        convertTensor(attr.t(), loc, /*allowResource=*/false);
+    if (failed(value))
+      return failure();
+    return Attribute(*value);
+  }
+  default:
+    break;
+  }
+  return emitError(loc) << "attribute '" << attr.name() << "' of type "
+                        << AP::AttributeType_Name(attr.type())
+                        << " is not supported";
+}
+
+Value ModelImporter::noValue(Location loc) {
+  OperationState state(loc, "onnx.NoValue");
+  state.addTypes(builder.getNoneType());
+  return builder.create(state)->getResult(0);
+}
+
+LogicalResult ModelImporter::importNode(const ::onnx::NodeProto &node,
+                                        size_t index, int64_t opset) {
+  std::string nodeName = node.name().empty()
+                             ? node.op_type() + "_" + std::to_string(index)
+                             : node.name();
+  Location loc = NameLoc::get(builder.getStringAttr(nodeName), fileLoc);
+  auto fail = [&]() {
+    return emitError(loc) << "node '" << nodeName << "' (" << node.op_type()
+                          << "): ";
+  };
+
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    return fail() << "operator domain '" << node.domain()
+                  << "' is not supported";
+  const ::onnx::OpSchema *schema = ::onnx::OpSchemaRegistry::Schema(
+      node.op_type(), static_cast<int>(opset), node.domain());
+  std::string opName = "onnx." + node.op_type();
+  if (!schema || !RegisteredOperationName::lookup(opName, context))
+    return fail() << "unsupported ONNX operator '" << node.op_type() << "'";
+
+  // One operand per formal input: absent optional inputs become
+  // onnx.NoValue, a variadic input takes the rest.
+  SmallVector<Value> operands;
+  const auto &formalInputs = schema->inputs();
+  int actual = node.input_size();
+  for (size_t i = 0; i < formalInputs.size(); ++i) {
+    auto option = formalInputs[i].GetOption();
+    if (option == ::onnx::OpSchema::Variadic) {
+      for (int j = i; j < actual; ++j) {
+        Value value = values.lookup(node.input(j));
+        if (!value)
+          return fail() << "input '" << node.input(j) << "' is undefined";
+        operands.push_back(value);
+      }
+      break;
+    }
+    if (int(i) < actual && !node.input(i).empty()) {
+      Value value = values.lookup(node.input(i));
+      if (!value)
+        return fail() << "input '" << node.input(i) << "' is undefined";
+      operands.push_back(value);
+      continue;
+    }
+    if (option != ::onnx::OpSchema::Optional)
+      return fail() << "required input '" << formalInputs[i].GetName()
+                    << "' is missing";
+    operands.push_back(noValue(loc));
+  }
+
+  // One result per formal output; outputs the node does not ask for are
+  // `none`.
+  SmallVector<Type> resultTypes;
+  SmallVector<std::string> resultNames;
+  const auto &formalOutputs = schema->outputs();
+  auto addResult = [&](const std::string &name) -> LogicalResult {
+    const ::onnx::TypeProto *type = valueTypes.lookup(name);
+    if (!type)
+      return fail() << "the type of output '" << name
+                    << "' could not be inferred";
+    FailureOr<Type> converted =
+        convertType(*type, loc, "output '" + name + "'");
+    if (failed(converted))
+      return failure();
+    resultTypes.push_back(*converted);
+    resultNames.push_back(name);
+    return success();
+  };
+  for (size_t i = 0; i < formalOutputs.size(); ++i) {
+    if (formalOutputs[i].GetOption() == ::onnx::OpSchema::Variadic) {
+      for (int j = i; j < node.output_size(); ++j)
+        if (failed(addResult(node.output(j))))
+          return failure();
+      break;
+    }
+    if (int(i) < node.output_size() && !node.output(i).empty()) {
+      if (failed(addResult(node.output(i))))
+        return failure();
+      continue;
+    }
+    resultTypes.push_back(builder.getNoneType());
+    resultNames.push_back("");
+  }
+
+  OperationState state(loc, opName);
+  state.addOperands(operands);
+  state.addTypes(resultTypes);
+  for (const ::onnx::AttributeProto &attr : node.attribute()) {
+    FailureOr<Attribute> value = convertAttribute(attr, loc);
+    if (failed(value))
+      return failure();
+    state.addAttribute(attr.name(), *value);
+  }
+  Operation *op = builder.create(state);
+  for (auto [result, name] : llvm::zip_equal(op->getResults(), resultNames))
+    if (!name.empty())
+      values[name] = result;
+  return success();
+}
+
+OwningOpRef<ModuleOp> ModelImporter::import(const ::onnx::ModelProto &model,
+                                            int64_t opset) {
+  const ::onnx::GraphProto &graph = model.graph();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  module->getOperation()->setAttr("onnx.opset",
+                                  builder.getI64IntegerAttr(opset));
+  if (!model.producer_name().empty())
+    module->getOperation()->setAttr(
+        "onnx.producer", builder.getStringAttr(model.producer_name()));
+  builder.setInsertionPointToEnd(module->getBody());
+
+  for (const ::onnx::ValueInfoProto &info : graph.input())
+    valueTypes[info.name()] = &info.type();
+  for (const ::onnx::ValueInfoProto &info : graph.value_info())
+    valueTypes[info.name()] = &info.type();
+  for (const ::onnx::ValueInfoProto &info : graph.output())
+    valueTypes[info.name()] = &info.type();
+
+  // Initializers: named constant globals, loaded in the function.
+  llvm::StringMap<ml_program::GlobalOp> globals;
+  SmallVector<ml_program::GlobalOp> globalsInOrder;
+  for (const ::onnx::TensorProto &init : graph.initializer()) {
+    Location loc = NameLoc::get(builder.getStringAttr(init.name()), fileLoc);
+    FailureOr<ElementsAttr> value =
+        convertTensor(init, loc, /*allowResource=*/true);
+    if (failed(value))
+      return nullptr;
+    auto global = ml_program::GlobalOp::create(
+        builder, loc, init.name(), value->getType(),
+        /*is_mutable=*/false, *value, builder.getStringAttr("private"));
+    globals[init.name()] = global;
+    globalsInOrder.push_back(global);
+  }
+
+  // Graph inputs that are not initializers are the function's arguments.
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const ::onnx::ValueInfoProto &info : graph.input()) {
+    if (globals.count(info.name()))
+      continue;
+    Location loc = NameLoc::get(builder.getStringAttr(info.name()), fileLoc);
+    FailureOr<Type> type =
+        convertType(info.type(), loc, "input '" + info.name() + "'");
+    if (failed(type))
+      return nullptr;
+    argTypes.push_back(*type);
+    argNames.push_back(info.name());
+  }
+  SmallVector<Type> resultTypes;
+  for (const ::onnx::ValueInfoProto &info : graph.output()) {
+    Location loc = NameLoc::get(builder.getStringAttr(info.name()), fileLoc);
+    FailureOr<Type> type =
+        convertType(info.type(), loc, "output '" + info.name() + "'");
+    if (failed(type))
+      return nullptr;
+    resultTypes.push_back(*type);
+  }
+
+  auto func =
+      func::FuncOp::create(builder, fileLoc, options.functionName,
+                           builder.getFunctionType(argTypes, resultTypes));
+  Block *body = func.addEntryBlock();
+  for (auto [i, name] : llvm::enumerate(argNames)) {
+    func.setArgAttr(i, "onnx.name", builder.getStringAttr(name));
+    values[name] = body->getArgument(i);
+  }
+  for (auto [i, info] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "onnx.name", builder.getStringAttr(info.name()));
+
+  builder.setInsertionPointToStart(body);
+  for (ml_program::GlobalOp global : globalsInOrder) {
+    auto load = ml_program::GlobalLoadConstOp::create(
+        builder, global.getLoc(), global.getType(),
+        SymbolRefAttr::get(global.getSymNameAttr()));
+    values[global.getSymName()] = load.getResult();
+  }
+
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, index, opset)))
+      return nullptr;
+
+  SmallVector<Value> results;
+  for (const ::onnx::ValueInfoProto &info : graph.output()) {
+    Value value = values.lookup(info.name());
+    if (!value) {
+      emitError(fileLoc) << "graph output '" << info.name()
+                         << "' is not produced by any node";
+      return nullptr;
+    }
+    results.push_back(value);
+  }
+  func::ReturnOp::create(builder, fileLoc, results);
+
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+/// Binds symbolic dimensions of the graph inputs as the options say.
+static void bindDimensions(::onnx::ModelProto &model,
+                           const ONNXImportOptions &options) {
+  llvm::StringMap<bool> initializers;
+  for (const ::onnx::TensorProto &init : model.graph().initializer())
+    initializers[init.name()] = true;
+  for (::onnx::ValueInfoProto &input :
+       *model.mutable_graph()->mutable_input()) {
+    if (initializers.count(input.name()) || !input.type().has_tensor_type() ||
+        !input.type().tensor_type().has_shape())
+      continue;
+    auto *dims = input.mutable_type()
+                     ->mutable_tensor_type()
+                     ->mutable_shape()
+                     ->mutable_dim();
+    for (int i = 0; i < dims->size(); ++i) {
+      ::onnx::TensorShapeProto::Dimension &dim = (*dims)[i];
+      if (dim.has_dim_value())
+        continue;
+      if (dim.has_dim_param()) {
+        auto it = options.dimBindings.find(dim.dim_param());
+        if (it != options.dimBindings.end()) {
+          dim.set_dim_value(it->second);
+          continue;
+        }
+      }
+      if (i == 0 && options.batchSize)
+        dim.set_dim_value(*options.batchSize);
+    }
+  }
+}
+
+/// Checks, converts, infers shapes of and imports a parsed model.
+static OwningOpRef<ModuleOp>
+importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
+                  MLIRContext *context, const ONNXImportOptions &options) {
+  Location fileLoc = FileLineColLoc::get(context, sourceName, 0, 0);
+  if (!model.has_graph()) {
+    emitError(fileLoc) << "not an ONNX model: it has no graph";
+    return nullptr;
+  }
+
+  int64_t opset = -1;
+  for (const ::onnx::OperatorSetIdProto &id : model.opset_import())
+    if (id.domain().empty() || id.domain() == "ai.onnx")
+      opset = id.version();
+  if (opset < 0) {
+    emitError(fileLoc) << "the model imports no version of the default ONNX "
+                          "operator set";
+    return nullptr;
+  }
+  if (opset > kMaxOpset) {
+    emitError(fileLoc) << "opset " << opset << " is newer than the newest "
+                       << "supported opset " << kMaxOpset
+                       << "; export the model with opset_version=" << kMaxOpset;
+    return nullptr;
+  }
+
+  std::string stage = "checking";
+  try {
+    ::onnx::checker::check_model(model);
+    if (opset < kMaxOpset) {
+      stage = "converting opset " + std::to_string(opset) + " to " +
+              std::to_string(kMaxOpset) + " of";
+      model = ::onnx::version_conversion::ConvertVersion(model, kMaxOpset);
+      opset = kMaxOpset;
+      stage = "checking the converted";
+      ::onnx::checker::check_model(model);
+    }
+    bindDimensions(model, options);
+    stage = "inferring the shapes of";
+    ::onnx::ShapeInferenceOptions inference(/*check_type_val=*/true,
+                                            /*strict_mode_val=*/1,
+                                            /*data_prop_val=*/true);
+    ::onnx::shape_inference::InferShapes(
+        model, ::onnx::OpSchemaRegistry::Instance(), inference);
+  } catch (const std::exception &e) {
+    // ONNX's messages span several lines; keep the diagnostic on one.
+    std::string message;
+    for (char c : StringRef(e.what()).trim())
+      if (!(c == '\n' || c == ' ') ||
+          (!message.empty() && message.back() != ' '))
+        message.push_back(c == '\n' ? ' ' : c);
+    emitError(fileLoc) << stage << " the model failed: " << message;
+    return nullptr;
+  }
+
+  ModelImporter importer(context, sourceName, options);
+  return importer.import(model, opset);
+}
+
+OwningOpRef<ModuleOp> importONNXModel(StringRef bytes, StringRef sourceName,
+                                      MLIRContext *context,
+                                      const ONNXImportOptions &options) {
+  context->loadDialect<func::FuncDialect, ml_program::MLProgramDialect>();
+  Location fileLoc = FileLineColLoc::get(context, sourceName, 0, 0);
+  if (bytes.empty()) {
+    emitError(fileLoc) << "empty file: not an ONNX model";
+    return nullptr;
+  }
+  ::onnx::ModelProto model;
+  if (bytes.size() > size_t(INT32_MAX) ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    emitError(fileLoc) << "not an ONNX model: the protobuf is truncated or "
+                          "malformed";
+    return nullptr;
+  }
+  return importParsedModel(model, sourceName, context, options);
+}
+
+OwningOpRef<ModuleOp> importONNXModelText(StringRef text, StringRef sourceName,
+                                          MLIRContext *context,
+                                          const ONNXImportOptions &options) {
+  context->loadDialect<func::FuncDialect, ml_program::MLProgramDialect>();
+  ::onnx::ModelProto model;
+  std::string nulTerminated = text.str();
+  ::onnx::Common::Status status =
+      ::onnx::OnnxParser::Parse(model, nulTerminated.c_str());
+  if (!status.IsOK()) {
+    emitError(FileLineColLoc::get(context, sourceName, 0, 0))
+        << "cannot parse the ONNX text: " << status.ErrorMessage();
+    return nullptr;
+  }
+  return importParsedModel(model, sourceName, context, options);
+}
+
+OwningOpRef<ModuleOp> importONNXModelFile(StringRef path, MLIRContext *context,
+                                          const ONNXImportOptions &options) {
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false);
+  if (std::error_code error = buffer.getError()) {
+    emitError(FileLineColLoc::get(context, path, 0, 0))
+        << "cannot read the model: " << error.message();
+    return nullptr;
+  }
+  if (path.ends_with(".onnxtxt"))
+    return importONNXModelText((*buffer)->getBuffer(), path, context, options);
+  return importONNXModel((*buffer)->getBuffer(), path, context, options);
+}
+
+} // namespace fqt
