@@ -12,6 +12,9 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   # Python side: tests, reference checks, bindings.
   python3 python3-numpy python3-onnx python3-pytest pybind11-dev python3-dev
+  # Reference runtimes and conformance data: ONNX's backend node tests,
+  # PyTorch for exported models and autograd references.
+  libonnx-testdata python3-torch
   # Real data.
   dataset-fashion-mnist
 )

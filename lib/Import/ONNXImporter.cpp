@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fqt/Import/ONNXImporter.h"
+#include "fqt/Import/TensorProto.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
@@ -129,21 +130,28 @@ FailureOr<Type> ModelImporter::convertType(const ::onnx::TypeProto &type,
   if (!tensor.has_shape())
     return Type(UnrankedTensorType::get(*elementType));
   SmallVector<int64_t> shape;
-  for (const ::onnx::TensorShapeProto::Dimension &dim : tensor.shape().dim())
+  for (const ::onnx::TensorShapeProto::Dimension &dim : tensor.shape().dim()) {
+    if (dim.has_dim_value() && dim.dim_value() < 0)
+      return emitError(loc)
+             << what << ": negative dimension " << dim.dim_value();
     shape.push_back(dim.has_dim_value() ? dim.dim_value()
                                         : ShapedType::kDynamic);
+  }
   return Type(RankedTensorType::get(shape, *elementType));
 }
 
 FailureOr<ElementsAttr>
 ModelImporter::convertTensor(const ::onnx::TensorProto &tensor, Location loc,
                              bool allowResource) {
-  using TP = ::onnx::TensorProto;
   std::string what = "tensor '" + tensor.name() + "'";
-  if (tensor.data_location() == TP::EXTERNAL)
-    return emitError(loc) << what
-                          << ": data stored outside the model file is not "
-                             "supported; save the model with its data inline";
+  // Reads (and checks) the data first: it rejects negative dimensions,
+  // which a tensor type cannot hold.
+  std::string error;
+  std::optional<std::string> data = readTensorBytes(tensor, error);
+  if (!data)
+    return emitError(loc) << error;
+  const std::string &bytes = *data;
+
   FailureOr<Type> elementType =
       convertElementType(tensor.data_type(), loc, what);
   if (failed(elementType))
@@ -153,43 +161,6 @@ ModelImporter::convertTensor(const ::onnx::TensorProto &tensor, Location loc,
   int64_t numElements = type.getNumElements();
   unsigned elementBits = elementType->getIntOrFloatBitWidth();
   size_t elementBytes = std::max(1u, elementBits / 8);
-
-  // Little-endian element bytes, one byte per bool.
-  std::string bytes;
-  if (tensor.has_raw_data()) {
-    bytes = tensor.raw_data();
-  } else {
-    auto append = [&](auto value, size_t size) {
-      bytes.append(reinterpret_cast<const char *>(&value), size);
-    };
-    switch (tensor.data_type()) {
-    case TP::FLOAT:
-      for (float v : tensor.float_data())
-        append(v, 4);
-      break;
-    case TP::DOUBLE:
-      for (double v : tensor.double_data())
-        append(v, 8);
-      break;
-    case TP::INT64:
-      for (int64_t v : tensor.int64_data())
-        append(v, 8);
-      break;
-    case TP::UINT32:
-    case TP::UINT64:
-      for (uint64_t v : tensor.uint64_data())
-        append(v, elementBytes);
-      break;
-    default: // int32_data holds every narrower type, f16 and bf16 as bits.
-      for (int32_t v : tensor.int32_data())
-        append(v, elementBytes);
-      break;
-    }
-  }
-  if (bytes.size() != size_t(numElements) * elementBytes)
-    return emitError(loc) << what << ": holds " << bytes.size()
-                          << " bytes of data, but its shape and type need "
-                          << size_t(numElements) * elementBytes;
 
   if (elementBits == 1) {
     SmallVector<bool> bits;
@@ -455,9 +426,16 @@ static void bindDimensions(::onnx::ModelProto &model,
   llvm::StringMap<bool> initializers;
   for (const ::onnx::TensorProto &init : model.graph().initializer())
     initializers[init.name()] = true;
+  size_t inputIndex = 0;
   for (::onnx::ValueInfoProto &input :
        *model.mutable_graph()->mutable_input()) {
-    if (initializers.count(input.name()) || !input.type().has_tensor_type() ||
+    if (initializers.count(input.name()))
+      continue;
+    const std::vector<int64_t> *shape = inputIndex < options.inputShapes.size()
+                                            ? &options.inputShapes[inputIndex]
+                                            : nullptr;
+    ++inputIndex;
+    if (!input.type().has_tensor_type() ||
         !input.type().tensor_type().has_shape())
       continue;
     auto *dims = input.mutable_type()
@@ -468,6 +446,10 @@ static void bindDimensions(::onnx::ModelProto &model,
       ::onnx::TensorShapeProto::Dimension &dim = (*dims)[i];
       if (dim.has_dim_value())
         continue;
+      if (shape && size_t(i) < shape->size()) {
+        dim.set_dim_value((*shape)[i]);
+        continue;
+      }
       if (dim.has_dim_param()) {
         auto it = options.dimBindings.find(dim.dim_param());
         if (it != options.dimBindings.end()) {

@@ -28,6 +28,9 @@ struct ONNXImportOptions {
   std::optional<int64_t> batchSize;
   /// Binds symbolic dimensions by name (`dim_param`) before shape inference.
   llvm::StringMap<int64_t> dimBindings;
+  /// Binds every unknown dimension of the i-th graph input (initializers
+  /// excluded) to inputShapes[i], where given (e.g. from test data).
+  std::vector<std::vector<int64_t>> inputShapes;
   /// Initializers with more elements than this become dense resources
   /// rather than inline dense attributes.
   int64_t inlineElementLimit = 64;
