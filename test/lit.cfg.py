@@ -26,3 +26,11 @@ config.substitutions.append(("%python", config.python_executable))
 
 tool_dirs = [config.fqt_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["fqt-opt", "fqt-import", "mlir-runner", "mlir-translate"], tool_dirs)
+
+# Python modules some tests need; those tests are UNSUPPORTED without them.
+import subprocess
+
+for module in ["onnx", "torch"]:
+    if subprocess.call([config.python_executable, "-c", "import " + module],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+        config.available_features.add(module)
