@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the importer's libFuzzer target with clang-22 (+ASan) in build-fuzz/
+# and runs it on a seed corpus made from ONNX's node-test models.
+#   scripts/fuzz-import.sh [RUNS]      (default 1000000 executions)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-1000000}
+bash scripts/install-deps.sh >/dev/null
+if ! dpkg-query -W -f='${Status}' libclang-rt-22-dev 2>/dev/null | grep -q "ok installed"; then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get install -y -qq --no-install-recommends libclang-rt-22-dev
+fi
+if [[ ! -f build-fuzz/build.ninja ]]; then
+  CC=clang-22 CXX=clang++-22 cmake -S . -B build-fuzz -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFQT_ENABLE_FUZZER=ON \
+    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit -DPython3_EXECUTABLE=/usr/bin/python3
+fi
+cmake --build build-fuzz --target fqt-import-fuzzer
+
+CORPUS=build-fuzz/corpus
+if [[ ! -d $CORPUS ]]; then
+  mkdir -p "$CORPUS"
+  for d in /usr/share/libonnx-testdata/data/node/test_*/; do
+    cp "$d/model.onnx" "$CORPUS/$(basename "$d").onnx"
+  done
+fi
+# Leaks are reported by the importer's caches of MLIR contexts being
+# recreated per input; only crashes matter here.
+ASAN_OPTIONS=detect_leaks=0 build-fuzz/test/Fuzz/fqt-import-fuzzer "$CORPUS" \
+  -runs="$RUNS" -max_len=65536 -print_final_stats=1
