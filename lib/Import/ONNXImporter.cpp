@@ -617,6 +617,12 @@ importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
     return nullptr;
   opset = *preparedOpset;
 
+  // The onnx dialect must be in the context's registry; load it so that its
+  // ops are known to RegisteredOperationName.
+  if (!context->getOrLoadDialect("onnx")) {
+    emitError(fileLoc) << "the onnx dialect is not registered in this tool";
+    return nullptr;
+  }
   ModelImporter importer(context, sourceName, options);
   return importer.import(model, opset);
 }

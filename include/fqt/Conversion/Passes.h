@@ -18,6 +18,10 @@ namespace fqt {
 /// the inverse BHQ transform).
 void populateLowerDequantizePatterns(mlir::RewritePatternSet &patterns);
 
+/// Patterns lowering the forward-pass onnx ops to linalg, tensor, arith and
+/// math on tensors (every op family of --fqt-convert-onnx-to-linalg).
+void populateONNXToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "fqt/Conversion/Passes.h.inc"
 

@@ -1,0 +1,333 @@
+//===- Linear.cpp - Gemm, MatMul and Conv to linalg -----------------------===//
+//
+// Gemm and 2-D MatMul as linalg.matmul (linalg.transpose for transA and
+// transB, a generic for alpha, beta and C); batched MatMul as a
+// linalg.generic broadcasting the leading dimensions; 2-D Conv as tensor.pad
+// + linalg.conv_2d_nchw_fchw + a bias generic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Patterns.h"
+
+#include "ONNX/ONNXOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace fqt;
+using namespace fqt::onnx;
+using namespace fqt::onnx_to_linalg;
+
+namespace {
+
+/// The transpose of the matrix `v`.
+static Value transpose2D(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  auto transposedType = RankedTensorType::get(
+      {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
+  SmallVector<Value> dynSizes;
+  for (int64_t i : {1, 0})
+    if (type.isDynamicDim(i))
+      dynSizes.push_back(tensor::DimOp::create(b, loc, v, i));
+  Value init = tensor::EmptyOp::create(b, loc, transposedType, dynSizes);
+  return linalg::TransposeOp::create(b, loc, v, init, ArrayRef<int64_t>{1, 0})
+      .getResult()[0];
+}
+
+/// linalg.matmul of the matrices `a` (M x K) and `b` (K x N) into a zero
+/// tensor of `resultType` (M x N).
+static Value matmul2D(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                      RankedTensorType resultType) {
+  SmallVector<Value> dynSizes;
+  if (resultType.isDynamicDim(0))
+    dynSizes.push_back(tensor::DimOp::create(b, loc, lhs, 0));
+  if (resultType.isDynamicDim(1))
+    dynSizes.push_back(tensor::DimOp::create(b, loc, rhs, 1));
+  Value zero = scalarConstant(b, loc, resultType.getElementType(), 0.0);
+  Value init = filledTensor(b, loc, resultType, dynSizes, zero);
+  return linalg::MatmulOp::create(b, loc, TypeRange{resultType},
+                                  ValueRange{lhs, rhs}, ValueRange{init})
+      .getResult(0);
+}
+
+/// Checks that `values` are ranked tensors of `rank` (any rank when
+/// negative) and of the element type `elementType`.
+static bool rankedOf(ValueRange values, int64_t rank, Type elementType) {
+  return llvm::all_of(values, [&](Value v) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    return type && (rank < 0 || type.getRank() == rank) &&
+           type.getElementType() == elementType;
+  });
+}
+
+struct GemmToLinalg : OpRewritePattern<ONNXGemmOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXGemmOp op,
+                                PatternRewriter &rewriter) const override {
+    auto resultType = dyn_cast<RankedTensorType>(op.getY().getType());
+    if (!resultType || resultType.getRank() != 2 ||
+        !isa<FloatType>(resultType.getElementType()))
+      return rewriter.notifyMatchFailure(op,
+                                         "result is not a 2-D float tensor");
+    Type elementType = resultType.getElementType();
+    if (!rankedOf({op.getA(), op.getB()}, 2, elementType))
+      return rewriter.notifyMatchFailure(
+          op, "A and B are not matrices of the result element type");
+    bool hasC = !isa<NoneType>(op.getC().getType());
+    if (hasC && !rankedOf(op.getC(), -1, elementType))
+      return rewriter.notifyMatchFailure(
+          op, "C is not a ranked tensor of the result element type");
+
+    Location loc = op.getLoc();
+    Value a = op.getA(), b = op.getB();
+    if (op.getTransA() != 0)
+      a = transpose2D(rewriter, loc, a);
+    if (op.getTransB() != 0)
+      b = transpose2D(rewriter, loc, b);
+    Value product = matmul2D(rewriter, loc, a, b, resultType);
+
+    double alpha = op.getAlpha().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    if (alpha == 1.0 && (!hasC || beta == 0.0)) {
+      rewriter.replaceOp(op, product);
+      return success();
+    }
+    SmallVector<Value> operands = {product};
+    if (hasC && beta != 0.0)
+      operands.push_back(op.getC());
+    FailureOr<Value> result = broadcastElementwise(
+        rewriter, op, operands, resultType,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value y = args[0];
+          if (alpha != 1.0)
+            y = arith::MulFOp::create(
+                nb, nloc, scalarConstant(nb, nloc, elementType, alpha), y);
+          if (args.size() == 1)
+            return y;
+          Value c = args[1];
+          if (beta != 1.0)
+            c = arith::MulFOp::create(
+                nb, nloc, scalarConstant(nb, nloc, elementType, beta), c);
+          return arith::AddFOp::create(nb, nloc, y, c).getResult();
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+};
+
+struct MatMulToLinalg : OpRewritePattern<ONNXMatMulOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXMatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto resultType = dyn_cast<RankedTensorType>(op.getY().getType());
+    if (!resultType)
+      return rewriter.notifyMatchFailure(op, "result is not a ranked tensor");
+    Type elementType = resultType.getElementType();
+    if (!isa<FloatType, IntegerType>(elementType))
+      return rewriter.notifyMatchFailure(op, "unsupported element type");
+    if (!rankedOf({op.getA(), op.getB()}, -1, elementType))
+      return rewriter.notifyMatchFailure(
+          op, "operands are not ranked tensors of the result element type");
+    Location loc = op.getLoc();
+    Value a = op.getA(), b = op.getB();
+    auto aType = cast<RankedTensorType>(a.getType());
+    auto bType = cast<RankedTensorType>(b.getType());
+    int64_t aRank = aType.getRank(), bRank = bType.getRank();
+    if (aRank == 0 || bRank == 0)
+      return rewriter.notifyMatchFailure(op, "MatMul of a scalar");
+    if (aRank == 2 && bRank == 2 && resultType.getRank() == 2) {
+      rewriter.replaceOp(op, matmul2D(rewriter, loc, a, b, resultType));
+      return success();
+    }
+
+    // Loops: result dimensions (batch..., m?, n?), then k.
+    int64_t rank = resultType.getRank();
+    int64_t numBatch = rank - (aRank >= 2) - (bRank >= 2);
+    if (numBatch < 0 || numBatch < aRank - 2 || numBatch < bRank - 2)
+      return rewriter.notifyMatchFailure(op,
+                                         "result rank does not match operands");
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr k = getAffineDimExpr(rank, ctx);
+    auto batchExprs = [&](RankedTensorType type, int64_t operandBatch) {
+      SmallVector<AffineExpr> exprs;
+      for (int64_t i = 0; i < operandBatch; ++i) {
+        int64_t d = numBatch - operandBatch + i;
+        if (type.getDimSize(i) == 1 && resultType.getDimSize(d) != 1)
+          exprs.push_back(getAffineConstantExpr(0, ctx));
+        else
+          exprs.push_back(getAffineDimExpr(d, ctx));
+      }
+      return exprs;
+    };
+    SmallVector<AffineExpr> aExprs, bExprs;
+    if (aRank >= 2) {
+      aExprs = batchExprs(aType, aRank - 2);
+      aExprs.push_back(getAffineDimExpr(numBatch, ctx));
+    }
+    aExprs.push_back(k);
+    if (bRank >= 2) {
+      bExprs = batchExprs(bType, bRank - 2);
+      bExprs.push_back(k);
+      bExprs.push_back(getAffineDimExpr(rank - 1, ctx));
+    } else {
+      bExprs.push_back(k);
+    }
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank + 1, 0, aExprs, ctx),
+        AffineMap::get(rank + 1, 0, bExprs, ctx),
+        AffineMap::getMultiDimIdentityMap(rank + 1, ctx).getMajorSubMap(rank)};
+
+    // Dynamic result sizes: batch from an operand not broadcast there, m
+    // from A, n from B.
+    SmallVector<Value> dynSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!resultType.isDynamicDim(d))
+        continue;
+      Value size;
+      if (d < numBatch) {
+        for (auto [v, type, vRank] :
+             {std::tuple(a, aType, aRank), std::tuple(b, bType, bRank)}) {
+          int64_t i = d - (numBatch - (vRank - 2));
+          if (vRank < 2 || i < 0 || type.getDimSize(i) == 1)
+            continue;
+          size = tensor::DimOp::create(rewriter, loc, v, i);
+          break;
+        }
+        if (!size)
+          size = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      } else if (d == numBatch && aRank >= 2) {
+        size = tensor::DimOp::create(rewriter, loc, a, aRank - 2);
+      } else {
+        size = tensor::DimOp::create(rewriter, loc, b, bRank - 1);
+      }
+      dynSizes.push_back(size);
+    }
+    Value zero = scalarConstant(rewriter, loc, elementType, 0.0);
+    Value init = filledTensor(rewriter, loc, resultType, dynSizes, zero);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{a, b},
+        ValueRange{init}, maps, iterators,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value sum;
+          if (isa<FloatType>(elementType)) {
+            Value mul = arith::MulFOp::create(nb, nloc, args[0], args[1]);
+            sum = arith::AddFOp::create(nb, nloc, args[2], mul);
+          } else {
+            Value mul = arith::MulIOp::create(nb, nloc, args[0], args[1]);
+            sum = arith::AddIOp::create(nb, nloc, args[2], mul);
+          }
+          linalg::YieldOp::create(nb, nloc, sum);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// The values of an optional INTS attribute, or `count` copies of
+/// `fallback`.
+static SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr, size_t count,
+                                   int64_t fallback) {
+  if (!attr)
+    return SmallVector<int64_t>(count, fallback);
+  return llvm::to_vector(llvm::map_range(
+      *attr, [](Attribute a) { return cast<IntegerAttr>(a).getInt(); }));
+}
+
+struct ConvToLinalg : OpRewritePattern<ONNXConvOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXConvOp op,
+                                PatternRewriter &rewriter) const override {
+    auto resultType = dyn_cast<RankedTensorType>(op.getY().getType());
+    if (!resultType || resultType.getRank() != 4 ||
+        !isa<FloatType>(resultType.getElementType()))
+      return rewriter.notifyMatchFailure(op,
+                                         "result is not a 4-D float tensor");
+    Type elementType = resultType.getElementType();
+    if (!rankedOf({op.getX(), op.getW()}, 4, elementType))
+      return rewriter.notifyMatchFailure(
+          op, "only 2-D convolutions (NCHW input, FCHW weight) are lowered");
+    if (op.getGroup() != 1)
+      return rewriter.notifyMatchFailure(op, "group != 1 is not lowered");
+    StringRef autoPad = op.getAutoPad();
+    if (autoPad != "NOTSET" && autoPad != "VALID")
+      return rewriter.notifyMatchFailure(op, "SAME auto_pad is not lowered");
+    if (resultType.isDynamicDim(1) || resultType.isDynamicDim(2) ||
+        resultType.isDynamicDim(3))
+      return rewriter.notifyMatchFailure(
+          op, "dynamic channels or spatial output dimensions");
+    bool hasBias = !isa<NoneType>(op.getB().getType());
+    if (hasBias && !rankedOf(op.getB(), 1, elementType))
+      return rewriter.notifyMatchFailure(op, "bias is not a 1-D tensor");
+
+    SmallVector<int64_t> strides = intsOr(op.getStrides(), 2, 1);
+    SmallVector<int64_t> dilations = intsOr(op.getDilations(), 2, 1);
+    SmallVector<int64_t> pads = intsOr(op.getPads(), 4, 0);
+    if (autoPad == "VALID")
+      pads.assign(4, 0);
+    if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
+      return rewriter.notifyMatchFailure(
+          op, "strides, dilations or pads do not have 2-D lengths");
+
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+      auto xType = cast<RankedTensorType>(x.getType());
+      SmallVector<int64_t> shape(xType.getShape());
+      for (int i = 0; i < 2; ++i)
+        if (!ShapedType::isDynamic(shape[2 + i]))
+          shape[2 + i] += pads[i] + pads[2 + i];
+      auto paddedType = RankedTensorType::get(shape, elementType);
+      SmallVector<OpFoldResult> low = {
+          rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+          rewriter.getIndexAttr(pads[0]), rewriter.getIndexAttr(pads[1])};
+      SmallVector<OpFoldResult> high = {
+          rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+          rewriter.getIndexAttr(pads[2]), rewriter.getIndexAttr(pads[3])};
+      Value zero = scalarConstant(rewriter, loc, elementType, 0.0);
+      x = tensor::PadOp::create(rewriter, loc, paddedType, x, low, high, zero);
+    }
+
+    SmallVector<Value> dynSizes;
+    if (resultType.isDynamicDim(0))
+      dynSizes.push_back(tensor::DimOp::create(rewriter, loc, op.getX(), 0));
+    Value zero = scalarConstant(rewriter, loc, elementType, 0.0);
+    Value init = filledTensor(rewriter, loc, resultType, dynSizes, zero);
+    Value conv =
+        linalg::Conv2DNchwFchwOp::create(
+            rewriter, loc, TypeRange{resultType}, ValueRange{x, op.getW()},
+            ValueRange{init}, rewriter.getI64TensorAttr(strides),
+            rewriter.getI64TensorAttr(dilations))
+            .getResult(0);
+    if (hasBias) {
+      MLIRContext *ctx = rewriter.getContext();
+      SmallVector<AffineMap> maps = {
+          rewriter.getMultiDimIdentityMap(4),
+          AffineMap::get(4, 0, getAffineDimExpr(1, ctx), ctx)};
+      conv = buildElementwise(
+          rewriter, loc, resultType, dynSizes, ValueRange{conv, op.getB()},
+          maps, [](OpBuilder &nb, Location nloc, ValueRange args) {
+            return arith::AddFOp::create(nb, nloc, args[0], args[1])
+                .getResult();
+          });
+    }
+    rewriter.replaceOp(op, conv);
+    return success();
+  }
+};
+
+} // namespace
+
+void fqt::onnx_to_linalg::populateLinearPatterns(RewritePatternSet &patterns) {
+  patterns.add<GemmToLinalg, MatMulToLinalg, ConvToLinalg>(
+      patterns.getContext());
+}

@@ -1,0 +1,224 @@
+//===- Utils.cpp - helpers shared by the onnx to linalg patterns ----------===//
+
+#include "Patterns.h"
+
+#include "ONNX/ONNXOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace fqt;
+using namespace fqt::onnx;
+
+namespace fqt::onnx_to_linalg {
+
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value v) {
+  SmallVector<Value> dims;
+  auto type = cast<RankedTensorType>(v.getType());
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
+    if (type.isDynamicDim(i))
+      dims.push_back(tensor::DimOp::create(b, loc, v, i));
+  return dims;
+}
+
+Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(floatType, value));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+}
+
+Value filledTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                   ValueRange dynSizes, Value value) {
+  Value empty = tensor::EmptyOp::create(b, loc, type, dynSizes);
+  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{empty})
+      .getResult(0);
+}
+
+Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType type,
+                       ValueRange dynSizes, ValueRange inputs,
+                       ArrayRef<AffineMap> inputMaps, ElementwiseBody body) {
+  Value init = tensor::EmptyOp::create(b, loc, type, dynSizes);
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(b.getMultiDimIdentityMap(type.getRank()));
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value result = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, result);
+      });
+  return generic.getResult(0);
+}
+
+FailureOr<Value> broadcastElementwise(PatternRewriter &rewriter, Operation *op,
+                                      ValueRange operands,
+                                      RankedTensorType resultType,
+                                      ElementwiseBody body) {
+  Location loc = op->getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  int64_t rank = resultType.getRank();
+  SmallVector<AffineMap> maps;
+  for (Value operand : operands) {
+    auto type = dyn_cast<RankedTensorType>(operand.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "operand is not a ranked tensor");
+    if (type.getRank() > rank)
+      return rewriter.notifyMatchFailure(
+          op, "operand has a higher rank than the result");
+    int64_t offset = rank - type.getRank();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
+      int64_t size = type.getDimSize(i);
+      int64_t resultSize = resultType.getDimSize(offset + i);
+      if (size == 1 && resultSize != 1) {
+        exprs.push_back(getAffineConstantExpr(0, ctx));
+        continue;
+      }
+      if (!ShapedType::isDynamic(size) && !ShapedType::isDynamic(resultSize) &&
+          size != resultSize)
+        return rewriter.notifyMatchFailure(
+            op, "operand shape does not broadcast to the result shape");
+      exprs.push_back(getAffineDimExpr(offset + i, ctx));
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+  }
+
+  // Each dynamic result size from an operand that does not broadcast there.
+  SmallVector<Value> dynSizes;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!resultType.isDynamicDim(d))
+      continue;
+    Value size;
+    for (Value operand : operands) {
+      auto type = cast<RankedTensorType>(operand.getType());
+      int64_t i = d - (rank - type.getRank());
+      if (i < 0 || type.getDimSize(i) == 1)
+        continue;
+      size = tensor::DimOp::create(rewriter, loc, operand, i);
+      break;
+    }
+    if (!size)
+      size = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    dynSizes.push_back(size);
+  }
+  return buildElementwise(rewriter, loc, resultType, dynSizes, operands, maps,
+                          body);
+}
+
+std::optional<SmallVector<int64_t>> getConstantInts(Value v) {
+  Attribute attr;
+  if (auto constant = v.getDefiningOp<ONNXConstantOp>()) {
+    if (std::optional<ElementsAttr> value = constant.getValue())
+      attr = *value;
+    else if (std::optional<ArrayAttr> ints = constant.getValueInts())
+      return llvm::to_vector(llvm::map_range(
+          *ints, [](Attribute a) { return cast<IntegerAttr>(a).getInt(); }));
+    else if (std::optional<int64_t> i = constant.getValueInt())
+      return SmallVector<int64_t>{*i};
+  } else if (auto constant = v.getDefiningOp<arith::ConstantOp>()) {
+    attr = constant.getValue();
+  }
+  auto dense = dyn_cast_or_null<DenseIntElementsAttr>(attr);
+  if (!dense || dense.getType().getRank() > 1)
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (const APInt &value : dense.getValues<APInt>())
+    values.push_back(value.getSExtValue());
+  return values;
+}
+
+SmallVector<OpFoldResult> sizesForType(OpBuilder &b, Location loc,
+                                       RankedTensorType type,
+                                       ArrayRef<OpFoldResult> sizes) {
+  SmallVector<OpFoldResult> result;
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
+    if (!type.isDynamicDim(i))
+      result.push_back(b.getIndexAttr(type.getDimSize(i)));
+    else
+      result.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[i]));
+  }
+  return result;
+}
+
+OpFoldResult productOfDims(OpBuilder &b, Location loc, Value v, int64_t begin,
+                           int64_t end) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t staticProduct = 1;
+  Value dynamicProduct;
+  for (int64_t i = begin; i < end; ++i) {
+    if (!type.isDynamicDim(i)) {
+      staticProduct *= type.getDimSize(i);
+      continue;
+    }
+    Value dim = tensor::DimOp::create(b, loc, v, i);
+    dynamicProduct = dynamicProduct
+                         ? arith::MulIOp::create(b, loc, dynamicProduct, dim)
+                         : dim;
+  }
+  if (!dynamicProduct)
+    return b.getIndexAttr(staticProduct);
+  if (staticProduct == 1)
+    return dynamicProduct;
+  return arith::MulIOp::create(
+             b, loc, dynamicProduct,
+             arith::ConstantIndexOp::create(b, loc, staticProduct))
+      .getResult();
+}
+
+SmallVector<ReassociationIndices> unitDimGroups(ArrayRef<bool> isUnit) {
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices current;
+  for (int64_t i = 0, e = isUnit.size(); i < e; ++i) {
+    current.push_back(i);
+    if (!isUnit[i]) {
+      groups.push_back(current);
+      current.clear();
+    }
+  }
+  // Trailing unit dimensions join the last group.
+  if (!current.empty() && !groups.empty())
+    llvm::append_range(groups.back(), current);
+  return groups;
+}
+
+Value castIfNeeded(OpBuilder &b, Location loc, Value value, Type type) {
+  if (value.getType() == type)
+    return value;
+  return tensor::CastOp::create(b, loc, type, value);
+}
+
+Value reshapeTo(OpBuilder &b, Location loc, Value input,
+                RankedTensorType resultType, ArrayRef<OpFoldResult> sizes) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  if (inType.getShape() == resultType.getShape())
+    return castIfNeeded(b, loc, input, resultType);
+  Value flat = input;
+  if (inType.getRank() == 0) {
+    flat = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({1}, inType.getElementType()), input,
+        ArrayRef<ReassociationIndices>{});
+  } else if (inType.getRank() > 1) {
+    ReassociationIndices all =
+        llvm::to_vector(llvm::seq<int64_t>(0, inType.getRank()));
+    flat = tensor::CollapseShapeOp::create(b, loc, input, {all});
+  }
+  if (resultType.getRank() == 1)
+    return castIfNeeded(b, loc, flat, resultType);
+  if (resultType.getRank() == 0) {
+    flat = castIfNeeded(
+        b, loc, flat, RankedTensorType::get({1}, resultType.getElementType()));
+    return tensor::CollapseShapeOp::create(b, loc, resultType, flat,
+                                           ArrayRef<ReassociationIndices>{});
+  }
+  ReassociationIndices all =
+      llvm::to_vector(llvm::seq<int64_t>(0, resultType.getRank()));
+  return tensor::ExpandShapeOp::create(b, loc, resultType, flat, {all},
+                                       sizesForType(b, loc, resultType, sizes));
+}
+
+} // namespace fqt::onnx_to_linalg

@@ -1,0 +1,352 @@
+//===- fqt-run.cpp - run an ONNX model's forward pass on the CPU ----------===//
+//
+// fqt-run MODEL.onnx --test-data DIR [--rtol R] [--atol A]
+//
+// Imports the model, lowers it with fqt's CPU pipeline, JIT-compiles it for
+// the host, feeds DIR/input_<i>.pb and compares the results with
+// DIR/output_<i>.pb (ONNX backend test layout) under
+// |got - want| <= atol + rtol * |want|. Prints PASS, or what differs, and
+// exits 0 / 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Conversion/Passes.h"
+#include "fqt/Import/ONNXImporter.h"
+#include "fqt/Import/TensorProto.h"
+#include "fqt/Pipelines/Pipelines.h"
+
+#include "FQT/FQTDialect.h"
+#include "ONNX/ONNXDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx>"),
+                                      cl::Required);
+static cl::opt<std::string>
+    testDataDir("test-data",
+                cl::desc("Directory with input_<i>.pb and output_<i>.pb"),
+                cl::value_desc("dir"), cl::Required);
+static cl::opt<double> relTolerance("rtol", cl::desc("Relative tolerance"),
+                                    cl::init(1e-3));
+static cl::opt<double> absTolerance("atol", cl::desc("Absolute tolerance"),
+                                    cl::init(1e-7));
+static cl::opt<bool> printIR("print-ir",
+                             cl::desc("Print the module before JIT compiling"),
+                             cl::init(false));
+
+namespace {
+
+/// A tensor from a .pb file: shape, ONNX data type and packed bytes.
+struct HostTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  int32_t dataType = 0;
+  std::string bytes;
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+};
+
+/// A memref descriptor of any rank as the C interface lays it out:
+/// {allocated, aligned, offset, sizes[rank], strides[rank]}.
+struct Descriptor {
+  std::vector<int64_t> words;
+  explicit Descriptor(size_t rank) : words(3 + 2 * rank, 0) {}
+};
+
+} // namespace
+
+static std::string fail(const llvm::Twine &message) {
+  llvm::errs() << "fqt-run: " << message << "\n";
+  return {};
+}
+
+static bool readTensorFile(const std::string &path, HostTensor &out) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!buffer) {
+    fail(path + ": cannot read: " + buffer.getError().message());
+    return false;
+  }
+  ::onnx::TensorProto tensor;
+  if (!tensor.ParseFromArray((*buffer)->getBufferStart(),
+                             int((*buffer)->getBufferSize()))) {
+    fail(path + ": not a serialized ONNX TensorProto");
+    return false;
+  }
+  std::string error;
+  std::optional<std::string> bytes = fqt::readTensorBytes(tensor, error);
+  if (!bytes) {
+    fail(path + ": " + error);
+    return false;
+  }
+  out.name = tensor.name();
+  out.shape.assign(tensor.dims().begin(), tensor.dims().end());
+  out.dataType = tensor.data_type();
+  out.bytes = std::move(*bytes);
+  return true;
+}
+
+/// Files DIR/<prefix>_0.pb, _1.pb, ... in order.
+static std::vector<std::string> numberedFiles(StringRef dir, StringRef prefix) {
+  std::vector<std::string> files;
+  for (int i = 0;; ++i) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path,
+                            (prefix + "_" + llvm::Twine(i) + ".pb").str());
+    if (!llvm::sys::fs::exists(path))
+      break;
+    files.push_back(std::string(path));
+  }
+  return files;
+}
+
+/// Value `i` of a tensor as double, for comparison.
+static double elementAsDouble(int32_t dataType, const char *data, int64_t i) {
+  using TP = ::onnx::TensorProto;
+  switch (dataType) {
+  case TP::FLOAT: {
+    float v;
+    std::memcpy(&v, data + 4 * i, 4);
+    return v;
+  }
+  case TP::DOUBLE: {
+    double v;
+    std::memcpy(&v, data + 8 * i, 8);
+    return v;
+  }
+  case TP::INT64: {
+    int64_t v;
+    std::memcpy(&v, data + 8 * i, 8);
+    return double(v);
+  }
+  case TP::INT32: {
+    int32_t v;
+    std::memcpy(&v, data + 4 * i, 4);
+    return v;
+  }
+  case TP::INT8:
+    return double(int8_t(data[i]));
+  case TP::UINT8:
+  case TP::BOOL:
+    return double(uint8_t(data[i]));
+  default:
+    return NAN;
+  }
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "Run an ONNX model's forward pass with fqt\n");
+
+  // Test data first: its shapes bind the model's symbolic dimensions.
+  std::vector<HostTensor> inputs, expected;
+  for (const std::string &path : numberedFiles(testDataDir, "input")) {
+    inputs.emplace_back();
+    if (!readTensorFile(path, inputs.back()))
+      return 1;
+  }
+  for (const std::string &path : numberedFiles(testDataDir, "output")) {
+    expected.emplace_back();
+    if (!readTensorFile(path, expected.back()))
+      return 1;
+  }
+  if (expected.empty()) {
+    fail(testDataDir + ": no output_0.pb");
+    return 1;
+  }
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<fqt::FQTDialect, fqt::onnx::ONNXDialect>();
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry);
+  ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
+    std::string where;
+    llvm::raw_string_ostream os(where);
+    if (auto loc = diag.getLocation()->findInstanceOf<NameLoc>())
+      os << " (node '" << loc.getName().getValue() << "')";
+    std::string file = "<unknown>";
+    if (auto loc = diag.getLocation()->findInstanceOf<FileLineColLoc>())
+      file = loc.getFilename().str();
+    const char *severity =
+        diag.getSeverity() == DiagnosticSeverity::Error     ? "error"
+        : diag.getSeverity() == DiagnosticSeverity::Warning ? "warning"
+                                                            : "note";
+    llvm::errs() << file << ": " << severity << ": " << diag.str() << where
+                 << "\n";
+    return success();
+  });
+
+  fqt::ONNXImportOptions options;
+  for (const HostTensor &input : inputs)
+    options.inputShapes.push_back(input.shape);
+  OwningOpRef<ModuleOp> module =
+      fqt::importONNXModelFile(modelPath, &context, options);
+  if (!module)
+    return 1;
+
+  auto forward = module->lookupSymbol<func::FuncOp>(options.functionName);
+  if (!forward)
+    return 1;
+  if (forward.getNumArguments() != inputs.size()) {
+    fail(modelPath + ": the model takes " +
+         llvm::Twine(forward.getNumArguments()) +
+         " inputs, the test data has " + llvm::Twine(inputs.size()));
+    return 1;
+  }
+  if (forward.getNumResults() != expected.size()) {
+    fail(modelPath + ": the model has " + llvm::Twine(forward.getNumResults()) +
+         " outputs, the test data has " + llvm::Twine(expected.size()));
+    return 1;
+  }
+  SmallVector<int64_t> resultRanks;
+  for (Type type : forward.getResultTypes()) {
+    auto ranked = dyn_cast<RankedTensorType>(type);
+    if (!ranked) {
+      fail(modelPath + ": an output of unknown rank cannot be returned");
+      return 1;
+    }
+    resultRanks.push_back(ranked.getRank());
+  }
+  forward->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                   UnitAttr::get(&context));
+  // The ONNX names on arguments and results mean nothing to LLVM.
+  for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i)
+    forward.removeArgAttr(i, "onnx.name");
+  for (unsigned i = 0, e = forward.getNumResults(); i < e; ++i)
+    forward.removeResultAttr(i, StringAttr::get(&context, "onnx.name"));
+
+  PassManager pm(&context);
+  pm.addPass(fqt::createFQTConvertONNXToLinalg());
+  fqt::buildFqtCpuPipeline(pm, fqt::FqtCpuPipelineOptions());
+  if (failed(pm.run(*module)))
+    return 1;
+  if (printIR)
+    module->print(llvm::outs());
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  ExecutionEngineOptions engineOptions;
+  // Bufferized copies call memrefCopy from MLIR's C runner utilities.
+  SmallVector<StringRef> sharedLibs = {FQT_MLIR_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = sharedLibs;
+  engineOptions.transformer = makeOptimizingTransformer(
+      /*optLevel=*/2, /*sizeLevel=*/0, /*targetMachine=*/nullptr);
+  auto engine = ExecutionEngine::create(*module, engineOptions);
+  if (!engine) {
+    fail("JIT compilation failed: " + llvm::toString(engine.takeError()));
+    return 1;
+  }
+
+  // Arguments of _mlir_ciface_forward: a pointer to the results (one
+  // descriptor after the other), then a pointer to each input descriptor.
+  std::vector<Descriptor> argDescriptors;
+  for (HostTensor &input : inputs) {
+    Descriptor d(input.shape.size());
+    d.words[0] = d.words[1] = reinterpret_cast<int64_t>(input.bytes.data());
+    int64_t stride = 1;
+    for (int64_t i = input.shape.size() - 1; i >= 0; --i) {
+      d.words[3 + i] = input.shape[i];
+      d.words[3 + input.shape.size() + i] = stride;
+      stride *= input.shape[i];
+    }
+    argDescriptors.push_back(std::move(d));
+  }
+  size_t resultWords = 0;
+  for (int64_t rank : resultRanks)
+    resultWords += 3 + 2 * rank;
+  std::vector<int64_t> results(resultWords, 0);
+
+  void *resultPtr = results.data();
+  std::vector<void *> argPtrs;
+  for (Descriptor &d : argDescriptors)
+    argPtrs.push_back(d.words.data());
+  SmallVector<void *> packed;
+  packed.push_back(&resultPtr);
+  for (void *&ptr : argPtrs)
+    packed.push_back(&ptr);
+  std::string entry = "_mlir_ciface_" + options.functionName;
+  if (llvm::Error error = (*engine)->invokePacked(entry, packed)) {
+    fail("cannot run " + entry + ": " + llvm::toString(std::move(error)));
+    return 1;
+  }
+
+  // Compare.
+  bool ok = true;
+  size_t offset = 0;
+  for (auto [i, want] : llvm::enumerate(expected)) {
+    int64_t rank = resultRanks[i];
+    const int64_t *d = results.data() + offset;
+    offset += 3 + 2 * rank;
+    std::vector<int64_t> shape(d + 3, d + 3 + rank);
+    std::string label = "output " + std::to_string(i) +
+                        (want.name.empty() ? "" : " '" + want.name + "'");
+    if (shape != want.shape) {
+      llvm::errs() << label << ": shape differs\n";
+      ok = false;
+      continue;
+    }
+    const char *base = reinterpret_cast<const char *>(d[1]);
+    int64_t n = want.numElements(), mismatches = 0;
+    double worst = 0;
+    for (int64_t e = 0; e < n; ++e) {
+      // Linear index e in row-major order -> strided address.
+      int64_t rest = e, address = d[2];
+      for (int64_t k = rank - 1; k >= 0; --k) {
+        address += (rest % shape[k]) * d[3 + rank + k];
+        rest /= shape[k];
+      }
+      double got = elementAsDouble(want.dataType, base,
+                                   address); // element index, not bytes
+      double ref = elementAsDouble(want.dataType, want.bytes.data(), e);
+      double diff = std::fabs(got - ref);
+      bool bad = std::isnan(got) != std::isnan(ref) ||
+                 (!std::isnan(ref) &&
+                  diff > absTolerance + relTolerance * std::fabs(ref));
+      if (bad) {
+        if (mismatches < 5)
+          llvm::errs() << label << "[" << e << "]: got " << got << ", expected "
+                       << ref << "\n";
+        ++mismatches;
+        worst = std::max(worst, diff);
+      }
+    }
+    if (mismatches) {
+      llvm::errs() << label << ": " << mismatches << " of " << n
+                   << " elements differ (max |diff| " << worst << ")\n";
+      ok = false;
+    }
+  }
+  llvm::outs() << (ok ? "PASS" : "FAIL") << "\n";
+  return ok ? 0 : 1;
+}
