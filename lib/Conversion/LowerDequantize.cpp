@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -46,15 +47,6 @@ static AffineMap scaleMap(Granularity granularity, unsigned rank,
   return AffineMap::get(rank, 0, {}, ctx);
 }
 
-static SmallVector<Value> dynamicDims(OpBuilder &b, Location loc, Value v) {
-  SmallVector<Value> dims;
-  auto type = cast<RankedTensorType>(v.getType());
-  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
-    if (type.isDynamicDim(i))
-      dims.push_back(tensor::DimOp::create(b, loc, v, i));
-  return dims;
-}
-
 /// Multiplies `value` (rows x ...) on the left by the square `transform`,
 /// flattening the trailing dimensions into the columns of a matrix.
 static Value applyRowTransform(PatternRewriter &rewriter, Location loc,
@@ -82,9 +74,9 @@ static Value applyRowTransform(PatternRewriter &rewriter, Location loc,
     }
   }
   auto matrixType = cast<RankedTensorType>(matrix.getType());
-  Value empty = tensor::EmptyOp::create(rewriter, loc, matrixType.getShape(),
-                                        rewriter.getF32Type(),
-                                        dynamicDims(rewriter, loc, matrix));
+  Value empty = tensor::EmptyOp::create(
+      rewriter, loc, matrixType.getShape(), rewriter.getF32Type(),
+      tensor::createDynamicDimValues(rewriter, loc, matrix));
   Value zero =
       arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0f));
   Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
@@ -125,7 +117,7 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
 
     Value empty = tensor::EmptyOp::create(
         rewriter, loc, resultType.getShape(), rewriter.getF32Type(),
-        dynamicDims(rewriter, loc, op.getCodes()));
+        tensor::createDynamicDimValues(rewriter, loc, op.getCodes()));
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     bool isSigned = quantizer.isSymmetric();

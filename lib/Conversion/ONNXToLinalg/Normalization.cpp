@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 
 using namespace mlir;
 using namespace fqt;
@@ -57,8 +58,9 @@ struct BatchNormToLinalg : OpRewritePattern<ONNXBatchNormalizationOp> {
     SmallVector<Value> inputs = {op.getX()};
     llvm::append_range(inputs, params);
     Value result = buildElementwise(
-        rewriter, loc, resultType, dynamicSizes(rewriter, loc, op.getX()),
-        inputs, maps, [&](OpBuilder &b, Location l, ValueRange args) {
+        rewriter, loc, resultType,
+        tensor::createDynamicDimValues(rewriter, loc, op.getX()), inputs, maps,
+        [&](OpBuilder &b, Location l, ValueRange args) {
           Value eps = scalarConstant(b, l, elementType, epsilon);
           Value centered = arith::SubFOp::create(b, l, args[0], args[3]);
           Value var = arith::AddFOp::create(b, l, args[4], eps);

@@ -40,9 +40,10 @@ void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);
 using ElementwiseBody = llvm::function_ref<mlir::Value(
     mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
 
-/// `tensor.dim` for each dynamic dimension of the ranked tensor `v`.
-llvm::SmallVector<mlir::Value> dynamicSizes(mlir::OpBuilder &b,
-                                            mlir::Location loc, mlir::Value v);
+/// The mask of `axes` (negative ones count from the end) over `rank`
+/// dimensions; nullopt when an axis is out of range or repeated.
+std::optional<llvm::SmallVector<bool>> axesMask(llvm::ArrayRef<int64_t> axes,
+                                                int64_t rank);
 
 /// A scalar constant of element type `type` (float or integer).
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,

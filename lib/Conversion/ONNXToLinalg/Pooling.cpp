@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 
 using namespace mlir;
 using namespace fqt;
@@ -95,6 +96,24 @@ static Value pad(OpBuilder &b, Location loc, Value x, const Window &window,
   return tensor::PadOp::create(b, loc, paddedType, x, low, high, value);
 }
 
+/// The operands of a linalg NCHW pooling op: `x` padded with `padValue`,
+/// the output filled with `padValue` (the reduction's identity), and the
+/// window as an empty kernel tensor.
+struct PoolOperands {
+  Value input, init, kernel;
+};
+static PoolOperands poolOperands(OpBuilder &b, Location loc, Value x,
+                                 const Window &window,
+                                 RankedTensorType resultType, Value padValue) {
+  SmallVector<Value> dynSizes;
+  if (resultType.isDynamicDim(0))
+    dynSizes.push_back(tensor::DimOp::create(b, loc, x, 0));
+  return {pad(b, loc, x, window, padValue),
+          filledTensor(b, loc, resultType, dynSizes, padValue),
+          tensor::EmptyOp::create(b, loc, window.kernel,
+                                  resultType.getElementType())};
+}
+
 struct MaxPoolToLinalg : OpRewritePattern<ONNXMaxPoolOp> {
   using Base::Base;
 
@@ -117,17 +136,13 @@ struct MaxPoolToLinalg : OpRewritePattern<ONNXMaxPoolOp> {
         rewriter.getFloatAttr(
             elementType,
             APFloat::getInf(elementType.getFloatSemantics(), true)));
-    Value x = pad(rewriter, loc, op.getX(), window, negInf);
-    SmallVector<Value> dynSizes;
-    if (resultType.isDynamicDim(0))
-      dynSizes.push_back(tensor::DimOp::create(rewriter, loc, op.getX(), 0));
-    Value init = filledTensor(rewriter, loc, resultType, dynSizes, negInf);
-    Value kernel =
-        tensor::EmptyOp::create(rewriter, loc, window.kernel, elementType);
+    PoolOperands pool =
+        poolOperands(rewriter, loc, op.getX(), window, resultType, negInf);
     Value result =
         linalg::PoolingNchwMaxOp::create(
-            rewriter, loc, TypeRange{resultType}, ValueRange{x, kernel},
-            ValueRange{init}, rewriter.getI64TensorAttr(window.strides),
+            rewriter, loc, TypeRange{resultType},
+            ValueRange{pool.input, pool.kernel}, ValueRange{pool.init},
+            rewriter.getI64TensorAttr(window.strides),
             rewriter.getI64TensorAttr(window.dilations))
             .getResult(0);
     rewriter.replaceAllUsesWith(op.getY(), result);
@@ -160,21 +175,18 @@ struct AveragePoolToLinalg : OpRewritePattern<ONNXAveragePoolOp> {
     Location loc = op.getLoc();
     Type elementType = resultType.getElementType();
     Value zero = scalarConstant(rewriter, loc, elementType, 0.0);
-    Value x = pad(rewriter, loc, op.getX(), window, zero);
-    SmallVector<Value> dynSizes;
-    if (resultType.isDynamicDim(0))
-      dynSizes.push_back(tensor::DimOp::create(rewriter, loc, op.getX(), 0));
-    Value init = filledTensor(rewriter, loc, resultType, dynSizes, zero);
-    Value kernel =
-        tensor::EmptyOp::create(rewriter, loc, window.kernel, elementType);
+    PoolOperands pool =
+        poolOperands(rewriter, loc, op.getX(), window, resultType, zero);
     Value sum = linalg::PoolingNchwSumOp::create(
-                    rewriter, loc, TypeRange{resultType}, ValueRange{x, kernel},
-                    ValueRange{init}, rewriter.getI64TensorAttr(window.strides),
+                    rewriter, loc, TypeRange{resultType},
+                    ValueRange{pool.input, pool.kernel}, ValueRange{pool.init},
+                    rewriter.getI64TensorAttr(window.strides),
                     rewriter.getI64TensorAttr(window.dilations))
                     .getResult(0);
     double count = double(window.kernel[0] * window.kernel[1]);
     Value result = buildElementwise(
-        rewriter, loc, resultType, dynSizes, ValueRange{sum},
+        rewriter, loc, resultType,
+        tensor::createDynamicDimValues(rewriter, loc, sum), ValueRange{sum},
         {rewriter.getMultiDimIdentityMap(4)},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value c = scalarConstant(b, l, elementType, count);

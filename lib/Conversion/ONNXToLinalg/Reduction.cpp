@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 
 using namespace mlir;
 using namespace fqt;
@@ -134,18 +135,13 @@ static FailureOr<Value> reduceTo(PatternRewriter &rewriter, Operation *op,
       .getResult();
 }
 
-/// The reduced-dimension mask of `axes` (all when empty) for `rank`.
+/// The reduced-dimension mask of `axes` for `rank`: all dimensions when
+/// `axes` is empty, as ONNX's reductions define it.
 static std::optional<SmallVector<bool>> reducedMask(ArrayRef<int64_t> axes,
                                                     int64_t rank) {
-  SmallVector<bool> mask(rank, axes.empty());
-  for (int64_t axis : axes) {
-    if (axis < 0)
-      axis += rank;
-    if (axis < 0 || axis >= rank || mask[axis])
-      return std::nullopt;
-    mask[axis] = true;
-  }
-  return mask;
+  if (axes.empty())
+    return SmallVector<bool>(rank, true);
+  return axesMask(axes, rank);
 }
 
 /// Common checks: a ranked float input and result.
@@ -270,7 +266,8 @@ struct SoftmaxToLinalg : OpRewritePattern<OpTy> {
     reduced[axis] = true;
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     AffineMap kept = keptMap(reduced, ctx);
-    SmallVector<Value> dynSizes = dynamicSizes(rewriter, loc, input);
+    SmallVector<Value> dynSizes =
+        tensor::createDynamicDimValues(rewriter, loc, input);
 
     Value max = reduce(rewriter, loc, input, reduced, ReduceKind::Max);
     Value shifted = buildElementwise(

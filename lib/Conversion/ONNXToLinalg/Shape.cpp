@@ -184,21 +184,6 @@ struct FlattenToCollapse : OpRewritePattern<ONNXFlattenOp> {
   }
 };
 
-/// Normalizes `axes` against `rank` into a mask; nullopt when out of range
-/// or repeated.
-static std::optional<SmallVector<bool>> axesMask(ArrayRef<int64_t> axes,
-                                                 int64_t rank) {
-  SmallVector<bool> mask(rank, false);
-  for (int64_t axis : axes) {
-    if (axis < 0)
-      axis += rank;
-    if (axis < 0 || axis >= rank || mask[axis])
-      return std::nullopt;
-    mask[axis] = true;
-  }
-  return mask;
-}
-
 struct SqueezeToCollapse : OpRewritePattern<ONNXSqueezeOp> {
   using Base::Base;
 

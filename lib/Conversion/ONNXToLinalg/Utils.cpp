@@ -15,13 +15,17 @@ using namespace fqt::onnx;
 
 namespace fqt::onnx_to_linalg {
 
-SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value v) {
-  SmallVector<Value> dims;
-  auto type = cast<RankedTensorType>(v.getType());
-  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
-    if (type.isDynamicDim(i))
-      dims.push_back(tensor::DimOp::create(b, loc, v, i));
-  return dims;
+std::optional<SmallVector<bool>> axesMask(ArrayRef<int64_t> axes,
+                                          int64_t rank) {
+  SmallVector<bool> mask(rank, false);
+  for (int64_t axis : axes) {
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank || mask[axis])
+      return std::nullopt;
+    mask[axis] = true;
+  }
+  return mask;
 }
 
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
