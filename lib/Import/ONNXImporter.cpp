@@ -662,6 +662,25 @@ OwningOpRef<ModuleOp> importONNXModelText(StringRef text, StringRef sourceName,
   return importParsedModel(model, sourceName, context, options);
 }
 
+void printModelDiagnostic(Diagnostic &diag, llvm::raw_ostream &os) {
+  std::string message = diag.str();
+  std::string file = "<unknown>";
+  if (auto loc = diag.getLocation()->findInstanceOf<FileLineColLoc>())
+    file = loc.getFilename().str();
+  const char *severity = "note";
+  if (diag.getSeverity() == DiagnosticSeverity::Error)
+    severity = "error";
+  else if (diag.getSeverity() == DiagnosticSeverity::Warning)
+    severity = "warning";
+  os << file << ": " << severity << ": " << message;
+  if (auto loc = diag.getLocation()->findInstanceOf<NameLoc>()) {
+    std::string quoted = "'" + loc.getName().str() + "'";
+    if (message.find(quoted) == std::string::npos)
+      os << " (node " << quoted << ")";
+  }
+  os << "\n";
+}
+
 OwningOpRef<ModuleOp> importONNXModelFile(StringRef path, MLIRContext *context,
                                           const ONNXImportOptions &options) {
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false);

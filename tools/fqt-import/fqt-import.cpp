@@ -69,16 +69,8 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
-  // One line per diagnostic: "FILE: error: MESSAGE". The model is binary, so
-  // there is no source line to quote.
   ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
-    std::string file = "<unknown>";
-    if (auto loc = diag.getLocation()->findInstanceOf<FileLineColLoc>())
-      file = loc.getFilename().str();
-    llvm::errs() << file << ": "
-                 << (diag.getSeverity() == DiagnosticSeverity::Error ? "error: "
-                                                                     : "note: ")
-                 << diag.str() << "\n";
+    fqt::printModelDiagnostic(diag, llvm::errs());
     return success();
   });
 

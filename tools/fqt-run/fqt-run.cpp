@@ -81,9 +81,8 @@ struct Descriptor {
 
 } // namespace
 
-static std::string fail(const llvm::Twine &message) {
+static void fail(const llvm::Twine &message) {
   llvm::errs() << "fqt-run: " << message << "\n";
-  return {};
 }
 
 static bool readTensorFile(const std::string &path, HostTensor &out) {
@@ -191,19 +190,7 @@ int main(int argc, char **argv) {
   registerLLVMDialectTranslation(registry);
   MLIRContext context(registry);
   ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
-    std::string where;
-    llvm::raw_string_ostream os(where);
-    if (auto loc = diag.getLocation()->findInstanceOf<NameLoc>())
-      os << " (node '" << loc.getName().getValue() << "')";
-    std::string file = "<unknown>";
-    if (auto loc = diag.getLocation()->findInstanceOf<FileLineColLoc>())
-      file = loc.getFilename().str();
-    const char *severity =
-        diag.getSeverity() == DiagnosticSeverity::Error     ? "error"
-        : diag.getSeverity() == DiagnosticSeverity::Warning ? "warning"
-                                                            : "note";
-    llvm::errs() << file << ": " << severity << ": " << diag.str() << where
-                 << "\n";
+    fqt::printModelDiagnostic(diag, llvm::errs());
     return success();
   });
 

@@ -16,9 +16,14 @@
 #include <optional>
 
 namespace mlir {
+class Diagnostic;
 class MLIRContext;
 class DialectRegistry;
 } // namespace mlir
+
+namespace llvm {
+class raw_ostream;
+} // namespace llvm
 
 namespace fqt {
 
@@ -60,6 +65,12 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importONNXModelText(llvm::StringRef text, llvm::StringRef sourceName,
                     mlir::MLIRContext *context,
                     const ONNXImportOptions &options = {});
+
+/// Prints `diag` as one line, `FILE: SEVERITY: MESSAGE`, for the tools that
+/// read models: a model is binary, so there is no source line to quote. When
+/// the location names an ONNX node the message does not already name,
+/// ` (node 'NAME')` is appended.
+void printModelDiagnostic(mlir::Diagnostic &diag, llvm::raw_ostream &os);
 
 /// Reads and imports the model file at `path`: the ONNX text syntax if it
 /// ends in `.onnxtxt`, a serialized ModelProto otherwise.
