@@ -3,12 +3,23 @@
 
 Every test under DATA/node/test_*/ whose operators are all in fqt's ONNX
 dialect (dialects/ONNX/ONNXOps.gen.td) is run as
-`fqt-run model.onnx --test-data test_data_set_0` in parallel; the others are
-counted as skipped. Prints one line per failure (with fqt-run's first error
-line), the counts, and exits non-zero if the pass rate is below --min-rate.
+`fqt-run model.onnx --test-data test_data_set_0` in parallel. The others are
+skipped, counted apart:
+
+  * unsupported ops: the model uses an operator the dialect does not have;
+  * not applicable: the test cannot pass by design, whatever the lowering:
+    its graph has STRING tensors or sequence / optional values (fqt compiles
+    numeric tensors only), or it compares the random mask of a training-mode
+    Dropout (ratio > 0), which no other implementation reproduces.
+
+Prints one line per failure (with fqt-run's first error line), one per test
+not applicable (with the reason), the counts, and exits non-zero if the pass
+rate over the applicable tests is below --min-rate, or with --tests when any
+listed test is not run or fails.
 
 Usage: onnx_node_tests.py --fqt-run build/bin/fqt-run [--jobs 2]
                           [--min-rate 0.95] [--filter SUBSTRING]
+                          [--tests FILE]
 """
 
 import argparse
@@ -19,6 +30,7 @@ import subprocess
 import sys
 
 import onnx
+from onnx import numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = "/usr/share/libonnx-testdata/data"
@@ -29,9 +41,40 @@ def supported_ops():
         return set(re.findall(r'ONNX_Op<"(\w+)"', f.read()))
 
 
-def model_ops(path):
-    model = onnx.load(path, load_external_data=False)
-    return {(n.domain, n.op_type) for n in model.graph.node}
+def test_input(test_dir, model, name):
+    """The test data of graph input `name`, or None."""
+    names = [i.name for i in model.graph.input
+             if i.name not in {t.name for t in model.graph.initializer}]
+    if name not in names:
+        return None
+    path = os.path.join(test_dir, "test_data_set_0",
+                        "input_%d.pb" % names.index(name))
+    if not os.path.exists(path):
+        return None
+    return numpy_helper.to_array(onnx.load_tensor(path))
+
+
+def not_applicable(test_dir, model):
+    """Why the test cannot pass whatever fqt lowers, or None."""
+    for value in list(model.graph.input) + list(model.graph.output):
+        kind = value.type.WhichOneof("value")
+        if kind != "tensor_type":
+            return "%s values are not compiled" % kind.replace("_type", "")
+        if value.type.tensor_type.elem_type == onnx.TensorProto.STRING:
+            return "STRING tensors are not compiled"
+    for node in model.graph.node:
+        if node.op_type != "Dropout" or len(node.input) < 3:
+            continue
+        training = test_input(test_dir, model, node.input[2])
+        if training is None or not bool(training):
+            continue
+        ratio = 0.5
+        if len(node.input) > 1 and node.input[1]:
+            value = test_input(test_dir, model, node.input[1])
+            ratio = None if value is None else float(value)
+        if ratio != 0.0:
+            return "training-mode Dropout compares a random mask"
+    return None
 
 
 def run_one(fqt_run, test_dir, timeout):
@@ -50,6 +93,16 @@ def run_one(fqt_run, test_dir, timeout):
     return False, first[:300]
 
 
+def read_test_list(path):
+    names = []
+    with open(path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                names.append(line)
+    return names
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fqt-run", required=True)
@@ -57,23 +110,44 @@ def main():
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--min-rate", type=float, default=0.0)
     parser.add_argument("--filter", default="")
+    parser.add_argument("--tests", metavar="FILE",
+                        help="run only the tests named in FILE (one per "
+                        "line, '#' comments); each must be run and pass")
     parser.add_argument("--timeout", type=int, default=120)
     args = parser.parse_args()
 
     ops = supported_ops()
     node_dir = os.path.join(args.data, "node")
-    selected, skipped = [], 0
-    for name in sorted(os.listdir(node_dir)):
+    if args.tests:
+        names = read_test_list(args.tests)
+        missing = [n for n in names
+                   if not os.path.exists(os.path.join(node_dir, n,
+                                                      "model.onnx"))]
+        if missing:
+            print("no such test: " + ", ".join(missing))
+            return 1
+    else:
+        names = sorted(os.listdir(node_dir))
+
+    selected, unsupported, inapplicable = [], 0, []
+    for name in names:
         if args.filter not in name:
             continue
         test_dir = os.path.join(node_dir, name)
-        if not os.path.exists(os.path.join(test_dir, "model.onnx")):
+        path = os.path.join(test_dir, "model.onnx")
+        if not os.path.exists(path):
             continue
-        used = model_ops(os.path.join(test_dir, "model.onnx"))
-        if all(domain in ("", "ai.onnx") and op in ops for domain, op in used):
-            selected.append(test_dir)
-        else:
-            skipped += 1
+        model = onnx.load(path, load_external_data=False)
+        used = {(n.domain, n.op_type) for n in model.graph.node}
+        if not all(domain in ("", "ai.onnx") and op in ops
+                   for domain, op in used):
+            unsupported += 1
+            continue
+        reason = not_applicable(test_dir, model)
+        if reason:
+            inapplicable.append((name, reason))
+            continue
+        selected.append(test_dir)
 
     failures = []
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -84,13 +158,22 @@ def main():
             if not ok:
                 failures.append((os.path.basename(futures[future]), message))
 
+    for name, reason in inapplicable:
+        print(f"SKIP {name}: not applicable: {reason}")
     for name, message in sorted(failures):
         print(f"FAIL {name}: {message}")
     passed = len(selected) - len(failures)
+    skipped = unsupported + len(inapplicable)
     rate = passed / len(selected) if selected else 0.0
-    print(f"onnx node tests with supported ops: {len(selected)}, "
-          f"skipped (unsupported ops): {skipped}, pass rate {rate:.1%}")
+    print(f"onnx node tests with supported ops: {len(selected)} applicable, "
+          f"skipped: {unsupported} (unsupported ops) + {len(inapplicable)} "
+          f"(not applicable), pass rate {rate:.1%}")
     print(f"{passed} passed, {len(failures)} failed, {skipped} skipped")
+    if args.tests:
+        # A curated list: every test must run and pass.
+        if unsupported or inapplicable or failures:
+            return 1
+        return 0
     return 0 if selected and rate >= args.min_rate else 1
 
 
