@@ -10,6 +10,8 @@
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Pipelines/Pipelines.h"
 #include "fqt/Quantize/Passes.h"
+#include "fqt/Target/Passes.h"
+#include "fqt/Training/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -21,6 +23,8 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   fqt::registerFQTQuantizePasses();
   fqt::registerFQTConversionPasses();
+  fqt::registerFQTTrainingPasses();
+  fqt::registerFQTTargetPasses();
   fqt::registerFqtPipelines();
 
   mlir::DialectRegistry registry;

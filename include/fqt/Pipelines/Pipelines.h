@@ -20,7 +20,15 @@ namespace fqt {
 /// simulate mode (f32 products of dequantized operands) until the integer
 /// lowering exists.
 struct FqtCpuPipelineOptions
-    : public mlir::PassPipelineOptions<FqtCpuPipelineOptions> {};
+    : public mlir::PassPipelineOptions<FqtCpuPipelineOptions> {
+  PassOptions::Option<bool> entryPoints{
+      *this, "entry-points",
+      llvm::cl::desc("Compile a training program for the runtime ABI: "
+                     "read-only arguments, identity layouts and results as "
+                     "out-parameters at function boundaries, and the "
+                     "fqt_<name>(void **) entry points"),
+      llvm::cl::init(false)};
+};
 
 /// Lowers a module of fqt + linalg on tensors to the LLVM dialect for the
 /// host CPU: fqt ops to linalg, one-shot bufferization, loops, LLVM.

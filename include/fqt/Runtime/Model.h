@@ -1,0 +1,91 @@
+/*===- Model.h - The C ABI of a compiled fqt training program -----*- C -*-===//
+ *
+ * `fqt-compile` turns an ONNX model into an object file that defines the
+ * symbols below; the fqt runtime (lib/Runtime), the training executable's
+ * `main`, the Python bindings and the tests all call the program through
+ * them and nothing else.
+ *
+ * Every entry point takes one array of buffer pointers: first the function's
+ * arguments, then its results, in the order `fqt_model_info()` lists them.
+ * Each buffer is a dense row-major array of the listed element type and
+ * shape, allocated by the caller (rank-0 buffers hold one scalar). Results
+ * never alias arguments, so the caller can ping-pong parameter buffers.
+ *
+ * `fqt_model_info()` describes the program in a line-based text format:
+ *
+ *   fqt-model 1
+ *   loss softmax-cross-entropy           (or mse)
+ *   optimizer sgd lr=0.01                (the default learning rate)
+ *   function train_step
+ *   arg param fc1.weight f32 128x784     (KIND NAME TYPE SHAPE; "scalar" = rank 0)
+ *   arg state fc1.weight.momentum f32 128x784
+ *   arg input input f32 64x1x28x28
+ *   arg label labels i64 64
+ *   arg hyper lr f32 scalar
+ *   arg hyper step i64 scalar
+ *   arg hyper seed i64 scalar
+ *   result loss loss f32 scalar
+ *   result param fc1.weight f32 128x784
+ *   result state fc1.weight.momentum f32 128x784
+ *   end
+ *   function eval_step ... end
+ *   ...
+ *
+ * KIND is one of param, state, input, label, hyper, loss, sample_loss,
+ * output, grad. Names are the ONNX names (initializers for param and grad).
+ *
+ * The functions:
+ *   init        () -> (param..., state...)    initial values from the model
+ *   train_step  (param..., state..., input..., label, lr, step, seed)
+ *                  -> (loss, param'..., state'...)
+ *   eval_step   (param..., input..., label) -> (sample_loss[B], output[B,K])
+ *   grad_step   (param..., input..., label, step, seed) -> (loss, grad...)
+ *
+ * Optionally, the program embeds the ONNX model it was compiled from:
+ * `fqt_model_onnx(&size)` returns its serialized ModelProto (size bytes), or
+ * NULL. The training executable's `--save=trained.onnx` writes that model
+ * back with the trained params in place of the initializers of the same
+ * names. The symbol may be absent: the runtime's `main` (libfqt_runtime_main)
+ * references it weakly, and `--save` then reports that there is no model.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef FQT_RUNTIME_MODEL_H
+#define FQT_RUNTIME_MODEL_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void (*fqt_entry_fn)(void **buffers);
+
+/* Defined by the object fqt-compile writes. */
+const char *fqt_model_info(void);
+void fqt_init(void **buffers);
+void fqt_train_step(void **buffers);
+void fqt_eval_step(void **buffers);
+void fqt_grad_step(void **buffers);
+/* Optional (see above). */
+const unsigned char *fqt_model_onnx(unsigned long *size);
+
+/* A compiled program as the runtime sees it. */
+typedef struct fqt_program {
+  const char *info;
+  fqt_entry_fn init;
+  fqt_entry_fn train_step;
+  fqt_entry_fn eval_step;
+  fqt_entry_fn grad_step;
+  /* fqt_model_onnx, or NULL when the program embeds no model. Last, so that
+   * initializers written before it existed still compile (it is then NULL). */
+  const unsigned char *(*onnx)(unsigned long *size);
+} fqt_program;
+
+/* The training executable's main: parses the command line, trains, prints
+ * the `final ...` line. Returns the process exit status. */
+int fqt_train_main(int argc, char **argv, const fqt_program *program);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FQT_RUNTIME_MODEL_H */

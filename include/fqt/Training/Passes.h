@@ -1,0 +1,18 @@
+//===- Passes.h - fqt training passes ---------------------------*- C++ -*-===//
+
+#ifndef FQT_TRAINING_PASSES_H
+#define FQT_TRAINING_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace fqt {
+
+#define GEN_PASS_DECL
+#include "fqt/Training/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "fqt/Training/Passes.h.inc"
+
+} // namespace fqt
+
+#endif // FQT_TRAINING_PASSES_H

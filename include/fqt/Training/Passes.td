@@ -1,0 +1,90 @@
+//===- Passes.td - fqt training passes ---------------------*- tablegen -*-===//
+
+#ifndef FQT_TRAINING_PASSES_TD
+#define FQT_TRAINING_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
+  let summary = "Build train, eval and gradient steps from an imported forward function";
+  let description = [{
+    Differentiates the imported forward function (`onnx` dialect, with its
+    initializers as `ml_program.global` constants) at the graph level and
+    adds the optimizer update. The module afterwards holds, in place of the
+    forward function:
+
+    ```
+    func @init() -> (param..., state...)
+    func @train_step(param..., state..., input..., label, lr, step, seed)
+        -> (loss, param'..., state'...)
+    func @eval_step(param..., input..., label) -> (sample_loss, output)
+    func @grad_step(param..., input..., label, step, seed) -> (loss, grad...)
+    ```
+
+    Every argument and result carries `fqt.kind` (param, state, input,
+    label, hyper, loss, sample_loss, output, grad) and `onnx.name`; `lr`,
+    `step` and `seed` are rank-0 tensors. The parameters are the float
+    initializers that receive a gradient (or those named by `trainable`).
+
+    The forward ops stay `onnx` ops except the products: `Gemm`, `MatMul` and
+    `Conv` (through im2col) become `linalg.matmul`s, and so do the two
+    gradient products of each (dX = dY * W^T and dW = dY^T * X). Each product
+    carries `fqt.product = {layer = NODE, role = "fwd" | "dgrad" | "wgrad",
+    grad = OPERAND}`, and the backward products read the same SSA values
+    (the saved activation and weight) as the forward one: that is where
+    `--fqt-insert-quantizers` puts its quantizers. The other gradient rules
+    emit `linalg`/`tensor`/`arith` on tensors; gradients of values used more
+    than once are summed, and values that do not lead to a parameter get no
+    gradient work.
+
+    Losses: `softmax-cross-entropy` (ONNX `SoftmaxCrossEntropyLoss`, mean
+    reduction, `ignore-index`) and `mse` on the first forward result, or
+    `graph` when the forward function already returns the loss first.
+
+    Optimizers follow the update rules of ONNX's `ai.onnx.preview.training`
+    operators: `sgd`, `momentum` and `nesterov` (ONNX `Momentum`), `adagrad`,
+    `adam`; `weight-decay` is their `norm_coefficient`.
+
+    The module gets a `fqt.model_info` string attribute: the description of
+    these functions that the runtime reads (format in
+    include/fqt/Runtime/Model.h).
+
+    Shapes must be static (bind a symbolic batch at import).
+  }];
+  let options = [
+    Option<"forwardName", "forward", "std::string", "\"forward\"",
+           "Name of the forward function to differentiate">,
+    Option<"loss", "loss", "std::string", "\"softmax-cross-entropy\"",
+           "Loss on the first forward result: softmax-cross-entropy, mse, "
+           "or graph (the forward function returns the loss)">,
+    Option<"ignoreIndex", "ignore-index", "int64_t", "-100",
+           "Label ignored by softmax-cross-entropy">,
+    Option<"optimizer", "optimizer", "std::string", "\"sgd\"",
+           "sgd, momentum, nesterov, adagrad or adam">,
+    Option<"learningRate", "lr", "double", "0.01",
+           "Default learning rate of the training executable (the step "
+           "functions take it as an argument)">,
+    Option<"momentum", "momentum", "double", "0.9",
+           "Momentum/Nesterov alpha; Adam's first-moment decay">,
+    Option<"momentumBeta", "momentum-beta", "double", "1.0",
+           "Momentum/Nesterov beta (the gradient's coefficient)">,
+    Option<"beta2", "beta2", "double", "0.999",
+           "Adam's second-moment decay">,
+    Option<"epsilon", "epsilon", "double", "1e-6",
+           "Adagrad/Adam epsilon">,
+    Option<"decayFactor", "decay-factor", "double", "0.0",
+           "Adagrad learning-rate decay factor">,
+    Option<"weightDecay", "weight-decay", "double", "0.0",
+           "L2 coefficient added to the gradient (ONNX norm_coefficient)">,
+    ListOption<"trainable", "trainable", "std::string",
+               "Initializers to train (default: every float initializer "
+               "that reaches the loss)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+#endif // FQT_TRAINING_PASSES_TD

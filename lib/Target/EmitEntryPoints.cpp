@@ -1,0 +1,170 @@
+//===- EmitEntryPoints.cpp - C entry points of a compiled program ---------===//
+//
+// The runtime calls every step function the same way, `void
+// fqt_<name>(void **buffers)`, whatever the model: the number, shapes and
+// order of the buffers come from the model description. The wrappers built
+// here turn that pointer array into the memref descriptors the lowered
+// functions take.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Target/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace fqt {
+#define GEN_PASS_DEF_FQTEMITENTRYPOINTS
+#define GEN_PASS_DEF_FQTPREPAREENTRYPOINTBUFFERIZATION
+#include "fqt/Target/Passes.h.inc"
+} // namespace fqt
+
+using namespace mlir;
+
+namespace {
+
+/// A function of the model description and its number of buffers.
+struct DescribedFunction {
+  std::string name;
+  unsigned numBuffers = 0;
+};
+
+FailureOr<SmallVector<DescribedFunction>> readDescription(ModuleOp module) {
+  auto info = module->getAttrOfType<StringAttr>("fqt.model_info");
+  if (!info)
+    return module.emitError("no 'fqt.model_info' description; run "
+                            "--fqt-build-training first");
+  SmallVector<DescribedFunction> functions;
+  SmallVector<StringRef> lines;
+  info.getValue().split(lines, '\n', -1, /*KeepEmpty=*/false);
+  for (StringRef line : lines) {
+    if (line.consume_front("function "))
+      functions.push_back({line.trim().str(), 0});
+    else if ((line.starts_with("arg ") || line.starts_with("result ")) &&
+             !functions.empty())
+      ++functions.back().numBuffers;
+  }
+  return functions;
+}
+
+struct FQTPrepareEntryPointBufferizationPass
+    : fqt::impl::FQTPrepareEntryPointBufferizationBase<
+          FQTPrepareEntryPointBufferizationPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<SmallVector<DescribedFunction>> functions =
+        readDescription(module);
+    if (failed(functions))
+      return signalPassFailure();
+    OpBuilder b(module.getContext());
+    for (const DescribedFunction &described : *functions)
+      if (auto fn = module.lookupSymbol<func::FuncOp>(described.name))
+        for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
+          fn.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
+  }
+};
+
+struct FQTEmitEntryPointsPass
+    : fqt::impl::FQTEmitEntryPointsBase<FQTEmitEntryPointsPass> {
+  void runOnOperation() override;
+};
+
+/// Builds `memref` from a bare pointer: a descriptor with offset 0 and the
+/// row-major strides of the static shape.
+Value wrapPointer(OpBuilder &b, Location loc, Value ptr, MemRefType type) {
+  MLIRContext *ctx = b.getContext();
+  auto ptrType = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = b.getI64Type();
+  int64_t rank = type.getRank();
+  SmallVector<Type> fields = {ptrType, ptrType, i64};
+  if (rank > 0) {
+    fields.push_back(LLVM::LLVMArrayType::get(i64, rank));
+    fields.push_back(LLVM::LLVMArrayType::get(i64, rank));
+  }
+  auto structType = LLVM::LLVMStructType::getLiteral(ctx, fields);
+  auto constant = [&](int64_t v) -> Value {
+    return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
+  };
+  Value desc = LLVM::PoisonOp::create(b, loc, structType);
+  desc = LLVM::InsertValueOp::create(b, loc, desc, ptr, ArrayRef<int64_t>{0});
+  desc = LLVM::InsertValueOp::create(b, loc, desc, ptr, ArrayRef<int64_t>{1});
+  desc = LLVM::InsertValueOp::create(b, loc, desc, constant(0),
+                                     ArrayRef<int64_t>{2});
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    desc = LLVM::InsertValueOp::create(b, loc, desc,
+                                       constant(type.getDimSize(d)),
+                                       ArrayRef<int64_t>{3, d});
+    desc = LLVM::InsertValueOp::create(b, loc, desc, constant(stride),
+                                       ArrayRef<int64_t>{4, d});
+    stride *= type.getDimSize(d);
+  }
+  return UnrealizedConversionCastOp::create(b, loc, type, desc).getResult(0);
+}
+
+void FQTEmitEntryPointsPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  FailureOr<SmallVector<DescribedFunction>> functions = readDescription(module);
+  if (failed(functions))
+    return signalPassFailure();
+  MLIRContext *ctx = &getContext();
+  auto ptrType = LLVM::LLVMPointerType::get(ctx);
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+
+  for (const DescribedFunction &described : *functions) {
+    auto fn = module.lookupSymbol<func::FuncOp>(described.name);
+    if (!fn) {
+      module.emitError("the model description lists '")
+          << described.name << "', which the module does not define";
+      return signalPassFailure();
+    }
+    if (fn.getNumResults() != 0 ||
+        fn.getNumArguments() != described.numBuffers) {
+      fn.emitError("expected ")
+          << described.numBuffers
+          << " memref arguments and no results (run one-shot-bufferize with "
+             "identity layouts and --buffer-results-to-out-params first)";
+      return signalPassFailure();
+    }
+    for (Type t : fn.getArgumentTypes()) {
+      auto type = dyn_cast<MemRefType>(t);
+      if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity()) {
+        fn.emitError("argument of type ")
+            << t << " is not a statically shaped row-major memref";
+        return signalPassFailure();
+      }
+    }
+    auto wrapper = func::FuncOp::create(
+        b, fn.getLoc(), "fqt_" + described.name,
+        b.getFunctionType({ptrType}, {}));
+    Block *block = wrapper.addEntryBlock();
+    OpBuilder wb = OpBuilder::atBlockBegin(block);
+    SmallVector<Value> operands;
+    for (auto [i, t] : llvm::enumerate(fn.getArgumentTypes())) {
+      Value slot = LLVM::GEPOp::create(
+          wb, loc, ptrType, ptrType, block->getArgument(0),
+          ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+      Value ptr = LLVM::LoadOp::create(wb, loc, ptrType, slot);
+      operands.push_back(wrapPointer(wb, loc, ptr, cast<MemRefType>(t)));
+    }
+    func::CallOp::create(wb, loc, fn, operands);
+    func::ReturnOp::create(wb, loc);
+  }
+
+  // const char *fqt_model_info(void)
+  auto infoFn = func::FuncOp::create(b, loc, "fqt_model_info",
+                                     b.getFunctionType({}, {ptrType}));
+  OpBuilder ib = OpBuilder::atBlockBegin(infoFn.addEntryBlock());
+  std::string text =
+      module->getAttrOfType<StringAttr>("fqt.model_info").getValue().str();
+  text.push_back('\0');
+  Value str = LLVM::createGlobalString(loc, ib, "fqt_model_info_text", text,
+                                       LLVM::Linkage::Internal);
+  func::ReturnOp::create(ib, loc, str);
+}
+
+} // namespace

@@ -1,0 +1,422 @@
+//===- BuildTraining.cpp - train/eval/grad steps from a forward function --===//
+//
+// Assembles the four functions of a training program around the forward
+// replay and reverse pass of Differentiate.cpp: parameters become
+// arguments, the loss and the optimizer are appended, and every argument
+// and result is labelled with its kind and ONNX name for the runtime ABI
+// (include/fqt/Runtime/Model.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Differentiate.h"
+#include "LossesAndOptimizers.h"
+
+#include "fqt/Training/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <cctype>
+
+namespace fqt {
+#define GEN_PASS_DEF_FQTBUILDTRAINING
+#include "fqt/Training/Passes.h.inc"
+} // namespace fqt
+
+using namespace mlir;
+using namespace fqt;
+using namespace fqt::training;
+
+namespace {
+
+/// One argument or result of a generated function.
+struct Slot {
+  Type type;
+  StringRef kind;
+  std::string name;
+};
+
+struct Parameter {
+  ml_program::GlobalLoadConstOp load;
+  std::string name;
+  RankedTensorType type;
+};
+
+/// `f32 128x784`, `i64 scalar`: a slot's type in the model description.
+std::string describeType(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << tensor.getElementType() << ' ';
+  if (tensor.getRank() == 0)
+    os << "scalar";
+  llvm::interleave(tensor.getShape(), os, "x");
+  return text;
+}
+
+/// Appends a function's entry to the model description.
+void describeFunction(std::string &info, StringRef name, ArrayRef<Slot> args,
+                      ArrayRef<Slot> results) {
+  llvm::raw_string_ostream os(info);
+  os << "function " << name << "\n";
+  for (const Slot &s : args)
+    os << "arg " << s.kind << ' ' << s.name << ' ' << describeType(s.type)
+       << "\n";
+  for (const Slot &s : results)
+    os << "result " << s.kind << ' ' << s.name << ' ' << describeType(s.type)
+       << "\n";
+  os << "end\n";
+}
+
+func::FuncOp createFunction(OpBuilder &b, Location loc, StringRef name,
+                            ArrayRef<Slot> args, ArrayRef<Slot> results,
+                            std::string &info) {
+  describeFunction(info, name, args, results);
+  SmallVector<Type> argTypes, resultTypes;
+  for (const Slot &s : args)
+    argTypes.push_back(s.type);
+  for (const Slot &s : results)
+    resultTypes.push_back(s.type);
+  auto fn = func::FuncOp::create(b, loc, name,
+                                 b.getFunctionType(argTypes, resultTypes));
+  auto attrs = [&](const Slot &s) {
+    return b.getDictionaryAttr(
+        {b.getNamedAttr("fqt.kind", b.getStringAttr(s.kind)),
+         b.getNamedAttr("onnx.name", b.getStringAttr(s.name))});
+  };
+  for (auto [i, s] : llvm::enumerate(args))
+    fn.setArgAttrs(i, attrs(s));
+  for (auto [i, s] : llvm::enumerate(results))
+    fn.setResultAttrs(i, attrs(s));
+  fn.addEntryBlock();
+  return fn;
+}
+
+struct FQTBuildTrainingPass
+    : fqt::impl::FQTBuildTrainingBase<FQTBuildTrainingPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  LogicalResult collectParameters(func::FuncOp forward);
+  FailureOr<OptimizerConfig> optimizerConfig(Location loc);
+  /// Replays the forward function into `fn` (whose first arguments are the
+  /// parameters, then the inputs) and computes the loss.
+  FailureOr<std::pair<ForwardReplay, LossValues>>
+  emitForwardAndLoss(TensorEmitter &e, func::FuncOp forward,
+                     ValueRange paramArgs, ValueRange inputArgs,
+                     Value labels);
+
+  SmallVector<Parameter> params;
+};
+
+} // namespace
+
+LogicalResult FQTBuildTrainingPass::collectParameters(func::FuncOp forward) {
+  llvm::StringSet<> requested;
+  for (const std::string &name : trainable)
+    requested.insert(name);
+  llvm::StringSet<> found;
+  forward.walk([&](ml_program::GlobalLoadConstOp load) {
+    auto type = dyn_cast<RankedTensorType>(load.getType());
+    if (!type || !isa<FloatType>(type.getElementType()))
+      return;
+    std::string name = load.getGlobal().getLeafReference().str();
+    bool take;
+    if (!requested.empty()) {
+      take = requested.contains(name);
+    } else {
+      take = llvm::any_of(load->getUses(), [](OpOperand &use) {
+        return isDifferentiableOperand(use.getOwner(), use.getOperandNumber());
+      });
+    }
+    if (!take)
+      return;
+    found.insert(name);
+    params.push_back({load, name, type});
+  });
+  for (const std::string &name : trainable)
+    if (!found.contains(name))
+      return forward.emitError("trainable '")
+             << name << "' is not a float initializer of the model";
+  if (params.empty())
+    return forward.emitError("the model has no trainable float initializers");
+  for (Parameter &p : params)
+    if (!p.type.hasStaticShape())
+      return p.load.emitError("parameter '") << p.name << "' has a dynamic shape";
+  return success();
+}
+
+FailureOr<OptimizerConfig> FQTBuildTrainingPass::optimizerConfig(Location loc) {
+  OptimizerConfig c;
+  if (optimizer == "sgd")
+    c.kind = OptimizerKind::SGD;
+  else if (optimizer == "momentum")
+    c.kind = OptimizerKind::Momentum;
+  else if (optimizer == "nesterov")
+    c.kind = OptimizerKind::Nesterov;
+  else if (optimizer == "adagrad")
+    c.kind = OptimizerKind::Adagrad;
+  else if (optimizer == "adam")
+    c.kind = OptimizerKind::Adam;
+  else
+    return emitError(loc, "unknown optimizer '")
+           << optimizer << "'; expected sgd, momentum, nesterov, adagrad or adam";
+  c.alpha = momentum;
+  c.beta = momentumBeta;
+  c.beta2 = beta2;
+  c.epsilon = epsilon;
+  c.decayFactor = decayFactor;
+  c.weightDecay = weightDecay;
+  return c;
+}
+
+FailureOr<std::pair<ForwardReplay, LossValues>>
+FQTBuildTrainingPass::emitForwardAndLoss(TensorEmitter &e, func::FuncOp forward,
+                                         ValueRange paramArgs,
+                                         ValueRange inputArgs, Value labels) {
+  IRMapping bound;
+  for (auto [p, arg] : llvm::zip(params, paramArgs))
+    bound.map(p.load.getResult(), arg);
+  for (auto [fwdArg, arg] : llvm::zip(forward.getArguments(), inputArgs))
+    bound.map(fwdArg, arg);
+  FailureOr<ForwardReplay> replay = replayForward(e, forward, bound);
+  if (failed(replay))
+    return failure();
+  Value output = replay->mapping.lookup(
+      forward.getBody().front().getTerminator()->getOperand(0));
+  e.setLoc(forward.getLoc());
+  LossValues lossValues = loss == "mse"
+                              ? emitMeanSquaredError(e, output, labels)
+                              : emitSoftmaxCrossEntropy(e, output, labels,
+                                                        ignoreIndex);
+  return std::make_pair(std::move(*replay), lossValues);
+}
+
+void FQTBuildTrainingPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto forward = module.lookupSymbol<func::FuncOp>(forwardName);
+  if (!forward || forward.isExternal()) {
+    module.emitError("no forward function '") << forwardName << "' to train";
+    return signalPassFailure();
+  }
+  Location loc = forward.getLoc();
+  if (!forward.getBody().hasOneBlock() || forward.getNumResults() == 0) {
+    forward.emitError("the forward function must have one block and a result");
+    return signalPassFailure();
+  }
+  for (Type t : llvm::concat<const Type>(forward.getArgumentTypes(),
+                                         forward.getResultTypes())) {
+    auto type = dyn_cast<RankedTensorType>(t);
+    if (!type || !type.hasStaticShape()) {
+      forward.emitError("training needs static shapes, but the forward "
+                        "function has type ")
+          << forward.getFunctionType()
+          << "; bind the batch size at import (--batch-size)";
+      return signalPassFailure();
+    }
+  }
+  if (failed(collectParameters(forward)))
+    return signalPassFailure();
+  FailureOr<OptimizerConfig> opt = optimizerConfig(loc);
+  if (failed(opt))
+    return signalPassFailure();
+
+  MLIRContext *ctx = &getContext();
+  OpBuilder b(ctx);
+  auto outputType = cast<RankedTensorType>(forward.getResultTypes()[0]);
+  Type labelType;
+  if (loss == "softmax-cross-entropy") {
+    if (outputType.getRank() != 2 ||
+        !outputType.getElementType().isF32()) {
+      forward.emitError("softmax-cross-entropy needs [batch, classes] f32 "
+                        "logits as the first result, got ")
+          << outputType;
+      return signalPassFailure();
+    }
+    labelType = RankedTensorType::get({outputType.getDimSize(0)},
+                                      b.getI64Type());
+  } else if (loss == "mse") {
+    labelType = outputType;
+  } else {
+    forward.emitError("unknown loss '")
+        << loss << "'; expected softmax-cross-entropy or mse";
+    return signalPassFailure();
+  }
+
+  auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
+  auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
+  SmallVector<StringRef> stateNames = optimizerStateNames(opt->kind);
+
+  SmallVector<Slot> paramSlots, stateSlots, inputSlots, gradSlots;
+  for (Parameter &p : params) {
+    paramSlots.push_back({p.type, "param", p.name});
+    gradSlots.push_back({p.type, "grad", p.name});
+  }
+  for (StringRef suffix : stateNames)
+    for (Parameter &p : params)
+      stateSlots.push_back({p.type, "state", p.name + "." + suffix.str()});
+  for (auto [i, t] : llvm::enumerate(forward.getArgumentTypes())) {
+    std::string name = "input" + std::to_string(i);
+    if (auto n = forward.getArgAttrOfType<StringAttr>(i, "onnx.name"))
+      name = n.str();
+    inputSlots.push_back({t, "input", name});
+  }
+  Slot labelSlot{labelType, "label", "labels"};
+  Slot lrSlot{f32Scalar, "hyper", "lr"}, stepSlot{i64Scalar, "hyper", "step"},
+      seedSlot{i64Scalar, "hyper", "seed"};
+  Slot lossSlot{f32Scalar, "loss", "loss"};
+  std::string outputName = "output";
+  if (auto n = forward.getResultAttrOfType<StringAttr>(0, "onnx.name"))
+    outputName = n.str();
+
+  for (const SmallVector<Slot> *slots : {&paramSlots, &inputSlots})
+    for (const Slot &s : *slots)
+      if (llvm::any_of(s.name, [](char c) { return std::isspace(c); })) {
+        forward.emitError("name '") << s.name
+                                    << "' contains whitespace, which the "
+                                       "runtime's model description cannot "
+                                       "carry";
+        return signalPassFailure();
+      }
+  std::string info;
+  {
+    llvm::raw_string_ostream os(info);
+    os << "fqt-model 1\nloss " << loss << "\noptimizer " << optimizer
+       << " lr=" << learningRate << "\n";
+  }
+
+  b.setInsertionPoint(forward);
+  size_t numParams = params.size(), numInputs = inputSlots.size();
+
+  // init() -> (param..., state...)
+  {
+    SmallVector<Slot> results(paramSlots);
+    results.append(stateSlots);
+    func::FuncOp fn = createFunction(b, loc, "init", {}, results, info);
+    OpBuilder fb = OpBuilder::atBlockBegin(&fn.getBody().front());
+    TensorEmitter e(fb, loc);
+    SmallVector<Value> values;
+    for (Parameter &p : params)
+      values.push_back(fb.clone(*p.load)->getResult(0));
+    for (const Slot &s : stateSlots) {
+      auto type = cast<RankedTensorType>(s.type);
+      values.push_back(e.splat(type.getShape(), type.getElementType(), 0.0));
+    }
+    func::ReturnOp::create(fb, loc, values);
+  }
+
+  // train_step(param..., state..., input..., label, lr, step, seed)
+  //   -> (loss, param'..., state'...)
+  {
+    SmallVector<Slot> args(paramSlots);
+    args.append(stateSlots);
+    args.append(inputSlots);
+    args.append({labelSlot, lrSlot, stepSlot, seedSlot});
+    SmallVector<Slot> results = {lossSlot};
+    results.append(paramSlots);
+    results.append(stateSlots);
+    func::FuncOp fn = createFunction(b, loc, "train_step", args, results, info);
+    Block &block = fn.getBody().front();
+    OpBuilder fb = OpBuilder::atBlockBegin(&block);
+    TensorEmitter e(fb, loc);
+    ValueRange all = block.getArguments();
+    ValueRange paramArgs = all.take_front(numParams);
+    ValueRange stateArgs = all.slice(numParams, stateSlots.size());
+    ValueRange inputArgs =
+        all.slice(numParams + stateSlots.size(), numInputs);
+    Value labels = all[numParams + stateSlots.size() + numInputs];
+    Value lr = all[all.size() - 3], step = all[all.size() - 2];
+    auto fwd = emitForwardAndLoss(e, forward, paramArgs, inputArgs, labels);
+    if (failed(fwd))
+      return signalPassFailure();
+    SmallVector<Value> wrt;
+    for (Parameter &p : params)
+      wrt.push_back(p.load.getResult());
+    auto grads = emitReverse(e, forward, fwd->first, 0, fwd->second.grad, wrt);
+    if (failed(grads))
+      return signalPassFailure();
+    e.setLoc(loc);
+    SmallVector<Value> newParams, newStates(stateSlots.size());
+    for (size_t i = 0; i < numParams; ++i) {
+      SmallVector<Value> state;
+      for (size_t s = 0; s < stateNames.size(); ++s)
+        state.push_back(stateArgs[s * numParams + i]);
+      Value np;
+      SmallVector<Value> ns;
+      emitOptimizerUpdate(e, *opt, paramArgs[i], (*grads)[i], state, lr, step,
+                          np, ns);
+      newParams.push_back(np);
+      for (size_t s = 0; s < ns.size(); ++s)
+        newStates[s * numParams + i] = ns[s];
+    }
+    SmallVector<Value> results2 = {fwd->second.loss};
+    results2.append(newParams);
+    results2.append(newStates);
+    func::ReturnOp::create(fb, loc, results2);
+  }
+
+  // eval_step(param..., input..., label) -> (sample_loss, output)
+  {
+    SmallVector<Slot> args(paramSlots);
+    args.append(inputSlots);
+    args.push_back(labelSlot);
+    Slot sampleLoss{RankedTensorType::get({outputType.getDimSize(0)},
+                                          b.getF32Type()),
+                    "sample_loss", "sample_loss"};
+    Slot output{outputType, "output", outputName};
+    func::FuncOp fn =
+        createFunction(b, loc, "eval_step", args, {sampleLoss, output},
+                       info);
+    Block &block = fn.getBody().front();
+    OpBuilder fb = OpBuilder::atBlockBegin(&block);
+    TensorEmitter e(fb, loc);
+    ValueRange all = block.getArguments();
+    auto fwd = emitForwardAndLoss(e, forward, all.take_front(numParams),
+                                  all.slice(numParams, numInputs), all.back());
+    if (failed(fwd))
+      return signalPassFailure();
+    Value out = fwd->first.mapping.lookup(
+        forward.getBody().front().getTerminator()->getOperand(0));
+    func::ReturnOp::create(fb, loc, ValueRange{fwd->second.sampleLoss, out});
+  }
+
+  // grad_step(param..., input..., label, step, seed) -> (loss, grad...)
+  {
+    SmallVector<Slot> args(paramSlots);
+    args.append(inputSlots);
+    args.append({labelSlot, stepSlot, seedSlot});
+    SmallVector<Slot> results = {lossSlot};
+    results.append(gradSlots);
+    func::FuncOp fn = createFunction(b, loc, "grad_step", args, results, info);
+    Block &block = fn.getBody().front();
+    OpBuilder fb = OpBuilder::atBlockBegin(&block);
+    TensorEmitter e(fb, loc);
+    ValueRange all = block.getArguments();
+    auto fwd = emitForwardAndLoss(e, forward, all.take_front(numParams),
+                                  all.slice(numParams, numInputs),
+                                  all[numParams + numInputs]);
+    if (failed(fwd))
+      return signalPassFailure();
+    SmallVector<Value> wrt;
+    for (Parameter &p : params)
+      wrt.push_back(p.load.getResult());
+    auto grads = emitReverse(e, forward, fwd->first, 0, fwd->second.grad, wrt);
+    if (failed(grads))
+      return signalPassFailure();
+    SmallVector<Value> results2 = {fwd->second.loss};
+    results2.append(*grads);
+    func::ReturnOp::create(fb, loc, results2);
+  }
+
+  // Record the training configuration for the runtime's model description.
+  module->setAttr("fqt.model_info", b.getStringAttr(info));
+  forward.erase();
+}

@@ -1,0 +1,765 @@
+//===- Differentiate.cpp - graph-level reverse-mode autodiff --------------===//
+//
+// The forward replay makes every matrix product an explicit linalg.matmul
+// whose operands are the values the backward products must reuse (the saved
+// activation and weight), so that quantizers inserted later on those values
+// serve the forward and backward products alike. Convolutions become
+// im2col + matmul for the same reason: all three products of a layer are
+// then GEMMs with one integer code path.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Differentiate.h"
+
+#include "ONNX/ONNXOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace fqt;
+using namespace fqt::training;
+namespace onnxd = fqt::onnx;
+
+std::string fqt::training::nodeName(Operation *op) {
+  if (auto name = op->getLoc()->findInstanceOf<NameLoc>())
+    return name.getName().str();
+  // As the importer names unnamed nodes: op type and position.
+  unsigned index = 0;
+  if (Block *block = op->getBlock())
+    for (Operation &other : *block) {
+      if (&other == op)
+        break;
+      ++index;
+    }
+  StringRef type = op->getName().stripDialect();
+  return (type + "_" + llvm::Twine(index)).str();
+}
+
+static void tagProduct(Value product, StringRef layer, StringRef role,
+                       int64_t gradOperand) {
+  Operation *op = product.getDefiningOp();
+  OpBuilder b(op->getContext());
+  op->setAttr(kProductAttr,
+              b.getDictionaryAttr(
+                  {b.getNamedAttr("layer", b.getStringAttr(layer)),
+                   b.getNamedAttr("role", b.getStringAttr(role)),
+                   b.getNamedAttr("grad", b.getI64IntegerAttr(gradOperand))}));
+}
+
+static SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr,
+                                   SmallVector<int64_t> fallback) {
+  if (!attr)
+    return fallback;
+  SmallVector<int64_t> values;
+  for (Attribute a : *attr)
+    values.push_back(cast<IntegerAttr>(a).getInt());
+  return values;
+}
+
+static bool isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
+
+static RankedTensorType staticTensor(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || !type.hasStaticShape())
+    return nullptr;
+  return type;
+}
+
+//===----------------------------------------------------------------------===//
+// Which operands carry gradients
+//===----------------------------------------------------------------------===//
+
+bool fqt::training::isDifferentiableOperand(Operation *op, unsigned operand) {
+  if (operand >= op->getNumOperands() || isNone(op->getOperand(operand)))
+    return false;
+  auto type = dyn_cast<RankedTensorType>(op->getOperand(operand).getType());
+  if (!type || !isa<FloatType>(type.getElementType()))
+    return false;
+  return llvm::TypeSwitch<Operation *, bool>(op)
+      // The data operand only; the others are shapes, axes or ratios.
+      .Case<onnxd::ONNXReshapeOp, onnxd::ONNXSqueezeOp, onnxd::ONNXUnsqueezeOp,
+            onnxd::ONNXDropoutOp, onnxd::ONNXClipOp>(
+          [&](Operation *) { return operand == 0; })
+      // Scale and bias; mean and variance are statistics.
+      .Case<onnxd::ONNXBatchNormalizationOp>(
+          [&](Operation *) { return operand <= 2; })
+      .Default([](Operation *) { return true; });
+}
+
+//===----------------------------------------------------------------------===//
+// Forward replay
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct ConvGeometry {
+  SmallVector<int64_t> kernel, strides, dilations, pads; // pads: t, l, b, r
+  SmallVector<int64_t> out;                              // OH, OW
+  SmallVector<int64_t> padded;                           // Hp, Wp
+};
+} // namespace
+
+/// Geometry of a 2-D window op (Conv, MaxPool); fails on what the reverse
+/// pass does not handle.
+template <typename OpTy>
+static FailureOr<ConvGeometry> windowGeometry(OpTy op,
+                                              ArrayRef<int64_t> kernel) {
+  auto x = staticTensor(op.getX());
+  if (!x || x.getRank() != 4)
+    return op.emitError("training supports 2-D (NCHW) ")
+           << op->getName() << " with static shapes only";
+  if (op.getAutoPad() != "NOTSET")
+    return op.emitError("training does not support auto_pad '")
+           << op.getAutoPad() << "'; export with explicit pads";
+  ConvGeometry g;
+  g.kernel.assign(kernel.begin(), kernel.end());
+  g.strides = intsOr(op.getStrides(), {1, 1});
+  g.dilations = intsOr(op.getDilations(), {1, 1});
+  g.pads = intsOr(op.getPads(), {0, 0, 0, 0});
+  for (int i = 0; i < 2; ++i) {
+    int64_t padded = x.getDimSize(2 + i) + g.pads[i] + g.pads[i + 2];
+    int64_t extent = (g.kernel[i] - 1) * g.dilations[i] + 1;
+    g.padded.push_back(padded);
+    g.out.push_back((padded - extent) / g.strides[i] + 1);
+  }
+  return g;
+}
+
+static FailureOr<Value> replayGemm(TensorEmitter &e, onnxd::ONNXGemmOp op,
+                                   IRMapping &map) {
+  Value a = map.lookup(op.getA()), b = map.lookup(op.getB());
+  if (!staticTensor(a) || !staticTensor(b))
+    return op.emitError("training needs static shapes");
+  std::string layer = nodeName(op);
+  Value p = e.matmul(a, b, op.getTransA() != 0, op.getTransB() != 0);
+  tagProduct(p, layer, "fwd", -1);
+  double alpha = op.getAlpha().convertToDouble();
+  double beta = op.getBeta().convertToDouble();
+  auto outType = cast<RankedTensorType>(op.getY().getType());
+  Value c = isNone(op.getC()) ? Value() : map.lookup(op.getC());
+  if (!c && alpha == 1.0)
+    return p;
+  SmallVector<Value> inputs = {p};
+  if (c)
+    inputs.push_back(c);
+  return e.map(outType.getShape(), outType.getElementType(), inputs,
+               [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+                 Value r = args[0];
+                 if (alpha != 1.0)
+                   r = arith::MulFOp::create(
+                       b, loc, r,
+                       arith::ConstantOp::create(b, loc,
+                                                 b.getF32FloatAttr(alpha)));
+                 if (args.size() > 1) {
+                   Value cv = args[1];
+                   if (beta != 1.0)
+                     cv = arith::MulFOp::create(
+                         b, loc, cv,
+                         arith::ConstantOp::create(b, loc,
+                                                   b.getF32FloatAttr(beta)));
+                   r = arith::AddFOp::create(b, loc, r, cv);
+                 }
+                 return r;
+               });
+}
+
+/// MatMul of A (rank >= 2, leading dims flattened into rows) and a 2-D B:
+/// what linear layers export to.
+static FailureOr<Value> replayMatMul(TensorEmitter &e, onnxd::ONNXMatMulOp op,
+                                     IRMapping &map, ForwardReplay &replay) {
+  Value a = map.lookup(op.getA()), b = map.lookup(op.getB());
+  auto at = staticTensor(a), bt = staticTensor(b);
+  if (!at || !bt || at.getRank() < 2 || bt.getRank() != 2)
+    return op.emitError("training supports MatMul of a static rank>=2 tensor "
+                        "by a 2-D matrix");
+  int64_t k = at.getShape().back();
+  int64_t rows = at.getNumElements() / k;
+  Value a2 = e.reshape(a, {rows, k});
+  Value p = e.matmul(a2, b, false, false);
+  tagProduct(p, nodeName(op), "fwd", -1);
+  replay.saved[op] = {a2};
+  return e.reshape(p, cast<RankedTensorType>(op.getY().getType()).getShape());
+}
+
+static FailureOr<Value> replayConv(TensorEmitter &e, onnxd::ONNXConvOp op,
+                                   IRMapping &map, ForwardReplay &replay) {
+  Value x = map.lookup(op.getX()), w = map.lookup(op.getW());
+  auto wt = staticTensor(w);
+  if (!wt || wt.getRank() != 4)
+    return op.emitError("training supports 2-D convolutions with a static "
+                        "4-D weight only");
+  if (op.getGroup() != 1)
+    return op.emitError("training does not support grouped convolutions "
+                        "(group = ")
+           << op.getGroup() << ")";
+  FailureOr<ConvGeometry> g =
+      windowGeometry(op, {wt.getDimSize(2), wt.getDimSize(3)});
+  if (failed(g))
+    return failure();
+  ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
+  int64_t n = xs[0], c = xs[1], oc = wt.getDimSize(0);
+  int64_t k = c * g->kernel[0] * g->kernel[1];
+  int64_t rows = n * g->out[0] * g->out[1];
+
+  Value xp = e.pad(x, {0, 0, g->pads[0], g->pads[1]},
+                   {0, 0, g->pads[2], g->pads[3]}, 0.0);
+  Value cols = e.gatherWindows(xp, g->kernel, g->out, g->strides, g->dilations);
+  Value xcol = e.reshape(cols, {rows, k});
+  Value wmat = e.reshape(w, {oc, k});
+  Value ymat = e.matmul(xcol, wmat, false, true);
+  tagProduct(ymat, nodeName(op), "fwd", -1);
+  replay.saved[op] = {xcol, wmat};
+  Value y = e.transpose(e.reshape(ymat, {n, g->out[0], g->out[1], oc}),
+                        {0, 3, 1, 2});
+  if (isNone(op.getB()))
+    return y;
+  Value bias = e.reshape(map.lookup(op.getB()), {oc, 1, 1});
+  return e.map({y, bias}, [](OpBuilder &b, Location loc, ValueRange args) {
+    return arith::AddFOp::create(b, loc, args[0], args[1]).getResult();
+  });
+}
+
+FailureOr<ForwardReplay>
+fqt::training::replayForward(TensorEmitter &e, func::FuncOp forward,
+                             const IRMapping &bound) {
+  ForwardReplay replay;
+  replay.mapping = bound;
+  IRMapping &map = replay.mapping;
+  for (Operation &op : forward.getBody().front().without_terminator()) {
+    if (llvm::all_of(op.getResults(),
+                     [&](Value r) { return map.contains(r); }))
+      continue;
+    e.setLoc(op.getLoc());
+    FailureOr<Value> product =
+        llvm::TypeSwitch<Operation *, FailureOr<Value>>(&op)
+            .Case([&](onnxd::ONNXGemmOp gemm) { return replayGemm(e, gemm, map); })
+            .Case([&](onnxd::ONNXMatMulOp mm) {
+              return replayMatMul(e, mm, map, replay);
+            })
+            .Case([&](onnxd::ONNXConvOp conv) {
+              return replayConv(e, conv, map, replay);
+            })
+            .Default([&](Operation *other) -> FailureOr<Value> {
+              e.builder().clone(*other, map);
+              return Value();
+            });
+    if (failed(product))
+      return failure();
+    if (*product)
+      map.map(op.getResult(0), *product);
+  }
+  return replay;
+}
+
+//===----------------------------------------------------------------------===//
+// Reverse pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// What a gradient rule sees.
+struct RuleContext {
+  TensorEmitter &e;
+  ForwardReplay &replay;
+  llvm::DenseSet<Value> &needs;
+  llvm::DenseMap<Value, Value> &grads;
+
+  Value fwd(Value original) { return replay.mapping.lookup(original); }
+  bool wants(Value original) { return needs.contains(original); }
+  void add(Value original, Value g) {
+    if (!needs.contains(original))
+      return;
+    auto it = grads.find(original);
+    if (it == grads.end()) {
+      grads[original] = g;
+      return;
+    }
+    it->second = e.map({it->second, g},
+                       [](OpBuilder &b, Location loc, ValueRange args) {
+                         return arith::AddFOp::create(b, loc, args[0], args[1])
+                             .getResult();
+                       });
+  }
+};
+
+using Body = ScalarBody;
+Value cst(OpBuilder &b, Location loc, double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+} // namespace
+
+static LogicalResult gemmRule(RuleContext &c, onnxd::ONNXGemmOp op, Value dy) {
+  TensorEmitter &e = c.e;
+  Value a = c.fwd(op.getA()), b = c.fwd(op.getB());
+  bool ta = op.getTransA() != 0, tb = op.getTransB() != 0;
+  double alpha = op.getAlpha().convertToDouble();
+  double beta = op.getBeta().convertToDouble();
+  std::string layer = nodeName(op);
+  Value g = dy;
+  if (alpha != 1.0)
+    g = e.map({dy}, [&](OpBuilder &nb, Location loc, ValueRange args) {
+      return arith::MulFOp::create(nb, loc, args[0], cst(nb, loc, alpha))
+          .getResult();
+    });
+  if (c.wants(op.getA())) {
+    // dA' = dY * B'^T; with transA, dA = dA'^T = B' * dY^T.
+    Value da = ta ? e.matmul(b, g, tb, true) : e.matmul(g, b, false, !tb);
+    tagProduct(da, layer, "dgrad", ta ? 1 : 0);
+    c.add(op.getA(), da);
+  }
+  if (c.wants(op.getB())) {
+    // dB' = A'^T * dY; with transB, dB = dY^T * A'.
+    Value db = tb ? e.matmul(g, a, true, ta) : e.matmul(a, g, !ta, false);
+    tagProduct(db, layer, "wgrad", tb ? 0 : 1);
+    c.add(op.getB(), db);
+  }
+  if (!isNone(op.getC()) && c.wants(op.getC())) {
+    Value dc = e.sumToShape(dy, TensorEmitter::shapeOf(c.fwd(op.getC())));
+    if (beta != 1.0)
+      dc = e.map({dc}, [&](OpBuilder &nb, Location loc, ValueRange args) {
+        return arith::MulFOp::create(nb, loc, args[0], cst(nb, loc, beta))
+            .getResult();
+      });
+    c.add(op.getC(), dc);
+  }
+  return success();
+}
+
+static LogicalResult matmulRule(RuleContext &c, onnxd::ONNXMatMulOp op,
+                                Value dy) {
+  TensorEmitter &e = c.e;
+  Value a2 = c.replay.saved[op][0];
+  Value b = c.fwd(op.getB());
+  ArrayRef<int64_t> a2s = TensorEmitter::shapeOf(a2);
+  Value g = e.reshape(dy, {a2s[0], TensorEmitter::shapeOf(b)[1]});
+  std::string layer = nodeName(op);
+  if (c.wants(op.getA())) {
+    Value da = e.matmul(g, b, false, true);
+    tagProduct(da, layer, "dgrad", 0);
+    c.add(op.getA(), e.reshape(da, TensorEmitter::shapeOf(c.fwd(op.getA()))));
+  }
+  if (c.wants(op.getB())) {
+    Value db = e.matmul(a2, g, true, false);
+    tagProduct(db, layer, "wgrad", 1);
+    c.add(op.getB(), db);
+  }
+  return success();
+}
+
+static LogicalResult convRule(RuleContext &c, onnxd::ONNXConvOp op, Value dy) {
+  TensorEmitter &e = c.e;
+  Value x = c.fwd(op.getX()), w = c.fwd(op.getW());
+  ArrayRef<int64_t> ws = TensorEmitter::shapeOf(w);
+  FailureOr<ConvGeometry> g = windowGeometry(op, {ws[2], ws[3]});
+  if (failed(g))
+    return failure();
+  Value xcol = c.replay.saved[op][0], wmat = c.replay.saved[op][1];
+  ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
+  int64_t n = xs[0], ch = xs[1], oc = ws[0];
+  int64_t rows = n * g->out[0] * g->out[1];
+  std::string layer = nodeName(op);
+  // dY as the [N*OH*OW, OC] matrix of the forward product.
+  Value gmat = e.reshape(e.transpose(dy, {0, 2, 3, 1}), {rows, oc});
+  if (c.wants(op.getX())) {
+    Value dxcol = e.matmul(gmat, wmat, false, false);
+    tagProduct(dxcol, layer, "dgrad", 0);
+    Value cols = e.reshape(
+        dxcol, {n, g->out[0], g->out[1], ch, g->kernel[0], g->kernel[1]});
+    Value dxp = e.scatterWindows(cols, g->padded, g->strides, g->dilations);
+    c.add(op.getX(),
+          e.slice(dxp, {0, 0, g->pads[0], g->pads[1]}, {n, ch, xs[2], xs[3]}));
+  }
+  if (c.wants(op.getW())) {
+    Value dwmat = e.matmul(gmat, xcol, true, false);
+    tagProduct(dwmat, layer, "wgrad", 0);
+    c.add(op.getW(), e.reshape(dwmat, ws));
+  }
+  if (!isNone(op.getB()) && c.wants(op.getB()))
+    c.add(op.getB(), e.reduceSum(dy, {0, 2, 3}));
+  return success();
+}
+
+static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
+                                 Value dy) {
+  TensorEmitter &e = c.e;
+  if (op.getCeilMode() != 0)
+    return op.emitError("training does not support MaxPool with ceil_mode");
+  if (!isNone(op.getIndices()) && !op.getIndices().use_empty())
+    return op.emitError("training does not support MaxPool's Indices output");
+  SmallVector<int64_t> kernel = intsOr(op.getKernelShape(), {});
+  if (kernel.size() != 2)
+    return op.emitError("training supports 2-D MaxPool only");
+  FailureOr<ConvGeometry> g = windowGeometry(op, kernel);
+  if (failed(g))
+    return failure();
+  Value x = c.fwd(op.getX());
+  ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
+  int64_t n = xs[0], ch = xs[1];
+  Value xp = e.pad(x, {0, 0, g->pads[0], g->pads[1]},
+                   {0, 0, g->pads[2], g->pads[3]},
+                   -std::numeric_limits<double>::infinity());
+  Value cols = e.gatherWindows(xp, g->kernel, g->out, g->strides, g->dilations);
+
+  // The first maximum of each window in (kh, kw) order, as PyTorch picks it.
+  OpBuilder &b = e.builder();
+  Location loc = e.getLoc();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> outShape = {n, g->out[0], g->out[1], ch};
+  Value maxInit = e.splat(outShape, b.getF32Type(),
+                          -std::numeric_limits<double>::infinity());
+  Value idxInit = e.splat(outShape, b.getI64Type(), -1);
+  AffineMap id6 = b.getMultiDimIdentityMap(6);
+  AffineMap proj = AffineMap::get(
+      6, 0,
+      {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx),
+       getAffineDimExpr(2, ctx), getAffineDimExpr(3, ctx)},
+      ctx);
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  iters.append(2, utils::IteratorType::reduction);
+  int64_t kw = g->kernel[1];
+  auto argmax = linalg::GenericOp::create(
+      b, loc, TypeRange{maxInit.getType(), idxInit.getType()},
+      ValueRange{cols}, ValueRange{maxInit, idxInit},
+      SmallVector<AffineMap>{id6, proj, proj}, iters,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value i = linalg::IndexOp::create(nb, l, 4);
+        Value j = linalg::IndexOp::create(nb, l, 5);
+        Value flat = arith::AddIOp::create(
+            nb, l,
+            arith::MulIOp::create(nb, l, i,
+                                  arith::ConstantIndexOp::create(nb, l, kw)),
+            j);
+        Value flat64 =
+            arith::IndexCastOp::create(nb, l, nb.getI64Type(), flat);
+        Value better = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                             args[0], args[1]);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{
+                arith::SelectOp::create(nb, l, better, args[0], args[1]),
+                arith::SelectOp::create(nb, l, better, flat64, args[2])});
+      });
+  Value idx = argmax.getResult(1);
+  Value dyT = e.transpose(dy, {0, 2, 3, 1}); // [N, OH, OW, C]
+  // contributions[n, oh, ow, c, kh, kw] = dY where (kh, kw) is the argmax.
+  Value init = tensor::EmptyOp::create(
+      b, loc, TensorEmitter::shapeOf(cols), b.getF32Type());
+  auto spread = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{dyT, idx},
+      ValueRange{init}, SmallVector<AffineMap>{proj, proj, id6},
+      SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value i = linalg::IndexOp::create(nb, l, 4);
+        Value j = linalg::IndexOp::create(nb, l, 5);
+        Value flat = arith::AddIOp::create(
+            nb, l,
+            arith::MulIOp::create(nb, l, i,
+                                  arith::ConstantIndexOp::create(nb, l, kw)),
+            j);
+        Value flat64 =
+            arith::IndexCastOp::create(nb, l, nb.getI64Type(), flat);
+        Value hit = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                          flat64, args[1]);
+        linalg::YieldOp::create(
+            nb, l, arith::SelectOp::create(nb, l, hit, args[0], cst(nb, l, 0))
+                       .getResult());
+      });
+  Value dxp = e.scatterWindows(spread.getResult(0), g->padded, g->strides,
+                               g->dilations);
+  c.add(op.getX(),
+        e.slice(dxp, {0, 0, g->pads[0], g->pads[1]}, {n, ch, xs[2], xs[3]}));
+  return success();
+}
+
+/// dX = body(dY, X, Y) for the unary elementwise ops.
+static LogicalResult unaryRule(RuleContext &c, Operation *op, Value dy,
+                               Body body) {
+  Value x = c.fwd(op->getOperand(0)), y = c.fwd(op->getResult(0));
+  c.add(op->getOperand(0), c.e.map({dy, x, y}, body));
+  return success();
+}
+
+static LogicalResult softmaxRule(RuleContext &c, Operation *op, Value dy,
+                                 int64_t axis, bool log) {
+  TensorEmitter &e = c.e;
+  Value y = c.fwd(op->getResult(0));
+  ArrayRef<int64_t> shape = TensorEmitter::shapeOf(y);
+  int64_t rank = shape.size();
+  if (axis < 0)
+    axis += rank;
+  if (axis != rank - 1)
+    return op->emitError("training supports softmax over the last axis only");
+  SmallVector<int64_t> keep(shape);
+  keep[axis] = 1;
+  Value s;
+  if (log) {
+    // dX = dY - softmax * sum(dY)
+    s = e.reshape(e.reduceSum(dy, {axis}), keep);
+    c.add(op->getOperand(0),
+          e.map({dy, y, s}, [](OpBuilder &b, Location l, ValueRange a) {
+            Value p = math::ExpOp::create(b, l, a[1]);
+            return arith::SubFOp::create(b, l, a[0],
+                                         arith::MulFOp::create(b, l, p, a[2]))
+                .getResult();
+          }));
+    return success();
+  }
+  // dX = Y * (dY - sum(dY * Y))
+  Value gy = e.map({dy, y}, [](OpBuilder &b, Location l, ValueRange a) {
+    return arith::MulFOp::create(b, l, a[0], a[1]).getResult();
+  });
+  s = e.reshape(e.reduceSum(gy, {axis}), keep);
+  c.add(op->getOperand(0),
+        e.map({dy, y, s}, [](OpBuilder &b, Location l, ValueRange a) {
+          return arith::MulFOp::create(b, l, a[1],
+                                       arith::SubFOp::create(b, l, a[0], a[2]))
+              .getResult();
+        }));
+  return success();
+}
+
+/// Gradient of a broadcasting binary op: dA = sum_to_shape(fa(dY, A, B, Y)).
+static LogicalResult binaryRule(RuleContext &c, Operation *op, Value dy,
+                                Body fa, Body fb) {
+  TensorEmitter &e = c.e;
+  Value a = c.fwd(op->getOperand(0)), b = c.fwd(op->getOperand(1));
+  Value y = c.fwd(op->getResult(0));
+  ArrayRef<int64_t> shape = TensorEmitter::shapeOf(y);
+  Type element = TensorEmitter::elementOf(y);
+  if (c.wants(op->getOperand(0)))
+    c.add(op->getOperand(0),
+          e.sumToShape(e.map(shape, element, {dy, a, b, y}, fa),
+                       TensorEmitter::shapeOf(a)));
+  if (c.wants(op->getOperand(1)))
+    c.add(op->getOperand(1),
+          e.sumToShape(e.map(shape, element, {dy, a, b, y}, fb),
+                       TensorEmitter::shapeOf(b)));
+  return success();
+}
+
+static LogicalResult applyRule(RuleContext &c, Operation *op, Value dy) {
+  TensorEmitter &e = c.e;
+  auto reshapeBack = [&](Operation *o) {
+    Value x = c.fwd(o->getOperand(0));
+    c.add(o->getOperand(0), e.reshape(dy, TensorEmitter::shapeOf(x)));
+    return success();
+  };
+  using B = OpBuilder;
+  using L = Location;
+  using A = ValueRange;
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](onnxd::ONNXGemmOp o) { return gemmRule(c, o, dy); })
+      .Case([&](onnxd::ONNXMatMulOp o) { return matmulRule(c, o, dy); })
+      .Case([&](onnxd::ONNXConvOp o) { return convRule(c, o, dy); })
+      .Case([&](onnxd::ONNXMaxPoolOp o) { return maxPoolRule(c, o, dy); })
+      .Case([&](onnxd::ONNXGlobalAveragePoolOp o) {
+        Value x = c.fwd(o.getX());
+        ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
+        double inv = 1.0 / double(xs[2] * xs[3]);
+        c.add(o.getX(), e.map(xs, e.elementOf(x), {dy},
+                              [&](B &b, L l, A a) {
+                                return arith::MulFOp::create(b, l, a[0],
+                                                             cst(b, l, inv))
+                                    .getResult();
+                              }));
+        return success();
+      })
+      .Case<onnxd::ONNXFlattenOp, onnxd::ONNXReshapeOp, onnxd::ONNXSqueezeOp,
+            onnxd::ONNXUnsqueezeOp, onnxd::ONNXIdentityOp>(reshapeBack)
+      .Case([&](onnxd::ONNXDropoutOp o) -> LogicalResult {
+        if (!isNone(o.getTrainingMode()))
+          return o.emitError("training through Dropout with a training_mode "
+                             "input is not supported");
+        return reshapeBack(o);
+      })
+      .Case([&](onnxd::ONNXTransposeOp o) {
+        int64_t rank = TensorEmitter::shapeOf(dy).size();
+        SmallVector<int64_t> perm;
+        for (int64_t i = rank - 1; i >= 0; --i)
+          perm.push_back(i);
+        perm = intsOr(o.getPerm(), perm);
+        SmallVector<int64_t> inverse(rank);
+        for (int64_t i = 0; i < rank; ++i)
+          inverse[perm[i]] = i;
+        c.add(o.getData(), e.transpose(dy, inverse));
+        return success();
+      })
+      .Case([&](onnxd::ONNXReluOp o) {
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                            a[2], cst(b, l, 0));
+          return arith::SelectOp::create(b, l, pos, a[0], cst(b, l, 0))
+              .getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXLeakyReluOp o) {
+        double alpha = o.getAlpha().convertToDouble();
+        return unaryRule(c, o, dy, [&](B &b, L l, A a) {
+          Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                            a[1], cst(b, l, 0));
+          Value neg = arith::MulFOp::create(b, l, a[0], cst(b, l, alpha));
+          return arith::SelectOp::create(b, l, pos, a[0], neg).getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXSigmoidOp o) {
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          Value oneMinus = arith::SubFOp::create(b, l, cst(b, l, 1), a[2]);
+          return arith::MulFOp::create(
+                     b, l, a[0], arith::MulFOp::create(b, l, a[2], oneMinus))
+              .getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXTanhOp o) {
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          Value y2 = arith::MulFOp::create(b, l, a[2], a[2]);
+          return arith::MulFOp::create(
+                     b, l, a[0], arith::SubFOp::create(b, l, cst(b, l, 1), y2))
+              .getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXExpOp o) {
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          return arith::MulFOp::create(b, l, a[0], a[2]).getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXLogOp o) {
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          return arith::DivFOp::create(b, l, a[0], a[1]).getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXNegOp o) {
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          return arith::NegFOp::create(b, l, a[0]).getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXSqrtOp o) {
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          return arith::DivFOp::create(
+                     b, l, a[0], arith::MulFOp::create(b, l, cst(b, l, 2), a[2]))
+              .getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXReciprocalOp o) {
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          Value y2 = arith::MulFOp::create(b, l, a[2], a[2]);
+          return arith::NegFOp::create(b, l,
+                                       arith::MulFOp::create(b, l, a[0], y2))
+              .getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXErfOp o) {
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          // d erf(x) = 2/sqrt(pi) exp(-x^2)
+          Value x2 = arith::MulFOp::create(b, l, a[1], a[1]);
+          Value ex = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x2));
+          Value k = cst(b, l, 1.1283791670955126);
+          return arith::MulFOp::create(b, l, a[0],
+                                       arith::MulFOp::create(b, l, k, ex))
+              .getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXSoftmaxOp o) {
+        return softmaxRule(c, o, dy, o.getAxis(), /*log=*/false);
+      })
+      .Case([&](onnxd::ONNXLogSoftmaxOp o) {
+        return softmaxRule(c, o, dy, o.getAxis(), /*log=*/true);
+      })
+      .Case([&](onnxd::ONNXAddOp o) {
+        return binaryRule(
+            c, o, dy, [](B &, L, A a) { return a[0]; },
+            [](B &, L, A a) { return a[0]; });
+      })
+      .Case([&](onnxd::ONNXSubOp o) {
+        return binaryRule(
+            c, o, dy, [](B &, L, A a) { return a[0]; },
+            [](B &b, L l, A a) {
+              return arith::NegFOp::create(b, l, a[0]).getResult();
+            });
+      })
+      .Case([&](onnxd::ONNXMulOp o) {
+        return binaryRule(
+            c, o, dy,
+            [](B &b, L l, A a) {
+              return arith::MulFOp::create(b, l, a[0], a[2]).getResult();
+            },
+            [](B &b, L l, A a) {
+              return arith::MulFOp::create(b, l, a[0], a[1]).getResult();
+            });
+      })
+      .Case([&](onnxd::ONNXDivOp o) {
+        return binaryRule(
+            c, o, dy,
+            [](B &b, L l, A a) {
+              return arith::DivFOp::create(b, l, a[0], a[2]).getResult();
+            },
+            [](B &b, L l, A a) {
+              // -dY * Y / B
+              Value t = arith::MulFOp::create(b, l, a[0], a[3]);
+              return arith::NegFOp::create(b, l,
+                                           arith::DivFOp::create(b, l, t, a[2]))
+                  .getResult();
+            });
+      })
+      .Default([&](Operation *other) {
+        return other->emitError("no gradient rule for '")
+               << other->getName() << "'; it lies between a parameter and "
+               << "the loss";
+      });
+}
+
+FailureOr<SmallVector<Value>>
+fqt::training::emitReverse(TensorEmitter &e, func::FuncOp forward,
+                           ForwardReplay &replay, unsigned resultIndex,
+                           Value seed, ArrayRef<Value> wrt) {
+  Block &body = forward.getBody().front();
+  // Values that depend on a parameter through a differentiable operand.
+  llvm::DenseSet<Value> needs(wrt.begin(), wrt.end());
+  for (Operation &op : body.without_terminator()) {
+    bool depends = false;
+    for (unsigned i = 0, n = op.getNumOperands(); i < n; ++i)
+      if (isDifferentiableOperand(&op, i) && needs.contains(op.getOperand(i)))
+        depends = true;
+    if (depends)
+      for (Value r : op.getResults())
+        needs.insert(r);
+  }
+
+  llvm::DenseMap<Value, Value> grads;
+  Value result = body.getTerminator()->getOperand(resultIndex);
+  grads[result] = seed;
+  RuleContext ctx{e, replay, needs, grads};
+  for (Operation &op : llvm::reverse(body.without_terminator())) {
+    // Only the first result of an op carries a gradient (Dropout's mask,
+    // MaxPool's indices and the like do not).
+    if (op.getNumResults() == 0)
+      continue;
+    auto it = grads.find(op.getResult(0));
+    if (it == grads.end())
+      continue;
+    bool anyWanted = false;
+    for (unsigned i = 0, n = op.getNumOperands(); i < n; ++i)
+      anyWanted |= isDifferentiableOperand(&op, i) &&
+                   needs.contains(op.getOperand(i));
+    if (!anyWanted)
+      continue;
+    e.setLoc(op.getLoc());
+    if (failed(applyRule(ctx, &op, it->second)))
+      return failure();
+  }
+
+  SmallVector<Value> out;
+  for (Value v : wrt) {
+    Value g = grads.lookup(v);
+    if (!g) {
+      auto type = cast<RankedTensorType>(v.getType());
+      g = e.splat(type.getShape(), type.getElementType(), 0.0);
+    }
+    out.push_back(g);
+  }
+  return out;
+}

@@ -1,0 +1,303 @@
+//===- TensorEmitter.cpp - linalg on tensors for gradient rules -----------===//
+
+#include "TensorEmitter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace fqt::training;
+
+Value TensorEmitter::scalar(Type type, double value) {
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(floatType, value));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+}
+
+Value TensorEmitter::splat(ArrayRef<int64_t> shape, Type elementType,
+                           double value) {
+  Value empty = tensor::EmptyOp::create(b, loc, shape, elementType);
+  return linalg::FillOp::create(b, loc, scalar(elementType, value), empty)
+      .getResult(0);
+}
+
+/// The indexing map reading `inputShape` broadcast ONNX-style to a
+/// `rank`-dimensional iteration space of sizes `shape`.
+static AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> inputShape,
+                              ArrayRef<int64_t> shape) {
+  int64_t rank = shape.size();
+  int64_t offset = rank - inputShape.size();
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, size] : llvm::enumerate(inputShape)) {
+    if (size == 1 && shape[offset + i] != 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(offset + i, ctx));
+  }
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+Value TensorEmitter::map(ArrayRef<int64_t> shape, Type resultElement,
+                         ValueRange inputs, ScalarBody body) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs)
+    maps.push_back(broadcastMap(ctx, shapeOf(input), shape));
+  maps.push_back(b.getMultiDimIdentityMap(shape.size()));
+  Value init = tensor::EmptyOp::create(b, loc, shape, resultElement);
+  SmallVector<utils::IteratorType> iterators(shape.size(),
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args.drop_back()));
+      });
+  return generic.getResult(0);
+}
+
+Value TensorEmitter::map(ValueRange inputs, ScalarBody body) {
+  return map(shapeOf(inputs.front()), elementOf(inputs.front()), inputs, body);
+}
+
+Value TensorEmitter::sumToShape(Value x, ArrayRef<int64_t> shape) {
+  ArrayRef<int64_t> xShape = shapeOf(x);
+  if (xShape == shape)
+    return x;
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = xShape.size();
+  int64_t offset = rank - shape.size();
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  SmallVector<AffineExpr> outExprs;
+  for (auto [i, size] : llvm::enumerate(shape)) {
+    int64_t dim = offset + i;
+    if (size == xShape[dim]) {
+      iterators[dim] = utils::IteratorType::parallel;
+      outExprs.push_back(getAffineDimExpr(dim, ctx));
+    } else {
+      outExprs.push_back(getAffineConstantExpr(0, ctx));
+    }
+  }
+  Type element = elementOf(x);
+  Value init = splat(shape, element, 0.0);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, outExprs, ctx)};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nloc,
+            arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult());
+      });
+  return generic.getResult(0);
+}
+
+Value TensorEmitter::reduceSum(Value x, ArrayRef<int64_t> dims) {
+  ArrayRef<int64_t> xShape = shapeOf(x);
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = xShape.size();
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<int64_t> outShape;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (llvm::is_contained(dims, d)) {
+      iterators[d] = utils::IteratorType::reduction;
+      continue;
+    }
+    outExprs.push_back(getAffineDimExpr(d, ctx));
+    outShape.push_back(xShape[d]);
+  }
+  Value init = splat(outShape, elementOf(x), 0.0);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, outExprs, ctx)};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nloc,
+            arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult());
+      });
+  return generic.getResult(0);
+}
+
+Value TensorEmitter::matmul(Value lhs, Value rhs, bool transposeLhs,
+                            bool transposeRhs) {
+  ArrayRef<int64_t> lhsShape = shapeOf(lhs), rhsShape = shapeOf(rhs);
+  int64_t m = transposeLhs ? lhsShape[1] : lhsShape[0];
+  int64_t n = transposeRhs ? rhsShape[0] : rhsShape[1];
+  Value init = splat({m, n}, b.getF32Type(), 0.0);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dm, dn, dk;
+  bindDims(ctx, dm, dn, dk);
+  auto map2 = [&](AffineExpr x, AffineExpr y) {
+    return AffineMapAttr::get(AffineMap::get(3, 0, {x, y}, ctx));
+  };
+  SmallVector<Attribute> maps = {transposeLhs ? map2(dk, dm) : map2(dm, dk),
+                                 transposeRhs ? map2(dn, dk) : map2(dk, dn),
+                                 map2(dm, dn)};
+  auto op = linalg::MatmulOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+      ValueRange{init},
+      {b.getNamedAttr("indexing_maps", b.getArrayAttr(maps))});
+  return op.getResult(0);
+}
+
+Value TensorEmitter::transpose(Value x, ArrayRef<int64_t> perm) {
+  ArrayRef<int64_t> xShape = shapeOf(x);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(xShape[p]);
+  Value init = tensor::EmptyOp::create(b, loc, shape, elementOf(x));
+  return linalg::TransposeOp::create(b, loc, x, init, perm).getResult()[0];
+}
+
+Value TensorEmitter::reshape(Value x, ArrayRef<int64_t> shape) {
+  ArrayRef<int64_t> xShape = shapeOf(x);
+  if (xShape == shape)
+    return x;
+  Type element = elementOf(x);
+  // Collapse to 1-D, then expand: always a valid static reassociation.
+  Value flat = x;
+  if (xShape.size() != 1) {
+    ReassociationIndices all;
+    for (int64_t i = 0, e = xShape.size(); i < e; ++i)
+      all.push_back(i);
+    SmallVector<ReassociationIndices> reassoc;
+    if (!all.empty())
+      reassoc.push_back(all);
+    int64_t count = 1;
+    for (int64_t s : xShape)
+      count *= s;
+    flat = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({count}, element), x, reassoc);
+  }
+  if (shape.size() == 1)
+    return flat;
+  ReassociationIndices all;
+  for (int64_t i = 0, e = shape.size(); i < e; ++i)
+    all.push_back(i);
+  SmallVector<ReassociationIndices> reassoc;
+  if (!all.empty())
+    reassoc.push_back(all);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, element), flat, reassoc);
+}
+
+Value TensorEmitter::pad(Value x, ArrayRef<int64_t> low,
+                         ArrayRef<int64_t> high, double value) {
+  if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(high, [](int64_t v) { return v == 0; }))
+    return x;
+  ArrayRef<int64_t> xShape = shapeOf(x);
+  SmallVector<int64_t> shape;
+  for (auto [i, s] : llvm::enumerate(xShape))
+    shape.push_back(s + low[i] + high[i]);
+  Type element = elementOf(x);
+  auto type = RankedTensorType::get(shape, element);
+  SmallVector<OpFoldResult> lowOfr, highOfr;
+  for (auto [l, h] : llvm::zip(low, high)) {
+    lowOfr.push_back(b.getIndexAttr(l));
+    highOfr.push_back(b.getIndexAttr(h));
+  }
+  return tensor::PadOp::create(b, loc, type, x, lowOfr, highOfr,
+                               scalar(element, value));
+}
+
+Value TensorEmitter::gatherWindows(Value xPadded, ArrayRef<int64_t> kernel,
+                                   ArrayRef<int64_t> outSize,
+                                   ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> dilations) {
+  ArrayRef<int64_t> xShape = shapeOf(xPadded);
+  MLIRContext *ctx = b.getContext();
+  // Iteration (n, oh, ow, c, kh, kw), the im2col layout.
+  AffineExpr n, oh, ow, c, kh, kw;
+  bindDims(ctx, n, oh, ow, c, kh, kw);
+  AffineMap in = AffineMap::get(
+      6, 0,
+      {n, c, oh * strides[0] + kh * dilations[0],
+       ow * strides[1] + kw * dilations[1]},
+      ctx);
+  SmallVector<int64_t> shape = {xShape[0], outSize[0], outSize[1],
+                                xShape[1], kernel[0],  kernel[1]};
+  Value init = tensor::EmptyOp::create(b, loc, shape, elementOf(xPadded));
+  SmallVector<utils::IteratorType> iterators(6, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{xPadded}, ValueRange{init},
+      SmallVector<AffineMap>{in, b.getMultiDimIdentityMap(6)}, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, args[0]);
+      });
+  return generic.getResult(0);
+}
+
+Value TensorEmitter::scatterWindows(Value cols, ArrayRef<int64_t> paddedSize,
+                                    ArrayRef<int64_t> strides,
+                                    ArrayRef<int64_t> dilations) {
+  // cols is [N, OH, OW, C, KH, KW]. Spread each output position to its
+  // strided input row (zeros between), then every input pixel is a sum over
+  // (kh, kw) of a shifted read: a gather, which linalg expresses, instead
+  // of a scatter-add, which it does not.
+  ArrayRef<int64_t> colShape = shapeOf(cols);
+  int64_t n = colShape[0], oh = colShape[1], ow = colShape[2],
+          c = colShape[3], kh = colShape[4], kw = colShape[5];
+  Type element = elementOf(cols);
+  int64_t hd = (oh - 1) * strides[0] + 1, wd = (ow - 1) * strides[1] + 1;
+  Value spread = cols;
+  if (strides[0] != 1 || strides[1] != 1) {
+    Value zeros = splat({n, hd, wd, c, kh, kw}, element, 0.0);
+    SmallVector<OpFoldResult> offsets(6, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, steps;
+    for (int64_t s : colShape)
+      sizes.push_back(b.getIndexAttr(s));
+    steps = {b.getIndexAttr(1), b.getIndexAttr(strides[0]),
+             b.getIndexAttr(strides[1]), b.getIndexAttr(1),
+             b.getIndexAttr(1), b.getIndexAttr(1)};
+    spread = tensor::InsertSliceOp::create(b, loc, cols, zeros, offsets, sizes,
+                                           steps);
+  }
+  int64_t lowH = (kh - 1) * dilations[0], lowW = (kw - 1) * dilations[1];
+  Value padded =
+      pad(spread, {0, lowH, lowW, 0, 0, 0},
+          {0, paddedSize[0] - hd, paddedSize[1] - wd, 0, 0, 0}, 0.0);
+
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dn, dc, dh, dw, dkh, dkw;
+  bindDims(ctx, dn, dc, dh, dw, dkh, dkw);
+  AffineMap in = AffineMap::get(
+      6, 0,
+      {dn, dh - dkh * dilations[0] + lowH, dw - dkw * dilations[1] + lowW, dc,
+       dkh, dkw},
+      ctx);
+  AffineMap out = AffineMap::get(6, 0, {dn, dc, dh, dw}, ctx);
+  Value init = splat({n, c, paddedSize[0], paddedSize[1]}, element, 0.0);
+  SmallVector<utils::IteratorType> iterators = {
+      utils::IteratorType::parallel,  utils::IteratorType::parallel,
+      utils::IteratorType::parallel,  utils::IteratorType::parallel,
+      utils::IteratorType::reduction, utils::IteratorType::reduction};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{padded}, ValueRange{init},
+      SmallVector<AffineMap>{in, out}, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nloc,
+            arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult());
+      });
+  return generic.getResult(0);
+}
+
+Value TensorEmitter::slice(Value x, ArrayRef<int64_t> offsets,
+                           ArrayRef<int64_t> sizes) {
+  if (llvm::all_of(offsets, [](int64_t v) { return v == 0; }) &&
+      shapeOf(x) == sizes)
+    return x;
+  SmallVector<OpFoldResult> o, s, st;
+  for (auto [offset, size] : llvm::zip(offsets, sizes)) {
+    o.push_back(b.getIndexAttr(offset));
+    s.push_back(b.getIndexAttr(size));
+    st.push_back(b.getIndexAttr(1));
+  }
+  return tensor::ExtractSliceOp::create(b, loc, x, o, s, st);
+}
