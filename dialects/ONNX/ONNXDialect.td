@@ -31,7 +31,12 @@ def ONNX_Dialect : Dialect {
     * attributes keep ONNX's names: INT is `si64`, FLOAT `f32`, INTS an
       array of `i64`, TENSOR an elements attribute; schema defaults are
       default-valued attributes;
-    * ONNX type constraints are documented, not verified.
+    * ONNX type constraints are documented, not verified;
+    * integer tensors are signless (`tensor<4xi8>` for both int8 and uint8)
+      as arith wants them; an op with unsigned operands carries
+      `onnx.unsigned_operands = array<i1: ...>`, one flag per operand, for
+      the lowerings whose meaning depends on the signedness (Cast, Div,
+      comparisons, Clip, MaxPool, ...).
 
     ```mlir
     %none = onnx.NoValue

@@ -1,6 +1,6 @@
 //===- ONNXOps.cpp - onnx operations --------------------------------------===//
 //
-// Everything is generated from ONNXOps.td: the ops have no hand-written
+// The ops are generated from ONNXOps.td: they have no hand-written
 // verifiers, folders or builders yet.
 //
 //===----------------------------------------------------------------------===//
@@ -15,3 +15,8 @@ using namespace fqt::onnx;
 
 #define GET_OP_CLASSES
 #include "ONNX/ONNXOps.cpp.inc"
+
+bool fqt::onnx::isUnsignedOperand(Operation *op, unsigned index) {
+  auto flags = op->getAttrOfType<DenseBoolArrayAttr>(kUnsignedOperandsAttrName);
+  return flags && index < flags.size() && flags[index];
+}

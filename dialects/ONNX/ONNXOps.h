@@ -14,4 +14,18 @@
 #define GET_OP_CLASSES
 #include "ONNX/ONNXOps.h.inc"
 
+namespace fqt::onnx {
+
+/// The discardable attribute (a `DenseBoolArrayAttr`, one entry per operand)
+/// of an op some of whose operands are unsigned ONNX integers. Tensors are
+/// imported signless, as arith wants them; this keeps the signedness for the
+/// ops whose meaning depends on it (Cast, Div, comparisons, Max, ...).
+inline constexpr llvm::StringLiteral kUnsignedOperandsAttrName =
+    "onnx.unsigned_operands";
+
+/// Whether operand `index` of `op` holds unsigned integers.
+bool isUnsignedOperand(mlir::Operation *op, unsigned index);
+
+} // namespace fqt::onnx
+
 #endif // FQT_DIALECT_ONNXOPS_H

@@ -23,6 +23,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include "onnx/checker.h"
@@ -49,6 +50,13 @@ void registerONNXImportDialects(DialectRegistry &registry) {
 }
 
 namespace {
+
+/// Whether the ONNX element type `dataType` is an unsigned integer.
+static bool isUnsignedDataType(int32_t dataType) {
+  using TP = ::onnx::TensorProto;
+  return dataType == TP::UINT8 || dataType == TP::UINT16 ||
+         dataType == TP::UINT32 || dataType == TP::UINT64;
+}
 
 /// Imports one checked, shape-inferred ModelProto.
 class ModelImporter {
@@ -81,6 +89,8 @@ private:
   llvm::StringMap<const ::onnx::TypeProto *> valueTypes;
   /// SSA value of every ONNX value name imported so far.
   llvm::StringMap<Value> values;
+  /// Names of the values of an unsigned integer element type.
+  llvm::StringSet<> unsignedValues;
 };
 
 } // namespace
@@ -108,14 +118,16 @@ FailureOr<Type> ModelImporter::convertElementType(int32_t dataType,
     return Type(builder.getIntegerType(32));
   case TP::INT64:
     return Type(builder.getIntegerType(64));
+  // Unsigned integers are signless too; the ops that read them record it
+  // (onnx.unsigned_operands).
   case TP::UINT8:
-    return Type(builder.getIntegerType(8, /*isSigned=*/false));
+    return Type(builder.getIntegerType(8));
   case TP::UINT16:
-    return Type(builder.getIntegerType(16, /*isSigned=*/false));
+    return Type(builder.getIntegerType(16));
   case TP::UINT32:
-    return Type(builder.getIntegerType(32, /*isSigned=*/false));
+    return Type(builder.getIntegerType(32));
   case TP::UINT64:
-    return Type(builder.getIntegerType(64, /*isSigned=*/false));
+    return Type(builder.getIntegerType(64));
   default:
     break;
   }
@@ -252,30 +264,35 @@ LogicalResult ModelImporter::importNode(const ::onnx::NodeProto &node,
   // One operand per formal input: absent optional inputs become
   // onnx.NoValue, a variadic input takes the rest.
   SmallVector<Value> operands;
+  SmallVector<bool> unsignedOperands;
+  auto addOperand = [&](const std::string &name) -> LogicalResult {
+    Value value = values.lookup(name);
+    if (!value)
+      return fail() << "input '" << name << "' is undefined";
+    operands.push_back(value);
+    unsignedOperands.push_back(unsignedValues.contains(name));
+    return success();
+  };
   const auto &formalInputs = schema->inputs();
   int actual = node.input_size();
   for (size_t i = 0; i < formalInputs.size(); ++i) {
     auto option = formalInputs[i].GetOption();
     if (option == ::onnx::OpSchema::Variadic) {
-      for (int j = i; j < actual; ++j) {
-        Value value = values.lookup(node.input(j));
-        if (!value)
-          return fail() << "input '" << node.input(j) << "' is undefined";
-        operands.push_back(value);
-      }
+      for (int j = i; j < actual; ++j)
+        if (failed(addOperand(node.input(j))))
+          return failure();
       break;
     }
     if (int(i) < actual && !node.input(i).empty()) {
-      Value value = values.lookup(node.input(i));
-      if (!value)
-        return fail() << "input '" << node.input(i) << "' is undefined";
-      operands.push_back(value);
+      if (failed(addOperand(node.input(i))))
+        return failure();
       continue;
     }
     if (option != ::onnx::OpSchema::Optional)
       return fail() << "required input '" << formalInputs[i].GetName()
                     << "' is missing";
     operands.push_back(noValue(loc));
+    unsignedOperands.push_back(false);
   }
 
   // One result per formal output; outputs the node does not ask for are
@@ -321,6 +338,10 @@ LogicalResult ModelImporter::importNode(const ::onnx::NodeProto &node,
       return failure();
     state.addAttribute(attr.name(), *value);
   }
+  if (llvm::is_contained(unsignedOperands, true))
+    // fqt::onnx::kUnsignedOperandsAttrName; the importer builds ops by name.
+    state.addAttribute("onnx.unsigned_operands",
+                       builder.getDenseBoolArrayAttr(unsignedOperands));
   Operation *op = builder.create(state);
   for (auto [result, name] : llvm::zip_equal(op->getResults(), resultNames))
     if (!name.empty())
@@ -345,6 +366,13 @@ OwningOpRef<ModuleOp> ModelImporter::import(const ::onnx::ModelProto &model,
     valueTypes[info.name()] = &info.type();
   for (const ::onnx::ValueInfoProto &info : graph.output())
     valueTypes[info.name()] = &info.type();
+  for (const auto &[name, type] : valueTypes)
+    if (type->has_tensor_type() &&
+        isUnsignedDataType(type->tensor_type().elem_type()))
+      unsignedValues.insert(name);
+  for (const ::onnx::TensorProto &init : graph.initializer())
+    if (isUnsignedDataType(init.data_type()))
+      unsignedValues.insert(init.name());
 
   // Initializers: named constant globals, loaded in the function.
   llvm::StringMap<ml_program::GlobalOp> globals;

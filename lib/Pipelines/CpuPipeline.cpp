@@ -32,9 +32,15 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
 
   // Loops, then LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Integer powers (math.ipowi, math.fpowi) as outlined functions.
+  pm.addPass(createConvertMathToFuncs());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertToLLVMPass());
+  // The math ops LLVM has no intrinsic for (math.erf) become libm calls;
+  // the others keep their intrinsics.
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());

@@ -29,6 +29,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -124,35 +125,48 @@ static std::vector<std::string> numberedFiles(StringRef dir, StringRef prefix) {
   return files;
 }
 
+/// Element `i` of the packed array `data` of T.
+template <typename T> static T load(const char *data, int64_t i) {
+  T v;
+  std::memcpy(&v, data + sizeof(T) * i, sizeof(T));
+  return v;
+}
+
 /// Value `i` of a tensor as double, for comparison.
 static double elementAsDouble(int32_t dataType, const char *data, int64_t i) {
   using TP = ::onnx::TensorProto;
   switch (dataType) {
-  case TP::FLOAT: {
-    float v;
-    std::memcpy(&v, data + 4 * i, 4);
-    return v;
-  }
-  case TP::DOUBLE: {
-    double v;
-    std::memcpy(&v, data + 8 * i, 8);
-    return v;
-  }
-  case TP::INT64: {
-    int64_t v;
-    std::memcpy(&v, data + 8 * i, 8);
-    return double(v);
-  }
-  case TP::INT32: {
-    int32_t v;
-    std::memcpy(&v, data + 4 * i, 4);
-    return v;
-  }
+  case TP::FLOAT:
+    return load<float>(data, i);
+  case TP::DOUBLE:
+    return load<double>(data, i);
+  case TP::INT64:
+    return double(load<int64_t>(data, i));
+  case TP::INT32:
+    return load<int32_t>(data, i);
+  case TP::INT16:
+    return double(load<int16_t>(data, i));
+  case TP::UINT16:
+    return double(load<uint16_t>(data, i));
+  case TP::UINT32:
+    return double(load<uint32_t>(data, i));
+  case TP::UINT64:
+    return double(load<uint64_t>(data, i));
   case TP::INT8:
     return double(int8_t(data[i]));
   case TP::UINT8:
   case TP::BOOL:
     return double(uint8_t(data[i]));
+  case TP::FLOAT16:
+  case TP::BFLOAT16: {
+    llvm::APFloat value(dataType == TP::FLOAT16 ? llvm::APFloat::IEEEhalf()
+                                                : llvm::APFloat::BFloat(),
+                        llvm::APInt(16, load<uint16_t>(data, i)));
+    bool losesInfo;
+    value.convert(llvm::APFloat::IEEEdouble(),
+                  llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+    return value.convertToDouble();
+  }
   default:
     return NAN;
   }
@@ -217,10 +231,20 @@ int main(int argc, char **argv) {
     return 1;
   }
   SmallVector<int64_t> resultRanks;
-  for (Type type : forward.getResultTypes()) {
+  for (auto [i, type] : llvm::enumerate(forward.getResultTypes())) {
     auto ranked = dyn_cast<RankedTensorType>(type);
     if (!ranked) {
       fail(modelPath + ": an output of unknown rank cannot be returned");
+      return 1;
+    }
+    // The results are read as the test data's type: the widths must agree.
+    Type elementType = ranked.getElementType();
+    size_t bytes = elementType.isIntOrFloat()
+                       ? std::max(1u, elementType.getIntOrFloatBitWidth() / 8)
+                       : 0;
+    if (bytes != fqt::onnxElementBytes(expected[i].dataType)) {
+      fail(modelPath + ": output " + llvm::Twine(i) +
+           " has an element type of another width than its test data");
       return 1;
     }
     resultRanks.push_back(ranked.getRank());

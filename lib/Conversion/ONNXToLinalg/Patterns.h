@@ -24,7 +24,7 @@ void populateLinearPatterns(mlir::RewritePatternSet &patterns);
 /// MaxPool, AveragePool.
 void populatePoolingPatterns(mlir::RewritePatternSet &patterns);
 /// Constant, Identity, Reshape, Flatten, Transpose, Concat, Squeeze,
-/// Unsqueeze.
+/// Unsqueeze, Shape, ConstantOfShape, Expand, Range, Slice, Split, Gather.
 void populateShapePatterns(mlir::RewritePatternSet &patterns);
 /// ReduceMean, ReduceSum, ReduceMax, Softmax, LogSoftmax, GlobalAveragePool.
 void populateReductionPatterns(mlir::RewritePatternSet &patterns);
@@ -60,6 +60,13 @@ mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::ValueRange dynSizes, mlir::ValueRange inputs,
                              llvm::ArrayRef<mlir::AffineMap> inputMaps,
                              ElementwiseBody body);
+
+/// The indexing maps of `operands` broadcast numpy-style (right-aligned) to
+/// `resultType`: a statically size-1 dimension reads element 0. Fails,
+/// naming the reason on `op`, when the shapes do not broadcast.
+mlir::FailureOr<llvm::SmallVector<mlir::AffineMap>>
+broadcastMaps(mlir::PatternRewriter &rewriter, mlir::Operation *op,
+              mlir::ValueRange operands, mlir::RankedTensorType resultType);
 
 /// An elementwise linalg.generic over `operands` with numpy (right-aligned)
 /// broadcasting to `resultType`; statically size-1 dimensions broadcast.
@@ -97,6 +104,45 @@ mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
 /// `value` cast to `type` when their types differ.
 mlir::Value castIfNeeded(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value, mlir::Type type);
+
+/// Element `i` of the 1-D tensor `v`, or the element of the 0-D tensor `v`
+/// (`i` ignored), as an i64 when it is an integer (sign-extended, or
+/// zero-extended when `isUnsigned`).
+mlir::Value extractScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                          int64_t i, bool isUnsigned = false);
+
+/// The integer or index `value` as an index (sign-extending).
+mlir::Value toIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
+
+/// The index `value` as an i64.
+mlir::Value toI64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
+
+/// `input` reshaped to the statically shaped `resultType` (a row-major
+/// reshape, as Reshape, Flatten, Squeeze and Unsqueeze are), or failure
+/// naming the reason on `op` when the result is not static or the element
+/// counts differ.
+mlir::FailureOr<mlir::Value> reshapeToStatic(mlir::PatternRewriter &rewriter,
+                                             mlir::Operation *op,
+                                             mlir::Value input,
+                                             mlir::RankedTensorType resultType);
+
+/// The reduction a `reduce` performs.
+enum class ReduceKind { Sum, Mean, Max };
+
+/// The map from the loops of a tensor to its kept (not `reduced`)
+/// dimensions.
+mlir::AffineMap keptMap(llvm::ArrayRef<bool> reduced, mlir::MLIRContext *ctx);
+
+/// Reduces the float tensor `input` over its `reduced` dimensions with
+/// `kind` (a Mean divides the sum by the reduced count); the reduced
+/// dimensions are dropped.
+mlir::Value reduce(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+                   llvm::ArrayRef<bool> reduced, ReduceKind kind);
+
+/// The `linalg.index` of every loop of the enclosing linalg op, to be called
+/// in its body.
+llvm::SmallVector<mlir::Value> loopIndices(mlir::OpBuilder &b,
+                                           mlir::Location loc, int64_t rank);
 
 } // namespace fqt::onnx_to_linalg
 

@@ -59,11 +59,10 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType type,
   return generic.getResult(0);
 }
 
-FailureOr<Value> broadcastElementwise(PatternRewriter &rewriter, Operation *op,
-                                      ValueRange operands,
-                                      RankedTensorType resultType,
-                                      ElementwiseBody body) {
-  Location loc = op->getLoc();
+FailureOr<SmallVector<AffineMap>> broadcastMaps(PatternRewriter &rewriter,
+                                                Operation *op,
+                                                ValueRange operands,
+                                                RankedTensorType resultType) {
   MLIRContext *ctx = rewriter.getContext();
   int64_t rank = resultType.getRank();
   SmallVector<AffineMap> maps;
@@ -91,6 +90,19 @@ FailureOr<Value> broadcastElementwise(PatternRewriter &rewriter, Operation *op,
     }
     maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
   }
+  return maps;
+}
+
+FailureOr<Value> broadcastElementwise(PatternRewriter &rewriter, Operation *op,
+                                      ValueRange operands,
+                                      RankedTensorType resultType,
+                                      ElementwiseBody body) {
+  Location loc = op->getLoc();
+  int64_t rank = resultType.getRank();
+  FailureOr<SmallVector<AffineMap>> maps =
+      broadcastMaps(rewriter, op, operands, resultType);
+  if (failed(maps))
+    return failure();
 
   // Each dynamic result size from an operand that does not broadcast there.
   SmallVector<Value> dynSizes;
@@ -110,7 +122,7 @@ FailureOr<Value> broadcastElementwise(PatternRewriter &rewriter, Operation *op,
       size = arith::ConstantIndexOp::create(rewriter, loc, 1);
     dynSizes.push_back(size);
   }
-  return buildElementwise(rewriter, loc, resultType, dynSizes, operands, maps,
+  return buildElementwise(rewriter, loc, resultType, dynSizes, operands, *maps,
                           body);
 }
 
@@ -219,10 +231,145 @@ Value reshapeTo(OpBuilder &b, Location loc, Value input,
     return tensor::CollapseShapeOp::create(b, loc, resultType, flat,
                                            ArrayRef<ReassociationIndices>{});
   }
+  // expand_shape wants a dynamic source where any result size is dynamic.
+  if (!resultType.hasStaticShape())
+    flat = castIfNeeded(b, loc, flat,
+                        RankedTensorType::get({ShapedType::kDynamic},
+                                              resultType.getElementType()));
   ReassociationIndices all =
       llvm::to_vector(llvm::seq<int64_t>(0, resultType.getRank()));
   return tensor::ExpandShapeOp::create(b, loc, resultType, flat, {all},
                                        sizesForType(b, loc, resultType, sizes));
+}
+
+AffineMap keptMap(ArrayRef<bool> reduced, MLIRContext *ctx) {
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, r] : llvm::enumerate(reduced))
+    if (!r)
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(reduced.size(), 0, exprs, ctx);
+}
+
+Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
+             ReduceKind kind) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto elementType = cast<FloatType>(inType.getElementType());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynSizes;
+  Value dynCount;
+  int64_t staticCount = 1;
+  for (auto [i, r] : llvm::enumerate(reduced)) {
+    if (r) {
+      if (inType.isDynamicDim(i)) {
+        Value dim = tensor::DimOp::create(b, loc, input, i);
+        dynCount =
+            dynCount ? arith::MulIOp::create(b, loc, dynCount, dim) : dim;
+      } else {
+        staticCount *= inType.getDimSize(i);
+      }
+      continue;
+    }
+    shape.push_back(inType.getDimSize(i));
+    if (inType.isDynamicDim(i))
+      dynSizes.push_back(tensor::DimOp::create(b, loc, input, i));
+  }
+  auto type = RankedTensorType::get(shape, elementType);
+  Value init = scalarConstant(b, loc, elementType, 0.0);
+  if (kind == ReduceKind::Max)
+    init = arith::ConstantOp::create(
+        b, loc,
+        b.getFloatAttr(elementType,
+                       APFloat::getInf(elementType.getFloatSemantics(),
+                                       /*Negative=*/true)));
+  Value filled = filledTensor(b, loc, type, dynSizes, init);
+  SmallVector<utils::IteratorType> iterators;
+  for (bool r : reduced)
+    iterators.push_back(r ? utils::IteratorType::reduction
+                          : utils::IteratorType::parallel);
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(reduced.size(), ctx),
+      keptMap(reduced, ctx)};
+  Value result =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{type}, ValueRange{input}, ValueRange{filled}, maps,
+          iterators,
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value v =
+                kind == ReduceKind::Max
+                    ? arith::MaximumFOp::create(nb, nloc, args[0], args[1])
+                          .getResult()
+                    : arith::AddFOp::create(nb, nloc, args[0], args[1])
+                          .getResult();
+            linalg::YieldOp::create(nb, nloc, v);
+          })
+          .getResult(0);
+  if (kind != ReduceKind::Mean)
+    return result;
+
+  Value divisor = scalarConstant(b, loc, elementType, double(staticCount));
+  if (dynCount) {
+    Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), dynCount);
+    Value asFloat = arith::SIToFPOp::create(b, loc, elementType, asInt);
+    divisor = arith::MulFOp::create(b, loc, asFloat, divisor);
+  }
+  return buildElementwise(
+      b, loc, type, dynSizes, ValueRange{result},
+      {b.getMultiDimIdentityMap(type.getRank())},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        return arith::DivFOp::create(nb, nloc, args[0], divisor).getResult();
+      });
+}
+
+Value extractScalar(OpBuilder &b, Location loc, Value v, int64_t i,
+                    bool isUnsigned) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<Value> indices;
+  if (type.getRank() == 1)
+    indices.push_back(arith::ConstantIndexOp::create(b, loc, i));
+  Value element = tensor::ExtractOp::create(b, loc, v, indices);
+  auto intType = dyn_cast<IntegerType>(element.getType());
+  if (!intType || intType.getWidth() == 64)
+    return element;
+  if (intType.getWidth() > 64)
+    return arith::TruncIOp::create(b, loc, b.getI64Type(), element);
+  if (isUnsigned)
+    return arith::ExtUIOp::create(b, loc, b.getI64Type(), element);
+  return arith::ExtSIOp::create(b, loc, b.getI64Type(), element);
+}
+
+Value toIndex(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isIndex())
+    return value;
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), value);
+}
+
+Value toI64(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isInteger(64))
+    return value;
+  return arith::IndexCastOp::create(b, loc, b.getI64Type(), value);
+}
+
+FailureOr<Value> reshapeToStatic(PatternRewriter &rewriter, Operation *op,
+                                 Value input, RankedTensorType resultType) {
+  auto inType = dyn_cast<RankedTensorType>(input.getType());
+  if (!inType || !resultType.hasStaticShape())
+    return rewriter.notifyMatchFailure(
+        op, "the new shape is not a constant and the result is not static");
+  if (inType.hasStaticShape() &&
+      inType.getNumElements() != resultType.getNumElements())
+    return rewriter.notifyMatchFailure(op, "element counts differ");
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t size : resultType.getShape())
+    sizes.push_back(rewriter.getIndexAttr(size));
+  return reshapeTo(rewriter, op->getLoc(), input, resultType, sizes);
+}
+
+SmallVector<Value> loopIndices(OpBuilder &b, Location loc, int64_t rank) {
+  SmallVector<Value> indices;
+  for (int64_t d = 0; d < rank; ++d)
+    indices.push_back(linalg::IndexOp::create(b, loc, d));
+  return indices;
 }
 
 } // namespace fqt::onnx_to_linalg

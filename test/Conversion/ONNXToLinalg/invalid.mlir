@@ -1,10 +1,38 @@
 // RUN: fqt-opt %s --split-input-file --fqt-convert-onnx-to-linalg -verify-diagnostics
 
-// A shape computed at run time cannot be lowered.
-func.func @reshape_dynamic_shape(%x: tensor<2x3xf32>, %shape: tensor<2xi64>) -> tensor<3x2xf32> {
+// A run-time shape of unknown length for a dynamic result cannot be read.
+func.func @reshape_dynamic_shape(%x: tensor<2x3xf32>, %shape: tensor<?xi64>) -> tensor<?x?xf32> {
   // expected-error @below {{'onnx.Reshape' op could not be lowered to linalg on tensors}}
-  %0 = onnx.Reshape %x, %shape : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<3x2xf32>
-  return %0 : tensor<3x2xf32>
+  %0 = onnx.Reshape %x, %shape : (tensor<2x3xf32>, tensor<?xi64>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+// Run-time axes and a dynamic result: which dimensions are new is unknown.
+func.func @unsqueeze_dynamic_axes(%x: tensor<?x4xf32>, %axes: tensor<1xi64>) -> tensor<?x1x4xf32> {
+  // expected-error @below {{'onnx.Unsqueeze' op could not be lowered to linalg on tensors}}
+  %0 = onnx.Unsqueeze %x, %axes : (tensor<?x4xf32>, tensor<1xi64>) -> tensor<?x1x4xf32>
+  return %0 : tensor<?x1x4xf32>
+}
+
+// -----
+
+// Slice with starts of unknown length.
+func.func @slice_dynamic_starts(%x: tensor<4xf32>, %s: tensor<?xi64>) -> tensor<?xf32> {
+  %none = onnx.NoValue
+  // expected-error @below {{'onnx.Slice' op could not be lowered to linalg on tensors}}
+  %0 = onnx.Slice %x, %s, %s, %none, %none : (tensor<4xf32>, tensor<?xi64>, tensor<?xi64>, none, none) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// A Gather axis out of range.
+func.func @gather_bad_axis(%x: tensor<4xf32>, %i: tensor<2xi64>) -> tensor<2xf32> {
+  // expected-error @below {{'onnx.Gather' op could not be lowered to linalg on tensors}}
+  %0 = onnx.Gather %x, %i {axis = 1 : si64} : (tensor<4xf32>, tensor<2xi64>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
 }
 
 // -----
