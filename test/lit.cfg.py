@@ -25,7 +25,7 @@ config.substitutions.append(("%fqt_src_root", config.fqt_src_root))
 config.substitutions.append(("%python", config.python_executable))
 
 tool_dirs = [config.fqt_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["fqt-opt", "fqt-import", "fqt-run", "mlir-runner", "mlir-translate"], tool_dirs)
+llvm_config.add_tool_substitutions(["fqt-opt", "fqt-import", "fqt-run", "fqt-runtime-fake-model", "mlir-runner", "mlir-translate"], tool_dirs)
 
 # Python modules some tests need; those tests are UNSUPPORTED without them.
 import subprocess
@@ -34,3 +34,13 @@ for module in ["onnx", "torch"]:
     if subprocess.call([config.python_executable, "-c", "import " + module],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
         config.available_features.add(module)
+
+# The training runtime's end-to-end tests read Debian's dataset-fashion-mnist.
+config.fashion_mnist_dir = "/usr/share/datasets/fashion-mnist"
+if os.path.isfile(os.path.join(config.fashion_mnist_dir, "t10k-labels-idx1-ubyte.gz")):
+    config.available_features.add("fashion-mnist")
+config.substitutions.append(("%fashion_mnist", config.fashion_mnist_dir))
+config.substitutions.append(("%fqt_runtime_link", os.path.join(config.fqt_obj_root, "lib", "fqt-runtime-link.txt")))
+import shutil
+if shutil.which("cc") and shutil.which("c++"):
+    config.available_features.add("cc")

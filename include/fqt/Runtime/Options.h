@@ -1,0 +1,57 @@
+//===- Options.h - The training executable's command line -------*- C++ -*-===//
+
+#ifndef FQT_RUNTIME_OPTIONS_H
+#define FQT_RUNTIME_OPTIONS_H
+
+#include "fqt/Runtime/Dataset.h"
+
+#include <optional>
+#include <string>
+
+namespace fqt::runtime {
+
+struct LrSchedule {
+  enum Kind { Constant, Step, Cosine } kind = Constant;
+  /// Step: multiply by `gamma` every `every` epochs.
+  int64_t every = 0;
+  double gamma = 1.0;
+
+  /// The learning rate of global step STEP (in epoch EPOCH, both from 0) of
+  /// a run of EPOCHS epochs of STEPSPEREPOCH steps, starting from BASE.
+  /// Cosine decays per step from BASE to 0 over the whole run.
+  double at(double base, int64_t epoch, int64_t step, int64_t stepsPerEpoch,
+            int64_t epochs) const;
+};
+
+struct Options {
+  std::string data = "/usr/share/datasets/fashion-mnist";
+  int64_t epochs = 1;
+  std::optional<int64_t> batch;
+  int64_t seed = 0;
+  bool seedGiven = false;
+  std::optional<double> lr;
+  LrSchedule schedule;
+  /// -1: all samples.
+  int64_t trainLimit = -1;
+  int64_t testLimit = -1;
+  std::string save;
+  std::string checkpoint;
+  std::string resume;
+  std::optional<int64_t> threads;
+  std::string dumpGradients;
+  std::string inputs;
+  std::string labels;
+  Normalization normalize;
+  bool quiet = false;
+  bool help = false;
+};
+
+/// Parses ARGV[1..ARGC); throws Error(<the option>, ...) on a bad one.
+Options parseOptions(int argc, char **argv);
+
+/// The --help text.
+std::string helpText(const char *program);
+
+} // namespace fqt::runtime
+
+#endif // FQT_RUNTIME_OPTIONS_H

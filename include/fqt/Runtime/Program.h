@@ -1,0 +1,117 @@
+//===- Program.h - A compiled program and its buffers -----------*- C++ -*-===//
+//
+// Program wraps the fqt_program of Model.h: it parses the info text, checks
+// that the entry points fit together (the same params everywhere, one input,
+// one label, a static batch), owns every buffer, and calls the entry points
+// with the buffer array in the order the info lists.
+//
+// Params and state live in two sets. A function that returns params reads
+// the current set and writes the other, and the two swap after the call:
+// results never alias arguments, and nothing is copied.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FQT_RUNTIME_PROGRAM_H
+#define FQT_RUNTIME_PROGRAM_H
+
+#include "fqt/Runtime/Checkpoint.h"
+#include "fqt/Runtime/Model.h"
+#include "fqt/Runtime/ModelInfo.h"
+#include "fqt/Runtime/Tensor.h"
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fqt::runtime {
+
+class Program {
+public:
+  /// Throws Error("fqt_model_info", ...) when the program is inconsistent.
+  explicit Program(const fqt_program &program);
+  // Functions point into `info`.
+  Program(const Program &) = delete;
+  Program &operator=(const Program &) = delete;
+
+  const ModelInfo &getInfo() const { return info; }
+  int64_t getBatchSize() const { return batchSize; }
+  /// train_step's input and label.
+  const BufferDesc &getInputDesc() const { return *input; }
+  const BufferDesc &getLabelDesc() const { return *label; }
+  /// The classes of eval_step's output (its second dimension).
+  int64_t getNumClasses() const { return numClasses; }
+  bool hasEvalStep() const { return eval.desc != nullptr; }
+  bool hasGradStep() const { return grad.desc != nullptr; }
+
+  /// The serialized ONNX model embedded in the program, empty when none.
+  std::string_view getOnnxModel() const;
+
+  /// Zero-filled buffers shaped like the input and label arguments.
+  Tensor makeInput() const { return Tensor(input->dtype, input->shape); }
+  Tensor makeLabel() const { return Tensor(label->dtype, label->shape); }
+  /// Writes B class indices into LABEL: as integers, or as one-hot rows
+  /// when the label is a float [B, K] buffer. Throws Error(SUBJECT, ...)
+  /// for a class outside the label's range.
+  void setLabels(Tensor &label, const int64_t *classes,
+                 const std::string &subject) const;
+
+  /// Sets params and state to init's results.
+  void init();
+  /// Sets params and state from CHECKPOINT, which must hold exactly the
+  /// program's params and state (errors name SOURCE).
+  void restore(const Checkpoint &checkpoint, const std::string &source);
+  /// The current params and state, in train_step's order.
+  std::vector<Checkpoint::Buffer> snapshot() const;
+  /// The current params by name, in train_step's order.
+  std::vector<std::pair<std::string, const Tensor *>> getParams() const;
+
+  /// One train_step; returns the loss.
+  double trainStep(const Tensor &input, const Tensor &label, double lr,
+                   int64_t step, int64_t seed);
+  /// One eval_step; results in getSampleLoss() and getOutput().
+  void evalStep(const Tensor &input, const Tensor &label);
+  const Tensor &getSampleLoss() const;
+  const Tensor &getOutput() const;
+  /// One grad_step; returns the loss, gradients in getGrads().
+  double gradStep(const Tensor &input, const Tensor &label, int64_t step,
+                  int64_t seed);
+  /// grad_step's gradients by name, in result order.
+  std::vector<std::pair<std::string, const Tensor *>> getGrads() const;
+
+private:
+  using Key = std::pair<BufferKind, std::string>;
+
+  /// An entry point, its description, and the buffers it owns (hypers and
+  /// results that are not params or state).
+  struct Function {
+    const FunctionDesc *desc = nullptr;
+    fqt_entry_fn entry = nullptr;
+    std::map<std::string, Tensor> hypers;
+    std::vector<Tensor> results;
+  };
+
+  void bind(Function &function, const char *name, fqt_entry_fn entry,
+            bool required);
+  void check();
+  void call(Function &function, const Tensor *input, const Tensor *label);
+  void setHyper(Function &function, const char *name, double value);
+  const Tensor &result(const Function &function, BufferKind kind) const;
+
+  const fqt_program &program;
+  ModelInfo info;
+  Function initFn, train, eval, grad;
+  const BufferDesc *input = nullptr;
+  const BufferDesc *label = nullptr;
+  int64_t batchSize = 0;
+  int64_t numClasses = 0;
+  /// The params and state of train_step, in its order.
+  std::vector<const BufferDesc *> persistent;
+  std::map<Key, Tensor> sets[2];
+  int current = 0;
+  std::vector<void *> pointers;
+};
+
+} // namespace fqt::runtime
+
+#endif // FQT_RUNTIME_PROGRAM_H

@@ -1,0 +1,147 @@
+//===- Idx.cpp - Reader of IDX files (MNIST, Fashion-MNIST) ---------------===//
+
+#include "fqt/Runtime/Idx.h"
+#include "fqt/Runtime/Error.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+#include <zlib.h>
+
+namespace fqt::runtime {
+
+namespace {
+/// A gzFile that closes itself and reports errors against its path.
+class GzReader {
+public:
+  explicit GzReader(const std::string &path) : path(path) {
+    // gzopen happily opens a directory and fails on the first read with a
+    // confusing message; say what is wrong instead.
+    struct stat info;
+    if (stat(path.c_str(), &info) != 0)
+      throw Error(path, std::strerror(errno));
+    if (S_ISDIR(info.st_mode))
+      throw Error(path, "is a directory");
+    file = gzopen(path.c_str(), "rb");
+    if (!file)
+      throw Error(path, errno ? std::strerror(errno) : "cannot open");
+    gzbuffer(file, 1 << 17);
+  }
+  ~GzReader() {
+    if (file)
+      gzclose(file);
+  }
+
+  /// Reads up to SIZE bytes; returns how many were read.
+  size_t read(void *data, size_t size) {
+    size_t done = 0;
+    char *p = static_cast<char *>(data);
+    while (done < size) {
+      unsigned chunk =
+          static_cast<unsigned>(std::min<size_t>(size - done, 1u << 30));
+      int n = gzread(file, p + done, chunk);
+      if (n < 0) {
+        int code;
+        const char *message = gzerror(file, &code);
+        throw Error(path,
+                    std::string("cannot read: ") +
+                        (code == Z_ERRNO ? std::strerror(errno) : message));
+      }
+      if (n == 0)
+        break;
+      done += static_cast<size_t>(n);
+    }
+    return done;
+  }
+
+  void readExactly(void *data, size_t size, const char *what) {
+    size_t n = read(data, size);
+    if (n != size)
+      throw Error(path, std::string("truncated ") + what + " (expected " +
+                            std::to_string(size) + " bytes, found " +
+                            std::to_string(n) + ")");
+  }
+
+private:
+  std::string path;
+  gzFile file = nullptr;
+};
+} // namespace
+
+static uint32_t bigEndian32(const unsigned char *p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) |
+         (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+Tensor readIdx(const std::string &path, int64_t limit) {
+  GzReader reader(path);
+  unsigned char magic[4];
+  reader.readExactly(magic, 4, "header");
+  if (magic[0] != 0 || magic[1] != 0)
+    throw Error(path, "not an IDX file (bad magic number)");
+  DType type;
+  switch (magic[2]) {
+  case 0x08:
+    type = DType::U8;
+    break;
+  case 0x09:
+    type = DType::I8;
+    break;
+  case 0x0B:
+    type = DType::I16;
+    break;
+  case 0x0C:
+    type = DType::I32;
+    break;
+  case 0x0D:
+    type = DType::F32;
+    break;
+  case 0x0E:
+    type = DType::F64;
+    break;
+  default:
+    throw Error(path,
+                "unknown IDX element type code " + std::to_string(magic[2]));
+  }
+  unsigned rank = magic[3];
+  if (rank == 0)
+    throw Error(path, "IDX file of rank 0");
+  Shape shape(rank);
+  for (unsigned i = 0; i < rank; ++i) {
+    unsigned char dim[4];
+    reader.readExactly(dim, 4, "header");
+    shape[i] = bigEndian32(dim);
+  }
+  int64_t items = shape[0];
+  if (limit >= 0 && limit < items)
+    shape[0] = limit;
+  // Guard the allocation against a garbage header (4 dims of 2^32).
+  int64_t perItem = 1;
+  for (unsigned i = 1; i < rank; ++i) {
+    perItem *= shape[i];
+    if (perItem > (int64_t(1) << 40))
+      throw Error(path, "implausible IDX dimensions");
+  }
+  if (shape[0] && perItem > (int64_t(1) << 40) / shape[0])
+    throw Error(path, "implausible IDX dimensions");
+
+  Tensor tensor(type, shape);
+  reader.readExactly(tensor.data(), tensor.getByteSize(), "data");
+  if (shape[0] == items) {
+    char extra;
+    if (reader.read(&extra, 1) != 0)
+      throw Error(path, "trailing data after the " + std::to_string(items) +
+                            " items its header announces");
+  }
+  // IDX is big-endian; the host (x86-64, AArch64) is little-endian.
+  size_t size = dtypeSize(type);
+  if (size > 1) {
+    unsigned char *p = static_cast<unsigned char *>(tensor.data());
+    for (int64_t i = 0, e = tensor.getNumElements(); i < e; ++i, p += size)
+      std::reverse(p, p + size);
+  }
+  return tensor;
+}
+
+} // namespace fqt::runtime

@@ -1,0 +1,206 @@
+//===- Options.cpp - The training executable's command line ---------------===//
+
+#include "fqt/Runtime/Options.h"
+#include "fqt/Runtime/Error.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace fqt::runtime {
+
+double LrSchedule::at(double base, int64_t epoch, int64_t step,
+                      int64_t stepsPerEpoch, int64_t epochs) const {
+  switch (kind) {
+  case Constant:
+    return base;
+  case Step:
+    return base * std::pow(gamma, static_cast<double>(epoch / every));
+  case Cosine: {
+    double total = static_cast<double>(stepsPerEpoch * epochs);
+    double progress = total > 0 ? static_cast<double>(step) / total : 0;
+    if (progress > 1)
+      progress = 1;
+    return base * 0.5 * (1 + std::cos(M_PI * progress));
+  }
+  }
+  return base;
+}
+
+static int64_t parseInt(const std::string &option, const std::string &text,
+                        int64_t min) {
+  char *end = nullptr;
+  errno = 0;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || errno || *end)
+    throw Error(option, "'" + text + "' is not an integer");
+  if (value < min)
+    throw Error(option, "must be at least " + std::to_string(min));
+  return value;
+}
+
+static double parseDouble(const std::string &option, const std::string &text) {
+  char *end = nullptr;
+  errno = 0;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || errno || *end || !std::isfinite(value))
+    throw Error(option, "'" + text + "' is not a number");
+  return value;
+}
+
+static LrSchedule parseSchedule(const std::string &option,
+                                const std::string &text) {
+  LrSchedule schedule;
+  if (text == "constant")
+    return schedule;
+  if (text == "cosine") {
+    schedule.kind = LrSchedule::Cosine;
+    return schedule;
+  }
+  if (text.rfind("step:", 0) == 0) {
+    size_t colon = text.find(':', 5);
+    if (colon != std::string::npos) {
+      schedule.kind = LrSchedule::Step;
+      schedule.every = parseInt(option, text.substr(5, colon - 5), 1);
+      schedule.gamma = parseDouble(option, text.substr(colon + 1));
+      if (schedule.gamma <= 0)
+        throw Error(option, "GAMMA must be positive");
+      return schedule;
+    }
+  }
+  throw Error(option, "expected constant, step:EPOCHS:GAMMA or cosine, got '" +
+                          text + "'");
+}
+
+Options parseOptions(int argc, char **argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    size_t eq = arg.find('=');
+    std::string name = arg.substr(0, eq);
+    bool hasValue = eq != std::string::npos;
+    std::string value = hasValue ? arg.substr(eq + 1) : "";
+    auto needValue = [&] {
+      if (!hasValue)
+        throw Error(name, "needs a value: " + name + "=...");
+    };
+    auto needPath = [&] {
+      needValue();
+      if (value.empty())
+        throw Error(name, "needs a path");
+    };
+
+    if (name == "--help" || name == "-h") {
+      options.help = true;
+    } else if (name == "--quiet" || name == "-q") {
+      if (hasValue)
+        throw Error(name, "takes no value");
+      options.quiet = true;
+    } else if (name == "--data") {
+      needPath();
+      options.data = value;
+    } else if (name == "--epochs") {
+      needValue();
+      options.epochs = parseInt(name, value, 1);
+    } else if (name == "--batch") {
+      needValue();
+      options.batch = parseInt(name, value, 1);
+    } else if (name == "--seed") {
+      needValue();
+      options.seed = parseInt(name, value, 0);
+      options.seedGiven = true;
+    } else if (name == "--lr") {
+      needValue();
+      options.lr = parseDouble(name, value);
+      if (*options.lr <= 0)
+        throw Error(name, "must be positive");
+    } else if (name == "--lr-schedule") {
+      needValue();
+      options.schedule = parseSchedule(name, value);
+    } else if (name == "--train-limit") {
+      needValue();
+      options.trainLimit = parseInt(name, value, 1);
+    } else if (name == "--test-limit") {
+      needValue();
+      options.testLimit = parseInt(name, value, 1);
+    } else if (name == "--save") {
+      needPath();
+      options.save = value;
+    } else if (name == "--checkpoint") {
+      needPath();
+      options.checkpoint = value;
+    } else if (name == "--resume") {
+      needPath();
+      options.resume = value;
+    } else if (name == "--threads") {
+      needValue();
+      options.threads = parseInt(name, value, 1);
+    } else if (name == "--dump-gradients") {
+      needPath();
+      options.dumpGradients = value;
+    } else if (name == "--inputs") {
+      needPath();
+      options.inputs = value;
+    } else if (name == "--labels") {
+      needPath();
+      options.labels = value;
+    } else if (name == "--normalize") {
+      needValue();
+      size_t comma = value.find(',');
+      if (comma == std::string::npos)
+        throw Error(name, "expected MEAN,STD, got '" + value + "'");
+      options.normalize.mean =
+          static_cast<float>(parseDouble(name, value.substr(0, comma)));
+      options.normalize.std =
+          static_cast<float>(parseDouble(name, value.substr(comma + 1)));
+      if (options.normalize.std <= 0)
+        throw Error(name, "STD must be positive");
+    } else {
+      throw Error(arg, "unknown option (see --help)");
+    }
+  }
+  if (options.dumpGradients.empty() &&
+      (!options.inputs.empty() || !options.labels.empty()))
+    throw Error(options.inputs.empty() ? "--labels" : "--inputs",
+                "only goes with --dump-gradients=DIR");
+  if (!options.dumpGradients.empty() &&
+      (options.inputs.empty() || options.labels.empty()))
+    throw Error("--dump-gradients",
+                "needs --inputs=X.npy and --labels=Y.npy (one batch)");
+  return options;
+}
+
+std::string helpText(const char *program) {
+  return std::string("usage: ") + program + " [options]\n" +
+         R"(
+Trains the compiled model on an image classification set in IDX files
+(Fashion-MNIST by default) and prints, last,
+  final train_loss=L test_loss=L test_accuracy=A step_ms=T
+
+options:
+  --data=DIR              dataset directory with {train,t10k}-{images-idx3,
+                          labels-idx1}-ubyte[.gz]
+                          (default /usr/share/datasets/fashion-mnist)
+  --epochs=N              epochs to train, in all when resuming (default 1)
+  --batch=B               must equal the batch the program was compiled for
+  --seed=S                seeds shuffling and stochastic rounding (default 0)
+  --lr=F                  learning rate (default: the compiled optimizer's,
+                          else 0.01)
+  --lr-schedule=S         constant (default), step:EPOCHS:GAMMA (multiply by
+                          GAMMA every EPOCHS epochs) or cosine (per step, to 0)
+  --normalize=MEAN,STD    image normalisation (x/255 - MEAN)/STD
+                          (default 0.2860,0.3530: Fashion-MNIST)
+  --train-limit=N         use only the first N training samples
+  --test-limit=N          use only the first N test samples
+  --threads=T             sets OMP_NUM_THREADS for the program
+  --checkpoint=PATH       write a checkpoint after every epoch
+  --resume=PATH           continue from a checkpoint
+  --save=OUT.onnx         write the model with the trained weights
+  --dump-gradients=DIR    with --inputs=X.npy --labels=Y.npy (one batch):
+                          write loss.npy and NAME.npy per gradient, then exit
+  --quiet, -q             no progress bar and no per-epoch lines
+  --help, -h              this text
+)";
+}
+
+} // namespace fqt::runtime

@@ -1,0 +1,358 @@
+//===- Program.cpp - A compiled program and its buffers -------------------===//
+
+#include "fqt/Runtime/Program.h"
+#include "fqt/Runtime/Error.h"
+
+#include <set>
+
+namespace fqt::runtime {
+
+static const char *const infoSubject = "fqt_model_info";
+
+[[noreturn]] static void fail(const std::string &what) {
+  throw Error(infoSubject, what);
+}
+
+static bool isPersistent(BufferKind kind) {
+  return kind == BufferKind::Param || kind == BufferKind::State;
+}
+
+static std::set<std::pair<BufferKind, std::string>>
+persistentKeys(const std::vector<BufferDesc> &buffers) {
+  std::set<std::pair<BufferKind, std::string>> keys;
+  for (const BufferDesc &buffer : buffers)
+    if (isPersistent(buffer.kind))
+      keys.insert({buffer.kind, buffer.name});
+  return keys;
+}
+
+static bool sameType(const BufferDesc &a, const BufferDesc &b) {
+  return a.dtype == b.dtype && a.shape == b.shape;
+}
+
+Program::Program(const fqt_program &program) : program(program) {
+  if (!program.info)
+    fail("the program has no model description");
+  info = parseModelInfo(program.info, infoSubject);
+  bind(initFn, "init", program.init, true);
+  bind(train, "train_step", program.train_step, true);
+  bind(eval, "eval_step", program.eval_step, false);
+  bind(grad, "grad_step", program.grad_step, false);
+  check();
+  for (const BufferDesc *buffer : persistent)
+    for (auto &set : sets)
+      set.emplace(Key(buffer->kind, buffer->name),
+                  Tensor(buffer->dtype, buffer->shape));
+}
+
+void Program::bind(Function &function, const char *name, fqt_entry_fn entry,
+                   bool required) {
+  function.desc = info.getFunction(name);
+  if (!function.desc) {
+    if (required)
+      fail(std::string("the program has no ") + name + " function");
+    return;
+  }
+  if (!entry)
+    fail(std::string("the info lists ") + name +
+         " but the program has no entry point for it");
+  function.entry = entry;
+  for (const BufferDesc &arg : function.desc->args) {
+    if (arg.kind != BufferKind::Hyper)
+      continue;
+    if (arg.name != "lr" && arg.name != "step" && arg.name != "seed")
+      fail(std::string(name) + " takes hyper '" + arg.name +
+           "', which this runtime does not know how to set (it sets lr, "
+           "step and seed)");
+    if (!arg.shape.empty())
+      fail(std::string(name) + "'s hyper '" + arg.name + "' is not a scalar");
+    function.hypers.emplace(arg.name, Tensor(arg.dtype, arg.shape));
+  }
+  for (const BufferDesc &result : function.desc->results)
+    function.results.emplace_back(isPersistent(result.kind)
+                                      ? Tensor()
+                                      : Tensor(result.dtype, result.shape));
+}
+
+void Program::check() {
+  const FunctionDesc &t = *train.desc;
+  for (const BufferDesc &arg : t.args)
+    if (isPersistent(arg.kind))
+      persistent.push_back(&arg);
+  auto keys = persistentKeys(t.args);
+
+  // The functions that produce params and state must produce all of them:
+  // the next set is written whole, or it would carry stale buffers.
+  if (!initFn.desc->args.empty())
+    fail("init takes arguments; it must take none");
+  for (const BufferDesc &result : initFn.desc->results)
+    if (!isPersistent(result.kind))
+      fail("init returns " + result.str() + "; it returns params and state");
+  if (persistentKeys(initFn.desc->results) != keys)
+    fail("init does not return exactly the params and state train_step "
+         "takes");
+  if (persistentKeys(t.results) != keys)
+    fail("train_step does not return exactly the params and state it takes");
+
+  auto inputs = t.argsOfKind(BufferKind::Input);
+  auto labels = t.argsOfKind(BufferKind::Label);
+  if (inputs.size() != 1)
+    fail("train_step takes " + std::to_string(inputs.size()) +
+         " inputs; the training driver feeds one (the images)");
+  if (labels.size() != 1)
+    fail("train_step takes " + std::to_string(labels.size()) +
+         " labels; the training driver feeds one");
+  input = inputs[0];
+  label = labels[0];
+  if (input->shape.empty())
+    fail("train_step's input '" + input->name +
+         "' is a scalar; it needs a batch dimension");
+  if (input->dtype != DType::F32)
+    fail("train_step's input '" + input->name + "' is " +
+         dtypeName(input->dtype) + "; the training driver feeds f32 images");
+  batchSize = input->shape[0];
+  bool classIndices = !isFloat(label->dtype) && label->dtype != DType::I1 &&
+                      label->shape.size() == 1;
+  bool oneHot = isFloat(label->dtype) && label->shape.size() == 2;
+  if (!classIndices && !oneHot)
+    fail("train_step's label " + label->str() +
+         " is neither integer class indices [B] nor float one-hot rows "
+         "[B, K]");
+  if (label->shape[0] != batchSize)
+    fail("train_step's label has batch " + std::to_string(label->shape[0]) +
+         " but its input has batch " + std::to_string(batchSize));
+  if (oneHot)
+    numClasses = label->shape[1];
+  auto losses = t.resultsOfKind(BufferKind::Loss);
+  if (losses.size() != 1 || !losses[0]->shape.empty())
+    fail("train_step must return one scalar loss");
+
+  // eval_step and grad_step see the same params, input and label.
+  for (Function *function : {&eval, &grad}) {
+    if (!function->desc)
+      continue;
+    const FunctionDesc &f = *function->desc;
+    for (const BufferDesc &arg : f.args) {
+      if (isPersistent(arg.kind)) {
+        auto it = keys.find({arg.kind, arg.name});
+        if (it == keys.end())
+          fail(f.name + " takes " + arg.str() +
+               ", which train_step does not take");
+      } else if (arg.kind == BufferKind::Input) {
+        if (arg.name != input->name || !sameType(arg, *input))
+          fail(f.name + " takes input " + arg.str() + ", train_step " +
+               input->str());
+      } else if (arg.kind == BufferKind::Label) {
+        if (arg.name != label->name || !sameType(arg, *label))
+          fail(f.name + " takes label " + arg.str() + ", train_step " +
+               label->str());
+      }
+    }
+    if (f.argsOfKind(BufferKind::Input).size() != 1 ||
+        f.argsOfKind(BufferKind::Label).size() != 1)
+      fail(f.name + " must take one input and one label");
+    for (const BufferDesc &result : f.results)
+      if (isPersistent(result.kind))
+        fail(f.name + " returns " + result.str() +
+             "; only init and train_step update params and state");
+  }
+  if (eval.desc) {
+    auto sampleLosses = eval.desc->resultsOfKind(BufferKind::SampleLoss);
+    auto outputs = eval.desc->resultsOfKind(BufferKind::Output);
+    if (sampleLosses.size() != 1 ||
+        sampleLosses[0]->shape != Shape{batchSize} ||
+        !isFloat(sampleLosses[0]->dtype))
+      fail("eval_step must return one float sample_loss of shape " +
+           std::to_string(batchSize));
+    if (outputs.size() != 1 || outputs[0]->shape.size() != 2 ||
+        outputs[0]->shape[0] != batchSize || !isFloat(outputs[0]->dtype))
+      fail("eval_step must return one float output of shape " +
+           std::to_string(batchSize) + "xK");
+    if (numClasses && outputs[0]->shape[1] != numClasses)
+      fail("eval_step's output has " + std::to_string(outputs[0]->shape[1]) +
+           " classes, the one-hot label " + std::to_string(numClasses));
+    numClasses = outputs[0]->shape[1];
+  }
+  if (grad.desc) {
+    auto gradLosses = grad.desc->resultsOfKind(BufferKind::Loss);
+    if (gradLosses.size() != 1 || !gradLosses[0]->shape.empty())
+      fail("grad_step must return one scalar loss");
+  }
+}
+
+std::string_view Program::getOnnxModel() const {
+  if (!program.onnx)
+    return {};
+  unsigned long size = 0;
+  const unsigned char *bytes = program.onnx(&size);
+  if (!bytes)
+    return {};
+  return std::string_view(reinterpret_cast<const char *>(bytes), size);
+}
+
+void Program::setLabels(Tensor &labelBuffer, const int64_t *classes,
+                        const std::string &subject) const {
+  bool oneHot = labelBuffer.getShape().size() == 2;
+  int64_t classCount = oneHot ? labelBuffer.getShape()[1] : numClasses;
+  for (int64_t row = 0; row < batchSize; ++row) {
+    int64_t c = classes[row];
+    if (c < 0 || (classCount && c >= classCount))
+      throw Error(subject, "label " + std::to_string(c) +
+                               " is outside the model's " +
+                               std::to_string(classCount) + " classes");
+    if (!oneHot) {
+      labelBuffer.setFromDouble(row, static_cast<double>(c));
+      continue;
+    }
+    for (int64_t k = 0; k < classCount; ++k)
+      labelBuffer.setFromDouble(row * classCount + k, k == c ? 1.0 : 0.0);
+  }
+}
+
+void Program::setHyper(Function &function, const char *name, double value) {
+  auto it = function.hypers.find(name);
+  if (it != function.hypers.end())
+    it->second.setFromDouble(0, value);
+}
+
+void Program::call(Function &function, const Tensor *inputBuffer,
+                   const Tensor *labelBuffer) {
+  const FunctionDesc &desc = *function.desc;
+  bool updates = false;
+  pointers.clear();
+  for (const BufferDesc &arg : desc.args) {
+    switch (arg.kind) {
+    case BufferKind::Param:
+    case BufferKind::State:
+      pointers.push_back(sets[current].at({arg.kind, arg.name}).data());
+      break;
+    case BufferKind::Input:
+    case BufferKind::Label: {
+      const Tensor *buffer =
+          arg.kind == BufferKind::Input ? inputBuffer : labelBuffer;
+      if (!buffer || buffer->getDType() != arg.dtype ||
+          buffer->getShape() != arg.shape)
+        throw Error(infoSubject, desc.name + "'s " + arg.str() +
+                                     " was given a buffer of another type");
+      pointers.push_back(const_cast<void *>(buffer->data()));
+      break;
+    }
+    case BufferKind::Hyper:
+      pointers.push_back(function.hypers.at(arg.name).data());
+      break;
+    default:
+      break; // The parser rejects result kinds among arguments.
+    }
+  }
+  for (size_t i = 0; i < desc.results.size(); ++i) {
+    const BufferDesc &result = desc.results[i];
+    if (isPersistent(result.kind)) {
+      pointers.push_back(
+          sets[1 - current].at({result.kind, result.name}).data());
+      updates = true;
+    } else {
+      pointers.push_back(function.results[i].data());
+    }
+  }
+  function.entry(pointers.data());
+  if (updates)
+    current = 1 - current;
+}
+
+const Tensor &Program::result(const Function &function, BufferKind kind) const {
+  const auto &results = function.desc->results;
+  for (size_t i = 0; i < results.size(); ++i)
+    if (results[i].kind == kind)
+      return function.results[i];
+  throw Error(infoSubject,
+              function.desc->name + " returns no " + kindName(kind));
+}
+
+void Program::init() { call(initFn, nullptr, nullptr); }
+
+void Program::restore(const Checkpoint &checkpoint, const std::string &source) {
+  for (const BufferDesc *buffer : persistent) {
+    const Checkpoint::Buffer *saved =
+        checkpoint.find(buffer->kind, buffer->name);
+    if (!saved)
+      throw Error(source, std::string("has no ") + kindName(buffer->kind) +
+                              " '" + buffer->name +
+                              "'; it was written for another program");
+    if (saved->value.getDType() != buffer->dtype ||
+        saved->value.getShape() != buffer->shape)
+      throw Error(source,
+                  std::string(kindName(buffer->kind)) + " '" + buffer->name +
+                      "' is " + dtypeName(saved->value.getDType()) + " " +
+                      shapeString(saved->value.getShape()) +
+                      " in the checkpoint but " + dtypeName(buffer->dtype) +
+                      " " + shapeString(buffer->shape) + " in the program");
+  }
+  for (const Checkpoint::Buffer &saved : checkpoint.buffers)
+    if (!sets[current].count({saved.kind, saved.name}))
+      throw Error(source, std::string("has ") + kindName(saved.kind) + " '" +
+                              saved.name +
+                              "', which the program does not have");
+  for (const Checkpoint::Buffer &saved : checkpoint.buffers)
+    sets[current].at({saved.kind, saved.name}) = saved.value;
+}
+
+std::vector<Checkpoint::Buffer> Program::snapshot() const {
+  std::vector<Checkpoint::Buffer> buffers;
+  for (const BufferDesc *buffer : persistent)
+    buffers.push_back({buffer->kind, buffer->name,
+                       sets[current].at({buffer->kind, buffer->name})});
+  return buffers;
+}
+
+std::vector<std::pair<std::string, const Tensor *>> Program::getParams() const {
+  std::vector<std::pair<std::string, const Tensor *>> params;
+  for (const BufferDesc *buffer : persistent)
+    if (buffer->kind == BufferKind::Param)
+      params.emplace_back(buffer->name,
+                          &sets[current].at({buffer->kind, buffer->name}));
+  return params;
+}
+
+double Program::trainStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
+                          double lr, int64_t step, int64_t seed) {
+  setHyper(train, "lr", lr);
+  setHyper(train, "step", static_cast<double>(step));
+  setHyper(train, "seed", static_cast<double>(seed));
+  call(train, &inputBuffer, &labelBuffer);
+  return result(train, BufferKind::Loss).getAsDouble(0);
+}
+
+void Program::evalStep(const Tensor &inputBuffer, const Tensor &labelBuffer) {
+  if (!eval.desc)
+    throw Error(infoSubject, "the program has no eval_step function");
+  call(eval, &inputBuffer, &labelBuffer);
+}
+
+const Tensor &Program::getSampleLoss() const {
+  return result(eval, BufferKind::SampleLoss);
+}
+
+const Tensor &Program::getOutput() const {
+  return result(eval, BufferKind::Output);
+}
+
+double Program::gradStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
+                         int64_t step, int64_t seed) {
+  if (!grad.desc)
+    throw Error(infoSubject, "the program has no grad_step function");
+  setHyper(grad, "step", static_cast<double>(step));
+  setHyper(grad, "seed", static_cast<double>(seed));
+  call(grad, &inputBuffer, &labelBuffer);
+  return result(grad, BufferKind::Loss).getAsDouble(0);
+}
+
+std::vector<std::pair<std::string, const Tensor *>> Program::getGrads() const {
+  std::vector<std::pair<std::string, const Tensor *>> grads;
+  const auto &results = grad.desc->results;
+  for (size_t i = 0; i < results.size(); ++i)
+    if (results[i].kind == BufferKind::Grad)
+      grads.emplace_back(results[i].name, &grad.results[i]);
+  return grads;
+}
+
+} // namespace fqt::runtime

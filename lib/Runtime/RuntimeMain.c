@@ -1,0 +1,23 @@
+/*===- RuntimeMain.c - main() of a compiled training executable -----------===//
+ *
+ * libfqt_runtime_main: links against the symbols a compiled program defines
+ * (Model.h) and hands them to fqt_train_main. In C so that linking it adds
+ * nothing but this function.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "fqt/Runtime/Model.h"
+
+#include <stddef.h>
+
+/* Optional: a program compiled without its ONNX model leaves it undefined,
+ * and the weak reference resolves to NULL. */
+#pragma weak fqt_model_onnx
+
+int main(int argc, char **argv) {
+  fqt_program program = {fqt_model_info(), fqt_init,      fqt_train_step,
+                         fqt_eval_step,    fqt_grad_step, NULL};
+  if (fqt_model_onnx)
+    program.onnx = fqt_model_onnx;
+  return fqt_train_main(argc, argv, &program);
+}

@@ -1,0 +1,376 @@
+//===- Train.cpp - The training executable's driver -----------------------===//
+//
+// fqt_train_main: options, data, the epoch loop, evaluation, checkpoints,
+// --save and --dump-gradients. Everything that can fail throws Error; the
+// one catch at the bottom turns it into `fqt: error: <subject>: <what>` and
+// exit status 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Runtime/AtomicFile.h"
+#include "fqt/Runtime/Batching.h"
+#include "fqt/Runtime/Checkpoint.h"
+#include "fqt/Runtime/Dataset.h"
+#include "fqt/Runtime/Error.h"
+#include "fqt/Runtime/Model.h"
+#include "fqt/Runtime/Npy.h"
+#include "fqt/Runtime/OnnxExport.h"
+#include "fqt/Runtime/Options.h"
+#include "fqt/Runtime/Program.h"
+#include "fqt/Runtime/Progress.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+using namespace fqt::runtime;
+
+namespace {
+
+struct Metrics {
+  double loss = 0;
+  double accuracy = 0;
+};
+
+/// Mean per-sample loss and accuracy of eval_step over DATA; the padded rows
+/// of the last batch are not counted.
+Metrics evaluate(Program &program, const Dataset &data, Tensor &input,
+                 Tensor &label, const std::string &labelSubject) {
+  int64_t batch = program.getBatchSize();
+  BatchPlan plan{data.size(), batch, /*padLast=*/true};
+  size_t rowBytes = static_cast<size_t>(data.sampleSize()) * sizeof(float);
+  std::vector<int64_t> classes(static_cast<size_t>(batch));
+  double lossSum = 0;
+  int64_t correct = 0;
+  for (int64_t b = 0; b < plan.numBatches(); ++b) {
+    int64_t first = plan.firstRow(b), valid = plan.validRows(b);
+    gatherRows(data.images.data(), rowBytes, nullptr, first, valid, batch,
+               input.data());
+    gatherRows(data.labels.data(), sizeof(int64_t), nullptr, first, valid,
+               batch, classes.data());
+    program.setLabels(label, classes.data(), labelSubject);
+    program.evalStep(input, label);
+    const Tensor &sampleLoss = program.getSampleLoss();
+    const Tensor &output = program.getOutput();
+    int64_t k = output.getShape()[1];
+    for (int64_t row = 0; row < valid; ++row) {
+      lossSum += sampleLoss.getAsDouble(row);
+      int64_t best = 0;
+      double bestValue = output.getAsDouble(row * k);
+      for (int64_t c = 1; c < k; ++c) {
+        double value = output.getAsDouble(row * k + c);
+        if (value > bestValue) {
+          bestValue = value;
+          best = c;
+        }
+      }
+      correct += best == classes[row];
+    }
+  }
+  double n = static_cast<double>(data.size());
+  return {lossSum / n, static_cast<double>(correct) / n};
+}
+
+/// NAME with every character that is not safe in a file name replaced by
+/// '_' (ONNX names often contain '/' and ':').
+std::string fileNameFor(const std::string &name) {
+  std::string safe = name;
+  for (char &c : safe) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok)
+      c = '_';
+  }
+  if (safe.empty() || safe == "." || safe == "..")
+    safe = "_" + safe;
+  return safe;
+}
+
+/// --dump-gradients: one grad_step on the batch of --inputs/--labels.
+void dumpGradients(const Options &options, Program &program, int64_t step,
+                   int64_t seed) {
+  int64_t batch = program.getBatchSize();
+  Tensor input = program.makeInput();
+  Tensor label = program.makeLabel();
+
+  Tensor x = readNpy(options.inputs);
+  if (x.getDType() == DType::U8)
+    x = normalizeImages(x, options.normalize);
+  if (x.getDType() != DType::F32)
+    throw Error(options.inputs, std::string("has dtype ") +
+                                    dtypeName(x.getDType()) +
+                                    "; inputs must be float (or u8 pixels)");
+  if (x.getShape().empty() || x.getShape()[0] != batch)
+    throw Error(options.inputs, "has shape " + shapeString(x.getShape()) +
+                                    "; it must hold one batch of " +
+                                    std::to_string(batch) +
+                                    " samples (the program's input is " +
+                                    shapeString(input.getShape()) + ")");
+  checkSampleSize(x.getNumElements() / batch, input.getShape(), options.inputs,
+                  "the array");
+  std::memcpy(input.data(), x.data(), input.getByteSize());
+
+  Tensor y = readNpy(options.labels);
+  if (isFloat(y.getDType())) {
+    if (!isFloat(label.getDType()) ||
+        y.getNumElements() != label.getNumElements())
+      throw Error(options.labels,
+                  "float labels must match the program's label " +
+                      std::string(dtypeName(label.getDType())) + " " +
+                      shapeString(label.getShape()) +
+                      "; give integer class indices otherwise");
+    for (int64_t i = 0, e = y.getNumElements(); i < e; ++i)
+      label.setFromDouble(i, y.getAsDouble(i));
+  } else {
+    if (y.getShape() != Shape{batch})
+      throw Error(options.labels,
+                  "has shape " + shapeString(y.getShape()) + "; it must hold " +
+                      std::to_string(batch) + " class indices (one batch)");
+    std::vector<int64_t> classes(static_cast<size_t>(batch));
+    for (int64_t i = 0; i < batch; ++i)
+      classes[i] = static_cast<int64_t>(y.getAsDouble(i));
+    program.setLabels(label, classes.data(), options.labels);
+  }
+
+  // Name every file before writing any, so that a collision leaves nothing.
+  auto grads = program.getGrads();
+  std::set<std::string> names{"loss.npy"};
+  std::vector<std::string> files;
+  for (const auto &[name, value] : grads) {
+    std::string file = fileNameFor(name) + ".npy";
+    if (!names.insert(file).second)
+      throw Error(options.dumpGradients, "two outputs would be written to " +
+                                             file + " (gradient of '" + name +
+                                             "')");
+    files.push_back(options.dumpGradients + "/" + file);
+  }
+
+  double loss = program.gradStep(input, label, step, seed);
+  std::error_code ec;
+  std::filesystem::create_directories(options.dumpGradients, ec);
+  if (ec)
+    throw Error(options.dumpGradients,
+                "cannot create the directory: " + ec.message());
+  Tensor lossTensor(DType::F32, {});
+  lossTensor.setFromDouble(0, loss);
+  writeNpy(options.dumpGradients + "/loss.npy", lossTensor);
+  for (size_t i = 0; i < grads.size(); ++i)
+    writeNpy(files[i], *grads[i].second);
+}
+
+/// Fails before any training when a label is outside the model's classes.
+void checkLabels(const Dataset &data, int64_t numClasses,
+                 const std::string &subject) {
+  const int64_t *labels = data.labels.as<int64_t>();
+  for (int64_t i = 0; i < data.size(); ++i)
+    if (numClasses && labels[i] >= numClasses)
+      throw Error(subject, "label " + std::to_string(labels[i]) +
+                               " of sample " + std::to_string(i) +
+                               " is outside the model's " +
+                               std::to_string(numClasses) + " classes");
+}
+
+int run(int argc, char **argv, const fqt_program *programAbi) {
+  Options options = parseOptions(argc, argv);
+  if (options.help) {
+    std::fputs(helpText(argc > 0 ? argv[0] : "fqt-train").c_str(), stdout);
+    return 0;
+  }
+  if (!programAbi)
+    throw Error("fqt_train_main", "no program");
+  Program program(*programAbi);
+  int64_t batch = program.getBatchSize();
+  if (options.batch && *options.batch != batch)
+    throw Error("--batch=" + std::to_string(*options.batch),
+                "the program was compiled for batch " + std::to_string(batch) +
+                    "; the batch size is static: recompile with fqt-compile "
+                    "--batch=" +
+                    std::to_string(*options.batch));
+
+  // Everything that can be checked before training is: a dry run of --save
+  // on the (not yet initialised) params finds a model that does not parse
+  // or does not fit the program.
+  std::string_view onnxModel;
+  if (!options.save.empty()) {
+    onnxModel = program.getOnnxModel();
+    if (onnxModel.empty())
+      throw Error(options.save, "the program embeds no ONNX model "
+                                "(fqt_model_onnx); cannot save trained "
+                                "weights");
+    std::vector<std::string> unmatched;
+    replaceInitializers(onnxModel, program.getParams(), "fqt_model_onnx",
+                        &unmatched);
+    if (!options.quiet)
+      for (const std::string &name : unmatched)
+        std::fprintf(stderr,
+                     "fqt: warning: %s: the model has no initializer named "
+                     "'%s'; that param will not be saved\n",
+                     options.save.c_str(), name.c_str());
+  }
+
+  Checkpoint resumed;
+  bool resuming = !options.resume.empty();
+  if (resuming) {
+    resumed = readCheckpoint(options.resume);
+    program.restore(resumed, options.resume);
+    if (!options.seedGiven)
+      options.seed = resumed.seed;
+    if (!options.threads && resumed.threads > 0)
+      options.threads = resumed.threads;
+    if (resumed.epoch > options.epochs && options.dumpGradients.empty())
+      throw Error("--epochs=" + std::to_string(options.epochs),
+                  "the checkpoint " + options.resume + " has already trained " +
+                      std::to_string(resumed.epoch) + " epochs");
+  }
+  // The compiled program's OpenMP runtime reads this on its first parallel
+  // region, so it must be set before the first call into the program.
+  if (options.threads)
+    setenv("OMP_NUM_THREADS", std::to_string(*options.threads).c_str(), 1);
+  if (!resuming)
+    program.init();
+
+  if (!options.dumpGradients.empty()) {
+    dumpGradients(options, program, resuming ? resumed.step : 0, options.seed);
+    return 0;
+  }
+  if (!program.hasEvalStep())
+    throw Error("fqt_model_info", "the program has no eval_step function; the "
+                                  "training driver needs it for the test set");
+
+  Dataset train = loadIdxDataset(options.data, "train", options.trainLimit,
+                                 options.normalize);
+  Dataset test = loadIdxDataset(options.data, "t10k", options.testLimit,
+                                options.normalize);
+  const Shape &inputShape = program.getInputDesc().shape;
+  std::string trainImages =
+      findIdxFile(options.data, "train-images-idx3-ubyte");
+  std::string testImages = findIdxFile(options.data, "t10k-images-idx3-ubyte");
+  checkSampleSize(train.sampleSize(), inputShape, trainImages, "each image");
+  checkSampleSize(test.sampleSize(), inputShape, testImages, "each image");
+  std::string trainLabels =
+      findIdxFile(options.data, "train-labels-idx1-ubyte");
+  std::string testLabels = findIdxFile(options.data, "t10k-labels-idx1-ubyte");
+  checkLabels(train, program.getNumClasses(), trainLabels);
+  checkLabels(test, program.getNumClasses(), testLabels);
+  if (train.size() < batch)
+    throw Error(options.trainLimit >= 0 ? "--train-limit" : trainImages,
+                std::to_string(train.size()) +
+                    " training samples are fewer than one batch of " +
+                    std::to_string(batch));
+  if (test.size() == 0)
+    throw Error(testImages, "has no samples");
+
+  double baseLr = options.lr
+                      ? *options.lr
+                      : program.getInfo().getOptimizerLr().value_or(0.01);
+  int64_t stepsPerEpoch = train.size() / batch;
+  int64_t step = resuming ? resumed.step : 0;
+  int64_t firstEpoch = resuming ? resumed.epoch : 0;
+  SplitMix64 rng(static_cast<uint64_t>(options.seed));
+  if (resuming)
+    rng.setState(resumed.rngState);
+
+  Tensor input = program.makeInput();
+  Tensor label = program.makeLabel();
+  std::vector<int64_t> classes(static_cast<size_t>(batch));
+  size_t rowBytes = static_cast<size_t>(train.sampleSize()) * sizeof(float);
+  Progress progress(!options.quiet);
+  double trainLoss = resuming ? resumed.lastTrainLoss : NAN;
+  double totalStepSeconds = 0;
+  int64_t totalSteps = 0;
+  Metrics metrics;
+  bool evaluated = false;
+
+  for (int64_t epoch = firstEpoch; epoch < options.epochs; ++epoch) {
+    std::vector<int64_t> order = shuffledOrder(train.size(), rng);
+    progress.start("epoch " + std::to_string(epoch + 1) + "/" +
+                       std::to_string(options.epochs),
+                   stepsPerEpoch);
+    double lossSum = 0, epochSeconds = 0;
+    for (int64_t b = 0; b < stepsPerEpoch; ++b) {
+      gatherRows(train.images.data(), rowBytes, order.data(), b * batch, batch,
+                 batch, input.data());
+      gatherRows(train.labels.data(), sizeof(int64_t), order.data(), b * batch,
+                 batch, batch, classes.data());
+      program.setLabels(label, classes.data(), trainLabels);
+      double lr = options.schedule.at(baseLr, epoch, step, stepsPerEpoch,
+                                      options.epochs);
+      auto begin = std::chrono::steady_clock::now();
+      double loss = program.trainStep(input, label, lr, step, options.seed);
+      epochSeconds += std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - begin)
+                          .count();
+      lossSum += loss;
+      ++step;
+      progress.update(b + 1, lossSum / static_cast<double>(b + 1));
+    }
+    progress.finish();
+    totalStepSeconds += epochSeconds;
+    totalSteps += stepsPerEpoch;
+    trainLoss = lossSum / static_cast<double>(stepsPerEpoch);
+    metrics = evaluate(program, test, input, label, testLabels);
+    evaluated = true;
+    if (!options.quiet) {
+      std::printf("epoch %lld/%lld train_loss=%.6f test_loss=%.6f "
+                  "test_accuracy=%.4f step_ms=%.3f\n",
+                  static_cast<long long>(epoch + 1),
+                  static_cast<long long>(options.epochs), trainLoss,
+                  metrics.loss, metrics.accuracy,
+                  1000 * epochSeconds / static_cast<double>(stepsPerEpoch));
+      std::fflush(stdout);
+    }
+    if (!options.checkpoint.empty()) {
+      Checkpoint checkpoint;
+      checkpoint.epoch = epoch + 1;
+      checkpoint.step = step;
+      checkpoint.rngState = rng.getState();
+      checkpoint.seed = options.seed;
+      checkpoint.threads = options.threads.value_or(0);
+      checkpoint.lastTrainLoss = trainLoss;
+      checkpoint.buffers = program.snapshot();
+      writeCheckpoint(options.checkpoint, checkpoint);
+    }
+  }
+  if (!evaluated) // resumed from a checkpoint of the last epoch
+    metrics = evaluate(program, test, input, label, testLabels);
+
+  if (!options.save.empty()) {
+    writeFileAtomically(
+        options.save,
+        replaceInitializers(onnxModel, program.getParams(), "fqt_model_onnx"));
+  }
+
+  double stepMs =
+      totalSteps ? 1000 * totalStepSeconds / static_cast<double>(totalSteps)
+                 : 0.0;
+  // The last line of stdout; scripts parse it, keep its format.
+  std::printf("final train_loss=%.6f test_loss=%.6f test_accuracy=%.4f "
+              "step_ms=%.3f\n",
+              trainLoss, metrics.loss, metrics.accuracy, stepMs);
+  std::fflush(stdout);
+  return 0;
+}
+
+} // namespace
+
+extern "C" int fqt_train_main(int argc, char **argv,
+                              const fqt_program *program) {
+  try {
+    return run(argc, argv, program);
+  } catch (const Error &error) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fqt: error: %s\n", error.message().c_str());
+  } catch (const std::bad_alloc &) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fqt: error: out of memory\n");
+  } catch (const std::exception &error) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fqt: error: %s\n", error.what());
+  }
+  return 1;
+}
