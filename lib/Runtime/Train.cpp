@@ -213,6 +213,12 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
                      options.save.c_str(), name.c_str());
   }
 
+  // An unwritable --checkpoint or --save should not cost a training run:
+  // creating (and discarding) the temporary file finds it now.
+  for (const std::string &output : {options.checkpoint, options.save})
+    if (!output.empty() && options.dumpGradients.empty())
+      AtomicFile probe(output);
+
   Checkpoint resumed;
   bool resuming = !options.resume.empty();
   if (resuming) {
