@@ -20,6 +20,7 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
                               const FqtCpuPipelineOptions &options) {
   // fqt ops to linalg on tensors.
   pm.addPass(createFQTSimulateQMatmul());
+  pm.addPass(createFQTLowerQuantize());
   pm.addPass(createFQTLowerDequantize());
   pm.addPass(createCanonicalizerPass());
 

@@ -18,6 +18,11 @@ namespace fqt {
 /// the inverse BHQ transform).
 void populateLowerDequantizePatterns(mlir::RewritePatternSet &patterns);
 
+/// Patterns lowering fqt.quantize to linalg.generic reductions and
+/// elementwise ops (+ scf loops on tensors for the BHQ grouping), with
+/// Philox-4x32-10 noise for stochastic rounding.
+void populateLowerQuantizePatterns(mlir::RewritePatternSet &patterns);
+
 /// Patterns lowering the forward-pass onnx ops to linalg, tensor, arith and
 /// math on tensors (every op family of --fqt-convert-onnx-to-linalg).
 void populateONNXToLinalgPatterns(mlir::RewritePatternSet &patterns);

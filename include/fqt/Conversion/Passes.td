@@ -25,6 +25,61 @@ def FQTLowerDequantize : Pass<"fqt-lower-dequantize"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def FQTLowerQuantize : Pass<"fqt-lower-quantize"> {
+  let summary = "Lower fqt.quantize to linalg on tensors";
+  let description = [{
+    Rewrites every `fqt.quantize` into `linalg.generic` reductions (the
+    ranges: min/max per tensor, per row or per column, max|g| for LBT), a
+    `linalg.generic` over the scale shape computing each group's scale,
+    offset and multiplier, and one elementwise `linalg.generic` that scales,
+    clamps and rounds every element to its code, for every quantizer of
+    shared/QUANTIZERS.md:
+
+    - `#fqt.act`, `#fqt.psq`, `#fqt.percol`: range [min - 1e-8, max + 1e-8]
+      per tensor / row / column, code = round((x - min) * B / range),
+      scale = range / B, offset = min (B = 2^bits - 1);
+    - `#fqt.weight`, `#fqt.ptq`: range widened to contain 0 with the zero
+      point snapped to the integer code iq = floor(-min * B / range), so
+      that 0 is the code iq and dequantizes to exactly 0; plain min/max
+      where iq would be 0 (the reference code divides by zero there);
+    - `#fqt.lbt`: symmetric signed codes in [-(2^(bits-1) - 1),
+      2^(bits-1) - 1] with scale c / (2^(bits-1) - 1), c = gamma * max|g|,
+      clipping |g| > c;
+    - `#fqt.bhq`: rows grouped by range (leader + followers), each group
+      rotated by a Householder reflection and scaled by the w^(-1/3) rule
+      (built with `scf` loops over the rows on tensors), then quantized per
+      row; the `transform` result is T^-1.
+
+    A range of zero width (a constant tensor, row or column) gets width 1
+    instead of dividing by zero. Nearest rounding is `math.roundeven`;
+    stochastic rounding is floor(y) + (u < y - floor(y)) with u the uniform
+    of Philox-4x32-10 keyed by (seed, step, stream, element index), see
+    include/fqt/Quantize/Philox.h. Dynamic sizes are read with `tensor.dim`.
+
+    Afterwards no `fqt.quantize` remains. The pass fails, with an error at
+    the op, on a `stream` attribute outside [0, 2^32).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FQTTestPhilox : Pass<"fqt-test-philox", "::mlir::ModuleOp"> {
+  let summary = "Test only: give Philox test functions their bodies";
+  let description = [{
+    Exposes the Philox-4x32-10 builders of include/fqt/Quantize/Philox.h to
+    tests. Every function declaration named `fqt_test_philox4x32_10` of type
+    `(i32, i32, i32, i32, i32, i32) -> (i32, i32, i32, i32)` (counter words,
+    key words -> output words) or `fqt_test_philox_uniform` of type
+    `(i64, i64, i64, i64) -> f32` (seed, step, stream, index -> uniform)
+    gets a body built by those functions; nothing else changes.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 def FQTConvertONNXToLinalg : Pass<"fqt-convert-onnx-to-linalg",
                                   "::mlir::ModuleOp"> {
   let summary = "Lower the forward-pass onnx ops to linalg on tensors";

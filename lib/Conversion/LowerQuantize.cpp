@@ -1,0 +1,858 @@
+//===- LowerQuantize.cpp - fqt.quantize to linalg -------------------------===//
+//
+// Every quantizer of shared/QUANTIZERS.md as linalg on tensors, in three
+// steps:
+//
+//  1. ranges: a linalg.generic reduction per tensor / row / column (min and
+//     max, or max|g| for LBT);
+//  2. parameters: a linalg.generic over the scale shape giving, per group of
+//     elements, the affine map y = (x - lo) * mul + zc to code space, the
+//     dequantization scale and offset;
+//  3. codes: one elementwise linalg.generic computing y, clamping it to the
+//     code range and rounding it (math.roundeven, or stochastic rounding
+//     floor(y) + (u < frac(y)) with Philox noise keyed by the element's
+//     row-major linear index).
+//
+// BHQ first rotates the rows (Y = T x, built from the row ranges with scf
+// loops on tensors over the rows) and then quantizes Y per row.
+//
+// All arithmetic is f32 with a fixed order of operations, so that
+// test/Integration/Inputs/quantizers_ref.py reproduces the codes bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Conversion/Passes.h"
+#include "fqt/Quantize/Philox.h"
+
+#include "FQT/FQTOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
+
+namespace fqt {
+#define GEN_PASS_DEF_FQTLOWERQUANTIZE
+#include "fqt/Conversion/Passes.h.inc"
+} // namespace fqt
+
+using namespace mlir;
+using namespace fqt;
+
+namespace {
+
+/// The 1e-8 that QUANTIZERS.md widens every min/max range by (f32).
+constexpr float kRangeEps = 1e-8f;
+/// Start of the inverse cube root iteration: the exponent bits of w^(-1/3)
+/// are about kInvCbrtMagic - bits(w) / 3.
+constexpr uint32_t kInvCbrtMagic = 0x54A2FA8Cu;
+constexpr int kInvCbrtNewtonSteps = 4;
+
+//===----------------------------------------------------------------------===//
+// Scalar helpers
+//===----------------------------------------------------------------------===//
+
+/// Small builder of scalar arith on f32, index and i1, to keep the formulas
+/// readable. Every method emits exactly one op (or a constant).
+struct Arith {
+  OpBuilder &b;
+  Location loc;
+
+  Value f32(float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) {
+    if (isa<FloatType>(x.getType()))
+      return arith::AddFOp::create(b, loc, x, y);
+    return arith::AddIOp::create(b, loc, x, y);
+  }
+  Value sub(Value x, Value y) {
+    if (isa<FloatType>(x.getType()))
+      return arith::SubFOp::create(b, loc, x, y);
+    return arith::SubIOp::create(b, loc, x, y);
+  }
+  Value mul(Value x, Value y) {
+    if (isa<FloatType>(x.getType()))
+      return arith::MulFOp::create(b, loc, x, y);
+    return arith::MulIOp::create(b, loc, x, y);
+  }
+  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+  Value neg(Value x) { return arith::NegFOp::create(b, loc, x); }
+  Value minf(Value x, Value y) {
+    return arith::MinimumFOp::create(b, loc, x, y);
+  }
+  Value maxf(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value mins(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value maxs(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value cmpf(arith::CmpFPredicate p, Value x, Value y) {
+    return arith::CmpFOp::create(b, loc, p, x, y);
+  }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  Value andi(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+  Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Value sqrt(Value x) { return math::SqrtOp::create(b, loc, x); }
+  Value floor(Value x) { return math::FloorOp::create(b, loc, x); }
+  Value absf(Value x) { return math::AbsFOp::create(b, loc, x); }
+  /// index -> f32 (through i64).
+  Value toF32(Value i) {
+    Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), i);
+    return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
+  }
+  Value extract(Value tensor, ValueRange indices) {
+    return tensor::ExtractOp::create(b, loc, tensor, indices);
+  }
+  Value insert(Value v, Value tensor, ValueRange indices) {
+    return tensor::InsertOp::create(b, loc, v, tensor, indices);
+  }
+};
+
+/// w^(-1/3) for w > 0 with f32 +, -, *, / only, so that every target gives
+/// the same bits: a start from the exponent bits, then Newton steps
+/// y <- y * (4 - w * y^3) / 3 (start within 4 %, result within 3 ulp).
+static Value invCbrt(Arith &a, Value w) {
+  OpBuilder &b = a.b;
+  Type i32 = b.getI32Type();
+  Value bits = arith::BitcastOp::create(b, a.loc, i32, w);
+  Value three = arith::ConstantOp::create(b, a.loc, b.getI32IntegerAttr(3));
+  Value magic = arith::ConstantOp::create(
+      b, a.loc, b.getI32IntegerAttr(static_cast<int32_t>(kInvCbrtMagic)));
+  Value third = arith::DivUIOp::create(b, a.loc, bits, three);
+  Value y = arith::BitcastOp::create(
+      b, a.loc, b.getF32Type(), arith::SubIOp::create(b, a.loc, magic, third));
+  Value four = a.f32(4.0f), threeF = a.f32(3.0f);
+  for (int i = 0; i < kInvCbrtNewtonSteps; ++i) {
+    Value t = a.mul(a.mul(y, y), y);
+    t = a.mul(w, t);
+    y = a.div(a.mul(y, a.sub(four, t)), threeF);
+  }
+  return y;
+}
+
+/// Entry (p, q) of the n x n Householder reflection H_n = I - 2 v v^T with
+/// H_n e1 = 1/sqrt(n) (QUANTIZERS.md §3.5): 1/sqrt(n) on the first row and
+/// column, 1 - 1/(n - sqrt(n)) on the rest of the diagonal and
+/// -1/(n - sqrt(n)) elsewhere. p, q, n are index values.
+static Value householderEntry(Arith &a, Value p, Value q, Value n) {
+  Value nf = a.toF32(n);
+  Value sq = a.sqrt(nf);
+  Value one = a.f32(1.0f);
+  Value inv = a.div(one, a.sub(nf, sq));
+  Value zero = a.idx(0);
+  Value first = a.ori(a.cmpi(arith::CmpIPredicate::eq, p, zero),
+                      a.cmpi(arith::CmpIPredicate::eq, q, zero));
+  Value diag = a.cmpi(arith::CmpIPredicate::eq, p, q);
+  Value rest = a.select(diag, a.sub(one, inv), a.neg(inv));
+  return a.select(first, a.div(one, sq), rest);
+}
+
+/// max_ij |H_n[i, j]| for n >= 2.
+static Value householderMax(Arith &a, Value n) {
+  Value nf = a.toF32(n);
+  Value sq = a.sqrt(nf);
+  Value one = a.f32(1.0f);
+  Value inv = a.div(one, a.sub(nf, sq));
+  Value m = a.maxf(a.div(one, sq), a.absf(a.sub(one, inv)));
+  // -1/(n - sqrt n) appears off the diagonal only from n = 3 on.
+  Value offDiag = a.select(a.cmpi(arith::CmpIPredicate::sge, n, a.idx(3)), inv,
+                           a.f32(0.0f));
+  return a.maxf(m, offDiag);
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes and maps
+//===----------------------------------------------------------------------===//
+
+/// True for the dimensions a scale of `granularity` varies along.
+static bool isScaleDim(Granularity granularity, unsigned dim) {
+  switch (granularity) {
+  case Granularity::row:
+    return dim == 0;
+  case Granularity::column:
+    return dim != 0;
+  case Granularity::tensor:
+  case Granularity::none:
+    break;
+  }
+  return false;
+}
+
+/// The map from the input's iteration space to a scale of `granularity`.
+static AffineMap scaleMap(Granularity granularity, unsigned rank,
+                          MLIRContext *ctx) {
+  SmallVector<AffineExpr> dims;
+  for (unsigned d = 0; d < rank; ++d)
+    if (isScaleDim(granularity, d))
+      dims.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(rank, 0, dims, ctx);
+}
+
+/// An empty f32 tensor of the scale shape that `granularity` gives `input`.
+static Value emptyScale(OpBuilder &b, Location loc, Value input,
+                        Granularity granularity, Type elementType) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamic;
+  for (unsigned d = 0; d < type.getRank(); ++d) {
+    if (!isScaleDim(granularity, d))
+      continue;
+    shape.push_back(type.getDimSize(d));
+    if (type.isDynamicDim(d))
+      dynamic.push_back(tensor::DimOp::create(b, loc, input, d));
+  }
+  return tensor::EmptyOp::create(b, loc, shape, elementType, dynamic);
+}
+
+static Value filled(OpBuilder &b, Location loc, Value empty, Value value) {
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+/// An elementwise linalg.generic over a tensor of the scale shape (all
+/// parallel; rank 0 for per-tensor scales) with `inputs` of that shape and
+/// `numResults` f32 results.
+static SmallVector<Value>
+mapScales(OpBuilder &b, Location loc, ValueRange inputs, unsigned numResults,
+          function_ref<SmallVector<Value>(Arith &, ValueRange)> body) {
+  auto type = cast<RankedTensorType>(inputs.front().getType());
+  unsigned rank = type.getRank();
+  SmallVector<Value> dynamic;
+  for (unsigned d = 0; d < rank; ++d)
+    if (type.isDynamicDim(d))
+      dynamic.push_back(tensor::DimOp::create(b, loc, inputs.front(), d));
+  SmallVector<Value> outs;
+  SmallVector<Type> types;
+  for (unsigned i = 0; i < numResults; ++i) {
+    outs.push_back(tensor::EmptyOp::create(b, loc, type.getShape(),
+                                           b.getF32Type(), dynamic));
+    types.push_back(outs.back().getType());
+  }
+  SmallVector<AffineMap> maps(inputs.size() + numResults,
+                              b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, types, inputs, outs, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Arith a{nb, nloc};
+        SmallVector<Value> results = body(a, args.take_front(inputs.size()));
+        linalg::YieldOp::create(nb, nloc, results);
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
+//===----------------------------------------------------------------------===//
+// Ranges
+//===----------------------------------------------------------------------===//
+
+/// Min and max of `input` over each group of `granularity`.
+static std::pair<Value, Value>
+reduceMinMax(OpBuilder &b, Location loc, Value input, Granularity granularity) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  Value empty = emptyScale(b, loc, input, granularity, b.getF32Type());
+  Value inf = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(std::numeric_limits<float>::infinity()));
+  Value ninf = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+  Value minInit = filled(b, loc, empty, inf);
+  Value maxInit = filled(b, loc, empty, ninf);
+  AffineMap out = scaleMap(granularity, rank, ctx);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank), out, out};
+  SmallVector<utils::IteratorType> iterators;
+  for (unsigned d = 0; d < rank; ++d)
+    iterators.push_back(isScaleDim(granularity, d)
+                            ? utils::IteratorType::parallel
+                            : utils::IteratorType::reduction);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{minInit.getType(), maxInit.getType()}, input,
+      ValueRange{minInit, maxInit}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Arith a{nb, nloc};
+        linalg::YieldOp::create(
+            nb, nloc,
+            ValueRange{a.minf(args[0], args[1]), a.maxf(args[0], args[2])});
+      });
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
+/// max |input| over the whole tensor (rank-0 result).
+static Value reduceAbsMax(OpBuilder &b, Location loc, Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value init = filled(b, loc, empty, zero);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, {}, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, input, init, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Arith a{nb, nloc};
+        linalg::YieldOp::create(nb, nloc, a.maxf(a.absf(args[0]), args[1]));
+      });
+  return generic.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+/// Per group: codes are round-or-SR(clamp((x - lo) * mul + zc, qlo, qhi)) and
+/// values code * scale + offset. `lo`, `zc` and `offset` may be null (zero).
+struct GroupParams {
+  Value mul, lo, zc, scale, offset;
+};
+
+/// A zero-width range (constant group, or a NaN) becomes width 1: every
+/// element of the group is then exactly its offset.
+static Value guardRange(Arith &a, Value range) {
+  Value positive = a.cmpf(arith::CmpFPredicate::OGT, range, a.f32(0.0f));
+  return a.select(positive, range, a.f32(1.0f));
+}
+
+/// act / psq / percol / BHQ rows (QUANTIZERS.md §3.2 ScalarPreconditionerAct,
+/// §3.4): [min - 1e-8, max + 1e-8], no zero snapping.
+static GroupParams rangeParams(OpBuilder &b, Location loc, Value min, Value max,
+                               unsigned bits) {
+  float levels = static_cast<float>((uint64_t(1) << bits) - 1);
+  SmallVector<Value> r =
+      mapScales(b, loc, ValueRange{min, max}, 3,
+                [&](Arith &a, ValueRange args) -> SmallVector<Value> {
+                  Value eps = a.f32(kRangeEps), B = a.f32(levels);
+                  Value mn = a.sub(args[0], eps);
+                  Value mx = a.add(args[1], eps);
+                  Value range = guardRange(a, a.sub(mx, mn));
+                  return {a.div(B, range), a.div(range, B), mn};
+                });
+  return {r[0], r[2], Value(), r[1], r[2]};
+}
+
+/// weight / ptq (QUANTIZERS.md §3.2 ScalarPreconditioner): the range is
+/// widened to contain 0 and the zero point snapped to an integer code zc, so
+/// that y = x * s + zc maps 0 to exactly zc and, with
+/// offset = 0 - zc * scale, 0 dequantizes to exactly 0. Normally
+/// zc = iq = floor(-mn * B / range) and s = iq / -mn. Where iq == 0 (the
+/// negative part is less than one bin; the reference code divides by zero)
+/// the range is set by the maximum instead: zc = 0 and s = B / mx when no
+/// element is negative, zc = 1 and s = (B - 1) / mx when some are (that
+/// still covers them, since -mn < mx / (B - 1) when iq == 0); with one bit
+/// (B = 1) the latter is impossible and the plain min/max range is used.
+static GroupParams snappedParams(OpBuilder &b, Location loc, Value min,
+                                 Value max, unsigned bits) {
+  float levels = static_cast<float>((uint64_t(1) << bits) - 1);
+  SmallVector<Value> r = mapScales(
+      b, loc, ValueRange{min, max}, 5,
+      [&](Arith &a, ValueRange args) -> SmallVector<Value> {
+        Value eps = a.f32(kRangeEps), B = a.f32(levels), zero = a.f32(0.0f),
+              one = a.f32(1.0f);
+        Value mn = a.minf(a.sub(args[0], eps), zero);
+        Value mx = a.maxf(a.add(args[1], eps), zero);
+        Value range = guardRange(a, a.sub(mx, mn));
+        Value s0 = a.div(B, range);
+        Value negMn = a.neg(mn);
+        Value iq = a.floor(a.mul(negMn, s0));
+        // zc and the number of codes above it when iq == 0.
+        Value negative = a.cmpf(arith::CmpFPredicate::OLT, args[0], zero);
+        Value zcMax = a.select(negative, one, zero);
+        Value above = a.sub(B, zcMax);
+        Value byMin = a.cmpf(arith::CmpFPredicate::OGE, iq, one);
+        Value byMax = a.cmpf(arith::CmpFPredicate::OGE, above, one);
+        Value snapped = a.ori(byMin, byMax);
+        Value zc = a.select(byMin, iq, zcMax);
+        Value mul = a.select(byMin, a.div(iq, negMn), a.div(above, mx));
+        Value scale = a.select(byMin, a.div(negMn, iq), a.div(mx, above));
+        Value offset = a.sub(zero, a.mul(zc, scale));
+        return {a.select(snapped, mul, s0), a.select(snapped, zero, mn),
+                a.select(snapped, zc, zero),
+                a.select(snapped, scale, a.div(range, B)),
+                a.select(snapped, offset, mn)};
+      });
+  return {r[0], r[1], r[2], r[3], r[4]};
+}
+
+/// lbt (QUANTIZERS.md §4.2): c = gamma * max|g| (1e-8 where that is 0),
+/// signed codes in [-M, M] with M = 2^(bits-1) - 1, scale c / M.
+static GroupParams lbtParams(OpBuilder &b, Location loc, Value absMax,
+                             Value gamma, unsigned bits) {
+  float maxCode = static_cast<float>((uint64_t(1) << (bits - 1)) - 1);
+  SmallVector<Value> r =
+      mapScales(b, loc, ValueRange{absMax}, 2,
+                [&](Arith &a, ValueRange args) -> SmallVector<Value> {
+                  Value M = a.f32(maxCode);
+                  Value c = a.mul(gamma, args[0]);
+                  Value isZero =
+                      a.cmpf(arith::CmpFPredicate::OEQ, c, a.f32(0.0f));
+                  c = a.select(isZero, a.f32(kRangeEps), c);
+                  return {a.div(M, c), a.div(c, M)};
+                });
+  return {r[0], Value(), Value(), r[1], Value()};
+}
+
+//===----------------------------------------------------------------------===//
+// Codes
+//===----------------------------------------------------------------------===//
+
+/// The noise key of a stochastic quantizer; null seed for nearest rounding.
+struct NoiseKey {
+  Value seed, step;
+  int64_t stream;
+};
+
+/// Row-major strides of `input` as index values.
+static SmallVector<Value> strides(OpBuilder &b, Location loc, Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  SmallVector<Value> result(rank);
+  Value stride = arith::ConstantIndexOp::create(b, loc, 1);
+  for (int d = static_cast<int>(rank) - 1; d >= 0; --d) {
+    result[d] = stride;
+    if (d > 0) {
+      Value size =
+          type.isDynamicDim(d)
+              ? tensor::DimOp::create(b, loc, input, d).getResult()
+              : arith::ConstantIndexOp::create(b, loc, type.getDimSize(d))
+                    .getResult();
+      stride = arith::MulIOp::create(b, loc, stride, size);
+    }
+  }
+  return result;
+}
+
+/// Codes of `input` (element type `codeType`) under `params` broadcast along
+/// `granularity`, clamped to [qlo, qhi] and rounded to nearest (ties to
+/// even) or stochastically.
+static Value emitCodes(OpBuilder &b, Location loc, Value input,
+                       Granularity granularity, const GroupParams &params,
+                       int64_t qlo, int64_t qhi, const NoiseKey &key,
+                       IntegerType codeType, bool isSigned) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  AffineMap identity = b.getMultiDimIdentityMap(rank);
+  AffineMap broadcast = scaleMap(granularity, rank, ctx);
+  SmallVector<Value> inputs = {input, params.mul};
+  SmallVector<AffineMap> maps = {identity, broadcast};
+  int loPos = -1, zcPos = -1;
+  if (params.lo) {
+    loPos = inputs.size();
+    inputs.push_back(params.lo);
+    maps.push_back(broadcast);
+  }
+  if (params.zc) {
+    zcPos = inputs.size();
+    inputs.push_back(params.zc);
+    maps.push_back(broadcast);
+  }
+  maps.push_back(identity);
+
+  SmallVector<Value> dynamic;
+  for (unsigned d = 0; d < rank; ++d)
+    if (type.isDynamicDim(d))
+      dynamic.push_back(tensor::DimOp::create(b, loc, input, d));
+  Value empty =
+      tensor::EmptyOp::create(b, loc, type.getShape(), codeType, dynamic);
+  SmallVector<Value> stride;
+  Value stream;
+  if (key.seed) {
+    stride = strides(b, loc, input);
+    stream = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(key.stream));
+  }
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{empty.getType()}, inputs, empty, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Arith a{nb, nloc};
+        Value y = args[0];
+        if (loPos >= 0)
+          y = a.sub(y, args[loPos]);
+        y = a.mul(y, args[1]);
+        if (zcPos >= 0)
+          y = a.add(y, args[zcPos]);
+        y = a.maxf(a.minf(y, a.f32(static_cast<float>(qhi))),
+                   a.f32(static_cast<float>(qlo)));
+        Value q;
+        if (key.seed) {
+          Value linear = a.idx(0);
+          for (unsigned d = 0; d < rank; ++d)
+            linear = a.add(
+                linear, a.mul(linalg::IndexOp::create(nb, nloc, d), stride[d]));
+          Value index =
+              arith::IndexCastOp::create(nb, nloc, nb.getI64Type(), linear);
+          Value u =
+              buildPhiloxUniform(nb, nloc, key.seed, key.step, stream, index);
+          Value down = a.floor(y);
+          Value frac = a.sub(y, down);
+          Value up = a.cmpf(arith::CmpFPredicate::OLT, u, frac);
+          q = a.add(down, a.select(up, a.f32(1.0f), a.f32(0.0f)));
+        } else {
+          q = math::RoundEvenOp::create(nb, nloc, y);
+        }
+        Value code =
+            isSigned
+                ? arith::FPToSIOp::create(nb, nloc, codeType, q).getResult()
+                : arith::FPToUIOp::create(nb, nloc, codeType, q).getResult();
+        linalg::YieldOp::create(nb, nloc, code);
+      });
+  return generic.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// BHQ transform
+//===----------------------------------------------------------------------===//
+
+/// The rows of `input` rotated group by group, Y = T x, and T^-1
+/// (QUANTIZERS.md §3.5). Rows are ranked by range (descending, ties by row
+/// index), the number k of followers is found by the reference loop, the
+/// followers are dealt out to the leaders by rounded cumulative shares, and
+/// every group gets the scales of the w^(-1/3) rule. Per row we keep its
+/// position in its group (0 = leader), the group's start in group order, the
+/// group size and the row scale; `perm` lists the rows in group order. Then
+///   Y[r] = sum_q H[pos(r), q] * s[perm[start(r) + q]] * x[perm[start(r) + q]]
+///   T^-1[r, c] = H[pos(r), pos(c)] / s[r] if r and c share a group, else 0,
+/// which costs O(D * sum of squared group sizes), not O(N^2 D).
+static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
+                                                 Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  Arith a{b, loc};
+  Type f32 = b.getF32Type(), indexType = b.getIndexType();
+  int64_t staticRows = type.getDimSize(0);
+  Value rows = type.isDynamicDim(0)
+                   ? tensor::DimOp::create(b, loc, input, 0).getResult()
+                   : a.idx(staticRows);
+  SmallVector<Value> dynRows;
+  if (type.isDynamicDim(0))
+    dynRows.push_back(rows);
+  auto vectorOf = [&](Type element) -> Value {
+    return tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{staticRows},
+                                   element, dynRows);
+  };
+  Value c0 = a.idx(0), c1 = a.idx(1);
+
+  // Row ranges lambda_r = (max - min) + 1e-8.
+  auto [rowMin, rowMax] = reduceMinMax(b, loc, input, Granularity::row);
+  Value lambda =
+      mapScales(b, loc, ValueRange{rowMin, rowMax}, 1,
+                [&](Arith &na, ValueRange args) -> SmallVector<Value> {
+                  return {na.add(na.sub(args[1], args[0]), na.f32(kRangeEps))};
+                })[0];
+
+  // rank[r] = #{j : lambda_j > lambda_r} + #{j < r : lambda_j == lambda_r}.
+  Value rankInit = filled(b, loc, vectorOf(indexType), c0);
+  AffineMap d0 = AffineMap::get(2, 0, getAffineDimExpr(0, ctx), ctx);
+  AffineMap d1 = AffineMap::get(2, 0, getAffineDimExpr(1, ctx), ctx);
+  Value ranks =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{rankInit.getType()}, ValueRange{lambda, lambda},
+          rankInit, ArrayRef<AffineMap>{d0, d1, d0},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                        utils::IteratorType::reduction},
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Arith na{nb, nloc};
+            Value r = linalg::IndexOp::create(nb, nloc, 0);
+            Value j = linalg::IndexOp::create(nb, nloc, 1);
+            Value larger = na.cmpf(arith::CmpFPredicate::OGT, args[1], args[0]);
+            Value tie =
+                na.andi(na.cmpf(arith::CmpFPredicate::OEQ, args[1], args[0]),
+                        na.cmpi(arith::CmpIPredicate::ult, j, r));
+            Value before = na.ori(larger, tie);
+            linalg::YieldOp::create(
+                nb, nloc,
+                na.add(args[2], na.select(before, na.idx(1), na.idx(0))));
+          })
+          .getResult(0);
+
+  // order[rank[r]] = r, sorted[rank[r]] = lambda_r, total = sum(sorted).
+  auto sortLoop = scf::ForOp::create(
+      b, loc, c0, rows, c1, ValueRange{vectorOf(indexType), vectorOf(f32)},
+      [&](OpBuilder &nb, Location nloc, Value r, ValueRange iter) {
+        Arith na{nb, nloc};
+        Value rk = na.extract(ranks, r);
+        Value order = na.insert(r, iter[0], rk);
+        Value sorted = na.insert(na.extract(lambda, r), iter[1], rk);
+        scf::YieldOp::create(nb, nloc, ValueRange{order, sorted});
+      });
+  Value order = sortLoop.getResult(0), sorted = sortLoop.getResult(1);
+  Value total =
+      scf::ForOp::create(
+          b, loc, c0, rows, c1, ValueRange{a.f32(0.0f)},
+          [&](OpBuilder &nb, Location nloc, Value t, ValueRange iter) {
+            Arith na{nb, nloc};
+            scf::YieldOp::create(nb, nloc,
+                                 na.add(iter[0], na.extract(sorted, t)));
+          })
+          .getResult(0);
+
+  // k followers: repeat { k += 1; total -= v[N-k]; num = k v[N-k-1] / total }
+  // until num > 1 (at most N - 1 times, so that one leader remains).
+  Value lastK = a.sub(rows, c1);
+  Value falseV = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+  auto search = scf::WhileOp::create(
+      b, loc, TypeRange{indexType, f32, b.getI1Type()},
+      ValueRange{c0, total, falseV},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Arith na{nb, nloc};
+        Value more = na.cmpi(arith::CmpIPredicate::slt, args[0], lastK);
+        Value notDone = arith::XOrIOp::create(
+            nb, nloc, args[2],
+            arith::ConstantOp::create(nb, nloc, nb.getBoolAttr(true)));
+        scf::ConditionOp::create(nb, nloc, na.andi(more, notDone), args);
+      },
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Arith na{nb, nloc};
+        Value k = na.add(args[0], na.idx(1));
+        Value tail = na.sub(rows, k);
+        Value t = na.sub(args[1], na.extract(sorted, tail));
+        Value num = na.div(
+            na.mul(na.toF32(k), na.extract(sorted, na.sub(tail, na.idx(1)))),
+            t);
+        Value done = na.cmpf(arith::CmpFPredicate::OGT, num, na.f32(1.0f));
+        scf::YieldOp::create(nb, nloc, ValueRange{k, t, done});
+      });
+  Value k = search.getResult(0);
+  Value leaderTotal = search.getResult(1);
+  Value leaders = a.sub(rows, k);
+  Value kf = a.toF32(k);
+
+  // Groups: leader i gets the sorted followers [L + nums[i-1], L + nums[i]),
+  // nums[i] = roundf(sum_{t <= i} k v[t] / total), nums[L-1] = k.
+  SmallVector<Value> groupInit = {c0,
+                                  a.f32(0.0f),
+                                  vectorOf(indexType),
+                                  vectorOf(indexType),
+                                  vectorOf(indexType),
+                                  vectorOf(f32),
+                                  vectorOf(indexType)};
+  auto groupLoop = scf::ForOp::create(
+      b, loc, c0, leaders, c1, groupInit,
+      [&](OpBuilder &nb, Location nloc, Value i, ValueRange iter) {
+        Arith na{nb, nloc};
+        Value prev = iter[0];
+        Value cum = na.add(
+            iter[1], na.div(na.mul(kf, na.extract(sorted, i)), leaderTotal));
+        Value rounded = arith::IndexCastOp::create(
+            nb, nloc, nb.getIndexType(),
+            arith::FPToSIOp::create(nb, nloc, nb.getI64Type(),
+                                    math::RoundOp::create(nb, nloc, cum)));
+        Value isLast =
+            na.cmpi(arith::CmpIPredicate::eq, i, na.sub(leaders, na.idx(1)));
+        Value nums = na.select(isLast, k, rounded);
+        nums = na.mins(na.maxs(nums, prev), k);
+        Value size = na.add(na.idx(1), na.sub(nums, prev));
+        Value start = na.add(i, prev);
+        Value firstFollower = na.add(leaders, prev);
+
+        // Scales of the w^(-1/3) rule; 1 for a lone row.
+        Value multi = na.cmpi(arith::CmpIPredicate::sge, size, na.idx(2));
+        Value sizeF = na.toF32(size);
+        Value lambda1 = na.extract(sorted, i);
+        Value lambda2 = na.extract(sorted, na.select(multi, firstFollower, i));
+        Value w1 = na.div(lambda1, na.sqrt(sizeF));
+        Value w2 = na.mul(lambda2, householderMax(na, size));
+        Value s1 = invCbrt(na, w1);
+        Value s2 = invCbrt(na, na.div(w2, na.sub(sizeF, na.f32(1.0f))));
+        Value one = na.f32(1.0f);
+        Value norm = na.sqrt(
+            na.add(na.div(one, na.mul(s1, s1)), na.div(one, na.mul(s2, s2))));
+        s1 = na.select(multi, na.mul(s1, norm), one);
+        s2 = na.select(multi, na.mul(s2, norm), one);
+
+        auto members = scf::ForOp::create(
+            nb, nloc, na.idx(0), size, na.idx(1), iter.drop_front(2),
+            [&](OpBuilder &mb, Location mloc, Value q, ValueRange t) {
+              Arith ma{mb, mloc};
+              Value isLeader = ma.cmpi(arith::CmpIPredicate::eq, q, ma.idx(0));
+              Value sortedPos = ma.select(
+                  isLeader, i, ma.sub(ma.add(firstFollower, q), ma.idx(1)));
+              Value row = ma.extract(order, sortedPos);
+              Value pos = ma.insert(q, t[0], row);
+              Value starts = ma.insert(start, t[1], row);
+              Value sizes = ma.insert(size, t[2], row);
+              Value scales = ma.insert(ma.select(isLeader, s1, s2), t[3], row);
+              Value perm = ma.insert(row, t[4], ma.add(start, q));
+              scf::YieldOp::create(
+                  mb, mloc, ValueRange{pos, starts, sizes, scales, perm});
+            });
+        SmallVector<Value> yields = {nums, cum};
+        llvm::append_range(yields, members.getResults());
+        scf::YieldOp::create(nb, nloc, yields);
+      });
+  Value pos = groupLoop.getResult(2), start = groupLoop.getResult(3),
+        size = groupLoop.getResult(4), scale = groupLoop.getResult(5),
+        perm = groupLoop.getResult(6);
+
+  // Y = T x, one group at a time.
+  SmallVector<Value> dynamic;
+  for (unsigned d = 0; d < rank; ++d)
+    if (type.isDynamicDim(d))
+      dynamic.push_back(tensor::DimOp::create(b, loc, input, d));
+  Value yEmpty = tensor::EmptyOp::create(b, loc, type.getShape(), f32, dynamic);
+  AffineMap rowMap = AffineMap::get(rank, 0, getAffineDimExpr(0, ctx), ctx);
+  AffineMap identity = b.getMultiDimIdentityMap(rank);
+  Value rotated =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{yEmpty.getType()}, ValueRange{pos, start, size},
+          yEmpty, ArrayRef<AffineMap>{rowMap, rowMap, rowMap, identity},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Arith na{nb, nloc};
+            SmallVector<Value> at;
+            for (unsigned d = 0; d < rank; ++d)
+              at.push_back(linalg::IndexOp::create(nb, nloc, d));
+            auto sum = scf::ForOp::create(
+                nb, nloc, na.idx(0), args[2], na.idx(1),
+                ValueRange{na.f32(0.0f)},
+                [&](OpBuilder &mb, Location mloc, Value q, ValueRange acc) {
+                  Arith ma{mb, mloc};
+                  Value c = ma.extract(perm, ma.add(args[1], q));
+                  Value h = householderEntry(ma, args[0], q, args[2]);
+                  SmallVector<Value> src = at;
+                  src[0] = c;
+                  Value term = ma.mul(ma.mul(h, ma.extract(scale, c)),
+                                      ma.extract(input, src));
+                  scf::YieldOp::create(mb, mloc, ma.add(acc[0], term));
+                });
+            linalg::YieldOp::create(nb, nloc, sum.getResult(0));
+          })
+          .getResult(0);
+
+  // T^-1[r, c] = H[pos r, pos c] / s[r] within a group.
+  SmallVector<Value> dynSquare(dynRows.size() * 2, rows);
+  Value tEmpty = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{staticRows, staticRows}, f32, dynSquare);
+  Value inverse =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{tEmpty.getType()},
+          ValueRange{pos, pos, start, start, size, scale}, tEmpty,
+          ArrayRef<AffineMap>{d0, d1, d0, d1, d0, d0,
+                              b.getMultiDimIdentityMap(2)},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                        utils::IteratorType::parallel},
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Arith na{nb, nloc};
+            Value same = na.cmpi(arith::CmpIPredicate::eq, args[2], args[3]);
+            Value h = householderEntry(na, args[0], args[1], args[4]);
+            linalg::YieldOp::create(
+                nb, nloc, na.select(same, na.div(h, args[5]), na.f32(0.0f)));
+          })
+          .getResult(0);
+  return {rotated, inverse};
+}
+
+//===----------------------------------------------------------------------===//
+// Pattern
+//===----------------------------------------------------------------------===//
+
+/// Why `op` cannot be lowered, or success. Shared by the pattern (match
+/// failure) and the pass (error).
+static LogicalResult
+checkLowerable(QuantizeOp op, function_ref<void(const Twine &)> reportFailure) {
+  int64_t stream = op.getStreamAttr().getInt();
+  if (stream < 0 || stream > static_cast<int64_t>(UINT32_MAX)) {
+    reportFailure("stream " + Twine(stream) +
+                  " does not fit the 32-bit stream word of the Philox "
+                  "counter; use a stream in [0, 2^32)");
+    return failure();
+  }
+  return success();
+}
+
+/// Casts `value` to `type` where the static information differs.
+static Value castTo(OpBuilder &b, Location loc, Value value, Type type) {
+  if (value.getType() == type)
+    return value;
+  return tensor::CastOp::create(b, loc, type, value);
+}
+
+struct LowerQuantize : OpRewritePattern<QuantizeOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    std::string reason;
+    if (failed(
+            checkLowerable(op, [&](const Twine &msg) { reason = msg.str(); })))
+      return rewriter.notifyMatchFailure(op, reason);
+
+    QuantizerAttrInterface quantizer = op.getQuantizer();
+    Location loc = op.getLoc();
+    unsigned bits = quantizer.getBits();
+    Granularity granularity = quantizer.getGranularity();
+    auto codeType = cast<IntegerType>(op.getCodes().getType().getElementType());
+    NoiseKey key{op.getSeed(), op.getStep(), op.getStreamAttr().getInt()};
+
+    Value source = op.getInput();
+    Value inverse;
+    if (isa<BHQAttr>(quantizer))
+      std::tie(source, inverse) = buildBHQTransform(rewriter, loc, source);
+
+    GroupParams params;
+    int64_t qlo = 0, qhi = quantizer.getMaxCode();
+    if (isa<LBTAttr>(quantizer)) {
+      params = lbtParams(rewriter, loc, reduceAbsMax(rewriter, loc, source),
+                         op.getGamma(), bits);
+      qlo = -qhi;
+    } else {
+      auto [min, max] = reduceMinMax(rewriter, loc, source, granularity);
+      params = isa<WeightAttr, PTQAttr>(quantizer)
+                   ? snappedParams(rewriter, loc, min, max, bits)
+                   : rangeParams(rewriter, loc, min, max, bits);
+    }
+
+    Value codes = emitCodes(rewriter, loc, source, granularity, params, qlo,
+                            qhi, key, codeType, quantizer.isSymmetric());
+    SmallVector<Value> results = {
+        castTo(rewriter, loc, codes, op.getCodes().getType()),
+        castTo(rewriter, loc, params.scale, op.getScale().getType())};
+    if (Value offset = op.getOffset())
+      results.push_back(castTo(rewriter, loc, params.offset, offset.getType()));
+    if (Value transform = op.getTransform())
+      results.push_back(castTo(rewriter, loc, inverse, transform.getType()));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct FQTLowerQuantizePass
+    : fqt::impl::FQTLowerQuantizeBase<FQTLowerQuantizePass> {
+  void runOnOperation() override {
+    bool invalid = false;
+    getOperation()->walk([&](QuantizeOp op) {
+      if (failed(checkLowerable(
+              op, [&](const Twine &msg) { op.emitOpError() << msg; })))
+        invalid = true;
+    });
+    if (invalid)
+      return signalPassFailure();
+
+    RewritePatternSet patterns(&getContext());
+    populateLowerQuantizePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+void fqt::populateLowerQuantizePatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerQuantize>(patterns.getContext());
+}

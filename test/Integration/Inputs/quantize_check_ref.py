@@ -1,0 +1,176 @@
+"""Checks test/Integration/quantize-ref-run.mlir against quantizers_ref.py.
+
+For every case of quantize_cases.py:
+  * codes, scales, offsets, the BHQ transform and the dequantized values
+    equal the float32 reference bit for bit (same operations, same Philox
+    stream);
+  * scales and offsets are within 1e-6 relative of the float64 formulas of
+    QUANTIZERS.md (the BHQ transform within 1e-6 of its largest entry);
+  * the dequantized values are within one bin of the input (half a bin for
+    nearest rounding; LBT only where |x| <= c), plus float32 rounding;
+  * where the quantizer snaps its zero point, 0 dequantizes to exactly 0.
+"""
+
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import quantizers_ref as ref  # noqa: E402
+from quantize_cases import CASES, INPUTS, has_offset, scale_shape  # noqa: E402
+
+F32 = np.float32
+blocks = ref.parse_memrefs(sys.stdin.read())
+failures = []
+
+
+def fail(case, msg):
+    failures.append(f"{case['name']}: {msg}")
+
+
+def same_bits(case, what, got_bits, want):
+    want_bits = ref.bits_of_f32(np.asarray(want, F32).ravel())
+    got_bits = np.asarray(got_bits).ravel() & 0xFFFFFFFF
+    if not np.array_equal(got_bits, want_bits & 0xFFFFFFFF):
+        bad = np.flatnonzero(got_bits != want_bits & 0xFFFFFFFF)
+        fail(case, f"{what} differs from the reference at {bad[:8]}: "
+             f"{ref.f32_from_bits(got_bits)[bad[:4]]} vs "
+             f"{np.asarray(want, F32).ravel()[bad[:4]]}")
+        return False
+    return True
+
+
+def rel_close(case, what, got, want, tol=1e-6, mask=None):
+    got = np.asarray(got, np.float64).ravel()
+    want = np.asarray(want, np.float64).ravel()
+    err = np.abs(got - want) / np.maximum(np.abs(want), 1e-30)
+    if mask is not None:
+        err = err[np.asarray(mask).ravel()]
+    if err.max(initial=0) > tol:
+        fail(case, f"{what} off the float64 formula by {err.max():.3g} "
+             f"relative: {got} vs {want}")
+
+
+pos = 0
+results = {}
+for case in CASES:
+    kind, bits = case["kind"], case["bits"]
+    x = INPUTS[case["x"]]
+    n = 4 + has_offset(kind) + (kind == "bhq")
+    got = blocks[pos:pos + n]
+    pos += n
+    got_x = ref.f32_from_bits(got[0]).reshape(x.shape)
+    if not np.array_equal(got_x.view(np.uint32), x.view(np.uint32)):
+        fail(case, "printed input is not the case's input")
+        continue
+    codes = np.asarray(got[1]).reshape(x.shape)
+    k = 2
+    scale = ref.f32_from_bits(got[k]).reshape(scale_shape(kind, x.shape))
+    k += 1
+    offset = None
+    if has_offset(kind):
+        offset = ref.f32_from_bits(got[k]).reshape(scale.shape)
+        k += 1
+    transform = None
+    if kind == "bhq":
+        transform = ref.f32_from_bits(got[k]).reshape(x.shape[0], x.shape[0])
+        k += 1
+    deq = ref.f32_from_bits(got[k]).reshape(x.shape)
+    results[case["name"]] = codes
+
+    seed, step, stream = case.get("key", (0, 0, 0))
+    want = ref.quantize(kind, x, bits, seed, step, stream,
+                        gamma=case.get("gamma", 1.0),
+                        stochastic=not case.get("nearest", False)
+                        and ref.STOCHASTIC_DEFAULT[kind])
+    if not np.array_equal(codes, want["codes"]):
+        bad = np.argwhere(codes != want["codes"])
+        fail(case, f"codes differ at {bad[:8].tolist()}: "
+             f"{codes[tuple(bad[:4].T)]} vs {want['codes'][tuple(bad[:4].T)]}")
+    same_bits(case, "scale", got[2], want["scale"])
+    if offset is not None:
+        same_bits(case, "offset", got[3], want["offset"])
+    if transform is not None:
+        same_bits(case, "transform", got[4], want["transform"])
+    same_bits(case, "dequantized values", got[k], ref.dequantize(kind, want))
+
+    # The float32 formulation computes the documented quantities, except on
+    # groups whose range is zero in float32 (x -+ 1e-8 == x: a constant
+    # group far from 0), which the lowering gives width 1 on purpose.
+    axes, _ = ref._reduce_axes(kind, x.ndim)
+    mn32, mx32 = ref._minmax(want["src"], axes)
+    real = (F32(mx32 + ref.EPS) - F32(mn32 - ref.EPS)) > 0
+    if kind in ("weight", "ptq", "lbt"):
+        real = np.ones_like(real)
+    if kind == "bhq":
+        t64, tinv64 = ref.textbook_bhq_transform(x, ref.bhq_transform(x)["groups"])
+        err = np.abs(transform - tinv64).max() / np.abs(tinv64).max()
+        if err > 1e-6:
+            fail(case, f"T^-1 off the float64 transform by {err:.3g}")
+        # Row ranges of Y = T x in float64 give the per-row scales.
+        y64 = t64 @ x.reshape(x.shape[0], -1).astype(np.float64)
+        s64, z64 = ref.textbook_params("psq", y64, bits)
+        rel_close(case, "scale", scale, s64, mask=real)
+        rel_close(case, "offset", offset, z64, mask=real)
+        # |x^ - x| <= sum_j |T^-1[r, j]| * scale_j (one bin of every
+        # transformed row), plus float32 rounding.
+        bound = np.abs(tinv64) @ scale.astype(np.float64)
+        bound = bound.reshape((-1,) + (1,) * (x.ndim - 1))
+        err = np.abs(deq.astype(np.float64) - x)
+        slack = 64 * 2.0**-24 * (np.abs(x).max() + bound)
+        if np.any(err > bound + slack):
+            fail(case, f"dequantized values off by more than the bins: "
+                 f"{(err - bound - slack).max():.3g}")
+    else:
+        s64, z64 = ref.textbook_params(kind, x, bits,
+                                       gamma=case.get("gamma", 1.0))
+        rel_close(case, "scale", scale, s64, mask=real)
+        if offset is not None:
+            rel_close(case, "offset", offset, z64, mask=real)
+
+    # Every value lies within one bin (half a bin when rounding to nearest).
+    if kind != "bhq":
+        bshape = {"psq": (-1,) + (1,) * (x.ndim - 1),
+                  "percol": (1,) + scale.shape}.get(kind, ())
+        delta = scale.reshape(bshape).astype(np.float64) if bshape else \
+            np.float64(scale)
+        stochastic = want["u"] is not None
+        bound = np.broadcast_to(delta * (1.0 if stochastic else 0.5), x.shape)
+        err = np.abs(deq.astype(np.float64) - x)
+        # float32 rounding of code * scale + offset.
+        slack = 4 * 2.0**-24 * (np.abs(x) + np.abs(deq) + delta)
+        mask = np.ones(x.shape, bool)
+        if kind == "lbt":
+            mask = np.abs(x) <= case["gamma"] * np.abs(x).max()
+            # Clipped elements go to +-c exactly.
+            c = np.float64(scale) * (2**(bits - 1) - 1)
+            clipped = ~mask
+            if not np.allclose(np.abs(deq[clipped]), c, rtol=1e-6):
+                fail(case, "clipped values do not sit at +-c")
+        if np.any(err[mask] > bound[mask] + slack[mask]):
+            fail(case, f"dequantized values off by more than a bin: "
+                 f"{(err - bound - slack)[mask].max():.3g}")
+    if kind in ("weight", "ptq") and np.any(x == 0):
+        if not np.all(deq[x == 0] == 0):
+            fail(case, f"0 does not dequantize to 0: {deq[x == 0]}")
+    if case["name"] == "act4_const":
+        if not (np.all(codes == 0) and np.array_equal(deq, x)):
+            fail(case, "constant tensor not reproduced exactly")
+    if not any(f.startswith(case["name"] + ":") for f in failures):
+        print(f"{case['name']}: ok")
+
+if pos != len(blocks):
+    failures.append(f"read {pos} printed tensors, the program printed {len(blocks)}")
+# Same key, same codes; another step, other codes; a dynamic batch gives
+# what the static one gives.
+if not np.array_equal(results["ptq8"], results["ptq8_same"]):
+    failures.append("same seed and step gave different codes")
+if np.array_equal(results["ptq8"], results["ptq8_step5"]):
+    failures.append("another step gave the same codes")
+for a, b in [("psq4", "psq4_dyn"), ("bhq5", "bhq5_dyn")]:
+    if not np.array_equal(results[a], results[b]):
+        failures.append(f"{b} differs from {a}")
+if failures:
+    sys.exit("\n".join(failures))
+print("all cases ok")
