@@ -4,8 +4,10 @@
 
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Quantize/Passes.h"
+#include "fqt/Target/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -26,10 +28,26 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
 
   // Tensors to buffers, across function boundaries so that callers pass
   // memrefs.
+  if (options.entryPoints)
+    pm.addPass(createFQTPrepareEntryPointBufferization());
   bufferization::OneShotBufferizePassOptions bufferization;
   bufferization.bufferizeFunctionBoundaries = true;
+  if (options.entryPoints)
+    bufferization.functionBoundaryTypeConversion =
+        bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   pm.addPass(createCanonicalizerPass());
+  if (options.entryPoints) {
+    // The runtime allocates every buffer: results become out-parameters,
+    // then each function gets its C entry point.
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+    // A step runs thousands of times: free its temporaries.
+    bufferization::buildBufferDeallocationPipeline(pm);
+    pm.addPass(createFQTEmitEntryPoints());
+  }
 
   // Loops, then LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

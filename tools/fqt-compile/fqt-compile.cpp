@@ -13,6 +13,7 @@
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Import/ONNXImporter.h"
 #include "fqt/Pipelines/Pipelines.h"
+#include "fqt/Quantize/Passes.h"
 #include "fqt/Runtime/RuntimeLink.h"
 #include "fqt/Training/Passes.h"
 
@@ -99,6 +100,47 @@ static cl::opt<double> weightDecay("weight-decay",
                                    cl::desc("L2 coefficient (ONNX "
                                             "norm_coefficient)"),
                                    cl::init(0.0), cl::cat(category));
+static cl::opt<std::string>
+    actQ("act",
+         cl::desc("Forward activation quantizer: none | ptq:B (default ptq:8)"),
+         cl::init("ptq:8"), cl::cat(category));
+static cl::opt<std::string>
+    weightQ("weight",
+            cl::desc("Forward weight quantizer: none | ptq:B (default ptq:8)"),
+            cl::init("ptq:8"), cl::cat(category));
+static cl::opt<std::string>
+    dgradQ("dgrad",
+           cl::desc("Quantizer of dY for dX = dY W^T: none | ptq:B | psq:B | "
+                    "bhq:B | percol:B (default ptq:8)"),
+           cl::init("ptq:8"), cl::cat(category));
+static cl::opt<std::string>
+    gradQ("grad", cl::desc("Shorthand for --dgrad"), cl::init(""),
+          cl::cat(category));
+static cl::opt<std::string>
+    wgradQ("wgrad",
+           cl::desc("Quantizer of dY for dW = dY^T X: none | ptq:B | psq:B | "
+                    "percol:B (default ptq:8)"),
+           cl::init("ptq:8"), cl::cat(category));
+static cl::opt<bool>
+    sharedGrad("shared-grad",
+               cl::desc("Quantize dY once, with the dgrad quantizer, for "
+                        "both backward products"),
+               cl::init(false), cl::cat(category));
+static cl::opt<std::string>
+    mode("mode",
+         cl::desc("simulate (quantize + dequantize, f32 products; default) or "
+                  "integer (products on integer codes)"),
+         cl::init("simulate"), cl::cat(category));
+static cl::list<std::string>
+    layerOverrides("layer",
+                   cl::desc("Per-layer override NODE:ROLE=Q, e.g. "
+                            "--layer=fc1:dgrad=none (repeatable)"),
+                   cl::cat(category));
+static cl::opt<bool> fp32("fp32",
+                          cl::desc("No quantizers at all (same as "
+                                   "--act=none --weight=none --dgrad=none "
+                                   "--wgrad=none)"),
+                          cl::init(false), cl::cat(category));
 static cl::opt<bool> verbose("v", cl::desc("Print each stage"),
                              cl::init(false), cl::cat(category));
 
@@ -253,6 +295,18 @@ int main(int argc, char **argv) {
   training.epsilon = epsilon;
   training.weightDecay = weightDecay;
   pm.addPass(fqt::createFQTBuildTraining(training));
+  if (!fp32) {
+    fqt::FQTInsertQuantizersOptions quantizers;
+    quantizers.act = actQ;
+    quantizers.weight = weightQ;
+    quantizers.dgrad = gradQ.empty() ? dgradQ : gradQ;
+    quantizers.wgrad = wgradQ;
+    quantizers.sharedGrad = sharedGrad;
+    quantizers.mode = mode;
+    quantizers.layerOverrides.assign(layerOverrides.begin(),
+                                     layerOverrides.end());
+    pm.addPass(fqt::createFQTInsertQuantizers(quantizers));
+  }
   pm.addPass(fqt::createFQTConvertONNXToLinalg());
   if (emitKind == "mlir") {
     if (failed(pm.run(*module)))

@@ -32,4 +32,60 @@ def FQTSimulateQMatmul : Pass<"fqt-simulate-qmatmul"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
+  let summary = "Quantize the operands of every forward and backward product";
+  let description = [{
+    Rewrites each `linalg.matmul` that `--fqt-build-training` tagged with
+    `fqt.product = {layer, role, grad}` so that its operands are quantized by
+    the policy's quantizer for their role:
+
+    | product (`role`) | gradient operand | other operand |
+    |---|---|---|
+    | forward (`fwd`) | - | `act` for the activation, `weight` for a parameter |
+    | dX = dY W^T (`dgrad`) | `dgrad` | the same quantized W as the forward product |
+    | dW = dY^T X (`wgrad`) | `wgrad` (`dgrad` with `shared-grad`) | the same quantized X as the forward product |
+
+    A value quantized by one quantizer is quantized once per function, so
+    the backward products read exactly the codes the forward product used,
+    as fully quantized training requires for the unbiased-estimator
+    argument. Stochastic quantizers draw from the step function's `seed`
+    and `step` arguments, with one `stream` per quantize op.
+
+    Quantizers are written `none`, `ptq:B`, `psq:B`, `bhq:B`, `percol:B` (and
+    `act:B`, `weight:B`). On the `act` and `weight` roles `ptq:B` means the
+    forward quantizers of Chen et al. (per-tensor, nearest rounding). The
+    defaults are Chen et al.'s released setup: 8-bit forward, 8-bit
+    per-tensor gradients; `--fqt-insert-quantizers="dgrad=psq:4"` makes the
+    data gradient 4-bit per-sample. `layer` overrides one layer's role by
+    its ONNX node name: `layer=fc1:dgrad=none`.
+
+    `mode=simulate` inserts `fqt.quantize` + `fqt.dequantize` and keeps the
+    f32 product (the papers' reference semantics); `mode=integer` replaces
+    the product by `fqt.qmatmul` on the codes.
+
+    Errors: a malformed or unknown quantizer, a per-sample or per-column
+    quantizer on the weight role, BHQ on fewer than 3 rows or on a
+    transposed gradient, an override naming no layer.
+  }];
+  let options = [
+    Option<"act", "act", "std::string", "\"ptq:8\"",
+           "Forward activation quantizer">,
+    Option<"weight", "weight", "std::string", "\"ptq:8\"",
+           "Forward weight quantizer">,
+    Option<"dgrad", "dgrad", "std::string", "\"ptq:8\"",
+           "Quantizer of dY on its way to dX = dY * W^T">,
+    Option<"wgrad", "wgrad", "std::string", "\"ptq:8\"",
+           "Quantizer of dY on its way to dW = dY^T * X">,
+    Option<"sharedGrad", "shared-grad", "bool", "false",
+           "Quantize dY once (with the dgrad quantizer) for both products">,
+    Option<"mode", "mode", "std::string", "\"simulate\"",
+           "simulate (quantize + dequantize, f32 products) or integer "
+           "(fqt.qmatmul on codes)">,
+    ListOption<"layerOverrides", "layer", "std::string",
+               "Per-layer overrides NODE:ROLE=QUANTIZER">
+  ];
+  let dependentDialects = ["::fqt::FQTDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // FQT_QUANTIZE_PASSES_TD
