@@ -26,7 +26,8 @@ void populatePoolingPatterns(mlir::RewritePatternSet &patterns);
 /// Constant, Identity, Reshape, Flatten, Transpose, Concat, Squeeze,
 /// Unsqueeze, Shape, ConstantOfShape, Expand, Range, Slice, Split, Gather.
 void populateShapePatterns(mlir::RewritePatternSet &patterns);
-/// ReduceMean, ReduceSum, ReduceMax, Softmax, LogSoftmax, GlobalAveragePool.
+/// ReduceMean, ReduceSum, ReduceMax, Softmax, LogSoftmax, GlobalAveragePool,
+/// NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss.
 void populateReductionPatterns(mlir::RewritePatternSet &patterns);
 /// BatchNormalization (inference).
 void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);

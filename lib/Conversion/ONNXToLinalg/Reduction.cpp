@@ -2,7 +2,9 @@
 //
 // ReduceMean/Sum/Max and GlobalAveragePool as a reduction linalg.generic
 // (then a division for the means, a tensor.expand_shape for keepdims);
-// Softmax and LogSoftmax as max, exp, sum and divide along the axis.
+// Softmax and LogSoftmax as max, exp, sum and divide along the axis;
+// NegativeLogLikelihoodLoss as a gathering generic and sums;
+// SoftmaxCrossEntropyLoss as LogSoftmax then NegativeLogLikelihoodLoss.
 //
 //===----------------------------------------------------------------------===//
 
@@ -214,6 +216,154 @@ struct SoftmaxToLinalg : OpRewritePattern<OpTy> {
   }
 };
 
+/// NegativeLogLikelihoodLoss: one generic gathers, per target element,
+/// -input[n, target, d...] * weight[target] and the weight (0 where the
+/// target is ignore_index), then "sum" adds the losses and "mean" divides
+/// that by the sum of the weights.
+struct NegativeLogLikelihoodLossToLinalg
+    : OpRewritePattern<ONNXNegativeLogLikelihoodLossOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXNegativeLogLikelihoodLossOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(op.getInput().getType());
+    auto targetType = dyn_cast<RankedTensorType>(op.getTarget().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getLoss().getType());
+    if (!inType || !targetType || !resultType || inType.getRank() < 2 ||
+        targetType.getRank() != inType.getRank() - 1 ||
+        !isa<FloatType>(inType.getElementType()) ||
+        !isa<IntegerType>(targetType.getElementType()) ||
+        resultType.getElementType() != inType.getElementType())
+      return rewriter.notifyMatchFailure(
+          op, "input is not a float tensor [N, C, d...] with an integer "
+              "target [N, d...] and a result of its element type");
+    bool hasWeight = !isa<NoneType>(op.getWeight().getType());
+    if (hasWeight) {
+      auto weightType = dyn_cast<RankedTensorType>(op.getWeight().getType());
+      if (!weightType || weightType.getRank() != 1 ||
+          weightType.getElementType() != inType.getElementType())
+        return rewriter.notifyMatchFailure(
+            op, "weight is not a 1-D tensor of the input element type");
+    }
+    StringRef reduction = op.getReduction();
+    if (reduction != "none" && reduction != "sum" && reduction != "mean")
+      return rewriter.notifyMatchFailure(op, "unknown reduction");
+    int64_t rank = targetType.getRank();
+    if (resultType.getRank() != (reduction == "none" ? rank : 0))
+      return rewriter.notifyMatchFailure(op, "result rank does not match");
+
+    Location loc = op.getLoc();
+    auto elementType = cast<FloatType>(inType.getElementType());
+    auto lossType = RankedTensorType::get(targetType.getShape(), elementType);
+    SmallVector<Value> dynSizes =
+        tensor::createDynamicDimValues(rewriter, loc, op.getTarget());
+    Value lossInit = tensor::EmptyOp::create(rewriter, loc, lossType, dynSizes);
+    Value weightInit =
+        tensor::EmptyOp::create(rewriter, loc, lossType, dynSizes);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    std::optional<int64_t> ignoreIndex = op.getIgnoreIndex();
+    bool isUnsigned = isUnsignedOperand(op, 1);
+    Value input = op.getInput(), weight = op.getWeight();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{lossType, lossType},
+        ValueRange{op.getTarget()}, ValueRange{lossInit, weightInit},
+        {identity, identity, identity}, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value target = args[0];
+          unsigned width = target.getType().getIntOrFloatBitWidth();
+          if (width < 64)
+            target = isUnsigned
+                         ? arith::ExtUIOp::create(b, l, b.getI64Type(), target)
+                               .getResult()
+                         : arith::ExtSIOp::create(b, l, b.getI64Type(), target)
+                               .getResult();
+          else if (width > 64)
+            target = arith::TruncIOp::create(b, l, b.getI64Type(), target);
+          Value ignored;
+          if (ignoreIndex) {
+            ignored = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::eq, target,
+                arith::ConstantIntOp::create(b, l, *ignoreIndex, 64));
+            // An ignored target may be out of range: read class 0 instead.
+            target = arith::SelectOp::create(
+                b, l, ignored, arith::ConstantIntOp::create(b, l, 0, 64),
+                target);
+          }
+          Value klass = toIndex(b, l, target);
+          SmallVector<Value> ivs = loopIndices(b, l, rank);
+          SmallVector<Value> coords = {ivs[0], klass};
+          coords.append(ivs.begin() + 1, ivs.end());
+          Value logProb = tensor::ExtractOp::create(b, l, input, coords);
+          Value w =
+              hasWeight
+                  ? tensor::ExtractOp::create(b, l, weight, klass).getResult()
+                  : scalarConstant(b, l, elementType, 1.0);
+          if (ignored)
+            w = arith::SelectOp::create(
+                b, l, ignored, scalarConstant(b, l, elementType, 0.0), w);
+          Value loss = arith::MulFOp::create(
+              b, l, arith::NegFOp::create(b, l, logProb), w);
+          linalg::YieldOp::create(b, l, ValueRange{loss, w});
+        });
+    Value loss = generic.getResult(0);
+    if (reduction == "none") {
+      rewriter.replaceOp(op, castIfNeeded(rewriter, loc, loss, resultType));
+      return success();
+    }
+    SmallVector<bool> all(rank, true);
+    Value sum = reduce(rewriter, loc, loss, all, ReduceKind::Sum);
+    if (reduction == "mean") {
+      Value total =
+          reduce(rewriter, loc, generic.getResult(1), all, ReduceKind::Sum);
+      auto scalarType = cast<RankedTensorType>(sum.getType());
+      sum = buildElementwise(
+          rewriter, loc, scalarType, {}, ValueRange{sum, total},
+          {rewriter.getMultiDimIdentityMap(0),
+           rewriter.getMultiDimIdentityMap(0)},
+          [](OpBuilder &b, Location l, ValueRange args) {
+            return arith::DivFOp::create(b, l, args[0], args[1]).getResult();
+          });
+    }
+    rewriter.replaceOp(op, castIfNeeded(rewriter, loc, sum, resultType));
+    return success();
+  }
+};
+
+/// SoftmaxCrossEntropyLoss as LogSoftmax over the class axis (its log_prob
+/// output) followed by NegativeLogLikelihoodLoss with the same labels,
+/// weights, ignore_index and reduction.
+struct SoftmaxCrossEntropyLossToNLL
+    : OpRewritePattern<ONNXSoftmaxCrossEntropyLossOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXSoftmaxCrossEntropyLossOp op,
+                                PatternRewriter &rewriter) const override {
+    auto scoresType = dyn_cast<RankedTensorType>(op.getScores().getType());
+    if (!scoresType || scoresType.getRank() < 2 ||
+        !isa<FloatType>(scoresType.getElementType()))
+      return rewriter.notifyMatchFailure(
+          op, "scores are not a float tensor of rank >= 2");
+    Location loc = op.getLoc();
+    Value logProb = ONNXLogSoftmaxOp::create(rewriter, loc, scoresType,
+                                             op.getScores(), /*axis=*/1);
+    // Same operand positions: the attributes, onnx.unsigned_operands
+    // included, carry over.
+    Value loss = ONNXNegativeLogLikelihoodLossOp::create(
+        rewriter, loc, TypeRange{op.getOutput().getType()},
+        ValueRange{logProb, op.getLabels(), op.getWeights()}, op->getAttrs());
+    rewriter.replaceAllUsesWith(op.getOutput(), loss);
+    // A log_prob the node did not ask for is `none` typed and unused.
+    if (!isa<NoneType>(op.getLogProb().getType()))
+      rewriter.replaceAllUsesWith(
+          op.getLogProb(),
+          castIfNeeded(rewriter, loc, logProb, op.getLogProb().getType()));
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 } // namespace
 
 void fqt::onnx_to_linalg::populateReductionPatterns(
@@ -222,5 +372,7 @@ void fqt::onnx_to_linalg::populateReductionPatterns(
                ReduceAttrAxesToLinalg<ONNXReduceMaxOp, ReduceKind::Max>,
                ReduceSumToLinalg, GlobalAveragePoolToLinalg,
                SoftmaxToLinalg<ONNXSoftmaxOp, false>,
-               SoftmaxToLinalg<ONNXLogSoftmaxOp, true>>(patterns.getContext());
+               SoftmaxToLinalg<ONNXLogSoftmaxOp, true>,
+               NegativeLogLikelihoodLossToLinalg, SoftmaxCrossEntropyLossToNLL>(
+      patterns.getContext());
 }

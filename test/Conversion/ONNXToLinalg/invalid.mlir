@@ -69,3 +69,22 @@ func.func @unranked(%x: tensor<*xf32>) -> tensor<*xf32> {
   %0 = onnx.Relu %x : (tensor<*xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// The target must have the input's rank minus the class dimension.
+func.func @nll_bad_target(%x: tensor<3x5xf32>, %t: tensor<3x5xi64>) -> tensor<f32> {
+  %none = onnx.NoValue
+  // expected-error @below {{'onnx.NegativeLogLikelihoodLoss' op could not be lowered to linalg on tensors}}
+  %0 = onnx.NegativeLogLikelihoodLoss %x, %t, %none : (tensor<3x5xf32>, tensor<3x5xi64>, none) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @nll_bad_reduction(%x: tensor<3x5xf32>, %t: tensor<3xi64>) -> tensor<f32> {
+  %none = onnx.NoValue
+  // expected-error @below {{'onnx.NegativeLogLikelihoodLoss' op could not be lowered to linalg on tensors}}
+  %0 = onnx.NegativeLogLikelihoodLoss %x, %t, %none {reduction = "max"} : (tensor<3x5xf32>, tensor<3xi64>, none) -> tensor<f32>
+  return %0 : tensor<f32>
+}

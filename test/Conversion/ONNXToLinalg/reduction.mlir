@@ -78,3 +78,69 @@ func.func @global_average_pool(%x: tensor<?x3x4x4xf32>) -> tensor<?x3x1x1xf32> {
   %0 = onnx.GlobalAveragePool %x : (tensor<?x3x4x4xf32>) -> tensor<?x3x1x1xf32>
   return %0 : tensor<?x3x1x1xf32>
 }
+
+// -----
+
+// Per target: -input[n, target] * weight[target], weight 0 where ignored
+// (reading class 0 then); the mean divides by the summed weights.
+// CHECK-LABEL: func.func @nll_mean_weight_ignore_index
+// CHECK-SAME: (%[[X:.*]]: tensor<3x5xf32>, %[[T:.*]]: tensor<3xi64>, %[[W:.*]]: tensor<5xf32>)
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i64
+// CHECK-DAG: %[[II:.*]] = arith.constant -1 : i64
+// CHECK: %[[G:.*]]:2 = linalg.generic {{.*}} ins(%[[T]] : tensor<3xi64>) outs(%{{.*}}, %{{.*}} : tensor<3xf32>, tensor<3xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: i64, %{{.*}}: f32, %{{.*}}: f32):
+// CHECK-NEXT: %[[IGN:.*]] = arith.cmpi eq, %[[IN]], %[[II]] : i64
+// CHECK-NEXT: %[[SAFE:.*]] = arith.select %[[IGN]], %[[C0]], %[[IN]] : i64
+// CHECK-NEXT: %[[K:.*]] = arith.index_cast %[[SAFE]] : i64 to index
+// CHECK-NEXT: %[[N:.*]] = linalg.index 0 : index
+// CHECK-NEXT: %[[LP:.*]] = tensor.extract %[[X]][%[[N]], %[[K]]] : tensor<3x5xf32>
+// CHECK-NEXT: %[[WK:.*]] = tensor.extract %[[W]][%[[K]]] : tensor<5xf32>
+// CHECK-NEXT: %[[WT:.*]] = arith.select %[[IGN]], %[[ZERO]], %[[WK]] : f32
+// CHECK-NEXT: %[[NEG:.*]] = arith.negf %[[LP]] : f32
+// CHECK-NEXT: %[[L:.*]] = arith.mulf %[[NEG]], %[[WT]] : f32
+// CHECK-NEXT: linalg.yield %[[L]], %[[WT]] : f32, f32
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[G]]#0 : tensor<3xf32>)
+// CHECK: %[[WSUM:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[G]]#1 : tensor<3xf32>)
+// CHECK: %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[SUM]], %[[WSUM]] : tensor<f32>, tensor<f32>)
+// CHECK: arith.divf
+// CHECK: return %[[MEAN]]
+func.func @nll_mean_weight_ignore_index(%x: tensor<3x5xf32>, %t: tensor<3xi64>, %w: tensor<5xf32>) -> tensor<f32> {
+  %0 = onnx.NegativeLogLikelihoodLoss %x, %t, %w {ignore_index = -1 : si64} : (tensor<3x5xf32>, tensor<3xi64>, tensor<5xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @nll_sum
+// CHECK: %[[G:.*]]:2 = linalg.generic
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%[[G]]#0 : tensor<2x4xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[SUM]]
+func.func @nll_sum(%x: tensor<2x3x4xf32>, %t: tensor<2x4xi64>) -> tensor<f32> {
+  %none = onnx.NoValue
+  %0 = onnx.NegativeLogLikelihoodLoss %x, %t, %none {reduction = "sum"} : (tensor<2x3x4xf32>, tensor<2x4xi64>, none) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// SoftmaxCrossEntropyLoss: the log-softmax over the classes is log_prob and
+// feeds the NLL gather.
+// CHECK-LABEL: func.func @sce_none_log_prob
+// CHECK-SAME: (%[[X:.*]]: tensor<3x5x2xf32>, %[[T:.*]]: tensor<3x2xi32>)
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[X]] : tensor<3x5x2xf32>)
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK: %[[LP:.*]] = linalg.generic
+// CHECK: math.log
+// CHECK: %[[G:.*]]:2 = linalg.generic {{.*}} ins(%[[T]] : tensor<3x2xi32>)
+// CHECK: %[[EXT:.*]] = arith.extsi %{{.*}} : i32 to i64
+// CHECK: %[[K:.*]] = arith.index_cast %[[EXT]] : i64 to index
+// CHECK: tensor.extract %[[LP]][%{{.*}}, %[[K]], %{{.*}}] : tensor<3x5x2xf32>
+// CHECK: return %[[G]]#0, %[[LP]]
+func.func @sce_none_log_prob(%x: tensor<3x5x2xf32>, %t: tensor<3x2xi32>) -> (tensor<3x2xf32>, tensor<3x5x2xf32>) {
+  %none = onnx.NoValue
+  %0, %1 = onnx.SoftmaxCrossEntropyLoss %x, %t, %none {reduction = "none"} : (tensor<3x5x2xf32>, tensor<3x2xi32>, none) -> (tensor<3x2xf32>, tensor<3x5x2xf32>)
+  return %0, %1 : tensor<3x2xf32>, tensor<3x5x2xf32>
+}
