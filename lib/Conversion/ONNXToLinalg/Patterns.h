@@ -29,7 +29,7 @@ void populateShapePatterns(mlir::RewritePatternSet &patterns);
 /// ReduceMean, ReduceSum, ReduceMax, Softmax, LogSoftmax, GlobalAveragePool,
 /// NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss.
 void populateReductionPatterns(mlir::RewritePatternSet &patterns);
-/// BatchNormalization (inference).
+/// BatchNormalization, LayerNormalization.
 void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);
 
 //===----------------------------------------------------------------------===//

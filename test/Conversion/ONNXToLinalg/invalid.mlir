@@ -55,10 +55,21 @@ func.func @grouped_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32>) -> ten
 
 // -----
 
-func.func @batch_norm_training(%x: tensor<2x3xf32>, %s: tensor<3xf32>) -> tensor<2x3xf32> {
+// Inference mode with the running statistics used.
+func.func @batch_norm_running_stats(%x: tensor<2x3xf32>, %s: tensor<3xf32>) -> tensor<3xf32> {
   // expected-error @below {{'onnx.BatchNormalization' op could not be lowered to linalg on tensors}}
-  %y, %rm, %rv = onnx.BatchNormalization %x, %s, %s, %s, %s {training_mode = 1 : si64}
+  %y, %rm, %rv = onnx.BatchNormalization %x, %s, %s, %s, %s
       : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
+  return %rm : tensor<3xf32>
+}
+
+// -----
+
+// Scale over more dimensions than are normalized.
+func.func @layer_norm_bad_scale(%x: tensor<2x3xf32>, %s: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %none = onnx.NoValue
+  // expected-error @below {{'onnx.LayerNormalization' op could not be lowered to linalg on tensors}}
+  %y, %m, %i = onnx.LayerNormalization %x, %s, %none : (tensor<2x3xf32>, tensor<2x3xf32>, none) -> (tensor<2x3xf32>, none, none)
   return %y : tensor<2x3xf32>
 }
 
