@@ -17,7 +17,9 @@
 // CHECK: weight8: ok
 // CHECK: weight4_nonneg: ok
 // CHECK: weight4_tinyneg: ok
+// CHECK: weight1_nonneg: ok
 // CHECK: ptq4: ok
+// CHECK: ptq1: ok
 // CHECK: ptq4_nearest: ok
 // CHECK: ptq8: ok
 // CHECK: ptq8_same: ok
@@ -125,12 +127,30 @@ func.func @weight4_tinyneg(%x: tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<f32>,
   return %q, %s, %z, %d : tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>
 }
 
+func.func @weight1_nonneg(%x: tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>) {
+  %q, %s, %z = fqt.quantize %x {quantizer = #fqt.weight<bits = 1>}
+      : tensor<4x8xf32> -> tensor<4x8xi8>, tensor<f32>, offset tensor<f32>
+  %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.weight<bits = 1>}
+      : tensor<4x8xi8>, tensor<f32>, tensor<f32> -> tensor<4x8xf32>
+  return %q, %s, %z, %d : tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>
+}
+
 func.func @ptq4(%x: tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<f32>, tensor<f32>, tensor<6x10xf32>) {
   %seed = arith.constant 7 : i64
   %step = arith.constant 3 : i64
   %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.ptq<bits = 4>, stream = 1 : i64}
       : tensor<6x10xf32> -> tensor<6x10xi8>, tensor<f32>, offset tensor<f32>
   %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.ptq<bits = 4>}
+      : tensor<6x10xi8>, tensor<f32>, tensor<f32> -> tensor<6x10xf32>
+  return %q, %s, %z, %d : tensor<6x10xi8>, tensor<f32>, tensor<f32>, tensor<6x10xf32>
+}
+
+func.func @ptq1(%x: tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<f32>, tensor<f32>, tensor<6x10xf32>) {
+  %seed = arith.constant 7 : i64
+  %step = arith.constant 3 : i64
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.ptq<bits = 1>, stream = 9 : i64}
+      : tensor<6x10xf32> -> tensor<6x10xi8>, tensor<f32>, offset tensor<f32>
+  %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.ptq<bits = 1>}
       : tensor<6x10xi8>, tensor<f32>, tensor<f32> -> tensor<6x10xf32>
   return %q, %s, %z, %d : tensor<6x10xi8>, tensor<f32>, tensor<f32>, tensor<6x10xf32>
 }
@@ -337,13 +357,13 @@ func.func @main() {
   %c4_r5 = tensor.collapse_shape %c4_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
   %c4_f5 = tensor.cast %c4_r5 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c4_f5) : (tensor<?xf32>) -> ()
-  // ptq4
-  %c5_q, %c5_s, %c5_z, %c5_d = call @ptq4(%in_Z) : (tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<f32>, tensor<f32>, tensor<6x10xf32>)
-  %c5_r0 = tensor.collapse_shape %in_Z [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
-  %c5_f0 = tensor.cast %c5_r0 : tensor<60xf32> to tensor<?xf32>
+  // weight1_nonneg
+  %c5_q, %c5_s, %c5_z, %c5_d = call @weight1_nonneg(%in_P) : (tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>)
+  %c5_r0 = tensor.collapse_shape %in_P [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c5_f0 = tensor.cast %c5_r0 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c5_f0) : (tensor<?xf32>) -> ()
-  %c5_r1 = tensor.collapse_shape %c5_q [[0, 1]] : tensor<6x10xi8> into tensor<60xi8>
-  %c5_f1 = tensor.cast %c5_r1 : tensor<60xi8> to tensor<?xi8>
+  %c5_r1 = tensor.collapse_shape %c5_q [[0, 1]] : tensor<4x8xi8> into tensor<32xi8>
+  %c5_f1 = tensor.cast %c5_r1 : tensor<32xi8> to tensor<?xi8>
   call @print_u8(%c5_f1) : (tensor<?xi8>) -> ()
   %c5_r2 = tensor.expand_shape %c5_s [] output_shape [1] : tensor<f32> into tensor<1xf32>
   %c5_f2 = tensor.cast %c5_r2 : tensor<1xf32> to tensor<?xf32>
@@ -351,11 +371,11 @@ func.func @main() {
   %c5_r3 = tensor.expand_shape %c5_z [] output_shape [1] : tensor<f32> into tensor<1xf32>
   %c5_f3 = tensor.cast %c5_r3 : tensor<1xf32> to tensor<?xf32>
   call @print_bits(%c5_f3) : (tensor<?xf32>) -> ()
-  %c5_r5 = tensor.collapse_shape %c5_d [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
-  %c5_f5 = tensor.cast %c5_r5 : tensor<60xf32> to tensor<?xf32>
+  %c5_r5 = tensor.collapse_shape %c5_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c5_f5 = tensor.cast %c5_r5 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c5_f5) : (tensor<?xf32>) -> ()
-  // ptq4_nearest
-  %c6_q, %c6_s, %c6_z, %c6_d = call @ptq4_nearest(%in_Z) : (tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<f32>, tensor<f32>, tensor<6x10xf32>)
+  // ptq4
+  %c6_q, %c6_s, %c6_z, %c6_d = call @ptq4(%in_Z) : (tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<f32>, tensor<f32>, tensor<6x10xf32>)
   %c6_r0 = tensor.collapse_shape %in_Z [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
   %c6_f0 = tensor.cast %c6_r0 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c6_f0) : (tensor<?xf32>) -> ()
@@ -371,13 +391,13 @@ func.func @main() {
   %c6_r5 = tensor.collapse_shape %c6_d [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
   %c6_f5 = tensor.cast %c6_r5 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c6_f5) : (tensor<?xf32>) -> ()
-  // ptq8
-  %c7_q, %c7_s, %c7_z, %c7_d = call @ptq8(%in_A) : (tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>)
-  %c7_r0 = tensor.collapse_shape %in_A [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
-  %c7_f0 = tensor.cast %c7_r0 : tensor<32xf32> to tensor<?xf32>
+  // ptq1
+  %c7_q, %c7_s, %c7_z, %c7_d = call @ptq1(%in_Z) : (tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<f32>, tensor<f32>, tensor<6x10xf32>)
+  %c7_r0 = tensor.collapse_shape %in_Z [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
+  %c7_f0 = tensor.cast %c7_r0 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c7_f0) : (tensor<?xf32>) -> ()
-  %c7_r1 = tensor.collapse_shape %c7_q [[0, 1]] : tensor<4x8xi8> into tensor<32xi8>
-  %c7_f1 = tensor.cast %c7_r1 : tensor<32xi8> to tensor<?xi8>
+  %c7_r1 = tensor.collapse_shape %c7_q [[0, 1]] : tensor<6x10xi8> into tensor<60xi8>
+  %c7_f1 = tensor.cast %c7_r1 : tensor<60xi8> to tensor<?xi8>
   call @print_u8(%c7_f1) : (tensor<?xi8>) -> ()
   %c7_r2 = tensor.expand_shape %c7_s [] output_shape [1] : tensor<f32> into tensor<1xf32>
   %c7_f2 = tensor.cast %c7_r2 : tensor<1xf32> to tensor<?xf32>
@@ -385,16 +405,16 @@ func.func @main() {
   %c7_r3 = tensor.expand_shape %c7_z [] output_shape [1] : tensor<f32> into tensor<1xf32>
   %c7_f3 = tensor.cast %c7_r3 : tensor<1xf32> to tensor<?xf32>
   call @print_bits(%c7_f3) : (tensor<?xf32>) -> ()
-  %c7_r5 = tensor.collapse_shape %c7_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
-  %c7_f5 = tensor.cast %c7_r5 : tensor<32xf32> to tensor<?xf32>
+  %c7_r5 = tensor.collapse_shape %c7_d [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
+  %c7_f5 = tensor.cast %c7_r5 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c7_f5) : (tensor<?xf32>) -> ()
-  // ptq8_same
-  %c8_q, %c8_s, %c8_z, %c8_d = call @ptq8_same(%in_A) : (tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>)
-  %c8_r0 = tensor.collapse_shape %in_A [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
-  %c8_f0 = tensor.cast %c8_r0 : tensor<32xf32> to tensor<?xf32>
+  // ptq4_nearest
+  %c8_q, %c8_s, %c8_z, %c8_d = call @ptq4_nearest(%in_Z) : (tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<f32>, tensor<f32>, tensor<6x10xf32>)
+  %c8_r0 = tensor.collapse_shape %in_Z [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
+  %c8_f0 = tensor.cast %c8_r0 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c8_f0) : (tensor<?xf32>) -> ()
-  %c8_r1 = tensor.collapse_shape %c8_q [[0, 1]] : tensor<4x8xi8> into tensor<32xi8>
-  %c8_f1 = tensor.cast %c8_r1 : tensor<32xi8> to tensor<?xi8>
+  %c8_r1 = tensor.collapse_shape %c8_q [[0, 1]] : tensor<6x10xi8> into tensor<60xi8>
+  %c8_f1 = tensor.cast %c8_r1 : tensor<60xi8> to tensor<?xi8>
   call @print_u8(%c8_f1) : (tensor<?xi8>) -> ()
   %c8_r2 = tensor.expand_shape %c8_s [] output_shape [1] : tensor<f32> into tensor<1xf32>
   %c8_f2 = tensor.cast %c8_r2 : tensor<1xf32> to tensor<?xf32>
@@ -402,11 +422,11 @@ func.func @main() {
   %c8_r3 = tensor.expand_shape %c8_z [] output_shape [1] : tensor<f32> into tensor<1xf32>
   %c8_f3 = tensor.cast %c8_r3 : tensor<1xf32> to tensor<?xf32>
   call @print_bits(%c8_f3) : (tensor<?xf32>) -> ()
-  %c8_r5 = tensor.collapse_shape %c8_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
-  %c8_f5 = tensor.cast %c8_r5 : tensor<32xf32> to tensor<?xf32>
+  %c8_r5 = tensor.collapse_shape %c8_d [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
+  %c8_f5 = tensor.cast %c8_r5 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c8_f5) : (tensor<?xf32>) -> ()
-  // ptq8_step5
-  %c9_q, %c9_s, %c9_z, %c9_d = call @ptq8_step5(%in_A) : (tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>)
+  // ptq8
+  %c9_q, %c9_s, %c9_z, %c9_d = call @ptq8(%in_A) : (tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>)
   %c9_r0 = tensor.collapse_shape %in_A [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
   %c9_f0 = tensor.cast %c9_r0 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c9_f0) : (tensor<?xf32>) -> ()
@@ -422,132 +442,166 @@ func.func @main() {
   %c9_r5 = tensor.collapse_shape %c9_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
   %c9_f5 = tensor.cast %c9_r5 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c9_f5) : (tensor<?xf32>) -> ()
-  // psq4
-  %c10_q, %c10_s, %c10_z, %c10_d = call @psq4(%in_R) : (tensor<6x3x4xf32>) -> (tensor<6x3x4xi8>, tensor<6xf32>, tensor<6xf32>, tensor<6x3x4xf32>)
-  %c10_r0 = tensor.collapse_shape %in_R [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
-  %c10_f0 = tensor.cast %c10_r0 : tensor<72xf32> to tensor<?xf32>
+  // ptq8_same
+  %c10_q, %c10_s, %c10_z, %c10_d = call @ptq8_same(%in_A) : (tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>)
+  %c10_r0 = tensor.collapse_shape %in_A [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c10_f0 = tensor.cast %c10_r0 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c10_f0) : (tensor<?xf32>) -> ()
-  %c10_r1 = tensor.collapse_shape %c10_q [[0, 1, 2]] : tensor<6x3x4xi8> into tensor<72xi8>
-  %c10_f1 = tensor.cast %c10_r1 : tensor<72xi8> to tensor<?xi8>
+  %c10_r1 = tensor.collapse_shape %c10_q [[0, 1]] : tensor<4x8xi8> into tensor<32xi8>
+  %c10_f1 = tensor.cast %c10_r1 : tensor<32xi8> to tensor<?xi8>
   call @print_u8(%c10_f1) : (tensor<?xi8>) -> ()
-  %c10_f2 = tensor.cast %c10_s : tensor<6xf32> to tensor<?xf32>
+  %c10_r2 = tensor.expand_shape %c10_s [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %c10_f2 = tensor.cast %c10_r2 : tensor<1xf32> to tensor<?xf32>
   call @print_bits(%c10_f2) : (tensor<?xf32>) -> ()
-  %c10_f3 = tensor.cast %c10_z : tensor<6xf32> to tensor<?xf32>
+  %c10_r3 = tensor.expand_shape %c10_z [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %c10_f3 = tensor.cast %c10_r3 : tensor<1xf32> to tensor<?xf32>
   call @print_bits(%c10_f3) : (tensor<?xf32>) -> ()
-  %c10_r5 = tensor.collapse_shape %c10_d [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
-  %c10_f5 = tensor.cast %c10_r5 : tensor<72xf32> to tensor<?xf32>
+  %c10_r5 = tensor.collapse_shape %c10_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c10_f5 = tensor.cast %c10_r5 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c10_f5) : (tensor<?xf32>) -> ()
-  // psq4_dyn
-  %c11_x = tensor.cast %in_R : tensor<6x3x4xf32> to tensor<?x3x4xf32>
-  %c11_q, %c11_s, %c11_z, %c11_d = call @psq4_dyn(%c11_x) : (tensor<?x3x4xf32>) -> (tensor<?x3x4xi8>, tensor<?xf32>, tensor<?xf32>, tensor<?x3x4xf32>)
-  %c11_r0 = tensor.collapse_shape %in_R [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
-  %c11_f0 = tensor.cast %c11_r0 : tensor<72xf32> to tensor<?xf32>
+  // ptq8_step5
+  %c11_q, %c11_s, %c11_z, %c11_d = call @ptq8_step5(%in_A) : (tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<f32>, tensor<f32>, tensor<4x8xf32>)
+  %c11_r0 = tensor.collapse_shape %in_A [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c11_f0 = tensor.cast %c11_r0 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c11_f0) : (tensor<?xf32>) -> ()
-  %c11_q_s = tensor.cast %c11_q : tensor<?x3x4xi8> to tensor<6x3x4xi8>
-  %c11_r1 = tensor.collapse_shape %c11_q_s [[0, 1, 2]] : tensor<6x3x4xi8> into tensor<72xi8>
-  %c11_f1 = tensor.cast %c11_r1 : tensor<72xi8> to tensor<?xi8>
+  %c11_r1 = tensor.collapse_shape %c11_q [[0, 1]] : tensor<4x8xi8> into tensor<32xi8>
+  %c11_f1 = tensor.cast %c11_r1 : tensor<32xi8> to tensor<?xi8>
   call @print_u8(%c11_f1) : (tensor<?xi8>) -> ()
-  %c11_s_s = tensor.cast %c11_s : tensor<?xf32> to tensor<6xf32>
-  %c11_f2 = tensor.cast %c11_s_s : tensor<6xf32> to tensor<?xf32>
+  %c11_r2 = tensor.expand_shape %c11_s [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %c11_f2 = tensor.cast %c11_r2 : tensor<1xf32> to tensor<?xf32>
   call @print_bits(%c11_f2) : (tensor<?xf32>) -> ()
-  %c11_z_s = tensor.cast %c11_z : tensor<?xf32> to tensor<6xf32>
-  %c11_f3 = tensor.cast %c11_z_s : tensor<6xf32> to tensor<?xf32>
+  %c11_r3 = tensor.expand_shape %c11_z [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %c11_f3 = tensor.cast %c11_r3 : tensor<1xf32> to tensor<?xf32>
   call @print_bits(%c11_f3) : (tensor<?xf32>) -> ()
-  %c11_d_s = tensor.cast %c11_d : tensor<?x3x4xf32> to tensor<6x3x4xf32>
-  %c11_r5 = tensor.collapse_shape %c11_d_s [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
-  %c11_f5 = tensor.cast %c11_r5 : tensor<72xf32> to tensor<?xf32>
+  %c11_r5 = tensor.collapse_shape %c11_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c11_f5 = tensor.cast %c11_r5 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c11_f5) : (tensor<?xf32>) -> ()
-  // percol8
-  %c12_q, %c12_s, %c12_z, %c12_d = call @percol8(%in_R) : (tensor<6x3x4xf32>) -> (tensor<6x3x4xi8>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<6x3x4xf32>)
+  // psq4
+  %c12_q, %c12_s, %c12_z, %c12_d = call @psq4(%in_R) : (tensor<6x3x4xf32>) -> (tensor<6x3x4xi8>, tensor<6xf32>, tensor<6xf32>, tensor<6x3x4xf32>)
   %c12_r0 = tensor.collapse_shape %in_R [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
   %c12_f0 = tensor.cast %c12_r0 : tensor<72xf32> to tensor<?xf32>
   call @print_bits(%c12_f0) : (tensor<?xf32>) -> ()
   %c12_r1 = tensor.collapse_shape %c12_q [[0, 1, 2]] : tensor<6x3x4xi8> into tensor<72xi8>
   %c12_f1 = tensor.cast %c12_r1 : tensor<72xi8> to tensor<?xi8>
   call @print_u8(%c12_f1) : (tensor<?xi8>) -> ()
-  %c12_r2 = tensor.collapse_shape %c12_s [[0, 1]] : tensor<3x4xf32> into tensor<12xf32>
-  %c12_f2 = tensor.cast %c12_r2 : tensor<12xf32> to tensor<?xf32>
+  %c12_f2 = tensor.cast %c12_s : tensor<6xf32> to tensor<?xf32>
   call @print_bits(%c12_f2) : (tensor<?xf32>) -> ()
-  %c12_r3 = tensor.collapse_shape %c12_z [[0, 1]] : tensor<3x4xf32> into tensor<12xf32>
-  %c12_f3 = tensor.cast %c12_r3 : tensor<12xf32> to tensor<?xf32>
+  %c12_f3 = tensor.cast %c12_z : tensor<6xf32> to tensor<?xf32>
   call @print_bits(%c12_f3) : (tensor<?xf32>) -> ()
   %c12_r5 = tensor.collapse_shape %c12_d [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
   %c12_f5 = tensor.cast %c12_r5 : tensor<72xf32> to tensor<?xf32>
   call @print_bits(%c12_f5) : (tensor<?xf32>) -> ()
-  // lbt4
-  %c13_gamma = arith.constant 0.5 : f32
-  %c13_q, %c13_s, %c13_d = call @lbt4(%in_A, %c13_gamma) : (tensor<4x8xf32>, f32) -> (tensor<4x8xi4>, tensor<f32>, tensor<4x8xf32>)
-  %c13_r0 = tensor.collapse_shape %in_A [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
-  %c13_f0 = tensor.cast %c13_r0 : tensor<32xf32> to tensor<?xf32>
+  // psq4_dyn
+  %c13_x = tensor.cast %in_R : tensor<6x3x4xf32> to tensor<?x3x4xf32>
+  %c13_q, %c13_s, %c13_z, %c13_d = call @psq4_dyn(%c13_x) : (tensor<?x3x4xf32>) -> (tensor<?x3x4xi8>, tensor<?xf32>, tensor<?xf32>, tensor<?x3x4xf32>)
+  %c13_r0 = tensor.collapse_shape %in_R [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
+  %c13_f0 = tensor.cast %c13_r0 : tensor<72xf32> to tensor<?xf32>
   call @print_bits(%c13_f0) : (tensor<?xf32>) -> ()
-  %c13_r1 = tensor.collapse_shape %c13_q [[0, 1]] : tensor<4x8xi4> into tensor<32xi4>
-  %c13_f1 = tensor.cast %c13_r1 : tensor<32xi4> to tensor<?xi4>
-  call @print_s4(%c13_f1) : (tensor<?xi4>) -> ()
-  %c13_r2 = tensor.expand_shape %c13_s [] output_shape [1] : tensor<f32> into tensor<1xf32>
-  %c13_f2 = tensor.cast %c13_r2 : tensor<1xf32> to tensor<?xf32>
+  %c13_q_s = tensor.cast %c13_q : tensor<?x3x4xi8> to tensor<6x3x4xi8>
+  %c13_r1 = tensor.collapse_shape %c13_q_s [[0, 1, 2]] : tensor<6x3x4xi8> into tensor<72xi8>
+  %c13_f1 = tensor.cast %c13_r1 : tensor<72xi8> to tensor<?xi8>
+  call @print_u8(%c13_f1) : (tensor<?xi8>) -> ()
+  %c13_s_s = tensor.cast %c13_s : tensor<?xf32> to tensor<6xf32>
+  %c13_f2 = tensor.cast %c13_s_s : tensor<6xf32> to tensor<?xf32>
   call @print_bits(%c13_f2) : (tensor<?xf32>) -> ()
-  %c13_r5 = tensor.collapse_shape %c13_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
-  %c13_f5 = tensor.cast %c13_r5 : tensor<32xf32> to tensor<?xf32>
+  %c13_z_s = tensor.cast %c13_z : tensor<?xf32> to tensor<6xf32>
+  %c13_f3 = tensor.cast %c13_z_s : tensor<6xf32> to tensor<?xf32>
+  call @print_bits(%c13_f3) : (tensor<?xf32>) -> ()
+  %c13_d_s = tensor.cast %c13_d : tensor<?x3x4xf32> to tensor<6x3x4xf32>
+  %c13_r5 = tensor.collapse_shape %c13_d_s [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
+  %c13_f5 = tensor.cast %c13_r5 : tensor<72xf32> to tensor<?xf32>
   call @print_bits(%c13_f5) : (tensor<?xf32>) -> ()
-  // bhq5
-  %c14_q, %c14_s, %c14_z, %c14_t, %c14_d = call @bhq5(%in_S) : (tensor<8x6xf32>) -> (tensor<8x6xi8>, tensor<8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8x6xf32>)
-  %c14_r0 = tensor.collapse_shape %in_S [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
-  %c14_f0 = tensor.cast %c14_r0 : tensor<48xf32> to tensor<?xf32>
+  // percol8
+  %c14_q, %c14_s, %c14_z, %c14_d = call @percol8(%in_R) : (tensor<6x3x4xf32>) -> (tensor<6x3x4xi8>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<6x3x4xf32>)
+  %c14_r0 = tensor.collapse_shape %in_R [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
+  %c14_f0 = tensor.cast %c14_r0 : tensor<72xf32> to tensor<?xf32>
   call @print_bits(%c14_f0) : (tensor<?xf32>) -> ()
-  %c14_r1 = tensor.collapse_shape %c14_q [[0, 1]] : tensor<8x6xi8> into tensor<48xi8>
-  %c14_f1 = tensor.cast %c14_r1 : tensor<48xi8> to tensor<?xi8>
+  %c14_r1 = tensor.collapse_shape %c14_q [[0, 1, 2]] : tensor<6x3x4xi8> into tensor<72xi8>
+  %c14_f1 = tensor.cast %c14_r1 : tensor<72xi8> to tensor<?xi8>
   call @print_u8(%c14_f1) : (tensor<?xi8>) -> ()
-  %c14_f2 = tensor.cast %c14_s : tensor<8xf32> to tensor<?xf32>
+  %c14_r2 = tensor.collapse_shape %c14_s [[0, 1]] : tensor<3x4xf32> into tensor<12xf32>
+  %c14_f2 = tensor.cast %c14_r2 : tensor<12xf32> to tensor<?xf32>
   call @print_bits(%c14_f2) : (tensor<?xf32>) -> ()
-  %c14_f3 = tensor.cast %c14_z : tensor<8xf32> to tensor<?xf32>
+  %c14_r3 = tensor.collapse_shape %c14_z [[0, 1]] : tensor<3x4xf32> into tensor<12xf32>
+  %c14_f3 = tensor.cast %c14_r3 : tensor<12xf32> to tensor<?xf32>
   call @print_bits(%c14_f3) : (tensor<?xf32>) -> ()
-  %c14_r4 = tensor.collapse_shape %c14_t [[0, 1]] : tensor<8x8xf32> into tensor<64xf32>
-  %c14_f4 = tensor.cast %c14_r4 : tensor<64xf32> to tensor<?xf32>
-  call @print_bits(%c14_f4) : (tensor<?xf32>) -> ()
-  %c14_r5 = tensor.collapse_shape %c14_d [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
-  %c14_f5 = tensor.cast %c14_r5 : tensor<48xf32> to tensor<?xf32>
+  %c14_r5 = tensor.collapse_shape %c14_d [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
+  %c14_f5 = tensor.cast %c14_r5 : tensor<72xf32> to tensor<?xf32>
   call @print_bits(%c14_f5) : (tensor<?xf32>) -> ()
-  // bhq5_dyn
-  %c15_x = tensor.cast %in_S : tensor<8x6xf32> to tensor<?x6xf32>
-  %c15_q, %c15_s, %c15_z, %c15_t, %c15_d = call @bhq5_dyn(%c15_x) : (tensor<?x6xf32>) -> (tensor<?x6xi8>, tensor<?xf32>, tensor<?xf32>, tensor<?x?xf32>, tensor<?x6xf32>)
-  %c15_r0 = tensor.collapse_shape %in_S [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
-  %c15_f0 = tensor.cast %c15_r0 : tensor<48xf32> to tensor<?xf32>
+  // lbt4
+  %c15_gamma = arith.constant 0.5 : f32
+  %c15_q, %c15_s, %c15_d = call @lbt4(%in_A, %c15_gamma) : (tensor<4x8xf32>, f32) -> (tensor<4x8xi4>, tensor<f32>, tensor<4x8xf32>)
+  %c15_r0 = tensor.collapse_shape %in_A [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c15_f0 = tensor.cast %c15_r0 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c15_f0) : (tensor<?xf32>) -> ()
-  %c15_q_s = tensor.cast %c15_q : tensor<?x6xi8> to tensor<8x6xi8>
-  %c15_r1 = tensor.collapse_shape %c15_q_s [[0, 1]] : tensor<8x6xi8> into tensor<48xi8>
-  %c15_f1 = tensor.cast %c15_r1 : tensor<48xi8> to tensor<?xi8>
-  call @print_u8(%c15_f1) : (tensor<?xi8>) -> ()
-  %c15_s_s = tensor.cast %c15_s : tensor<?xf32> to tensor<8xf32>
-  %c15_f2 = tensor.cast %c15_s_s : tensor<8xf32> to tensor<?xf32>
+  %c15_r1 = tensor.collapse_shape %c15_q [[0, 1]] : tensor<4x8xi4> into tensor<32xi4>
+  %c15_f1 = tensor.cast %c15_r1 : tensor<32xi4> to tensor<?xi4>
+  call @print_s4(%c15_f1) : (tensor<?xi4>) -> ()
+  %c15_r2 = tensor.expand_shape %c15_s [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %c15_f2 = tensor.cast %c15_r2 : tensor<1xf32> to tensor<?xf32>
   call @print_bits(%c15_f2) : (tensor<?xf32>) -> ()
-  %c15_z_s = tensor.cast %c15_z : tensor<?xf32> to tensor<8xf32>
-  %c15_f3 = tensor.cast %c15_z_s : tensor<8xf32> to tensor<?xf32>
-  call @print_bits(%c15_f3) : (tensor<?xf32>) -> ()
-  %c15_t_s = tensor.cast %c15_t : tensor<?x?xf32> to tensor<8x8xf32>
-  %c15_r4 = tensor.collapse_shape %c15_t_s [[0, 1]] : tensor<8x8xf32> into tensor<64xf32>
-  %c15_f4 = tensor.cast %c15_r4 : tensor<64xf32> to tensor<?xf32>
-  call @print_bits(%c15_f4) : (tensor<?xf32>) -> ()
-  %c15_d_s = tensor.cast %c15_d : tensor<?x6xf32> to tensor<8x6xf32>
-  %c15_r5 = tensor.collapse_shape %c15_d_s [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
-  %c15_f5 = tensor.cast %c15_r5 : tensor<48xf32> to tensor<?xf32>
+  %c15_r5 = tensor.collapse_shape %c15_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c15_f5 = tensor.cast %c15_r5 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c15_f5) : (tensor<?xf32>) -> ()
-  // bhq4_rank3
-  %c16_q, %c16_s, %c16_z, %c16_t, %c16_d = call @bhq4_rank3(%in_S3) : (tensor<5x2x3xf32>) -> (tensor<5x2x3xi8>, tensor<5xf32>, tensor<5xf32>, tensor<5x5xf32>, tensor<5x2x3xf32>)
-  %c16_r0 = tensor.collapse_shape %in_S3 [[0, 1, 2]] : tensor<5x2x3xf32> into tensor<30xf32>
-  %c16_f0 = tensor.cast %c16_r0 : tensor<30xf32> to tensor<?xf32>
+  // bhq5
+  %c16_q, %c16_s, %c16_z, %c16_t, %c16_d = call @bhq5(%in_S) : (tensor<8x6xf32>) -> (tensor<8x6xi8>, tensor<8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8x6xf32>)
+  %c16_r0 = tensor.collapse_shape %in_S [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
+  %c16_f0 = tensor.cast %c16_r0 : tensor<48xf32> to tensor<?xf32>
   call @print_bits(%c16_f0) : (tensor<?xf32>) -> ()
-  %c16_r1 = tensor.collapse_shape %c16_q [[0, 1, 2]] : tensor<5x2x3xi8> into tensor<30xi8>
-  %c16_f1 = tensor.cast %c16_r1 : tensor<30xi8> to tensor<?xi8>
+  %c16_r1 = tensor.collapse_shape %c16_q [[0, 1]] : tensor<8x6xi8> into tensor<48xi8>
+  %c16_f1 = tensor.cast %c16_r1 : tensor<48xi8> to tensor<?xi8>
   call @print_u8(%c16_f1) : (tensor<?xi8>) -> ()
-  %c16_f2 = tensor.cast %c16_s : tensor<5xf32> to tensor<?xf32>
+  %c16_f2 = tensor.cast %c16_s : tensor<8xf32> to tensor<?xf32>
   call @print_bits(%c16_f2) : (tensor<?xf32>) -> ()
-  %c16_f3 = tensor.cast %c16_z : tensor<5xf32> to tensor<?xf32>
+  %c16_f3 = tensor.cast %c16_z : tensor<8xf32> to tensor<?xf32>
   call @print_bits(%c16_f3) : (tensor<?xf32>) -> ()
-  %c16_r4 = tensor.collapse_shape %c16_t [[0, 1]] : tensor<5x5xf32> into tensor<25xf32>
-  %c16_f4 = tensor.cast %c16_r4 : tensor<25xf32> to tensor<?xf32>
+  %c16_r4 = tensor.collapse_shape %c16_t [[0, 1]] : tensor<8x8xf32> into tensor<64xf32>
+  %c16_f4 = tensor.cast %c16_r4 : tensor<64xf32> to tensor<?xf32>
   call @print_bits(%c16_f4) : (tensor<?xf32>) -> ()
-  %c16_r5 = tensor.collapse_shape %c16_d [[0, 1, 2]] : tensor<5x2x3xf32> into tensor<30xf32>
-  %c16_f5 = tensor.cast %c16_r5 : tensor<30xf32> to tensor<?xf32>
+  %c16_r5 = tensor.collapse_shape %c16_d [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
+  %c16_f5 = tensor.cast %c16_r5 : tensor<48xf32> to tensor<?xf32>
   call @print_bits(%c16_f5) : (tensor<?xf32>) -> ()
+  // bhq5_dyn
+  %c17_x = tensor.cast %in_S : tensor<8x6xf32> to tensor<?x6xf32>
+  %c17_q, %c17_s, %c17_z, %c17_t, %c17_d = call @bhq5_dyn(%c17_x) : (tensor<?x6xf32>) -> (tensor<?x6xi8>, tensor<?xf32>, tensor<?xf32>, tensor<?x?xf32>, tensor<?x6xf32>)
+  %c17_r0 = tensor.collapse_shape %in_S [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
+  %c17_f0 = tensor.cast %c17_r0 : tensor<48xf32> to tensor<?xf32>
+  call @print_bits(%c17_f0) : (tensor<?xf32>) -> ()
+  %c17_q_s = tensor.cast %c17_q : tensor<?x6xi8> to tensor<8x6xi8>
+  %c17_r1 = tensor.collapse_shape %c17_q_s [[0, 1]] : tensor<8x6xi8> into tensor<48xi8>
+  %c17_f1 = tensor.cast %c17_r1 : tensor<48xi8> to tensor<?xi8>
+  call @print_u8(%c17_f1) : (tensor<?xi8>) -> ()
+  %c17_s_s = tensor.cast %c17_s : tensor<?xf32> to tensor<8xf32>
+  %c17_f2 = tensor.cast %c17_s_s : tensor<8xf32> to tensor<?xf32>
+  call @print_bits(%c17_f2) : (tensor<?xf32>) -> ()
+  %c17_z_s = tensor.cast %c17_z : tensor<?xf32> to tensor<8xf32>
+  %c17_f3 = tensor.cast %c17_z_s : tensor<8xf32> to tensor<?xf32>
+  call @print_bits(%c17_f3) : (tensor<?xf32>) -> ()
+  %c17_t_s = tensor.cast %c17_t : tensor<?x?xf32> to tensor<8x8xf32>
+  %c17_r4 = tensor.collapse_shape %c17_t_s [[0, 1]] : tensor<8x8xf32> into tensor<64xf32>
+  %c17_f4 = tensor.cast %c17_r4 : tensor<64xf32> to tensor<?xf32>
+  call @print_bits(%c17_f4) : (tensor<?xf32>) -> ()
+  %c17_d_s = tensor.cast %c17_d : tensor<?x6xf32> to tensor<8x6xf32>
+  %c17_r5 = tensor.collapse_shape %c17_d_s [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
+  %c17_f5 = tensor.cast %c17_r5 : tensor<48xf32> to tensor<?xf32>
+  call @print_bits(%c17_f5) : (tensor<?xf32>) -> ()
+  // bhq4_rank3
+  %c18_q, %c18_s, %c18_z, %c18_t, %c18_d = call @bhq4_rank3(%in_S3) : (tensor<5x2x3xf32>) -> (tensor<5x2x3xi8>, tensor<5xf32>, tensor<5xf32>, tensor<5x5xf32>, tensor<5x2x3xf32>)
+  %c18_r0 = tensor.collapse_shape %in_S3 [[0, 1, 2]] : tensor<5x2x3xf32> into tensor<30xf32>
+  %c18_f0 = tensor.cast %c18_r0 : tensor<30xf32> to tensor<?xf32>
+  call @print_bits(%c18_f0) : (tensor<?xf32>) -> ()
+  %c18_r1 = tensor.collapse_shape %c18_q [[0, 1, 2]] : tensor<5x2x3xi8> into tensor<30xi8>
+  %c18_f1 = tensor.cast %c18_r1 : tensor<30xi8> to tensor<?xi8>
+  call @print_u8(%c18_f1) : (tensor<?xi8>) -> ()
+  %c18_f2 = tensor.cast %c18_s : tensor<5xf32> to tensor<?xf32>
+  call @print_bits(%c18_f2) : (tensor<?xf32>) -> ()
+  %c18_f3 = tensor.cast %c18_z : tensor<5xf32> to tensor<?xf32>
+  call @print_bits(%c18_f3) : (tensor<?xf32>) -> ()
+  %c18_r4 = tensor.collapse_shape %c18_t [[0, 1]] : tensor<5x5xf32> into tensor<25xf32>
+  %c18_f4 = tensor.cast %c18_r4 : tensor<25xf32> to tensor<?xf32>
+  call @print_bits(%c18_f4) : (tensor<?xf32>) -> ()
+  %c18_r5 = tensor.collapse_shape %c18_d [[0, 1, 2]] : tensor<5x2x3xf32> into tensor<30xf32>
+  %c18_f5 = tensor.cast %c18_r5 : tensor<30xf32> to tensor<?xf32>
+  call @print_bits(%c18_f5) : (tensor<?xf32>) -> ()
   return
 }

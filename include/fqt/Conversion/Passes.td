@@ -40,8 +40,11 @@ def FQTLowerQuantize : Pass<"fqt-lower-quantize"> {
       scale = range / B, offset = min (B = 2^bits - 1);
     - `#fqt.weight`, `#fqt.ptq`: range widened to contain 0 with the zero
       point snapped to the integer code iq = floor(-min * B / range), so
-      that 0 is the code iq and dequantizes to exactly 0; plain min/max
-      where iq would be 0 (the reference code divides by zero there);
+      that 0 is the code iq and dequantizes to exactly 0
+      (offset = -(iq * scale)); where iq would be 0 (the reference code
+      divides by zero there) the zero point is code 0 (no negative element)
+      or 1 (a negative part smaller than one bin) and the maximum sets the
+      scale, or, with one bit, plain min/max;
     - `#fqt.lbt`: symmetric signed codes in [-(2^(bits-1) - 1),
       2^(bits-1) - 1] with scale c / (2^(bits-1) - 1), c = gamma * max|g|,
       clipping |g| > c;
