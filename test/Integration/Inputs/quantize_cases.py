@@ -202,8 +202,9 @@ def generate():
 // Every quantizer compiled for the CPU (fqt.quantize, then fqt.dequantize),
 // compared with Inputs/quantizers_ref.py: codes, scales, offsets, BHQ
 // transforms and dequantized values bit for bit with the float32 reference
-// (same Philox stream), scales and offsets within 1e-6 relative of the
-// float64 formulas of QUANTIZERS.md.
+// (same Philox stream; BHQ's product with T^-1 within float32 rounding),
+// scales and offsets within 1e-6 relative of the float64 formulas of
+// QUANTIZERS.md.
 """)
     for c in CASES:
         out.append(f"// CHECK: {c['name']}: ok")
