@@ -1,7 +1,8 @@
 //===- Elementwise.cpp - elementwise onnx ops to linalg.generic -----------===//
 //
-// Binary arithmetic with numpy broadcasting and the unary activations, each
-// as one all-parallel linalg.generic whose body is arith/math.
+// Binary arithmetic with numpy broadcasting, the unary activations,
+// comparisons, Not, Where, Cast, Pow, Clip and Dropout, each as one
+// all-parallel linalg.generic whose body is arith/math.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,7 +11,11 @@
 #include "ONNX/ONNXOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 
 using namespace mlir;
 using namespace fqt;
@@ -35,8 +40,28 @@ template <typename OpTy> struct Body;
 FQT_FLOAT_INT_BINARY(ONNXAddOp, arith::AddFOp, arith::AddIOp)
 FQT_FLOAT_INT_BINARY(ONNXSubOp, arith::SubFOp, arith::SubIOp)
 FQT_FLOAT_INT_BINARY(ONNXMulOp, arith::MulFOp, arith::MulIOp)
-FQT_FLOAT_INT_BINARY(ONNXDivOp, arith::DivFOp, arith::DivSIOp)
 #undef FQT_FLOAT_INT_BINARY
+
+/// Integer division truncates, unsigned where the operands are.
+template <> struct Body<ONNXDivOp> {
+  static bool supports(Type t) { return isa<FloatType, IntegerType>(t); }
+  static Value build(ONNXDivOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    if (isa<FloatType>(args[0].getType()))
+      return arith::DivFOp::create(b, loc, args[0], args[1]);
+    if (isUnsignedOperand(op, 0))
+      return arith::DivUIOp::create(b, loc, args[0], args[1]);
+    return arith::DivSIOp::create(b, loc, args[0], args[1]);
+  }
+};
+
+template <> struct Body<ONNXNotOp> {
+  static bool supports(Type t) { return t.isInteger(1); }
+  static Value build(ONNXNotOp, OpBuilder &b, Location loc, ValueRange args) {
+    Value one = arith::ConstantIntOp::create(b, loc, 1, 1);
+    return arith::XOrIOp::create(b, loc, args[0], one);
+  }
+};
 
 #define FQT_FLOAT_UNARY(OP, MOP)                                               \
   template <> struct Body<OP> {                                                \
@@ -128,6 +153,401 @@ template <typename OpTy> struct ElementwiseToGeneric : OpRewritePattern<OpTy> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Ops whose operands and result differ in element type
+//===----------------------------------------------------------------------===//
+
+/// The ranked result type of `op`'s result `i`, or null.
+static RankedTensorType rankedResult(Operation *op, unsigned i = 0) {
+  return dyn_cast<RankedTensorType>(op->getResult(i).getType());
+}
+
+/// The element type of `v` when it is a ranked tensor, else null.
+static Type rankedElementType(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type ? type.getElementType() : Type();
+}
+
+/// Replaces `op` by a broadcasting elementwise generic over `operands`.
+static LogicalResult replaceWithElementwise(PatternRewriter &rewriter,
+                                            Operation *op, ValueRange operands,
+                                            RankedTensorType resultType,
+                                            ElementwiseBody body) {
+  FailureOr<Value> result =
+      broadcastElementwise(rewriter, op, operands, resultType, body);
+  if (failed(result))
+    return failure();
+  rewriter.replaceOp(op, *result);
+  return success();
+}
+
+/// Equal, Less, Greater: cmpf (ordered) for floats, cmpi (unsigned where the
+/// operands are) for integers and booleans.
+template <typename OpTy, arith::CmpFPredicate FPred, arith::CmpIPredicate SPred,
+          arith::CmpIPredicate UPred>
+struct CompareToGeneric : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = rankedResult(op);
+    Type elementType = rankedElementType(op->getOperand(0));
+    if (!resultType || !resultType.getElementType().isInteger(1) ||
+        !elementType || !isa<FloatType, IntegerType>(elementType) ||
+        rankedElementType(op->getOperand(1)) != elementType)
+      return rewriter.notifyMatchFailure(
+          op, "operands are not ranked numeric tensors of one type with a "
+              "boolean result");
+    bool isUnsigned = isUnsignedOperand(op, 0);
+    return replaceWithElementwise(
+        rewriter, op, op->getOperands(), resultType,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (isa<FloatType>(elementType))
+            return arith::CmpFOp::create(b, loc, FPred, args[0], args[1]);
+          return arith::CmpIOp::create(b, loc, isUnsigned ? UPred : SPred,
+                                       args[0], args[1]);
+        });
+  }
+};
+
+struct WhereToGeneric : OpRewritePattern<ONNXWhereOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXWhereOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = rankedResult(op);
+    Type conditionType = rankedElementType(op.getCondition());
+    if (!resultType || !conditionType || !conditionType.isInteger(1) ||
+        rankedElementType(op.getX()) != resultType.getElementType() ||
+        rankedElementType(op.getY()) != resultType.getElementType())
+      return rewriter.notifyMatchFailure(
+          op, "condition is not a boolean tensor or X and Y are not ranked "
+              "tensors of the result element type");
+    return replaceWithElementwise(
+        rewriter, op, op->getOperands(), resultType,
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
+        });
+  }
+};
+
+/// Whether the ONNX TensorProto data type `dataType` is unsigned.
+static bool isUnsignedDataType(int64_t dataType) {
+  // UINT8, UINT16, UINT32, UINT64.
+  return dataType == 2 || dataType == 4 || dataType == 12 || dataType == 13;
+}
+
+/// `v` converted to `to` as ONNX's Cast does: to bool by comparing with 0,
+/// between floats by extension or truncation, integers by extension (signed
+/// or not as the source is) or truncation, across by the signedness of the
+/// integer side.
+static Value castElement(OpBuilder &b, Location loc, Value v, Type to,
+                         bool fromUnsigned, bool toUnsigned) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (to.isInteger(1)) {
+    if (isa<FloatType>(from))
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v,
+                                   scalarConstant(b, loc, from, 0.0));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v,
+                                 scalarConstant(b, loc, from, 0.0));
+  }
+  fromUnsigned |= from.isInteger(1);
+  unsigned fromWidth = from.getIntOrFloatBitWidth();
+  unsigned toWidth = to.getIntOrFloatBitWidth();
+  if (isa<FloatType>(from) && isa<FloatType>(to)) {
+    if (fromWidth < toWidth)
+      return arith::ExtFOp::create(b, loc, to, v);
+    if (fromWidth > toWidth)
+      return arith::TruncFOp::create(b, loc, to, v);
+    // f16 <-> bf16: through f32.
+    Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+    return arith::TruncFOp::create(b, loc, to, wide);
+  }
+  if (isa<FloatType>(to)) {
+    if (fromUnsigned)
+      return arith::UIToFPOp::create(b, loc, to, v);
+    return arith::SIToFPOp::create(b, loc, to, v);
+  }
+  if (isa<FloatType>(from)) {
+    if (toUnsigned)
+      return arith::FPToUIOp::create(b, loc, to, v);
+    return arith::FPToSIOp::create(b, loc, to, v);
+  }
+  if (fromWidth > toWidth)
+    return arith::TruncIOp::create(b, loc, to, v);
+  if (fromUnsigned)
+    return arith::ExtUIOp::create(b, loc, to, v);
+  return arith::ExtSIOp::create(b, loc, to, v);
+}
+
+struct CastToGeneric : OpRewritePattern<ONNXCastOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXCastOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = rankedResult(op);
+    Type from = rankedElementType(op.getInput());
+    if (!resultType || !from || !isa<FloatType, IntegerType>(from) ||
+        !isa<FloatType, IntegerType>(resultType.getElementType()))
+      return rewriter.notifyMatchFailure(
+          op, "operand or result is not a ranked numeric tensor");
+    Type to = resultType.getElementType();
+    bool fromUnsigned = isUnsignedOperand(op, 0);
+    bool toUnsigned = isUnsignedDataType(op.getTo());
+    return replaceWithElementwise(
+        rewriter, op, op.getInput(), resultType,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return castElement(b, loc, args[0], to, fromUnsigned, toUnsigned);
+        });
+  }
+};
+
+/// Pow: math.powf for a float base (the exponent converted to its type),
+/// math.ipowi for integers, and an integer base with a float exponent in
+/// f64, truncated back as numpy's astype does.
+struct PowToGeneric : OpRewritePattern<ONNXPowOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXPowOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = rankedResult(op);
+    Type base = rankedElementType(op.getX());
+    Type exponent = rankedElementType(op.getY());
+    if (!resultType || base != resultType.getElementType() || !exponent ||
+        !isa<FloatType, IntegerType>(base) ||
+        !isa<FloatType, IntegerType>(exponent) || base.isInteger(1) ||
+        exponent.isInteger(1))
+      return rewriter.notifyMatchFailure(
+          op, "X and Y are not ranked numeric tensors, or the result is not "
+              "of X's type");
+    bool baseUnsigned = isUnsignedOperand(op, 0);
+    bool exponentUnsigned = isUnsignedOperand(op, 1);
+    return replaceWithElementwise(
+        rewriter, op, op->getOperands(), resultType,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0], y = args[1];
+          if (isa<FloatType>(base)) {
+            y = castElement(b, loc, y, base, exponentUnsigned, false);
+            return math::PowFOp::create(b, loc, x, y);
+          }
+          if (isa<IntegerType>(exponent)) {
+            y = castElement(b, loc, y, base, exponentUnsigned, baseUnsigned);
+            return math::IPowIOp::create(b, loc, x, y);
+          }
+          Type f64 = b.getF64Type();
+          Value wideX = castElement(b, loc, x, f64, baseUnsigned, false);
+          Value wideY = castElement(b, loc, y, f64, false, false);
+          Value wide = math::PowFOp::create(b, loc, wideX, wideY);
+          return castElement(b, loc, wide, base, false, baseUnsigned);
+        });
+  }
+};
+
+/// Clip to the optional scalar bounds min and max; a NaN stays NaN.
+struct ClipToGeneric : OpRewritePattern<ONNXClipOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXClipOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = rankedResult(op);
+    if (!resultType ||
+        !isa<FloatType, IntegerType>(resultType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "result is not a numeric tensor");
+    Type elementType = resultType.getElementType();
+    SmallVector<Value> operands = {op.getInput()};
+    bool hasMin = !isa<NoneType>(op.getMin().getType());
+    bool hasMax = !isa<NoneType>(op.getMax().getType());
+    if (hasMin)
+      operands.push_back(op.getMin());
+    if (hasMax)
+      operands.push_back(op.getMax());
+    for (Value operand : operands)
+      if (rankedElementType(operand) != elementType)
+        return rewriter.notifyMatchFailure(
+            op, "operands are not ranked tensors of the result element type");
+    for (Value bound : ArrayRef<Value>(operands).drop_front())
+      if (cast<RankedTensorType>(bound.getType()).getNumElements() != 1)
+        return rewriter.notifyMatchFailure(op, "min or max is not a scalar");
+    bool isUnsigned = isUnsignedOperand(op, 0);
+    return replaceWithElementwise(
+        rewriter, op, operands, resultType,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value v = args[0];
+          auto bound = [&](Value bound, bool lower) {
+            if (isa<FloatType>(elementType)) {
+              Value outside = arith::CmpFOp::create(
+                  b, loc,
+                  lower ? arith::CmpFPredicate::OLT : arith::CmpFPredicate::OGT,
+                  v, bound);
+              return arith::SelectOp::create(b, loc, outside, bound, v)
+                  .getResult();
+            }
+            if (lower)
+              return isUnsigned
+                         ? arith::MaxUIOp::create(b, loc, v, bound).getResult()
+                         : arith::MaxSIOp::create(b, loc, v, bound).getResult();
+            return isUnsigned
+                       ? arith::MinUIOp::create(b, loc, v, bound).getResult()
+                       : arith::MinSIOp::create(b, loc, v, bound).getResult();
+          };
+          unsigned next = 1;
+          if (hasMin)
+            v = bound(args[next++], /*lower=*/true);
+          if (hasMax)
+            v = bound(args[next], /*lower=*/false);
+          return v;
+        });
+  }
+};
+
+/// Dropout. Without a training_mode, or with a constant false one, it is the
+/// identity and its mask all true. Otherwise, at run time in training mode,
+/// an element is kept with probability 1 - ratio and scaled by
+/// 1 / (1 - ratio); the random numbers come from a counter-based hash of
+/// the seed attribute (0 without one) and the element's position, so a
+/// given seed gives the same mask on every call.
+struct DropoutToGeneric : OpRewritePattern<ONNXDropoutOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXDropoutOp op,
+                                PatternRewriter &rewriter) const override {
+    auto dataType = dyn_cast<RankedTensorType>(op.getData().getType());
+    RankedTensorType resultType = rankedResult(op);
+    if (!dataType || !resultType || dataType != resultType ||
+        !isa<FloatType>(dataType.getElementType()))
+      return rewriter.notifyMatchFailure(
+          op, "data and output are not float tensors of one type");
+    bool hasMask = !isa<NoneType>(op.getMask().getType());
+    auto maskType =
+        RankedTensorType::get(dataType.getShape(), rewriter.getI1Type());
+    if (hasMask && op.getMask().getType() != maskType)
+      return rewriter.notifyMatchFailure(op, "mask is not a boolean tensor "
+                                             "of the data's shape");
+    Value training = op.getTrainingMode();
+    bool hasRatio = !isa<NoneType>(op.getRatio().getType());
+    if (!isa<NoneType>(training.getType())) {
+      auto type = dyn_cast<RankedTensorType>(training.getType());
+      if (!type || type.getNumElements() != 1 ||
+          !type.getElementType().isInteger(1))
+        return rewriter.notifyMatchFailure(
+            op, "training_mode is not a boolean scalar");
+    }
+    if (hasRatio) {
+      auto type = dyn_cast<RankedTensorType>(op.getRatio().getType());
+      if (!type || type.getNumElements() != 1 ||
+          !isa<FloatType>(type.getElementType()))
+        return rewriter.notifyMatchFailure(op, "ratio is not a float scalar");
+    }
+
+    Location loc = op.getLoc();
+    SmallVector<Value> dynSizes =
+        tensor::createDynamicDimValues(rewriter, loc, op.getData());
+    bool inference = isa<NoneType>(training.getType());
+    if (auto constant = training.getDefiningOp<arith::ConstantOp>())
+      if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue()))
+        inference = !dense.getSplatValue<bool>();
+    if (inference) {
+      if (hasMask) {
+        Value one = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
+        rewriter.replaceAllUsesWith(
+            op.getMask(), filledTensor(rewriter, loc, maskType, dynSizes, one));
+      }
+      rewriter.replaceAllUsesWith(op.getOutput(), op.getData());
+      rewriter.eraseOp(op);
+      return success();
+    }
+
+    Type f32 = rewriter.getF32Type();
+    Value ratio =
+        hasRatio ? castElement(rewriter, loc,
+                               extractScalar(rewriter, loc, op.getRatio(), 0),
+                               f32, false, false)
+                 : scalarConstant(rewriter, loc, f32, 0.5);
+    auto trainingType = cast<RankedTensorType>(training.getType());
+    SmallVector<Value> zeros(trainingType.getRank(),
+                             arith::ConstantIndexOp::create(rewriter, loc, 0));
+    Value isTraining =
+        tensor::ExtractOp::create(rewriter, loc, training, zeros);
+    Type elementType = dataType.getElementType();
+    Value one = scalarConstant(rewriter, loc, f32, 1.0);
+    Value scale = arith::SelectOp::create(
+        rewriter, loc, isTraining,
+        arith::DivFOp::create(rewriter, loc, one,
+                              arith::SubFOp::create(rewriter, loc, one, ratio)),
+        one);
+    scale = castElement(rewriter, loc, scale, elementType, false, false);
+    int64_t rank = dataType.getRank();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, op.getData());
+    uint64_t seed = static_cast<uint64_t>(op.getSeed().value_or(0));
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    Value outInit = tensor::EmptyOp::create(rewriter, loc, dataType, dynSizes);
+    Value maskInit = tensor::EmptyOp::create(rewriter, loc, maskType, dynSizes);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{dataType, maskType}, op.getData(),
+        ValueRange{outInit, maskInit}, {identity, identity, identity},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          // The row-major position of the element.
+          Value position = arith::ConstantIndexOp::create(b, l, 0);
+          for (auto [i, index] : llvm::enumerate(loopIndices(b, l, rank)))
+            position = arith::AddIOp::create(
+                b, l,
+                arith::MulIOp::create(
+                    b, l, position,
+                    getValueOrCreateConstantIndexOp(b, l, sizes[i])),
+                index);
+          Value uniform = uniformFloat(b, l, toI64(b, l, position), seed);
+          Value drawnKept = arith::CmpFOp::create(
+              b, l, arith::CmpFPredicate::OGE, uniform, ratio);
+          Value notTraining = arith::XOrIOp::create(
+              b, l, isTraining, arith::ConstantIntOp::create(b, l, 1, 1));
+          Value kept = arith::OrIOp::create(b, l, drawnKept, notTraining);
+          Value scaled = arith::MulFOp::create(b, l, args[0], scale);
+          Value out = arith::SelectOp::create(
+              b, l, kept, scaled, scalarConstant(b, l, elementType, 0.0));
+          linalg::YieldOp::create(b, l, ValueRange{out, kept});
+        });
+    rewriter.replaceAllUsesWith(op.getOutput(), generic.getResult(0));
+    if (hasMask)
+      rewriter.replaceAllUsesWith(op.getMask(), generic.getResult(1));
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  /// A float in [0, 1) from the splitmix64 hash of `seed` and `counter`.
+  static Value uniformFloat(OpBuilder &b, Location loc, Value counter,
+                            uint64_t seed) {
+    auto constant = [&](uint64_t v) {
+      return arith::ConstantIntOp::create(b, loc, static_cast<int64_t>(v), 64)
+          .getResult();
+    };
+    auto xorShift = [&](Value z, uint64_t shift) {
+      return arith::XOrIOp::create(
+                 b, loc, z, arith::ShRUIOp::create(b, loc, z, constant(shift)))
+          .getResult();
+    };
+    Value z = arith::AddIOp::create(
+        b, loc, constant(seed),
+        arith::MulIOp::create(b, loc, counter,
+                              constant(0x9E3779B97F4A7C15ull)));
+    z = arith::MulIOp::create(b, loc, xorShift(z, 30),
+                              constant(0xBF58476D1CE4E5B9ull));
+    z = arith::MulIOp::create(b, loc, xorShift(z, 27),
+                              constant(0x94D049BB133111EBull));
+    z = xorShift(z, 31);
+    // The top 24 bits, scaled to [0, 1).
+    Value bits = arith::ShRUIOp::create(b, loc, z, constant(40));
+    Value asFloat = arith::UIToFPOp::create(b, loc, b.getF32Type(), bits);
+    return arith::MulFOp::create(
+        b, loc, asFloat,
+        scalarConstant(b, loc, b.getF32Type(), 1.0 / (1 << 24)));
+  }
+};
+
 } // namespace
 
 void fqt::onnx_to_linalg::populateElementwisePatterns(
@@ -140,5 +560,13 @@ void fqt::onnx_to_linalg::populateElementwisePatterns(
       ElementwiseToGeneric<ONNXExpOp>, ElementwiseToGeneric<ONNXLogOp>,
       ElementwiseToGeneric<ONNXSqrtOp>, ElementwiseToGeneric<ONNXNegOp>,
       ElementwiseToGeneric<ONNXAbsOp>, ElementwiseToGeneric<ONNXReciprocalOp>,
-      ElementwiseToGeneric<ONNXErfOp>>(patterns.getContext());
+      ElementwiseToGeneric<ONNXErfOp>, ElementwiseToGeneric<ONNXNotOp>,
+      CompareToGeneric<ONNXEqualOp, arith::CmpFPredicate::OEQ,
+                       arith::CmpIPredicate::eq, arith::CmpIPredicate::eq>,
+      CompareToGeneric<ONNXLessOp, arith::CmpFPredicate::OLT,
+                       arith::CmpIPredicate::slt, arith::CmpIPredicate::ult>,
+      CompareToGeneric<ONNXGreaterOp, arith::CmpFPredicate::OGT,
+                       arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt>,
+      WhereToGeneric, CastToGeneric, PowToGeneric, ClipToGeneric,
+      DropoutToGeneric>(patterns.getContext());
 }

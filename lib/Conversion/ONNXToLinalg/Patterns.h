@@ -17,7 +17,8 @@
 namespace fqt::onnx_to_linalg {
 
 /// Add, Sub, Mul, Div, Relu, LeakyRelu, Sigmoid, Tanh, Exp, Log, Sqrt, Neg,
-/// Abs, Reciprocal, Erf.
+/// Abs, Reciprocal, Erf, Not, Equal, Less, Greater, Where, Cast, Pow, Clip,
+/// Dropout.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 /// Gemm, MatMul, Conv.
 void populateLinearPatterns(mlir::RewritePatternSet &patterns);

@@ -92,3 +92,144 @@ func.func @leaky_relu(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = onnx.LeakyRelu %x {alpha = 0.1 : f32} : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// Comparisons: unsigned integers compare unsigned, floats ordered.
+// CHECK-LABEL: func.func @compare
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<3xi1>)
+// CHECK: arith.cmpi ult, %{{.*}}, %{{.*}} : i8
+// CHECK: linalg.generic
+// CHECK: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// CHECK: linalg.generic
+// CHECK: arith.cmpi eq, %{{.*}}, %{{.*}} : i8
+func.func @compare(%a: tensor<3xi8>, %b: tensor<3xi8>, %x: tensor<3xf32>, %y: tensor<3xf32>) -> (tensor<3xi1>, tensor<3xi1>, tensor<3xi1>) {
+  %0 = onnx.Less %a, %b {onnx.unsigned_operands = array<i1: true, true>} : (tensor<3xi8>, tensor<3xi8>) -> tensor<3xi1>
+  %1 = onnx.Greater %x, %y : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xi1>
+  %2 = onnx.Equal %a, %b : (tensor<3xi8>, tensor<3xi8>) -> tensor<3xi1>
+  return %0, %1, %2 : tensor<3xi1>, tensor<3xi1>, tensor<3xi1>
+}
+
+// -----
+
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @where_not
+// CHECK-DAG: %[[TRUE:.*]] = arith.constant true
+// CHECK: %[[NOT:.*]] = linalg.generic
+// CHECK: arith.xori %{{.*}}, %[[TRUE]] : i1
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]], #[[ID]]]{{.*}} ins(%[[NOT]], %{{.*}}, %{{.*}} : tensor<2x3xi1>, tensor<3xf32>, tensor<2x3xf32>)
+// CHECK-NEXT: ^bb0(%[[C:.*]]: i1, %[[X:.*]]: f32, %[[Y:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: arith.select %[[C]], %[[X]], %[[Y]] : f32
+func.func @where_not(%c: tensor<2x3xi1>, %x: tensor<3xf32>, %y: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %n = onnx.Not %c : (tensor<2x3xi1>) -> tensor<2x3xi1>
+  %0 = onnx.Where %n, %x, %y : (tensor<2x3xi1>, tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Cast: uint8 to float unsigned, to bool by comparing with 0.
+// CHECK-LABEL: func.func @cast
+// CHECK: arith.uitofp %{{.*}} : i8 to f32
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: arith.cmpf une, %{{.*}}, %{{.*}} : f32
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+func.func @cast(%a: tensor<3xi8>, %f: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf16>, tensor<3xi1>, tensor<3xi32>) {
+  %0 = onnx.Cast %a {onnx.unsigned_operands = array<i1: true>, to = 1 : si64} : (tensor<3xi8>) -> tensor<3xf32>
+  %1 = onnx.Cast %f {to = 10 : si64} : (tensor<3xf32>) -> tensor<3xf16>
+  %2 = onnx.Cast %f {to = 9 : si64} : (tensor<3xf32>) -> tensor<3xi1>
+  %3 = onnx.Cast %a {to = 6 : si64} : (tensor<3xi8>) -> tensor<3xi32>
+  return %0, %1, %2, %3 : tensor<3xf32>, tensor<3xf16>, tensor<3xi1>, tensor<3xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @pow
+// CHECK: ^bb0(%[[X:.*]]: f32, %[[Y:.*]]: i64, %{{.*}}: f32):
+// CHECK-NEXT: %[[F:.*]] = arith.sitofp %[[Y]] : i64 to f32
+// CHECK-NEXT: math.powf %[[X]], %[[F]] : f32
+// CHECK: math.ipowi %{{.*}}, %{{.*}} : i32
+func.func @pow(%x: tensor<3xf32>, %y: tensor<3xi64>, %i: tensor<3xi32>, %j: tensor<3xi32>) -> (tensor<3xf32>, tensor<3xi32>) {
+  %0 = onnx.Pow %x, %y : (tensor<3xf32>, tensor<3xi64>) -> tensor<3xf32>
+  %1 = onnx.Pow %i, %j : (tensor<3xi32>, tensor<3xi32>) -> tensor<3xi32>
+  return %0, %1 : tensor<3xf32>, tensor<3xi32>
+}
+
+// -----
+
+// An integer base with a float exponent: in f64, truncated back.
+// CHECK-LABEL: func.func @pow_int_float
+// CHECK: %[[X:.*]] = arith.sitofp %{{.*}} : i32 to f64
+// CHECK: %[[Y:.*]] = arith.extf %{{.*}} : f32 to f64
+// CHECK: %[[P:.*]] = math.powf %[[X]], %[[Y]] : f64
+// CHECK: arith.fptosi %[[P]] : f64 to i32
+func.func @pow_int_float(%x: tensor<3xi32>, %y: tensor<3xf32>) -> tensor<3xi32> {
+  %0 = onnx.Pow %x, %y : (tensor<3xi32>, tensor<3xf32>) -> tensor<3xi32>
+  return %0 : tensor<3xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @clip
+// CHECK: ^bb0(%[[X:.*]]: f32, %[[LO:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: %[[BELOW:.*]] = arith.cmpf olt, %[[X]], %[[LO]] : f32
+// CHECK-NEXT: arith.select %[[BELOW]], %[[LO]], %[[X]] : f32
+// CHECK: arith.minsi %{{.*}}, %{{.*}} : i8
+func.func @clip(%x: tensor<3xf32>, %lo: tensor<f32>, %i: tensor<3xi8>, %hi: tensor<i8>) -> (tensor<3xf32>, tensor<3xi8>) {
+  %none = onnx.NoValue
+  %0 = onnx.Clip %x, %lo, %none : (tensor<3xf32>, tensor<f32>, none) -> tensor<3xf32>
+  %1 = onnx.Clip %i, %none, %hi : (tensor<3xi8>, none, tensor<i8>) -> tensor<3xi8>
+  return %0, %1 : tensor<3xf32>, tensor<3xi8>
+}
+
+// -----
+
+// Inference: the identity, and an all-true mask.
+// CHECK-LABEL: func.func @dropout_inference
+// CHECK-SAME: (%[[X:.*]]: tensor<3xf32>)
+// CHECK: %[[TRUE:.*]] = arith.constant true
+// CHECK: %[[MASK:.*]] = linalg.fill ins(%[[TRUE]] : i1)
+// CHECK: return %[[X]], %[[MASK]]
+func.func @dropout_inference(%x: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi1>) {
+  %none = onnx.NoValue
+  %0, %1 = onnx.Dropout %x, %none, %none : (tensor<3xf32>, none, none) -> (tensor<3xf32>, tensor<3xi1>)
+  return %0, %1 : tensor<3xf32>, tensor<3xi1>
+}
+
+// -----
+
+// training_mode at run time: a hash of the seed and the position draws
+// u in [0, 1); kept where u >= ratio or not training, scaled by
+// 1 / (1 - ratio) when training.
+// CHECK-LABEL: func.func @dropout_training
+// CHECK-SAME: (%[[X:.*]]: tensor<3xf32>, %[[R:.*]]: tensor<f32>, %[[T:.*]]: tensor<i1>)
+// CHECK-DAG: %[[SEED:.*]] = arith.constant 5 : i64
+// CHECK-DAG: %[[RATIO:.*]] = tensor.extract %[[R]][] : tensor<f32>
+// CHECK-DAG: %[[TRAINING:.*]] = tensor.extract %[[T]][] : tensor<i1>
+// CHECK: %[[SCALE:.*]] = arith.select %[[TRAINING]]
+// CHECK: %[[G:.*]]:2 = linalg.generic {{.*}} ins(%[[X]] : tensor<3xf32>) outs(%{{.*}}, %{{.*}} : tensor<3xf32>, tensor<3xi1>)
+// CHECK: %[[I:.*]] = linalg.index 0
+// CHECK: arith.addi %{{.*}}, %[[SEED]] : i64
+// CHECK: %[[U:.*]] = arith.mulf
+// CHECK: %[[DRAWN:.*]] = arith.cmpf oge, %[[U]], %[[RATIO]] : f32
+// CHECK: %[[NOT:.*]] = arith.xori %[[TRAINING]], %{{.*}} : i1
+// CHECK: %[[KEPT:.*]] = arith.ori %[[DRAWN]], %[[NOT]] : i1
+// CHECK: %[[SCALED:.*]] = arith.mulf %{{.*}}, %[[SCALE]] : f32
+// CHECK: %[[OUT:.*]] = arith.select %[[KEPT]], %[[SCALED]], %{{.*}} : f32
+// CHECK: linalg.yield %[[OUT]], %[[KEPT]] : f32, i1
+// CHECK: return %[[G]]#0, %[[G]]#1
+func.func @dropout_training(%x: tensor<3xf32>, %r: tensor<f32>, %t: tensor<i1>) -> (tensor<3xf32>, tensor<3xi1>) {
+  %0, %1 = onnx.Dropout %x, %r, %t {seed = 5 : si64} : (tensor<3xf32>, tensor<f32>, tensor<i1>) -> (tensor<3xf32>, tensor<3xi1>)
+  return %0, %1 : tensor<3xf32>, tensor<3xi1>
+}
+
+// -----
+
+// Unsigned integer division.
+// CHECK-LABEL: func.func @div_unsigned
+// CHECK: arith.divui %{{.*}}, %{{.*}} : i8
+func.func @div_unsigned(%a: tensor<3xi8>, %b: tensor<3xi8>) -> tensor<3xi8> {
+  %0 = onnx.Div %a, %b {onnx.unsigned_operands = array<i1: true, true>} : (tensor<3xi8>, tensor<3xi8>) -> tensor<3xi8>
+  return %0 : tensor<3xi8>
+}
