@@ -99,3 +99,70 @@ func.func @nll_bad_reduction(%x: tensor<3x5xf32>, %t: tensor<3xi64>) -> tensor<f
   %0 = onnx.NegativeLogLikelihoodLoss %x, %t, %none {reduction = "max"} : (tensor<3x5xf32>, tensor<3xi64>, none) -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+// Clip bounds must be scalars.
+func.func @clip_vector_bound(%x: tensor<3xf32>, %lo: tensor<3xf32>) -> tensor<3xf32> {
+  %none = onnx.NoValue
+  // expected-error @below {{'onnx.Clip' op could not be lowered to linalg on tensors}}
+  %0 = onnx.Clip %x, %lo, %none : (tensor<3xf32>, tensor<3xf32>, none) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// Where wants a boolean condition.
+func.func @where_float_condition(%c: tensor<3xf32>, %x: tensor<3xf32>) -> tensor<3xf32> {
+  // expected-error @below {{'onnx.Where' op could not be lowered to linalg on tensors}}
+  %0 = onnx.Where %c, %x, %x : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// A Cast of an unranked operand.
+func.func @cast_unranked(%x: tensor<*xf32>) -> tensor<*xf64> {
+  // expected-error @below {{'onnx.Cast' op could not be lowered to linalg on tensors}}
+  %0 = onnx.Cast %x {to = 11 : si64} : (tensor<*xf32>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+
+// -----
+
+// A comparison's result is boolean.
+func.func @less_float_result(%a: tensor<3xf32>) -> tensor<3xf32> {
+  // expected-error @below {{'onnx.Less' op could not be lowered to linalg on tensors}}
+  %0 = onnx.Less %a, %a : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// training_mode must be a boolean scalar.
+func.func @dropout_bad_training_mode(%x: tensor<3xf32>, %t: tensor<3xi1>) -> tensor<3xf32> {
+  %none = onnx.NoValue
+  // expected-error @below {{'onnx.Dropout' op could not be lowered to linalg on tensors}}
+  %0, %1 = onnx.Dropout %x, %none, %t : (tensor<3xf32>, none, tensor<3xi1>) -> (tensor<3xf32>, none)
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// Pooling needs static spatial dimensions.
+func.func @max_pool_dynamic_spatial(%x: tensor<1x1x?x4xf32>) -> tensor<1x1x?x2xf32> {
+  // expected-error @below {{'onnx.MaxPool' op could not be lowered to linalg on tensors}}
+  %0, %1 = onnx.MaxPool %x {kernel_shape = [2, 2], strides = [2, 2]}
+      : (tensor<1x1x?x4xf32>) -> (tensor<1x1x?x2xf32>, none)
+  return %0 : tensor<1x1x?x2xf32>
+}
+
+// -----
+
+// An unknown auto_pad.
+func.func @average_pool_bad_auto_pad(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
+  // expected-error @below {{'onnx.AveragePool' op could not be lowered to linalg on tensors}}
+  %0 = onnx.AveragePool %x {auto_pad = "SAME", kernel_shape = [2, 2], strides = [2, 2]}
+      : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
