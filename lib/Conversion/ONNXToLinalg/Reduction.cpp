@@ -98,6 +98,38 @@ struct ReduceAttrAxesToLinalg : OpRewritePattern<OpTy> {
   }
 };
 
+/// Every choice of `count` dimensions of `inType` whose removal leaves the
+/// dimensions of `resultType` (static sizes equal, dynamic ones dynamic).
+static SmallVector<SmallVector<bool>>
+removedDimCandidates(RankedTensorType inType, RankedTensorType resultType,
+                     int64_t count) {
+  SmallVector<SmallVector<bool>> candidates;
+  int64_t rank = inType.getRank();
+  SmallVector<bool> mask(rank, false);
+  std::function<void(int64_t, int64_t, int64_t)> visit =
+      [&](int64_t d, int64_t kept, int64_t removed) {
+        if (d == rank) {
+          if (removed == count)
+            candidates.push_back(mask);
+          return;
+        }
+        if (removed < count) {
+          mask[d] = true;
+          visit(d + 1, kept, removed + 1);
+          mask[d] = false;
+        }
+        if (kept < resultType.getRank() &&
+            inType.getDimSize(d) == resultType.getDimSize(kept))
+          visit(d + 1, kept + 1, removed);
+      };
+  visit(0, 0, 0);
+  return candidates;
+}
+
+/// ReduceSum; axes known at run time only are recovered from the static
+/// shapes: with keepdims, the dimensions that become 1 (reducing a size-1
+/// dimension or not is the same); without, each way of removing that many
+/// dimensions is reduced and the one the axes name is selected at run time.
 struct ReduceSumToLinalg : OpRewritePattern<ONNXReduceSumOp> {
   using Base::Base;
 
@@ -107,12 +139,21 @@ struct ReduceSumToLinalg : OpRewritePattern<ONNXReduceSumOp> {
       return failure();
     auto inType = cast<RankedTensorType>(op.getData().getType());
     auto resultType = cast<RankedTensorType>(op.getReduced().getType());
+    bool keepDims = op.getKeepdims() != 0;
     SmallVector<int64_t> axes;
     if (!isa<NoneType>(op.getAxes().getType())) {
       std::optional<SmallVector<int64_t>> constant =
           getConstantInts(op.getAxes());
-      if (!constant)
-        return rewriter.notifyMatchFailure(op, "axes are not a constant");
+      if (!constant) {
+        auto axesType = dyn_cast<RankedTensorType>(op.getAxes().getType());
+        if (!axesType || axesType.getRank() != 1 || axesType.isDynamicDim(0) ||
+            !isa<IntegerType>(axesType.getElementType()))
+          return rewriter.notifyMatchFailure(
+              op, "axes are not a constant or a 1-D tensor of static size");
+        if (axesType.getDimSize(0) != 0)
+          return rewriteRuntimeAxes(op, rewriter, axesType.getDimSize(0));
+        constant.emplace();
+      }
       axes = *constant;
     }
     if (axes.empty() && op.getNoopWithEmptyAxes() != 0) {
@@ -123,12 +164,90 @@ struct ReduceSumToLinalg : OpRewritePattern<ONNXReduceSumOp> {
     std::optional<SmallVector<bool>> mask = reducedMask(axes, inType.getRank());
     if (!mask)
       return rewriter.notifyMatchFailure(op, "invalid axes");
-    FailureOr<Value> result =
-        reduceTo(rewriter, op, op.getData(), *mask, op.getKeepdims() != 0,
-                 ReduceKind::Sum, resultType);
+    FailureOr<Value> result = reduceTo(rewriter, op, op.getData(), *mask,
+                                       keepDims, ReduceKind::Sum, resultType);
     if (failed(result))
       return failure();
     rewriter.replaceOp(op, *result);
+    return success();
+  }
+
+  LogicalResult rewriteRuntimeAxes(ONNXReduceSumOp op,
+                                   PatternRewriter &rewriter,
+                                   int64_t count) const {
+    auto inType = cast<RankedTensorType>(op.getData().getType());
+    auto resultType = cast<RankedTensorType>(op.getReduced().getType());
+    int64_t rank = inType.getRank();
+    if (op.getKeepdims() != 0) {
+      if (resultType.getRank() != rank)
+        return rewriter.notifyMatchFailure(op, "result rank does not match");
+      SmallVector<bool> mask;
+      for (int64_t d = 0; d < rank; ++d) {
+        int64_t in = inType.getDimSize(d), out = resultType.getDimSize(d);
+        if (!ShapedType::isDynamic(in) && (out == 1 || in == out)) {
+          mask.push_back(out == 1 && in != 1);
+          continue;
+        }
+        return rewriter.notifyMatchFailure(
+            op, "run-time axes: the reduced dimensions are not static");
+      }
+      FailureOr<Value> result =
+          reduceTo(rewriter, op, op.getData(), mask, /*keepDims=*/true,
+                   ReduceKind::Sum, resultType);
+      if (failed(result))
+        return failure();
+      rewriter.replaceOp(op, *result);
+      return success();
+    }
+
+    SmallVector<SmallVector<bool>> candidates =
+        removedDimCandidates(inType, resultType, count);
+    if (candidates.empty() || candidates.size() > 8)
+      return rewriter.notifyMatchFailure(
+          op, "run-time axes: no (or too many) ways to remove dimensions");
+    Location loc = op.getLoc();
+    SmallVector<Value> results;
+    for (ArrayRef<bool> mask : candidates) {
+      FailureOr<Value> result =
+          reduceTo(rewriter, op, op.getData(), mask, /*keepDims=*/false,
+                   ReduceKind::Sum, resultType);
+      if (failed(result))
+        return failure();
+      results.push_back(*result);
+    }
+    // The axes, each wrapped into [0, rank).
+    SmallVector<Value> axes;
+    Value zero = arith::ConstantIntOp::create(rewriter, loc, 0, 64);
+    for (int64_t k = 0; k < count; ++k) {
+      Value axis = extractScalar(rewriter, loc, op.getAxes(), k);
+      Value negative = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::slt, axis, zero);
+      axes.push_back(arith::SelectOp::create(
+          rewriter, loc, negative,
+          arith::AddIOp::create(
+              rewriter, loc, axis,
+              arith::ConstantIntOp::create(rewriter, loc, rank, 64)),
+          axis));
+    }
+    // The last candidate is taken when no other one is named.
+    Value result = results.back();
+    for (int64_t c = static_cast<int64_t>(candidates.size()) - 2; c >= 0; --c) {
+      Value named = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
+      for (Value axis : axes) {
+        Value inSet = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
+        for (int64_t d = 0; d < rank; ++d)
+          if (candidates[c][d])
+            inSet = arith::OrIOp::create(
+                rewriter, loc, inSet,
+                arith::CmpIOp::create(
+                    rewriter, loc, arith::CmpIPredicate::eq, axis,
+                    arith::ConstantIntOp::create(rewriter, loc, d, 64)));
+        named = arith::AndIOp::create(rewriter, loc, named, inSet);
+      }
+      result =
+          arith::SelectOp::create(rewriter, loc, named, results[c], result);
+    }
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

@@ -166,3 +166,13 @@ func.func @average_pool_bad_auto_pad(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2x
       : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
   return %0 : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// Run-time axes with keepdims and a dynamic dimension: which one is reduced
+// is unknown.
+func.func @reduce_sum_runtime_axes_dynamic(%x: tensor<?x2xf32>, %axes: tensor<1xi64>) -> tensor<?x2xf32> {
+  // expected-error @below {{'onnx.ReduceSum' op could not be lowered to linalg on tensors}}
+  %0 = onnx.ReduceSum %x, %axes : (tensor<?x2xf32>, tensor<1xi64>) -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

@@ -144,3 +144,40 @@ func.func @sce_none_log_prob(%x: tensor<3x5x2xf32>, %t: tensor<3x2xi32>) -> (ten
   %0, %1 = onnx.SoftmaxCrossEntropyLoss %x, %t, %none {reduction = "none"} : (tensor<3x5x2xf32>, tensor<3x2xi32>, none) -> (tensor<3x2xf32>, tensor<3x5x2xf32>)
   return %0, %1 : tensor<3x2xf32>, tensor<3x5x2xf32>
 }
+
+// -----
+
+// Axes known at run time only. Without keepdims, [3, 2, 2] -> [3, 2] removes
+// dimension 1 or 2: both are reduced and the axes select one. With keepdims
+// the dimension that becomes 1 is the one reduced.
+// CHECK-DAG: #[[MID:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[LAST:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @reduce_sum_runtime_axes
+// CHECK-SAME: (%[[X:.*]]: tensor<3x2x2xf32>, %[[AXES:.*]]: tensor<1xi64>)
+// CHECK: %[[R1:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[MID]]], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK: %[[R2:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[LAST]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: %[[A:.*]] = tensor.extract %[[AXES]]
+// CHECK: %[[NEG:.*]] = arith.cmpi slt, %[[A]], %c0_i64
+// CHECK: %[[WRAPPED:.*]] = arith.addi %[[A]], %c3_i64
+// CHECK: %[[AXIS:.*]] = arith.select %[[NEG]], %[[WRAPPED]], %[[A]]
+// CHECK: %[[IS1:.*]] = arith.cmpi eq, %[[AXIS]], %c1_i64
+// CHECK: %[[SUM:.*]] = arith.select %[[IS1]], %[[R1]], %[[R2]] : tensor<3x2xf32>
+// CHECK: %[[K:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[MID]]], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK: %[[KEPT:.*]] = tensor.expand_shape %[[K]] {{\[}}[0], [1, 2]] output_shape [3, 1, 2]
+// CHECK: return %[[SUM]], %[[KEPT]]
+func.func @reduce_sum_runtime_axes(%x: tensor<3x2x2xf32>, %axes: tensor<1xi64>) -> (tensor<3x2xf32>, tensor<3x1x2xf32>) {
+  %0 = onnx.ReduceSum %x, %axes {keepdims = 0 : si64} : (tensor<3x2x2xf32>, tensor<1xi64>) -> tensor<3x2xf32>
+  %1 = onnx.ReduceSum %x, %axes : (tensor<3x2x2xf32>, tensor<1xi64>) -> tensor<3x1x2xf32>
+  return %0, %1 : tensor<3x2xf32>, tensor<3x1x2xf32>
+}
+
+// -----
+
+// Run-time axes of static length 0: the no-op.
+// CHECK-LABEL: func.func @reduce_sum_empty_axes_noop
+// CHECK-SAME: (%[[X:.*]]: tensor<3x2xf32>
+// CHECK-NEXT: return %[[X]]
+func.func @reduce_sum_empty_axes_noop(%x: tensor<3x2xf32>, %axes: tensor<0xi64>) -> tensor<3x2xf32> {
+  %0 = onnx.ReduceSum %x, %axes {noop_with_empty_axes = 1 : si64} : (tensor<3x2xf32>, tensor<0xi64>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
