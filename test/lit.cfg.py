@@ -25,7 +25,7 @@ config.substitutions.append(("%fqt_src_root", config.fqt_src_root))
 config.substitutions.append(("%python", config.python_executable))
 
 tool_dirs = [config.fqt_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["fqt-opt", "fqt-import", "fqt-run", "fqt-runtime-fake-model", "mlir-runner", "mlir-translate"], tool_dirs)
+llvm_config.add_tool_substitutions(["fqt-opt", "fqt-import", "fqt-run", "fqt-compile", "fqt-runtime-fake-model", "mlir-runner", "mlir-translate"], tool_dirs)
 
 # Python modules some tests need; those tests are UNSUPPORTED without them.
 import subprocess

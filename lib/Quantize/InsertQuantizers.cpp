@@ -91,19 +91,21 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc,
   }
   std::string text = ("#fqt." + kind + "<bits = " + Twine(bits) + ">").str();
   // The attribute verifier checks the bit-width; report at `loc`.
-  bool verifierFailed = false;
+  std::string problem;
   Attribute attr;
   {
-    ScopedDiagnosticHandler silence(ctx, [&](Diagnostic &diag) {
-      verifierFailed = true;
-      emitError(loc, "invalid quantizer '")
-          << spec << "' for " << roleName(role) << ": " << diag.str();
+    ScopedDiagnosticHandler capture(ctx, [&](Diagnostic &diag) {
+      if (problem.empty())
+        problem = diag.str();
       return success();
     });
     attr = parseAttribute(text, ctx);
   }
-  if (!attr || verifierFailed)
+  if (!attr || !problem.empty()) {
+    emitError(loc, "invalid quantizer '")
+        << spec << "' for " << roleName(role) << ": " << problem;
     return nullptr;
+  }
   return cast<QuantizerAttrInterface>(attr);
 }
 
@@ -172,21 +174,31 @@ struct FQTInsertQuantizersPass
 private:
   LogicalResult processFunction(func::FuncOp fn);
   FailureOr<Quantized> quantize(func::FuncOp fn, Value v,
-                                QuantizerAttrInterface q, Location loc);
+                                QuantizerAttrInterface q, Role role,
+                                Location loc);
 
   Policy defaults;
   llvm::StringMap<Policy> perLayer;
   llvm::StringSet<> usedLayers;
-  DenseMap<std::pair<Value, Attribute>, Quantized> cache;
+  /// Keyed by value, quantizer and role, where the forward roles count as
+  /// one: X and W are quantized once for all their products, while the two
+  /// gradient paths quantize dY independently (unless shared-grad maps
+  /// both to dgrad).
+  DenseMap<std::tuple<Value, Attribute, int>, Quantized> cache;
   Value seed, step;
+  /// The last op the pass put at the function entry (the seed/step reads).
+  Operation *entryEnd = nullptr;
   int64_t nextStream = 0;
 };
 
 } // namespace
 
-FailureOr<Quantized> FQTInsertQuantizersPass::quantize(
-    func::FuncOp fn, Value v, QuantizerAttrInterface q, Location loc) {
-  auto key = std::make_pair(v, Attribute(q));
+FailureOr<Quantized>
+FQTInsertQuantizersPass::quantize(func::FuncOp fn, Value v,
+                                  QuantizerAttrInterface q, Role role,
+                                  Location loc) {
+  int path = role == Role::DGrad ? 1 : role == Role::WGrad ? 2 : 0;
+  auto key = std::make_tuple(v, Attribute(q), path);
   auto it = cache.find(key);
   if (it != cache.end())
     return it->second;
@@ -200,6 +212,8 @@ FailureOr<Quantized> FQTInsertQuantizersPass::quantize(
   OpBuilder b(fn.getContext());
   if (Operation *def = v.getDefiningOp())
     b.setInsertionPointAfter(def);
+  else if (entryEnd)
+    b.setInsertionPointAfter(entryEnd);
   else
     b.setInsertionPointToStart(&fn.getBody().front());
   Value seedValue, stepValue;
@@ -236,6 +250,7 @@ FailureOr<Quantized> FQTInsertQuantizersPass::quantize(
 LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
   cache.clear();
   seed = step = Value();
+  entryEnd = nullptr;
   nextStream = 0;
   OpBuilder entry = OpBuilder::atBlockBegin(&fn.getBody().front());
   for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i) {
@@ -243,12 +258,14 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
     auto kind = fn.getArgAttrOfType<StringAttr>(i, "fqt.kind");
     if (!name || !kind || kind.getValue() != "hyper")
       continue;
-    if (name.getValue() == "seed")
-      seed = tensor::ExtractOp::create(entry, fn.getLoc(), fn.getArgument(i),
-                                       ValueRange{});
-    if (name.getValue() == "step")
-      step = tensor::ExtractOp::create(entry, fn.getLoc(), fn.getArgument(i),
-                                       ValueRange{});
+    Value *slot = name.getValue() == "seed"   ? &seed
+                  : name.getValue() == "step" ? &step
+                                              : nullptr;
+    if (!slot)
+      continue;
+    *slot = tensor::ExtractOp::create(entry, fn.getLoc(), fn.getArgument(i),
+                                      ValueRange{});
+    entryEnd = slot->getDefiningOp();
   }
   if (!seed || !step)
     seed = step = Value();
@@ -275,6 +292,7 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
     }
 
     SmallVector<QuantizerAttrInterface, 2> quantizers(2);
+    SmallVector<Role, 2> roles(2);
     for (int64_t i = 0; i < 2; ++i) {
       Value operand = op.getDpsInputOperand(i)->get();
       Role r;
@@ -285,27 +303,32 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
       else
         r = Role::WGrad;
       quantizers[i] = policy->forRole(r);
+      roles[i] = r;
     }
     // Transposes, as the indexing maps of the product say.
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     bool transposeLhs = maps[0].getResult(0) == getAffineDimExpr(2, op.getContext());
     bool transposeRhs = maps[1].getResult(0) == getAffineDimExpr(1, op.getContext());
-    if (isa<BHQAttr>(quantizers[0]) && transposeLhs)
+    // An integer product undoes the BHQ transform on its result rows, which
+    // needs the BHQ operand on the left, untransposed; simulated products
+    // dequantize first and take it anywhere.
+    if (mode == "integer" && isa<BHQAttr>(quantizers[0]) && transposeLhs)
       return op.emitError("bhq cannot quantize the transposed gradient of ")
              << "layer '" << layer << "' (" << role
-             << "): BHQ groups rows, and the reduction runs over them; use "
-                "ptq, psq or percol for wgrad";
-    if (isa<BHQAttr>(quantizers[1]))
-      return op.emitError("bhq can only quantize the left operand of a "
-                          "product (layer '")
+             << ") in integer mode: BHQ groups rows, and the reduction runs "
+                "over them; use ptq, psq or percol for wgrad";
+    if (mode == "integer" && isa<BHQAttr>(quantizers[1]))
+      return op.emitError("bhq can only quantize the left operand of an "
+                          "integer product (layer '")
              << layer << "', " << role << ")";
 
     SmallVector<Quantized, 2> q(2);
     for (int64_t i = 0; i < 2; ++i) {
       if (quantizers[i].isNone())
         continue;
-      FailureOr<Quantized> r = quantize(
-          fn, op.getDpsInputOperand(i)->get(), quantizers[i], op.getLoc());
+      FailureOr<Quantized> r =
+          quantize(fn, op.getDpsInputOperand(i)->get(), quantizers[i],
+                   roles[i], op.getLoc());
       if (failed(r))
         return failure();
       q[i] = *r;

@@ -1,0 +1,56 @@
+"""Calls a program compiled by `fqt-compile --emit=shared` through the C ABI
+of include/fqt/Runtime/Model.h, with numpy buffers (for tests)."""
+import ctypes
+
+import numpy as np
+
+_DTYPES = {"f32": np.float32, "i64": np.int64, "i32": np.int32, "i8": np.int8}
+
+
+class Slot:
+    def __init__(self, direction, kind, name, dtype, shape):
+        self.direction, self.kind, self.name = direction, kind, name
+        self.dtype = _DTYPES[dtype]
+        self.shape = () if shape == "scalar" else tuple(
+            int(s) for s in shape.split("x"))
+
+
+class Program:
+    def __init__(self, path):
+        self.lib = ctypes.CDLL(path)
+        self.lib.fqt_model_info.restype = ctypes.c_char_p
+        self.functions = {}
+        current = None
+        for line in self.lib.fqt_model_info().decode().splitlines():
+            words = line.split()
+            if words[0] == "function":
+                current = self.functions.setdefault(words[1], [])
+            elif words[0] in ("arg", "result"):
+                current.append(Slot(*words))
+
+    def call(self, name, **args):
+        """Calls fqt_<name>; arguments by ONNX name (or kind for labels and
+        hyper-parameters), results as a list of (slot, array)."""
+        slots = self.functions[name]
+        buffers, keep, results = [], [], []
+        for slot in slots:
+            if slot.direction == "arg":
+                value = args.get(slot.name, args.get(slot.kind))
+                if value is None:
+                    raise KeyError("missing argument %s" % slot.name)
+                array = np.array(value, dtype=slot.dtype, order="C")
+                if array.shape != slot.shape:
+                    raise ValueError("%s: shape %s, expected %s" %
+                                     (slot.name, array.shape, slot.shape))
+            else:
+                array = np.zeros(slot.shape, dtype=slot.dtype)
+                results.append((slot, array))
+            keep.append(array)
+            buffers.append(array.ctypes.data_as(ctypes.c_void_p))
+        table = (ctypes.c_void_p * len(buffers))(*[b.value for b in buffers])
+        getattr(self.lib, "fqt_" + name)(table)
+        return results
+
+    def initial_parameters(self):
+        return {slot.name: array for slot, array in self.call("init")
+                if slot.kind == "param"}
