@@ -3,7 +3,9 @@
 // Gemm and 2-D MatMul as linalg.matmul (linalg.transpose for transA and
 // transB, a generic for alpha, beta and C); batched MatMul as a
 // linalg.generic broadcasting the leading dimensions; 2-D Conv as tensor.pad
-// + linalg.conv_2d_nchw_fchw + a bias generic.
+// + linalg.conv_2d_nchw_fchw + a bias generic (auto_pad SAME too);
+// ConvTranspose as a convolution of the stride-dilated input with the
+// flipped kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -259,8 +261,9 @@ struct ConvToLinalg : OpRewritePattern<ONNXConvOp> {
     if (op.getGroup() != 1)
       return rewriter.notifyMatchFailure(op, "group != 1 is not lowered");
     StringRef autoPad = op.getAutoPad();
-    if (autoPad != "NOTSET" && autoPad != "VALID")
-      return rewriter.notifyMatchFailure(op, "SAME auto_pad is not lowered");
+    if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+        autoPad != "SAME_LOWER")
+      return rewriter.notifyMatchFailure(op, "unknown auto_pad");
     if (resultType.isDynamicDim(1) || resultType.isDynamicDim(2) ||
         resultType.isDynamicDim(3))
       return rewriter.notifyMatchFailure(
@@ -277,6 +280,23 @@ struct ConvToLinalg : OpRewritePattern<ONNXConvOp> {
     if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
       return rewriter.notifyMatchFailure(
           op, "strides, dilations or pads do not have 2-D lengths");
+    if (autoPad.starts_with("SAME")) {
+      // Output ceil(in / stride); the odd padding at the end (UPPER) or the
+      // beginning (LOWER).
+      auto xType = cast<RankedTensorType>(op.getX().getType());
+      auto wType = cast<RankedTensorType>(op.getW().getType());
+      for (int i = 0; i < 2; ++i) {
+        int64_t in = xType.getDimSize(2 + i), k = wType.getDimSize(2 + i);
+        if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k))
+          return rewriter.notifyMatchFailure(
+              op, "SAME padding of dynamic spatial dimensions");
+        int64_t out = (in + strides[i] - 1) / strides[i];
+        int64_t total = std::max<int64_t>(
+            0, (out - 1) * strides[i] + (k - 1) * dilations[i] + 1 - in);
+        pads[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        pads[2 + i] = total - pads[i];
+      }
+    }
 
     Location loc = op.getLoc();
     Value x = op.getX();
@@ -325,9 +345,194 @@ struct ConvToLinalg : OpRewritePattern<ONNXConvOp> {
   }
 };
 
+/// ConvTranspose (group 1, any spatial rank) as the convolution of the
+/// input dilated by the strides (zeros between its elements, a strided
+/// tensor.insert_slice), padded by (kernel - 1) * dilation less the pads
+/// (cropped where that is negative), with the kernel flipped and its two
+/// channel dimensions swapped.
+struct ConvTransposeToLinalg : OpRewritePattern<ONNXConvTransposeOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto resultType = dyn_cast<RankedTensorType>(op.getY().getType());
+    if (!resultType || resultType.getRank() < 3 ||
+        !isa<FloatType>(resultType.getElementType()))
+      return rewriter.notifyMatchFailure(
+          op, "result is not a float tensor of rank >= 3");
+    int64_t rank = resultType.getRank();
+    int64_t r = rank - 2;
+    Type elementType = resultType.getElementType();
+    if (!rankedOf({op.getX(), op.getW()}, rank, elementType))
+      return rewriter.notifyMatchFailure(
+          op, "X and W are not tensors of the result's rank and type");
+    if (op.getGroup() != 1)
+      return rewriter.notifyMatchFailure(op, "group != 1 is not lowered");
+    auto xType = cast<RankedTensorType>(op.getX().getType());
+    auto wType = cast<RankedTensorType>(op.getW().getType());
+    if (!wType.hasStaticShape() ||
+        llvm::any_of(xType.getShape().drop_front(1), ShapedType::isDynamic) ||
+        llvm::any_of(resultType.getShape().drop_front(1),
+                     ShapedType::isDynamic))
+      return rewriter.notifyMatchFailure(
+          op, "dynamic channel or spatial dimensions, or a dynamic kernel");
+    if (wType.getDimSize(0) != xType.getDimSize(1) ||
+        wType.getDimSize(1) != resultType.getDimSize(1))
+      return rewriter.notifyMatchFailure(
+          op, "W is not [input channels, output channels, kernel...]");
+    bool hasBias = !isa<NoneType>(op.getB().getType());
+    if (hasBias && !rankedOf(op.getB(), 1, elementType))
+      return rewriter.notifyMatchFailure(op, "bias is not a 1-D tensor");
+
+    ArrayRef<int64_t> in = xType.getShape().drop_front(2);
+    ArrayRef<int64_t> kernel = wType.getShape().drop_front(2);
+    SmallVector<int64_t> strides = intsOr(op.getStrides(), r, 1);
+    SmallVector<int64_t> dilations = intsOr(op.getDilations(), r, 1);
+    SmallVector<int64_t> outputPadding = intsOr(op.getOutputPadding(), r, 0);
+    SmallVector<int64_t> pads = intsOr(op.getPads(), 2 * r, 0);
+    if (static_cast<int64_t>(strides.size()) != r ||
+        static_cast<int64_t>(dilations.size()) != r ||
+        static_cast<int64_t>(outputPadding.size()) != r ||
+        static_cast<int64_t>(pads.size()) != 2 * r)
+      return rewriter.notifyMatchFailure(
+          op, "strides, dilations, output_padding or pads do not match");
+    if (std::optional<ArrayAttr> shape = op.getKernelShape())
+      if (intsOr(shape, r, 0) != SmallVector<int64_t>(kernel))
+        return rewriter.notifyMatchFailure(op, "kernel_shape is not W's");
+    StringRef autoPad = op.getAutoPad();
+    std::optional<ArrayAttr> outputShape = op.getOutputShape();
+    if (autoPad == "VALID") {
+      pads.assign(2 * r, 0);
+    } else if (outputShape || autoPad.starts_with("SAME")) {
+      // The padding that gives output_shape (SAME: input * stride), split
+      // with the odd one at the end for SAME_UPPER, else the beginning.
+      SmallVector<int64_t> target = intsOr(outputShape, r, 0);
+      if (static_cast<int64_t>(target.size()) != r)
+        return rewriter.notifyMatchFailure(op, "output_shape length");
+      for (int64_t i = 0; i < r; ++i) {
+        if (!outputShape)
+          target[i] = in[i] * strides[i];
+        int64_t total = strides[i] * (in[i] - 1) + outputPadding[i] +
+                        (kernel[i] - 1) * dilations[i] + 1 - target[i];
+        int64_t half = llvm::divideFloorSigned(total, 2);
+        pads[i] = autoPad == "SAME_UPPER" ? half : total - half;
+        pads[r + i] = total - pads[i];
+      }
+    } else if (autoPad != "NOTSET") {
+      return rewriter.notifyMatchFailure(op, "unknown auto_pad");
+    }
+    for (int64_t i = 0; i < r; ++i)
+      if (resultType.getDimSize(2 + i) !=
+          strides[i] * (in[i] - 1) + outputPadding[i] +
+              (kernel[i] - 1) * dilations[i] + 1 - pads[i] - pads[r + i])
+        return rewriter.notifyMatchFailure(op, "result size does not match");
+
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value zero = scalarConstant(rewriter, loc, elementType, 0.0);
+    SmallVector<Value> batch;
+    if (xType.isDynamicDim(0))
+      batch.push_back(tensor::DimOp::create(rewriter, loc, op.getX(), 0));
+
+    // The dilated, padded input.
+    SmallVector<int64_t> bufferShape(xType.getShape().take_front(2));
+    SmallVector<OpFoldResult> offsets(2, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> steps(2, rewriter.getIndexAttr(1));
+    SmallVector<OpFoldResult> cropOffsets(2, rewriter.getIndexAttr(0));
+    SmallVector<int64_t> croppedShape(xType.getShape().take_front(2));
+    bool crop = false;
+    for (int64_t i = 0; i < r; ++i) {
+      int64_t dilated = strides[i] * (in[i] - 1) + 1;
+      int64_t low = (kernel[i] - 1) * dilations[i] - pads[i];
+      int64_t high =
+          (kernel[i] - 1) * dilations[i] - pads[r + i] + outputPadding[i];
+      bufferShape.push_back(std::max<int64_t>(low, 0) + dilated +
+                            std::max<int64_t>(high, 0));
+      offsets.push_back(rewriter.getIndexAttr(std::max<int64_t>(low, 0)));
+      steps.push_back(rewriter.getIndexAttr(strides[i]));
+      cropOffsets.push_back(rewriter.getIndexAttr(std::max<int64_t>(-low, 0)));
+      croppedShape.push_back(dilated + low + high);
+      crop |= low < 0 || high < 0;
+    }
+    Value input = filledTensor(rewriter, loc,
+                               RankedTensorType::get(bufferShape, elementType),
+                               batch, zero);
+    input = tensor::InsertSliceOp::create(
+        rewriter, loc, op.getX(), input, offsets,
+        tensor::getMixedSizes(rewriter, loc, op.getX()), steps);
+    if (crop) {
+      SmallVector<OpFoldResult> sizes =
+          tensor::getMixedSizes(rewriter, loc, input);
+      for (int64_t i = 0; i < r; ++i)
+        sizes[2 + i] = rewriter.getIndexAttr(croppedShape[2 + i]);
+      input = tensor::ExtractSliceOp::create(
+          rewriter, loc, input, cropOffsets, sizes,
+          SmallVector<OpFoldResult>(rank, rewriter.getIndexAttr(1)));
+    }
+
+    // The kernel, [out channels, in channels, flipped window...].
+    SmallVector<int64_t> flippedShape = {wType.getDimSize(1),
+                                         wType.getDimSize(0)};
+    llvm::append_range(flippedShape, kernel);
+    SmallVector<AffineExpr> flip = {getAffineDimExpr(1, ctx),
+                                    getAffineDimExpr(0, ctx)};
+    for (int64_t i = 0; i < r; ++i)
+      flip.push_back(kernel[i] - 1 - getAffineDimExpr(2 + i, ctx));
+    Value flipped = buildElementwise(
+        rewriter, loc, RankedTensorType::get(flippedShape, elementType), {},
+        op.getW(), {AffineMap::get(rank, 0, flip, ctx)},
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+
+    // The convolution: loops (n, m, out..., c, window...).
+    int64_t loops = 2 + 2 * r + 1;
+    AffineExpr n = getAffineDimExpr(0, ctx), m = getAffineDimExpr(1, ctx),
+               c = getAffineDimExpr(2 + r, ctx);
+    SmallVector<AffineExpr> xExprs = {n, c}, wExprs = {m, c}, yExprs = {n, m};
+    for (int64_t i = 0; i < r; ++i) {
+      AffineExpr out = getAffineDimExpr(2 + i, ctx);
+      AffineExpr win = getAffineDimExpr(3 + r + i, ctx);
+      xExprs.push_back(out + win * dilations[i]);
+      wExprs.push_back(win);
+      yExprs.push_back(out);
+    }
+    SmallVector<utils::IteratorType> iterators(2 + r,
+                                               utils::IteratorType::parallel);
+    iterators.append(1 + r, utils::IteratorType::reduction);
+    Value init = filledTensor(rewriter, loc, resultType, batch, zero);
+    Value result =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{resultType}, ValueRange{input, flipped},
+            ValueRange{init},
+            {AffineMap::get(loops, 0, xExprs, ctx),
+             AffineMap::get(loops, 0, wExprs, ctx),
+             AffineMap::get(loops, 0, yExprs, ctx)},
+            iterators,
+            [](OpBuilder &b, Location l, ValueRange args) {
+              Value product = arith::MulFOp::create(b, l, args[0], args[1]);
+              linalg::YieldOp::create(
+                  b, l,
+                  ValueRange{arith::AddFOp::create(b, l, args[2], product)});
+            })
+            .getResult(0);
+    if (hasBias) {
+      SmallVector<AffineMap> maps = {
+          rewriter.getMultiDimIdentityMap(rank),
+          AffineMap::get(rank, 0, getAffineDimExpr(1, ctx), ctx)};
+      result = buildElementwise(
+          rewriter, loc, resultType, batch, ValueRange{result, op.getB()}, maps,
+          [](OpBuilder &b, Location l, ValueRange args) {
+            return arith::AddFOp::create(b, l, args[0], args[1]).getResult();
+          });
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void fqt::onnx_to_linalg::populateLinearPatterns(RewritePatternSet &patterns) {
-  patterns.add<GemmToLinalg, MatMulToLinalg, ConvToLinalg>(
-      patterns.getContext());
+  patterns
+      .add<GemmToLinalg, MatMulToLinalg, ConvToLinalg, ConvTransposeToLinalg>(
+          patterns.getContext());
 }

@@ -20,7 +20,7 @@ namespace fqt::onnx_to_linalg {
 /// Abs, Reciprocal, Erf, Not, Equal, Less, Greater, Where, Cast, Pow, Clip,
 /// Dropout.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
-/// Gemm, MatMul, Conv.
+/// Gemm, MatMul, Conv, ConvTranspose.
 void populateLinearPatterns(mlir::RewritePatternSet &patterns);
 /// MaxPool, AveragePool.
 void populatePoolingPatterns(mlir::RewritePatternSet &patterns);

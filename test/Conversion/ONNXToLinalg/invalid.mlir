@@ -176,3 +176,22 @@ func.func @reduce_sum_runtime_axes_dynamic(%x: tensor<?x2xf32>, %axes: tensor<1x
   %0 = onnx.ReduceSum %x, %axes : (tensor<?x2xf32>, tensor<1xi64>) -> tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+func.func @conv_transpose_grouped(%x: tensor<1x2x3x3xf32>, %w: tensor<2x1x3x3xf32>) -> tensor<1x2x5x5xf32> {
+  %none = onnx.NoValue
+  // expected-error @below {{'onnx.ConvTranspose' op could not be lowered to linalg on tensors}}
+  %0 = onnx.ConvTranspose %x, %w, %none {group = 2 : si64} : (tensor<1x2x3x3xf32>, tensor<2x1x3x3xf32>, none) -> tensor<1x2x5x5xf32>
+  return %0 : tensor<1x2x5x5xf32>
+}
+
+// -----
+
+// The result size disagrees with the attributes.
+func.func @conv_transpose_bad_size(%x: tensor<1x1x3x3xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x4x4xf32> {
+  %none = onnx.NoValue
+  // expected-error @below {{'onnx.ConvTranspose' op could not be lowered to linalg on tensors}}
+  %0 = onnx.ConvTranspose %x, %w, %none : (tensor<1x1x3x3xf32>, tensor<1x1x3x3xf32>, none) -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}

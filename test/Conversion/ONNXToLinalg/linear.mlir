@@ -100,3 +100,53 @@ func.func @conv_no_bias(%x: tensor<?x1x4x4xf32>, %w: tensor<2x1x2x2xf32>) -> ten
   %0 = onnx.Conv %x, %w, %none : (tensor<?x1x4x4xf32>, tensor<2x1x2x2xf32>, none) -> tensor<?x2x3x3xf32>
   return %0 : tensor<?x2x3x3xf32>
 }
+
+// -----
+
+// SAME_LOWER: the odd padding goes first (none is odd here).
+// CHECK-LABEL: func.func @conv_same_lower
+// CHECK: tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+func.func @conv_same_lower(%x: tensor<1x1x5x5xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32> {
+  %none = onnx.NoValue
+  %0 = onnx.Conv %x, %w, %none {auto_pad = "SAME_LOWER", strides = [2, 2]} : (tensor<1x1x5x5xf32>, tensor<1x1x3x3xf32>, none) -> tensor<1x1x3x3xf32>
+  return %0 : tensor<1x1x3x3xf32>
+}
+
+// -----
+
+// ConvTranspose: the input dilated by the strides into zeros, padded by
+// (kernel - 1) - pads = 1 (H) and 0 (W); the kernel flipped with its channel
+// dimensions swapped; then a stride-1 convolution.
+// CHECK-DAG: #[[FLIP:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d0, -d2 + 2, -d3 + 2)>
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
+// CHECK-DAG: #[[KER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @conv_transpose
+// CHECK-SAME: (%[[X:.*]]: tensor<1x1x3x3xf32>, %[[W:.*]]: tensor<1x2x3x3xf32>)
+// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<1x1x9x5xf32>
+// CHECK: %[[DILATED:.*]] = tensor.insert_slice %[[X]] into %[[ZEROS]][0, 0, 1, 0] [1, 1, 3, 3] [1, 1, 3, 2]
+// CHECK: %[[FLIPPED:.*]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{.*}}]{{.*}} ins(%[[W]] : tensor<1x2x3x3xf32>) outs(%{{.*}} : tensor<2x1x3x3xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[KER]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// CHECK-SAME: ins(%[[DILATED]], %[[FLIPPED]] : tensor<1x1x9x5xf32>, tensor<2x1x3x3xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @conv_transpose(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32>) -> tensor<1x2x7x3xf32> {
+  %none = onnx.NoValue
+  %0 = onnx.ConvTranspose %x, %w, %none {pads = [1, 2, 1, 2], strides = [3, 2]} : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>, none) -> tensor<1x2x7x3xf32>
+  return %0 : tensor<1x2x7x3xf32>
+}
+
+// -----
+
+// Pads beyond kernel - 1 crop the input; the bias is added per channel.
+// CHECK-LABEL: func.func @conv_transpose_1d_crop
+// CHECK: %[[DILATED:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0] [1, 1, 3] [1, 1, 1] : tensor<1x1x3xf32> into tensor<1x1x4xf32>
+// CHECK: %[[CROPPED:.*]] = tensor.extract_slice %[[DILATED]][0, 0, 1] [1, 1, 3] [1, 1, 1] : tensor<1x1x4xf32> to tensor<1x1x3xf32>
+// CHECK: %[[CONV:.*]] = linalg.generic {{.*}} ins(%[[CROPPED]], %{{.*}} : tensor<1x1x3xf32>, tensor<1x1x2xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[CONV]], %{{.*}} : tensor<1x1x2xf32>, tensor<1xf32>)
+// CHECK: arith.addf
+func.func @conv_transpose_1d_crop(%x: tensor<1x1x3xf32>, %w: tensor<1x1x2xf32>, %b: tensor<1xf32>) -> tensor<1x1x2xf32> {
+  %0 = onnx.ConvTranspose %x, %w, %b {pads = [2, 0]} : (tensor<1x1x3xf32>, tensor<1x1x2xf32>, tensor<1xf32>) -> tensor<1x1x2xf32>
+  return %0 : tensor<1x1x2xf32>
+}
