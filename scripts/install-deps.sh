@@ -15,6 +15,8 @@ PACKAGES=(
   # Reference runtimes and conformance data: ONNX's backend node tests,
   # PyTorch for exported models and autograd references.
   libonnx-testdata python3-torch
+  # oneDNN, the peer of fqt's GEMM kernels in benchmarks/.
+  libdnnl-dev
   # Real data.
   dataset-fashion-mnist
 )

@@ -2,6 +2,7 @@
 
 #include "fqt/Pipelines/Pipelines.h"
 
+#include "fqt/Codegen/Passes.h"
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Quantize/Passes.h"
 #include "fqt/Target/Passes.h"
@@ -21,10 +22,18 @@ using namespace mlir;
 void fqt::buildFqtCpuPipeline(OpPassManager &pm,
                               const FqtCpuPipelineOptions &options) {
   // fqt ops to linalg on tensors.
+  // Integer products where the scales allow; the rest (and all of them with
+  // simulate-qmatmul) as dequantize + f32 product.
+  if (!options.simulateQMatmul)
+    pm.addPass(createFQTLowerQMatmul());
   pm.addPass(createFQTSimulateQMatmul());
   pm.addPass(createFQTLowerQuantize());
   pm.addPass(createFQTLowerDequantize());
   pm.addPass(createCanonicalizerPass());
+  if (options.vectorize) {
+    pm.addPass(createFQTFuseElementwise());
+    pm.addPass(createCanonicalizerPass());
+  }
 
   // Tensors to buffers, across function boundaries so that callers pass
   // memrefs.
@@ -49,13 +58,20 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     pm.addPass(createFQTEmitEntryPoints());
   }
 
-  // Loops, then LLVM.
+  // Products as vector kernels, everything else as loops, then LLVM.
+  if (options.vectorize) {
+    FQTTileAndVectorizeOptions kernels;
+    kernels.cpuFeatures = options.cpuFeatures;
+    pm.addNestedPass<func::FuncOp>(createFQTTileAndVectorize(kernels));
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Integer powers (math.ipowi, math.fpowi) as outlined functions.
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertToLLVMPass());
   // The math ops LLVM has no intrinsic for (math.erf) become libm calls;
   // the others keep their intrinsics.

@@ -7,6 +7,7 @@
 
 #include "FQT/FQTDialect.h"
 #include "ONNX/ONNXDialect.h"
+#include "fqt/Codegen/Passes.h"
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Pipelines/Pipelines.h"
 #include "fqt/Quantize/Passes.h"
@@ -23,6 +24,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   fqt::registerFQTQuantizePasses();
   fqt::registerFQTConversionPasses();
+  fqt::registerFQTCodegenPasses();
   fqt::registerFQTTrainingPasses();
   fqt::registerFQTTargetPasses();
   fqt::registerFqtPipelines();

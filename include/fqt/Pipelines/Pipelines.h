@@ -16,9 +16,9 @@ class OpPassManager;
 
 namespace fqt {
 
-/// Options of the CPU pipeline. Quantized products are computed in the
-/// simulate mode (f32 products of dequantized operands) until the integer
-/// lowering exists.
+/// Options of the CPU pipeline. Quantized products run on integer codes
+/// (fqt-lower-qmatmul) where their scales allow it, else in the simulate mode
+/// (f32 products of dequantized operands).
 struct FqtCpuPipelineOptions
     : public mlir::PassPipelineOptions<FqtCpuPipelineOptions> {
   PassOptions::Option<bool> entryPoints{
@@ -28,10 +28,26 @@ struct FqtCpuPipelineOptions
                      "out-parameters at function boundaries, and the "
                      "fqt_<name>(void **) entry points"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Fuse elementwise ops and compile products to "
+                     "register-blocked vector kernels (off: scalar loops)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> simulateQMatmul{
+      *this, "simulate-qmatmul",
+      llvm::cl::desc("Compute fqt.qmatmul as dequantize + f32 product (the "
+                     "reference) instead of on integer codes"),
+      llvm::cl::init(false)};
+  PassOptions::Option<std::string> cpuFeatures{
+      *this, "cpu-features",
+      llvm::cl::desc("LLVM CPU features the kernels may use, e.g. "
+                     "+avx2,+avx512f,+avx512bw,+avx512vnni (empty: the host's)"),
+      llvm::cl::init("")};
 };
 
 /// Lowers a module of fqt + linalg on tensors to the LLVM dialect for the
-/// host CPU: fqt ops to linalg, one-shot bufferization, loops, LLVM.
+/// host CPU: fqt ops to linalg, elementwise fusion, one-shot bufferization,
+/// vector kernels for the products, loops, LLVM.
 void buildFqtCpuPipeline(mlir::OpPassManager &pm,
                          const FqtCpuPipelineOptions &options);
 

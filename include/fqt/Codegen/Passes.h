@@ -1,0 +1,60 @@
+//===- Passes.h - fqt CPU code generation passes ----------------*- C++ -*-===//
+
+#ifndef FQT_CODEGEN_PASSES_H
+#define FQT_CODEGEN_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+#include <string>
+
+namespace mlir {
+class RewritePatternSet;
+namespace func {
+class FuncOp;
+} // namespace func
+} // namespace mlir
+
+namespace fqt {
+
+#define GEN_PASS_DECL
+#include "fqt/Codegen/Passes.h.inc"
+
+/// Patterns rewriting fqt.qmatmul on i8 codes into an i32 contraction of the
+/// codes plus an f32 epilogue.
+void populateLowerQMatmulPatterns(mlir::RewritePatternSet &patterns);
+
+/// Elementwise producer-consumer fusion of linalg.generic ops on tensors that
+/// never repeats a producer's computation (see --fqt-fuse-elementwise).
+void populateFuseElementwisePatterns(mlir::RewritePatternSet &patterns);
+
+/// Instruction set of the integer kernels.
+enum class IntKernelIsa { generic, avx2, avx512vnni };
+
+/// Shape of the register-blocked kernels.
+struct KernelOptions {
+  int64_t tileM = 4;
+  /// Result columns per kernel (a multiple of `vectorWidth`).
+  int64_t tileN = 24;
+  int64_t tileK = 256;
+  /// f32 lanes per vector register (8 for AVX2, 16 for AVX-512).
+  int64_t vectorWidth = 8;
+  IntKernelIsa isa = IntKernelIsa::generic;
+};
+
+/// Kernel options for an LLVM feature string (`+avx512f,...`; empty: the
+/// host CPU), `isa` being auto, avx512vnni, avx2 or generic. Fails on an
+/// unknown `isa`.
+mlir::FailureOr<KernelOptions> selectKernelOptions(llvm::StringRef isa,
+                                                   llvm::StringRef features);
+
+/// Patterns rewriting f32 linalg.matmul and i8 x i8 -> i32 contractions on
+/// buffers into vector kernels.
+void populateTileAndVectorizePatterns(mlir::RewritePatternSet &patterns,
+                                      const KernelOptions &options);
+
+#define GEN_PASS_REGISTRATION
+#include "fqt/Codegen/Passes.h.inc"
+
+} // namespace fqt
+
+#endif // FQT_CODEGEN_PASSES_H

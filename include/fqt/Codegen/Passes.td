@@ -1,0 +1,114 @@
+//===- Passes.td - fqt CPU code generation passes ----------*- tablegen -*-===//
+
+#ifndef FQT_CODEGEN_PASSES_TD
+#define FQT_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FQTLowerQMatmul : Pass<"fqt-lower-qmatmul"> {
+  let summary = "Compute quantized products on integer codes";
+  let description = [{
+    Rewrites `fqt.qmatmul` into an integer contraction of the codes (i8
+    operands, i32 accumulators) followed by an f32 epilogue that applies the
+    scales and zero points. With `a = sa * qa + oa` and `b = sb * qb + ob`
+    and scales constant along the reduction (per tensor, per row of the left
+    operand, per column of the right operand):
+
+    ```
+    C[m,n] = sa[m] sb[n] P[m,n] + sa[m] ob[n] RA[m] + oa[m] sb[n] CB[n]
+           + K oa[m] ob[n]
+    P = qa * qb (i32),  RA[m] = sum_k qa[m,k],  CB[n] = sum_k qb[k,n]
+    ```
+
+    The contraction is a `linalg.generic` whose body extends the codes to
+    i32 (`arith.extui` for the unsigned codes of asymmetric quantizers,
+    `arith.extsi` for symmetric ones), multiplies and adds;
+    `--fqt-tile-and-vectorize` turns it into VNNI / `vpmaddwd` kernels. A
+    `#fqt.bhq` left operand has its inverse transform applied to the rows of
+    the result, as `fqt.dequantize` would have.
+
+    A scale that varies along the reduction (the per-row scale of a
+    transposed left operand, the per-column scale of a non-transposed one,
+    and the mirror cases on the right) cannot leave the integer sum. The
+    reduction would have to be split into blocks that share a scale, each
+    accumulated in i32 and scaled in f32; fqt's quantizers give one scale
+    per reduction index, so such a block is one index wide and these
+    products are left for `--fqt-simulate-qmatmul` (float product of the
+    dequantized codes), as are codes other than i8.
+
+    Afterwards every `fqt.qmatmul` on i8 codes with reduction-constant
+    scales is gone.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FQTFuseElementwise : Pass<"fqt-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg.generic producers into consumers";
+  let description = [{
+    Upstream's elementwise fusion of `linalg.generic` ops on tensors, with a
+    control that keeps computation from being repeated: a producer is fused
+    only when it has a single use and its consumer reads each of its
+    elements once (the consumer's indexing map of the fused operand is a
+    permutation of all its loops). A producer feeding a contraction (whose
+    operand maps drop a loop) is never fused into it, so the integer and
+    float products keep their plain operands for `--fqt-tile-and-vectorize`.
+    The arithmetic of every element is unchanged; only temporaries and
+    their memory traffic go away.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
+                               "::mlir::func::FuncOp"> {
+  let summary = "Cache-tiled, register-blocked vector kernels for products";
+  let description = [{
+    Rewrites every matrix product on buffers into vector code for the host
+    CPU:
+
+    * an f32 `linalg.matmul` (any of the four operand transpositions given
+      by its indexing maps) becomes a packed, register-blocked kernel: the
+      right operand is copied once into zero-padded panels of `tile-n`
+      columns, the reduction is blocked by `tile-k` for the caches, and a
+      `tile-m` x `tile-n` block of the result stays in vector registers over
+      the reduction (`vector.fma` of a broadcast left element with a panel
+      row). Rows that do not fill a `tile-m` block run a one-row kernel;
+      columns past the end are masked on load and store of the result only.
+      Results differ from the scalar loops by float reassociation only: each
+      dot product is still summed in order of k.
+    * an integer contraction `i8 x i8 -> i32` (the `linalg.generic` of
+      `--fqt-lower-qmatmul`, codes extended signed or unsigned) becomes the
+      same kernel on integer dot products, chosen by `isa`:
+      `avx512vnni` uses `vpdpbusd` (u8 x s8 groups of four), `avx2` uses
+      `vpmaddwd` (s16 x s16 pairs after widening), `generic` uses plain
+      vector extensions, multiplies and adds that any target lowers.
+      All three are exact in i32.
+
+    `isa=auto` picks from `cpu-features` (LLVM feature string such as
+    `+avx512f,+avx512bw,+avx512vnni`) or, when that is empty, from the host
+    CPU. Anything else (other element types, non-unit strides of the inner
+    dimension, more than two dimensions) is left for `--convert-linalg-to-loops`.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", "4",
+           "Rows of the result held in registers">,
+    Option<"tileN", "tile-n", "int64_t", "0",
+           "Columns of the result held in registers (a multiple of the "
+           "vector width; 0: three vectors)">,
+    Option<"tileK", "tile-k", "int64_t", "256",
+           "Reduction block kept in cache">,
+    Option<"isa", "isa", "std::string", "\"auto\"",
+           "Integer kernel: auto, avx512vnni, avx2 or generic">,
+    Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
+           "LLVM CPU features for isa=auto and the vector width "
+           "(empty: the host's)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+#endif // FQT_CODEGEN_PASSES_TD

@@ -1,0 +1,755 @@
+//===- TileAndVectorize.cpp - register-blocked vector GEMM kernels --------===//
+//
+// Matrix products on buffers become packed, cache-blocked, register-blocked
+// vector kernels, in the style of BLIS / oneDNN:
+//
+//   pack B into zero-padded panels Bp[nt][k][tileN]   (once per product)
+//   for kb in K step tileK:                 reduction block (cache)
+//     for nt in N / tileN:                  one panel (L1 resident)
+//       for m0 in M step tileM:             register block
+//         acc[tileM][tileN] = C[m0.., nt*tileN..]      (masked on N)
+//         for k in kb..kb+tileK: acc += bcast(A[m, k]) * Bp[nt][k]
+//         C[m0.., nt*tileN..] = acc                    (masked on N)
+//       rows past the last full tileM block: the same with one row
+//
+// For integer products the inner step is a dot product over a group of
+// k values (4 with vpdpbusd, 2 with vpmaddwd, 1 in the generic kernel), and
+// both operands are packed so that one group is contiguous.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+
+namespace fqt {
+#define GEN_PASS_DEF_FQTTILEANDVECTORIZE
+#include "fqt/Codegen/Passes.h.inc"
+} // namespace fqt
+
+using namespace mlir;
+using namespace fqt;
+
+//===----------------------------------------------------------------------===//
+// Target selection
+//===----------------------------------------------------------------------===//
+
+FailureOr<KernelOptions> fqt::selectKernelOptions(StringRef isa,
+                                                  StringRef features) {
+  llvm::StringMap<bool> enabled;
+  if (features.empty()) {
+    enabled = llvm::sys::getHostCPUFeatures();
+  } else {
+    SmallVector<StringRef> list;
+    features.split(list, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef f : list) {
+      f = f.trim();
+      if (f.consume_front("+"))
+        enabled[f] = true;
+      else if (f.consume_front("-"))
+        enabled[f] = false;
+      else
+        enabled[f] = true;
+    }
+  }
+  auto has = [&](StringRef f) { return enabled.lookup(f); };
+
+  KernelOptions options;
+  options.vectorWidth = has("avx512f") ? 16 : has("avx") ? 8 : 4;
+  if (isa == "auto") {
+    if (has("avx512vnni") && has("avx512bw"))
+      options.isa = IntKernelIsa::avx512vnni;
+    else if (has("avx2"))
+      options.isa = IntKernelIsa::avx2;
+    else
+      options.isa = IntKernelIsa::generic;
+  } else if (isa == "avx512vnni") {
+    options.isa = IntKernelIsa::avx512vnni;
+  } else if (isa == "avx2") {
+    options.isa = IntKernelIsa::avx2;
+  } else if (isa == "generic") {
+    options.isa = IntKernelIsa::generic;
+  } else {
+    return failure();
+  }
+  return options;
+}
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Matching
+//===----------------------------------------------------------------------===//
+
+/// A product C[m,n] += sum_k A(m,k) * B(k,n) on rank-2 buffers, with A
+/// stored [M,K] or [K,M] and B stored [K,N] or [N,K].
+struct Gemm {
+  Value a, b, c;
+  bool transA = false, transB = false;
+  /// Integer products: whether the i8 codes of A / B are read signed.
+  bool isInt = false, aSigned = true, bSigned = true;
+};
+
+/// Reads the operand transpositions off matmul-like indexing maps over
+/// (m, n, k); fails on anything else (broadcasts, batch dimensions).
+static LogicalResult matchMaps(ArrayRef<AffineMap> maps, Gemm &gemm) {
+  if (maps.size() != 3)
+    return failure();
+  MLIRContext *ctx = maps[0].getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  auto map = [&](AffineExpr x, AffineExpr y) {
+    return AffineMap::get(3, 0, {x, y}, ctx);
+  };
+  if (maps[2] != map(m, n))
+    return failure();
+  if (maps[0] == map(m, k))
+    gemm.transA = false;
+  else if (maps[0] == map(k, m))
+    gemm.transA = true;
+  else
+    return failure();
+  if (maps[1] == map(k, n))
+    gemm.transB = false;
+  else if (maps[1] == map(n, k))
+    gemm.transB = true;
+  else
+    return failure();
+  return success();
+}
+
+/// Rank-2 memref whose innermost dimension is contiguous.
+static bool isUnitStrideMatrix(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type || type.getRank() != 2)
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  return strides[1] == 1;
+}
+
+static bool isMatrix(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  return type && type.getRank() == 2;
+}
+
+/// `ext(x)` of a block argument of `block`: the argument number and whether
+/// the extension is signed.
+static std::optional<std::pair<unsigned, bool>> matchExt(Value v,
+                                                         Block *block) {
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  bool isSigned;
+  if (isa<arith::ExtSIOp>(def))
+    isSigned = true;
+  else if (isa<arith::ExtUIOp>(def))
+    isSigned = false;
+  else
+    return std::nullopt;
+  auto arg = dyn_cast<BlockArgument>(def->getOperand(0));
+  if (!arg || arg.getOwner() != block)
+    return std::nullopt;
+  return std::make_pair(arg.getArgNumber(), isSigned);
+}
+
+/// The body `yield(c + ext(a) * ext(b))` of an i8 x i8 -> i32 contraction.
+static LogicalResult matchIntBody(linalg::GenericOp op, Gemm &gemm) {
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  if (yield.getNumOperands() != 1)
+    return failure();
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddIOp>();
+  if (!add)
+    return failure();
+  Value acc = body->getArgument(2);
+  Value product = add.getLhs() == acc   ? add.getRhs()
+                  : add.getRhs() == acc ? add.getLhs()
+                                        : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulIOp>() : nullptr;
+  if (!mul)
+    return failure();
+  auto x = matchExt(mul.getLhs(), body), y = matchExt(mul.getRhs(), body);
+  if (!x || !y || x->first == y->first || x->first > 1 || y->first > 1)
+    return failure();
+  if (x->first == 1)
+    std::swap(x, y);
+  gemm.aSigned = x->second;
+  gemm.bSigned = y->second;
+  // Only the extensions, the multiply and the add.
+  if (body->getOperations().size() != 5)
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel generation
+//===----------------------------------------------------------------------===//
+
+/// What one inner step of the kernel computes.
+struct KernelKind {
+  Type accType;     // f32 or i32
+  int64_t lanes;    // accumulator lanes per vector
+  int64_t kGroup;   // k values per dot-product group
+  Type packedType;  // element type of the packed panels
+  IntKernelIsa isa; // for integer kernels
+  bool isFloat;
+  /// Shifts that make A unsigned and B signed for vpdpbusd (0 otherwise).
+  int64_t alpha = 0, beta = 0;
+};
+
+class GemmEmitter {
+public:
+  GemmEmitter(RewriterBase &b, Location loc, const Gemm &g,
+              const KernelOptions &o)
+      : b(b), loc(loc), g(g), o(o) {}
+
+  /// Narrows tile-n to the result's width (rounded up to whole vectors)
+  /// where that is known, so that a 10-column product does not compute
+  /// 24 columns.
+  void fitTileN(int64_t lanes) {
+    int64_t n = cast<MemRefType>(g.c.getType()).getDimSize(1);
+    if (ShapedType::isDynamic(n))
+      return;
+    o.tileN = std::min<int64_t>(o.tileN, llvm::alignTo(n, lanes));
+  }
+
+  void emit();
+
+private:
+  Value cst(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value dim(Value v, int64_t d) { return memref::DimOp::create(b, loc, v, d); }
+  Value minIdx(Value x, Value y) {
+    return arith::MinSIOp::create(b, loc, x, y);
+  }
+  Value ceilDiv(Value x, int64_t d) {
+    return arith::CeilDivSIOp::create(b, loc, x, cst(d));
+  }
+  /// Element (m, k) of A or (k, n) of B, honouring the transposition.
+  Value loadA(Value m, Value k) {
+    return g.transA ? memref::LoadOp::create(b, loc, g.a, ValueRange{k, m})
+                    : memref::LoadOp::create(b, loc, g.a, ValueRange{m, k});
+  }
+  Value loadB(Value k, Value n) {
+    return g.transB ? memref::LoadOp::create(b, loc, g.b, ValueRange{n, k})
+                    : memref::LoadOp::create(b, loc, g.b, ValueRange{k, n});
+  }
+  /// An i8 code widened to `to`, signed or not, then shifted by `shift`.
+  Value widen(Value code, bool isSigned, Type to, int64_t shift) {
+    Value wide =
+        isSigned ? arith::ExtSIOp::create(b, loc, to, code).getResult()
+                 : arith::ExtUIOp::create(b, loc, to, code).getResult();
+    if (shift != 0)
+      wide = arith::AddIOp::create(
+          b, loc, wide,
+          arith::ConstantOp::create(b, loc, b.getIntegerAttr(to, shift)));
+    return wide;
+  }
+  /// A code ready for a packed panel: f32 as is; integers widened to the
+  /// packed type (i32 generic, i16 pmaddwd) or shifted in i8 (vpdpbusd).
+  Value packValue(Value v, bool isSigned, int64_t shift) {
+    if (kind.isFloat)
+      return v;
+    if (kind.packedType.getIntOrFloatBitWidth() == 8) {
+      if (shift == 0)
+        return v;
+      // x + 128 or x - 128 in i8 is x xor 0x80: it maps s8 to u8 and back.
+      return arith::XOrIOp::create(
+          b, loc, v,
+          arith::ConstantOp::create(b, loc, b.getIntegerAttr(b.getI8Type(),
+                                                             -128)));
+    }
+    return widen(v, isSigned, kind.packedType, 0);
+  }
+
+  void packB();
+  void packA();
+  void emitRowSums();
+  void emitKernel(int64_t rows, Value m0, Value nt, Value kb, Value kend);
+  Value step(Value acc, Value aScalar, Value bVector);
+  Value broadcastA(Value m, Value kg);
+  void emitCorrection();
+
+  RewriterBase &b;
+  Location loc;
+  const Gemm &g;
+  KernelOptions o;
+  KernelKind kind;
+  Value M, N, K, Kg, NT, Bp, Ap;
+  /// Sums for the vpdpbusd shift correction.
+  Value rowSumA, colSumB;
+  VectorType accVec, bVec;
+};
+
+void GemmEmitter::packB() {
+  // Bp[nt][kg][j * kGroup + kk] = B(kg * kGroup + kk, nt * tileN + j), zero
+  // where the indices run past K or N.
+  int64_t width = o.tileN * kind.kGroup;
+  auto type = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
+                               width},
+                              kind.packedType);
+  Bp = memref::AllocOp::create(b, loc, type, ValueRange{NT, Kg},
+                               b.getI64IntegerAttr(64));
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(kind.packedType));
+  linalg::FillOp::create(b, loc, zero, Bp);
+  Value c0 = cst(0), c1 = cst(1), tn = cst(o.tileN), grp = cst(kind.kGroup);
+  scf::ForOp::create(b, loc, c0, NT, c1, {}, [&](OpBuilder &, Location,
+                                                  Value nt, ValueRange) {
+    Value n0 = arith::MulIOp::create(b, loc, nt, tn);
+    Value cols = minIdx(tn, arith::SubIOp::create(b, loc, N, n0));
+    auto body = [&](Value k, Value j) {
+      Value n = arith::AddIOp::create(b, loc, n0, j);
+      Value v = packValue(loadB(k, n), g.bSigned, kind.beta);
+      Value kg = arith::DivUIOp::create(b, loc, k, grp);
+      Value kk = arith::RemUIOp::create(b, loc, k, grp);
+      Value col = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, j, grp), kk);
+      memref::StoreOp::create(b, loc, v, Bp, ValueRange{nt, kg, col});
+    };
+    // Walk the source in memory order.
+    if (g.transB) {
+      scf::ForOp::create(b, loc, c0, cols, c1, {},
+                         [&](OpBuilder &, Location, Value j, ValueRange) {
+                           scf::ForOp::create(
+                               b, loc, c0, K, c1, {},
+                               [&](OpBuilder &, Location, Value k, ValueRange) {
+                                 body(k, j);
+                                 scf::YieldOp::create(b, loc);
+                               });
+                           scf::YieldOp::create(b, loc);
+                         });
+    } else {
+      scf::ForOp::create(b, loc, c0, K, c1, {},
+                         [&](OpBuilder &, Location, Value k, ValueRange) {
+                           scf::ForOp::create(
+                               b, loc, c0, cols, c1, {},
+                               [&](OpBuilder &, Location, Value j, ValueRange) {
+                                 body(k, j);
+                                 scf::YieldOp::create(b, loc);
+                               });
+                           scf::YieldOp::create(b, loc);
+                         });
+    }
+    scf::YieldOp::create(b, loc);
+  });
+}
+
+void GemmEmitter::packA() {
+  // Ap[m][kg * kGroup + kk] = A(m, kg * kGroup + kk), zero past K, so that
+  // one group is one i32 word to broadcast.
+  auto type = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                              kind.packedType);
+  Value width = arith::MulIOp::create(b, loc, Kg, cst(kind.kGroup));
+  Ap = memref::AllocOp::create(b, loc, type, ValueRange{M, width},
+                               b.getI64IntegerAttr(64));
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(kind.packedType));
+  linalg::FillOp::create(b, loc, zero, Ap);
+  Value c0 = cst(0), c1 = cst(1);
+  Value outer = g.transA ? K : M, inner = g.transA ? M : K;
+  scf::ForOp::create(
+      b, loc, c0, outer, c1, {}, [&](OpBuilder &, Location, Value i, ValueRange) {
+        scf::ForOp::create(
+            b, loc, c0, inner, c1, {},
+            [&](OpBuilder &, Location, Value j, ValueRange) {
+              Value m = g.transA ? j : i, k = g.transA ? i : j;
+              Value v = packValue(loadA(m, k), g.aSigned, kind.alpha);
+              memref::StoreOp::create(b, loc, v, Ap, ValueRange{m, k});
+              scf::YieldOp::create(b, loc);
+            });
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+/// The left operand's element (m, kg) broadcast to a vector the step can use.
+Value GemmEmitter::broadcastA(Value m, Value k) {
+  if (kind.isFloat)
+    return vector::BroadcastOp::create(b, loc, accVec, loadA(m, k));
+  if (kind.kGroup == 1) {
+    Value wide = widen(loadA(m, k), g.aSigned, b.getI32Type(), 0);
+    return vector::BroadcastOp::create(b, loc, accVec, wide);
+  }
+  // One group of kGroup narrow codes as one i32 word, broadcast and viewed
+  // as narrow lanes again.
+  Value col = arith::MulIOp::create(b, loc, k, cst(kind.kGroup));
+  auto groupType = VectorType::get({kind.kGroup}, kind.packedType);
+  Value group =
+      vector::LoadOp::create(b, loc, groupType, Ap, ValueRange{m, col});
+  Value word = vector::BitCastOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), group);
+  Value splat = vector::BroadcastOp::create(b, loc, accVec, word);
+  return vector::BitCastOp::create(b, loc, bVec, splat);
+}
+
+Value GemmEmitter::step(Value acc, Value a, Value bv) {
+  if (kind.isFloat)
+    return vector::FMAOp::create(b, loc, a, bv, acc);
+  switch (kind.isa) {
+  case IntKernelIsa::avx512vnni:
+    // acc[i] += sum_{j<4} u8(a[4i+j]) * s8(b[4i+j]), exact in i32.
+    return LLVM::CallIntrinsicOp::create(
+               b, loc, accVec, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+               ValueRange{acc, a, bv})
+        .getResult(0);
+  case IntKernelIsa::avx2: {
+    // vpmaddwd: acc[i] += a[2i] * b[2i] + a[2i+1] * b[2i+1] on s16 lanes.
+    Value dot = LLVM::CallIntrinsicOp::create(
+                    b, loc, accVec, b.getStringAttr("llvm.x86.avx2.pmadd.wd"),
+                    ValueRange{a, bv})
+                    .getResult(0);
+    return arith::AddIOp::create(b, loc, acc, dot);
+  }
+  case IntKernelIsa::generic:
+    return arith::AddIOp::create(b, loc, acc,
+                                 arith::MulIOp::create(b, loc, a, bv));
+  }
+  return acc;
+}
+
+void GemmEmitter::emitKernel(int64_t rows, Value m0, Value nt, Value kb,
+                             Value kend) {
+  int64_t nv = o.tileN / kind.lanes;
+  Value n0 = arith::MulIOp::create(b, loc, nt, cst(o.tileN));
+  Value left = arith::SubIOp::create(b, loc, N, n0);
+  auto maskType = VectorType::get({kind.lanes}, b.getI1Type());
+  SmallVector<Value> masks, cols;
+  for (int64_t j = 0; j < nv; ++j) {
+    Value off = cst(j * kind.lanes);
+    masks.push_back(vector::CreateMaskOp::create(
+        b, loc, maskType,
+        ValueRange{arith::SubIOp::create(b, loc, left, off)}));
+    cols.push_back(arith::AddIOp::create(b, loc, n0, off));
+  }
+  SmallVector<Value> rowIdx;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIdx.push_back(arith::AddIOp::create(b, loc, m0, cst(r)));
+  Value zeroVec = arith::ConstantOp::create(b, loc, b.getZeroAttr(accVec));
+  SmallVector<Value> init;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < nv; ++j)
+      init.push_back(vector::MaskedLoadOp::create(
+          b, loc, accVec, g.c, ValueRange{rowIdx[r], cols[j]}, masks[j],
+          zeroVec));
+  auto loop = scf::ForOp::create(
+      b, loc, kb, kend, cst(1), init,
+      [&](OpBuilder &, Location, Value k, ValueRange acc) {
+        SmallVector<Value> bv;
+        for (int64_t j = 0; j < nv; ++j)
+          bv.push_back(vector::LoadOp::create(
+              b, loc, bVec, Bp,
+              ValueRange{nt, k, cst(j * kind.lanes * kind.kGroup)}));
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < rows; ++r) {
+          Value a = broadcastA(rowIdx[r], k);
+          for (int64_t j = 0; j < nv; ++j)
+            next.push_back(step(acc[r * nv + j], a, bv[j]));
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < nv; ++j)
+      vector::MaskedStoreOp::create(b, loc, g.c,
+                                    ValueRange{rowIdx[r], cols[j]}, masks[j],
+                                    loop.getResult(r * nv + j));
+}
+
+void GemmEmitter::emitRowSums() {
+  // rowSumA[m] = sum_k (a + alpha) (for beta), colSumB[n] = sum_k (b - beta)
+  // (for alpha), both exact in i32.
+  Type i32 = b.getI32Type();
+  Value c0 = cst(0), c1 = cst(1);
+  Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  auto vecType = MemRefType::get({ShapedType::kDynamic}, i32);
+  if (kind.beta != 0) {
+    rowSumA = memref::AllocOp::create(b, loc, vecType, ValueRange{M});
+    scf::ForOp::create(b, loc, c0, M, c1, {}, [&](OpBuilder &, Location,
+                                                  Value m, ValueRange) {
+      auto sum = scf::ForOp::create(
+          b, loc, c0, K, c1, ValueRange{zero},
+          [&](OpBuilder &, Location, Value k, ValueRange acc) {
+            Value v = widen(loadA(m, k), g.aSigned, i32, kind.alpha);
+            scf::YieldOp::create(b, loc,
+                                 ValueRange{arith::AddIOp::create(
+                                     b, loc, acc[0], v)});
+          });
+      memref::StoreOp::create(b, loc, sum.getResult(0), rowSumA, m);
+      scf::YieldOp::create(b, loc);
+    });
+  }
+  if (kind.alpha != 0) {
+    colSumB = memref::AllocOp::create(b, loc, vecType, ValueRange{N});
+    scf::ForOp::create(b, loc, c0, N, c1, {}, [&](OpBuilder &, Location,
+                                                  Value n, ValueRange) {
+      auto sum = scf::ForOp::create(
+          b, loc, c0, K, c1, ValueRange{zero},
+          [&](OpBuilder &, Location, Value k, ValueRange acc) {
+            Value v = widen(loadB(k, n), g.bSigned, i32, -kind.beta);
+            scf::YieldOp::create(b, loc,
+                                 ValueRange{arith::AddIOp::create(
+                                     b, loc, acc[0], v)});
+          });
+      memref::StoreOp::create(b, loc, sum.getResult(0), colSumB, n);
+      scf::YieldOp::create(b, loc);
+    });
+  }
+}
+
+void GemmEmitter::emitCorrection() {
+  // With a = a_u - alpha and b = b_s + beta, the kernel summed a_u * b_s:
+  //   sum_k a b = sum_k a_u b_s + beta sum_k a_u - alpha sum_k b_s
+  //               - alpha beta K.
+  if (kind.alpha == 0 && kind.beta == 0)
+    return;
+  Type i32 = b.getI32Type();
+  Value c0 = cst(0), c1 = cst(1);
+  Value kI32 = arith::IndexCastOp::create(b, loc, i32, K);
+  Value constant = arith::MulIOp::create(
+      b, loc, kI32,
+      arith::ConstantOp::create(b, loc,
+                                b.getI32IntegerAttr(-kind.alpha * kind.beta)));
+  Value alpha = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-kind.alpha));
+  Value beta = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(kind.beta));
+  scf::ForOp::create(b, loc, c0, M, c1, {}, [&](OpBuilder &, Location, Value m,
+                                                ValueRange) {
+    Value rowTerm = constant;
+    if (rowSumA)
+      rowTerm = arith::AddIOp::create(
+          b, loc, rowTerm,
+          arith::MulIOp::create(b, loc, beta,
+                                memref::LoadOp::create(b, loc, rowSumA, m)));
+    scf::ForOp::create(b, loc, c0, N, c1, {}, [&](OpBuilder &, Location,
+                                                  Value n, ValueRange) {
+      Value v = memref::LoadOp::create(b, loc, g.c, ValueRange{m, n});
+      Value term = rowTerm;
+      if (colSumB)
+        term = arith::AddIOp::create(
+            b, loc, term,
+            arith::MulIOp::create(b, loc, alpha,
+                                  memref::LoadOp::create(b, loc, colSumB, n)));
+      memref::StoreOp::create(b, loc, arith::AddIOp::create(b, loc, v, term),
+                              g.c, ValueRange{m, n});
+      scf::YieldOp::create(b, loc);
+    });
+    scf::YieldOp::create(b, loc);
+  });
+}
+
+void GemmEmitter::emit() {
+  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
+  if (!g.isInt) {
+    kind = {b.getF32Type(), o.vectorWidth, 1, b.getF32Type(),
+            IntKernelIsa::generic, true};
+  } else {
+    switch (o.isa) {
+    case IntKernelIsa::avx512vnni:
+      // vpdpbusd multiplies unsigned bytes of A by signed bytes of B: signed
+      // A codes move up by 128 (alpha), unsigned B codes down by 128 (beta),
+      // and emitCorrection() takes the shifts out of the i32 result.
+      kind = {i32, 16, 4, i8, o.isa, false};
+      kind.alpha = g.aSigned ? 128 : 0;
+      kind.beta = g.bSigned ? 0 : 128;
+      break;
+    case IntKernelIsa::avx2:
+      // Both operands widened to s16 (exact for signed and unsigned codes);
+      // vpmaddwd sums pairs into i32.
+      kind = {i32, 8, 2, i16, o.isa, false};
+      break;
+    case IntKernelIsa::generic:
+      kind = {i32, o.vectorWidth, 1, i32, o.isa, false};
+      break;
+    }
+  }
+  fitTileN(kind.lanes);
+  accVec = VectorType::get({kind.lanes}, kind.accType);
+  bVec = VectorType::get({kind.lanes * kind.kGroup}, kind.packedType);
+
+  M = dim(g.c, 0);
+  N = dim(g.c, 1);
+  K = dim(g.a, g.transA ? 0 : 1);
+  Kg = ceilDiv(K, kind.kGroup);
+  NT = ceilDiv(N, o.tileN);
+  packB();
+  if (kind.kGroup > 1)
+    packA();
+  emitRowSums();
+
+  Value c0 = cst(0), c1 = cst(1), tm = cst(o.tileM);
+  int64_t kcGroups = std::max<int64_t>(1, o.tileK / kind.kGroup);
+  Value kc = cst(kcGroups);
+  // Rows in full tileM blocks.
+  Value mFull = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, M, tm), tm);
+  scf::ForOp::create(b, loc, c0, Kg, kc, {}, [&](OpBuilder &, Location,
+                                                 Value kb, ValueRange) {
+    Value kend = minIdx(arith::AddIOp::create(b, loc, kb, kc), Kg);
+    scf::ForOp::create(b, loc, c0, NT, c1, {}, [&](OpBuilder &, Location,
+                                                   Value nt, ValueRange) {
+      scf::ForOp::create(b, loc, c0, mFull, tm, {},
+                         [&](OpBuilder &, Location, Value m0, ValueRange) {
+                           emitKernel(o.tileM, m0, nt, kb, kend);
+                           scf::YieldOp::create(b, loc);
+                         });
+      scf::ForOp::create(b, loc, mFull, M, c1, {},
+                         [&](OpBuilder &, Location, Value m, ValueRange) {
+                           emitKernel(1, m, nt, kb, kend);
+                           scf::YieldOp::create(b, loc);
+                         });
+      scf::YieldOp::create(b, loc);
+    });
+    scf::YieldOp::create(b, loc);
+  });
+  emitCorrection();
+  for (Value buffer : {Bp, Ap, rowSumA, colSumB})
+    if (buffer)
+      memref::DeallocOp::create(b, loc, buffer);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+static LogicalResult checkOptions(PatternRewriter &rewriter, Operation *op,
+                                  const KernelOptions &o, int64_t lanes) {
+  if (o.tileM < 1 || o.tileK < 1 || o.tileN < lanes || o.tileN % lanes != 0)
+    return rewriter.notifyMatchFailure(
+        op, "tile-n must be a positive multiple of the vector width");
+  return success();
+}
+
+struct VectorizeF32Matmul : OpRewritePattern<linalg::MatmulOp> {
+  VectorizeF32Matmul(MLIRContext *ctx, const KernelOptions &o)
+      : OpRewritePattern(ctx), o(o) {}
+
+  LogicalResult matchAndRewrite(linalg::MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics())
+      return rewriter.notifyMatchFailure(op, "not on buffers");
+    Gemm g;
+    if (failed(matchMaps(op.getIndexingMapsArray(), g)))
+      return rewriter.notifyMatchFailure(op, "not a plain 2-d product");
+    g.a = op.getDpsInputs()[0];
+    g.b = op.getDpsInputs()[1];
+    g.c = op.getDpsInits()[0];
+    for (Value v : {g.a, g.b, g.c})
+      if (!isMatrix(v) ||
+          !cast<MemRefType>(v.getType()).getElementType().isF32())
+        return rewriter.notifyMatchFailure(op, "not f32 matrices");
+    if (!isUnitStrideMatrix(g.c))
+      return rewriter.notifyMatchFailure(op, "result rows not contiguous");
+    if (failed(checkOptions(rewriter, op, o, o.vectorWidth)))
+      return failure();
+    rewriter.setInsertionPoint(op);
+    GemmEmitter(rewriter, op.getLoc(), g, o).emit();
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  KernelOptions o;
+};
+
+struct VectorizeIntContraction : OpRewritePattern<linalg::GenericOp> {
+  VectorizeIntContraction(MLIRContext *ctx, const KernelOptions &o)
+      : OpRewritePattern(ctx), o(o) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics())
+      return rewriter.notifyMatchFailure(op, "not on buffers");
+    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+      return rewriter.notifyMatchFailure(op, "not two inputs, one output");
+    auto iterators = op.getIteratorTypesArray();
+    if (iterators.size() != 3 ||
+        iterators[0] != utils::IteratorType::parallel ||
+        iterators[1] != utils::IteratorType::parallel ||
+        iterators[2] != utils::IteratorType::reduction)
+      return rewriter.notifyMatchFailure(op, "not (parallel, parallel, "
+                                             "reduction)");
+    Gemm g;
+    g.isInt = true;
+    if (failed(matchMaps(op.getIndexingMapsArray(), g)))
+      return rewriter.notifyMatchFailure(op, "not a plain 2-d product");
+    g.a = op.getDpsInputs()[0];
+    g.b = op.getDpsInputs()[1];
+    g.c = op.getDpsInits()[0];
+    for (Value v : {g.a, g.b, g.c})
+      if (!isMatrix(v))
+        return rewriter.notifyMatchFailure(op, "not matrices");
+    auto elt = [](Value v) {
+      return cast<MemRefType>(v.getType()).getElementType();
+    };
+    if (!elt(g.a).isInteger(8) || !elt(g.b).isInteger(8) ||
+        !elt(g.c).isInteger(32))
+      return rewriter.notifyMatchFailure(op, "not i8 x i8 -> i32");
+    if (failed(matchIntBody(op, g)))
+      return rewriter.notifyMatchFailure(op, "body is not c + ext(a) * ext(b)");
+    if (!isUnitStrideMatrix(g.c))
+      return rewriter.notifyMatchFailure(op, "result rows not contiguous");
+    int64_t lanes = o.isa == IntKernelIsa::avx512vnni ? 16
+                    : o.isa == IntKernelIsa::avx2     ? 8
+                                                      : o.vectorWidth;
+    if (failed(checkOptions(rewriter, op, o, lanes)))
+      return failure();
+    rewriter.setInsertionPoint(op);
+    GemmEmitter(rewriter, op.getLoc(), g, o).emit();
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  KernelOptions o;
+};
+
+struct FQTTileAndVectorizePass
+    : fqt::impl::FQTTileAndVectorizeBase<FQTTileAndVectorizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    FailureOr<KernelOptions> selected = selectKernelOptions(isa, cpuFeatures);
+    if (failed(selected)) {
+      getOperation().emitError()
+          << "unknown isa '" << isa
+          << "'; expected auto, avx512vnni, avx2 or generic";
+      return signalPassFailure();
+    }
+    KernelOptions options = *selected;
+    options.tileM = tileM;
+    options.tileK = tileK;
+    // The integer kernels' lanes may differ from the f32 ones: take the
+    // wider so that one tile-n fits both.
+    int64_t lanes = std::max<int64_t>(
+        options.vectorWidth, options.isa == IntKernelIsa::avx512vnni ? 16 : 8);
+    options.tileN = tileN > 0 ? tileN : 3 * lanes;
+    if (options.tileN % lanes != 0 || options.tileM < 1 || options.tileK < 1) {
+      getOperation().emitError()
+          << "tile-n must be a multiple of " << lanes
+          << " and tile-m, tile-k positive";
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateTileAndVectorizePatterns(patterns, options);
+    // The kernels are loops that no later pattern rewrites: one walk.
+    GreedyRewriteConfig config;
+    config.setMaxIterations(1);
+    (void)applyPatternsGreedily(getOperation(), std::move(patterns), config);
+  }
+};
+
+} // namespace
+
+void fqt::populateTileAndVectorizePatterns(RewritePatternSet &patterns,
+                                           const KernelOptions &options) {
+  patterns.add<VectorizeF32Matmul, VectorizeIntContraction>(
+      patterns.getContext(), options);
+}
