@@ -35,6 +35,10 @@ for module in ["onnx", "torch"]:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
         config.available_features.add(module)
 
+# ONNX's backend node tests (Debian's libonnx-testdata).
+if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+    config.available_features.add("libonnx-testdata")
+
 # The training runtime's end-to-end tests read Debian's dataset-fashion-mnist.
 config.fashion_mnist_dir = "/usr/share/datasets/fashion-mnist"
 if os.path.isfile(os.path.join(config.fashion_mnist_dir, "t10k-labels-idx1-ubyte.gz")):
