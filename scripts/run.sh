@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# The main job. Installs what is missing, builds, then compiles the bundled
-# example -- a per-sample 4-bit data-gradient product dX = dY * W^T and a
-# per-column 8-bit weight-gradient product dW = X^T * dY -- through fqt-opt's
-# CPU pipeline and runs it on this machine.
+# The main job. Installs what is missing, builds fqt, compiles the bundled
+# Fashion-MNIST CNN (examples/fashion-mnist/cnn.onnx) into a fully quantized
+# training executable -- 8-bit activations and weights, a 4-bit per-sample
+# (PSQ) data gradient, an 8-bit per-tensor weight gradient -- and trains it on
+# Debian's dataset-fashion-mnist, printing progress, per-epoch metrics and
+# the final machine-readable line.
+#
+# Environment knobs (defaults in brackets):
+#   FQT_MODEL [examples/fashion-mnist/cnn.onnx]   FQT_DGRAD [psq:4]
+#   FQT_EPOCHS [1]  FQT_BATCH [64]  FQT_LR [0.05]  FQT_SEED [0]
+#   FQT_TRAIN_ARGS [] extra options for the training executable
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${FQT_BUILD_DIR:-build}
-LIB=/usr/lib/llvm-22/lib
+MODEL=${FQT_MODEL:-examples/fashion-mnist/cnn.onnx}
+DGRAD=${FQT_DGRAD:-psq:4}
+BATCH=${FQT_BATCH:-64}
 
 bash scripts/install-deps.sh >/dev/null
 bash scripts/build.sh >/dev/null
 
-EXAMPLE=scripts/example/backward-products.mlir
-echo "== $EXAMPLE after --fqt-simulate-qmatmul (quantized products as dequantize + matmul)"
-"$BUILD_DIR/bin/fqt-opt" "$EXAMPLE" --fqt-simulate-qmatmul --canonicalize |
-  sed -n '/func.func @backward/,/^  }/p'
-echo
-echo "== compiled with --fqt-cpu-pipeline and run on the CPU"
-"$BUILD_DIR/bin/fqt-opt" "$EXAMPLE" --fqt-cpu-pipeline |
-  /usr/lib/llvm-22/bin/mlir-runner -e main -entry-point-result=void \
-    -shared-libs="$LIB/libmlir_runner_utils.so,$LIB/libmlir_c_runner_utils.so"
+OUT="$BUILD_DIR/fashion-mnist-train"
+echo "== fqt-compile $MODEL --batch=$BATCH --act=ptq:8 --weight=ptq:8 --dgrad=$DGRAD --wgrad=ptq:8"
+start=$(date +%s%N)
+"$BUILD_DIR/bin/fqt-compile" "$MODEL" -o "$OUT" --batch="$BATCH" \
+  --act=ptq:8 --weight=ptq:8 --dgrad="$DGRAD" --wgrad=ptq:8
+echo "compiled in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+echo "== $OUT --epochs=${FQT_EPOCHS:-1} (Fashion-MNIST from /usr/share/datasets/fashion-mnist)"
+# shellcheck disable=SC2086
+"$OUT" --epochs="${FQT_EPOCHS:-1}" --lr="${FQT_LR:-0.05}" \
+  --seed="${FQT_SEED:-0}" ${FQT_TRAIN_ARGS:-}
