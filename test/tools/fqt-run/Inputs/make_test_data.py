@@ -1,7 +1,8 @@
 """Writes ONNX backend-test directories for fqt-run's tests into argv[1]:
 good/ (Relu of a 2x3 input), wrong/ (one output element off by 0.5),
 close/ (one element off by 5e-4, inside rtol 1e-3 but not 1e-4), noout/
-(an input only), where/ (inputs for Where)."""
+(an input only), where/ (Where with a boolean input), grouped/ (inputs
+for a grouped Conv)."""
 
 import os
 import sys
@@ -32,3 +33,6 @@ write(os.path.join(out, "noout"), [x], [])
 write(os.path.join(out, "where"),
       [np.array([True, False]), np.ones(2, np.float32), np.zeros(2, np.float32)],
       [np.array([1.0, 0.0], np.float32)])
+write(os.path.join(out, "grouped"),
+      [np.ones((1, 2, 3, 3), np.float32), np.ones((2, 1, 1, 1), np.float32)],
+      [np.ones((1, 2, 3, 3), np.float32)])
