@@ -1,0 +1,422 @@
+//===- Driver.cpp - ONNX model to a compiled training program -------------===//
+//
+// Strings together the passes that fqt-opt runs one by one: import, build
+// the training steps, lower to linalg and then to LLVM for the host CPU,
+// add the C entry points of include/fqt/Runtime/Model.h, compile to an
+// object file, and link it with the fqt runtime into a training executable
+// (or a shared library). Nothing is written unless every stage succeeds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Driver/Driver.h"
+#include "Context.h"
+
+#include "fqt/Conversion/Passes.h"
+#include "fqt/Import/ONNXImporter.h"
+#include "fqt/Pipelines/Pipelines.h"
+#include "fqt/Quantize/Passes.h"
+#include "fqt/Runtime/RuntimeLink.h"
+#include "fqt/Training/Passes.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+
+namespace {
+
+/// One compilation: the options, and where its messages go.
+class Driver {
+public:
+  Driver(const fqt::CompileOptions &options, llvm::raw_ostream &diagnostics)
+      : options(options), diagnostics(diagnostics) {}
+
+  /// Compiles to options.outputPath (options.emit says what to write).
+  bool compile();
+  /// Stops after STAGE and prints the module into IR.
+  bool emitStage(fqt::CompileStage stage, std::string &ir);
+
+private:
+  void fail(const llvm::Twine &message) {
+    diagnostics << options.toolName << ": error: " << message << "\n";
+  }
+  bool checkOptions();
+  bool readModel();
+  /// Imports the model into a module of `context`, which is created here.
+  OwningOpRef<ModuleOp> import();
+  /// Adds the passes from the imported module up to and including STAGE.
+  void addPasses(PassManager &pm, fqt::CompileStage stage);
+  bool writeAtomically(StringRef path, StringRef bytes);
+  std::unique_ptr<llvm::TargetMachine> createTargetMachine();
+  void embedModel(llvm::Module &module, StringRef bytes);
+  bool runTool(StringRef program, ArrayRef<std::string> args);
+
+  const fqt::CompileOptions &options;
+  llvm::raw_ostream &diagnostics;
+  /// The model's bytes: options.modelBytes or the file's contents.
+  std::unique_ptr<llvm::MemoryBuffer> modelBytes;
+  std::unique_ptr<MLIRContext> context;
+};
+
+bool Driver::checkOptions() {
+  static const char *kinds[] = {"exe", "shared", "object", "mlir", "llvm"};
+  if (!llvm::is_contained(kinds, options.emit)) {
+    fail("unknown --emit=" + options.emit +
+         "; expected exe, shared, object, mlir or llvm");
+    return false;
+  }
+  if (options.target != "x86-64") {
+    fail("unknown --target=" + options.target + "; expected x86-64");
+    return false;
+  }
+  if (options.batch <= 0) {
+    fail("--batch must be positive");
+    return false;
+  }
+  return true;
+}
+
+bool Driver::readModel() {
+  if (options.modelBytes) {
+    modelBytes = llvm::MemoryBuffer::getMemBufferCopy(*options.modelBytes,
+                                                      options.modelPath);
+    return true;
+  }
+  auto bytes = llvm::MemoryBuffer::getFile(options.modelPath);
+  if (!bytes) {
+    fail(options.modelPath + ": " + bytes.getError().message());
+    return false;
+  }
+  modelBytes = std::move(*bytes);
+  return true;
+}
+
+OwningOpRef<ModuleOp> Driver::import() {
+  context = fqt::createCompilerContext();
+  context->getDiagEngine().registerHandler([this](Diagnostic &diag) {
+    fqt::printModelDiagnostic(diag, diagnostics);
+    return success();
+  });
+  fqt::ONNXImportOptions importOptions;
+  importOptions.batchSize = options.batch;
+  if (!options.modelBytes)
+    return fqt::importONNXModelFile(options.modelPath, context.get(),
+                                    importOptions);
+  StringRef bytes = modelBytes->getBuffer();
+  if (StringRef(options.modelPath).ends_with(".onnxtxt"))
+    return fqt::importONNXModelText(bytes, options.modelPath, context.get(),
+                                    importOptions);
+  return fqt::importONNXModel(bytes, options.modelPath, context.get(),
+                              importOptions);
+}
+
+void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
+  using fqt::CompileStage;
+  if (stage == CompileStage::Import)
+    return;
+  fqt::FQTBuildTrainingOptions training;
+  training.loss = options.loss;
+  training.optimizer = options.optimizer;
+  training.learningRate = options.lr;
+  training.momentum = options.momentum;
+  training.beta2 = options.beta2;
+  training.epsilon = options.epsilon;
+  training.weightDecay = options.weightDecay;
+  pm.addPass(fqt::createFQTBuildTraining(training));
+  if (stage == CompileStage::Training)
+    return;
+  if (!options.fp32) {
+    fqt::FQTInsertQuantizersOptions quantizers;
+    quantizers.act = options.act;
+    quantizers.weight = options.weight;
+    quantizers.dgrad = options.grad.empty() ? options.dgrad : options.grad;
+    quantizers.wgrad = options.wgrad;
+    quantizers.sharedGrad = options.sharedGrad;
+    quantizers.mode = options.mode;
+    quantizers.layerOverrides.assign(options.layerOverrides.begin(),
+                                     options.layerOverrides.end());
+    pm.addPass(fqt::createFQTInsertQuantizers(quantizers));
+  }
+  if (stage == CompileStage::Quantized)
+    return;
+  pm.addPass(fqt::createFQTConvertONNXToLinalg());
+  if (stage == CompileStage::Linalg)
+    return;
+  fqt::FqtCpuPipelineOptions cpuOptions;
+  cpuOptions.entryPoints = true;
+  fqt::buildFqtCpuPipeline(pm, cpuOptions);
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so that a
+/// failure never leaves a half-written output.
+bool Driver::writeAtomically(StringRef path, StringRef bytes) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    fail(path + ": " + ec.message());
+    return false;
+  }
+  out.os() << bytes;
+  out.os().flush();
+  if (out.os().has_error()) {
+    out.os().clear_error();
+    fail(path + ": write failed");
+    return false;
+  }
+  out.keep();
+  return true;
+}
+
+std::unique_ptr<llvm::TargetMachine> Driver::createTargetMachine() {
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!t) {
+    fail("no LLVM target for " + triple.str() + ": " + error);
+    return nullptr;
+  }
+  std::string cpuName =
+      options.cpu.empty() ? llvm::sys::getHostCPUName().str() : options.cpu;
+  std::string features = options.mattr;
+  if (options.mattr.empty() && options.cpu.empty()) {
+    llvm::SubtargetFeatures f;
+    for (auto &[name, enabled] : llvm::sys::getHostCPUFeatures())
+      f.AddFeature(name, enabled);
+    features = f.getString();
+  }
+  llvm::TargetOptions targetOptions;
+  return std::unique_ptr<llvm::TargetMachine>(t->createTargetMachine(
+      triple, cpuName, features, targetOptions, llvm::Reloc::PIC_));
+}
+
+/// `fqt_model_onnx`: the original model, for `--save` in the runtime.
+void Driver::embedModel(llvm::Module &module, StringRef bytes) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *data = llvm::ConstantDataArray::getRaw(bytes, bytes.size(),
+                                               llvm::Type::getInt8Ty(ctx));
+  auto *global = new llvm::GlobalVariable(
+      module, data->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::InternalLinkage, data, "fqt_model_onnx_bytes");
+  auto *sizeTy = llvm::Type::getInt64Ty(ctx);
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  // const unsigned char *fqt_model_onnx(unsigned long *size)
+  auto *fnTy = llvm::FunctionType::get(ptrTy, {ptrTy}, false);
+  auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
+                                    "fqt_model_onnx", module);
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+  llvm::IRBuilder<> b(entry);
+  b.CreateStore(llvm::ConstantInt::get(sizeTy, bytes.size()), fn->getArg(0));
+  b.CreateRet(global);
+}
+
+/// Runs a toolchain command; false (with its output) on failure.
+bool Driver::runTool(StringRef program, ArrayRef<std::string> args) {
+  auto path = llvm::sys::findProgramByName(program);
+  if (!path) {
+    fail("cannot find '" + program + "' (scripts/install-deps.sh installs it)");
+    return false;
+  }
+  SmallVector<StringRef> argv = {*path};
+  for (const std::string &a : args)
+    argv.push_back(a);
+  if (options.verbose) {
+    for (StringRef a : argv)
+      diagnostics << a << ' ';
+    diagnostics << '\n';
+  }
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*path, argv, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    fail(program + " failed" + (message.empty() ? "" : ": " + message));
+    return false;
+  }
+  return true;
+}
+
+bool Driver::emitStage(fqt::CompileStage stage, std::string &ir) {
+  if (!checkOptions() || !readModel())
+    return false;
+  OwningOpRef<ModuleOp> module = import();
+  if (!module)
+    return false;
+  PassManager pm(context.get());
+  addPasses(pm, stage);
+  if (failed(pm.run(*module)))
+    return false;
+  ir.clear();
+  llvm::raw_string_ostream os(ir);
+  module->print(os);
+  return true;
+}
+
+bool Driver::compile() {
+  if (!checkOptions() || !readModel())
+    return false;
+  OwningOpRef<ModuleOp> module = import();
+  if (!module)
+    return false;
+
+  StringRef emit = options.emit;
+  PassManager pm(context.get());
+  if (emit == "mlir") {
+    addPasses(pm, fqt::CompileStage::Linalg);
+    if (failed(pm.run(*module)))
+      return false;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    return writeAtomically(options.outputPath, text);
+  }
+  addPasses(pm, fqt::CompileStage::LLVM);
+  if (failed(pm.run(*module)))
+    return false;
+
+  fqt::initializeNativeTarget();
+  std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine();
+  if (!machine)
+    return false;
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext, "fqt");
+  if (!llvmModule) {
+    fail("translation to LLVM IR failed");
+    return false;
+  }
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple());
+  embedModel(*llvmModule, modelBytes->getBuffer());
+  if (llvm::Error err = makeOptimizingTransformer(3, 0, machine.get())(
+          llvmModule.get())) {
+    fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
+    return false;
+  }
+  if (emit == "llvm") {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return writeAtomically(options.outputPath, text);
+  }
+
+  SmallString<128> objectPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "fqt-step", "o", objectPath)) {
+    fail("cannot create a temporary file: " + ec.message());
+    return false;
+  }
+  llvm::FileRemover removeObject(objectPath);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objectPath, ec);
+    if (ec) {
+      fail(objectPath + ": " + ec.message());
+      return false;
+    }
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile)) {
+      fail("the target cannot emit object files");
+      return false;
+    }
+    codegen.run(*llvmModule);
+  }
+  if (emit == "object") {
+    auto bytes = llvm::MemoryBuffer::getFile(objectPath);
+    return bytes && writeAtomically(options.outputPath, (*bytes)->getBuffer());
+  }
+
+  // Link into a temporary next to the output, then rename.
+  SmallString<128> linked(options.outputPath);
+  linked += ".tmp-link";
+  llvm::FileRemover removeLinked(linked);
+  std::vector<std::string> args = {objectPath.str().str(), "-o",
+                                   linked.str().str(), "-fuse-ld=lld"};
+  if (emit == "shared") {
+    args.push_back("-shared");
+  } else {
+    for (StringRef lib : llvm::split(FQT_RUNTIME_LINK_FLAGS, ' '))
+      if (!lib.empty())
+        args.push_back(lib.str());
+  }
+  args.push_back(FQT_MLIR_C_RUNNER_UTILS);
+  args.push_back("-Wl,-rpath," +
+                 llvm::sys::path::parent_path(FQT_MLIR_C_RUNNER_UTILS).str());
+  args.push_back("-lm");
+  if (!runTool(FQT_CLANG, args))
+    return false;
+  if (std::error_code ec =
+          llvm::sys::fs::rename(linked, options.outputPath)) {
+    fail(options.outputPath + ": " + ec.message());
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool fqt::compileModel(const CompileOptions &options,
+                       llvm::raw_ostream &diagnostics) {
+  return Driver(options, diagnostics).compile();
+}
+
+bool fqt::emitStage(const CompileOptions &options, CompileStage stage,
+                    std::string &ir, llvm::raw_ostream &diagnostics) {
+  return Driver(options, diagnostics).emitStage(stage, ir);
+}
+
+std::optional<fqt::CompileStage> fqt::parseCompileStage(std::string_view name) {
+  return llvm::StringSwitch<std::optional<CompileStage>>(
+             llvm::StringRef(name.data(), name.size()))
+      .Case("import", CompileStage::Import)
+      .Case("training", CompileStage::Training)
+      .Case("quantized", CompileStage::Quantized)
+      .Case("linalg", CompileStage::Linalg)
+      .Case("llvm", CompileStage::LLVM)
+      .Default(std::nullopt);
+}
+
+const char *fqt::compileStageNames() {
+  return "import, training, quantized, linalg, llvm";
+}
+
+fqt::CompileResult fqt::compileModel(const CompileOptions &options) {
+  CompileResult result;
+  llvm::raw_string_ostream os(result.diagnostics);
+  result.succeeded = compileModel(options, os);
+  if (result.succeeded)
+    result.output = options.outputPath;
+  return result;
+}
+
+fqt::CompileResult fqt::emitStage(const CompileOptions &options,
+                                  CompileStage stage) {
+  CompileResult result;
+  llvm::raw_string_ostream os(result.diagnostics);
+  result.succeeded = emitStage(options, stage, result.output, os);
+  if (!result.succeeded)
+    result.output.clear();
+  return result;
+}

@@ -1,0 +1,369 @@
+//===- QuantizerKernel.cpp - One quantizer, compiled for one shape --------===//
+//
+// The kernel is a one-function module written as text,
+//
+//   func.func @quantize(%input: tensor<8x16xf32>, %seed: tensor<i64>,
+//                       %step: tensor<i64>) -> (codes, scale, offset) {
+//     %q, %s, %z = fqt.quantize %input seed(...) {quantizer = ..., stream = N}
+//     return ...
+//   }
+//
+// with a `fqt.model_info` description listing its buffers, so that the CPU
+// pipeline's entry-points mode gives it the same `fqt_quantize(void **)`
+// entry point as a training program's steps. ExecutionEngine JIT-compiles it
+// for the host.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Driver/QuantizerKernel.h"
+
+#include "Context.h"
+
+#include "fqt/Pipelines/Pipelines.h"
+
+#include "FQT/FQTAttrs.h"
+#include "FQT/FQTDialect.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+namespace fqt {
+
+struct QuantizerKernel::Impl {
+  std::unique_ptr<ExecutionEngine> engine;
+  void (*entry)(void **) = nullptr;
+};
+
+QuantizerKernel::QuantizerKernel() = default;
+QuantizerKernel::~QuantizerKernel() = default;
+
+void QuantizerKernel::call(void **buffers) const { impl->entry(buffers); }
+
+} // namespace fqt
+
+namespace {
+
+/// Collects every diagnostic of a context as text, one line each.
+class DiagnosticCapture {
+public:
+  DiagnosticCapture(MLIRContext *context, std::string &text)
+      : handler(context, [&text](Diagnostic &diag) {
+          llvm::raw_string_ostream os(text);
+          print(diag, os);
+          return success();
+        }) {}
+
+private:
+  static void print(Diagnostic &diag, llvm::raw_ostream &os) {
+    switch (diag.getSeverity()) {
+    case DiagnosticSeverity::Error:
+      os << "error: ";
+      break;
+    case DiagnosticSeverity::Warning:
+      os << "warning: ";
+      break;
+    default:
+      os << "note: ";
+      break;
+    }
+    os << diag.str() << "\n";
+    for (Diagnostic &note : diag.getNotes())
+      print(note, os);
+  }
+
+  ScopedDiagnosticHandler handler;
+};
+
+std::string shapeText(ArrayRef<int64_t> shape, StringRef separator) {
+  std::string text;
+  for (int64_t d : shape)
+    text += std::to_string(d) + separator.str();
+  return text;
+}
+
+/// tensor<8x16xf32>, tensor<f32>.
+std::string tensorType(ArrayRef<int64_t> shape, StringRef element) {
+  return "tensor<" + shapeText(shape, "x") + element.str() + ">";
+}
+
+/// The info text's shape: 8x16, or scalar.
+std::string infoShape(ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string text = shapeText(shape, "x");
+  text.pop_back();
+  return text;
+}
+
+/// Parses SPEC into an attribute of CONTEXT and fills RESULT.
+fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
+                                      const std::string &spec,
+                                      fqt::QuantizerSpec &result,
+                                      std::string &error) {
+  StringRef text = StringRef(spec).trim();
+  std::string attributeText;
+  if (text.starts_with("#")) {
+    attributeText = text.str();
+  } else {
+    SmallVector<StringRef> parts;
+    text.split(parts, ':');
+    static const char *known[] = {"ptq", "psq", "bhq",   "percol",
+                                  "lbt", "act", "weight"};
+    unsigned bits = 0;
+    bool ok = (parts.size() == 2 || parts.size() == 3) &&
+              llvm::is_contained(known, parts[0]) &&
+              !parts[1].getAsInteger(10, bits);
+    if (ok && parts.size() == 3)
+      ok = parts[2] == "nearest" || parts[2] == "stochastic";
+    if (!ok) {
+      error = "malformed quantizer '" + spec +
+              "'; expected KIND:BITS[:ROUNDING] with KIND one of ptq, psq, "
+              "bhq, percol, lbt, act, weight and ROUNDING nearest or "
+              "stochastic, or an attribute such as #fqt.psq<bits = 4>";
+      return nullptr;
+    }
+    attributeText = ("#fqt." + parts[0] + "<bits = " + Twine(bits)).str();
+    // #fqt.weight always rounds to nearest and has no rounding parameter.
+    if (parts.size() == 3 && parts[0] != "weight")
+      attributeText += (", rounding = " + parts[2]).str();
+    else if (parts.size() == 3 && parts[2] == "stochastic") {
+      error = "quantizer '" + spec + "': #fqt.weight rounds to nearest";
+      return nullptr;
+    }
+    attributeText += ">";
+  }
+
+  std::string problem;
+  Attribute attr;
+  {
+    ScopedDiagnosticHandler capture(context, [&](Diagnostic &diag) {
+      if (problem.empty())
+        problem = diag.str();
+      return success();
+    });
+    attr = parseAttribute(attributeText, context);
+  }
+  auto quantizer = llvm::dyn_cast_or_null<fqt::QuantizerAttrInterface>(attr);
+  if (!quantizer || !problem.empty()) {
+    error = "invalid quantizer '" + spec + "'" +
+            (problem.empty() ? std::string(": not an fqt quantizer")
+                             : ": " + problem);
+    return nullptr;
+  }
+  if (quantizer.isNone()) {
+    error = "quantizer '" + spec + "' quantizes nothing; give one of ptq, "
+                                   "psq, bhq, percol, lbt, act, weight";
+    return nullptr;
+  }
+  llvm::raw_string_ostream os(result.attribute);
+  result.attribute.clear();
+  os << attr;
+  // "#fqt.psq<bits = 4>" -> "psq".
+  StringRef kind = StringRef(result.attribute).drop_front(strlen("#fqt."));
+  result.kind = kind.take_until([](char c) { return c == '<'; }).str();
+  result.bits = quantizer.getBits();
+  result.symmetric = quantizer.isSymmetric();
+  result.stochastic = quantizer.getRounding() == fqt::Rounding::stochastic;
+  result.transform = isa<fqt::BHQAttr>(attr);
+  result.gamma = isa<fqt::LBTAttr>(attr);
+  result.minRows = quantizer.getMinRows();
+  return quantizer;
+}
+
+} // namespace
+
+bool fqt::parseQuantizerSpec(const std::string &spec, QuantizerSpec &result,
+                             std::string &error) {
+  DialectRegistry registry;
+  registry.insert<fqt::FQTDialect>();
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.loadDialect<fqt::FQTDialect>();
+  return static_cast<bool>(parseSpec(&context, spec, result, error));
+}
+
+std::unique_ptr<fqt::QuantizerKernel>
+fqt::QuantizerKernel::create(Kind kind, const std::string &specText,
+                             const std::vector<int64_t> &shape, int64_t stream,
+                             std::string &error) {
+  std::unique_ptr<MLIRContext> context = createCompilerContext();
+  context->loadDialect<fqt::FQTDialect>();
+  std::unique_ptr<QuantizerKernel> kernel(new QuantizerKernel());
+  QuantizerSpec &spec = kernel->spec;
+  QuantizerAttrInterface quantizer =
+      parseSpec(context.get(), specText, spec, error);
+  if (!quantizer)
+    return nullptr;
+
+  for (int64_t d : shape) {
+    if (d <= 0) {
+      error = "the tensor's shape [" + shapeText(shape, ",") +
+              "] has an empty dimension";
+      return nullptr;
+    }
+  }
+  FailureOr<SmallVector<int64_t>> scaleShape = getScaleShape(quantizer, shape);
+  if (failed(scaleShape)) {
+    error = spec.attribute + " scales per " +
+            stringifyGranularity(quantizer.getGranularity()).str() +
+            ", which a tensor of rank " + std::to_string(shape.size()) +
+            " does not have";
+    return nullptr;
+  }
+  if (!shape.empty() && shape.front() < spec.minRows) {
+    error = spec.attribute + " needs at least " +
+            std::to_string(spec.minRows) + " rows, the tensor has " +
+            std::to_string(shape.front());
+    return nullptr;
+  }
+  if (spec.transform && shape.empty()) {
+    error = spec.attribute + " needs rows; the tensor is a scalar";
+    return nullptr;
+  }
+
+  auto &args = kernel->argBuffers;
+  auto &results = kernel->resultBuffers;
+  std::vector<int64_t> scales(scaleShape->begin(), scaleShape->end());
+  std::vector<int64_t> square;
+  if (spec.transform)
+    square = {shape.front(), shape.front()};
+  bool quantize = kind == Kind::Quantize;
+  std::vector<QuantizerKernel::Buffer> quantized = {{"codes", "i8", shape},
+                                                    {"scale", "f32", scales}};
+  if (!spec.symmetric)
+    quantized.push_back({"offset", "f32", scales});
+  if (spec.transform)
+    quantized.push_back({"transform", "f32", square});
+  if (quantize) {
+    args.push_back({"input", "f32", shape});
+    if (spec.stochastic) {
+      args.push_back({"seed", "i64", {}});
+      args.push_back({"step", "i64", {}});
+    }
+    if (spec.gamma)
+      args.push_back({"gamma", "f32", {}});
+    results = quantized;
+  } else {
+    args = quantized;
+    results.push_back({"result", "f32", shape});
+  }
+
+  // The module.
+  std::string &source = kernel->source;
+  llvm::raw_string_ostream os(source);
+  auto type = [](const Buffer &b) { return tensorType(b.shape, b.dtype); };
+  std::string name = quantize ? "quantize" : "dequantize";
+  os << "func.func @" << name << "(";
+  for (auto [i, b] : llvm::enumerate(args))
+    os << (i ? ", " : "") << "%" << b.name << ": " << type(b);
+  os << ") -> (";
+  for (auto [i, b] : llvm::enumerate(results))
+    os << (i ? ", " : "") << type(b);
+  os << ") {\n";
+  auto resultList = [&](StringRef prefix) {
+    std::string list;
+    for (auto [i, b] : llvm::enumerate(results))
+      list += (i ? ", %" : "%") + prefix.str() + b.name;
+    return list;
+  };
+  if (quantize) {
+    std::string key, gamma;
+    if (spec.stochastic) {
+      os << "  %s = tensor.extract %seed[] : tensor<i64>\n"
+         << "  %t = tensor.extract %step[] : tensor<i64>\n";
+      key = " seed(%s, %t)";
+    }
+    if (spec.gamma) {
+      os << "  %g = tensor.extract %gamma[] : tensor<f32>\n";
+      gamma = " gamma(%g)";
+    }
+    os << "  " << resultList("r_") << " = fqt.quantize %input" << key << gamma
+       << " {quantizer = " << spec.attribute << ", stream = " << stream
+       << " : i64} : " << type(args[0]) << " -> " << type(results[0]) << ", "
+       << type(results[1]);
+    for (const Buffer &b : ArrayRef<Buffer>(results).drop_front(2))
+      os << ", " << b.name << " " << type(b);
+    os << "\n";
+  } else {
+    os << "  %r_result = fqt.dequantize %codes scale(%scale"
+       << (spec.symmetric ? "" : ", %offset") << ")"
+       << (spec.transform ? " transform(%transform)" : "")
+       << " {quantizer = " << spec.attribute << "} : ";
+    for (auto [i, b] : llvm::enumerate(args))
+      os << (i ? ", " : "") << type(b);
+    os << " -> " << type(results[0]) << "\n";
+  }
+  os << "  return " << resultList("r_") << " : ";
+  for (auto [i, b] : llvm::enumerate(results))
+    os << (i ? ", " : "") << type(b);
+  os << "\n}\n";
+
+  // The description the entry-points mode reads (Model.h's format).
+  std::string info = "fqt-model 1\nfunction " + name + "\n";
+  for (const Buffer &b : args)
+    info += "arg input " + b.name + " " + b.dtype + " " + infoShape(b.shape) +
+            "\n";
+  for (const Buffer &b : results)
+    info += "result output " + b.name + " " + b.dtype + " " +
+            infoShape(b.shape) + "\n";
+  info += "end\n";
+
+  std::string diagnostics;
+  {
+    DiagnosticCapture capture(context.get(), diagnostics);
+    OwningOpRef<ModuleOp> module =
+        parseSourceString<ModuleOp>(source, context.get(), "<" + name + ">");
+    if (!module) {
+      error = "cannot build the " + name + " kernel of " + spec.attribute +
+              ":\n" + diagnostics;
+      return nullptr;
+    }
+    (*module)->setAttr("fqt.model_info",
+                       StringAttr::get(context.get(), info));
+    PassManager pm(context.get());
+    FqtCpuPipelineOptions cpuOptions;
+    cpuOptions.entryPoints = true;
+    buildFqtCpuPipeline(pm, cpuOptions);
+    if (failed(pm.run(*module))) {
+      error = "cannot compile the " + name + " kernel of " + spec.attribute +
+              " on shape [" + shapeText(shape, ",") + "]:\n" + diagnostics;
+      return nullptr;
+    }
+
+    initializeNativeTarget();
+    ExecutionEngineOptions engineOptions;
+    // Bufferized copies call memrefCopy from MLIR's C runner utilities.
+    SmallVector<StringRef> sharedLibs = {FQT_MLIR_C_RUNNER_UTILS};
+    engineOptions.sharedLibPaths = sharedLibs;
+    auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
+                                                 /*sizeLevel=*/0,
+                                                 /*targetMachine=*/nullptr);
+    engineOptions.transformer = transformer;
+    auto engine = ExecutionEngine::create(*module, engineOptions);
+    if (!engine) {
+      error = "JIT compilation of the " + name + " kernel failed: " +
+              llvm::toString(engine.takeError());
+      return nullptr;
+    }
+    auto entry = (*engine)->lookup("fqt_" + name);
+    if (!entry) {
+      error = "the " + name + " kernel has no entry point: " +
+              llvm::toString(entry.takeError());
+      return nullptr;
+    }
+    kernel->impl = std::make_unique<Impl>();
+    kernel->impl->entry = reinterpret_cast<void (*)(void **)>(*entry);
+    kernel->impl->engine = std::move(*engine);
+  }
+  return kernel;
+}
