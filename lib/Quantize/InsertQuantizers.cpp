@@ -290,6 +290,14 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
       policy = &found->second;
       usedLayers.insert(layer);
     }
+    // The QAT reference: the same quantized forward pass, exact gradients.
+    Policy qat;
+    if (fn.getName() == "qat_grad_step") {
+      qat = *policy;
+      auto none = cast<QuantizerAttrInterface>(NoneAttr::get(fn.getContext()));
+      qat.dgrad = qat.wgrad = none;
+      policy = &qat;
+    }
 
     SmallVector<QuantizerAttrInterface, 2> quantizers(2);
     SmallVector<Role, 2> roles(2);
@@ -406,6 +414,17 @@ void FQTInsertQuantizersPass::runOnOperation() {
   for (auto fn : module.getOps<func::FuncOp>())
     if (failed(processFunction(fn)))
       return signalPassFailure();
+  // Record the policy in the model description for the runtime.
+  if (auto info = module->getAttrOfType<StringAttr>("fqt.model_info")) {
+    std::string text = info.getValue().str();
+    llvm::raw_string_ostream os(text);
+    os << "quantizers act=" << StringRef(act).trim()
+       << " weight=" << StringRef(weight).trim()
+       << " dgrad=" << StringRef(dgrad).trim() << " wgrad="
+       << (sharedGrad ? StringRef(dgrad).trim() : StringRef(wgrad).trim())
+       << " mode=" << mode << "\n";
+    module->setAttr("fqt.model_info", StringAttr::get(ctx, text));
+  }
   for (auto &entry : perLayer)
     if (!usedLayers.contains(entry.getKey())) {
       emitError(loc, "layer override names '")

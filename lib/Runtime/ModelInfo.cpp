@@ -275,6 +275,16 @@ ModelInfo Parser::parse(std::string_view text) {
         info.optimizerOptions[tokens[i].substr(0, eq)] =
             tokens[i].substr(eq + 1);
       }
+    } else if (key == "quantizers") {
+      if (!info.quantizers.empty())
+        fail("second 'quantizers' line");
+      for (size_t i = 1; i < tokens.size(); ++i) {
+        size_t eq = tokens[i].find('=');
+        if (eq == std::string::npos || eq == 0)
+          fail("expected role=quantizer in the quantizers line, got '" +
+               tokens[i] + "'");
+        info.quantizers[tokens[i].substr(0, eq)] = tokens[i].substr(eq + 1);
+      }
     } else {
       fail("unknown line '" + key + "'");
     }

@@ -138,6 +138,9 @@ Options parseOptions(int argc, char **argv) {
     } else if (name == "--dump-gradients") {
       needPath();
       options.dumpGradients = value;
+    } else if (name == "--gradient-variance") {
+      needValue();
+      options.gradientVariance = parseInt(name, value, 2);
     } else if (name == "--inputs") {
       needPath();
       options.inputs = value;
@@ -159,13 +162,16 @@ Options parseOptions(int argc, char **argv) {
       throw Error(arg, "unknown option (see --help)");
     }
   }
-  if (options.dumpGradients.empty() &&
-      (!options.inputs.empty() || !options.labels.empty()))
+  bool oneBatch = !options.dumpGradients.empty() || options.gradientVariance;
+  if (!oneBatch && (!options.inputs.empty() || !options.labels.empty()))
     throw Error(options.inputs.empty() ? "--labels" : "--inputs",
-                "only goes with --dump-gradients=DIR");
-  if (!options.dumpGradients.empty() &&
-      (options.inputs.empty() || options.labels.empty()))
-    throw Error("--dump-gradients",
+                "only goes with --dump-gradients=DIR or --gradient-variance=N");
+  if (!options.dumpGradients.empty() && options.gradientVariance)
+    throw Error("--gradient-variance",
+                "cannot be combined with --dump-gradients");
+  if (oneBatch && (options.inputs.empty() || options.labels.empty()))
+    throw Error(options.dumpGradients.empty() ? "--gradient-variance"
+                                              : "--dump-gradients",
                 "needs --inputs=X.npy and --labels=Y.npy (one batch)");
   return options;
 }
@@ -196,6 +202,12 @@ options:
   --checkpoint=PATH       write a checkpoint after every epoch
   --resume=PATH           continue from a checkpoint
   --save=OUT.onnx         write the model with the trained weights
+  --gradient-variance=N   with --inputs=X.npy --labels=Y.npy (one batch):
+                          N quantized gradients (steps 0..N-1) against the
+                          QAT gradient; per parameter one line
+                          gradient-variance param=NAME quantizer=DGRAD
+                          rel_bias=|E g - g_qat|/|g_qat| variance=E|g-E g|^2
+                          qat_norm2=|g_qat|^2 wgrad=WGRAD
   --dump-gradients=DIR    with --inputs=X.npy --labels=Y.npy (one batch):
                           write loss.npy and NAME.npy per gradient, then exit
   --quiet, -q             no progress bar and no per-epoch lines

@@ -38,6 +38,7 @@ Program::Program(const fqt_program &program) : program(program) {
   bind(train, "train_step", program.train_step, true);
   bind(eval, "eval_step", program.eval_step, false);
   bind(grad, "grad_step", program.grad_step, false);
+  bind(qatGrad, "qat_grad_step", program.qat_grad_step, false);
   check();
   for (const BufferDesc *buffer : persistent)
     for (auto &set : sets)
@@ -344,6 +345,27 @@ double Program::gradStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
   setHyper(grad, "seed", static_cast<double>(seed));
   call(grad, &inputBuffer, &labelBuffer);
   return result(grad, BufferKind::Loss).getAsDouble(0);
+}
+
+double Program::qatGradStep(const Tensor &inputBuffer,
+                            const Tensor &labelBuffer, int64_t step,
+                            int64_t seed) {
+  if (!qatGrad.desc)
+    throw Error(infoSubject, "the program has no qat_grad_step function");
+  setHyper(qatGrad, "step", static_cast<double>(step));
+  setHyper(qatGrad, "seed", static_cast<double>(seed));
+  call(qatGrad, &inputBuffer, &labelBuffer);
+  return result(qatGrad, BufferKind::Loss).getAsDouble(0);
+}
+
+std::vector<std::pair<std::string, const Tensor *>>
+Program::getQatGrads() const {
+  std::vector<std::pair<std::string, const Tensor *>> grads;
+  const auto &results = qatGrad.desc->results;
+  for (size_t i = 0; i < results.size(); ++i)
+    if (results[i].kind == BufferKind::Grad)
+      grads.emplace_back(results[i].name, &qatGrad.results[i]);
+  return grads;
 }
 
 std::vector<std::pair<std::string, const Tensor *>> Program::getGrads() const {

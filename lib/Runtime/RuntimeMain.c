@@ -13,11 +13,15 @@
 /* Optional: a program compiled without its ONNX model leaves it undefined,
  * and the weak reference resolves to NULL. */
 #pragma weak fqt_model_onnx
+#pragma weak fqt_qat_grad_step
 
 int main(int argc, char **argv) {
   fqt_program program = {fqt_model_info(), fqt_init,      fqt_train_step,
-                         fqt_eval_step,    fqt_grad_step, NULL};
+                         fqt_eval_step,    fqt_grad_step, NULL,
+                         NULL};
   if (fqt_model_onnx)
     program.onnx = fqt_model_onnx;
+  if (fqt_qat_grad_step)
+    program.qat_grad_step = fqt_qat_grad_step;
   return fqt_train_main(argc, argv, &program);
 }

@@ -91,12 +91,10 @@ std::string fileNameFor(const std::string &name) {
   return safe;
 }
 
-/// --dump-gradients: one grad_step on the batch of --inputs/--labels.
-void dumpGradients(const Options &options, Program &program, int64_t step,
-                   int64_t seed) {
+/// Reads the batch of --inputs/--labels into the program's buffers.
+void loadBatch(const Options &options, Program &program, Tensor &input,
+               Tensor &label) {
   int64_t batch = program.getBatchSize();
-  Tensor input = program.makeInput();
-  Tensor label = program.makeLabel();
 
   Tensor x = readNpy(options.inputs);
   if (x.getDType() == DType::U8)
@@ -136,6 +134,14 @@ void dumpGradients(const Options &options, Program &program, int64_t step,
       classes[i] = static_cast<int64_t>(y.getAsDouble(i));
     program.setLabels(label, classes.data(), options.labels);
   }
+}
+
+/// --dump-gradients: one grad_step on the batch of --inputs/--labels.
+void dumpGradients(const Options &options, Program &program, int64_t step,
+                   int64_t seed) {
+  Tensor input = program.makeInput();
+  Tensor label = program.makeLabel();
+  loadBatch(options, program, input, label);
 
   // Name every file before writing any, so that a collision leaves nothing.
   auto grads = program.getGrads();
@@ -161,6 +167,63 @@ void dumpGradients(const Options &options, Program &program, int64_t step,
   writeNpy(options.dumpGradients + "/loss.npy", lossTensor);
   for (size_t i = 0; i < grads.size(); ++i)
     writeNpy(files[i], *grads[i].second);
+}
+
+/// --gradient-variance=N: the statistics of the reference code's debug.py
+/// on one batch. The FQT gradient g is sampled N times (steps 0..N-1, so N
+/// independent stochastic roundings), its mean and spread compared with
+/// the QAT gradient g_qat of the same quantized forward pass:
+/// rel_bias = |mean - g_qat| / |g_qat| (0 up to sampling noise for the
+/// unbiased quantizers) and variance = sum |g_i - mean|^2 / (N - 1), the
+/// unbiased estimate of E|g - E g|^2, which is the quantization variance.
+void gradientVariance(const Options &options, Program &program, int64_t seed) {
+  if (!program.hasQatGradStep() || !program.hasGradStep())
+    throw Error("fqt_model_info",
+                "the program has no qat_grad_step; recompile it with "
+                "fqt-compile");
+  Tensor input = program.makeInput();
+  Tensor label = program.makeLabel();
+  loadBatch(options, program, input, label);
+
+  program.qatGradStep(input, label, 0, seed);
+  auto qat = program.getQatGrads();
+  std::vector<std::vector<double>> sum(qat.size()), sumSq(qat.size());
+  for (size_t p = 0; p < qat.size(); ++p) {
+    sum[p].assign(qat[p].second->getNumElements(), 0.0);
+    sumSq[p].assign(qat[p].second->getNumElements(), 0.0);
+  }
+  int64_t n = options.gradientVariance;
+  for (int64_t i = 0; i < n; ++i) {
+    program.gradStep(input, label, i, seed);
+    auto grads = program.getGrads();
+    for (size_t p = 0; p < grads.size(); ++p)
+      for (int64_t e = 0, end = grads[p].second->getNumElements(); e < end;
+           ++e) {
+        double g = grads[p].second->getAsDouble(e);
+        sum[p][e] += g;
+        sumSq[p][e] += g * g;
+      }
+  }
+  const ModelInfo &info = program.getInfo();
+  auto spec = [&](const char *role) {
+    auto it = info.quantizers.find(role);
+    return it == info.quantizers.end() ? std::string("none") : it->second;
+  };
+  for (size_t p = 0; p < qat.size(); ++p) {
+    double biasSq = 0, qatSq = 0, variance = 0;
+    for (size_t e = 0; e < sum[p].size(); ++e) {
+      double mean = sum[p][e] / n;
+      double ref = qat[p].second->getAsDouble(e);
+      biasSq += (mean - ref) * (mean - ref);
+      qatSq += ref * ref;
+      variance += std::max(0.0, sumSq[p][e] - n * mean * mean) / (n - 1);
+    }
+    std::printf("gradient-variance param=%s quantizer=%s rel_bias=%.6g "
+                "variance=%.6g qat_norm2=%.6g wgrad=%s\n",
+                qat[p].first.c_str(), spec("dgrad").c_str(),
+                qatSq > 0 ? std::sqrt(biasSq / qatSq) : 0.0, variance, qatSq,
+                spec("wgrad").c_str());
+  }
 }
 
 /// Fails before any training when a label is outside the model's classes.
@@ -242,6 +305,10 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
 
   if (!options.dumpGradients.empty()) {
     dumpGradients(options, program, resuming ? resumed.step : 0, options.seed);
+    return 0;
+  }
+  if (options.gradientVariance) {
+    gradientVariance(options, program, options.seed);
     return 0;
   }
   if (!program.hasEvalStep())

@@ -388,14 +388,16 @@ void FQTBuildTrainingPass::runOnOperation() {
     func::ReturnOp::create(fb, loc, ValueRange{fwd->second.sampleLoss, out});
   }
 
-  // grad_step(param..., input..., label, step, seed) -> (loss, grad...)
-  {
+  // grad_step(param..., input..., label, step, seed) -> (loss, grad...),
+  // and its twin qat_grad_step, which --fqt-insert-quantizers leaves with
+  // exact gradients: the QAT reference of --gradient-variance.
+  for (StringRef name : {"grad_step", "qat_grad_step"}) {
     SmallVector<Slot> args(paramSlots);
     args.append(inputSlots);
     args.append({labelSlot, stepSlot, seedSlot});
     SmallVector<Slot> results = {lossSlot};
     results.append(gradSlots);
-    func::FuncOp fn = createFunction(b, loc, "grad_step", args, results, info);
+    func::FuncOp fn = createFunction(b, loc, name, args, results, info);
     Block &block = fn.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&block);
     TensorEmitter e(fb, loc);

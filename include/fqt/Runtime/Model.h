@@ -40,6 +40,11 @@
  *                  -> (loss, param'..., state'...)
  *   eval_step   (param..., input..., label) -> (sample_loss[B], output[B,K])
  *   grad_step   (param..., input..., label, step, seed) -> (loss, grad...)
+ *   qat_grad_step  as grad_step, with exact (unquantized) gradients through
+ *                  the quantized forward pass: the QAT reference
+ *
+ * A `quantizers act=Q weight=Q dgrad=Q wgrad=Q mode=M` line records the
+ * quantization policy (absent when the program has none).
  *
  * Optionally, the program embeds the ONNX model it was compiled from:
  * `fqt_model_onnx(&size)` returns its serialized ModelProto (size bytes), or
@@ -65,6 +70,8 @@ void fqt_init(void **buffers);
 void fqt_train_step(void **buffers);
 void fqt_eval_step(void **buffers);
 void fqt_grad_step(void **buffers);
+/* Optional (see fqt_program.qat_grad_step). */
+void fqt_qat_grad_step(void **buffers);
 /* Optional (see above). */
 const unsigned char *fqt_model_onnx(unsigned long *size);
 
@@ -78,6 +85,10 @@ typedef struct fqt_program {
   /* fqt_model_onnx, or NULL when the program embeds no model. Last, so that
    * initializers written before it existed still compile (it is then NULL). */
   const unsigned char *(*onnx)(unsigned long *size);
+  /* fqt_qat_grad_step, or NULL: grad_step with the forward quantizers only
+   * (the QAT gradient the FQT gradient estimates), for
+   * --gradient-variance. */
+  fqt_entry_fn qat_grad_step;
 } fqt_program;
 
 /* The training executable's main: parses the command line, trains, prints

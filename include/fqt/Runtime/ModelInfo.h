@@ -65,6 +65,8 @@ struct ModelInfo {
   /// `optimizer NAME key=value...` line; informative.
   std::string optimizer;
   std::map<std::string, std::string> optimizerOptions;
+  /// `quantizers role=spec...` line: the quantization policy, by role.
+  std::map<std::string, std::string> quantizers;
   std::vector<FunctionDesc> functions;
 
   /// The function called NAME, or null.

@@ -39,6 +39,8 @@ struct Options {
   std::string resume;
   std::optional<int64_t> threads;
   std::string dumpGradients;
+  /// --gradient-variance=N: N quantized gradient samples of one batch.
+  int64_t gradientVariance = 0;
   std::string inputs;
   std::string labels;
   Normalization normalize;

@@ -79,6 +79,13 @@ public:
   /// grad_step's gradients by name, in result order.
   std::vector<std::pair<std::string, const Tensor *>> getGrads() const;
 
+  bool hasQatGradStep() const { return qatGrad.desc != nullptr; }
+  /// One qat_grad_step (gradients through the quantized forward pass with
+  /// no gradient quantizer); gradients in getQatGrads().
+  double qatGradStep(const Tensor &input, const Tensor &label, int64_t step,
+                     int64_t seed);
+  std::vector<std::pair<std::string, const Tensor *>> getQatGrads() const;
+
 private:
   using Key = std::pair<BufferKind, std::string>;
 
@@ -100,7 +107,7 @@ private:
 
   const fqt_program &program;
   ModelInfo info;
-  Function initFn, train, eval, grad;
+  Function initFn, train, eval, grad, qatGrad;
   const BufferDesc *input = nullptr;
   const BufferDesc *label = nullptr;
   int64_t batchSize = 0;

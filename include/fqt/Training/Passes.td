@@ -19,6 +19,8 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
         -> (loss, param'..., state'...)
     func @eval_step(param..., input..., label) -> (sample_loss, output)
     func @grad_step(param..., input..., label, step, seed) -> (loss, grad...)
+    func @qat_grad_step(...)  // the same; --fqt-insert-quantizers gives it
+                              // forward quantizers only (the QAT gradient)
     ```
 
     Every argument and result carries `fqt.kind` (param, state, input,
