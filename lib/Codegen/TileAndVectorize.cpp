@@ -279,7 +279,9 @@ private:
   void packB();
   void packA();
   void emitRowSums();
-  void emitKernel(int64_t rows, Value m0, Value nt, Value kb, Value kend);
+  void emitKernel(int64_t rows, Value m0, Value nt, Value kb, Value kend,
+                  bool masked);
+  void emitPanel(Value nt, Value kb, Value kend, Value mFull, bool masked);
   Value step(Value acc, Value aScalar, Value bVector);
   Value broadcastA(Value m, Value kg);
   void emitCorrection();
@@ -420,7 +422,7 @@ Value GemmEmitter::step(Value acc, Value a, Value bv) {
 }
 
 void GemmEmitter::emitKernel(int64_t rows, Value m0, Value nt, Value kb,
-                             Value kend) {
+                             Value kend, bool masked) {
   int64_t nv = o.tileN / kind.lanes;
   Value n0 = arith::MulIOp::create(b, loc, nt, cst(o.tileN));
   Value left = arith::SubIOp::create(b, loc, N, n0);
@@ -428,9 +430,10 @@ void GemmEmitter::emitKernel(int64_t rows, Value m0, Value nt, Value kb,
   SmallVector<Value> masks, cols;
   for (int64_t j = 0; j < nv; ++j) {
     Value off = cst(j * kind.lanes);
-    masks.push_back(vector::CreateMaskOp::create(
-        b, loc, maskType,
-        ValueRange{arith::SubIOp::create(b, loc, left, off)}));
+    if (masked)
+      masks.push_back(vector::CreateMaskOp::create(
+          b, loc, maskType,
+          ValueRange{arith::SubIOp::create(b, loc, left, off)}));
     cols.push_back(arith::AddIOp::create(b, loc, n0, off));
   }
   SmallVector<Value> rowIdx;
@@ -440,9 +443,14 @@ void GemmEmitter::emitKernel(int64_t rows, Value m0, Value nt, Value kb,
   SmallVector<Value> init;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < nv; ++j)
-      init.push_back(vector::MaskedLoadOp::create(
-          b, loc, accVec, g.c, ValueRange{rowIdx[r], cols[j]}, masks[j],
-          zeroVec));
+      init.push_back(
+          masked ? vector::MaskedLoadOp::create(b, loc, accVec, g.c,
+                                                ValueRange{rowIdx[r], cols[j]},
+                                                masks[j], zeroVec)
+                       .getResult()
+                 : vector::LoadOp::create(b, loc, accVec, g.c,
+                                          ValueRange{rowIdx[r], cols[j]})
+                       .getResult());
   auto loop = scf::ForOp::create(
       b, loc, kb, kend, cst(1), init,
       [&](OpBuilder &, Location, Value k, ValueRange acc) {
@@ -461,9 +469,13 @@ void GemmEmitter::emitKernel(int64_t rows, Value m0, Value nt, Value kb,
       });
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < nv; ++j)
-      vector::MaskedStoreOp::create(b, loc, g.c,
-                                    ValueRange{rowIdx[r], cols[j]}, masks[j],
-                                    loop.getResult(r * nv + j));
+      if (masked)
+        vector::MaskedStoreOp::create(b, loc, g.c,
+                                      ValueRange{rowIdx[r], cols[j]}, masks[j],
+                                      loop.getResult(r * nv + j));
+      else
+        vector::StoreOp::create(b, loc, loop.getResult(r * nv + j), g.c,
+                                ValueRange{rowIdx[r], cols[j]});
 }
 
 void GemmEmitter::emitRowSums() {
@@ -547,6 +559,20 @@ void GemmEmitter::emitCorrection() {
   });
 }
 
+void GemmEmitter::emitPanel(Value nt, Value kb, Value kend, Value mFull,
+                            bool masked) {
+  scf::ForOp::create(b, loc, cst(0), mFull, cst(o.tileM), {},
+                     [&](OpBuilder &, Location, Value m0, ValueRange) {
+                       emitKernel(o.tileM, m0, nt, kb, kend, masked);
+                       scf::YieldOp::create(b, loc);
+                     });
+  scf::ForOp::create(b, loc, mFull, M, cst(1), {},
+                     [&](OpBuilder &, Location, Value m, ValueRange) {
+                       emitKernel(1, m, nt, kb, kend, masked);
+                       scf::YieldOp::create(b, loc);
+                     });
+}
+
 void GemmEmitter::emit() {
   Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
   if (!g.isInt) {
@@ -597,16 +623,29 @@ void GemmEmitter::emit() {
     Value kend = minIdx(arith::AddIOp::create(b, loc, kb, kc), Kg);
     scf::ForOp::create(b, loc, c0, NT, c1, {}, [&](OpBuilder &, Location,
                                                    Value nt, ValueRange) {
-      scf::ForOp::create(b, loc, c0, mFull, tm, {},
-                         [&](OpBuilder &, Location, Value m0, ValueRange) {
-                           emitKernel(o.tileM, m0, nt, kb, kend);
-                           scf::YieldOp::create(b, loc);
-                         });
-      scf::ForOp::create(b, loc, mFull, M, c1, {},
-                         [&](OpBuilder &, Location, Value m, ValueRange) {
-                           emitKernel(1, m, nt, kb, kend);
-                           scf::YieldOp::create(b, loc);
-                         });
+      // Panels that fill tile-n columns of the result read and write it with
+      // plain vector loads and stores; only the last one may need masks.
+      int64_t n = cast<MemRefType>(g.c.getType()).getDimSize(1);
+      if (!ShapedType::isDynamic(n) && n % o.tileN == 0) {
+        emitPanel(nt, kb, kend, mFull, /*masked=*/false);
+      } else if (!ShapedType::isDynamic(n) && n < o.tileN) {
+        emitPanel(nt, kb, kend, mFull, /*masked=*/true);
+      } else {
+        Value end = arith::MulIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, nt, c1), cst(o.tileN));
+        Value full = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                           end, N);
+        scf::IfOp::create(
+            b, loc, full,
+            [&](OpBuilder &, Location) {
+              emitPanel(nt, kb, kend, mFull, /*masked=*/false);
+              scf::YieldOp::create(b, loc);
+            },
+            [&](OpBuilder &, Location) {
+              emitPanel(nt, kb, kend, mFull, /*masked=*/true);
+              scf::YieldOp::create(b, loc);
+            });
+      }
       scf::YieldOp::create(b, loc);
     });
     scf::YieldOp::create(b, loc);
@@ -631,7 +670,7 @@ static LogicalResult checkOptions(PatternRewriter &rewriter, Operation *op,
 
 struct VectorizeF32Matmul : OpRewritePattern<linalg::MatmulOp> {
   VectorizeF32Matmul(MLIRContext *ctx, const KernelOptions &o)
-      : OpRewritePattern(ctx), o(o) {}
+      : OpRewritePattern(ctx, /*benefit=*/2), o(o) {}
 
   LogicalResult matchAndRewrite(linalg::MatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -661,8 +700,10 @@ struct VectorizeF32Matmul : OpRewritePattern<linalg::MatmulOp> {
 };
 
 struct VectorizeIntContraction : OpRewritePattern<linalg::GenericOp> {
+  // Before the generic reduction vectorizer, which also matches contractions
+  // whose operands are contiguous along k.
   VectorizeIntContraction(MLIRContext *ctx, const KernelOptions &o)
-      : OpRewritePattern(ctx), o(o) {}
+      : OpRewritePattern(ctx, /*benefit=*/2), o(o) {}
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
@@ -711,6 +752,31 @@ struct VectorizeIntContraction : OpRewritePattern<linalg::GenericOp> {
   KernelOptions o;
 };
 
+/// memref.copy between buffers of which one is strided (an interior view of
+/// a padded tensor, a strided scatter of a pooling gradient) lowers to a call
+/// of the C runner's generic memrefCopy, which walks the elements one by one
+/// with index arithmetic; a linalg.copy becomes loops that LLVM unrolls and
+/// vectorizes. Copies between contiguous buffers stay (memrefCopy uses
+/// memcpy for them).
+struct StridedCopyToLinalg : OpRewritePattern<memref::CopyOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(memref::CopyOp op,
+                                PatternRewriter &rewriter) const override {
+    auto source = dyn_cast<MemRefType>(op.getSource().getType());
+    auto target = dyn_cast<MemRefType>(op.getTarget().getType());
+    if (!source || !target)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    if (source.getLayout().isIdentity() && target.getLayout().isIdentity())
+      return rewriter.notifyMatchFailure(op, "contiguous: memcpy");
+    rewriter.setInsertionPoint(op);
+    linalg::CopyOp::create(rewriter, op.getLoc(), ValueRange{op.getSource()},
+                           ValueRange{op.getTarget()});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct FQTTileAndVectorizePass
     : fqt::impl::FQTTileAndVectorizeBase<FQTTileAndVectorizePass> {
   using Base::Base;
@@ -752,4 +818,6 @@ void fqt::populateTileAndVectorizePatterns(RewritePatternSet &patterns,
                                            const KernelOptions &options) {
   patterns.add<VectorizeF32Matmul, VectorizeIntContraction>(
       patterns.getContext(), options);
+  patterns.add<StridedCopyToLinalg>(patterns.getContext());
+  populateVectorizeReductionPatterns(patterns, options.vectorWidth);
 }

@@ -136,3 +136,87 @@ func.func @untouched(%a: memref<2x3x4xf32>, %b: memref<2x4x5xf32>, %c: memref<2x
   }
   return
 }
+
+// -----
+
+// A quantizer's range: min and max over a whole tensor, the innermost loop
+// (13 contiguous elements) as a vector loop, a vector.reduction combined
+// with the initial value, then a scalar remainder loop.
+// CHECK-LABEL: func.func @minmax
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for
+// GENERIC: vector.load %{{.*}} : memref<10x13xf32>, vector<8xf32>
+// VNNI: vector.load %{{.*}} : memref<10x13xf32>, vector<16xf32>
+// CHECK: arith.minimumf %{{.*}} : vector<
+// CHECK: arith.maximumf %{{.*}} : vector<
+// CHECK: vector.reduction <minimumf>
+// CHECK: vector.reduction <maximumf>
+// CHECK: scf.for
+// CHECK: arith.minimumf %{{.*}} : f32
+// CHECK: arith.maximumf %{{.*}} : f32
+// CHECK: memref.store
+// CHECK: memref.store
+func.func @minmax(%x: memref<10x13xf32>, %lo: memref<f32>, %hi: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>, affine_map<(i, j) -> ()>],
+                  iterator_types = ["reduction", "reduction"]}
+      ins(%x : memref<10x13xf32>) outs(%lo, %hi : memref<f32>, memref<f32>) {
+  ^bb0(%v: f32, %l: f32, %h: f32):
+    %a = arith.minimumf %v, %l : f32
+    %b = arith.maximumf %v, %h : f32
+    linalg.yield %a, %b : f32, f32
+  }
+  return
+}
+
+// -----
+
+// Row sums of exp(x - m[i]) (softmax): the broadcast operand is loaded once
+// per element and splat; the sum is reassociated across lanes.
+// CHECK-LABEL: func.func @softmax_sum
+// CHECK: vector.broadcast %{{.*}} : f32 to vector<
+// CHECK: arith.subf %{{.*}} : vector<
+// CHECK: math.exp %{{.*}} : vector<
+// CHECK: arith.addf %{{.*}} : vector<
+// CHECK: vector.reduction <add>
+func.func @softmax_sum(%x: memref<64x10xf32>, %m: memref<64xf32>, %s: memref<64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : memref<64x10xf32>, memref<64xf32>) outs(%s : memref<64xf32>) {
+  ^bb0(%v: f32, %mx: f32, %acc: f32):
+    %d = arith.subf %v, %mx : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %acc, %e : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A column sum reads its input across rows: not contiguous along the
+// reduction, left alone (LLVM vectorizes the parallel inner loop).
+// CHECK-LABEL: func.func @column_sum
+// CHECK: linalg.generic
+func.func @column_sum(%x: memref<64x10xf32>, %s: memref<10xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(j, i) -> (i, j)>, affine_map<(j, i) -> (j)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<64x10xf32>) outs(%s : memref<10xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %acc, %v : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A copy into a strided view becomes a linalg.copy; a contiguous one stays a
+// memref.copy (memcpy).
+// CHECK-LABEL: func.func @copies
+// CHECK: linalg.copy ins(%{{.*}} : memref<4x5xf32>) outs(%{{.*}} : memref<4x5xf32, strided<[7, 1], offset: 8>>)
+// CHECK: memref.copy %{{.*}}, %{{.*}} : memref<4x5xf32> to memref<4x5xf32>
+func.func @copies(%a: memref<4x5xf32>, %b: memref<4x5xf32, strided<[7, 1], offset: 8>>, %c: memref<4x5xf32>) {
+  memref.copy %a, %b : memref<4x5xf32> to memref<4x5xf32, strided<[7, 1], offset: 8>>
+  memref.copy %a, %c : memref<4x5xf32> to memref<4x5xf32>
+  return
+}

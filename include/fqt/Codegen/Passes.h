@@ -52,6 +52,12 @@ mlir::FailureOr<KernelOptions> selectKernelOptions(llvm::StringRef isa,
 void populateTileAndVectorizePatterns(mlir::RewritePatternSet &patterns,
                                       const KernelOptions &options);
 
+/// Patterns rewriting linalg.generic ops on buffers whose innermost loop
+/// reduces over a contiguous dimension into vector loops of `vectorWidth`
+/// lanes with a scalar remainder (min/max exact, sums reassociated).
+void populateVectorizeReductionPatterns(mlir::RewritePatternSet &patterns,
+                                        int64_t vectorWidth);
+
 #define GEN_PASS_REGISTRATION
 #include "fqt/Codegen/Passes.h.inc"
 

@@ -62,7 +62,8 @@ def FQTFuseElementwise : Pass<"fqt-fuse-elementwise"> {
 
 def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
                                "::mlir::func::FuncOp"> {
-  let summary = "Cache-tiled, register-blocked vector kernels for products";
+  let summary = "Cache-tiled, register-blocked vector kernels for products "
+                "and vector loops for reductions";
   let description = [{
     Rewrites every matrix product on buffers into vector code for the host
     CPU:
@@ -85,6 +86,17 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
       vector extensions, multiplies and adds that any target lowers.
       All three are exact in i32.
 
+    * a `linalg.generic` whose innermost loop reduces over a contiguous
+      dimension (a quantizer's min/max range, a softmax row sum, a code
+      sum) with `addf`, `maximumf`, `minimumf`, `addi`, `ori` or `andi`
+      becomes a vector loop with one partial result per lane, a
+      `vector.reduction` and a scalar remainder loop. min/max give the same
+      value in any order; float sums are reassociated.
+
+    * a `memref.copy` between buffers of which one is strided becomes a
+      `linalg.copy` (loops LLVM vectorizes) instead of a call of the C
+      runner's element-by-element `memrefCopy`.
+
     `isa=auto` picks from `cpu-features` (LLVM feature string such as
     `+avx512f,+avx512bw,+avx512vnni`) or, when that is empty, from the host
     CPU. Anything else (other element types, non-unit strides of the inner
@@ -105,6 +117,7 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
            "(empty: the host's)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",

@@ -1,0 +1,303 @@
+//===- VectorizeReductions.cpp - innermost reductions as vector loops -----===//
+//
+// A linalg.generic on buffers whose innermost loop is a reduction over a
+// contiguous dimension (a tensor's min/max for a quantizer's range, a row
+// sum of a softmax, a code sum) becomes:
+//
+//   for the outer indices:
+//     acc = splat(identity)
+//     for j in 0 .. D - D % W step W:  acc = combine(acc, body(vector loads))
+//     r = reduce(acc, out[...])           vector.reduction
+//     for j in D - D % W .. D:         r = combine(body(scalar loads), r)
+//     out[...] = r
+//
+// The scalar loops LLVM gets otherwise keep the accumulator in memory and
+// cannot reorder the reduction. min/max combine in any order to the same
+// value; sums are reassociated (one partial sum per lane).
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace fqt;
+
+namespace {
+
+/// A combiner the vector dialect can reduce, with its identity.
+struct Combiner {
+  vector::CombiningKind kind;
+  TypedAttr identity;
+};
+
+static std::optional<Combiner> matchCombiner(Operation *op, Type type) {
+  Builder b(op->getContext());
+  auto fl = dyn_cast<FloatType>(type);
+  if (fl) {
+    const llvm::fltSemantics &sem = fl.getFloatSemantics();
+    if (isa<arith::AddFOp>(op))
+      return Combiner{vector::CombiningKind::ADD,
+                      b.getFloatAttr(type, llvm::APFloat::getZero(sem, true))};
+    if (isa<arith::MaximumFOp>(op))
+      return Combiner{vector::CombiningKind::MAXIMUMF,
+                      b.getFloatAttr(type, llvm::APFloat::getInf(sem, true))};
+    if (isa<arith::MinimumFOp>(op))
+      return Combiner{vector::CombiningKind::MINIMUMF,
+                      b.getFloatAttr(type, llvm::APFloat::getInf(sem, false))};
+    return std::nullopt;
+  }
+  if (!type.isSignlessInteger())
+    return std::nullopt;
+  if (isa<arith::AddIOp>(op))
+    return Combiner{vector::CombiningKind::ADD, b.getIntegerAttr(type, 0)};
+  if (isa<arith::OrIOp>(op))
+    return Combiner{vector::CombiningKind::OR, b.getIntegerAttr(type, 0)};
+  if (isa<arith::AndIOp>(op))
+    return Combiner{vector::CombiningKind::AND, b.getIntegerAttr(type, -1)};
+  return std::nullopt;
+}
+
+static bool hasContiguousRows(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type)
+    return false;
+  if (type.getRank() == 0)
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  return strides.back() == 1;
+}
+
+struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
+  VectorizeInnerReduction(MLIRContext *ctx, int64_t width)
+      : OpRewritePattern(ctx), width(width) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics())
+      return rewriter.notifyMatchFailure(op, "not on buffers");
+    unsigned numLoops = op.getNumLoops();
+    if (numLoops == 0 ||
+        op.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+      return rewriter.notifyMatchFailure(op, "innermost loop not a reduction");
+    AffineExpr inner = rewriter.getAffineDimExpr(numLoops - 1);
+    Block *body = op.getBody();
+    for (OpOperand &operand : op->getOpOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      if (!map.isProjectedPermutation())
+        return rewriter.notifyMatchFailure(op, "not a projected permutation");
+      bool usesInner = map.isFunctionOfDim(numLoops - 1);
+      if (op.isDpsInit(&operand)) {
+        if (usesInner)
+          return rewriter.notifyMatchFailure(op, "output varies along the "
+                                                 "reduction");
+        continue;
+      }
+      if (usesInner && (map.getResults().back() != inner ||
+                        !hasContiguousRows(operand.get())))
+        return rewriter.notifyMatchFailure(op, "input not contiguous along "
+                                               "the reduction");
+      if (!isa<MemRefType>(operand.get().getType()))
+        return rewriter.notifyMatchFailure(op, "scalar operand");
+    }
+    // Every yielded value combines a value computed from the inputs with its
+    // own output argument; everything else is elementwise.
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    unsigned numInputs = op.getNumDpsInputs();
+    SmallVector<Combiner> combiners;
+    SmallVector<Value> partials;
+    for (auto [i, value] : llvm::enumerate(yield.getOperands())) {
+      Operation *def = value.getDefiningOp();
+      BlockArgument acc = body->getArgument(numInputs + i);
+      if (!def || def->getBlock() != body || def->getNumOperands() != 2)
+        return rewriter.notifyMatchFailure(op, "no combiner");
+      auto c = matchCombiner(def, value.getType());
+      if (!c)
+        return rewriter.notifyMatchFailure(op, "unsupported combiner");
+      Value partial = def->getOperand(0) == acc   ? def->getOperand(1)
+                      : def->getOperand(1) == acc ? def->getOperand(0)
+                                                  : Value();
+      if (!partial || partial == acc)
+        return rewriter.notifyMatchFailure(op, "combiner does not read its "
+                                               "output");
+      combiners.push_back(*c);
+      partials.push_back(partial);
+    }
+    for (Operation &inner : body->without_terminator()) {
+      if (isa<linalg::IndexOp>(inner) ||
+          !OpTrait::hasElementwiseMappableTraits(&inner) ||
+          inner.getNumRegions() != 0 || inner.getNumResults() != 1)
+        return rewriter.notifyMatchFailure(op, "body not elementwise");
+      bool isCombiner = llvm::any_of(yield.getOperands(), [&](Value v) {
+        return v.getDefiningOp() == &inner;
+      });
+      // Output arguments may only feed their combiner.
+      for (Value operand : inner.getOperands())
+        if (auto arg = dyn_cast<BlockArgument>(operand))
+          if (arg.getOwner() == body && arg.getArgNumber() >= numInputs &&
+              !isCombiner)
+            return rewriter.notifyMatchFailure(op, "output read in the body");
+    }
+
+    emit(rewriter, op, combiners, partials);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  void emit(PatternRewriter &b, linalg::GenericOp op,
+            ArrayRef<Combiner> combiners, ArrayRef<Value> partials) const {
+    Location loc = op.getLoc();
+    b.setInsertionPoint(op);
+    unsigned numLoops = op.getNumLoops();
+    SmallVector<Value> bounds;
+    for (Range r : cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc))
+      bounds.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
+    Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+    Value w = arith::ConstantIndexOp::create(b, loc, width);
+    Block *body = op.getBody();
+    unsigned numInputs = op.getNumDpsInputs();
+
+    // Indices of an operand for loop indices `ivs` (the innermost one last).
+    auto indices = [&](OpOperand *operand, ArrayRef<Value> ivs) {
+      SmallVector<Value> idx;
+      for (AffineExpr e : op.getMatchingIndexingMap(operand).getResults())
+        idx.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+      return idx;
+    };
+    // Clones the body's computation of the partial values, with the inputs
+    // loaded at `ivs`: as vectors of `width` lanes if `vec`, else scalars.
+    auto computePartials = [&](ArrayRef<Value> ivs, bool vec) {
+      IRMapping map;
+      for (unsigned i = 0; i < numInputs; ++i) {
+        OpOperand *operand = op.getDpsInputOperand(i);
+        Value arg = body->getArgument(i);
+        SmallVector<Value> idx = indices(operand, ivs);
+        bool alongInner =
+            op.getMatchingIndexingMap(operand).isFunctionOfDim(numLoops - 1);
+        if (vec && alongInner) {
+          map.map(arg, vector::LoadOp::create(
+                           b, loc, VectorType::get({width}, arg.getType()),
+                           operand->get(), idx));
+        } else {
+          Value s = memref::LoadOp::create(b, loc, operand->get(), idx);
+          map.map(arg, vec ? vector::BroadcastOp::create(
+                                 b, loc,
+                                 VectorType::get({width}, arg.getType()), s)
+                                 .getResult()
+                           : s);
+        }
+      }
+      for (Operation &inner : body->without_terminator()) {
+        if (llvm::is_contained(op.getBody()->getTerminator()->getOperands(),
+                               inner.getResult(0)))
+          continue; // a combiner
+        if (!vec) {
+          b.clone(inner, map);
+          continue;
+        }
+        SmallVector<Value> operands;
+        for (Value v : inner.getOperands()) {
+          if (Value m = map.lookupOrNull(v)) {
+            operands.push_back(m);
+            continue;
+          }
+          // Defined above the body: splat it.
+          operands.push_back(vector::BroadcastOp::create(
+              b, loc, VectorType::get({width}, v.getType()), v));
+        }
+        Operation *clone = b.clone(inner);
+        clone->setOperands(operands);
+        clone->getResult(0).setType(
+            VectorType::get({width}, inner.getResult(0).getType()));
+        map.map(inner.getResult(0), clone->getResult(0));
+      }
+      SmallVector<Value> out;
+      for (Value p : partials)
+        out.push_back(map.lookupOrDefault(p));
+      return out;
+    };
+    auto combine = [&](unsigned i, Value x, Value acc) -> Value {
+      Operation *def = body->getTerminator()->getOperand(i).getDefiningOp();
+      OperationState state(loc, def->getName(), ValueRange{x, acc},
+                           TypeRange{acc.getType()}, def->getAttrs());
+      return b.create(state)->getResult(0);
+    };
+
+    // The outer loops, then the vector and remainder loops.
+    SmallVector<Value> ivs(numLoops);
+    std::function<void(unsigned)> nest = [&](unsigned d) {
+      if (d + 1 < numLoops) {
+        scf::ForOp::create(b, loc, c0, bounds[d], c1, {},
+                           [&](OpBuilder &, Location, Value iv, ValueRange) {
+                             ivs[d] = iv;
+                             nest(d + 1);
+                             scf::YieldOp::create(b, loc);
+                           });
+        return;
+      }
+      Value size = bounds.back();
+      Value main = arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, size, w), w);
+      SmallVector<Value> init;
+      for (auto [i, c] : llvm::enumerate(combiners)) {
+        auto vt = VectorType::get({width}, partials[i].getType());
+        init.push_back(arith::ConstantOp::create(
+            b, loc, vt, DenseElementsAttr::get(vt, c.identity)));
+      }
+      auto vecLoop = scf::ForOp::create(
+          b, loc, c0, main, w, init,
+          [&](OpBuilder &, Location, Value j, ValueRange accs) {
+            ivs[d] = j;
+            SmallVector<Value> xs = computePartials(ivs, /*vec=*/true);
+            SmallVector<Value> next;
+            for (unsigned i = 0; i < xs.size(); ++i)
+              next.push_back(combine(i, xs[i], accs[i]));
+            scf::YieldOp::create(b, loc, next);
+          });
+      SmallVector<Value> reduced;
+      for (auto [i, c] : llvm::enumerate(combiners)) {
+        OpOperand *out = op.getDpsInitOperand(i);
+        Value old =
+            memref::LoadOp::create(b, loc, out->get(), indices(out, ivs));
+        reduced.push_back(vector::ReductionOp::create(
+            b, loc, c.kind, vecLoop.getResult(i), old));
+      }
+      auto remLoop = scf::ForOp::create(
+          b, loc, main, size, c1, reduced,
+          [&](OpBuilder &, Location, Value j, ValueRange accs) {
+            ivs[d] = j;
+            SmallVector<Value> xs = computePartials(ivs, /*vec=*/false);
+            SmallVector<Value> next;
+            for (unsigned i = 0; i < xs.size(); ++i)
+              next.push_back(combine(i, xs[i], accs[i]));
+            scf::YieldOp::create(b, loc, next);
+          });
+      for (unsigned i = 0; i < combiners.size(); ++i) {
+        OpOperand *out = op.getDpsInitOperand(i);
+        memref::StoreOp::create(b, loc, remLoop.getResult(i), out->get(),
+                                indices(out, ivs));
+      }
+    };
+    nest(0);
+  }
+
+  int64_t width;
+};
+
+} // namespace
+
+void fqt::populateVectorizeReductionPatterns(RewritePatternSet &patterns,
+                                             int64_t vectorWidth) {
+  patterns.add<VectorizeInnerReduction>(patterns.getContext(), vectorWidth);
+}
