@@ -12,6 +12,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   # Python side: tests, reference checks, bindings.
   python3 python3-numpy python3-onnx python3-pytest pybind11-dev python3-dev
+  python3-matplotlib
   # Reference runtimes and conformance data: ONNX's backend node tests,
   # PyTorch for exported models and autograd references.
   libonnx-testdata python3-torch

@@ -48,3 +48,15 @@ config.substitutions.append(("%fqt_runtime_link", os.path.join(config.fqt_obj_ro
 import shutil
 if shutil.which("cc") and shutil.which("c++"):
     config.available_features.add("cc")
+
+# test/Python: pytest over the `fqt` package built into build/python_packages
+# (UNSUPPORTED without the bindings, pytest or numpy).
+import glob
+config.fqt_python_packages = os.path.join(config.fqt_obj_root, "python_packages")
+config.substitutions.append(("%fqt_python_packages", config.fqt_python_packages))
+config.substitutions.append(("%fqt_tools_dir", config.fqt_tools_dir))
+if glob.glob(os.path.join(config.fqt_python_packages, "fqt", "_fqt*.so")):
+    config.available_features.add("fqt-python")
+if subprocess.call([config.python_executable, "-c", "import pytest, numpy"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("pytest")

@@ -1,0 +1,75 @@
+"""Type stubs of fqt's C++ extension (python_bindings/src/Bindings.cpp).
+
+Use the documented `fqt` package; this module is its implementation.
+"""
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+class CompileError(RuntimeError):
+    diagnostics: str
+
+class CompileOptions:
+    model_path: str
+    model_bytes: Optional[bytes]
+    batch: int
+    target: str
+    cpu: str
+    mattr: str
+    loss: str
+    optimizer: str
+    lr: float
+    momentum: float
+    beta2: float
+    epsilon: float
+    weight_decay: float
+    act: str
+    weight: str
+    dgrad: str
+    grad: str
+    wgrad: str
+    shared_grad: bool
+    mode: str
+    layer_overrides: List[str]
+    fp32: bool
+    tool_name: str
+    def __init__(self) -> None: ...
+
+class Trainer:
+    seed: int
+    lr: float
+    step_count: int
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def num_classes(self) -> int: ...
+    @property
+    def input_shape(self) -> Tuple[int, ...]: ...
+    @property
+    def info(self) -> str: ...
+    @property
+    def loss(self) -> str: ...
+    @property
+    def has_qat_gradients(self) -> bool: ...
+    @property
+    def parameter_names(self) -> List[str]: ...
+    def reset(self) -> None: ...
+    def step(self, x: object, y: object, lr: Optional[float] = None) -> float: ...
+    def evaluate(self, x: object, y: object) -> Tuple[float, float]: ...
+    def gradients(self, x: object, y: object, seed: Optional[int] = None,
+                  step: Optional[int] = None,
+                  with_loss: bool = False,
+                  qat: bool = False) -> Dict[str, np.ndarray]: ...
+    def parameters(self) -> Dict[str, np.ndarray]: ...
+    def optimizer_state(self) -> Dict[str, np.ndarray]: ...
+    def set_parameters(self, values: Dict[str, object]) -> None: ...
+    def save(self, path: str) -> None: ...
+
+def compile(options: CompileOptions, seed: int) -> Trainer: ...
+def emit_ir(options: CompileOptions, stage: str) -> str: ...
+def quantize(array: object, spec: str, seed: int, step: int,
+             gamma: Optional[float], stream: int) -> Tuple[np.ndarray, ...]: ...
+def dequantize(codes: object, scales: object, offsets: object, spec: str,
+               transform: object) -> np.ndarray: ...
+def parse_quantizer_spec(spec: str) -> Dict[str, object]: ...
+def compile_stages() -> str: ...

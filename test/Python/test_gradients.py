@@ -1,0 +1,71 @@
+"""Gradients from the bindings equal those of fqt-compile's executables
+(`--dump-gradients`) on the same batch, model, quantizers and seed, bit for
+bit: both compile through lib/Driver and run the same code on the same key
+(seed, step 0)."""
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import fqt
+from conftest import BATCH, fashion_like_batch
+
+SEED = 7
+
+
+def cli_gradients(cli_programs, name, tmp_path, x, y):
+    """One batch through `--dump-gradients` of the executable NAME."""
+    if cli_programs is None:
+        pytest.skip("FQT_TOOLS_DIR does not name a directory with fqt-compile")
+    process, exe = cli_programs[name]
+    assert process.wait() == 0, f"fqt-compile failed for {name}"
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    out = tmp_path / "grads"
+    subprocess.run([exe, f"--dump-gradients={out}", f"--inputs={tmp_path / 'x.npy'}",
+                    f"--labels={tmp_path / 'y.npy'}", f"--seed={SEED}"],
+                   check=True)
+    return {f[:-4]: np.load(out / f) for f in os.listdir(out)}
+
+
+@pytest.mark.parametrize("program, trainer", [
+    ("fp32", "mlp_fp32"),
+    ("psq4", "mlp_quantized"),
+])
+def test_gradients_match_dump_gradients(cli_programs, tmp_path, request,
+                                        program, trainer):
+    trainer = request.getfixturevalue(trainer)
+    trainer.reset()
+    assert trainer.seed == SEED
+    x, y = fashion_like_batch(BATCH, seed=3)
+    expected = cli_gradients(cli_programs, program, tmp_path, x, y)
+    loss, grads = trainer.loss_and_gradients(x, y)
+    assert sorted(grads) == sorted(trainer.parameter_names)
+    assert sorted(expected) == sorted(list(grads) + ["loss"])
+    # The same compiled code on the same bits: equal, not just close.
+    assert np.float32(loss) == expected["loss"]
+    for name, value in grads.items():
+        assert value.dtype == np.float32
+        assert value.shape == trainer.parameters()[name].shape
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)
+    # gradients() keeps the parameters.
+    assert trainer.step_count == 0
+
+
+def test_quantized_gradient_depends_on_seed_only_through_rounding(
+        mlp_fp32, mlp_quantized):
+    mlp_fp32.reset()
+    mlp_quantized.reset()
+    x, y = fashion_like_batch(BATCH, seed=4)
+    a = mlp_quantized.gradients(x, y, seed=1)
+    b = mlp_quantized.gradients(x, y, seed=1)
+    c = mlp_quantized.gradients(x, y, seed=2)
+    exact = mlp_fp32.gradients(x, y)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+    assert any(not np.array_equal(a[n], c[n]) for n in a)
+    # A 4-bit dgrad and 8-bit forward quantizers stay close to fp32.
+    for name in exact:
+        scale = np.abs(exact[name]).max() + 1e-12
+        assert np.abs(a[name] - exact[name]).max() < 0.5 * scale, name
