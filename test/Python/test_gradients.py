@@ -69,3 +69,28 @@ def test_quantized_gradient_depends_on_seed_only_through_rounding(
     for name in exact:
         scale = np.abs(exact[name]).max() + 1e-12
         assert np.abs(a[name] - exact[name]).max() < 0.5 * scale, name
+
+
+def test_fqt_gradient_estimates_the_qat_gradient(mlp_quantized):
+    """Stochastic gradient quantizers are unbiased: over many seeds the
+    fully quantized gradient averages to the QAT gradient (same quantized
+    forward pass, exact backward) within 5 standard errors."""
+    trainer = mlp_quantized
+    if not trainer.has_qat_gradients:
+        pytest.skip("the program has no qat_grad_step")
+    trainer.reset()
+    x, y = fashion_like_batch(BATCH, seed=5)
+    qat = trainer.qat_gradients(x, y)
+    draws = 400
+    samples = [trainer.gradients(x, y, seed=s) for s in range(draws)]
+    for name, reference in qat.items():
+        g = np.stack([s[name] for s in samples]).astype(np.float64)
+        standard_error = g.std(axis=0, ddof=1) / np.sqrt(draws)
+        # Sums of float32 products in another order differ by rounding.
+        rounding = 1e-5 * np.abs(reference).max() + 1e-7
+        error = np.abs(g.mean(axis=0) - reference)
+        assert (error <= 5 * standard_error + rounding).all(), name
+        # Weight gradients come from quantized products (the last bias's
+        # gradient, a sum of the exact dY, does not).
+        if name.endswith("weight"):
+            assert standard_error.max() > 0, name
