@@ -62,6 +62,10 @@ static cl::opt<int> reps("reps", cl::desc("Timed batches; the best counts"),
 static cl::opt<double> minMs("min-ms",
                              cl::desc("Least duration of one timed batch"),
                              cl::init(100.0));
+static cl::opt<std::string> pipelineOptions(
+    "pipeline", cl::desc("Options of fqt's CPU pipeline, e.g. "
+                         "\"tile-m=6 tile-n=16 tile-k=512\""),
+    cl::init(""));
 static cl::opt<bool> aTransposed(
     "a-transposed",
     cl::desc("A stored K x M (dY in a weight-gradient product dY^T X)"),
@@ -186,7 +190,10 @@ int main(int argc, char **argv) {
   if (!module)
     return fail("cannot parse the benchmark module");
   PassManager pm(&context);
-  fqt::buildFqtCpuPipeline(pm, fqt::FqtCpuPipelineOptions());
+  auto options = fqt::FqtCpuPipelineOptions::createFromString(pipelineOptions);
+  if (!options)
+    return fail("bad --pipeline options");
+  fqt::buildFqtCpuPipeline(pm, *options);
   if (failed(pm.run(*module)))
     return fail("the CPU pipeline failed");
 

@@ -5,8 +5,9 @@
 //
 //   pack B into zero-padded panels Bp[nt][k][tileN]   (once per product)
 //   for kb in K step tileK:                 reduction block (cache)
+//    for mb in M step ~128:                 block of A (L2 resident)
 //     for nt in N / tileN:                  one panel (L1 resident)
-//       for m0 in M step tileM:             register block
+//       for m0 in mb.. step tileM:          register block
 //         acc[tileM][tileN] = C[m0.., nt*tileN..]      (masked on N)
 //         for k in kb..kb+tileK: acc += bcast(A[m, k]) * Bp[nt][k]
 //         C[m0.., nt*tileN..] = acc                    (masked on N)
@@ -281,7 +282,8 @@ private:
   void emitRowSums();
   void emitKernel(int64_t rows, Value m0, Value nt, Value kb, Value kend,
                   bool masked);
-  void emitPanel(Value nt, Value kb, Value kend, Value mFull, bool masked);
+  void emitPanel(Value nt, Value kb, Value kend, Value mStart, Value mEnd,
+                 bool masked);
   Value step(Value acc, Value aScalar, Value bVector);
   Value broadcastA(Value m, Value kg);
   void emitCorrection();
@@ -559,14 +561,21 @@ void GemmEmitter::emitCorrection() {
   });
 }
 
-void GemmEmitter::emitPanel(Value nt, Value kb, Value kend, Value mFull,
-                            bool masked) {
-  scf::ForOp::create(b, loc, cst(0), mFull, cst(o.tileM), {},
+void GemmEmitter::emitPanel(Value nt, Value kb, Value kend, Value mStart,
+                            Value mEnd, bool masked) {
+  // Rows of [mStart, mEnd) in full tileM blocks, then one at a time.
+  Value tm = cst(o.tileM);
+  Value rows = arith::SubIOp::create(b, loc, mEnd, mStart);
+  Value mFull = arith::AddIOp::create(
+      b, loc, mStart,
+      arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, rows, tm),
+                            tm));
+  scf::ForOp::create(b, loc, mStart, mFull, tm, {},
                      [&](OpBuilder &, Location, Value m0, ValueRange) {
                        emitKernel(o.tileM, m0, nt, kb, kend, masked);
                        scf::YieldOp::create(b, loc);
                      });
-  scf::ForOp::create(b, loc, mFull, M, cst(1), {},
+  scf::ForOp::create(b, loc, mFull, mEnd, cst(1), {},
                      [&](OpBuilder &, Location, Value m, ValueRange) {
                        emitKernel(1, m, nt, kb, kend, masked);
                        scf::YieldOp::create(b, loc);
@@ -612,40 +621,46 @@ void GemmEmitter::emit() {
     packA();
   emitRowSums();
 
-  Value c0 = cst(0), c1 = cst(1), tm = cst(o.tileM);
+  Value c0 = cst(0), c1 = cst(1);
   int64_t kcGroups = std::max<int64_t>(1, o.tileK / kind.kGroup);
   Value kc = cst(kcGroups);
-  // Rows in full tileM blocks.
-  Value mFull = arith::MulIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, M, tm), tm);
+  // Rows of A per cache block: about 128, in whole register blocks, so that
+  // a tile-k x 128 block of A stays in L2 while the panels of B go by.
+  Value mc = cst(std::max<int64_t>(1, 128 / o.tileM) * o.tileM);
+  int64_t n = cast<MemRefType>(g.c.getType()).getDimSize(1);
   scf::ForOp::create(b, loc, c0, Kg, kc, {}, [&](OpBuilder &, Location,
                                                  Value kb, ValueRange) {
     Value kend = minIdx(arith::AddIOp::create(b, loc, kb, kc), Kg);
-    scf::ForOp::create(b, loc, c0, NT, c1, {}, [&](OpBuilder &, Location,
-                                                   Value nt, ValueRange) {
-      // Panels that fill tile-n columns of the result read and write it with
-      // plain vector loads and stores; only the last one may need masks.
-      int64_t n = cast<MemRefType>(g.c.getType()).getDimSize(1);
-      if (!ShapedType::isDynamic(n) && n % o.tileN == 0) {
-        emitPanel(nt, kb, kend, mFull, /*masked=*/false);
-      } else if (!ShapedType::isDynamic(n) && n < o.tileN) {
-        emitPanel(nt, kb, kend, mFull, /*masked=*/true);
-      } else {
-        Value end = arith::MulIOp::create(
-            b, loc, arith::AddIOp::create(b, loc, nt, c1), cst(o.tileN));
-        Value full = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
-                                           end, N);
-        scf::IfOp::create(
-            b, loc, full,
-            [&](OpBuilder &, Location) {
-              emitPanel(nt, kb, kend, mFull, /*masked=*/false);
-              scf::YieldOp::create(b, loc);
-            },
-            [&](OpBuilder &, Location) {
-              emitPanel(nt, kb, kend, mFull, /*masked=*/true);
-              scf::YieldOp::create(b, loc);
-            });
-      }
+    scf::ForOp::create(b, loc, c0, M, mc, {}, [&](OpBuilder &, Location,
+                                                  Value mb, ValueRange) {
+      Value mEnd = minIdx(arith::AddIOp::create(b, loc, mb, mc), M);
+      scf::ForOp::create(b, loc, c0, NT, c1, {}, [&](OpBuilder &, Location,
+                                                     Value nt, ValueRange) {
+        // Panels that fill tile-n columns of the result read and write it
+        // with plain vector loads and stores; only the last one may need
+        // masks.
+        if (!ShapedType::isDynamic(n) && n % o.tileN == 0) {
+          emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/false);
+        } else if (!ShapedType::isDynamic(n) && n < o.tileN) {
+          emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/true);
+        } else {
+          Value end = arith::MulIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, nt, c1), cst(o.tileN));
+          Value full = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::sle, end, N);
+          scf::IfOp::create(
+              b, loc, full,
+              [&](OpBuilder &, Location) {
+                emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/false);
+                scf::YieldOp::create(b, loc);
+              },
+              [&](OpBuilder &, Location) {
+                emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/true);
+                scf::YieldOp::create(b, loc);
+              });
+        }
+        scf::YieldOp::create(b, loc);
+      });
       scf::YieldOp::create(b, loc);
     });
     scf::YieldOp::create(b, loc);

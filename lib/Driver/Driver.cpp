@@ -167,6 +167,9 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
     return;
   fqt::FqtCpuPipelineOptions cpuOptions;
   cpuOptions.entryPoints = true;
+  // The product kernels (vpdpbusd, vpmaddwd, vector width) follow --mattr;
+  // without it, the host's features.
+  cpuOptions.cpuFeatures = options.mattr;
   fqt::buildFqtCpuPipeline(pm, cpuOptions);
 }
 

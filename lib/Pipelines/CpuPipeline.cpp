@@ -62,6 +62,9 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
   if (options.vectorize) {
     FQTTileAndVectorizeOptions kernels;
     kernels.cpuFeatures = options.cpuFeatures;
+    kernels.tileM = options.tileM;
+    kernels.tileN = options.tileN;
+    kernels.tileK = options.tileK;
     pm.addNestedPass<func::FuncOp>(createFQTTileAndVectorize(kernels));
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -38,6 +38,18 @@ struct FqtCpuPipelineOptions
       llvm::cl::desc("Compute fqt.qmatmul as dequantize + f32 product (the "
                      "reference) instead of on integer codes"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> tileM{
+      *this, "tile-m",
+      llvm::cl::desc("Rows of a product's result held in registers"),
+      llvm::cl::init(4)};
+  PassOptions::Option<int64_t> tileN{
+      *this, "tile-n",
+      llvm::cl::desc("Columns of a product's result held in registers (0: "
+                     "three vectors)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> tileK{
+      *this, "tile-k", llvm::cl::desc("Reduction block kept in cache"),
+      llvm::cl::init(256)};
   PassOptions::Option<std::string> cpuFeatures{
       *this, "cpu-features",
       llvm::cl::desc("LLVM CPU features the kernels may use, e.g. "
