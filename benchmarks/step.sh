@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Training-step time of a bundled model with the scalar CPU pipeline
-# (--fqt-cpu-pipeline="vectorize=0": linalg to loops, as before
-# --fqt-tile-and-vectorize) and the default one (fused elementwise ops,
-# vector kernels for the products), same program, same data, same seed.
+# Training-step time of a bundled model with the CPU pipeline as it was
+# before fqt's code generation (--fqt-cpu-pipeline="vectorize=0
+# simulate-qmatmul=1": quantized products as dequantize + f32 product, linalg
+# to scalar loops) and the default one (integer products, fused elementwise
+# ops, vector kernels), same program, same data, same seed.
 # Prints both final lines and the speed-up.
 #
 #   benchmarks/step.sh [BUILD_DIR] [MODEL.onnx] [TRAIN_LIMIT] [fqt-compile flags...]
@@ -20,7 +21,7 @@ trap 'rm -rf "$WORK"' EXIT
 "$BUILD/bin/fqt-compile" "$MODEL" -o "$WORK/vector" "$@"
 "$BUILD/bin/fqt-compile" "$MODEL" --emit=mlir -o "$WORK/program.mlir" "$@"
 "$BUILD/bin/fqt-opt" "$WORK/program.mlir" \
-  --fqt-cpu-pipeline="entry-points=1 vectorize=0" \
+  --fqt-cpu-pipeline="entry-points=1 vectorize=0 simulate-qmatmul=1" \
   | "$LLVM_BIN/mlir-translate" --mlir-to-llvmir -o "$WORK/scalar.ll"
 read -r -a RUNTIME <"$BUILD/lib/fqt-runtime-link.txt"
 clang++-22 -O3 -march=native -fuse-ld=lld -Wno-override-module "$WORK/scalar.ll" \
