@@ -27,6 +27,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
+
 using namespace mlir;
 using namespace fqt;
 
@@ -133,6 +135,28 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
       combiners.push_back(*c);
       partials.push_back(partial);
     }
+    // The partial values must not depend on an output or a combiner: they
+    // are recomputed per element, away from the accumulators.
+    llvm::SmallPtrSet<Value, 8> tainted;
+    for (unsigned i = numInputs; i < body->getNumArguments(); ++i)
+      tainted.insert(body->getArgument(i));
+    for (Operation &inner : body->without_terminator()) {
+      bool isCombiner = inner.getNumResults() == 1 &&
+                        llvm::is_contained(yield.getOperands(),
+                                           inner.getResult(0));
+      if (isCombiner) {
+        tainted.insert(inner.getResult(0));
+        continue;
+      }
+      if (llvm::any_of(inner.getOperands(),
+                       [&](Value v) { return tainted.contains(v); }))
+        return rewriter.notifyMatchFailure(op, "body reads an accumulator "
+                                               "outside its combiner");
+    }
+    for (Value p : partials)
+      if (tainted.contains(p))
+        return rewriter.notifyMatchFailure(op, "partial value depends on an "
+                                               "accumulator");
     for (Operation &inner : body->without_terminator()) {
       if (isa<linalg::IndexOp>(inner) ||
           !OpTrait::hasElementwiseMappableTraits(&inner) ||

@@ -220,3 +220,20 @@ func.func @copies(%a: memref<4x5xf32>, %b: memref<4x5xf32, strided<[7, 1], offse
   memref.copy %a, %c : memref<4x5xf32> to memref<4x5xf32>
   return
 }
+
+// -----
+
+// A sum of the running maximum is not a lane-wise reduction: left alone.
+// CHECK-LABEL: func.func @chained
+// CHECK: linalg.generic
+func.func @chained(%x: memref<4x16xf32>, %m: memref<4xf32>, %s: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x16xf32>) outs(%m, %s : memref<4xf32>, memref<4xf32>) {
+  ^bb0(%v: f32, %mx: f32, %acc: f32):
+    %n = arith.maximumf %v, %mx : f32
+    %r = arith.addf %acc, %n : f32
+    linalg.yield %n, %r : f32, f32
+  }
+  return
+}

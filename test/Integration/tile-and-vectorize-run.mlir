@@ -310,5 +310,27 @@ func.func @main() {
   %v4 = tensor.extract %d4[] : tensor<f32>
   // CHECK-NEXT: 0
   vector.print %v4 : f32
+
+  // Range of the 1568 x 9 operand (values -2 .. 2) by a min/max reduction,
+  // which --fqt-tile-and-vectorize turns into vector loops (9 = one vector
+  // of 8 or two of 4, plus a remainder).
+  %inf = arith.constant 0x7F800000 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %lo0 = linalg.fill ins(%inf : f32) outs(%et : tensor<f32>) -> tensor<f32>
+  %hi0 = linalg.fill ins(%ninf : f32) outs(%et : tensor<f32>) -> tensor<f32>
+  %range:2 = linalg.generic {indexing_maps = [#id, affine_map<(i, j) -> ()>, affine_map<(i, j) -> ()>],
+                             iterator_types = ["reduction", "reduction"]}
+      ins(%a2 : tensor<1568x9xf32>) outs(%lo0, %hi0 : tensor<f32>, tensor<f32>) {
+  ^bb0(%x: f32, %l: f32, %h: f32):
+    %mn = arith.minimumf %x, %l : f32
+    %mx = arith.maximumf %x, %h : f32
+    linalg.yield %mn, %mx : f32, f32
+  } -> (tensor<f32>, tensor<f32>)
+  %lo = tensor.extract %range#0[] : tensor<f32>
+  %hi = tensor.extract %range#1[] : tensor<f32>
+  // CHECK-NEXT: -2
+  vector.print %lo : f32
+  // CHECK-NEXT: 2
+  vector.print %hi : f32
   return
 }
