@@ -337,44 +337,48 @@ const Tensor &Program::getOutput() const {
   return result(eval, BufferKind::Output);
 }
 
+double Program::runGradients(Function &function, const char *name,
+                             const Tensor &inputBuffer,
+                             const Tensor &labelBuffer, int64_t step,
+                             int64_t seed) {
+  if (!function.desc)
+    throw Error(infoSubject,
+                std::string("the program has no ") + name + " function");
+  setHyper(function, "step", static_cast<double>(step));
+  setHyper(function, "seed", static_cast<double>(seed));
+  call(function, &inputBuffer, &labelBuffer);
+  return result(function, BufferKind::Loss).getAsDouble(0);
+}
+
+std::vector<std::pair<std::string, const Tensor *>>
+Program::gradientsOf(const Function &function) {
+  std::vector<std::pair<std::string, const Tensor *>> grads;
+  const auto &results = function.desc->results;
+  for (size_t i = 0; i < results.size(); ++i)
+    if (results[i].kind == BufferKind::Grad)
+      grads.emplace_back(results[i].name, &function.results[i]);
+  return grads;
+}
+
 double Program::gradStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
                          int64_t step, int64_t seed) {
-  if (!grad.desc)
-    throw Error(infoSubject, "the program has no grad_step function");
-  setHyper(grad, "step", static_cast<double>(step));
-  setHyper(grad, "seed", static_cast<double>(seed));
-  call(grad, &inputBuffer, &labelBuffer);
-  return result(grad, BufferKind::Loss).getAsDouble(0);
+  return runGradients(grad, "grad_step", inputBuffer, labelBuffer, step, seed);
 }
 
 double Program::qatGradStep(const Tensor &inputBuffer,
                             const Tensor &labelBuffer, int64_t step,
                             int64_t seed) {
-  if (!qatGrad.desc)
-    throw Error(infoSubject, "the program has no qat_grad_step function");
-  setHyper(qatGrad, "step", static_cast<double>(step));
-  setHyper(qatGrad, "seed", static_cast<double>(seed));
-  call(qatGrad, &inputBuffer, &labelBuffer);
-  return result(qatGrad, BufferKind::Loss).getAsDouble(0);
+  return runGradients(qatGrad, "qat_grad_step", inputBuffer, labelBuffer, step,
+                      seed);
 }
 
 std::vector<std::pair<std::string, const Tensor *>>
 Program::getQatGrads() const {
-  std::vector<std::pair<std::string, const Tensor *>> grads;
-  const auto &results = qatGrad.desc->results;
-  for (size_t i = 0; i < results.size(); ++i)
-    if (results[i].kind == BufferKind::Grad)
-      grads.emplace_back(results[i].name, &qatGrad.results[i]);
-  return grads;
+  return gradientsOf(qatGrad);
 }
 
 std::vector<std::pair<std::string, const Tensor *>> Program::getGrads() const {
-  std::vector<std::pair<std::string, const Tensor *>> grads;
-  const auto &results = grad.desc->results;
-  for (size_t i = 0; i < results.size(); ++i)
-    if (results[i].kind == BufferKind::Grad)
-      grads.emplace_back(results[i].name, &grad.results[i]);
-  return grads;
+  return gradientsOf(grad);
 }
 
 } // namespace fqt::runtime

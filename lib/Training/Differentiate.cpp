@@ -15,8 +15,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -148,25 +148,24 @@ static FailureOr<Value> replayGemm(TensorEmitter &e, onnxd::ONNXGemmOp op,
   SmallVector<Value> inputs = {p};
   if (c)
     inputs.push_back(c);
-  return e.map(outType.getShape(), outType.getElementType(), inputs,
-               [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-                 Value r = args[0];
-                 if (alpha != 1.0)
-                   r = arith::MulFOp::create(
-                       b, loc, r,
-                       arith::ConstantOp::create(b, loc,
-                                                 b.getF32FloatAttr(alpha)));
-                 if (args.size() > 1) {
-                   Value cv = args[1];
-                   if (beta != 1.0)
-                     cv = arith::MulFOp::create(
-                         b, loc, cv,
-                         arith::ConstantOp::create(b, loc,
-                                                   b.getF32FloatAttr(beta)));
-                   r = arith::AddFOp::create(b, loc, r, cv);
-                 }
-                 return r;
-               });
+  return e.map(
+      outType.getShape(), outType.getElementType(), inputs,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value r = args[0];
+        if (alpha != 1.0)
+          r = arith::MulFOp::create(
+              b, loc, r,
+              arith::ConstantOp::create(b, loc, b.getF32FloatAttr(alpha)));
+        if (args.size() > 1) {
+          Value cv = args[1];
+          if (beta != 1.0)
+            cv = arith::MulFOp::create(
+                b, loc, cv,
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(beta)));
+          r = arith::AddFOp::create(b, loc, r, cv);
+        }
+        return r;
+      });
 }
 
 /// MatMul of A (rank >= 2, leading dims flattened into rows) and a 2-D B:
@@ -215,8 +214,8 @@ static FailureOr<Value> replayConv(TensorEmitter &e, onnxd::ONNXConvOp op,
   Value ymat = e.matmul(xcol, wmat, false, true);
   tagProduct(ymat, nodeName(op), "fwd", -1);
   replay.saved[op] = {xcol, wmat};
-  Value y = e.transpose(e.reshape(ymat, {n, g->out[0], g->out[1], oc}),
-                        {0, 3, 1, 2});
+  Value y =
+      e.transpose(e.reshape(ymat, {n, g->out[0], g->out[1], oc}), {0, 3, 1, 2});
   if (isNone(op.getB()))
     return y;
   Value bias = e.reshape(map.lookup(op.getB()), {oc, 1, 1});
@@ -225,20 +224,21 @@ static FailureOr<Value> replayConv(TensorEmitter &e, onnxd::ONNXConvOp op,
   });
 }
 
-FailureOr<ForwardReplay>
-fqt::training::replayForward(TensorEmitter &e, func::FuncOp forward,
-                             const IRMapping &bound) {
+FailureOr<ForwardReplay> fqt::training::replayForward(TensorEmitter &e,
+                                                      func::FuncOp forward,
+                                                      const IRMapping &bound) {
   ForwardReplay replay;
   replay.mapping = bound;
   IRMapping &map = replay.mapping;
   for (Operation &op : forward.getBody().front().without_terminator()) {
-    if (llvm::all_of(op.getResults(),
-                     [&](Value r) { return map.contains(r); }))
+    if (llvm::all_of(op.getResults(), [&](Value r) { return map.contains(r); }))
       continue;
     e.setLoc(op.getLoc());
     FailureOr<Value> product =
         llvm::TypeSwitch<Operation *, FailureOr<Value>>(&op)
-            .Case([&](onnxd::ONNXGemmOp gemm) { return replayGemm(e, gemm, map); })
+            .Case([&](onnxd::ONNXGemmOp gemm) {
+              return replayGemm(e, gemm, map);
+            })
             .Case([&](onnxd::ONNXMatMulOp mm) {
               return replayMatMul(e, mm, map, replay);
             })
@@ -279,11 +279,10 @@ struct RuleContext {
       grads[original] = g;
       return;
     }
-    it->second = e.map({it->second, g},
-                       [](OpBuilder &b, Location loc, ValueRange args) {
-                         return arith::AddFOp::create(b, loc, args[0], args[1])
-                             .getResult();
-                       });
+    it->second =
+        e.map({it->second, g}, [](OpBuilder &b, Location loc, ValueRange args) {
+          return arith::AddFOp::create(b, loc, args[0], args[1]).getResult();
+        });
   }
 };
 
@@ -384,6 +383,19 @@ static LogicalResult convRule(RuleContext &c, onnxd::ONNXConvOp op, Value dy) {
   return success();
 }
 
+/// kh * KW + kw as i64, inside a generic over (n, oh, ow, c, kh, kw): the
+/// position in the window that the argmax records and the spread compares.
+static Value windowPosition(OpBuilder &b, Location loc, int64_t kw) {
+  Value i = linalg::IndexOp::create(b, loc, 4);
+  Value j = linalg::IndexOp::create(b, loc, 5);
+  Value flat = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, i,
+                            arith::ConstantIndexOp::create(b, loc, kw)),
+      j);
+  return arith::IndexCastOp::create(b, loc, b.getI64Type(), flat);
+}
+
 static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
                                  Value dy) {
   TensorEmitter &e = c.e;
@@ -400,9 +412,9 @@ static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
   Value x = c.fwd(op.getX());
   ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
   int64_t n = xs[0], ch = xs[1];
-  Value xp = e.pad(x, {0, 0, g->pads[0], g->pads[1]},
-                   {0, 0, g->pads[2], g->pads[3]},
-                   -std::numeric_limits<double>::infinity());
+  Value xp =
+      e.pad(x, {0, 0, g->pads[0], g->pads[1]}, {0, 0, g->pads[2], g->pads[3]},
+            -std::numeric_limits<double>::infinity());
   Value cols = e.gatherWindows(xp, g->kernel, g->out, g->strides, g->dilations);
 
   // The first maximum of each window in (kh, kw) order, as PyTorch picks it.
@@ -414,28 +426,19 @@ static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
                           -std::numeric_limits<double>::infinity());
   Value idxInit = e.splat(outShape, b.getI64Type(), -1);
   AffineMap id6 = b.getMultiDimIdentityMap(6);
-  AffineMap proj = AffineMap::get(
-      6, 0,
-      {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx),
-       getAffineDimExpr(2, ctx), getAffineDimExpr(3, ctx)},
-      ctx);
+  AffineMap proj =
+      AffineMap::get(6, 0,
+                     {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx),
+                      getAffineDimExpr(2, ctx), getAffineDimExpr(3, ctx)},
+                     ctx);
   SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
   iters.append(2, utils::IteratorType::reduction);
   int64_t kw = g->kernel[1];
   auto argmax = linalg::GenericOp::create(
-      b, loc, TypeRange{maxInit.getType(), idxInit.getType()},
-      ValueRange{cols}, ValueRange{maxInit, idxInit},
-      SmallVector<AffineMap>{id6, proj, proj}, iters,
-      [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value i = linalg::IndexOp::create(nb, l, 4);
-        Value j = linalg::IndexOp::create(nb, l, 5);
-        Value flat = arith::AddIOp::create(
-            nb, l,
-            arith::MulIOp::create(nb, l, i,
-                                  arith::ConstantIndexOp::create(nb, l, kw)),
-            j);
-        Value flat64 =
-            arith::IndexCastOp::create(nb, l, nb.getI64Type(), flat);
+      b, loc, TypeRange{maxInit.getType(), idxInit.getType()}, ValueRange{cols},
+      ValueRange{maxInit, idxInit}, SmallVector<AffineMap>{id6, proj, proj},
+      iters, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value flat64 = windowPosition(nb, l, kw);
         Value better = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
                                              args[0], args[1]);
         linalg::YieldOp::create(
@@ -447,27 +450,20 @@ static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
   Value idx = argmax.getResult(1);
   Value dyT = e.transpose(dy, {0, 2, 3, 1}); // [N, OH, OW, C]
   // contributions[n, oh, ow, c, kh, kw] = dY where (kh, kw) is the argmax.
-  Value init = tensor::EmptyOp::create(
-      b, loc, TensorEmitter::shapeOf(cols), b.getF32Type());
+  Value init = tensor::EmptyOp::create(b, loc, TensorEmitter::shapeOf(cols),
+                                       b.getF32Type());
   auto spread = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{dyT, idx},
-      ValueRange{init}, SmallVector<AffineMap>{proj, proj, id6},
+      b, loc, TypeRange{init.getType()}, ValueRange{dyT, idx}, ValueRange{init},
+      SmallVector<AffineMap>{proj, proj, id6},
       SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value i = linalg::IndexOp::create(nb, l, 4);
-        Value j = linalg::IndexOp::create(nb, l, 5);
-        Value flat = arith::AddIOp::create(
-            nb, l,
-            arith::MulIOp::create(nb, l, i,
-                                  arith::ConstantIndexOp::create(nb, l, kw)),
-            j);
-        Value flat64 =
-            arith::IndexCastOp::create(nb, l, nb.getI64Type(), flat);
+        Value flat64 = windowPosition(nb, l, kw);
         Value hit = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
                                           flat64, args[1]);
         linalg::YieldOp::create(
-            nb, l, arith::SelectOp::create(nb, l, hit, args[0], cst(nb, l, 0))
-                       .getResult());
+            nb, l,
+            arith::SelectOp::create(nb, l, hit, args[0], cst(nb, l, 0))
+                .getResult());
       });
   Value dxp = e.scatterWindows(spread.getResult(0), g->padded, g->strides,
                                g->dilations);
@@ -561,12 +557,9 @@ static LogicalResult applyRule(RuleContext &c, Operation *op, Value dy) {
         Value x = c.fwd(o.getX());
         ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
         double inv = 1.0 / double(xs[2] * xs[3]);
-        c.add(o.getX(), e.map(xs, e.elementOf(x), {dy},
-                              [&](B &b, L l, A a) {
-                                return arith::MulFOp::create(b, l, a[0],
-                                                             cst(b, l, inv))
-                                    .getResult();
-                              }));
+        c.add(o.getX(), e.map(xs, e.elementOf(x), {dy}, [&](B &b, L l, A a) {
+          return arith::MulFOp::create(b, l, a[0], cst(b, l, inv)).getResult();
+        }));
         return success();
       })
       .Case<onnxd::ONNXFlattenOp, onnxd::ONNXReshapeOp, onnxd::ONNXSqueezeOp,
@@ -640,7 +633,8 @@ static LogicalResult applyRule(RuleContext &c, Operation *op, Value dy) {
       .Case([&](onnxd::ONNXSqrtOp o) {
         return unaryRule(c, o, dy, [](B &b, L l, A a) {
           return arith::DivFOp::create(
-                     b, l, a[0], arith::MulFOp::create(b, l, cst(b, l, 2), a[2]))
+                     b, l, a[0],
+                     arith::MulFOp::create(b, l, cst(b, l, 2), a[2]))
               .getResult();
         });
       })
@@ -743,8 +737,8 @@ fqt::training::emitReverse(TensorEmitter &e, func::FuncOp forward,
       continue;
     bool anyWanted = false;
     for (unsigned i = 0, n = op.getNumOperands(); i < n; ++i)
-      anyWanted |= isDifferentiableOperand(&op, i) &&
-                   needs.contains(op.getOperand(i));
+      anyWanted |=
+          isDifferentiableOperand(&op, i) && needs.contains(op.getOperand(i));
     if (!anyWanted)
       continue;
     e.setLoc(op.getLoc());

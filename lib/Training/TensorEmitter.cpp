@@ -61,6 +61,26 @@ Value TensorEmitter::map(ValueRange inputs, ScalarBody body) {
   return map(shapeOf(inputs.front()), elementOf(inputs.front()), inputs, body);
 }
 
+/// init (zeros of `outShape`) += x, read through `inMap` and written
+/// through `outMap` over an iteration space with `iterators`: the one sum
+/// reduction that sumToShape, reduceSum and scatterWindows differ in maps.
+static Value sumReduce(TensorEmitter &e, Value x, AffineMap inMap,
+                       AffineMap outMap, ArrayRef<int64_t> outShape,
+                       ArrayRef<utils::IteratorType> iterators) {
+  OpBuilder &b = e.builder();
+  Location loc = e.getLoc();
+  Value init = e.splat(outShape, TensorEmitter::elementOf(x), 0.0);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init},
+      SmallVector<AffineMap>{inMap, outMap}, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nloc,
+            arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult());
+      });
+  return generic.getResult(0);
+}
+
 Value TensorEmitter::sumToShape(Value x, ArrayRef<int64_t> shape) {
   ArrayRef<int64_t> xShape = shapeOf(x);
   if (xShape == shape)
@@ -80,18 +100,8 @@ Value TensorEmitter::sumToShape(Value x, ArrayRef<int64_t> shape) {
       outExprs.push_back(getAffineConstantExpr(0, ctx));
     }
   }
-  Type element = elementOf(x);
-  Value init = splat(shape, element, 0.0);
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
-                                 AffineMap::get(rank, 0, outExprs, ctx)};
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(
-            nb, nloc,
-            arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult());
-      });
-  return generic.getResult(0);
+  return sumReduce(*this, x, b.getMultiDimIdentityMap(rank),
+                   AffineMap::get(rank, 0, outExprs, ctx), shape, iterators);
 }
 
 Value TensorEmitter::reduceSum(Value x, ArrayRef<int64_t> dims) {
@@ -110,17 +120,8 @@ Value TensorEmitter::reduceSum(Value x, ArrayRef<int64_t> dims) {
     outExprs.push_back(getAffineDimExpr(d, ctx));
     outShape.push_back(xShape[d]);
   }
-  Value init = splat(outShape, elementOf(x), 0.0);
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
-                                 AffineMap::get(rank, 0, outExprs, ctx)};
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(
-            nb, nloc,
-            arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult());
-      });
-  return generic.getResult(0);
+  return sumReduce(*this, x, b.getMultiDimIdentityMap(rank),
+                   AffineMap::get(rank, 0, outExprs, ctx), outShape, iterators);
 }
 
 Value TensorEmitter::matmul(Value lhs, Value rhs, bool transposeLhs,
@@ -139,8 +140,7 @@ Value TensorEmitter::matmul(Value lhs, Value rhs, bool transposeLhs,
                                  transposeRhs ? map2(dn, dk) : map2(dk, dn),
                                  map2(dm, dn)};
   auto op = linalg::MatmulOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
-      ValueRange{init},
+      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs}, ValueRange{init},
       {b.getNamedAttr("indexing_maps", b.getArrayAttr(maps))});
   return op.getResult(0);
 }
@@ -186,8 +186,8 @@ Value TensorEmitter::reshape(Value x, ArrayRef<int64_t> shape) {
       b, loc, RankedTensorType::get(shape, element), flat, reassoc);
 }
 
-Value TensorEmitter::pad(Value x, ArrayRef<int64_t> low,
-                         ArrayRef<int64_t> high, double value) {
+Value TensorEmitter::pad(Value x, ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                         double value) {
   if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
       llvm::all_of(high, [](int64_t v) { return v == 0; }))
     return x;
@@ -215,11 +215,10 @@ Value TensorEmitter::gatherWindows(Value xPadded, ArrayRef<int64_t> kernel,
   // Iteration (n, oh, ow, c, kh, kw), the im2col layout.
   AffineExpr n, oh, ow, c, kh, kw;
   bindDims(ctx, n, oh, ow, c, kh, kw);
-  AffineMap in = AffineMap::get(
-      6, 0,
-      {n, c, oh * strides[0] + kh * dilations[0],
-       ow * strides[1] + kw * dilations[1]},
-      ctx);
+  AffineMap in = AffineMap::get(6, 0,
+                                {n, c, oh * strides[0] + kh * dilations[0],
+                                 ow * strides[1] + kw * dilations[1]},
+                                ctx);
   SmallVector<int64_t> shape = {xShape[0], outSize[0], outSize[1],
                                 xShape[1], kernel[0],  kernel[1]};
   Value init = tensor::EmptyOp::create(b, loc, shape, elementOf(xPadded));
@@ -241,8 +240,8 @@ Value TensorEmitter::scatterWindows(Value cols, ArrayRef<int64_t> paddedSize,
   // (kh, kw) of a shifted read: a gather, which linalg expresses, instead
   // of a scatter-add, which it does not.
   ArrayRef<int64_t> colShape = shapeOf(cols);
-  int64_t n = colShape[0], oh = colShape[1], ow = colShape[2],
-          c = colShape[3], kh = colShape[4], kw = colShape[5];
+  int64_t n = colShape[0], oh = colShape[1], ow = colShape[2], c = colShape[3],
+          kh = colShape[4], kw = colShape[5];
   Type element = elementOf(cols);
   int64_t hd = (oh - 1) * strides[0] + 1, wd = (ow - 1) * strides[1] + 1;
   Value spread = cols;
@@ -252,40 +251,30 @@ Value TensorEmitter::scatterWindows(Value cols, ArrayRef<int64_t> paddedSize,
     SmallVector<OpFoldResult> sizes, steps;
     for (int64_t s : colShape)
       sizes.push_back(b.getIndexAttr(s));
-    steps = {b.getIndexAttr(1), b.getIndexAttr(strides[0]),
+    steps = {b.getIndexAttr(1),          b.getIndexAttr(strides[0]),
              b.getIndexAttr(strides[1]), b.getIndexAttr(1),
-             b.getIndexAttr(1), b.getIndexAttr(1)};
+             b.getIndexAttr(1),          b.getIndexAttr(1)};
     spread = tensor::InsertSliceOp::create(b, loc, cols, zeros, offsets, sizes,
                                            steps);
   }
   int64_t lowH = (kh - 1) * dilations[0], lowW = (kw - 1) * dilations[1];
-  Value padded =
-      pad(spread, {0, lowH, lowW, 0, 0, 0},
-          {0, paddedSize[0] - hd, paddedSize[1] - wd, 0, 0, 0}, 0.0);
+  Value padded = pad(spread, {0, lowH, lowW, 0, 0, 0},
+                     {0, paddedSize[0] - hd, paddedSize[1] - wd, 0, 0, 0}, 0.0);
 
   MLIRContext *ctx = b.getContext();
   AffineExpr dn, dc, dh, dw, dkh, dkw;
   bindDims(ctx, dn, dc, dh, dw, dkh, dkw);
-  AffineMap in = AffineMap::get(
-      6, 0,
-      {dn, dh - dkh * dilations[0] + lowH, dw - dkw * dilations[1] + lowW, dc,
-       dkh, dkw},
-      ctx);
+  AffineMap in = AffineMap::get(6, 0,
+                                {dn, dh - dkh * dilations[0] + lowH,
+                                 dw - dkw * dilations[1] + lowW, dc, dkh, dkw},
+                                ctx);
   AffineMap out = AffineMap::get(6, 0, {dn, dc, dh, dw}, ctx);
-  Value init = splat({n, c, paddedSize[0], paddedSize[1]}, element, 0.0);
   SmallVector<utils::IteratorType> iterators = {
       utils::IteratorType::parallel,  utils::IteratorType::parallel,
       utils::IteratorType::parallel,  utils::IteratorType::parallel,
       utils::IteratorType::reduction, utils::IteratorType::reduction};
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{padded}, ValueRange{init},
-      SmallVector<AffineMap>{in, out}, iterators,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(
-            nb, nloc,
-            arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult());
-      });
-  return generic.getResult(0);
+  return sumReduce(*this, padded, in, out, {n, c, paddedSize[0], paddedSize[1]},
+                   iterators);
 }
 
 Value TensorEmitter::slice(Value x, ArrayRef<int64_t> offsets,

@@ -104,6 +104,11 @@ private:
   void call(Function &function, const Tensor *input, const Tensor *label);
   void setHyper(Function &function, const char *name, double value);
   const Tensor &result(const Function &function, BufferKind kind) const;
+  /// grad_step and qat_grad_step: same buffers, different functions.
+  double runGradients(Function &function, const char *name, const Tensor &input,
+                      const Tensor &label, int64_t step, int64_t seed);
+  static std::vector<std::pair<std::string, const Tensor *>>
+  gradientsOf(const Function &function);
 
   const fqt_program &program;
   ModelInfo info;

@@ -40,8 +40,7 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
     gradient work.
 
     Losses: `softmax-cross-entropy` (ONNX `SoftmaxCrossEntropyLoss`, mean
-    reduction, `ignore-index`) and `mse` on the first forward result, or
-    `graph` when the forward function already returns the loss first.
+    reduction, `ignore-index`) and `mse` on the first forward result.
 
     Optimizers follow the update rules of ONNX's `ai.onnx.preview.training`
     operators: `sgd`, `momentum` and `nesterov` (ONNX `Momentum`), `adagrad`,
@@ -57,8 +56,7 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
     Option<"forwardName", "forward", "std::string", "\"forward\"",
            "Name of the forward function to differentiate">,
     Option<"loss", "loss", "std::string", "\"softmax-cross-entropy\"",
-           "Loss on the first forward result: softmax-cross-entropy, mse, "
-           "or graph (the forward function returns the loss)">,
+           "Loss on the first forward result: softmax-cross-entropy or mse">,
     Option<"ignoreIndex", "ignore-index", "int64_t", "-100",
            "Label ignored by softmax-cross-entropy">,
     Option<"optimizer", "optimizer", "std::string", "\"sgd\"",
