@@ -497,15 +497,23 @@ static void bindDimensions(::onnx::ModelProto &model,
   }
 }
 
-/// Checks the model, converts it to kMaxOpset, binds dimensions and infers
-/// shapes with the ONNX library. On failure returns the library's message,
-/// prefixed with the stage that failed.
+/// Joins ONNX's multi-line exception text into one diagnostic line.
+static std::string oneLine(StringRef text) {
+  std::string message;
+  for (char c : text.trim())
+    if (!(c == '\n' || c == ' ') || (!message.empty() && message.back() != ' '))
+      message.push_back(c == '\n' ? ' ' : c);
+  return message;
+}
+
+/// Converts a checked model to kMaxOpset, binds dimensions and infers shapes
+/// with the ONNX library. On failure returns the library's message, prefixed
+/// with the stage that failed.
 static std::optional<std::string>
 prepareModel(::onnx::ModelProto &model, int64_t opset,
              const ONNXImportOptions &options) {
-  std::string stage = "checking";
+  std::string stage;
   try {
-    ::onnx::checker::check_model(model);
     if (opset < kMaxOpset) {
       stage = "converting opset " + std::to_string(opset) + " to " +
               std::to_string(kMaxOpset) + " of";
@@ -513,6 +521,7 @@ prepareModel(::onnx::ModelProto &model, int64_t opset,
       stage = "checking the converted";
       ::onnx::checker::check_model(model);
     }
+    stage = "binding the dimensions of";
     bindDimensions(model, options);
     stage = "inferring the shapes of";
     ::onnx::ShapeInferenceOptions inference(/*check_type_val=*/true,
@@ -521,25 +530,27 @@ prepareModel(::onnx::ModelProto &model, int64_t opset,
     ::onnx::shape_inference::InferShapes(
         model, ::onnx::OpSchemaRegistry::Instance(), inference);
   } catch (const std::exception &e) {
-    // ONNX's messages span several lines; keep the diagnostic on one.
-    std::string message;
-    for (char c : StringRef(e.what()).trim())
-      if (!(c == '\n' || c == ' ') ||
-          (!message.empty() && message.back() != ' '))
-        message.push_back(c == '\n' ? ' ' : c);
-    return stage + " the model failed: " + message;
+    return stage + " the model failed: " + oneLine(e.what());
   }
   return std::nullopt;
 }
 
-/// Runs prepareModel in a child process. ONNX 1.12's version converter and
-/// shape inference dereference null on some malformed models that pass the
-/// checker (found by fuzzing); isolated, such a crash becomes a diagnostic
-/// instead of taking the compiler down. Returns the prepared model's opset.
+/// Checks the model, then runs prepareModel in a child process. ONNX 1.12's
+/// version converter and shape inference dereference null on some malformed
+/// models that pass the checker (found by fuzzing); isolated, such a crash
+/// becomes a diagnostic instead of taking the compiler down. The checker
+/// itself runs here: it rejects most malformed models without the cost of a
+/// fork, and fuzzing has not made it crash. Returns the prepared model's opset.
 static FailureOr<int64_t> prepareModelIsolated(::onnx::ModelProto &model,
                                                int64_t opset,
                                                const ONNXImportOptions &options,
                                                Location fileLoc) {
+  try {
+    ::onnx::checker::check_model(model);
+  } catch (const std::exception &e) {
+    emitError(fileLoc) << "checking the model failed: " << oneLine(e.what());
+    return failure();
+  }
   int fds[2];
   if (pipe(fds) != 0) {
     emitError(fileLoc) << "cannot create a pipe: " << std::strerror(errno);
