@@ -13,6 +13,8 @@
 #include "fqt/Import/ONNXImporter.h"
 #include "fqt/Import/TensorProto.h"
 
+#include "PrepareModel.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/AsmState.h"
@@ -26,20 +28,11 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 
-#include "onnx/checker.h"
 #include "onnx/defs/parser.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
-#include "onnx/shape_inference/implementation.h"
-#include "onnx/version_converter/convert.h"
 
-#include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <exception>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 using namespace mlir;
 
@@ -497,133 +490,6 @@ static void bindDimensions(::onnx::ModelProto &model,
   }
 }
 
-/// Joins ONNX's multi-line exception text into one diagnostic line.
-static std::string oneLine(StringRef text) {
-  std::string message;
-  for (char c : text.trim())
-    if (!(c == '\n' || c == ' ') || (!message.empty() && message.back() != ' '))
-      message.push_back(c == '\n' ? ' ' : c);
-  return message;
-}
-
-/// Converts a checked model to kMaxOpset, binds dimensions and infers shapes
-/// with the ONNX library. On failure returns the library's message, prefixed
-/// with the stage that failed.
-static std::optional<std::string>
-prepareModel(::onnx::ModelProto &model, int64_t opset,
-             const ONNXImportOptions &options) {
-  std::string stage;
-  try {
-    if (opset < kMaxOpset) {
-      stage = "converting opset " + std::to_string(opset) + " to " +
-              std::to_string(kMaxOpset) + " of";
-      model = ::onnx::version_conversion::ConvertVersion(model, kMaxOpset);
-      stage = "checking the converted";
-      ::onnx::checker::check_model(model);
-    }
-    stage = "binding the dimensions of";
-    bindDimensions(model, options);
-    stage = "inferring the shapes of";
-    ::onnx::ShapeInferenceOptions inference(/*check_type_val=*/true,
-                                            /*strict_mode_val=*/1,
-                                            /*data_prop_val=*/true);
-    ::onnx::shape_inference::InferShapes(
-        model, ::onnx::OpSchemaRegistry::Instance(), inference);
-  } catch (const std::exception &e) {
-    return stage + " the model failed: " + oneLine(e.what());
-  }
-  return std::nullopt;
-}
-
-/// Checks the model, then runs prepareModel in a child process. ONNX 1.12's
-/// version converter and shape inference dereference null on some malformed
-/// models that pass the checker (found by fuzzing); isolated, such a crash
-/// becomes a diagnostic instead of taking the compiler down. The checker
-/// itself runs here: it rejects most malformed models without the cost of a
-/// fork, and fuzzing has not made it crash. Returns the prepared model's opset.
-static FailureOr<int64_t> prepareModelIsolated(::onnx::ModelProto &model,
-                                               int64_t opset,
-                                               const ONNXImportOptions &options,
-                                               Location fileLoc) {
-  try {
-    ::onnx::checker::check_model(model);
-  } catch (const std::exception &e) {
-    emitError(fileLoc) << "checking the model failed: " << oneLine(e.what());
-    return failure();
-  }
-  int fds[2];
-  if (pipe(fds) != 0) {
-    emitError(fileLoc) << "cannot create a pipe: " << std::strerror(errno);
-    return failure();
-  }
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    emitError(fileLoc) << "cannot fork: " << std::strerror(errno);
-    return failure();
-  }
-  if (pid == 0) {
-    // Child: 'M' + serialized model, or 'E' + message. A crash here is
-    // reported by the parent, so the tool's crash handlers (stack dumps) are
-    // switched off.
-    close(fds[0]);
-    for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT})
-      signal(sig, SIG_DFL);
-    std::optional<std::string> error = prepareModel(model, opset, options);
-    std::string reply = error ? "E" + *error : "M" + model.SerializeAsString();
-    const char *data = reply.data();
-    size_t left = reply.size();
-    while (left > 0) {
-      ssize_t n = write(fds[1], data, left);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        _exit(2);
-      data += n;
-      left -= size_t(n);
-    }
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string reply;
-  char buffer[1 << 16];
-  while (true) {
-    ssize_t n = read(fds[0], buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    reply.append(buffer, size_t(n));
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) {
-    emitError(fileLoc) << "the ONNX library crashed (signal "
-                       << WTERMSIG(status)
-                       << ") while checking, converting or inferring the "
-                          "shapes of the model: the model is malformed";
-    return failure();
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty()) {
-    emitError(fileLoc) << "preparing the model failed unexpectedly";
-    return failure();
-  }
-  if (reply[0] == 'E') {
-    emitError(fileLoc) << StringRef(reply).drop_front();
-    return failure();
-  }
-  ::onnx::ModelProto prepared;
-  if (!prepared.ParseFromArray(reply.data() + 1, int(reply.size() - 1))) {
-    emitError(fileLoc) << "preparing the model failed unexpectedly";
-    return failure();
-  }
-  model = std::move(prepared);
-  return opset < kMaxOpset ? kMaxOpset : opset;
-}
-
 /// Checks, converts, infers shapes of and imports a parsed model.
 static OwningOpRef<ModuleOp>
 importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
@@ -650,8 +516,11 @@ importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
     return nullptr;
   }
 
+  // Bound before conversion: the version converter keeps the graph inputs'
+  // types, and shape inference then sees the bound sizes.
+  bindDimensions(model, options);
   FailureOr<int64_t> preparedOpset =
-      prepareModelIsolated(model, opset, options, fileLoc);
+      detail::prepareModel(model, opset, kMaxOpset, fileLoc);
   if (failed(preparedOpset))
     return nullptr;
   opset = *preparedOpset;

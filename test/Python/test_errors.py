@@ -1,11 +1,13 @@
 """Bad arguments raise TypeError/ValueError with a message naming the
 argument; what the compiler rejects raises fqt.CompileError with its
 diagnostics."""
+import os
+
 import numpy as np
 import pytest
 
 import fqt
-from conftest import BATCH, SMALL_MLP, fashion_like_batch
+from conftest import BATCH, SMALL_MLP, SOURCE_DIR, fashion_like_batch
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -116,3 +118,14 @@ def test_quantize_rejects_bad_arguments():
         fqt.dequantize(codes.astype(np.float32), scales, offsets, "psq:4")
     with pytest.raises(ValueError, match="only bhq has a transform"):
         fqt.dequantize(codes, scales, offsets, "psq:4", np.eye(4))
+
+
+def test_a_crash_in_the_onnx_library_spares_the_process():
+    # The ONNX library's converter crashes on this model in the importer's
+    # worker process; the error is reported, and the next model gets a new
+    # worker.
+    crash = os.path.join(SOURCE_DIR, "test", "Import", "Inputs",
+                         "converter-crash.onnx")
+    with pytest.raises(fqt.CompileError, match=r"the ONNX library crashed"):
+        fqt.compile(crash)
+    assert fqt.compile(SMALL_MLP, batch=BATCH) is not None
