@@ -60,3 +60,22 @@ if glob.glob(os.path.join(config.fqt_python_packages, "fqt", "_fqt*.so")):
 if subprocess.call([config.python_executable, "-c", "import pytest, numpy"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("pytest")
+
+# The GPU target: tests that assemble PTX need ptxas from the CUDA toolkit
+# (found like fqt-compile finds it: $CUDA_ROOT, else /usr/local/cuda); tests
+# that run kernels need a CUDA driver with a device.
+cuda_root = os.environ.get("CUDA_ROOT") or "/usr/local/cuda"
+ptxas = os.path.join(cuda_root, "bin", "ptxas")
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+if "CUDA_ROOT" in os.environ:
+    config.environment["CUDA_ROOT"] = os.environ["CUDA_ROOT"]
+try:
+    import ctypes
+    libcuda = ctypes.CDLL("libcuda.so.1")
+    count = ctypes.c_int(0)
+    if libcuda.cuInit(0) == 0 and libcuda.cuDeviceGetCount(ctypes.byref(count)) == 0 and count.value > 0:
+        config.available_features.add("cuda-gpu")
+except OSError:
+    pass

@@ -8,8 +8,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <mutex>
@@ -20,8 +19,9 @@ std::unique_ptr<mlir::MLIRContext> fqt::createCompilerContext() {
   // Without the extensions --convert-to-llvm silently converts nothing.
   mlir::registerAllExtensions(registry);
   registry.insert<fqt::FQTDialect, fqt::onnx::ONNXDialect>();
-  mlir::registerBuiltinDialectTranslation(registry);
-  mlir::registerLLVMDialectTranslation(registry);
+  // Builtin and LLVM for the host; GPU, NVVM and the offloading interface
+  // for gpu-module-to-binary and the kernel launches of --target=nvptx.
+  mlir::registerAllToLLVMIRTranslations(registry);
   return std::make_unique<mlir::MLIRContext>(registry);
 }
 

@@ -18,6 +18,7 @@
 #include "fqt/Runtime/RuntimeLink.h"
 #include "fqt/Training/Passes.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -43,6 +44,8 @@
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 
@@ -73,29 +76,79 @@ private:
   std::unique_ptr<llvm::TargetMachine> createTargetMachine();
   void embedModel(llvm::Module &module, StringRef bytes);
   bool runTool(StringRef program, ArrayRef<std::string> args);
+  bool isGpu() const { return options.target == "nvptx"; }
+  /// nvptx: finds the CUDA toolkit; with NEEDPTXAS, fails unless it has
+  /// ptxas.
+  bool findCudaToolkit(bool needPtxas);
+  /// --emit=ptx: the PTX that gpu-module-to-binary embedded.
+  bool writePtx(ModuleOp module);
 
   const fqt::CompileOptions &options;
   llvm::raw_ostream &diagnostics;
   /// The model's bytes: options.modelBytes or the file's contents.
   std::unique_ptr<llvm::MemoryBuffer> modelBytes;
   std::unique_ptr<MLIRContext> context;
+  /// nvptx: the CUDA toolkit root, and what gpu-module-to-binary embeds
+  /// (isa: PTX, bin: cubin).
+  std::string cudaRoot;
+  std::string gpuFormat = "isa";
 };
 
 bool Driver::checkOptions() {
-  static const char *kinds[] = {"exe", "shared", "object", "mlir", "llvm"};
+  static const char *kinds[] = {"exe",  "shared", "object",
+                                "mlir", "llvm",   "ptx"};
   if (!llvm::is_contained(kinds, options.emit)) {
     fail("unknown --emit=" + options.emit +
-         "; expected exe, shared, object, mlir or llvm");
+         "; expected exe, shared, object, mlir, llvm or ptx");
     return false;
   }
-  if (options.target != "x86-64") {
-    fail("unknown --target=" + options.target + "; expected x86-64");
+  if (options.target != "x86-64" && options.target != "nvptx") {
+    fail("unknown --target=" + options.target + "; expected x86-64 or nvptx");
     return false;
+  }
+  if (options.emit == "ptx" && !isGpu()) {
+    fail("--emit=ptx needs --target=nvptx");
+    return false;
+  }
+  if (isGpu()) {
+    if (!fqt::isSupportedGpuArch(options.gpuArch)) {
+      fail("unknown --gpu-arch=" + options.gpuArch +
+           "; expected sm_80 or sm_90");
+      return false;
+    }
+    // Everything but PTX and the target-independent IR embeds a cubin.
+    bool needPtxas = options.emit != "ptx" && options.emit != "mlir";
+    if (!findCudaToolkit(needPtxas))
+      return false;
+    gpuFormat = needPtxas ? "bin" : "isa";
   }
   if (options.batch <= 0) {
     fail("--batch must be positive");
     return false;
   }
+  return true;
+}
+
+bool Driver::findCudaToolkit(bool needPtxas) {
+  if (!options.cudaRoot.empty())
+    cudaRoot = options.cudaRoot;
+  else if (const char *env = std::getenv("CUDA_ROOT"); env && *env)
+    cudaRoot = env;
+  else
+    cudaRoot = "/usr/local/cuda";
+  SmallString<128> ptxas(cudaRoot);
+  llvm::sys::path::append(ptxas, "bin", "ptxas");
+  if (needPtxas && !llvm::sys::fs::can_execute(ptxas)) {
+    fail("cannot find ptxas at " + ptxas +
+         " (the cubin of --emit=" + options.emit +
+         " needs the CUDA toolkit); set --cuda-root or CUDA_ROOT, or use "
+         "--emit=ptx");
+    return false;
+  }
+  // Without a toolkit, PTX is still written; math functions stay calls to
+  // libdevice's __nv_* then.
+  if (!llvm::sys::fs::is_directory(cudaRoot))
+    cudaRoot.clear();
   return true;
 }
 
@@ -165,6 +218,16 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
   pm.addPass(fqt::createFQTConvertONNXToLinalg());
   if (stage == CompileStage::Linalg)
     return;
+  if (isGpu()) {
+    fqt::FqtGpuPipelineOptions gpuOptions;
+    gpuOptions.entryPoints = true;
+    gpuOptions.chip = options.gpuArch;
+    gpuOptions.features = "+ptx80";
+    gpuOptions.format = gpuFormat;
+    gpuOptions.toolkit = cudaRoot;
+    fqt::buildFqtGpuPipeline(pm, gpuOptions);
+    return;
+  }
   fqt::FqtCpuPipelineOptions cpuOptions;
   cpuOptions.entryPoints = true;
   // The product kernels (vpdpbusd, vpmaddwd, vector width) follow --mattr;
@@ -251,13 +314,24 @@ bool Driver::runTool(StringRef program, ArrayRef<std::string> args) {
     diagnostics << '\n';
   }
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(*path, argv, std::nullopt, {}, 0, 0,
-                                     &message);
+  int rc =
+      llvm::sys::ExecuteAndWait(*path, argv, std::nullopt, {}, 0, 0, &message);
   if (rc != 0) {
     fail(program + " failed" + (message.empty() ? "" : ": " + message));
     return false;
   }
   return true;
+}
+
+bool Driver::writePtx(ModuleOp module) {
+  SmallVector<gpu::BinaryOp> binaries(module.getOps<gpu::BinaryOp>());
+  if (binaries.size() != 1) {
+    fail("expected one device module, found " + Twine(binaries.size()));
+    return false;
+  }
+  auto object =
+      cast<gpu::ObjectAttr>(binaries.front().getObjectsAttr().getValue()[0]);
+  return writeAtomically(options.outputPath, object.getObject().getValue());
 }
 
 bool Driver::emitStage(fqt::CompileStage stage, std::string &ir) {
@@ -297,6 +371,8 @@ bool Driver::compile() {
   addPasses(pm, fqt::CompileStage::LLVM);
   if (failed(pm.run(*module)))
     return false;
+  if (emit == "ptx")
+    return writePtx(*module);
 
   fqt::initializeNativeTarget();
   std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine();
@@ -312,8 +388,8 @@ bool Driver::compile() {
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
   embedModel(*llvmModule, modelBytes->getBuffer());
-  if (llvm::Error err = makeOptimizingTransformer(3, 0, machine.get())(
-          llvmModule.get())) {
+  if (llvm::Error err =
+          makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get())) {
     fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
     return false;
   }
@@ -325,8 +401,8 @@ bool Driver::compile() {
   }
 
   SmallString<128> objectPath;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "fqt-step", "o", objectPath)) {
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("fqt-step", "o", objectPath)) {
     fail("cannot create a temporary file: " + ec.message());
     return false;
   }
@@ -357,6 +433,12 @@ bool Driver::compile() {
   llvm::FileRemover removeLinked(linked);
   std::vector<std::string> args = {objectPath.str().str(), "-o",
                                    linked.str().str(), "-fuse-ld=lld"};
+  if (isGpu()) {
+    // The mgpu* functions the kernel launches call; libcuda is opened at
+    // run time, so nothing of CUDA is linked.
+    args.push_back(FQT_CUDA_RUNTIME);
+    args.push_back("-ldl");
+  }
   if (emit == "shared") {
     args.push_back("-shared");
   } else {
@@ -370,8 +452,7 @@ bool Driver::compile() {
   args.push_back("-lm");
   if (!runTool(FQT_CLANG, args))
     return false;
-  if (std::error_code ec =
-          llvm::sys::fs::rename(linked, options.outputPath)) {
+  if (std::error_code ec = llvm::sys::fs::rename(linked, options.outputPath)) {
     fail(options.outputPath + ": " + ec.message());
     return false;
   }

@@ -89,4 +89,9 @@ void fqt::registerFqtPipelines() {
       "fqt-cpu-pipeline",
       "Lower fqt and linalg on tensors to the LLVM dialect for the host CPU",
       buildFqtCpuPipeline);
+  PassPipelineRegistration<FqtGpuPipelineOptions>(
+      "fqt-gpu-pipeline",
+      "Lower fqt and linalg on tensors to NVVM kernels (PTX/cubin) and host "
+      "code in the LLVM dialect",
+      buildFqtGpuPipeline);
 }

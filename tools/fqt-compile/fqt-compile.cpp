@@ -32,15 +32,26 @@ static cl::opt<std::string>
              cl::desc("What to write: exe (training executable, default), "
                       "shared (shared library with the fqt_* entry points), "
                       "object, mlir (the program before lowering to LLVM), "
-                      "llvm (LLVM IR)"),
+                      "llvm (LLVM IR), ptx (the kernels, --target=nvptx)"),
              cl::init("exe"), cl::cat(category));
 static cl::opt<int64_t> batchSize("batch",
                                   cl::desc("Batch size the steps are compiled "
                                            "for (binds a symbolic batch)"),
                                   cl::init(64), cl::cat(category));
 static cl::opt<std::string>
-    target("target", cl::desc("Target: x86-64 (the host CPU)"),
+    target("target",
+           cl::desc("Target: x86-64 (the host CPU) or nvptx (NVIDIA GPUs)"),
            cl::init("x86-64"), cl::cat(category));
+static cl::opt<std::string>
+    gpuArch("gpu-arch",
+            cl::desc("GPU architecture of --target=nvptx: sm_80 (default) "
+                     "or sm_90"),
+            cl::init("sm_80"), cl::cat(category));
+static cl::opt<std::string>
+    cudaRoot("cuda-root",
+             cl::desc("CUDA toolkit of --target=nvptx (ptxas, libdevice); "
+                      "default: $CUDA_ROOT, else /usr/local/cuda"),
+             cl::init(""), cl::cat(category));
 static cl::opt<std::string> cpu("mcpu",
                                 cl::desc("CPU to compile for (default: host)"),
                                 cl::init(""), cl::cat(category));
@@ -81,9 +92,8 @@ static cl::opt<std::string>
            cl::desc("Quantizer of dY for dX = dY W^T: none | ptq:B | psq:B | "
                     "bhq:B | percol:B (default ptq:8)"),
            cl::init("ptq:8"), cl::cat(category));
-static cl::opt<std::string>
-    gradQ("grad", cl::desc("Shorthand for --dgrad"), cl::init(""),
-          cl::cat(category));
+static cl::opt<std::string> gradQ("grad", cl::desc("Shorthand for --dgrad"),
+                                  cl::init(""), cl::cat(category));
 static cl::opt<std::string>
     wgradQ("wgrad",
            cl::desc("Quantizer of dY for dW = dY^T X: none | ptq:B | psq:B | "
@@ -109,8 +119,8 @@ static cl::opt<bool> fp32("fp32",
                                    "--act=none --weight=none --dgrad=none "
                                    "--wgrad=none)"),
                           cl::init(false), cl::cat(category));
-static cl::opt<bool> verbose("v", cl::desc("Print each stage"),
-                             cl::init(false), cl::cat(category));
+static cl::opt<bool> verbose("v", cl::desc("Print each stage"), cl::init(false),
+                             cl::cat(category));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -126,6 +136,8 @@ int main(int argc, char **argv) {
   options.emit = emitKind;
   options.batch = batchSize;
   options.target = target;
+  options.gpuArch = gpuArch;
+  options.cudaRoot = cudaRoot;
   options.cpu = cpu;
   options.mattr = mattr;
   options.loss = loss;

@@ -18,6 +18,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
@@ -34,6 +35,9 @@ int main(int argc, char **argv) {
   // Without the extensions, interfaces such as ConvertToLLVM are missing and
   // --convert-to-llvm silently converts nothing.
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates gpu.module bodies (nvvm, llvm) to LLVM
+  // IR.
+  mlir::registerAllToLLVMIRTranslations(registry);
   registry.insert<fqt::FQTDialect, fqt::onnx::ONNXDialect>();
 
   return mlir::asMainReturnCode(

@@ -39,11 +39,18 @@ struct CompileOptions {
   std::string outputPath;
   /// exe (training executable), shared (shared library with the fqt_*
   /// entry points), object, mlir (the program before lowering to LLVM),
-  /// llvm (LLVM IR).
+  /// llvm (LLVM IR), ptx (the kernels' PTX; --target=nvptx only).
   std::string emit = "exe";
   /// Batch size the steps are compiled for (binds a symbolic batch).
   int64_t batch = 64;
+  /// x86-64 (the host CPU) or nvptx (NVIDIA GPUs, host code for the host
+  /// CPU).
   std::string target = "x86-64";
+  /// nvptx: the GPU architecture, sm_80 or sm_90.
+  std::string gpuArch = "sm_80";
+  /// nvptx: the CUDA toolkit (ptxas, libdevice); empty: $CUDA_ROOT, else
+  /// /usr/local/cuda.
+  std::string cudaRoot;
   /// CPU and features to compile for; empty: the host's.
   std::string cpu;
   std::string mattr;
@@ -77,7 +84,8 @@ struct CompileOptions {
 /// `fqt-compile` does. Diagnostics of every stage and the driver's errors go
 /// to DIAGNOSTICS, one line each; nothing is written unless every stage
 /// succeeds. Returns true on success.
-bool compileModel(const CompileOptions &options, llvm::raw_ostream &diagnostics);
+bool compileModel(const CompileOptions &options,
+                  llvm::raw_ostream &diagnostics);
 
 /// The stages whose IR emitStage can return, in pipeline order.
 enum class CompileStage {

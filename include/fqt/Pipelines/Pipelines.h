@@ -52,8 +52,9 @@ struct FqtCpuPipelineOptions
       llvm::cl::init(256)};
   PassOptions::Option<std::string> cpuFeatures{
       *this, "cpu-features",
-      llvm::cl::desc("LLVM CPU features the kernels may use, e.g. "
-                     "+avx2,+avx512f,+avx512bw,+avx512vnni (empty: the host's)"),
+      llvm::cl::desc(
+          "LLVM CPU features the kernels may use, e.g. "
+          "+avx2,+avx512f,+avx512bw,+avx512vnni (empty: the host's)"),
       llvm::cl::init("")};
 };
 
@@ -63,7 +64,62 @@ struct FqtCpuPipelineOptions
 void buildFqtCpuPipeline(mlir::OpPassManager &pm,
                          const FqtCpuPipelineOptions &options);
 
-/// Registers `fqt-cpu-pipeline` with the pass registry.
+/// Options of the GPU (NVVM) pipeline.
+struct FqtGpuPipelineOptions
+    : public mlir::PassPipelineOptions<FqtGpuPipelineOptions> {
+  PassOptions::Option<bool> entryPoints{
+      *this, "entry-points",
+      llvm::cl::desc("Compile a training program for the runtime ABI (see "
+                     "fqt-cpu-pipeline); its arguments are copied to and "
+                     "from CUDA managed memory"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> simulateQMatmul{
+      *this, "simulate-qmatmul",
+      llvm::cl::desc("Compute fqt.qmatmul as dequantize + f32 product"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> int8Mma{
+      *this, "int8-mma",
+      llvm::cl::desc("Run the i8 products on tensor cores (mma.sync "
+                     "m16n8k32); off: plain loops like every other op"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> tileSize{
+      *this, "tile-size",
+      llvm::cl::desc("Threads of a block along each of the two innermost "
+                     "parallel dimensions of an elementwise loop nest"),
+      llvm::cl::init(16)};
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture: sm_80 or sm_90"),
+      llvm::cl::init("sm_80")};
+  PassOptions::Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX features, e.g. +ptx80"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What gpu-module-to-binary embeds: isa (PTX text), bin "
+                     "(cubin, assembled by ptxas), fatbin, llvm; none: stop "
+                     "before serialization, with the device code in NVVM"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit root (ptxas, libdevice); empty: "
+                     "$CUDA_ROOT or /usr/local/cuda"),
+      llvm::cl::init("")};
+};
+
+/// Lowers a module of fqt + linalg on tensors for NVIDIA GPUs: the fqt ops
+/// and bufferization as on the CPU, the integer products as int8
+/// tensor-core kernels, every other loop nest as a kernel over blocks of
+/// threads, one device module lowered through NVVM and serialized
+/// (PTX/cubin), and host code in the LLVM dialect that launches the kernels
+/// through the mgpu* functions of lib/Runtime/CudaRuntime.cpp.
+void buildFqtGpuPipeline(mlir::OpPassManager &pm,
+                         const FqtGpuPipelineOptions &options);
+
+/// True for the GPU architectures the GPU pipeline supports.
+bool isSupportedGpuArch(llvm::StringRef chip);
+
+/// Registers `fqt-cpu-pipeline` and `fqt-gpu-pipeline` with the pass
+/// registry.
 void registerFqtPipelines();
 
 } // namespace fqt

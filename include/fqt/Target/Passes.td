@@ -36,4 +36,69 @@ def FQTPrepareEntryPointBufferization
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// GPU (NVVM) target
+//===----------------------------------------------------------------------===//
+
+def FQTGpuInt8Mma : Pass<"fqt-gpu-int8-mma", "::mlir::func::FuncOp"> {
+  let summary = "Run bufferized i8 x i8 -> i32 products on int8 tensor cores";
+  let description = [{
+    Rewrites every bufferized integer product that fqt-lower-qmatmul
+    produced: a `linalg.generic` over (m, n, k) with parallel, parallel,
+    reduction iterators, i8 operands indexed (m, k) or (k, m) and (k, n) or
+    (n, k), an i32 accumulator indexed (m, n) and the body
+    `acc + ext(a) * ext(b)` (sign or zero extension per operand), into a
+    `gpu.launch` whose warps each compute a 16x8 tile of the result with
+    `nvvm.mma.sync` of shape m16n8k32 (`mma.sync.aligned.m16n8k32.row.col`
+    with s8 or u8 operands and s32 accumulation, wrapping like the CPU's
+    i32 arithmetic).
+
+    A block holds four warps side by side along n (a 16x32 tile); the grid
+    covers the result. Each thread gathers its fragments straight from the
+    operands in the layout PTX prescribes for m16n8k32; elements beyond the
+    matrix edges read as zero, so any m, n, k is correct. The accumulator's
+    current value is the initial C, so the rewrite computes exactly what the
+    `linalg.generic` computed. Products of any other form are left alone.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
+def FQTGpuMergeKernelModules
+    : Pass<"fqt-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
+  let summary = "Put every outlined kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` creates one `gpu.module` per kernel; each would
+    become its own PTX text, cubin and `cuModuleLoad`. This pass moves the
+    kernels of all `gpu.module`s into the first one, renames each kernel
+    after the module it came from (the outlined names repeat), drops the
+    emptied modules, and rewrites every `gpu.launch_func` to the new
+    symbol. Afterwards the program has one device module: one PTX file and
+    one cubin for `fqt-compile --emit=ptx` and the executable.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def FQTGpuDeviceMemory : Pass<"fqt-gpu-device-memory", "::mlir::ModuleOp"> {
+  let summary = "Make the buffers of a GPU program reachable from the device";
+  let description = [{
+    Host functions of a bufferized GPU program allocate with `memref.alloc`
+    and receive the runtime's buffers as arguments; kernels cannot read
+    either. This pass rewrites every host `memref.alloc` (and its
+    `memref.dealloc`) to `gpu.alloc host_shared` (`gpu.dealloc`): CUDA
+    managed memory, readable by kernels and by the host loops that remain
+    (scalar reductions, `memref.load`). In each function that the module's
+    `fqt.model_info` lists, every memref argument is copied into a managed
+    buffer on entry and every out-parameter (the trailing arguments that
+    `--buffer-results-to-out-params` added) is copied back before each
+    return, so the runtime's calling convention is the CPU one.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // FQT_TARGET_PASSES_TD

@@ -1,0 +1,124 @@
+//===- GpuPipeline.cpp - fqt to NVVM kernels and host LLVM ----------------===//
+//
+// The front half is the CPU pipeline's (fqt ops to linalg, bufferization,
+// the runtime ABI); then every loop nest becomes a kernel:
+//
+//   i8 products            -> fqt-gpu-int8-mma (mma.sync m16n8k32)
+//   other linalg ops       -> scf.parallel -> tiled -> gpu blocks/threads
+//   gpu.launch             -> outlined, merged into one gpu.module
+//   gpu.module             -> nvvm (+ libdevice for math) -> PTX/cubin
+//   host                   -> LLVM; launches become mgpu* calls when the
+//                             module is translated to LLVM IR
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Pipelines/Pipelines.h"
+
+#include "fqt/Codegen/Passes.h"
+#include "fqt/Conversion/Passes.h"
+#include "fqt/Quantize/Passes.h"
+#include "fqt/Target/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+bool fqt::isSupportedGpuArch(llvm::StringRef chip) {
+  // mma.sync m16n8k32 with s8/u8 needs sm_80; CUDA 13's ptxas no longer
+  // accepts the older architectures MLIR defaults to.
+  return chip == "sm_80" || chip == "sm_90";
+}
+
+void fqt::buildFqtGpuPipeline(OpPassManager &pm,
+                              const FqtGpuPipelineOptions &options) {
+  // fqt ops to linalg on tensors, as on the CPU.
+  if (!options.simulateQMatmul)
+    pm.addPass(createFQTLowerQMatmul());
+  pm.addPass(createFQTSimulateQMatmul());
+  pm.addPass(createFQTLowerQuantize());
+  pm.addPass(createFQTLowerDequantize());
+  pm.addPass(createCanonicalizerPass());
+  // Fewer, larger kernels: each fused elementwise chain is one launch.
+  pm.addPass(createFQTFuseElementwise());
+  pm.addPass(createCanonicalizerPass());
+
+  // Tensors to buffers and the runtime ABI, as on the CPU.
+  if (options.entryPoints)
+    pm.addPass(createFQTPrepareEntryPointBufferization());
+  bufferization::OneShotBufferizePassOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  if (options.entryPoints)
+    bufferization.functionBoundaryTypeConversion =
+        bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  pm.addPass(createCanonicalizerPass());
+  if (options.entryPoints) {
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+    bufferization::buildBufferDeallocationPipeline(pm);
+    pm.addPass(createFQTEmitEntryPoints());
+  }
+
+  // Loop nests to kernels.
+  if (options.int8Mma)
+    pm.addNestedPass<func::FuncOp>(createFQTGpuInt8Mma());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  // Inner loops of constant size (guarded by scf.if) so that the block size
+  // is a constant of the launch.
+  int64_t ts = options.tileSize;
+  pm.addNestedPass<func::FuncOp>(
+      createParallelLoopTilingPass({ts, ts}, /*noMinMaxBounds=*/true));
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  // Constants and index arithmetic into the kernels instead of kernel
+  // parameters (the Philox constants among them).
+  pm.addNestedPass<func::FuncOp>(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createFQTGpuMergeKernelModules());
+  if (options.entryPoints)
+    pm.addPass(createFQTGpuDeviceMemory());
+  pm.addPass(createCanonicalizerPass());
+
+  // Device and host to the LLVM dialect.
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createConvertGpuOpsToNVVMOps());
+  device.addPass(createCanonicalizerPass());
+  device.addPass(createCSEPass());
+  device.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+
+  if (options.format == "none")
+    return;
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  binary.toolkitPath = options.toolkit;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}

@@ -1,0 +1,154 @@
+//===- GpuDeviceMemory.cpp - Buffers a GPU program's kernels can reach ----===//
+//
+// The runtime hands a compiled step plain host buffers (the CPU calling
+// convention), and the host code between kernels still reads and writes
+// some buffers itself (whole-tensor reductions, scalars). CUDA managed
+// memory serves both: the step copies its arguments into managed buffers,
+// allocates every temporary there, and copies its out-parameters back.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Target/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace fqt {
+#define GEN_PASS_DEF_FQTGPUDEVICEMEMORY
+#include "fqt/Target/Passes.h.inc"
+} // namespace fqt
+
+using namespace mlir;
+
+namespace {
+
+/// Function name -> number of results (trailing out-parameters), from the
+/// module's `fqt.model_info`.
+llvm::StringMap<unsigned> readResultCounts(ModuleOp module) {
+  llvm::StringMap<unsigned> counts;
+  auto info = module->getAttrOfType<StringAttr>("fqt.model_info");
+  if (!info)
+    return counts;
+  SmallVector<StringRef> lines;
+  info.getValue().split(lines, '\n', -1, /*KeepEmpty=*/false);
+  StringRef current;
+  for (StringRef line : lines) {
+    if (line.consume_front("function ")) {
+      current = line.trim();
+      counts[current] = 0;
+    } else if (line.starts_with("result ") && !current.empty()) {
+      ++counts[current];
+    }
+  }
+  return counts;
+}
+
+Value allocShared(OpBuilder &b, Location loc, MemRefType type,
+                  ValueRange dynamicSizes, ValueRange symbols) {
+  return gpu::AllocOp::create(b, loc, type, /*asyncToken=*/Type(),
+                              /*asyncDependencies=*/ValueRange(), dynamicSizes,
+                              symbols, /*hostShared=*/true)
+      .getMemref();
+}
+
+/// Frees a buffer of allocShared. gpu-to-llvm lowers only the asynchronous
+/// form of gpu.dealloc, so the free runs on a stream of its own that is
+/// waited for at once.
+void freeShared(OpBuilder &b, Location loc, Value buffer) {
+  Type token = gpu::AsyncTokenType::get(b.getContext());
+  Value stream =
+      gpu::WaitOp::create(b, loc, token, ValueRange()).getAsyncToken();
+  Value freed =
+      gpu::DeallocOp::create(b, loc, token, ValueRange{stream}, buffer)
+          .getAsyncToken();
+  gpu::WaitOp::create(b, loc, Type(), ValueRange{freed});
+}
+
+struct FQTGpuDeviceMemoryPass
+    : fqt::impl::FQTGpuDeviceMemoryBase<FQTGpuDeviceMemoryPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    IRRewriter rewriter(&getContext());
+
+    // Temporaries of host functions (kernels live in gpu.module and are
+    // not visited: only top-level func.func).
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      SmallVector<Operation *> allocs, deallocs;
+      func.walk([&](Operation *op) {
+        if (op->getParentOfType<gpu::LaunchOp>())
+          return;
+        if (isa<memref::AllocOp>(op))
+          allocs.push_back(op);
+        else if (isa<memref::DeallocOp>(op))
+          deallocs.push_back(op);
+      });
+      for (Operation *op : allocs) {
+        auto alloc = cast<memref::AllocOp>(op);
+        rewriter.setInsertionPoint(alloc);
+        Value shared =
+            allocShared(rewriter, alloc.getLoc(), alloc.getType(),
+                        alloc.getDynamicSizes(), alloc.getSymbolOperands());
+        rewriter.replaceOp(alloc, shared);
+      }
+      for (Operation *op : deallocs) {
+        auto dealloc = cast<memref::DeallocOp>(op);
+        rewriter.setInsertionPoint(dealloc);
+        freeShared(rewriter, dealloc.getLoc(), dealloc.getMemref());
+        rewriter.eraseOp(dealloc);
+      }
+    }
+
+    // Arguments of the runtime's entry functions.
+    llvm::StringMap<unsigned> resultCounts = readResultCounts(module);
+    for (auto func : module.getOps<func::FuncOp>()) {
+      auto it = resultCounts.find(func.getName());
+      if (func.isExternal() || it == resultCounts.end())
+        continue;
+      unsigned numArgs = func.getNumArguments();
+      if (it->second > numArgs) {
+        func.emitError("the model description lists more results than the "
+                       "function has arguments");
+        return signalPassFailure();
+      }
+      unsigned firstOut = numArgs - it->second;
+      Block &entry = func.getBody().front();
+      SmallVector<std::pair<Value, Value>> outParams; // (argument, copy)
+      SmallVector<Value> copies;
+      for (BlockArgument arg : func.getArguments()) {
+        auto type = dyn_cast<MemRefType>(arg.getType());
+        if (!type)
+          continue;
+        if (!type.hasStaticShape()) {
+          func.emitError("argument #")
+              << arg.getArgNumber() << " has a dynamic shape; the GPU target "
+              << "needs statically shaped entry arguments";
+          return signalPassFailure();
+        }
+        rewriter.setInsertionPointToStart(&entry);
+        Location loc = arg.getLoc();
+        Value copy = allocShared(rewriter, loc, type, {}, {});
+        rewriter.replaceAllUsesWith(arg, copy);
+        if (arg.getArgNumber() < firstOut)
+          memref::CopyOp::create(rewriter, loc, arg, copy);
+        else
+          outParams.push_back({arg, copy});
+        copies.push_back(copy);
+      }
+      // Out-parameters back, then the copies freed, before every return.
+      func.walk([&](func::ReturnOp ret) {
+        rewriter.setInsertionPoint(ret);
+        for (auto [arg, copy] : outParams)
+          memref::CopyOp::create(rewriter, ret.getLoc(), copy, arg);
+        for (Value copy : copies)
+          freeShared(rewriter, ret.getLoc(), copy);
+      });
+    }
+  }
+};
+
+} // namespace

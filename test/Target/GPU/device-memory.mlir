@@ -1,0 +1,67 @@
+// RUN: fqt-opt %s --split-input-file --verify-diagnostics --fqt-gpu-device-memory | FileCheck %s
+
+// A function of the model description: arguments are copied into managed
+// buffers on entry, the out-parameter (the one result) is not read but
+// copied back before the return; temporaries are managed buffers, freed on
+// a stream that is waited for.
+// CHECK-LABEL: func.func @step
+// CHECK-SAME: (%[[X:.*]]: memref<4xf32>, %[[OUT:.*]]: memref<4xf32>)
+// CHECK-DAG: %[[OUTD:.*]] = gpu.alloc  host_shared () : memref<4xf32>
+// CHECK-DAG: %[[XD:.*]] = gpu.alloc  host_shared () : memref<4xf32>
+// CHECK-DAG: memref.copy %[[X]], %[[XD]]
+// CHECK-NOT: memref.copy %[[OUT]]
+// CHECK: %[[T:.*]] = gpu.alloc  host_shared () : memref<4xf32>
+// CHECK: gpu.launch_func @k::@k {{.*}} args(%[[XD]] : memref<4xf32>, %[[T]] : memref<4xf32>)
+// CHECK: gpu.launch_func @k::@k {{.*}} args(%[[T]] : memref<4xf32>, %[[OUTD]] : memref<4xf32>)
+// CHECK: %[[S:.*]] = gpu.wait async
+// CHECK: %[[F:.*]] = gpu.dealloc async [%[[S]]] %[[T]]
+// CHECK: gpu.wait [%[[F]]]
+// CHECK: memref.copy %[[OUTD]], %[[OUT]]
+// CHECK-DAG: gpu.dealloc async {{.*}} %[[XD]]
+// CHECK-DAG: gpu.dealloc async {{.*}} %[[OUTD]]
+// CHECK: return
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: memref.dealloc
+module attributes {gpu.container_module, fqt.model_info = "fqt-model 1\0Afunction step\0Aarg input x f32 4\0Aresult output y f32 4\0Aend\0A"} {
+  gpu.module @k {
+    gpu.func @k(%a: memref<4xf32>, %b: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+  func.func @step(%x: memref<4xf32>, %out: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    %t = memref.alloc() : memref<4xf32>
+    gpu.launch_func @k::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%x : memref<4xf32>, %t : memref<4xf32>)
+    gpu.launch_func @k::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%t : memref<4xf32>, %out : memref<4xf32>)
+    memref.dealloc %t : memref<4xf32>
+    return
+  }
+  // Not in the description: only its temporaries change.
+  // CHECK-LABEL: func.func @helper
+  // CHECK-SAME: (%[[Y:.*]]: memref<4xf32>)
+  // CHECK-NOT: memref.copy
+  // CHECK: gpu.alloc  host_shared () : memref<4xf32>
+  func.func @helper(%y: memref<4xf32>) {
+    %t = memref.alloc() : memref<4xf32>
+    memref.copy %y, %t : memref<4xf32> to memref<4xf32>
+    return
+  }
+}
+
+// -----
+
+module attributes {fqt.model_info = "fqt-model 1\0Afunction step\0Aarg input x f32 4\0Aresult output y f32 4\0Aresult output z f32 4\0Aend\0A"} {
+  // expected-error @below {{the model description lists more results than the function has arguments}}
+  func.func @step(%x: memref<4xf32>) {
+    return
+  }
+}
+
+// -----
+
+module attributes {fqt.model_info = "fqt-model 1\0Afunction step\0Aarg input x f32 4\0Aend\0A"} {
+  // expected-error @below {{argument #0 has a dynamic shape; the GPU target needs statically shaped entry arguments}}
+  func.func @step(%x: memref<?xf32>) {
+    return
+  }
+}

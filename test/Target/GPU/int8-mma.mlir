@@ -1,0 +1,125 @@
+// RUN: fqt-opt %s --split-input-file --fqt-gpu-int8-mma | FileCheck %s
+// RUN: fqt-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(fqt-gpu-int8-mma),gpu-kernel-outlining,gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm))" | FileCheck %s --check-prefix=NVVM
+
+// The integer product of fqt-lower-qmatmul (unsigned codes times a
+// transposed operand): one kernel of 16x32 tiles, four warps of 32 lanes,
+// a k loop of step 32 around mma.sync m16n8k32 with u8 x u8 operands.
+// CHECK-LABEL: func.func @dgrad
+// CHECK-SAME: (%[[A:.*]]: memref<64x40xi8>, %[[B:.*]]: memref<48x40xi8>, %[[C:.*]]: memref<64x48xi32>)
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
+// CHECK: %[[GX:.*]] = arith.ceildivui %{{.*}}, %[[C32]]
+// CHECK: %[[GY:.*]] = arith.ceildivui %{{.*}}, %{{.*}}
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[GX]], %{{.*}} = %[[GY]], %{{.*}} = %[[C1]]) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C32]], %{{.*}} = %[[C4]], %{{.*}} = %[[C1]])
+// CHECK: %[[INIT:.*]] = memref.load %[[C]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C32]] iter_args
+// Transposed B: element (k, n) is read at [n, k].
+// CHECK: memref.load %[[A]]
+// CHECK: memref.load %[[B]]
+// CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {intOverflowBehavior = #nvvm.mma_int_overflow<wrapped>, layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<u8>, multiplicandBPtxType = #nvvm.mma_type<u8>, shape = #nvvm.shape<m = 16, n = 8, k = 32>} : (i32, i32, i32) -> !llvm.struct<(i32, i32, i32, i32)>
+// CHECK: scf.yield
+// Results are stored only inside the matrix.
+// CHECK: scf.if
+// CHECK-NEXT: memref.store %{{.*}}, %[[C]]
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.generic
+// NVVM-LABEL: gpu.module @dgrad_kernel
+// NVVM: llvm.func @dgrad_kernel(
+// NVVM-SAME: gpu.kernel
+// NVVM: nvvm.read.ptx.sreg.tid.x range <i32, 0, 32>
+// NVVM: nvvm.read.ptx.sreg.tid.y range <i32, 0, 4>
+// NVVM: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<u8>, multiplicandBPtxType = #nvvm.mma_type<u8>, shape = #nvvm.shape<m = 16, n = 8, k = 32>
+#a = affine_map<(m, n, k) -> (m, k)>
+#bt = affine_map<(m, n, k) -> (n, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @dgrad(%a: memref<64x40xi8>, %b: memref<48x40xi8>, %c: memref<64x48xi32>) {
+  linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x40xi8>, memref<48x40xi8>) outs(%c : memref<64x48xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
+    %ye = arith.extui %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  return
+}
+
+// -----
+
+// Signed (symmetric) lhs read transposed, unsigned rhs: s8 x u8, and the
+// lhs element (m, k) is read at [k, m].
+// CHECK-LABEL: func.func @wgrad
+// CHECK-SAME: (%[[AT:.*]]: memref<64x10xi8>, %[[B:.*]]: memref<64x128xi8>, %[[C:.*]]: memref<10x128xi32>)
+// CHECK: gpu.launch
+// CHECK: scf.for
+// CHECK: %[[M:.*]] = arith.minui %{{.*}}, %{{.*}} : index
+// CHECK: %[[K:.*]] = arith.minui %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: memref.load %[[AT]][%[[K]], %[[M]]]
+// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<s8>, multiplicandBPtxType = #nvvm.mma_type<u8>
+#at = affine_map<(m, n, k) -> (k, m)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @wgrad(%a: memref<64x10xi8>, %b: memref<64x128xi8>, %c: memref<10x128xi32>) {
+  linalg.generic {indexing_maps = [#at, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x10xi8>, memref<64x128xi8>) outs(%c : memref<10x128xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extsi %x : i8 to i32
+    %ye = arith.extui %y : i8 to i32
+    %p = arith.muli %ye, %xe : i32
+    %s = arith.addi %p, %acc : i32
+    linalg.yield %s : i32
+  }
+  return
+}
+
+// -----
+
+// Not an i8 product: left alone.
+// CHECK-LABEL: func.func @f32_product
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.matmul
+func.func @f32_product(%a: memref<16x32xf32>, %b: memref<32x8xf32>, %c: memref<16x8xf32>) {
+  linalg.matmul ins(%a, %b : memref<16x32xf32>, memref<32x8xf32>) outs(%c : memref<16x8xf32>)
+  return
+}
+
+// -----
+
+// A body that is not acc + a * b (here a saturating-looking max) is left
+// alone, as is a product on tensors.
+// CHECK-LABEL: func.func @not_a_product
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.generic
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @not_a_product(%a: memref<16x32xi8>, %b: memref<32x8xi8>, %c: memref<16x8xi32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x32xi8>, memref<32x8xi8>) outs(%c : memref<16x8xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extsi %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.maxsi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @tensor_product
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.generic
+func.func @tensor_product(%a: tensor<16x32xi8>, %b: tensor<32x8xi8>, %c: tensor<16x8xi32>) -> tensor<16x8xi32> {
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<16x32xi8>, tensor<32x8xi8>) outs(%c : tensor<16x8xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extsi %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<16x8xi32>
+  return %r : tensor<16x8xi32>
+}
