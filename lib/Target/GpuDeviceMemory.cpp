@@ -78,7 +78,7 @@ struct FQTGpuDeviceMemoryPass
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal())
         continue;
-      SmallVector<Operation *> allocs, deallocs;
+      SmallVector<Operation *> allocs, deallocs, globals;
       func.walk([&](Operation *op) {
         if (op->getParentOfType<gpu::LaunchOp>())
           return;
@@ -86,6 +86,8 @@ struct FQTGpuDeviceMemoryPass
           allocs.push_back(op);
         else if (isa<memref::DeallocOp>(op))
           deallocs.push_back(op);
+        else if (isa<memref::GetGlobalOp>(op))
+          globals.push_back(op);
       });
       for (Operation *op : allocs) {
         auto alloc = cast<memref::AllocOp>(op);
@@ -100,6 +102,33 @@ struct FQTGpuDeviceMemoryPass
         rewriter.setInsertionPoint(dealloc);
         freeShared(rewriter, dealloc.getLoc(), dealloc.getMemref());
         rewriter.eraseOp(dealloc);
+      }
+      // Constants live in the host image. Those only copied from (`init`
+      // copying initial parameters into the runtime's buffers) stay there;
+      // any other use gets a managed copy for the call.
+      for (Operation *op : globals) {
+        auto global = cast<memref::GetGlobalOp>(op);
+        bool onlyCopied = llvm::all_of(global->getUses(), [](OpOperand &use) {
+          auto copy = dyn_cast<memref::CopyOp>(use.getOwner());
+          return copy && copy.getSource() == use.get();
+        });
+        if (onlyCopied)
+          continue;
+        if (!global.getType().hasStaticShape() ||
+            !global.getType().getLayout().isIdentity()) {
+          global.emitError("the GPU target needs constants with static "
+                           "shapes and identity layouts");
+          return signalPassFailure();
+        }
+        rewriter.setInsertionPointAfter(global);
+        Value copy =
+            allocShared(rewriter, global.getLoc(), global.getType(), {}, {});
+        rewriter.replaceAllUsesWith(global.getResult(), copy);
+        memref::CopyOp::create(rewriter, global.getLoc(), global, copy);
+        func.walk([&](func::ReturnOp ret) {
+          rewriter.setInsertionPoint(ret);
+          freeShared(rewriter, ret.getLoc(), copy);
+        });
       }
     }
 

@@ -91,7 +91,9 @@ def FQTGpuDeviceMemory : Pass<"fqt-gpu-device-memory", "::mlir::ModuleOp"> {
     either. This pass rewrites every host `memref.alloc` (and its
     `memref.dealloc`) to `gpu.alloc host_shared` (`gpu.dealloc`): CUDA
     managed memory, readable by kernels and by the host loops that remain
-    (scalar reductions, `memref.load`). In each function that the module's
+    (scalar reductions, `memref.load`). A `memref.get_global` constant
+    that is used other than as the source of a `memref.copy` is copied into
+    a managed buffer for the call. In each function that the module's
     `fqt.model_info` lists, every memref argument is copied into a managed
     buffer on entry and every out-parameter (the trailing arguments that
     `--buffer-results-to-out-params` added) is copied back before each

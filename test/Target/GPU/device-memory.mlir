@@ -65,3 +65,34 @@ module attributes {fqt.model_info = "fqt-model 1\0Afunction step\0Aarg input x f
     return
   }
 }
+
+// -----
+
+// A constant read by a kernel gets a managed copy for the call; one that is
+// only copied from (as `init` does) stays in the host image.
+// CHECK-LABEL: func.func @constants
+// CHECK: %[[G0:.*]] = memref.get_global @kernel_constant
+// CHECK-NEXT: %[[D:.*]] = gpu.alloc  host_shared () : memref<4xf32>
+// CHECK-NEXT: memref.copy %[[G0]], %[[D]]
+// CHECK: %[[G1:.*]] = memref.get_global @copied_constant
+// CHECK-NEXT: memref.copy %[[G1]], %{{.*}}
+// CHECK: gpu.launch_func @k::@k {{.*}} args(%[[D]] : memref<4xf32>)
+// CHECK: gpu.dealloc async {{.*}} %[[D]]
+// CHECK: return
+module attributes {gpu.container_module} {
+  memref.global "private" constant @kernel_constant : memref<4xf32> = dense<1.0>
+  memref.global "private" constant @copied_constant : memref<4xf32> = dense<2.0>
+  gpu.module @k {
+    gpu.func @k(%a: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+  func.func @constants(%out: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    %g = memref.get_global @kernel_constant : memref<4xf32>
+    %h = memref.get_global @copied_constant : memref<4xf32>
+    memref.copy %h, %out : memref<4xf32> to memref<4xf32>
+    gpu.launch_func @k::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%g : memref<4xf32>)
+    return
+  }
+}
