@@ -77,9 +77,8 @@ void fqt::buildFqtGpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   // Inner loops of constant size (guarded by scf.if) so that the block size
   // is a constant of the launch.
-  int64_t ts = options.tileSize;
-  pm.addNestedPass<func::FuncOp>(
-      createParallelLoopTilingPass({ts, ts}, /*noMinMaxBounds=*/true));
+  pm.addNestedPass<func::FuncOp>(createParallelLoopTilingPass(
+      {options.blockX, options.blockY}, /*noMinMaxBounds=*/true));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   // Constants and index arithmetic into the kernels instead of kernel

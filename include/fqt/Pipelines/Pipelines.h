@@ -82,11 +82,16 @@ struct FqtGpuPipelineOptions
       llvm::cl::desc("Run the i8 products on tensor cores (mma.sync "
                      "m16n8k32); off: plain loops like every other op"),
       llvm::cl::init(true)};
-  PassOptions::Option<int64_t> tileSize{
-      *this, "tile-size",
-      llvm::cl::desc("Threads of a block along each of the two innermost "
-                     "parallel dimensions of an elementwise loop nest"),
-      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> blockX{
+      *this, "block-x",
+      llvm::cl::desc("Threads of a block along the first parallel dimension "
+                     "of a loop nest (a warp: 1-D nests fill it)"),
+      llvm::cl::init(32)};
+  PassOptions::Option<int64_t> blockY{
+      *this, "block-y",
+      llvm::cl::desc("Threads of a block along the second parallel "
+                     "dimension"),
+      llvm::cl::init(8)};
   PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("GPU architecture: sm_80 or sm_90"),
       llvm::cl::init("sm_80")};
