@@ -117,6 +117,25 @@ class CNNBatchNorm(nn.Module):
         return self.bn3(self.fc(h.mean((2, 3))))
 
 
+class MLPBatchNormEval(nn.Module):
+    """BatchNormalization in inference mode (exported in eval mode, trained
+    with its running statistics fixed) on N x C activations."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 6)
+        self.bn = nn.BatchNorm1d(6)
+        self.fc2 = nn.Linear(6, 5)
+        with torch.no_grad():
+            self.bn.running_mean.normal_(0, 0.3)
+            self.bn.running_var.uniform_(0.5, 2.0)
+            self.bn.weight.add_(torch.randn(6) * 0.2)
+            self.bn.bias.add_(torch.randn(6) * 0.2)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.bn(self.fc1(torch.flatten(x, 1)))))
+
+
 class Transformer(nn.Module):
     """PyTorch's own encoder layer (self-attention: batched MatMul of two
     activations, Softmax, computed Slices; LayerNorm; GELU via Erf; two
@@ -190,7 +209,11 @@ MODELS = {
     "cnn-bn": (CNNBatchNorm, (BATCH, 2, 5, 5), 2e-3),
     "transformer": (Transformer, (BATCH, 3, 8), 1e-2),
     "shapes": (Shapes, (BATCH, 2, 4), 1e-2),
+    "mlp-bn-eval": (MLPBatchNormEval, (BATCH, 2, 4), 1e-2),
 }
+
+# Models whose PyTorch reference runs in eval mode (as exported).
+EVAL_REFERENCE = {"mlp-bn-eval"}
 
 # Elements per parameter checked by finite differences (default 6): fewer
 # for the models with many parameters, to keep the test's run time small.
@@ -236,6 +259,8 @@ def main():
         ours = fqt_grads(params)
 
         reference = model.double()
+        if name in EVAL_REFERENCE:
+            reference.eval()
         # Exporting in training mode ran the model (updating its running
         # statistics): start the reference from the exported values.
         with torch.no_grad():
@@ -295,7 +320,7 @@ def main():
         # (1 - momentum) with the population variance (PyTorch keeps the
         # unbiased one, so the variance is checked against the formula); and
         # eval_step, which normalizes with them, against PyTorch's eval().
-        if bn_inputs:
+        if bn_inputs and name in TRAINING_EXPORT:
             initial = {sl.name: a for sl, a in program.call("init")}
             stepped = {sl.name: a for sl, a in program.call(
                 "train_step", input=x, labels=y, lr=0.0, step=0, seed=0,
