@@ -85,6 +85,10 @@ def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
                "Per-layer overrides NODE:ROLE=QUANTIZER">
   ];
   let dependentDialects = ["::fqt::FQTDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 
