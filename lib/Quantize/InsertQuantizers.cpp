@@ -562,7 +562,8 @@ static std::string describeGammaStates(
         out += in[i].str() + (i + 1 < in.size() ? "\n" : "");
       continue;
     }
-    // Positions after the last persistent arg / result (or the last arg).
+    // After the last param/state arg and result, as the signature inserts
+    // them (the first position when there is none).
     size_t argAt = i + 1, resultAt = 0;
     for (size_t j = i + 1; j < end; ++j) {
       SmallVector<StringRef> tokens;
