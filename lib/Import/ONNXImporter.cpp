@@ -44,6 +44,9 @@ void registerONNXImportDialects(DialectRegistry &registry) {
 
 namespace {
 
+/// The domain of ONNX's training operators (Gradient and the optimizers).
+constexpr llvm::StringLiteral kTrainingDomain = "ai.onnx.preview.training";
+
 /// Whether the ONNX element type `dataType` is an unsigned integer.
 static bool isUnsignedDataType(int32_t dataType) {
   using TP = ::onnx::TensorProto;
@@ -60,6 +63,10 @@ public:
         fileLoc(FileLineColLoc::get(context, sourceName, 0, 0)) {}
 
   OwningOpRef<ModuleOp> import(const ::onnx::ModelProto &model, int64_t opset);
+
+  /// The model's version of the `ai.onnx.preview.training` domain, if it
+  /// imports it.
+  std::optional<int64_t> trainingOpset;
 
 private:
   FailureOr<Type> convertElementType(int32_t dataType, Location loc,
@@ -245,11 +252,16 @@ LogicalResult ModelImporter::importNode(const ::onnx::NodeProto &node,
                           << "): ";
   };
 
-  if (!node.domain().empty() && node.domain() != "ai.onnx")
+  bool training = node.domain() == kTrainingDomain;
+  if (!node.domain().empty() && node.domain() != "ai.onnx" && !training)
     return fail() << "operator domain '" << node.domain()
                   << "' is not supported";
+  if (training && !trainingOpset)
+    return fail() << "the model does not import the '" << kTrainingDomain
+                  << "' domain";
   const ::onnx::OpSchema *schema = ::onnx::OpSchemaRegistry::Schema(
-      node.op_type(), static_cast<int>(opset), node.domain());
+      node.op_type(), static_cast<int>(training ? *trainingOpset : opset),
+      node.domain());
   std::string opName = "onnx." + node.op_type();
   if (!schema || !RegisteredOperationName::lookup(opName, context))
     return fail() << "unsupported ONNX operator '" << node.op_type() << "'";
@@ -285,6 +297,24 @@ LogicalResult ModelImporter::importNode(const ::onnx::NodeProto &node,
       return fail() << "required input '" << formalInputs[i].GetName()
                     << "' is missing";
     operands.push_back(noValue(loc));
+    unsignedOperands.push_back(false);
+  }
+
+  // Gradient names the value it differentiates by its `y` attribute; the
+  // onnx dialect takes that value as a last operand as well.
+  if (training && node.op_type() == "Gradient") {
+    const ::onnx::AttributeProto *y = nullptr;
+    for (const ::onnx::AttributeProto &attr : node.attribute())
+      if (attr.name() == "y")
+        y = &attr;
+    if (!y || y->s().empty())
+      return fail() << "attribute 'y' is missing";
+    Value value = values.lookup(y->s());
+    if (!value)
+      return fail() << "the value '" << y->s()
+                    << "' that attribute 'y' names is not computed before "
+                       "the node";
+    operands.push_back(value);
     unsignedOperands.push_back(false);
   }
 
@@ -501,9 +531,17 @@ importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
   }
 
   int64_t opset = -1;
-  for (const ::onnx::OperatorSetIdProto &id : model.opset_import())
+  std::optional<int64_t> trainingOpset;
+  for (const ::onnx::OperatorSetIdProto &id : model.opset_import()) {
     if (id.domain().empty() || id.domain() == "ai.onnx")
       opset = id.version();
+    else if (id.domain() == kTrainingDomain)
+      trainingOpset = id.version();
+  }
+  // A graph of training operators only (an optimizer step) has no operators
+  // of the default set to convert: ONNX's checker makes sure of that.
+  if (opset < 0 && trainingOpset)
+    opset = kMaxOpset;
   if (opset < 0) {
     emitError(fileLoc) << "the model imports no version of the default ONNX "
                           "operator set";
@@ -532,6 +570,7 @@ importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
     return nullptr;
   }
   ModelImporter importer(context, sourceName, options);
+  importer.trainingOpset = trainingOpset;
   return importer.import(model, opset);
 }
 

@@ -14,6 +14,7 @@
 #include "fqt/Import/ONNXImporter.h"
 #include "fqt/Import/TensorProto.h"
 #include "fqt/Pipelines/Pipelines.h"
+#include "fqt/Training/Passes.h"
 
 #include "FQT/FQTDialect.h"
 #include "ONNX/ONNXDialect.h"
@@ -258,6 +259,9 @@ int main(int argc, char **argv) {
     forward.removeResultAttr(i, StringAttr::get(&context, "onnx.name"));
 
   PassManager pm(&context);
+  // ONNX's training operators (Gradient, the optimizers) first: Gradient
+  // differentiates onnx ops, before they are lowered.
+  pm.addPass(fqt::createFQTLowerTrainingOps());
   pm.addPass(fqt::createFQTConvertONNXToLinalg());
   fqt::buildFqtCpuPipeline(pm, fqt::FqtCpuPipelineOptions());
   if (failed(pm.run(*module)))
