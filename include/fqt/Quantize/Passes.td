@@ -67,7 +67,8 @@ def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
     +-gamma_step by the clipped fraction), `init` returns 0 ("not calibrated
     yet": that step quantizes with gamma = 1), and `fqt.model_info` lists the
     new buffers, so the runtime carries and checkpoints gamma like optimizer
-    state.
+    state. Unlike the reference code, the calibrating step also updates the
+    parameters (with the gradient quantized at gamma = 1).
 
     `mode=simulate` inserts `fqt.quantize` + `fqt.dequantize` and keeps the
     f32 product (the papers' reference semantics); `mode=integer` replaces
