@@ -38,8 +38,9 @@ static Value rowMax(TensorEmitter &e, Value x) {
       b, loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps,
       {utils::IteratorType::parallel, utils::IteratorType::reduction},
       [](OpBuilder &nb, Location l, ValueRange a) {
-        linalg::YieldOp::create(
-            nb, l, arith::MaximumFOp::create(nb, l, a[0], a[1]).getResult());
+        linalg::YieldOp::create(nb, l,
+                                arith::MaximumFOp::create(nb, l, a[0], a[1])
+                                    .getResult());
       });
   return generic.getResult(0);
 }
@@ -57,8 +58,8 @@ static Value oneHot(TensorEmitter &e, ArrayRef<int64_t> shape, Value labels) {
       b, loc, TypeRange{init.getType()}, ValueRange{labels}, ValueRange{init},
       maps, {utils::IteratorType::parallel, utils::IteratorType::parallel},
       [](OpBuilder &nb, Location l, ValueRange a) {
-        Value k = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
-                                             linalg::IndexOp::create(nb, l, 1));
+        Value k = arith::IndexCastOp::create(
+            nb, l, nb.getI64Type(), linalg::IndexOp::create(nb, l, 1));
         Value hit =
             arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, k, a[0]);
         linalg::YieldOp::create(
@@ -89,36 +90,41 @@ LossValues fqt::training::emitSoftmaxCrossEntropy(TensorEmitter &e,
         .getResult();
   });
   Value hot = oneHot(e, {batch, classes}, labels);
-  Value picked = e.reduceSum(
-      e.map({logits, hot},
-            [](B &b, L l, A a) {
-              return arith::MulFOp::create(b, l, a[0], a[1]).getResult();
-            }),
-      {1});
-  Value valid =
-      e.map({batch}, e.builder().getF32Type(), {labels}, [&](B &b, L l, A a) {
-        Value ignored = arith::CmpIOp::create(
-            b, l, arith::CmpIPredicate::eq, a[0],
-            arith::ConstantOp::create(b, l, b.getI64IntegerAttr(ignoreIndex)));
-        return arith::SelectOp::create(b, l, ignored, cst(b, l, 0),
-                                       cst(b, l, 1))
+  Value picked = e.reduceSum(e.map({logits, hot},
+                                   [](B &b, L l, A a) {
+                                     return arith::MulFOp::create(b, l, a[0],
+                                                                  a[1])
+                                         .getResult();
+                                   }),
+                             {1});
+  Value valid = e.map({batch}, e.builder().getF32Type(), {labels},
+                      [&](B &b, L l, A a) {
+                        Value ignored = arith::CmpIOp::create(
+                            b, l, arith::CmpIPredicate::eq, a[0],
+                            arith::ConstantOp::create(
+                                b, l, b.getI64IntegerAttr(ignoreIndex)));
+                        return arith::SelectOp::create(b, l, ignored,
+                                                       cst(b, l, 0),
+                                                       cst(b, l, 1))
+                            .getResult();
+                      });
+  Value lse1 = e.reshape(lse, {batch});
+  Value sampleLoss =
+      e.map({lse1, picked, valid}, [](B &b, L l, A a) {
+        return arith::MulFOp::create(b, l, a[2],
+                                     arith::SubFOp::create(b, l, a[0], a[1]))
             .getResult();
       });
-  Value lse1 = e.reshape(lse, {batch});
-  Value sampleLoss = e.map({lse1, picked, valid}, [](B &b, L l, A a) {
-    return arith::MulFOp::create(b, l, a[2],
-                                 arith::SubFOp::create(b, l, a[0], a[1]))
-        .getResult();
-  });
   Value count = e.reduceSum(valid, {0});
-  Value loss = e.map({e.reduceSum(sampleLoss, {0}), count}, [](B &b, L l, A a) {
-    return arith::DivFOp::create(b, l, a[0], a[1]).getResult();
-  });
+  Value loss = e.map({e.reduceSum(sampleLoss, {0}), count},
+                     [](B &b, L l, A a) {
+                       return arith::DivFOp::create(b, l, a[0], a[1])
+                           .getResult();
+                     });
   // d loss / d logits = valid * (softmax - onehot) / count
   Value validCol = e.reshape(valid, {batch, 1});
   Value grad = e.map({logits, lse, hot, validCol, count}, [](B &b, L l, A a) {
-    Value p =
-        math::ExpOp::create(b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+    Value p = math::ExpOp::create(b, l, arith::SubFOp::create(b, l, a[0], a[1]));
     Value d = arith::SubFOp::create(b, l, p, a[2]);
     Value w = arith::DivFOp::create(b, l, a[3], a[4]);
     return arith::MulFOp::create(b, l, d, w).getResult();
@@ -216,8 +222,7 @@ void fqt::training::emitOptimizerUpdate(TensorEmitter &e,
       Value beta = arith::SelectOp::create(b, l, first, cst(b, l, config.beta),
                                            cst(b, l, 1.0));
       return arith::AddFOp::create(
-                 b, l,
-                 arith::MulFOp::create(b, l, cst(b, l, config.alpha), a[2]),
+                 b, l, arith::MulFOp::create(b, l, cst(b, l, config.alpha), a[2]),
                  arith::MulFOp::create(b, l, beta, g))
           .getResult();
     });
@@ -250,10 +255,10 @@ void fqt::training::emitOptimizerUpdate(TensorEmitter &e,
                                 cst(b, l, config.decayFactor)));
       Value r = arith::DivFOp::create(b, l, a[3], denom);
       Value g = regularized(b, l, a[0], a[1]);
-      Value adaptive = arith::AddFOp::create(
-          b, l, math::SqrtOp::create(b, l, a[2]), cst(b, l, config.epsilon));
-      Value upd = arith::MulFOp::create(
-          b, l, r, arith::DivFOp::create(b, l, g, adaptive));
+      Value adaptive = arith::AddFOp::create(b, l, math::SqrtOp::create(b, l, a[2]),
+                                             cst(b, l, config.epsilon));
+      Value upd = arith::MulFOp::create(b, l, r,
+                                        arith::DivFOp::create(b, l, g, adaptive));
       return arith::SubFOp::create(b, l, a[0], upd).getResult();
     });
     return;
@@ -284,19 +289,24 @@ void fqt::training::emitOptimizerUpdate(TensorEmitter &e,
       Value bt = math::PowFOp::create(b, l, cst(b, l, beta), t);
       Value at = math::PowFOp::create(b, l, cst(b, l, alpha), t);
       Value corr = arith::DivFOp::create(
-          b, l,
-          math::SqrtOp::create(b, l, arith::SubFOp::create(b, l, one, bt)),
+          b, l, math::SqrtOp::create(b, l, arith::SubFOp::create(b, l, one, bt)),
           arith::SubFOp::create(b, l, one, at));
       Value positive = arith::CmpIOp::create(
           b, l, arith::CmpIPredicate::sgt, a[4],
           arith::ConstantOp::create(b, l, b.getI64IntegerAttr(0)));
       Value r = arith::SelectOp::create(
           b, l, positive, arith::MulFOp::create(b, l, a[3], corr), a[3]);
-      Value denom = arith::AddFOp::create(
-          b, l, math::SqrtOp::create(b, l, a[2]), cst(b, l, config.epsilon));
-      Value upd = arith::MulFOp::create(
-          b, l, r, arith::DivFOp::create(b, l, a[1], denom));
-      return arith::SubFOp::create(b, l, a[0], upd).getResult();
+      Value denom = arith::AddFOp::create(b, l, math::SqrtOp::create(b, l, a[2]),
+                                          cst(b, l, config.epsilon));
+      Value upd = arith::MulFOp::create(b, l, r,
+                                        arith::DivFOp::create(b, l, a[1], denom));
+      Value updated = arith::SubFOp::create(b, l, a[0], upd);
+      // X_final = (1 - norm_coefficient_post) * X_new
+      if (config.postWeightDecay == 0.0)
+        return updated;
+      return arith::MulFOp::create(
+                 b, l, cst(b, l, 1.0 - config.postWeightDecay), updated)
+          .getResult();
     });
     return;
   }

@@ -28,12 +28,13 @@ enum class OptimizerKind { SGD, Momentum, Nesterov, Adagrad, Adam };
 
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::SGD;
-  double alpha = 0.9;   // Momentum alpha / Adam alpha (first moment decay)
-  double beta = 1.0;    // Momentum beta (gradient coefficient)
+  double alpha = 0.9;  // Momentum alpha / Adam alpha (first moment decay)
+  double beta = 1.0;   // Momentum beta (gradient coefficient)
   double beta2 = 0.999; // Adam beta (second moment decay)
   double epsilon = 1e-6;
   double decayFactor = 0.0; // Adagrad
   double weightDecay = 0.0; // ONNX norm_coefficient
+  double postWeightDecay = 0.0; // ONNX Adam's norm_coefficient_post
 };
 
 /// Number of state tensors the optimizer keeps per parameter, and their

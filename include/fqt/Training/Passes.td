@@ -103,4 +103,36 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def FQTLowerTrainingOps : Pass<"fqt-lower-training-ops", "::mlir::ModuleOp"> {
+  let summary = "Lower ONNX's training operators (Gradient, Momentum, Adagrad, Adam)";
+  let description = [{
+    Rewrites the operators of ONNX's `ai.onnx.preview.training` domain,
+    which ONNX training graphs use, into `linalg`/`arith` on tensors, next
+    to the `onnx` ops that --fqt-convert-onnx-to-linalg lowers afterwards:
+
+    - `onnx.Gradient`: the gradient of the sum of `y`'s elements with respect
+      to each value of `xs`, by the reverse pass --fqt-build-training uses
+      (the same gradient rules). `y` is the op's last operand.
+    - `onnx.Momentum` (standard and Nesterov), `onnx.Adagrad`, `onnx.Adam`:
+      for each parameter of the op's lists, the update rule of ONNX's
+      specification, the one --fqt-build-training's optimizers emit.
+
+    Afterwards no training operator is left; one that cannot be lowered
+    (non-f32 tensors, lists of unequal length, a `y` without a gradient
+    rule on its path) is reported with the reason and the pass fails.
+
+    ```mlir
+    %x1, %v1 = onnx.Momentum %r, %t, %x, %g, %v {alpha = 0.9 : f32,
+        beta = 1.0 : f32, mode = "standard", norm_coefficient = 0.0 : f32}
+        : (tensor<f32>, tensor<i64>, tensor<4xf32>, tensor<4xf32>,
+           tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // FQT_TRAINING_PASSES_TD
