@@ -23,6 +23,15 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
                               // forward quantizers only (the QAT gradient)
     ```
 
+    A BatchNormalization in training mode (`training_mode = 1`, as
+    `torch.onnx.export(..., training=TrainingMode.TRAINING)` writes it)
+    normalizes with the batch statistics in `train_step` and `grad_step`,
+    and its running mean and variance initializers become `state` (named as
+    the initializers) that `init` returns, `train_step` takes and returns
+    updated as the op's `running_mean`/`running_var` outputs say
+    (`running * momentum + batch * (1 - momentum)`, population variance),
+    and `eval_step` takes and normalizes with (inference mode).
+
     Every argument and result carries `fqt.kind` (param, state, input,
     label, hyper, loss, sample_loss, output, grad) and `onnx.name`; `lr`,
     `step` and `seed` are rank-0 tensors. The parameters are the float
@@ -37,7 +46,14 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
     `--fqt-insert-quantizers` puts its quantizers. The other gradient rules
     emit `linalg`/`tensor`/`arith` on tensors; gradients of values used more
     than once are summed, and values that do not lead to a parameter get no
-    gradient work.
+    gradient work. Batched MatMuls (rank >= 3 operands, e.g. attention's
+    Q * K^T and P * V, whose operands are both activations) stay
+    `onnx.MatMul` forward and become float `linalg.generic` contractions
+    backward, untagged: they have no weight for the quantizer roles.
+    Integer shape computations (Shape, Gather, Add, Div, Concat, Equal,
+    Where, ConstantOfShape ... of constants, as PyTorch exports around
+    Slice, Reshape and Expand) are folded first, and the results they bound
+    get static types.
 
     Losses: `softmax-cross-entropy` (ONNX `SoftmaxCrossEntropyLoss`, mean
     reduction, `ignore-index`) and `mse` on the first forward result.
