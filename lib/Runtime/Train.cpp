@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <malloc.h>
 #include <set>
 #include <system_error>
 
@@ -527,8 +528,19 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
 
 } // namespace
 
+/// The compiled steps allocate and free their large temporaries (im2col
+/// matrices, pooling scatters, quantized copies) every step. With glibc's
+/// defaults each one above 128 KiB is a fresh mmap whose pages the kernel
+/// zeroes on first touch, about a quarter of the CNN's step; keeping them
+/// in the heap (and not trimming it) reuses the same pages every step.
+static void keepLargeBuffersInHeap() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 extern "C" int fqt_train_main(int argc, char **argv,
                               const fqt_program *program) {
+  keepLargeBuffersInHeap();
   try {
     return run(argc, argv, program);
   } catch (const Error &error) {
