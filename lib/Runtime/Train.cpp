@@ -506,6 +506,7 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
     if (!options.checkpoint.empty())
       saveCheckpoint(epoch + 1, 0, rng.getState(), 0);
   }
+  log.flush();
   if (!evaluated) // resumed from a checkpoint of the last epoch
     metrics = evaluate(program, test, input, label, testLabels);
 
