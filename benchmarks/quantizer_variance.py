@@ -1,16 +1,38 @@
 #!/usr/bin/env python3
-"""Variance of the quantized data gradient on real gradients.
+"""Variance of fqt's compiled gradient quantizers: PTQ, PSQ, BHQ and LBT.
 
-For the bundled Fashion-MNIST MLP and CNN (initial weights, one batch of 128
-test images), compiles the model with each data-gradient quantizer
-(--dgrad=Q, --wgrad=none, 8-bit forward) and runs the executable's
---gradient-variance=N: N stochastic gradients against the QAT gradient of
-the same quantized forward pass. Prints, per model, quantizer and bit-width,
-the total variance sum_p E|g_p - E g_p|^2 over all parameters, its ratio to
-PTQ at the same bit-width, and the largest relative bias (sampling noise
-only, for unbiased quantizers). Writes a Markdown table with --markdown.
+Two measurements (QUANTIZERS.md §5, §7):
 
-    /usr/bin/python3 benchmarks/quantizer_variance.py [--build build] [--samples 128]
+--part quantizers (default with --part all): the quantizers alone, through
+  the Python bindings' fqt.quantize (the same lowering a training program
+  runs), on
+    - the real output gradients dY of the bundled Fashion-MNIST MLP and CNN:
+      every layer with a data-gradient product (MLP fc2, fc3; CNN conv2, fc),
+      from PyTorch autograd at the models' initial weights on one batch of
+      128 test images, each flattened to N x D with one row per sample
+      (QUANTIZERS.md §2);
+    - the synthetic 128 x 1024 matrices of §7: balanced (row scale 1),
+      lognormal2 (row scale exp(2z)), fewlarge (4 rows of scale 1, the rest
+      10^U(-3,-2)).
+  For each: the Monte Carlo E|Q(g) - g|^2 / |g|^2 over --draws seeds, and
+  beside it the worst-case bound of §5.2 computed from the scales fqt chose
+  (PTQ N D Delta^2/4; PSQ D sum_i Delta_i^2/4; BHQ D/4 sum_j |T^-1 e_j|^2
+  Delta'_j^2; LBT sum_{|g|<=c} Delta^2/4 + sum_{|g|>c} (|g| - c)^2). LBT
+  uses the gamma its first training step calibrates on that gradient
+  (the rule of §4.3, replayed in float32 as test/Python/test_lbt.py checks
+  against the compiled one); its error includes its clipping bias.
+
+--part params: the parameter gradients of a compiled training program.
+  For each model, quantizer and bit-width, compiles the model
+  (--dgrad=Q --wgrad=none, 8-bit forward) and runs the executable's
+  --gradient-variance=N: N stochastic gradients against the QAT gradient.
+  Prints the total variance sum_p E|g_p - E g_p|^2 and the largest relative
+  bias. Each configuration recompiles the model (about a minute for the MLP
+  on two cores, several for the CNN). LBT runs with init's gamma state
+  (uncalibrated: gamma = 1, min-max, no clipping).
+
+    /usr/bin/python3 benchmarks/quantizer_variance.py [--part quantizers]
+        [--build build] [--draws 16] [--models mlp,cnn] [--bits 4,5,6,8]
 """
 import argparse
 import gzip
@@ -23,6 +45,8 @@ import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DATA = "/usr/share/datasets/fashion-mnist"
+F32 = np.float32
+KINDS = ("ptq", "psq", "bhq", "lbt")
 
 
 def batch(n):
@@ -35,7 +59,11 @@ def batch(n):
     return x, labels[:n].astype(np.int64)
 
 
-def measure(build, model, spec, samples, work, x_path, y_path):
+# ---------------------------------------------------------------------------
+# Parameter gradients of compiled programs (--gradient-variance)
+# ---------------------------------------------------------------------------
+
+def measure_params(build, model, spec, samples, work, x_path, y_path):
     exe = os.path.join(work, "train")
     subprocess.run([os.path.join(build, "bin", "fqt-compile"), model, "-o",
                     exe, "--batch", "128", "--dgrad=" + spec, "--wgrad=none"],
@@ -51,33 +79,192 @@ def measure(build, model, spec, samples, work, x_path, y_path):
     return total, bias
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
-    parser.add_argument("--samples", type=int, default=128)
-    parser.add_argument("--models", default="mlp,cnn")
-    parser.add_argument("--bits", default="4,5,6,8")
-    args = parser.parse_args()
+def params_part(args):
     work = tempfile.mkdtemp(prefix="fqt-variance-")
     x, y = batch(128)
     x_path, y_path = os.path.join(work, "x.npy"), os.path.join(work, "y.npy")
     np.save(x_path, x)
     np.save(y_path, y)
-    print("| model | bits | PTQ variance | PSQ variance | BHQ variance | "
-          "PSQ/PTQ | BHQ/PTQ | max rel. bias |")
-    print("|---|---|---|---|---|---|---|---|")
+    kinds = args.kinds.split(",")
+    ratios = [k for k in kinds if k != "ptq"] if "ptq" in kinds else []
+    print("| model | bits | "
+          + " | ".join([k.upper() + " variance" for k in kinds]
+                       + [k.upper() + "/PTQ" for k in ratios])
+          + " | max rel. bias |")
+    print("|---" * (3 + len(kinds) + len(ratios)) + "|")
     for name in args.models.split(","):
         model = os.path.join(ROOT, "examples", "fashion-mnist", name + ".onnx")
         for bits in args.bits.split(","):
             v, b = {}, 0.0
-            for kind in ("ptq", "psq", "bhq"):
-                v[kind], bias = measure(args.build, model, "%s:%s" % (kind, bits),
-                                        args.samples, work, x_path, y_path)
+            for kind in kinds:
+                v[kind], bias = measure_params(
+                    args.build, model, "%s:%s" % (kind, bits), args.samples,
+                    work, x_path, y_path)
                 b = max(b, bias)
-            print("| %s | %s | %.3g | %.3g | %.3g | %.3f | %.3f | %.3g |" %
-                  (name, bits, v["ptq"], v["psq"], v["bhq"], v["psq"] / v["ptq"],
-                   v["bhq"] / v["ptq"], b))
+            print("| %s | %s | " % (name, bits)
+                  + " | ".join(["%.3g" % v[k] for k in kinds]
+                               + ["%.3f" % (v[k] / v["ptq"]) for k in ratios])
+                  + " | %.3g |" % b)
             sys.stdout.flush()
+
+
+# ---------------------------------------------------------------------------
+# The quantizers alone (fqt.quantize) on real and synthetic gradients
+# ---------------------------------------------------------------------------
+
+def real_gradients(name, n):
+    """{layer: dY as N x D float32} of the bundled model at its initial
+    weights (loaded from the ONNX file) on n test images."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from make_example_models import CNN, MLP
+    model = {"mlp": MLP, "cnn": CNN}[name]()
+    onnx_model = onnx.load(os.path.join(ROOT, "examples", "fashion-mnist",
+                                        name + ".onnx"))
+    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
+               for i in onnx_model.graph.initializer}
+    state = model.state_dict()
+    assert set(weights) == set(state), (set(weights), set(state))
+    model.load_state_dict(weights)
+    x, y = batch(n)
+    x = torch.from_numpy(x)
+    outputs = {}
+
+    def keep(layer, value):
+        value.retain_grad()
+        outputs[layer] = value
+        return value
+
+    if name == "mlp":
+        h = torch.relu(model.fc1(model.flatten(x)))
+        h = torch.relu(keep("fc2", model.fc2(h)))
+        logits = keep("fc3", model.fc3(h))
+    else:
+        h = model.pool(torch.relu(model.conv1(x)))
+        h = model.pool(torch.relu(keep("conv2", model.conv2(h))))
+        logits = keep("fc", model.fc(torch.flatten(h, 1)))
+    torch.nn.functional.cross_entropy(logits, torch.from_numpy(y)).backward()
+    return {layer: v.grad.detach().numpy().reshape(n, -1).astype(F32)
+            for layer, v in outputs.items()}
+
+
+def synthetic(kind, rng, n=128, d=1024):
+    """QUANTIZERS.md §7's gradient models."""
+    if kind == "balanced":
+        scale = np.ones(n)
+    elif kind == "lognormal2":
+        scale = np.exp(2 * rng.normal(size=n))
+    else:
+        scale = 10.0 ** rng.uniform(-3, -2, size=n)
+        scale[:4] = 1.0
+    return (rng.normal(size=(n, d)) * scale[:, None]).astype(F32)
+
+
+def lbt_gamma(g, bits, alpha=1e-3, step=1e-3, gamma_min=1e-3):
+    """The gamma fqt's first training step calibrates on g (§4.3)."""
+    a = np.abs(g.astype(F32))
+    amax = a.max()
+    tau = F32(alpha / (2**bits - 1))
+    s = F32(step)
+    gamma, m = F32(1.0), F32(0.0)
+    while True:
+        r = F32(np.count_nonzero(a > F32(gamma * amax))) / F32(a.size)
+        m = F32(m * F32(F32(1.0) - s)) + F32(s * r)
+        t = F32(np.sign(m - tau))
+        gamma = F32(gamma + F32(s * t))
+        if t > 0:
+            break
+    return float(min(max(gamma, F32(gamma_min)), F32(1.0)))
+
+
+def measure_quantizer(fqt, g, kind, bits, draws):
+    """(Monte Carlo E|Q(g) - g|^2, bound), both over |g|^2."""
+    spec = "%s:%d" % (kind, bits)
+    gamma = lbt_gamma(g, bits) if kind == "lbt" else None
+    g64 = g.astype(np.float64)
+    n, d = g.shape
+    error = 0.0
+    for seed in range(draws):
+        result = fqt.quantize(g, spec, seed=seed, step=0, gamma=gamma)
+        if kind == "lbt":
+            codes, scale = result
+            q = fqt.dequantize(codes, scale, None, spec)
+        elif kind == "bhq":
+            codes, scale, offset, transform = result
+            q = fqt.dequantize(codes, scale, offset, spec, transform)
+        else:
+            codes, scale, offset = result
+            q = fqt.dequantize(codes, scale, offset, spec)
+        error += np.sum((q.astype(np.float64) - g64) ** 2)
+    scale = np.asarray(scale, np.float64)
+    if kind == "ptq":
+        bound = n * d * float(scale) ** 2 / 4
+    elif kind == "psq":
+        bound = d * np.sum(scale ** 2) / 4
+    elif kind == "bhq":
+        inverse = np.asarray(transform, np.float64)
+        bound = d / 4 * np.sum(np.sum(inverse ** 2, axis=0) * scale ** 2)
+    else:
+        delta = float(scale)
+        c = delta * (2**(bits - 1) - 1)
+        a = np.abs(g64)
+        bound = (np.count_nonzero(a <= c) * delta ** 2 / 4
+                 + np.sum(np.maximum(a - c, 0.0) ** 2))
+    norm2 = np.sum(g64 ** 2)
+    return error / draws / norm2, bound / norm2, gamma
+
+
+def quantizers_part(args):
+    sys.path.insert(0, os.path.join(args.build, "python_packages"))
+    import fqt
+    cases = []
+    for name in args.models.split(","):
+        for layer, g in real_gradients(name, 128).items():
+            cases.append(("%s %s" % (name, layer), g))
+    rng = np.random.default_rng(12345)
+    for kind in ("balanced", "lognormal2", "fewlarge"):
+        cases.append((kind, synthetic(kind, rng)))
+    print("| gradient (N x D) | bits | PTQ | PSQ | BHQ | LBT (gamma) | "
+          "PSQ/PTQ | BHQ/PSQ | LBT/PTQ |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, g in cases:
+        for bits in [int(b) for b in args.bits.split(",")]:
+            cell, var = {}, {}
+            for kind in KINDS:
+                v, bound, gamma = measure_quantizer(fqt, g, kind, bits,
+                                                    args.draws)
+                var[kind] = v
+                cell[kind] = "%.3g (%.3g)" % (v, bound)
+                if kind == "lbt":
+                    cell[kind] = "%.3g (%.3g) γ=%.3f" % (v, bound, gamma)
+            print("| %s (%dx%d) | %d | %s | %s | %s | %s | %.3g | %.3g | %.3g |"
+                  % (label, g.shape[0], g.shape[1], bits, cell["ptq"],
+                     cell["psq"], cell["bhq"], cell["lbt"],
+                     var["psq"] / var["ptq"], var["bhq"] / var["psq"],
+                     var["lbt"] / var["ptq"]))
+            sys.stdout.flush()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", choices=("quantizers", "params", "all"),
+                        default="all")
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--samples", type=int, default=128,
+                        help="--gradient-variance samples (params)")
+    parser.add_argument("--draws", type=int, default=16,
+                        help="quantizer draws per cell (quantizers)")
+    parser.add_argument("--models", default="mlp,cnn")
+    parser.add_argument("--kinds", default="ptq,psq,bhq,lbt",
+                        help="quantizers of the params part")
+    parser.add_argument("--bits", default="4,5,6,8")
+    args = parser.parse_args()
+    if args.part in ("quantizers", "all"):
+        quantizers_part(args)
+    if args.part in ("params", "all"):
+        params_part(args)
 
 
 if __name__ == "__main__":

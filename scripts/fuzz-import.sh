@@ -16,6 +16,7 @@ if [[ ! -f build-fuzz/build.ninja ]]; then
     -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit -DPython3_EXECUTABLE=/usr/bin/python3
 fi
 cmake --build build-fuzz --target fqt-import-fuzzer
+mkdir -p build-fuzz/artifacts
 
 CORPUS=build-fuzz/corpus
 if [[ ! -d $CORPUS ]]; then
@@ -28,4 +29,4 @@ fi
 # recreated per input; only crashes matter here. A small quarantine and short
 # allocation stacks keep the process small and fast.
 ASAN_OPTIONS=detect_leaks=0:quarantine_size_mb=4:malloc_context_size=2 build-fuzz/test/Fuzz/fqt-import-fuzzer "$CORPUS" \
-  -runs="$RUNS" -max_len=65536 -print_final_stats=1
+  -runs="$RUNS" -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/

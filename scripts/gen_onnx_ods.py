@@ -49,6 +49,21 @@ SUPPORTED_OPS = [
     "Dropout", "SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss",
 ]
 
+# The training operators of ONNX training graphs (TrainingInfoProto), from
+# the `ai.onnx.preview.training` domain at its version 1.
+TRAINING_DOMAIN = "ai.onnx.preview.training"
+TRAINING_OPSET = 1
+TRAINING_OPS = ["Gradient", "Momentum", "Adagrad", "Adam"]
+
+# Operands fqt adds after ONNX's: Gradient names the differentiated value y
+# by an attribute only; fqt's importer also passes it as an operand, so that
+# the op depends on it in SSA form and the training passes can find it.
+EXTRA_OPERANDS = {
+    "Gradient": ("AnyTensor:$y_value",
+                 "`y_value`: the value the `y` attribute names (an operand "
+                 "fqt adds, so that the op depends on it)"),
+}
+
 AttrType = defs.OpSchema.AttrType
 Option = defs.OpSchema.FormalParameterOption
 
@@ -133,11 +148,11 @@ def attr_def(attr):
     return 'DefaultValuedAttr<%s, "%s">' % (base, text)
 
 
-def value_type(param):
+def value_type(param, heterogeneous_ok=False):
     if param.option == Option.Optional:
         return OPTIONAL_TYPE
     if param.option == Option.Variadic:
-        if not param.isHomogeneous:
+        if not param.isHomogeneous and not heterogeneous_ok:
             sys.exit("heterogeneous variadic %s unsupported" % param.name)
         return "Variadic<AnyTensor>"
     return "AnyTensor"
@@ -156,9 +171,15 @@ def describe_params(params, what):
     return lines
 
 
-def gen_op(name):
-    schema = defs.get_schema(name, max_inclusive_version=OPSET, domain="")
+def gen_op(name, domain=""):
+    schema = defs.get_schema(
+        name, max_inclusive_version=TRAINING_OPSET if domain else OPSET,
+        domain=domain)
     doc = clean_doc(schema.doc)
+    # The training operators take their tensors as one variadic list whose
+    # parts have different types (X, G, V for Momentum); types are not
+    # encoded anyway.
+    heterogeneous_ok = bool(domain)
     version = schema.since_version
 
     names = [p.name for p in schema.inputs] + [p.name for p in schema.outputs]
@@ -166,7 +187,11 @@ def gen_op(name):
     if len(set(names)) != len(names):
         sys.exit("%s: operand, result and attribute names collide" % name)
 
-    args = ["%s:$%s" % (value_type(p), p.name) for p in schema.inputs]
+    args = ["%s:$%s" % (value_type(p, heterogeneous_ok), p.name)
+            for p in schema.inputs]
+    extra = EXTRA_OPERANDS.get(name)
+    if extra:
+        args.append(extra[0])
     skipped = []
     for attr_name in sorted(schema.attributes):
         attr = schema.attributes[attr_name]
@@ -175,11 +200,18 @@ def gen_op(name):
             skipped.append(attr_name)
             continue
         args.append("%s:$%s" % (constraint, attr_name))
-    results = ["%s:$%s" % (value_type(p), p.name) for p in schema.outputs]
+    results = ["%s:$%s" % (value_type(p, heterogeneous_ok), p.name)
+               for p in schema.outputs]
 
-    description = [doc, "", "ONNX opset since version %d." % version]
+    if domain:
+        description = [doc, "", "ONNX domain `%s`, since version %d." %
+                       (domain, version)]
+    else:
+        description = [doc, "", "ONNX opset since version %d." % version]
     if schema.inputs:
         description += ["", "Inputs:"] + describe_params(schema.inputs, "input")
+        if extra:
+            description.append("- " + extra[1])
     description += ["", "Outputs:"] + describe_params(schema.outputs, "output")
     if schema.type_constraints:
         description += ["", "Type constraints (listed, not verified):"]
@@ -200,7 +232,8 @@ def gen_op(name):
 
     out = []
     out.append("//===" + "-" * 70 + "===//")
-    out.append("// %s (since opset %d)" % (name, version))
+    out.append("// %s (%ssince opset %d)" %
+               (name, domain + " " if domain else "", version))
     out.append("//===" + "-" * 70 + "===//")
     out.append("")
     out.append('def ONNX%sOp : ONNX_Op<"%s", [Pure]> {' % (name, name))
@@ -237,7 +270,9 @@ def generate():
 //===----------------------------------------------------------------------===//
 
 """ % (onnx.__version__, OPSET)
-    return header + "\n".join(gen_op(name) for name in SUPPORTED_OPS)
+    return header + "\n".join(
+        [gen_op(name) for name in SUPPORTED_OPS] +
+        [gen_op(name, TRAINING_DOMAIN) for name in TRAINING_OPS])
 
 
 def main():

@@ -38,6 +38,7 @@ for module in ["onnx", "torch"]:
 # ONNX's backend node tests (Debian's libonnx-testdata).
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("libonnx-testdata")
+    config.substitutions.append(("%onnx_data", "/usr/share/libonnx-testdata/data"))
 
 # The training runtime's end-to-end tests read Debian's dataset-fashion-mnist.
 config.fashion_mnist_dir = "/usr/share/datasets/fashion-mnist"

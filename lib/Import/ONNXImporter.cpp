@@ -44,6 +44,9 @@ void registerONNXImportDialects(DialectRegistry &registry) {
 
 namespace {
 
+/// The domain of ONNX's training operators (Gradient and the optimizers).
+constexpr llvm::StringLiteral kTrainingDomain = "ai.onnx.preview.training";
+
 /// Whether the ONNX element type `dataType` is an unsigned integer.
 static bool isUnsignedDataType(int32_t dataType) {
   using TP = ::onnx::TensorProto;
@@ -60,6 +63,10 @@ public:
         fileLoc(FileLineColLoc::get(context, sourceName, 0, 0)) {}
 
   OwningOpRef<ModuleOp> import(const ::onnx::ModelProto &model, int64_t opset);
+
+  /// The model's version of the `ai.onnx.preview.training` domain, if it
+  /// imports it.
+  std::optional<int64_t> trainingOpset;
 
 private:
   FailureOr<Type> convertElementType(int32_t dataType, Location loc,
@@ -245,11 +252,16 @@ LogicalResult ModelImporter::importNode(const ::onnx::NodeProto &node,
                           << "): ";
   };
 
-  if (!node.domain().empty() && node.domain() != "ai.onnx")
+  bool training = node.domain() == kTrainingDomain;
+  if (!node.domain().empty() && node.domain() != "ai.onnx" && !training)
     return fail() << "operator domain '" << node.domain()
                   << "' is not supported";
+  if (training && !trainingOpset)
+    return fail() << "the model does not import the '" << kTrainingDomain
+                  << "' domain";
   const ::onnx::OpSchema *schema = ::onnx::OpSchemaRegistry::Schema(
-      node.op_type(), static_cast<int>(opset), node.domain());
+      node.op_type(), static_cast<int>(training ? *trainingOpset : opset),
+      node.domain());
   std::string opName = "onnx." + node.op_type();
   if (!schema || !RegisteredOperationName::lookup(opName, context))
     return fail() << "unsupported ONNX operator '" << node.op_type() << "'";
@@ -288,6 +300,24 @@ LogicalResult ModelImporter::importNode(const ::onnx::NodeProto &node,
     unsignedOperands.push_back(false);
   }
 
+  // Gradient names the value it differentiates by its `y` attribute; the
+  // onnx dialect takes that value as a last operand as well.
+  if (training && node.op_type() == "Gradient") {
+    const ::onnx::AttributeProto *y = nullptr;
+    for (const ::onnx::AttributeProto &attr : node.attribute())
+      if (attr.name() == "y")
+        y = &attr;
+    if (!y || y->s().empty())
+      return fail() << "attribute 'y' is missing";
+    Value value = values.lookup(y->s());
+    if (!value)
+      return fail() << "the value '" << y->s()
+                    << "' that attribute 'y' names is not computed before "
+                       "the node";
+    operands.push_back(value);
+    unsignedOperands.push_back(false);
+  }
+
   // One result per formal output; outputs the node does not ask for are
   // `none`.
   SmallVector<Type> resultTypes;
@@ -295,6 +325,14 @@ LogicalResult ModelImporter::importNode(const ::onnx::NodeProto &node,
   const auto &formalOutputs = schema->outputs();
   auto addResult = [&](const std::string &name) -> LogicalResult {
     const ::onnx::TypeProto *type = valueTypes.lookup(name);
+    // ONNX infers no types for Gradient's outputs: the i-th is the gradient
+    // of the i-th input, of that input's type.
+    if (!type && training && node.op_type() == "Gradient" &&
+        resultTypes.size() < operands.size()) {
+      resultTypes.push_back(operands[resultTypes.size()].getType());
+      resultNames.push_back(name);
+      return success();
+    }
     if (!type)
       return fail() << "the type of output '" << name
                     << "' could not be inferred";
@@ -490,6 +528,212 @@ static void bindDimensions(::onnx::ModelProto &model,
   }
 }
 
+/// Binds, checks, converts, infers shapes of and imports the main graph of
+/// `model` as the function options.functionName.
+static OwningOpRef<ModuleOp>
+importGraphModel(::onnx::ModelProto model, int64_t opset,
+                 std::optional<int64_t> trainingOpset, StringRef sourceName,
+                 MLIRContext *context, const ONNXImportOptions &options) {
+  Location fileLoc = FileLineColLoc::get(context, sourceName, 0, 0);
+  // Bound before conversion: the version converter keeps the graph inputs'
+  // types, and shape inference then sees the bound sizes.
+  bindDimensions(model, options);
+  FailureOr<int64_t> preparedOpset =
+      detail::prepareModel(model, opset, kMaxOpset, fileLoc);
+  if (failed(preparedOpset))
+    return nullptr;
+  ModelImporter importer(context, sourceName, options);
+  importer.trainingOpset = trainingOpset;
+  return importer.import(model, *preparedOpset);
+}
+
+/// A graph input or output of the type and shape of `tensor`.
+static ::onnx::ValueInfoProto valueInfoOf(const ::onnx::TensorProto &tensor,
+                                          const std::string &name) {
+  ::onnx::ValueInfoProto info;
+  info.set_name(name);
+  auto *type = info.mutable_type()->mutable_tensor_type();
+  type->set_elem_type(tensor.data_type());
+  auto *shape = type->mutable_shape();
+  for (int64_t dim : tensor.dims())
+    shape->add_dim()->set_dim_value(dim);
+  return info;
+}
+
+/// Imports the training algorithm of `model.training_info(0)` as two more
+/// functions of `module`, following ONNX's TrainingInfoProto:
+///
+///   training_init() -> (state...)
+///   training_step(state..., input...) -> (output...)
+///
+/// The state is the initializers the algorithm updates (the keys of
+/// `update_binding`, in order): training_init returns their values at the
+/// start (the initialization graph's outputs where `initialization_binding`
+/// binds them, the initializers' values otherwise). training_step runs the
+/// inference graph and the algorithm graph together, as the specification
+/// says, with the state as leading arguments (`onnx.name` = initializer) and
+/// the graphs' inputs after; its results are the outputs of both graphs, and
+/// those `update_binding` binds carry `onnx.update` = the initializer they
+/// replace.
+static LogicalResult
+importTrainingInfo(const ::onnx::ModelProto &model, int64_t opset,
+                   std::optional<int64_t> trainingOpset, StringRef sourceName,
+                   MLIRContext *context, const ONNXImportOptions &options,
+                   ModuleOp module) {
+  Location fileLoc = FileLineColLoc::get(context, sourceName, 0, 0);
+  if (model.training_info_size() != 1)
+    return emitError(fileLoc)
+           << "the model has " << model.training_info_size()
+           << " training_info entries; fqt imports exactly one";
+  const ::onnx::TrainingInfoProto &info = model.training_info(0);
+  const ::onnx::GraphProto &graph = model.graph();
+
+  llvm::StringMap<const ::onnx::TensorProto *> initializers;
+  for (const ::onnx::TensorProto &init : graph.initializer())
+    initializers[init.name()] = &init;
+  for (const ::onnx::TensorProto &init : info.algorithm().initializer())
+    initializers[init.name()] = &init;
+  llvm::StringSet<> algorithmOutputs;
+  for (const ::onnx::ValueInfoProto &out : info.algorithm().output())
+    algorithmOutputs.insert(out.name());
+  llvm::StringSet<> initOutputs;
+  for (const ::onnx::ValueInfoProto &out : info.initialization().output())
+    initOutputs.insert(out.name());
+
+  // The state: the initializers update_binding names.
+  SmallVector<std::string> state;
+  llvm::StringMap<std::string> updatedBy; // algorithm output -> initializer
+  for (const ::onnx::StringStringEntryProto &b : info.update_binding()) {
+    if (!initializers.count(b.key()))
+      return emitError(fileLoc) << "training_info: update_binding names '"
+                                << b.key() << "', which is not an initializer";
+    if (!algorithmOutputs.contains(b.value()))
+      return emitError(fileLoc)
+             << "training_info: update_binding binds '" << b.key() << "' to '"
+             << b.value() << "', which is not an output of the algorithm";
+    state.push_back(b.key());
+    updatedBy[b.value()] = b.key();
+  }
+  if (state.empty())
+    return emitError(fileLoc)
+           << "training_info: update_binding is empty: the algorithm "
+              "updates nothing";
+  llvm::StringMap<std::string> initialValue; // initializer -> init output
+  for (const ::onnx::StringStringEntryProto &b :
+       info.initialization_binding()) {
+    if (!initializers.count(b.key()))
+      return emitError(fileLoc)
+             << "training_info: initialization_binding names '" << b.key()
+             << "', which is not an initializer";
+    if (!initOutputs.contains(b.value()))
+      return emitError(fileLoc)
+             << "training_info: initialization_binding binds '" << b.key()
+             << "' to '" << b.value()
+             << "', which is not an output of the initialization graph";
+    initialValue[b.key()] = b.value();
+  }
+  llvm::StringSet<> stateSet;
+  for (const std::string &name : state)
+    stateSet.insert(name);
+
+  // training_step: inference and algorithm graphs concatenated, the state
+  // moved from the initializers to the leading inputs.
+  ::onnx::ModelProto step = model;
+  step.clear_training_info();
+  ::onnx::GraphProto *g = step.mutable_graph();
+  for (const ::onnx::NodeProto &node : info.algorithm().node())
+    *g->add_node() = node;
+  for (const ::onnx::TensorProto &init : info.algorithm().initializer())
+    *g->add_initializer() = init;
+  for (const ::onnx::ValueInfoProto &v : info.algorithm().value_info())
+    *g->add_value_info() = v;
+  for (const ::onnx::ValueInfoProto &v : info.algorithm().output())
+    *g->add_output() = v;
+  google::protobuf::RepeatedPtrField<::onnx::TensorProto> kept;
+  for (const ::onnx::TensorProto &init : g->initializer())
+    if (!stateSet.contains(init.name()))
+      *kept.Add() = init;
+  google::protobuf::RepeatedPtrField<::onnx::ValueInfoProto> inputs;
+  for (const std::string &name : state)
+    *inputs.Add() = valueInfoOf(*initializers[name], name);
+  auto addInputs = [&](const auto &list) {
+    for (const ::onnx::ValueInfoProto &v : list)
+      if (!stateSet.contains(v.name()))
+        *inputs.Add() = v;
+  };
+  addInputs(graph.input());
+  addInputs(info.algorithm().input());
+  g->mutable_initializer()->Swap(&kept);
+  g->mutable_input()->Swap(&inputs);
+
+  ONNXImportOptions stepOptions = options;
+  stepOptions.functionName = "training_step";
+  stepOptions.inputShapes.clear();
+  for (const std::string &name : state) {
+    const auto &dims = initializers[name]->dims();
+    stepOptions.inputShapes.emplace_back(dims.begin(), dims.end());
+  }
+  llvm::append_range(stepOptions.inputShapes, options.inputShapes);
+  OwningOpRef<ModuleOp> stepModule = importGraphModel(
+      step, opset, trainingOpset, sourceName, context, stepOptions);
+  if (!stepModule)
+    return failure();
+
+  // training_init: the initialization graph's outputs or the initializers'
+  // values, through one Identity per state tensor.
+  ::onnx::ModelProto init = model;
+  init.clear_training_info();
+  ::onnx::GraphProto *ig = init.mutable_graph();
+  ig->clear_node();
+  ig->clear_input();
+  ig->clear_output();
+  ig->clear_value_info();
+  for (const ::onnx::NodeProto &node : info.initialization().node())
+    *ig->add_node() = node;
+  for (const ::onnx::TensorProto &t : info.initialization().initializer())
+    *ig->add_initializer() = t;
+  for (const ::onnx::ValueInfoProto &v : info.initialization().value_info())
+    *ig->add_value_info() = v;
+  for (const std::string &name : state) {
+    auto it = initialValue.find(name);
+    ::onnx::NodeProto *copy = ig->add_node();
+    copy->set_op_type("Identity");
+    copy->set_name("initial_" + name);
+    copy->add_input(it != initialValue.end() ? it->second : name);
+    copy->add_output("fqt_initial_" + name);
+    *ig->add_output() = valueInfoOf(*initializers[name], "fqt_initial_" + name);
+  }
+  ONNXImportOptions initOptions = options;
+  initOptions.functionName = "training_init";
+  initOptions.inputShapes.clear();
+  OwningOpRef<ModuleOp> initModule = importGraphModel(
+      init, opset, trainingOpset, sourceName, context, initOptions);
+  if (!initModule)
+    return failure();
+
+  // Move both functions (and the globals the main module lacks) over.
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  SymbolTable symbols(module);
+  for (ModuleOp from : {*stepModule, *initModule})
+    for (Operation &op : llvm::make_early_inc_range(*from.getBody())) {
+      auto symbol = dyn_cast<SymbolOpInterface>(op);
+      if (symbol && symbols.lookup(symbol.getName()))
+        continue;
+      op.moveBefore(module.getBody(), module.getBody()->end());
+    }
+  auto stepFunc = module.lookupSymbol<func::FuncOp>("training_step");
+  auto initFunc = module.lookupSymbol<func::FuncOp>("training_init");
+  for (unsigned i = 0, e = stepFunc.getNumResults(); i < e; ++i) {
+    auto name = stepFunc.getResultAttrOfType<StringAttr>(i, "onnx.name");
+    auto it = name ? updatedBy.find(name.getValue()) : updatedBy.end();
+    if (it != updatedBy.end())
+      stepFunc.setResultAttr(i, "onnx.update", b.getStringAttr(it->second));
+  }
+  for (auto [i, name] : llvm::enumerate(state))
+    initFunc.setResultAttr(i, "onnx.name", b.getStringAttr(name));
+  return verify(module);
+}
+
 /// Checks, converts, infers shapes of and imports a parsed model.
 static OwningOpRef<ModuleOp>
 importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
@@ -501,9 +745,17 @@ importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
   }
 
   int64_t opset = -1;
-  for (const ::onnx::OperatorSetIdProto &id : model.opset_import())
+  std::optional<int64_t> trainingOpset;
+  for (const ::onnx::OperatorSetIdProto &id : model.opset_import()) {
     if (id.domain().empty() || id.domain() == "ai.onnx")
       opset = id.version();
+    else if (id.domain() == kTrainingDomain)
+      trainingOpset = id.version();
+  }
+  // A graph of training operators only (an optimizer step) has no operators
+  // of the default set to convert: ONNX's checker makes sure of that.
+  if (opset < 0 && trainingOpset)
+    opset = kMaxOpset;
   if (opset < 0) {
     emitError(fileLoc) << "the model imports no version of the default ONNX "
                           "operator set";
@@ -516,23 +768,20 @@ importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
     return nullptr;
   }
 
-  // Bound before conversion: the version converter keeps the graph inputs'
-  // types, and shape inference then sees the bound sizes.
-  bindDimensions(model, options);
-  FailureOr<int64_t> preparedOpset =
-      detail::prepareModel(model, opset, kMaxOpset, fileLoc);
-  if (failed(preparedOpset))
-    return nullptr;
-  opset = *preparedOpset;
-
   // The onnx dialect must be in the context's registry; load it so that its
   // ops are known to RegisteredOperationName.
   if (!context->getOrLoadDialect("onnx")) {
     emitError(fileLoc) << "the onnx dialect is not registered in this tool";
     return nullptr;
   }
-  ModelImporter importer(context, sourceName, options);
-  return importer.import(model, opset);
+  OwningOpRef<ModuleOp> module = importGraphModel(model, opset, trainingOpset,
+                                                  sourceName, context, options);
+  if (!module || model.training_info_size() == 0)
+    return module;
+  if (failed(importTrainingInfo(model, opset, trainingOpset, sourceName,
+                                context, options, *module)))
+    return nullptr;
+  return module;
 }
 
 OwningOpRef<ModuleOp> importONNXModel(StringRef bytes, StringRef sourceName,

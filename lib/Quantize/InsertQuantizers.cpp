@@ -10,16 +10,23 @@
 
 #include "fqt/Quantize/Passes.h"
 
+#include "LBTState.h"
+
 #include "FQT/FQTAttrs.h"
 #include "FQT/FQTDialect.h"
 #include "FQT/FQTOps.h"
 
 #include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+
+#include <cctype>
 
 namespace fqt {
 #define GEN_PASS_DEF_FQTINSERTQUANTIZERS
@@ -49,14 +56,14 @@ StringRef roleName(Role role) {
 
 /// Parses `none`, `ptq:B`, `psq:B`, `bhq:B`, `percol:B`, `lbt:B`, `act:B`,
 /// `weight:B` for `role`; null with a diagnostic otherwise.
-QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc,
-                                 StringRef spec, Role role) {
+QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
+                                 Role role) {
   spec = spec.trim();
   if (spec == "none")
     return cast<QuantizerAttrInterface>(NoneAttr::get(ctx));
   auto [kind, bitsText] = spec.split(':');
   unsigned bits;
-  static const char *known[] = {"ptq", "psq",  "bhq",   "percol",
+  static const char *known[] = {"ptq", "psq", "bhq",   "percol",
                                 "lbt", "act", "weight"};
   if (!llvm::is_contained(known, kind) || bitsText.getAsInteger(10, bits)) {
     emitError(loc, "malformed quantizer '")
@@ -81,12 +88,6 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc,
     emitError(loc, "quantizer '")
         << spec << "' is a forward quantizer; " << roleName(role)
         << " takes ptq, psq, bhq, percol or lbt";
-    return nullptr;
-  }
-  if (kind == "lbt") {
-    emitError(loc, "lbt needs its per-layer gamma state, which "
-                   "fqt-insert-quantizers does not thread through the "
-                   "training step yet");
     return nullptr;
   }
   std::string text = ("#fqt." + kind + "<bits = " + Twine(bits) + ">").str();
@@ -166,6 +167,23 @@ struct Quantized {
   Value dequantized;
 };
 
+/// One #fqt.lbt quantizer's clipping factor, a `state` buffer of the
+/// training program (QUANTIZERS.md §4.3).
+struct GammaState {
+  std::string name;
+  /// The state as the function receives it.
+  Value raw;
+  /// The gamma the function's quantize op uses.
+  Value effective;
+  /// The state the function returns, when it updates state; else null.
+  Value updated;
+};
+
+/// Whether `kind` is carried from step to step by the runtime.
+bool isPersistentKind(StringAttr kind) {
+  return kind && (kind.getValue() == "param" || kind.getValue() == "state");
+}
+
 struct FQTInsertQuantizersPass
     : fqt::impl::FQTInsertQuantizersBase<FQTInsertQuantizersPass> {
   using Base::Base;
@@ -175,7 +193,15 @@ private:
   LogicalResult processFunction(func::FuncOp fn);
   FailureOr<Quantized> quantize(func::FuncOp fn, Value v,
                                 QuantizerAttrInterface q, Role role,
-                                Location loc);
+                                StringRef layer, Location loc);
+  /// Adds the gamma state argument of an lbt quantizer of `layer`.
+  FailureOr<GammaState> addGammaState(func::FuncOp fn, StringRef layer,
+                                      Role role, Location loc);
+  /// Returns the updated gamma states from `fn` and describes the new
+  /// buffers in the model description.
+  LogicalResult finishGammaStates(func::FuncOp fn);
+  /// Gives `init` the initial value of every gamma state.
+  LogicalResult initGammaStates(ModuleOp module);
 
   Policy defaults;
   llvm::StringMap<Policy> perLayer;
@@ -189,14 +215,66 @@ private:
   /// The last op the pass put at the function entry (the seed/step reads).
   Operation *entryEnd = nullptr;
   int64_t nextStream = 0;
+  /// The lbt states of the function being processed, in argument order.
+  SmallVector<GammaState> gammas;
+  /// Where the next gamma argument goes: after the params and state.
+  unsigned gammaArgIndex = 0;
+  /// Whether the function returns params or state, and so updates gamma.
+  bool updatesState = false;
+  /// Every gamma state name, in first-seen order, for `init`.
+  SmallVector<std::string> allGammas;
+  llvm::StringSet<> allGammaSet;
+  /// Lines to add to the model description, by function name.
+  llvm::StringMap<std::pair<std::string, std::string>> infoLines;
 };
 
 } // namespace
 
-FailureOr<Quantized>
-FQTInsertQuantizersPass::quantize(func::FuncOp fn, Value v,
-                                  QuantizerAttrInterface q, Role role,
-                                  Location loc) {
+FailureOr<GammaState> FQTInsertQuantizersPass::addGammaState(func::FuncOp fn,
+                                                             StringRef layer,
+                                                             Role role,
+                                                             Location loc) {
+  std::string name = (layer + "." + roleName(role) + ".lbt_gamma").str();
+  if (llvm::any_of(name, [](char c) { return std::isspace(c); }))
+    return emitError(loc, "lbt keeps a clipping factor per layer, named "
+                          "after the layer, but layer '")
+           << layer
+           << "' contains whitespace, which the runtime's model description "
+              "cannot carry";
+  MLIRContext *ctx = fn.getContext();
+  OpBuilder b(ctx);
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  auto attrs =
+      b.getDictionaryAttr({b.getNamedAttr("fqt.kind", b.getStringAttr("state")),
+                           b.getNamedAttr("onnx.name", b.getStringAttr(name))});
+  if (failed(fn.insertArgument(gammaArgIndex, type, attrs, loc)))
+    return emitError(loc, "cannot add the lbt state argument '")
+           << name << "' to function '" << fn.getName() << "'";
+  Value arg = fn.getArgument(gammaArgIndex++);
+  if (entryEnd)
+    b.setInsertionPointAfter(entryEnd);
+  else
+    b.setInsertionPointToStart(&fn.getBody().front());
+  Value raw = tensor::ExtractOp::create(b, loc, arg, ValueRange{});
+  Value effective = quantize::emitEffectiveGamma(b, loc, raw);
+  entryEnd = effective.getDefiningOp();
+  if (!allGammaSet.contains(name)) {
+    allGammaSet.insert(name);
+    allGammas.push_back(name);
+  }
+  auto &[args, results] = infoLines[fn.getName()];
+  args += "arg state " + name + " f32 scalar\n";
+  if (updatesState)
+    results += "result state " + name + " f32 scalar\n";
+  // `updated` is filled in once the quantize op exists.
+  return GammaState{name, raw, effective, Value()};
+}
+
+FailureOr<Quantized> FQTInsertQuantizersPass::quantize(func::FuncOp fn, Value v,
+                                                       QuantizerAttrInterface q,
+                                                       Role role,
+                                                       StringRef layer,
+                                                       Location loc) {
   int path = role == Role::DGrad ? 1 : role == Role::WGrad ? 2 : 0;
   auto key = std::make_tuple(v, Attribute(q), path);
   auto it = cache.find(key);
@@ -237,9 +315,31 @@ FQTInsertQuantizersPass::quantize(func::FuncOp fn, Value v,
   if (isa<BHQAttr>(q))
     transformType = RankedTensorType::get(
         {type.getDimSize(0), type.getDimSize(0)}, b.getF32Type());
-  auto op = QuantizeOp::create(b, loc, codeType, scaleType, offsetType,
-                               transformType, v, seedValue, stepValue,
-                               /*gamma=*/Value(), q, nextStream++);
+  // lbt clips at gamma * max|g| with gamma kept by the runtime: each
+  // function reads it, and the one that updates state returns the next one.
+  Value gamma;
+  std::optional<GammaState> gammaState;
+  if (auto lbt = dyn_cast<LBTAttr>(q)) {
+    FailureOr<GammaState> state = addGammaState(fn, layer, role, loc);
+    if (failed(state))
+      return failure();
+    gammaState = *state;
+    gamma = state->effective;
+  }
+  auto op =
+      QuantizeOp::create(b, loc, codeType, scaleType, offsetType, transformType,
+                         v, seedValue, stepValue, gamma, q, nextStream++);
+  if (gammaState) {
+    if (updatesState) {
+      b.setInsertionPointAfter(op);
+      Value next = quantize::emitGammaUpdate(b, loc, v, gammaState->raw, gamma,
+                                             cast<LBTAttr>(q));
+      gammaState->updated = tensor::FromElementsOp::create(
+          b, loc, RankedTensorType::get({}, b.getF32Type()), next);
+    }
+    gammas.push_back(*gammaState);
+  }
+  b.setInsertionPointAfter(op);
   Value deq = DequantizeOp::create(b, loc, type, op.getCodes(), op.getScale(),
                                    op.getOffset(), op.getTransform(), q);
   Quantized result{op, deq};
@@ -252,6 +352,15 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
   seed = step = Value();
   entryEnd = nullptr;
   nextStream = 0;
+  gammas.clear();
+  gammaArgIndex = 0;
+  for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
+    if (isPersistentKind(fn.getArgAttrOfType<StringAttr>(i, "fqt.kind")))
+      gammaArgIndex = i + 1;
+  updatesState = false;
+  for (unsigned i = 0, e = fn.getNumResults(); i < e; ++i)
+    if (isPersistentKind(fn.getResultAttrOfType<StringAttr>(i, "fqt.kind")))
+      updatesState = true;
   OpBuilder entry = OpBuilder::atBlockBegin(&fn.getBody().front());
   for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i) {
     auto name = fn.getArgAttrOfType<StringAttr>(i, "onnx.name");
@@ -315,8 +424,10 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
     }
     // Transposes, as the indexing maps of the product say.
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    bool transposeLhs = maps[0].getResult(0) == getAffineDimExpr(2, op.getContext());
-    bool transposeRhs = maps[1].getResult(0) == getAffineDimExpr(1, op.getContext());
+    bool transposeLhs =
+        maps[0].getResult(0) == getAffineDimExpr(2, op.getContext());
+    bool transposeRhs =
+        maps[1].getResult(0) == getAffineDimExpr(1, op.getContext());
     // An integer product undoes the BHQ transform on its result rows, which
     // needs the BHQ operand on the left, untransposed; simulated products
     // dequantize first and take it anywhere.
@@ -335,8 +446,8 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
       if (quantizers[i].isNone())
         continue;
       FailureOr<Quantized> r =
-          quantize(fn, op.getDpsInputOperand(i)->get(), quantizers[i],
-                   roles[i], op.getLoc());
+          quantize(fn, op.getDpsInputOperand(i)->get(), quantizers[i], roles[i],
+                   layer, op.getLoc());
       if (failed(r))
         return failure();
       q[i] = *r;
@@ -364,7 +475,117 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
   for (auto &[key, value] : cache)
     if (value.dequantized.use_empty())
       value.dequantized.getDefiningOp()->erase();
+  return finishGammaStates(fn);
+}
+
+LogicalResult FQTInsertQuantizersPass::finishGammaStates(func::FuncOp fn) {
+  if (gammas.empty() || !updatesState)
+    return success();
+  unsigned index = 0;
+  for (unsigned i = 0, e = fn.getNumResults(); i < e; ++i)
+    if (isPersistentKind(fn.getResultAttrOfType<StringAttr>(i, "fqt.kind")))
+      index = i + 1;
+  OpBuilder b(fn.getContext());
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  for (const GammaState &state : gammas) {
+    auto attrs = b.getDictionaryAttr(
+        {b.getNamedAttr("fqt.kind", b.getStringAttr("state")),
+         b.getNamedAttr("onnx.name", b.getStringAttr(state.name))});
+    if (failed(fn.insertResult(index, type, attrs)))
+      return fn.emitError("cannot add the lbt state result '")
+             << state.name << "'";
+    fn.walk(
+        [&](func::ReturnOp ret) { ret->insertOperands(index, state.updated); });
+    ++index;
+  }
   return success();
+}
+
+LogicalResult FQTInsertQuantizersPass::initGammaStates(ModuleOp module) {
+  if (allGammas.empty())
+    return success();
+  auto init = module.lookupSymbol<func::FuncOp>("init");
+  if (!init || init.isExternal())
+    return success();
+  unsigned index = 0;
+  for (unsigned i = 0, e = init.getNumResults(); i < e; ++i)
+    if (isPersistentKind(init.getResultAttrOfType<StringAttr>(i, "fqt.kind")))
+      index = i + 1;
+  OpBuilder b(module.getContext());
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  auto &[args, results] = infoLines["init"];
+  for (const std::string &name : allGammas) {
+    auto attrs = b.getDictionaryAttr(
+        {b.getNamedAttr("fqt.kind", b.getStringAttr("state")),
+         b.getNamedAttr("onnx.name", b.getStringAttr(name))});
+    if (failed(init.insertResult(index, type, attrs)))
+      return init.emitError("cannot add the lbt state result '") << name << "'";
+    for (Block &block : init.getBody())
+      if (auto ret = dyn_cast<func::ReturnOp>(block.getTerminator())) {
+        b.setInsertionPoint(ret);
+        // "Not calibrated yet": the first step calibrates gamma.
+        Value value = arith::ConstantOp::create(
+            b, init.getLoc(),
+            DenseElementsAttr::get(
+                type, b.getF32FloatAttr(quantize::kUncalibratedGamma)));
+        ret->insertOperands(index, value);
+      }
+    ++index;
+    results += "result state " + name + " f32 scalar\n";
+  }
+  return success();
+}
+
+/// Inserts `lines` into the model description's block of `function`: the
+/// new `arg` lines after its last param/state argument, the `result` lines
+/// after its last param/state result, where the signature has them.
+static std::string describeGammaStates(
+    StringRef info,
+    const llvm::StringMap<std::pair<std::string, std::string>> &lines) {
+  SmallVector<StringRef> in;
+  info.split(in, '\n');
+  std::string out;
+  for (size_t i = 0; i < in.size();) {
+    StringRef line = in[i];
+    if (!line.starts_with("function ")) {
+      out += line.str();
+      if (++i < in.size())
+        out += "\n";
+      continue;
+    }
+    auto found = lines.find(line.drop_front(9).trim());
+    size_t end = i;
+    while (end < in.size() && in[end].trim() != "end")
+      ++end;
+    if (found == lines.end() || end == in.size()) {
+      for (; i < std::min(end + 1, in.size()); ++i)
+        out += in[i].str() + (i + 1 < in.size() ? "\n" : "");
+      continue;
+    }
+    // After the last param/state arg and result, as the signature inserts
+    // them (the first position when there is none).
+    size_t argAt = i + 1, resultAt = 0;
+    for (size_t j = i + 1; j < end; ++j) {
+      SmallVector<StringRef> tokens;
+      in[j].split(tokens, ' ', -1, /*KeepEmpty=*/false);
+      if (tokens.size() < 2)
+        continue;
+      bool persistent = tokens[1] == "param" || tokens[1] == "state";
+      if (tokens[0] == "arg" && persistent)
+        argAt = j + 1;
+      if (tokens[0] == "result" && persistent)
+        resultAt = j + 1;
+    }
+    for (size_t j = i; j <= end; ++j) {
+      if (j == argAt)
+        out += found->second.first;
+      if (j == resultAt)
+        out += found->second.second;
+      out += in[j].str() + (j + 1 < in.size() ? "\n" : "");
+    }
+    i = end + 1;
+  }
+  return out;
 }
 
 void FQTInsertQuantizersPass::runOnOperation() {
@@ -400,8 +621,9 @@ void FQTInsertQuantizersPass::runOnOperation() {
         role = r;
     if (spec.empty() || node.empty() || !role) {
       emitError(loc, "malformed layer override '")
-          << entry << "'; expected NODE:ROLE=QUANTIZER with ROLE one of act, "
-                      "weight, dgrad, wgrad";
+          << entry
+          << "'; expected NODE:ROLE=QUANTIZER with ROLE one of act, "
+             "weight, dgrad, wgrad";
       return signalPassFailure();
     }
     QuantizerAttrInterface q = parseSpec(ctx, loc, spec, *role);
@@ -414,9 +636,11 @@ void FQTInsertQuantizersPass::runOnOperation() {
   for (auto fn : module.getOps<func::FuncOp>())
     if (failed(processFunction(fn)))
       return signalPassFailure();
+  if (failed(initGammaStates(module)))
+    return signalPassFailure();
   // Record the policy in the model description for the runtime.
   if (auto info = module->getAttrOfType<StringAttr>("fqt.model_info")) {
-    std::string text = info.getValue().str();
+    std::string text = describeGammaStates(info.getValue(), infoLines);
     llvm::raw_string_ostream os(text);
     os << "quantizers act=" << StringRef(act).trim()
        << " weight=" << StringRef(weight).trim()

@@ -13,6 +13,8 @@
 
 #include "fqt/Training/Passes.h"
 
+#include "ONNX/ONNXOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -43,6 +45,17 @@ struct Slot {
 };
 
 struct Parameter {
+  ml_program::GlobalLoadConstOp load;
+  std::string name;
+  RankedTensorType type;
+};
+
+/// A running mean or variance of a training-mode BatchNormalization: state
+/// that train_step updates as the op's running_mean/running_var outputs
+/// say, and that eval_step normalizes with.
+struct RunningStatistic {
+  onnx::ONNXBatchNormalizationOp op;
+  bool isVariance;
   ml_program::GlobalLoadConstOp load;
   std::string name;
   RankedTensorType type;
@@ -106,15 +119,17 @@ struct FQTBuildTrainingPass
 
 private:
   LogicalResult collectParameters(func::FuncOp forward);
+  LogicalResult collectRunningStatistics(func::FuncOp forward);
   FailureOr<OptimizerConfig> optimizerConfig(Location loc);
   /// Replays the forward function into `fn` (whose first arguments are the
   /// parameters, then the inputs) and computes the loss.
   FailureOr<std::pair<ForwardReplay, LossValues>>
   emitForwardAndLoss(TensorEmitter &e, func::FuncOp forward,
-                     ValueRange paramArgs, ValueRange inputArgs,
-                     Value labels);
+                     ValueRange paramArgs, ValueRange inputArgs, Value labels,
+                     ValueRange statArgs = {}, bool inference = false);
 
   SmallVector<Parameter> params;
+  SmallVector<RunningStatistic> stats;
 };
 
 } // namespace
@@ -150,8 +165,47 @@ LogicalResult FQTBuildTrainingPass::collectParameters(func::FuncOp forward) {
     return forward.emitError("the model has no trainable float initializers");
   for (Parameter &p : params)
     if (!p.type.hasStaticShape())
-      return p.load.emitError("parameter '") << p.name << "' has a dynamic shape";
+      return p.load.emitError("parameter '")
+             << p.name << "' has a dynamic shape";
   return success();
+}
+
+LogicalResult
+FQTBuildTrainingPass::collectRunningStatistics(func::FuncOp forward) {
+  llvm::StringSet<> paramNames;
+  for (Parameter &p : params)
+    paramNames.insert(p.name);
+  llvm::StringSet<> seen;
+  WalkResult walk = forward.walk([&](onnx::ONNXBatchNormalizationOp op) {
+    if (op.getTrainingMode() == 0)
+      return WalkResult::advance();
+    for (auto [value, isVariance] : {std::pair(op.getInputMean(), false),
+                                     std::pair(op.getInputVar(), true)}) {
+      auto load = value.getDefiningOp<ml_program::GlobalLoadConstOp>();
+      auto type = dyn_cast<RankedTensorType>(value.getType());
+      if (!load || !type || !type.hasStaticShape()) {
+        op.emitError("training-mode BatchNormalization needs its running "
+                     "mean and variance to be initializers");
+        return WalkResult::interrupt();
+      }
+      std::string name = load.getGlobal().getLeafReference().str();
+      if (paramNames.contains(name)) {
+        op.emitError("running statistic '")
+            << name << "' cannot also be a trained parameter";
+        return WalkResult::interrupt();
+      }
+      // One initializer shared by two BatchNormalizations would be updated
+      // twice per step; ONNX has no such model.
+      if (!seen.insert(name).second) {
+        op.emitError("running statistic '")
+            << name << "' is shared by two BatchNormalizations";
+        return WalkResult::interrupt();
+      }
+      stats.push_back({op, isVariance, load, name, type});
+    }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
 }
 
 FailureOr<OptimizerConfig> FQTBuildTrainingPass::optimizerConfig(Location loc) {
@@ -168,7 +222,8 @@ FailureOr<OptimizerConfig> FQTBuildTrainingPass::optimizerConfig(Location loc) {
     c.kind = OptimizerKind::Adam;
   else
     return emitError(loc, "unknown optimizer '")
-           << optimizer << "'; expected sgd, momentum, nesterov, adagrad or adam";
+           << optimizer
+           << "'; expected sgd, momentum, nesterov, adagrad or adam";
   c.alpha = momentum;
   c.beta = momentumBeta;
   c.beta2 = beta2;
@@ -181,22 +236,24 @@ FailureOr<OptimizerConfig> FQTBuildTrainingPass::optimizerConfig(Location loc) {
 FailureOr<std::pair<ForwardReplay, LossValues>>
 FQTBuildTrainingPass::emitForwardAndLoss(TensorEmitter &e, func::FuncOp forward,
                                          ValueRange paramArgs,
-                                         ValueRange inputArgs, Value labels) {
+                                         ValueRange inputArgs, Value labels,
+                                         ValueRange statArgs, bool inference) {
   IRMapping bound;
   for (auto [p, arg] : llvm::zip(params, paramArgs))
     bound.map(p.load.getResult(), arg);
+  for (auto [r, arg] : llvm::zip(stats, statArgs))
+    bound.map(r.load.getResult(), arg);
   for (auto [fwdArg, arg] : llvm::zip(forward.getArguments(), inputArgs))
     bound.map(fwdArg, arg);
-  FailureOr<ForwardReplay> replay = replayForward(e, forward, bound);
+  FailureOr<ForwardReplay> replay = replayForward(e, forward, bound, inference);
   if (failed(replay))
     return failure();
   Value output = replay->mapping.lookup(
       forward.getBody().front().getTerminator()->getOperand(0));
   e.setLoc(forward.getLoc());
-  LossValues lossValues = loss == "mse"
-                              ? emitMeanSquaredError(e, output, labels)
-                              : emitSoftmaxCrossEntropy(e, output, labels,
-                                                        ignoreIndex);
+  LossValues lossValues =
+      loss == "mse" ? emitMeanSquaredError(e, output, labels)
+                    : emitSoftmaxCrossEntropy(e, output, labels, ignoreIndex);
   return std::make_pair(std::move(*replay), lossValues);
 }
 
@@ -223,7 +280,11 @@ void FQTBuildTrainingPass::runOnOperation() {
       return signalPassFailure();
     }
   }
-  if (failed(collectParameters(forward)))
+  // Shapes PyTorch computes at run time (Shape -> Gather -> ... -> Slice)
+  // are constants here; the rules need them as such.
+  foldShapeComputations(forward);
+  if (failed(collectParameters(forward)) ||
+      failed(collectRunningStatistics(forward)))
     return signalPassFailure();
   FailureOr<OptimizerConfig> opt = optimizerConfig(loc);
   if (failed(opt))
@@ -234,15 +295,14 @@ void FQTBuildTrainingPass::runOnOperation() {
   auto outputType = cast<RankedTensorType>(forward.getResultTypes()[0]);
   Type labelType;
   if (loss == "softmax-cross-entropy") {
-    if (outputType.getRank() != 2 ||
-        !outputType.getElementType().isF32()) {
+    if (outputType.getRank() != 2 || !outputType.getElementType().isF32()) {
       forward.emitError("softmax-cross-entropy needs [batch, classes] f32 "
                         "logits as the first result, got ")
           << outputType;
       return signalPassFailure();
     }
-    labelType = RankedTensorType::get({outputType.getDimSize(0)},
-                                      b.getI64Type());
+    labelType =
+        RankedTensorType::get({outputType.getDimSize(0)}, b.getI64Type());
   } else if (loss == "mse") {
     labelType = outputType;
   } else {
@@ -263,6 +323,9 @@ void FQTBuildTrainingPass::runOnOperation() {
   for (StringRef suffix : stateNames)
     for (Parameter &p : params)
       stateSlots.push_back({p.type, "state", p.name + "." + suffix.str()});
+  SmallVector<Slot> statSlots;
+  for (RunningStatistic &r : stats)
+    statSlots.push_back({r.type, "state", r.name});
   for (auto [i, t] : llvm::enumerate(forward.getArgumentTypes())) {
     std::string name = "input" + std::to_string(i);
     if (auto n = forward.getArgAttrOfType<StringAttr>(i, "onnx.name"))
@@ -277,7 +340,7 @@ void FQTBuildTrainingPass::runOnOperation() {
   if (auto n = forward.getResultAttrOfType<StringAttr>(0, "onnx.name"))
     outputName = n.str();
 
-  for (const SmallVector<Slot> *slots : {&paramSlots, &inputSlots})
+  for (const SmallVector<Slot> *slots : {&paramSlots, &statSlots, &inputSlots})
     for (const Slot &s : *slots)
       if (llvm::any_of(s.name, [](char c) { return std::isspace(c); })) {
         forward.emitError("name '") << s.name
@@ -300,6 +363,7 @@ void FQTBuildTrainingPass::runOnOperation() {
   {
     SmallVector<Slot> results(paramSlots);
     results.append(stateSlots);
+    results.append(statSlots);
     func::FuncOp fn = createFunction(b, loc, "init", {}, results, info);
     OpBuilder fb = OpBuilder::atBlockBegin(&fn.getBody().front());
     TensorEmitter e(fb, loc);
@@ -310,6 +374,8 @@ void FQTBuildTrainingPass::runOnOperation() {
       auto type = cast<RankedTensorType>(s.type);
       values.push_back(e.splat(type.getShape(), type.getElementType(), 0.0));
     }
+    for (RunningStatistic &r : stats)
+      values.push_back(fb.clone(*r.load)->getResult(0));
     func::ReturnOp::create(fb, loc, values);
   }
 
@@ -318,11 +384,13 @@ void FQTBuildTrainingPass::runOnOperation() {
   {
     SmallVector<Slot> args(paramSlots);
     args.append(stateSlots);
+    args.append(statSlots);
     args.append(inputSlots);
     args.append({labelSlot, lrSlot, stepSlot, seedSlot});
     SmallVector<Slot> results = {lossSlot};
     results.append(paramSlots);
     results.append(stateSlots);
+    results.append(statSlots);
     func::FuncOp fn = createFunction(b, loc, "train_step", args, results, info);
     Block &block = fn.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&block);
@@ -330,11 +398,14 @@ void FQTBuildTrainingPass::runOnOperation() {
     ValueRange all = block.getArguments();
     ValueRange paramArgs = all.take_front(numParams);
     ValueRange stateArgs = all.slice(numParams, stateSlots.size());
+    size_t numStates = stateSlots.size(), numStats = statSlots.size();
+    ValueRange statArgs = all.slice(numParams + numStates, numStats);
     ValueRange inputArgs =
-        all.slice(numParams + stateSlots.size(), numInputs);
-    Value labels = all[numParams + stateSlots.size() + numInputs];
+        all.slice(numParams + numStates + numStats, numInputs);
+    Value labels = all[numParams + numStates + numStats + numInputs];
     Value lr = all[all.size() - 3], step = all[all.size() - 2];
-    auto fwd = emitForwardAndLoss(e, forward, paramArgs, inputArgs, labels);
+    auto fwd =
+        emitForwardAndLoss(e, forward, paramArgs, inputArgs, labels, statArgs);
     if (failed(fwd))
       return signalPassFailure();
     SmallVector<Value> wrt;
@@ -360,27 +431,43 @@ void FQTBuildTrainingPass::runOnOperation() {
     SmallVector<Value> results2 = {fwd->second.loss};
     results2.append(newParams);
     results2.append(newStates);
+    // The running statistics, as the BatchNormalizations' running_mean and
+    // running_var outputs define them.
+    for (size_t i = 0; i < stats.size(); ++i) {
+      RunningStatistic &r = stats[i];
+      if (r.isVariance)
+        continue; // Emitted with its mean, which precedes it.
+      e.setLoc(r.op.getLoc());
+      auto [mean, var] = emitRunningStatistics(
+          e, fwd->first.mapping.lookup(r.op.getX()), statArgs[i],
+          statArgs[i + 1], r.op.getMomentum().convertToDouble());
+      results2.push_back(mean);
+      results2.push_back(var);
+    }
     func::ReturnOp::create(fb, loc, results2);
   }
 
   // eval_step(param..., input..., label) -> (sample_loss, output)
   {
     SmallVector<Slot> args(paramSlots);
+    args.append(statSlots);
     args.append(inputSlots);
     args.push_back(labelSlot);
-    Slot sampleLoss{RankedTensorType::get({outputType.getDimSize(0)},
-                                          b.getF32Type()),
-                    "sample_loss", "sample_loss"};
+    Slot sampleLoss{
+        RankedTensorType::get({outputType.getDimSize(0)}, b.getF32Type()),
+        "sample_loss", "sample_loss"};
     Slot output{outputType, "output", outputName};
     func::FuncOp fn =
-        createFunction(b, loc, "eval_step", args, {sampleLoss, output},
-                       info);
+        createFunction(b, loc, "eval_step", args, {sampleLoss, output}, info);
     Block &block = fn.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&block);
     TensorEmitter e(fb, loc);
     ValueRange all = block.getArguments();
-    auto fwd = emitForwardAndLoss(e, forward, all.take_front(numParams),
-                                  all.slice(numParams, numInputs), all.back());
+    // BatchNormalizations normalize with the running statistics here.
+    auto fwd = emitForwardAndLoss(
+        e, forward, all.take_front(numParams),
+        all.slice(numParams + statSlots.size(), numInputs), all.back(),
+        all.slice(numParams, statSlots.size()), /*inference=*/true);
     if (failed(fwd))
       return signalPassFailure();
     Value out = fwd->first.mapping.lookup(

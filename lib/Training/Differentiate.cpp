@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Differentiate.h"
+#include "Rules.h"
 
 #include "ONNX/ONNXOps.h"
 
@@ -26,6 +27,7 @@ using namespace mlir;
 using namespace fqt;
 using namespace fqt::training;
 namespace onnxd = fqt::onnx;
+using Body = ScalarBody;
 
 std::string fqt::training::nodeName(Operation *op) {
   if (auto name = op->getLoc()->findInstanceOf<NameLoc>())
@@ -42,8 +44,8 @@ std::string fqt::training::nodeName(Operation *op) {
   return (type + "_" + llvm::Twine(index)).str();
 }
 
-static void tagProduct(Value product, StringRef layer, StringRef role,
-                       int64_t gradOperand) {
+void fqt::training::tagProduct(Value product, StringRef layer, StringRef role,
+                               int64_t gradOperand) {
   Operation *op = product.getDefiningOp();
   OpBuilder b(op->getContext());
   op->setAttr(kProductAttr,
@@ -53,8 +55,8 @@ static void tagProduct(Value product, StringRef layer, StringRef role,
                    b.getNamedAttr("grad", b.getI64IntegerAttr(gradOperand))}));
 }
 
-static SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr,
-                                   SmallVector<int64_t> fallback) {
+SmallVector<int64_t> fqt::training::intsOr(std::optional<ArrayAttr> attr,
+                                           SmallVector<int64_t> fallback) {
   if (!attr)
     return fallback;
   SmallVector<int64_t> values;
@@ -63,9 +65,9 @@ static SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr,
   return values;
 }
 
-static bool isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
+bool fqt::training::isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
 
-static RankedTensorType staticTensor(Value v) {
+RankedTensorType fqt::training::staticTensor(Value v) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   if (!type || !type.hasStaticShape())
     return nullptr;
@@ -90,6 +92,14 @@ bool fqt::training::isDifferentiableOperand(Operation *op, unsigned operand) {
       // Scale and bias; mean and variance are statistics.
       .Case<onnxd::ONNXBatchNormalizationOp>(
           [&](Operation *) { return operand <= 2; })
+      // The data; starts, shapes, indices and exponents are not trained
+      // through (Pow's rule refuses an exponent that depends on a
+      // parameter).
+      .Case<onnxd::ONNXSliceOp, onnxd::ONNXExpandOp, onnxd::ONNXGatherOp,
+            onnxd::ONNXSplitOp, onnxd::ONNXReduceSumOp, onnxd::ONNXCastOp>(
+          [&](Operation *) { return operand == 0; })
+      // Integer results: shapes, not values.
+      .Case<onnxd::ONNXShapeOp>([](Operation *) { return false; })
       .Default([](Operation *) { return true; });
 }
 
@@ -174,9 +184,17 @@ static FailureOr<Value> replayMatMul(TensorEmitter &e, onnxd::ONNXMatMulOp op,
                                      IRMapping &map, ForwardReplay &replay) {
   Value a = map.lookup(op.getA()), b = map.lookup(op.getB());
   auto at = staticTensor(a), bt = staticTensor(b);
-  if (!at || !bt || at.getRank() < 2 || bt.getRank() != 2)
-    return op.emitError("training supports MatMul of a static rank>=2 tensor "
-                        "by a 2-D matrix");
+  if (!at || !bt || at.getRank() < 2 || bt.getRank() < 2)
+    return op.emitError("training supports MatMul of static tensors of rank "
+                        ">= 2 only");
+  if (!isLinearMatMul(op)) {
+    // A batched product (attention's Q*K^T and P*V: both operands are
+    // activations) stays an onnx.MatMul, lowered later, and is not tagged:
+    // insert-quantizers handles the 2-D products of a layer and its weight,
+    // and these products have no weight. Their backward products are
+    // untagged float contractions too (see batchedMatMulRule).
+    return e.builder().clone(*op, map)->getResult(0);
+  }
   int64_t k = at.getShape().back();
   int64_t rows = at.getNumElements() / k;
   Value a2 = e.reshape(a, {rows, k});
@@ -226,7 +244,8 @@ static FailureOr<Value> replayConv(TensorEmitter &e, onnxd::ONNXConvOp op,
 
 FailureOr<ForwardReplay> fqt::training::replayForward(TensorEmitter &e,
                                                       func::FuncOp forward,
-                                                      const IRMapping &bound) {
+                                                      const IRMapping &bound,
+                                                      bool inference) {
   ForwardReplay replay;
   replay.mapping = bound;
   IRMapping &map = replay.mapping;
@@ -246,7 +265,21 @@ FailureOr<ForwardReplay> fqt::training::replayForward(TensorEmitter &e,
               return replayConv(e, conv, map, replay);
             })
             .Default([&](Operation *other) -> FailureOr<Value> {
-              e.builder().clone(*other, map);
+              Operation *clone = e.builder().clone(*other, map);
+              if (auto bn = dyn_cast<onnxd::ONNXBatchNormalizationOp>(clone);
+                  bn && inference)
+                bn.setTrainingMode(0);
+              // Rules read static shapes; a float result whose shape the
+              // importer could not infer (and foldShapeComputations could
+              // not fix) is refused here rather than crashed on later.
+              for (Value r : clone->getResults()) {
+                auto type = dyn_cast<TensorType>(r.getType());
+                if (type && isa<FloatType>(type.getElementType()) &&
+                    !staticTensor(r))
+                  return other->emitError("training needs static shapes, "
+                                          "but this op's result has type ")
+                         << r.getType();
+              }
               return Value();
             });
     if (failed(product))
@@ -260,37 +293,6 @@ FailureOr<ForwardReplay> fqt::training::replayForward(TensorEmitter &e,
 //===----------------------------------------------------------------------===//
 // Reverse pass
 //===----------------------------------------------------------------------===//
-
-namespace {
-/// What a gradient rule sees.
-struct RuleContext {
-  TensorEmitter &e;
-  ForwardReplay &replay;
-  llvm::DenseSet<Value> &needs;
-  llvm::DenseMap<Value, Value> &grads;
-
-  Value fwd(Value original) { return replay.mapping.lookup(original); }
-  bool wants(Value original) { return needs.contains(original); }
-  void add(Value original, Value g) {
-    if (!needs.contains(original))
-      return;
-    auto it = grads.find(original);
-    if (it == grads.end()) {
-      grads[original] = g;
-      return;
-    }
-    it->second =
-        e.map({it->second, g}, [](OpBuilder &b, Location loc, ValueRange args) {
-          return arith::AddFOp::create(b, loc, args[0], args[1]).getResult();
-        });
-  }
-};
-
-using Body = ScalarBody;
-Value cst(OpBuilder &b, Location loc, double v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-} // namespace
 
 static LogicalResult gemmRule(RuleContext &c, onnxd::ONNXGemmOp op, Value dy) {
   TensorEmitter &e = c.e;
@@ -332,6 +334,8 @@ static LogicalResult gemmRule(RuleContext &c, onnxd::ONNXGemmOp op, Value dy) {
 static LogicalResult matmulRule(RuleContext &c, onnxd::ONNXMatMulOp op,
                                 Value dy) {
   TensorEmitter &e = c.e;
+  if (!isLinearMatMul(op))
+    return batchedMatMulRule(c, op, dy);
   Value a2 = c.replay.saved[op][0];
   Value b = c.fwd(op.getB());
   ArrayRef<int64_t> a2s = TensorEmitter::shapeOf(a2);
@@ -538,7 +542,16 @@ static LogicalResult binaryRule(RuleContext &c, Operation *op, Value dy,
   return success();
 }
 
-static LogicalResult applyRule(RuleContext &c, Operation *op, Value dy) {
+static LogicalResult applyRule(RuleContext &c, Operation *op,
+                               ArrayRef<Value> dys) {
+  if (hasNormalizationRule(op))
+    return normalizationRule(c, op, dys);
+  if (hasShapeRule(op))
+    return shapeRule(c, op, dys);
+  // The rules below are for ops whose first result alone carries gradients.
+  Value dy = dys[0];
+  if (!dy)
+    return success();
   TensorEmitter &e = c.e;
   auto reshapeBack = [&](Operation *o) {
     Value x = c.fwd(o->getOperand(0));
@@ -728,12 +741,13 @@ fqt::training::emitReverse(TensorEmitter &e, func::FuncOp forward,
   grads[result] = seed;
   RuleContext ctx{e, replay, needs, grads};
   for (Operation &op : llvm::reverse(body.without_terminator())) {
-    // Only the first result of an op carries a gradient (Dropout's mask,
-    // MaxPool's indices and the like do not).
-    if (op.getNumResults() == 0)
-      continue;
-    auto it = grads.find(op.getResult(0));
-    if (it == grads.end())
+    // The gradient of every result (null where none arrived: Dropout's
+    // mask, MaxPool's indices, BatchNormalization's running statistics and
+    // unused Split outputs have none).
+    SmallVector<Value> dys;
+    for (Value r : op.getResults())
+      dys.push_back(grads.lookup(r));
+    if (llvm::all_of(dys, [](Value g) { return !g; }))
       continue;
     bool anyWanted = false;
     for (unsigned i = 0, n = op.getNumOperands(); i < n; ++i)
@@ -742,7 +756,7 @@ fqt::training::emitReverse(TensorEmitter &e, func::FuncOp forward,
     if (!anyWanted)
       continue;
     e.setLoc(op.getLoc());
-    if (failed(applyRule(ctx, &op, it->second)))
+    if (failed(applyRule(ctx, &op, dys)))
       return failure();
   }
 

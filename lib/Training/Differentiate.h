@@ -37,17 +37,32 @@ bool isDifferentiableOperand(mlir::Operation *op, unsigned operand);
 /// maps forward values (function arguments and parameter loads) to values of
 /// the new function; every other op is cloned, except the products, which
 /// become explicit `linalg.matmul`s tagged with kProductAttr.
-mlir::FailureOr<ForwardReplay>
-replayForward(TensorEmitter &e, mlir::func::FuncOp forward,
-              const mlir::IRMapping &bound);
+/// With `inference`, BatchNormalizations in training mode are replayed in
+/// inference mode (normalizing with the running statistics, as eval_step
+/// does).
+mlir::FailureOr<ForwardReplay> replayForward(TensorEmitter &e,
+                                             mlir::func::FuncOp forward,
+                                             const mlir::IRMapping &bound,
+                                             bool inference = false);
+
+/// The running statistics a training-mode BatchNormalization outputs
+/// (ONNX): running = input * momentum + batch * (1 - momentum), with the
+/// batch mean and population variance of `x` per channel (dimension 1).
+std::pair<mlir::Value, mlir::Value>
+emitRunningStatistics(TensorEmitter &e, mlir::Value x, mlir::Value inputMean,
+                      mlir::Value inputVar, double momentum);
+
+/// Folds the integer shape computations of `forward` into constants and
+/// gives the Slices they bound static types (see ShapeRules.cpp).
+void foldShapeComputations(mlir::func::FuncOp forward);
 
 /// Emits the reverse pass of `forward` given the gradient `seed` of its
 /// result `resultIndex`. Returns the gradient of every value in `wrt`
 /// (original forward values); a value the loss does not depend on gets
 /// zeros. Fails with a diagnostic at the op that has no gradient rule.
 mlir::FailureOr<llvm::SmallVector<mlir::Value>>
-emitReverse(TensorEmitter &e, mlir::func::FuncOp forward,
-            ForwardReplay &replay, unsigned resultIndex, mlir::Value seed,
+emitReverse(TensorEmitter &e, mlir::func::FuncOp forward, ForwardReplay &replay,
+            unsigned resultIndex, mlir::Value seed,
             llvm::ArrayRef<mlir::Value> wrt);
 
 /// The ONNX node name of `op` (its NameLoc), or its op name.

@@ -300,7 +300,13 @@ void fqt::training::emitOptimizerUpdate(TensorEmitter &e,
                                           cst(b, l, config.epsilon));
       Value upd = arith::MulFOp::create(b, l, r,
                                         arith::DivFOp::create(b, l, a[1], denom));
-      return arith::SubFOp::create(b, l, a[0], upd).getResult();
+      Value updated = arith::SubFOp::create(b, l, a[0], upd);
+      // X_final = (1 - norm_coefficient_post) * X_new
+      if (config.postWeightDecay == 0.0)
+        return updated;
+      return arith::MulFOp::create(
+                 b, l, cst(b, l, 1.0 - config.postWeightDecay), updated)
+          .getResult();
     });
     return;
   }

@@ -34,6 +34,7 @@ struct OptimizerConfig {
   double epsilon = 1e-6;
   double decayFactor = 0.0; // Adagrad
   double weightDecay = 0.0; // ONNX norm_coefficient
+  double postWeightDecay = 0.0; // ONNX Adam's norm_coefficient_post
 };
 
 /// Number of state tensors the optimizer keeps per parameter, and their

@@ -290,3 +290,64 @@ Value TensorEmitter::slice(Value x, ArrayRef<int64_t> offsets,
   }
   return tensor::ExtractSliceOp::create(b, loc, x, o, s, st);
 }
+
+Value TensorEmitter::batchMatmul(Value lhs, Value rhs, bool transposeLhs,
+                                 bool transposeRhs, ArrayRef<int64_t> batch) {
+  ArrayRef<int64_t> ls = shapeOf(lhs), rs = shapeOf(rhs);
+  int64_t lr = ls.size(), rr = rs.size(), nb = batch.size();
+  int64_t m = transposeLhs ? ls[lr - 1] : ls[lr - 2];
+  int64_t n = transposeRhs ? rs[rr - 2] : rs[rr - 1];
+  MLIRContext *ctx = b.getContext();
+  // Iteration (batch..., m, n, k).
+  AffineExpr dm = getAffineDimExpr(nb, ctx), dn = getAffineDimExpr(nb + 1, ctx),
+             dk = getAffineDimExpr(nb + 2, ctx);
+  auto operandMap = [&](ArrayRef<int64_t> shape, AffineExpr row,
+                        AffineExpr col) {
+    SmallVector<AffineExpr> exprs;
+    int64_t own = shape.size() - 2, offset = nb - own;
+    for (int64_t i = 0; i < own; ++i)
+      exprs.push_back(shape[i] == 1 && batch[offset + i] != 1
+                          ? getAffineConstantExpr(0, ctx)
+                          : getAffineDimExpr(offset + i, ctx));
+    exprs.push_back(row);
+    exprs.push_back(col);
+    return AffineMap::get(nb + 3, 0, exprs, ctx);
+  };
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t i = 0; i < nb; ++i)
+    outExprs.push_back(getAffineDimExpr(i, ctx));
+  outExprs.push_back(dm);
+  outExprs.push_back(dn);
+  SmallVector<AffineMap> maps = {
+      transposeLhs ? operandMap(ls, dk, dm) : operandMap(ls, dm, dk),
+      transposeRhs ? operandMap(rs, dn, dk) : operandMap(rs, dk, dn),
+      AffineMap::get(nb + 3, 0, outExprs, ctx)};
+  SmallVector<int64_t> outShape(batch);
+  outShape.append({m, n});
+  Type element = elementOf(lhs);
+  Value init = splat(outShape, element, 0.0);
+  SmallVector<utils::IteratorType> iterators(nb + 2,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs}, ValueRange{init},
+      maps, iterators, [&](OpBuilder &nb2, Location l, ValueRange args) {
+        Value p = arith::MulFOp::create(nb2, l, args[0], args[1]);
+        linalg::YieldOp::create(
+            nb2, l, arith::AddFOp::create(nb2, l, args[2], p).getResult());
+      });
+  return generic.getResult(0);
+}
+
+Value TensorEmitter::insertIntoZeros(Value x, ArrayRef<int64_t> shape,
+                                     ArrayRef<int64_t> offsets,
+                                     ArrayRef<int64_t> strides) {
+  Value zeros = splat(shape, elementOf(x), 0.0);
+  SmallVector<OpFoldResult> o, s, st;
+  for (auto [offset, size, stride] : llvm::zip(offsets, shapeOf(x), strides)) {
+    o.push_back(b.getIndexAttr(offset));
+    s.push_back(b.getIndexAttr(size));
+    st.push_back(b.getIndexAttr(stride));
+  }
+  return tensor::InsertSliceOp::create(b, loc, x, zeros, o, s, st);
+}

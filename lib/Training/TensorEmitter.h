@@ -88,6 +88,19 @@ public:
                              llvm::ArrayRef<int64_t> strides,
                              llvm::ArrayRef<int64_t> dilations);
 
+  /// Batched product lhs' * rhs' over the batch dimensions `batch`: the
+  /// operands' leading dimensions broadcast ONNX-style to `batch` (missing
+  /// or size-1 dimensions repeat), the last two are the matrix (transposed
+  /// where asked). Result [batch..., M, N] in the operands' element type.
+  mlir::Value batchMatmul(mlir::Value lhs, mlir::Value rhs, bool transposeLhs,
+                          bool transposeRhs, llvm::ArrayRef<int64_t> batch);
+
+  /// Zeros of `shape` with `x` written at `offsets` every `strides`: the
+  /// adjoint of a strided slice.
+  mlir::Value insertIntoZeros(mlir::Value x, llvm::ArrayRef<int64_t> shape,
+                              llvm::ArrayRef<int64_t> offsets,
+                              llvm::ArrayRef<int64_t> strides);
+
   /// x[offsets : offsets + sizes] with unit strides.
   mlir::Value slice(mlir::Value x, llvm::ArrayRef<int64_t> offsets,
                     llvm::ArrayRef<int64_t> sizes);

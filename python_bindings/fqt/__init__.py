@@ -18,8 +18,10 @@ and the compiled quantizers on their own:
     >>> g_hat = fqt.dequantize(codes, scales, offsets, "psq:4")
 
 Quantizer specs are ``none`` or ``KIND:BITS``: ``ptq`` (per tensor), ``psq``
-(per sample/row), ``bhq`` (block Householder), ``percol`` (per column), and
-for :func:`quantize` also ``lbt``, ``act``, ``weight``, an optional
+(per sample/row), ``bhq`` (block Householder), ``percol`` (per column),
+``lbt`` (Kim et al.'s clipped interval, whose per-layer gamma the trainer
+keeps in :meth:`Trainer.optimizer_state`), and for :func:`quantize` also
+``act``, ``weight``, an optional
 ``:nearest``/``:stochastic`` rounding suffix, or a full attribute such as
 ``#fqt.psq<bits = 4>``. See shared/QUANTIZERS.md for their definitions.
 """
@@ -104,7 +106,7 @@ def _check_role_spec(role: str, spec: object) -> str:
     if not match:
         raise ValueError(f"malformed quantizer {spec!r} for {role}; expected "
                          "none or KIND:BITS with KIND one of ptq, psq, bhq, "
-                         "percol")
+                         "percol, lbt")
     kind = match.group(1)
     try:
         _fqt.parse_quantizer_spec(spec)
@@ -116,11 +118,7 @@ def _check_role_spec(role: str, spec: object) -> str:
                              "the forward roles take none or ptq:B (per tensor)")
     elif kind in ("act", "weight"):
         raise ValueError(f"quantizer {spec!r} is a forward quantizer; {role} "
-                         "takes ptq, psq, bhq or percol")
-    elif kind == "lbt":
-        raise ValueError("lbt needs its per-layer gamma state, which training "
-                         "programs do not thread through the step yet; use "
-                         "fqt.quantize to run it on its own")
+                         "takes ptq, psq, bhq, percol or lbt")
     return spec
 
 
@@ -273,7 +271,10 @@ class Trainer:
         return self._impl.parameters()
 
     def optimizer_state(self) -> Dict[str, np.ndarray]:
-        """The current optimizer state (copies; empty for plain SGD)."""
+        """The current training state other than parameters (copies): the
+        optimizer's (none for plain SGD) and, for each lbt quantizer, its
+        clipping factor ``LAYER.ROLE.lbt_gamma`` (0 until the first step
+        calibrates it)."""
         return self._impl.optimizer_state()
 
     def set_parameters(self, values: Dict[str, ArrayLike]) -> None:
@@ -373,7 +374,8 @@ def compile(model: ModelLike, *, batch: int = 64,
     nesterov, adagrad, adam) with ``lr``, ``momentum``, ``beta2``,
     ``epsilon``, ``weight_decay``; the quantizers of the four roles of each
     matrix product: ``act`` and ``weight`` (forward: none or ptq:B),
-    ``dgrad`` (dY for dX = dY W^T: none, ptq:B, psq:B, bhq:B, percol:B;
+    ``dgrad`` (dY for dX = dY W^T: none, ptq:B, psq:B, bhq:B, percol:B,
+    lbt:B;
     ``grad`` is a shorthand that overrides it) and ``wgrad`` (dY for dW);
     ``shared_grad`` (quantize dY once for both), ``mode`` (simulate or
     integer), ``layers`` (overrides NODE:ROLE=Q), ``fp32`` (no quantizers).

@@ -23,7 +23,8 @@ from conftest import BATCH, SMALL_MLP, SOURCE_DIR, fashion_like_batch
     (dict(grad="fp8"), ValueError, "malformed quantizer 'fp8' for dgrad"),
     (dict(weight="psq:4"), ValueError, "cannot be used for weight"),
     (dict(wgrad="act:8"), ValueError, "is a forward quantizer"),
-    (dict(dgrad="lbt:4"), ValueError, "lbt needs its per-layer gamma"),
+    (dict(dgrad="lbt:1"), ValueError, "bits must be in [2, 8], got 1"),
+    (dict(act="lbt:4"), ValueError, "cannot be used for act"),
     (dict(act=8), TypeError, "act must be a quantizer spec string"),
     (dict(layers=[3]), TypeError, "layers must be strings"),
 ])

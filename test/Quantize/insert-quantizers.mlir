@@ -90,8 +90,6 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
 // ERR-MODE: error: unknown mode 'fast'; expected simulate or integer
 // RUN: not fqt-opt %s --fqt-insert-quantizers="layer=fc:bias=none" 2>&1 | FileCheck %s --check-prefix=ERR-OVERRIDE
 // ERR-OVERRIDE: error: malformed layer override 'fc:bias=none'; expected NODE:ROLE=QUANTIZER
-// RUN: not fqt-opt %s --fqt-insert-quantizers="wgrad=lbt:4" 2>&1 | FileCheck %s --check-prefix=ERR-LBT
-// ERR-LBT: error: lbt needs its per-layer gamma state
 // RUN: not fqt-opt %s --fqt-insert-quantizers="act=psq:8" 2>&1 | FileCheck %s --check-prefix=ERR-ACT
 // ERR-ACT: error: quantizer 'psq:8' cannot be used for act
 // RUN: not fqt-opt %s --fqt-insert-quantizers="dgrad=weight:8" 2>&1 | FileCheck %s --check-prefix=ERR-FWD

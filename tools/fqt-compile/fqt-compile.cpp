@@ -79,7 +79,7 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     dgradQ("dgrad",
            cl::desc("Quantizer of dY for dX = dY W^T: none | ptq:B | psq:B | "
-                    "bhq:B | percol:B (default ptq:8)"),
+                    "bhq:B | percol:B | lbt:B (default ptq:8)"),
            cl::init("ptq:8"), cl::cat(category));
 static cl::opt<std::string>
     gradQ("grad", cl::desc("Shorthand for --dgrad"), cl::init(""),
@@ -87,7 +87,7 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     wgradQ("wgrad",
            cl::desc("Quantizer of dY for dW = dY^T X: none | ptq:B | psq:B | "
-                    "percol:B (default ptq:8)"),
+                    "percol:B | lbt:B (default ptq:8)"),
            cl::init("ptq:8"), cl::cat(category));
 static cl::opt<bool>
     sharedGrad("shared-grad",

@@ -14,6 +14,7 @@
 #include "fqt/Import/ONNXImporter.h"
 #include "fqt/Import/TensorProto.h"
 #include "fqt/Pipelines/Pipelines.h"
+#include "fqt/Training/Passes.h"
 
 #include "FQT/FQTDialect.h"
 #include "ONNX/ONNXDialect.h"
@@ -53,6 +54,13 @@ static cl::opt<double> relTolerance("rtol", cl::desc("Relative tolerance"),
                                     cl::init(1e-3));
 static cl::opt<double> absTolerance("atol", cl::desc("Absolute tolerance"),
                                     cl::init(1e-7));
+static cl::opt<unsigned> trainSteps(
+    "train-steps",
+    cl::desc("Run the model's ONNX training algorithm (TrainingInfoProto) "
+             "this many steps instead of the inference graph: training_init, "
+             "then training_step with the test inputs, the updated "
+             "initializers fed back; the last step's outputs are compared"),
+    cl::init(0));
 static cl::opt<bool> printIR("print-ir",
                              cl::desc("Print the module before JIT compiling"),
                              cl::init(false));
@@ -172,8 +180,88 @@ static double elementAsDouble(int32_t dataType, const char *data, int64_t i) {
   }
 }
 
+/// The descriptor of a contiguous row-major tensor stored in `bytes`.
+static Descriptor descriptorOf(const std::vector<int64_t> &shape,
+                               std::string &bytes) {
+  Descriptor d(shape.size());
+  d.words[0] = d.words[1] = reinterpret_cast<int64_t>(bytes.data());
+  int64_t stride = 1;
+  for (int64_t i = shape.size() - 1; i >= 0; --i) {
+    d.words[3 + i] = shape[i];
+    d.words[3 + shape.size() + i] = stride;
+    stride *= shape[i];
+  }
+  return d;
+}
+
+/// Calls `_mlir_ciface_NAME` with `args`; its results, one descriptor after
+/// the other, land in `results`.
+static bool invoke(ExecutionEngine &engine, StringRef name,
+                   std::vector<HostTensor *> args,
+                   ArrayRef<int64_t> resultRanks,
+                   std::vector<int64_t> &results) {
+  std::vector<Descriptor> argDescriptors;
+  for (HostTensor *arg : args)
+    argDescriptors.push_back(descriptorOf(arg->shape, arg->bytes));
+  size_t resultWords = 0;
+  for (int64_t rank : resultRanks)
+    resultWords += 3 + 2 * rank;
+  results.assign(resultWords, 0);
+  void *resultPtr = results.data();
+  std::vector<void *> argPtrs;
+  for (Descriptor &d : argDescriptors)
+    argPtrs.push_back(d.words.data());
+  SmallVector<void *> packed;
+  // A function without results takes no result pointer.
+  if (!resultRanks.empty())
+    packed.push_back(&resultPtr);
+  for (void *&ptr : argPtrs)
+    packed.push_back(&ptr);
+  std::string entry = ("_mlir_ciface_" + name).str();
+  if (llvm::Error error = engine.invokePacked(entry, packed)) {
+    fail("cannot run " + entry + ": " + llvm::toString(std::move(error)));
+    return false;
+  }
+  return true;
+}
+
+/// Copies result `index` (strided, of `elementBytes` per element) into the
+/// contiguous tensor `out`, whose shape it must have.
+static bool copyResult(const std::vector<int64_t> &results,
+                       ArrayRef<int64_t> resultRanks, size_t index,
+                       size_t elementBytes, HostTensor &out) {
+  size_t offset = 0;
+  for (size_t i = 0; i < index; ++i)
+    offset += 3 + 2 * resultRanks[i];
+  int64_t rank = resultRanks[index];
+  const int64_t *d = results.data() + offset;
+  std::vector<int64_t> shape(d + 3, d + 3 + rank);
+  if (shape != out.shape)
+    return false;
+  const char *base = reinterpret_cast<const char *>(d[1]);
+  int64_t n = out.numElements();
+  out.bytes.resize(size_t(n) * elementBytes);
+  for (int64_t e = 0; e < n; ++e) {
+    int64_t rest = e, address = d[2];
+    for (int64_t k = rank - 1; k >= 0; --k) {
+      address += (rest % shape[k]) * d[3 + rank + k];
+      rest /= shape[k];
+    }
+    std::memcpy(&out.bytes[size_t(e) * elementBytes],
+                base + address * elementBytes, elementBytes);
+  }
+  return true;
+}
+
+static size_t elementBytesOf(Type type) {
+  Type element = cast<RankedTensorType>(type).getElementType();
+  return element.isIntOrFloat()
+             ? std::max(1u, element.getIntOrFloatBitWidth() / 8)
+             : 0;
+}
+
 int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
+  llvm::InitLLVM initLLVM(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   cl::ParseCommandLineOptions(argc, argv,
@@ -216,12 +304,35 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
-  auto forward = module->lookupSymbol<func::FuncOp>(options.functionName);
+  // What runs: the inference graph, or with --train-steps the training
+  // algorithm, whose leading arguments are the state (the initializers it
+  // updates) and whose results may replace them (`onnx.update`).
+  func::FuncOp init;
+  std::string runName = options.functionName;
+  if (trainSteps > 0) {
+    init = module->lookupSymbol<func::FuncOp>("training_init");
+    runName = "training_step";
+    if (!init || !module->lookupSymbol<func::FuncOp>(runName)) {
+      fail(modelPath + ": --train-steps needs a training algorithm, but the "
+                       "model has no training_info");
+      return 1;
+    }
+  }
+  auto forward = module->lookupSymbol<func::FuncOp>(runName);
   if (!forward)
     return 1;
-  if (forward.getNumArguments() != inputs.size()) {
+  unsigned numState = init ? init.getNumResults() : 0;
+  // Result i of the step -> the state argument it updates.
+  SmallVector<std::optional<unsigned>> updates(forward.getNumResults());
+  for (unsigned i = 0, e = forward.getNumResults(); i < e; ++i) {
+    auto target = forward.getResultAttrOfType<StringAttr>(i, "onnx.update");
+    for (unsigned a = 0; target && a < numState; ++a)
+      if (forward.getArgAttrOfType<StringAttr>(a, "onnx.name") == target)
+        updates[i] = a;
+  }
+  if (forward.getNumArguments() != numState + inputs.size()) {
     fail(modelPath + ": the model takes " +
-         llvm::Twine(forward.getNumArguments()) +
+         llvm::Twine(forward.getNumArguments() - numState) +
          " inputs, the test data has " + llvm::Twine(inputs.size()));
     return 1;
   }
@@ -249,15 +360,37 @@ int main(int argc, char **argv) {
     }
     resultRanks.push_back(ranked.getRank());
   }
-  forward->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                   UnitAttr::get(&context));
-  // The ONNX names on arguments and results mean nothing to LLVM.
-  for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i)
-    forward.removeArgAttr(i, "onnx.name");
-  for (unsigned i = 0, e = forward.getNumResults(); i < e; ++i)
-    forward.removeResultAttr(i, StringAttr::get(&context, "onnx.name"));
+  SmallVector<int64_t> stateRanks;
+  SmallVector<size_t> stateBytes;
+  std::vector<HostTensor> state;
+  for (func::FuncOp f : {forward, init})
+    if (f)
+      f->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                 UnitAttr::get(&context));
+  for (auto f : module->getOps<func::FuncOp>()) {
+    // The ONNX names on arguments and results mean nothing to LLVM.
+    for (unsigned i = 0, e = f.getNumArguments(); i < e; ++i)
+      f.removeArgAttr(i, "onnx.name");
+    for (unsigned i = 0, e = f.getNumResults(); i < e; ++i) {
+      f.removeResultAttr(i, StringAttr::get(&context, "onnx.name"));
+      f.removeResultAttr(i, StringAttr::get(&context, "onnx.update"));
+    }
+  }
+  if (init) {
+    for (Type type : init.getResultTypes()) {
+      auto ranked = cast<RankedTensorType>(type);
+      stateRanks.push_back(ranked.getRank());
+      stateBytes.push_back(elementBytesOf(type));
+      state.emplace_back();
+      state.back().shape.assign(ranked.getShape().begin(),
+                                ranked.getShape().end());
+    }
+  }
 
   PassManager pm(&context);
+  // ONNX's training operators (Gradient, the optimizers) first: Gradient
+  // differentiates onnx ops, before they are lowered.
+  pm.addPass(fqt::createFQTLowerTrainingOps());
   pm.addPass(fqt::createFQTConvertONNXToLinalg());
   fqt::buildFqtCpuPipeline(pm, fqt::FqtCpuPipelineOptions());
   if (failed(pm.run(*module)))
@@ -279,37 +412,38 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  // Arguments of _mlir_ciface_forward: a pointer to the results (one
-  // descriptor after the other), then a pointer to each input descriptor.
-  std::vector<Descriptor> argDescriptors;
-  for (HostTensor &input : inputs) {
-    Descriptor d(input.shape.size());
-    d.words[0] = d.words[1] = reinterpret_cast<int64_t>(input.bytes.data());
-    int64_t stride = 1;
-    for (int64_t i = input.shape.size() - 1; i >= 0; --i) {
-      d.words[3 + i] = input.shape[i];
-      d.words[3 + input.shape.size() + i] = stride;
-      stride *= input.shape[i];
-    }
-    argDescriptors.push_back(std::move(d));
+  std::vector<HostTensor *> args;
+  for (HostTensor &t : state)
+    args.push_back(&t);
+  for (HostTensor &input : inputs)
+    args.push_back(&input);
+  std::vector<int64_t> results;
+  if (init) {
+    std::vector<int64_t> initial;
+    if (!invoke(**engine, "training_init", {}, stateRanks, initial))
+      return 1;
+    for (unsigned a = 0; a < numState; ++a)
+      if (!copyResult(initial, stateRanks, a, stateBytes[a], state[a])) {
+        fail("training_init returned a tensor of an unexpected shape");
+        return 1;
+      }
   }
-  size_t resultWords = 0;
-  for (int64_t rank : resultRanks)
-    resultWords += 3 + 2 * rank;
-  std::vector<int64_t> results(resultWords, 0);
-
-  void *resultPtr = results.data();
-  std::vector<void *> argPtrs;
-  for (Descriptor &d : argDescriptors)
-    argPtrs.push_back(d.words.data());
-  SmallVector<void *> packed;
-  packed.push_back(&resultPtr);
-  for (void *&ptr : argPtrs)
-    packed.push_back(&ptr);
-  std::string entry = "_mlir_ciface_" + options.functionName;
-  if (llvm::Error error = (*engine)->invokePacked(entry, packed)) {
-    fail("cannot run " + entry + ": " + llvm::toString(std::move(error)));
-    return 1;
+  for (unsigned step = 0, e = std::max(1u, unsigned(trainSteps)); step < e;
+       ++step) {
+    if (!invoke(**engine, runName, args, resultRanks, results))
+      return 1;
+    // The updated initializers become the next step's state. Every result
+    // is read before any state tensor is written.
+    std::vector<HostTensor> next = state;
+    for (auto [i, target] : llvm::enumerate(updates))
+      if (target && !copyResult(results, resultRanks, i, stateBytes[*target],
+                                next[*target])) {
+        fail("training_step returned a tensor of an unexpected shape");
+        return 1;
+      }
+    // In place: `args` points at the state tensors.
+    for (auto [s, n] : llvm::zip(state, next))
+      s.bytes = std::move(n.bytes);
   }
 
   // Compare.

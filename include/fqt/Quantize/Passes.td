@@ -51,13 +51,24 @@ def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
     argument. Stochastic quantizers draw from the step function's `seed`
     and `step` arguments, with one `stream` per quantize op.
 
-    Quantizers are written `none`, `ptq:B`, `psq:B`, `bhq:B`, `percol:B` (and
-    `act:B`, `weight:B`). On the `act` and `weight` roles `ptq:B` means the
+    Quantizers are written `none`, `ptq:B`, `psq:B`, `bhq:B`, `percol:B`,
+    `lbt:B` (and `act:B`, `weight:B`). On the `act` and `weight` roles `ptq:B` means the
     forward quantizers of Chen et al. (per-tensor, nearest rounding). The
     defaults are Chen et al.'s released setup: 8-bit forward, 8-bit
     per-tensor gradients; `--fqt-insert-quantizers="dgrad=psq:4"` makes the
     data gradient 4-bit per-sample. `layer` overrides one layer's role by
     its ONNX node name: `layer=fc1:dgrad=none`.
+
+    `lbt:B` (Kim et al.) clips at gamma * max|g| with a per-layer gamma that
+    is training state: each function with an lbt quantizer takes a scalar
+    `state` argument `LAYER.ROLE.lbt_gamma` (after its params and state),
+    the function that returns params (train_step) also returns the next
+    gamma (QUANTIZERS.md §4.3: calibration on the first step, then
+    +-gamma_step by the clipped fraction), `init` returns 0 ("not calibrated
+    yet": that step quantizes with gamma = 1), and `fqt.model_info` lists the
+    new buffers, so the runtime carries and checkpoints gamma like optimizer
+    state. Unlike the reference code, the calibrating step also updates the
+    parameters (with the gradient quantized at gamma = 1).
 
     `mode=simulate` inserts `fqt.quantize` + `fqt.dequantize` and keeps the
     f32 product (the papers' reference semantics); `mode=integer` replaces
@@ -65,7 +76,8 @@ def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
 
     Errors: a malformed or unknown quantizer, a per-sample or per-column
     quantizer on the weight role, BHQ on fewer than 3 rows or on a
-    transposed gradient, an override naming no layer.
+    transposed gradient, an override naming no layer, lbt on a layer whose
+    name has whitespace.
   }];
   let options = [
     Option<"act", "act", "std::string", "\"ptq:8\"",
@@ -85,6 +97,10 @@ def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
                "Per-layer overrides NODE:ROLE=QUANTIZER">
   ];
   let dependentDialects = ["::fqt::FQTDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

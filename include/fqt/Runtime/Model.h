@@ -33,6 +33,10 @@
  *
  * KIND is one of param, state, input, label, hyper, loss, sample_loss,
  * output, grad. Names are the ONNX names (initializers for param and grad).
+ * Besides optimizer state, `state` holds the clipping factor of each lbt
+ * gradient quantizer (`arg state /fc2/Gemm.dgrad.lbt_gamma f32 scalar`), which
+ * init returns as 0 (not calibrated yet), train_step updates and grad_step
+ * reads; the runtime carries and checkpoints it like any state.
  *
  * The functions:
  *   init        () -> (param..., state...)    initial values from the model

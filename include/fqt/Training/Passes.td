@@ -23,6 +23,15 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
                               // forward quantizers only (the QAT gradient)
     ```
 
+    A BatchNormalization in training mode (`training_mode = 1`, as
+    `torch.onnx.export(..., training=TrainingMode.TRAINING)` writes it)
+    normalizes with the batch statistics in `train_step` and `grad_step`,
+    and its running mean and variance initializers become `state` (named as
+    the initializers) that `init` returns, `train_step` takes and returns
+    updated as the op's `running_mean`/`running_var` outputs say
+    (`running * momentum + batch * (1 - momentum)`, population variance),
+    and `eval_step` takes and normalizes with (inference mode).
+
     Every argument and result carries `fqt.kind` (param, state, input,
     label, hyper, loss, sample_loss, output, grad) and `onnx.name`; `lr`,
     `step` and `seed` are rank-0 tensors. The parameters are the float
@@ -37,7 +46,14 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
     `--fqt-insert-quantizers` puts its quantizers. The other gradient rules
     emit `linalg`/`tensor`/`arith` on tensors; gradients of values used more
     than once are summed, and values that do not lead to a parameter get no
-    gradient work.
+    gradient work. Batched MatMuls (rank >= 3 operands, e.g. attention's
+    Q * K^T and P * V, whose operands are both activations) stay
+    `onnx.MatMul` forward and become float `linalg.generic` contractions
+    backward, untagged: they have no weight for the quantizer roles.
+    Integer shape computations (Shape, Gather, Add, Div, Concat, Equal,
+    Where, ConstantOfShape ... of constants, as PyTorch exports around
+    Slice, Reshape and Expand) are folded first, and the results they bound
+    get static types.
 
     Losses: `softmax-cross-entropy` (ONNX `SoftmaxCrossEntropyLoss`, mean
     reduction, `ignore-index`) and `mse` on the first forward result.
@@ -80,6 +96,38 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
                "Initializers to train (default: every float initializer "
                "that reaches the loss)">
   ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FQTLowerTrainingOps : Pass<"fqt-lower-training-ops", "::mlir::ModuleOp"> {
+  let summary = "Lower ONNX's training operators (Gradient, Momentum, Adagrad, Adam)";
+  let description = [{
+    Rewrites the operators of ONNX's `ai.onnx.preview.training` domain,
+    which ONNX training graphs use, into `linalg`/`arith` on tensors, next
+    to the `onnx` ops that --fqt-convert-onnx-to-linalg lowers afterwards:
+
+    - `onnx.Gradient`: the gradient of the sum of `y`'s elements with respect
+      to each value of `xs`, by the reverse pass --fqt-build-training uses
+      (the same gradient rules). `y` is the op's last operand.
+    - `onnx.Momentum` (standard and Nesterov), `onnx.Adagrad`, `onnx.Adam`:
+      for each parameter of the op's lists, the update rule of ONNX's
+      specification, the one --fqt-build-training's optimizers emit.
+
+    Afterwards no training operator is left; one that cannot be lowered
+    (non-f32 tensors, lists of unequal length, a `y` without a gradient
+    rule on its path) is reported with the reason and the pass fails.
+
+    ```mlir
+    %x1, %v1 = onnx.Momentum %r, %t, %x, %g, %v {alpha = 0.9 : f32,
+        beta = 1.0 : f32, mode = "standard", norm_coefficient = 0.0 : f32}
+        : (tensor<f32>, tensor<i64>, tensor<4xf32>, tensor<4xf32>,
+           tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+    ```
+  }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::linalg::LinalgDialect",

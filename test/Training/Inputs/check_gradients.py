@@ -3,6 +3,9 @@ against central finite differences of fqt's own compiled loss.
 
     check_gradients.py FQT_COMPILE WORKDIR [MODEL...]
 
+(all models when none is named; the lit tests beside this directory name
+them, one test per group, so that they run in parallel).
+
 For each model: export it with torch.onnx.export, compile it with
 `fqt-compile --fp32 --emit=shared`, call grad_step through the C ABI on a
 seeded batch, and compare
@@ -13,6 +16,14 @@ seeded batch, and compare
     (L(p + h) - L(p - h)) / 2h of fqt's float32 loss, h = 1e-2 (2e-3 for the CNN): the
     truncation error is O(h^2 |L'''|) ~ 1e-5 and the rounding error about
     1e-6 / h <= 5e-4 for a loss near 2, so |fd - g| <= 5e-4 + 1e-2 |g|.
+    (fqt compiles float32 programs only, so the finite differences are of
+    its float32 loss; the float64 reference is PyTorch's.)
+  * for models with training-mode BatchNormalization, the running
+    statistics train_step returns (ONNX's rule) and eval_step's output
+    (normalized with them) against PyTorch's eval().
+A parameter whose float64 gradient is zero (a bias before a
+BatchNormalization) is compared with 1e-5 of the model's largest gradient
+instead of its own magnitude.
 Prints one line per model and exits 1 on any mismatch.
 """
 import os
@@ -86,6 +97,105 @@ class Elementwise(nn.Module):
         return torch.log_softmax(torch.matmul(a, self.w2), dim=-1)
 
 
+class CNNBatchNorm(nn.Module):
+    """Conv, BatchNormalization in training mode (NCHW and N x C), a
+    residual connection (a value used twice), ReduceMean, Gemm. Smooth
+    activations, so that finite differences apply everywhere."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4, 5)
+        self.bn3 = nn.BatchNorm1d(5)
+
+    def forward(self, x):
+        h = torch.tanh(self.bn1(self.conv1(x)))
+        h = torch.sigmoid(h + self.bn2(self.conv2(h)))
+        return self.bn3(self.fc(h.mean((2, 3))))
+
+
+class MLPBatchNormEval(nn.Module):
+    """BatchNormalization in inference mode (exported in eval mode, trained
+    with its running statistics fixed) on N x C activations."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 6)
+        self.bn = nn.BatchNorm1d(6)
+        self.fc2 = nn.Linear(6, 5)
+        with torch.no_grad():
+            self.bn.running_mean.normal_(0, 0.3)
+            self.bn.running_var.uniform_(0.5, 2.0)
+            self.bn.weight.add_(torch.randn(6) * 0.2)
+            self.bn.bias.add_(torch.randn(6) * 0.2)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.bn(self.fc1(torch.flatten(x, 1)))))
+
+
+class Transformer(nn.Module):
+    """PyTorch's own encoder layer (self-attention: batched MatMul of two
+    activations, Softmax, computed Slices; LayerNorm; GELU via Erf; two
+    residuals) and a classifier head on the mean over the sequence."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(
+            d_model=8, nhead=2, dim_feedforward=16, dropout=0.0,
+            batch_first=True, activation="gelu")
+        self.head = nn.Linear(8, 5)
+        # PyTorch's exporter shares initializers of equal value (the zero
+        # biases, the unit LayerNorm scales) through Identity nodes; random
+        # values keep one initializer per parameter.
+        with torch.no_grad():
+            for p in self.parameters():
+                p.add_(torch.randn_like(p) * 0.2)
+
+    def forward(self, x):
+        return self.head(self.layer(x).mean(dim=1))
+
+
+class Shapes(nn.Module):
+    """Split, Concat, Gather, Slice (strided), Where (mask), Expand, Pow,
+    ReduceSum, ReduceMean, a decomposed LayerNorm (ReduceMean, Sub, Pow,
+    Sqrt, Div), LayerNormalization over two axes, broadcast batched
+    MatMul."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(8, 12) * 0.3)
+        self.g = nn.Parameter(torch.rand(12) + 0.5)
+        self.ln = nn.LayerNorm([2, 6])
+        self.k = nn.Parameter(torch.randn(1, 6, 6) * 0.3)
+        self.w2 = nn.Parameter(torch.randn(12, 5) * 0.3)
+        self.register_buffer("mask", torch.tensor(
+            [[True, False, True, True, False, True],
+             [False, True, True, False, True, True]]))
+        self.register_buffer("picked", torch.tensor([3, 0, 3, 11]))
+        with torch.no_grad():
+            self.ln.weight.add_(torch.randn(2, 6) * 0.2)
+            self.ln.bias.add_(torch.randn(2, 6) * 0.2)
+
+    def forward(self, x):
+        h = torch.matmul(torch.flatten(x, 1), self.w1)          # [B, 12]
+        mu = h.mean(-1, keepdim=True)
+        var = (h - mu).pow(2).mean(-1, keepdim=True)
+        h = (h - mu) / torch.sqrt(var + 1e-5) * self.g          # decomposed LN
+        a, b = torch.split(h, [5, 7], dim=1)
+        h = torch.cat([b, a * a.sum(1, keepdim=True)], dim=1)
+        h = self.ln(h.reshape(-1, 2, 6))                        # axis=-2
+        h = torch.matmul(h, self.k)                             # [B,2,6]x[1,6,6]
+        h = torch.where(self.mask, h, h * 0.3 - 1.0)
+        h = h.reshape(-1, 12)
+        picked = h[:, self.picked]                              # Gather
+        h = h + picked.sum(1, keepdim=True).expand(-1, 12) * 0.1
+        h = torch.cat([h[:, ::2], h[:, 1::2] ** 3 * 0.2], 1)   # strided Slice
+        return torch.matmul(torch.tanh(h), self.w2)
+
+
 # Model, input shape, finite-difference step (None: no finite differences).
 # The ReLU CNN's loss has kinks closer together than any step float32
 # resolves (a bias moves hundreds of ReLU inputs across zero), so its conv
@@ -96,7 +206,22 @@ MODELS = {
     "cnn": (CNN, (BATCH, 2, 7, 7), None),
     "cnn-smooth": (lambda: CNN(smooth=True), (BATCH, 2, 7, 7), 2e-3),
     "elementwise": (Elementwise, (BATCH, 2, 4), 1e-2),
+    "cnn-bn": (CNNBatchNorm, (BATCH, 2, 5, 5), 2e-3),
+    "transformer": (Transformer, (BATCH, 3, 8), 1e-2),
+    "shapes": (Shapes, (BATCH, 2, 4), 1e-2),
+    "mlp-bn-eval": (MLPBatchNormEval, (BATCH, 2, 4), 1e-2),
 }
+
+# Models whose PyTorch reference runs in eval mode (as exported).
+EVAL_REFERENCE = {"mlp-bn-eval"}
+
+# Elements per parameter checked by finite differences (default 6): fewer
+# for the models with many parameters, to keep the test's run time small.
+FD_SAMPLES = {"transformer": 3, "cnn-bn": 4}
+
+# Models exported in training mode: BatchNormalization normalizes with the
+# batch statistics and outputs the running ones.
+TRAINING_EXPORT = {"cnn-bn"}
 
 
 def main():
@@ -110,9 +235,13 @@ def main():
         model = cls()
         onnx_path = os.path.join(workdir, name + ".onnx")
         lib_path = os.path.join(workdir, name + ".so")
-        torch.onnx.export(model, torch.zeros(shape), onnx_path,
-                          input_names=["input"], output_names=["logits"],
-                          opset_version=17)
+        export_mode = (torch.onnx.TrainingMode.TRAINING
+                       if name in TRAINING_EXPORT else
+                       torch.onnx.TrainingMode.EVAL)
+        torch.onnx.export(model, torch.zeros(shape),
+                          onnx_path, input_names=["input"],
+                          output_names=["logits"], opset_version=17,
+                          training=export_mode)
         subprocess.run([fqt_compile, onnx_path, "-o", lib_path, "--fp32",
                         "--emit=shared", "--batch", str(BATCH)], check=True)
         program = fqt_program.Program(lib_path)
@@ -130,23 +259,102 @@ def main():
         ours = fqt_grads(params)
 
         reference = model.double()
+        if name in EVAL_REFERENCE:
+            reference.eval()
+        # Exporting in training mode ran the model (updating its running
+        # statistics): start the reference from the exported values.
+        with torch.no_grad():
+            for sname, value in program.call("init"):
+                if sname.kind == "state":
+                    reference.get_buffer(sname.name).copy_(
+                        torch.tensor(value))
+        bn_inputs = {}
+        for mname, module in reference.named_modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.register_forward_hook(
+                    lambda m, args, out, mname=mname:
+                    bn_inputs.__setitem__(mname, args[0].detach()))
+        before = {k: v.clone() for k, v in reference.state_dict().items()}
         xt = torch.tensor(x, dtype=torch.float64)
         loss = nn.functional.cross_entropy(reference(xt), torch.tensor(y))
         reference.zero_grad()
         loss.backward()
         named = dict(reference.named_parameters())
 
+        def torch_grad(pname):
+            """The autograd gradient of fqt's parameter `pname`. PyTorch
+            exports a linear layer's weight used by MatMul as its
+            transpose, under a new name: match those by value."""
+            if pname in named:
+                return named[pname].grad.numpy()
+            for p in named.values():
+                if (p.dim() == 2 and p.T.shape == params[pname].shape and
+                        np.array_equal(p.detach().T.numpy().astype(
+                            np.float32), params[pname])):
+                    return p.grad.T.numpy()
+            raise KeyError("no PyTorch parameter for " + pname)
+
         worst = abs(float(ours["loss"]) - loss.item()) / abs(loss.item())
         ok = worst <= 1e-4
+        largest = max(np.abs(torch_grad(p)).max() for p in params)
         for pname in params:
-            want = named[pname].grad.numpy()
-            err = np.abs(ours[pname] - want).max() / max(np.abs(want).max(),
-                                                         1e-30)
+            want = torch_grad(pname)
+            # A bias feeding a BatchNormalization has an exact zero
+            # gradient (the batch mean removes it); fqt's is the float32
+            # rounding of terms that cancel, about 1e-7 of the gradient
+            # flowing into the normalization. Such gradients (zero within
+            # float64 rounding) are bounded by 1e-5 of the model's largest
+            # gradient instead.
+            scale = np.abs(want).max()
+            if scale <= 1e-12 * largest:
+                scale = 0.1 * largest
+            err = np.abs(ours[pname] - want).max() / max(scale, 1e-30)
             worst = max(worst, err)
             if err > 1e-4:
                 ok = False
                 print("  %s/%s: max relative error %.3g vs PyTorch" %
                       (name, pname, err))
+
+        # Running statistics of training-mode BatchNormalization after one
+        # train_step (lr 0): ONNX's rule, running * momentum + batch *
+        # (1 - momentum) with the population variance (PyTorch keeps the
+        # unbiased one, so the variance is checked against the formula); and
+        # eval_step, which normalizes with them, against PyTorch's eval().
+        if bn_inputs and name in TRAINING_EXPORT:
+            initial = {sl.name: a for sl, a in program.call("init")}
+            stepped = {sl.name: a for sl, a in program.call(
+                "train_step", input=x, labels=y, lr=0.0, step=0, seed=0,
+                **initial)}
+            for mname, inp in bn_inputs.items():
+                dims = [0] + list(range(2, inp.dim()))
+                var = inp.var(dims, unbiased=False).numpy()
+                mean = inp.mean(dims).numpy()
+                want = {
+                    mname + ".running_mean":
+                    before[mname + ".running_mean"].numpy() * 0.9 + 0.1 * mean,
+                    mname + ".running_var":
+                    before[mname + ".running_var"].numpy() * 0.9 + 0.1 * var,
+                }
+                for sname, w in want.items():
+                    err = np.abs(stepped[sname] - w).max() / np.abs(w).max()
+                    worst = max(worst, err)
+                    if err > 1e-4:
+                        ok = False
+                        print("  %s/%s: max relative error %.3g" %
+                              (name, sname, err))
+            reference.load_state_dict({k: v for k, v in before.items()})
+            reference.eval()
+            with torch.no_grad():
+                want = reference(xt).numpy()
+            got = dict((sl.kind, a) for sl, a in program.call(
+                "eval_step", input=x, labels=y, **initial))["output"]
+            err = np.abs(got - want).max() / np.abs(want).max()
+            worst = max(worst, err)
+            if err > 1e-4:
+                ok = False
+                print("  %s: eval_step output, max relative error %.3g" %
+                      (name, err))
+            reference.train()
 
         # Finite differences of fqt's own loss. ReLU and MaxPool make the
         # loss piecewise smooth: where the two one-sided slopes, or the
@@ -159,7 +367,9 @@ def main():
         for pname, value in (params.items() if h else ()):
             flat = value.reshape(-1)
             checked = 0
-            for index in rng.choice(flat.size, size=min(6, flat.size),
+            for index in rng.choice(flat.size,
+                                    size=min(FD_SAMPLES.get(name, 6),
+                                             flat.size),
                                     replace=False):
                 plus, minus = dict(params), dict(params)
                 plus[pname] = value.copy()
