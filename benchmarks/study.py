@@ -238,7 +238,18 @@ def main():
                         default=default_blas if os.path.isdir(default_blas)
                         else None,
                         help="directory of another libblas.so.3 for PyTorch")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated configuration names: train just "
+                        "these and print their table rows (no timing, plot "
+                        "or --write)")
     args = parser.parse_args()
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = [n for n in wanted if n not in dict(CONFIGS)]
+        if unknown:
+            parser.error("unknown configuration(s): %s" % ", ".join(unknown))
+        CONFIGS[:] = [c for c in CONFIGS if c[0] in wanted]
+        args.write = False
     args.build = os.path.abspath(args.build)
     models = args.models.split(",")
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -259,6 +270,18 @@ def main():
             curves[model][name] = losses
             rows.append((model, name, flags, final, None))
             log("%s %s: %s" % (model, name, final))
+
+    if args.only:
+        for model, name, flags, final, refused in rows:
+            if final is None:
+                print("| %s | %s | `%s` | not available | | | (%s) |"
+                      % (model, name, " ".join(flags), refused))
+            else:
+                print("| %s | %s | `%s` | %.4f | %.4f | %.4f | %.2f |"
+                      % (model, name, " ".join(flags), final["test_accuracy"],
+                         final["train_loss"], final["test_loss"],
+                         final["step_ms"]))
+        return
 
     # Speed: interleaved rounds, best of each.
     timing_steps = {"mlp": 200, "cnn": 20}
