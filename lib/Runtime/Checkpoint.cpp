@@ -10,7 +10,7 @@
 namespace fqt::runtime {
 
 static const char magic[8] = {'F', 'Q', 'T', 'C', 'K', 'P', 'T', '\0'};
-static const uint32_t version = 1;
+static const uint32_t version = 2;
 
 const Checkpoint::Buffer *Checkpoint::find(BufferKind kind,
                                            const std::string &name) const {
@@ -85,6 +85,9 @@ std::string encodeCheckpoint(const Checkpoint &checkpoint) {
   w.put(checkpoint.seed);
   w.put(checkpoint.threads);
   w.put(checkpoint.lastTrainLoss);
+  w.put(checkpoint.batchInEpoch);
+  w.put(checkpoint.epochLossSum);
+  w.put(checkpoint.trainSamples);
   w.put(static_cast<uint32_t>(checkpoint.buffers.size()));
   for (const Checkpoint::Buffer &buffer : checkpoint.buffers) {
     w.putString<uint8_t>(kindName(buffer.kind));
@@ -114,10 +117,10 @@ Checkpoint decodeCheckpoint(std::string_view bytes, const std::string &source) {
   Reader r(bytes.substr(0, body), source);
   r.take(sizeof(magic), "header");
   uint32_t fileVersion = r.get<uint32_t>("header");
-  if (fileVersion != version)
+  if (fileVersion != 1 && fileVersion != version)
     throw Error(source, "unsupported checkpoint version " +
                             std::to_string(fileVersion) +
-                            " (this runtime reads version 1)");
+                            " (this runtime reads versions 1 and 2)");
   if (checksum(bytes.data(), body) != stored)
     throw Error(source, "corrupt checkpoint (checksum mismatch)");
 
@@ -128,6 +131,14 @@ Checkpoint decodeCheckpoint(std::string_view bytes, const std::string &source) {
   checkpoint.seed = r.get<int64_t>("header");
   checkpoint.threads = r.get<int64_t>("header");
   checkpoint.lastTrainLoss = r.get<double>("header");
+  if (fileVersion >= 2) {
+    checkpoint.batchInEpoch = r.get<int64_t>("header");
+    checkpoint.epochLossSum = r.get<double>("header");
+    checkpoint.trainSamples = r.get<int64_t>("header");
+  }
+  if (checkpoint.epoch < 0 || checkpoint.step < 0 ||
+      checkpoint.batchInEpoch < 0 || checkpoint.trainSamples < 0)
+    throw Error(source, "corrupt checkpoint (negative counter)");
   uint32_t count = r.get<uint32_t>("header");
   for (uint32_t i = 0; i < count; ++i) {
     Checkpoint::Buffer buffer;

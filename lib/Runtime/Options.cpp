@@ -129,6 +129,12 @@ Options parseOptions(int argc, char **argv) {
     } else if (name == "--checkpoint") {
       needPath();
       options.checkpoint = value;
+    } else if (name == "--checkpoint-every") {
+      needValue();
+      options.checkpointEvery = parseInt(name, value, 1);
+    } else if (name == "--log") {
+      needPath();
+      options.log = value;
     } else if (name == "--resume") {
       needPath();
       options.resume = value;
@@ -162,6 +168,8 @@ Options parseOptions(int argc, char **argv) {
       throw Error(arg, "unknown option (see --help)");
     }
   }
+  if (options.checkpointEvery && options.checkpoint.empty())
+    throw Error("--checkpoint-every", "needs --checkpoint=PATH");
   bool oneBatch = !options.dumpGradients.empty() || options.gradientVariance;
   if (!oneBatch && (!options.inputs.empty() || !options.labels.empty()))
     throw Error(options.inputs.empty() ? "--labels" : "--inputs",
@@ -200,7 +208,13 @@ options:
   --test-limit=N          use only the first N test samples
   --threads=T             sets OMP_NUM_THREADS for the program
   --checkpoint=PATH       write a checkpoint after every epoch
-  --resume=PATH           continue from a checkpoint
+  --checkpoint-every=N    also write it after every N-th step (mid-epoch:
+                          a killed run resumes within the epoch)
+  --resume=PATH           continue from a checkpoint; the rest of the run
+                          is bit-identical to one that was not interrupted
+  --log=FILE.csv          one line per training step: step,epoch,train_loss
+                          (when resuming, the lines up to the checkpoint's
+                          step are kept)
   --save=OUT.onnx         write the model with the trained weights
   --gradient-variance=N   with --inputs=X.npy --labels=Y.npy (one batch):
                           N quantized gradients (steps 0..N-1) against the

@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <malloc.h>
 #include <set>
 #include <system_error>
 
@@ -226,6 +227,59 @@ void gradientVariance(const Options &options, Program &program, int64_t seed) {
   }
 }
 
+/// --log=FILE.csv: one line per train step. The file is rewritten whole
+/// (atomically) at every flush, so that a kill leaves the previous complete
+/// log, and a resumed run keeps exactly the lines before its checkpoint's
+/// step: the log of an interrupted and resumed run equals the log of an
+/// uninterrupted one.
+class StepLog {
+public:
+  /// Starts the log at PATH; when FIRSTSTEP > 0 (resuming), the lines of
+  /// the existing file for steps before FIRSTSTEP are kept.
+  void open(const std::string &path, int64_t firstStep) {
+    this->path = path;
+    text = "step,epoch,train_loss\n";
+    if (firstStep > 0 && std::filesystem::exists(path)) {
+      std::string old = readFile(path);
+      size_t pos = old.find('\n');
+      while (pos != std::string::npos && pos + 1 < old.size()) {
+        size_t end = old.find('\n', pos + 1);
+        if (end == std::string::npos)
+          break;
+        std::string line = old.substr(pos + 1, end - pos - 1);
+        char *rest = nullptr;
+        long long lineStep = std::strtoll(line.c_str(), &rest, 10);
+        if (rest == line.c_str() || *rest != ',' || lineStep >= firstStep)
+          break;
+        text += line + "\n";
+        pos = end;
+      }
+    }
+    dirty = true;
+  }
+  void add(int64_t step, int64_t epoch, double loss) {
+    if (path.empty())
+      return;
+    char line[96];
+    std::snprintf(line, sizeof(line), "%lld,%lld,%.9g\n",
+                  static_cast<long long>(step), static_cast<long long>(epoch),
+                  loss);
+    text += line;
+    dirty = true;
+  }
+  void flush() {
+    if (path.empty() || !dirty)
+      return;
+    writeFileAtomically(path, text);
+    dirty = false;
+  }
+
+private:
+  std::string path;
+  std::string text;
+  bool dirty = false;
+};
+
 /// Fails before any training when a label is outside the model's classes.
 void checkLabels(const Dataset &data, int64_t numClasses,
                  const std::string &subject) {
@@ -276,9 +330,10 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
                      options.save.c_str(), name.c_str());
   }
 
-  // An unwritable --checkpoint or --save should not cost a training run:
-  // creating (and discarding) the temporary file finds it now.
-  for (const std::string &output : {options.checkpoint, options.save})
+  // An unwritable --checkpoint, --save or --log should not cost a training
+  // run: creating (and discarding) the temporary file finds it now.
+  for (const std::string &output :
+       {options.checkpoint, options.save, options.log})
     if (!output.empty() && options.dumpGradients.empty())
       AtomicFile probe(output);
 
@@ -291,10 +346,16 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
       options.seed = resumed.seed;
     if (!options.threads && resumed.threads > 0)
       options.threads = resumed.threads;
-    if (resumed.epoch > options.epochs && options.dumpGradients.empty())
+    if (resumed.epoch + (resumed.batchInEpoch > 0) > options.epochs &&
+        options.dumpGradients.empty())
       throw Error("--epochs=" + std::to_string(options.epochs),
                   "the checkpoint " + options.resume + " has already trained " +
-                      std::to_string(resumed.epoch) + " epochs");
+                      std::to_string(resumed.epoch) + " epochs" +
+                      (resumed.batchInEpoch
+                           ? " and " + std::to_string(resumed.batchInEpoch) +
+                                 " steps of epoch " +
+                                 std::to_string(resumed.epoch + 1)
+                           : std::string()));
   }
   // The compiled program's OpenMP runtime reads this on its first parallel
   // region, so it must be set before the first call into the program.
@@ -344,9 +405,25 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   int64_t stepsPerEpoch = train.size() / batch;
   int64_t step = resuming ? resumed.step : 0;
   int64_t firstEpoch = resuming ? resumed.epoch : 0;
+  int64_t firstBatch = resuming ? resumed.batchInEpoch : 0;
+  // A mid-epoch checkpoint is only meaningful for the same epochs: the
+  // batches of an epoch are cut from the same number of samples.
+  if (firstBatch > 0 &&
+      (resumed.trainSamples != train.size() || firstBatch >= stepsPerEpoch))
+    throw Error(options.resume, "was written in the middle of an epoch of " +
+                                    std::to_string(resumed.trainSamples) +
+                                    " training samples; this run has " +
+                                    std::to_string(train.size()) +
+                                    " (resume with the same --train-limit)");
+  // The generator's state before an epoch's shuffle is what a checkpoint
+  // stores, so that a resumed epoch visits the same batches.
   SplitMix64 rng(static_cast<uint64_t>(options.seed));
   if (resuming)
     rng.setState(resumed.rngState);
+
+  StepLog log;
+  if (!options.log.empty())
+    log.open(options.log, resuming ? resumed.step : 0);
 
   Tensor input = program.makeInput();
   Tensor label = program.makeLabel();
@@ -359,13 +436,34 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   Metrics metrics;
   bool evaluated = false;
 
+  auto saveCheckpoint = [&](int64_t epoch, int64_t batchInEpoch,
+                            uint64_t rngState, double epochLossSum) {
+    Checkpoint checkpoint;
+    checkpoint.epoch = epoch;
+    checkpoint.step = step;
+    checkpoint.rngState = rngState;
+    checkpoint.seed = options.seed;
+    checkpoint.threads = options.threads.value_or(0);
+    checkpoint.lastTrainLoss = trainLoss;
+    checkpoint.batchInEpoch = batchInEpoch;
+    checkpoint.epochLossSum = epochLossSum;
+    checkpoint.trainSamples = train.size();
+    checkpoint.buffers = program.snapshot();
+    // The log holds at least the steps the checkpoint covers.
+    log.flush();
+    writeCheckpoint(options.checkpoint, checkpoint);
+  };
+
   for (int64_t epoch = firstEpoch; epoch < options.epochs; ++epoch) {
+    uint64_t epochRngState = rng.getState();
     std::vector<int64_t> order = shuffledOrder(train.size(), rng);
     progress.start("epoch " + std::to_string(epoch + 1) + "/" +
                        std::to_string(options.epochs),
                    stepsPerEpoch);
-    double lossSum = 0, epochSeconds = 0;
-    for (int64_t b = 0; b < stepsPerEpoch; ++b) {
+    int64_t startBatch = epoch == firstEpoch ? firstBatch : 0;
+    double lossSum = startBatch ? resumed.epochLossSum : 0;
+    double epochSeconds = 0;
+    for (int64_t b = startBatch; b < stepsPerEpoch; ++b) {
       gatherRows(train.images.data(), rowBytes, order.data(), b * batch, batch,
                  batch, input.data());
       gatherRows(train.labels.data(), sizeof(int64_t), order.data(), b * batch,
@@ -379,12 +477,17 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
                           std::chrono::steady_clock::now() - begin)
                           .count();
       lossSum += loss;
+      log.add(step, epoch, loss);
       ++step;
       progress.update(b + 1, lossSum / static_cast<double>(b + 1));
+      if (options.checkpointEvery && step % options.checkpointEvery == 0 &&
+          b + 1 < stepsPerEpoch)
+        saveCheckpoint(epoch, b + 1, epochRngState, lossSum);
     }
     progress.finish();
+    int64_t epochSteps = stepsPerEpoch - startBatch;
     totalStepSeconds += epochSeconds;
-    totalSteps += stepsPerEpoch;
+    totalSteps += epochSteps;
     trainLoss = lossSum / static_cast<double>(stepsPerEpoch);
     metrics = evaluate(program, test, input, label, testLabels);
     evaluated = true;
@@ -394,21 +497,16 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
                   static_cast<long long>(epoch + 1),
                   static_cast<long long>(options.epochs), trainLoss,
                   metrics.loss, metrics.accuracy,
-                  1000 * epochSeconds / static_cast<double>(stepsPerEpoch));
+                  epochSteps
+                      ? 1000 * epochSeconds / static_cast<double>(epochSteps)
+                      : 0.0);
       std::fflush(stdout);
     }
-    if (!options.checkpoint.empty()) {
-      Checkpoint checkpoint;
-      checkpoint.epoch = epoch + 1;
-      checkpoint.step = step;
-      checkpoint.rngState = rng.getState();
-      checkpoint.seed = options.seed;
-      checkpoint.threads = options.threads.value_or(0);
-      checkpoint.lastTrainLoss = trainLoss;
-      checkpoint.buffers = program.snapshot();
-      writeCheckpoint(options.checkpoint, checkpoint);
-    }
+    log.flush();
+    if (!options.checkpoint.empty())
+      saveCheckpoint(epoch + 1, 0, rng.getState(), 0);
   }
+  log.flush();
   if (!evaluated) // resumed from a checkpoint of the last epoch
     metrics = evaluate(program, test, input, label, testLabels);
 
@@ -431,8 +529,19 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
 
 } // namespace
 
+/// The compiled steps allocate and free their large temporaries (im2col
+/// matrices, pooling scatters, quantized copies) every step. With glibc's
+/// defaults each one above 128 KiB is a fresh mmap whose pages the kernel
+/// zeroes on first touch, about a quarter of the CNN's step; keeping them
+/// in the heap (and not trimming it) reuses the same pages every step.
+static void keepLargeBuffersInHeap() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 extern "C" int fqt_train_main(int argc, char **argv,
                               const fqt_program *program) {
+  keepLargeBuffersInHeap();
   try {
     return run(argc, argv, program);
   } catch (const Error &error) {

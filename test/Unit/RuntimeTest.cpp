@@ -461,6 +461,9 @@ Checkpoint sampleCheckpoint() {
   c.seed = 5;
   c.threads = 2;
   c.lastTrainLoss = 0.25;
+  c.batchInEpoch = 7;
+  c.epochLossSum = 3.5;
+  c.trainSamples = 1000;
   Tensor w(DType::F32, {2, 3});
   for (int i = 0; i < 6; ++i)
     w.as<float>()[i] = 0.5f * i;
@@ -480,6 +483,9 @@ TEST_F(RuntimeFileTest, CheckpointRoundTrips) {
   EXPECT_EQ(c.seed, 5);
   EXPECT_EQ(c.threads, 2);
   EXPECT_EQ(c.lastTrainLoss, 0.25);
+  EXPECT_EQ(c.batchInEpoch, 7);
+  EXPECT_EQ(c.epochLossSum, 3.5);
+  EXPECT_EQ(c.trainSamples, 1000);
   ASSERT_EQ(c.buffers.size(), 2u);
   const Checkpoint::Buffer *w = c.find(BufferKind::Param, "fc/weight");
   ASSERT_NE(w, nullptr);
@@ -488,6 +494,31 @@ TEST_F(RuntimeFileTest, CheckpointRoundTrips) {
   EXPECT_EQ(c.find(BufferKind::State, "steps")->value.as<int64_t>()[0], 180);
   EXPECT_EQ(c.find(BufferKind::Param, "steps"), nullptr);
   EXPECT_EQ(listing(), std::set<std::string>{"ck"});
+}
+
+// Version 1 (epoch-end checkpoints only) is still read: the same bytes
+// without the three mid-epoch fields, as an epoch-end checkpoint.
+TEST_F(RuntimeFileTest, VersionOneCheckpointIsRead) {
+  std::string v2 = encodeCheckpoint(sampleCheckpoint());
+  // magic(8) version(4) epoch step rng seed threads loss (6 x 8), then the
+  // 24 bytes of the v2 fields.
+  size_t fields = 8 + 4 + 6 * 8;
+  std::string v1 = v2.substr(0, fields) +
+                   v2.substr(fields + 24, v2.size() - 4 - fields - 24);
+  v1[8] = 1;
+  uLong crc = crc32(0, Z_NULL, 0);
+  crc = crc32(crc, reinterpret_cast<const Bytef *>(v1.data()),
+              static_cast<uInt>(v1.size()));
+  uint32_t stored = static_cast<uint32_t>(crc);
+  v1.append(reinterpret_cast<const char *>(&stored), 4);
+  Checkpoint c = decodeCheckpoint(v1, "ck");
+  EXPECT_EQ(c.step, 180);
+  EXPECT_EQ(c.lastTrainLoss, 0.25);
+  EXPECT_EQ(c.batchInEpoch, 0);
+  EXPECT_EQ(c.trainSamples, 0);
+  EXPECT_EQ(c.buffers.size(), 2u);
+  v1[8] = 3;
+  EXPECT_ERROR(decodeCheckpoint(v1, "ck"), "unsupported checkpoint version 3");
 }
 
 TEST_F(RuntimeFileTest, CorruptCheckpointsAreRejected) {

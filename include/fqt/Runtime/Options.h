@@ -36,7 +36,12 @@ struct Options {
   int64_t testLimit = -1;
   std::string save;
   std::string checkpoint;
+  /// --checkpoint-every=N: also checkpoint after every N-th global step
+  /// (0: at epoch ends only).
+  int64_t checkpointEvery = 0;
   std::string resume;
+  /// --log=FILE.csv: one line per train step (step,epoch,train_loss).
+  std::string log;
   std::optional<int64_t> threads;
   std::string dumpGradients;
   /// --gradient-variance=N: N quantized gradient samples of one batch.
