@@ -36,13 +36,17 @@
  * Besides optimizer state, `state` holds the clipping factor of each lbt
  * gradient quantizer (`arg state /fc2/Gemm.dgrad.lbt_gamma f32 scalar`), which
  * init returns as 0 (not calibrated yet), train_step updates and grad_step
- * reads; the runtime carries and checkpoints it like any state.
+ * reads; the runtime carries and checkpoints it like any state. The running
+ * mean and variance of a training-mode BatchNormalization are state too
+ * (named after their initializers): train_step updates them and eval_step
+ * reads them, to normalize as inference mode does.
  *
  * The functions:
  *   init        () -> (param..., state...)    initial values from the model
  *   train_step  (param..., state..., input..., label, lr, step, seed)
  *                  -> (loss, param'..., state'...)
- *   eval_step   (param..., input..., label) -> (sample_loss[B], output[B,K])
+ *   eval_step   (param..., [running statistics (state)...,] input..., label)
+ *                  -> (sample_loss[B], output[B,K])
  *   grad_step   (param..., input..., label, step, seed) -> (loss, grad...)
  *   qat_grad_step  as grad_step, with exact (unquantized) gradients through
  *                  the quantized forward pass: the QAT reference
