@@ -314,6 +314,15 @@ std::vector<std::pair<std::string, const Tensor *>> Program::getParams() const {
   return params;
 }
 
+std::vector<std::pair<std::string, const Tensor *>> Program::getState() const {
+  std::vector<std::pair<std::string, const Tensor *>> state;
+  for (const BufferDesc *buffer : persistent)
+    if (buffer->kind == BufferKind::State)
+      state.emplace_back(buffer->name,
+                         &sets[current].at({buffer->kind, buffer->name}));
+  return state;
+}
+
 double Program::trainStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
                           double lr, int64_t step, int64_t seed) {
   setHyper(train, "lr", lr);

@@ -322,6 +322,11 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
     std::vector<std::string> unmatched;
     replaceInitializers(onnxModel, program.getParams(), "fqt_model_onnx",
                         &unmatched);
+    // State named after an initializer (BatchNormalization's running
+    // statistics) is saved too; other state (optimizer moments) has no
+    // initializer and is left out without a warning.
+    replaceInitializers(onnxModel, program.getState(), "fqt_model_onnx",
+                        nullptr);
     if (!options.quiet)
       for (const std::string &name : unmatched)
         std::fprintf(stderr,
@@ -511,9 +516,12 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
     metrics = evaluate(program, test, input, label, testLabels);
 
   if (!options.save.empty()) {
+    std::vector<std::pair<std::string, const Tensor *>> saved =
+        program.getParams();
+    for (const auto &entry : program.getState())
+      saved.push_back(entry);
     writeFileAtomically(
-        options.save,
-        replaceInitializers(onnxModel, program.getParams(), "fqt_model_onnx"));
+        options.save, replaceInitializers(onnxModel, saved, "fqt_model_onnx"));
   }
 
   double stepMs =

@@ -673,8 +673,10 @@ void Trainer::save(const std::string &path) const {
   std::vector<Tensor> tensors;
   std::vector<std::pair<std::string, const Tensor *>> params;
   std::vector<const BufferDesc *> descs;
+  // Params, and the state named after an initializer (BatchNormalization's
+  // running statistics); other state has no initializer and is skipped.
   for (const BufferDesc *buffer : persistent)
-    if (buffer->kind == BufferKind::Param)
+    if (buffer->kind == BufferKind::Param || buffer->kind == BufferKind::State)
       descs.push_back(buffer);
   tensors.reserve(descs.size());
   for (const BufferDesc *buffer : descs) {

@@ -65,6 +65,9 @@ public:
   std::vector<Checkpoint::Buffer> snapshot() const;
   /// The current params by name, in train_step's order.
   std::vector<std::pair<std::string, const Tensor *>> getParams() const;
+  /// The current state by name (optimizer state, lbt clipping factors,
+  /// BatchNormalization running statistics), in train_step's order.
+  std::vector<std::pair<std::string, const Tensor *>> getState() const;
 
   /// One train_step; returns the loss.
   double trainStep(const Tensor &input, const Tensor &label, double lr,
