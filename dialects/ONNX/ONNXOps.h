@@ -26,6 +26,11 @@ inline constexpr llvm::StringLiteral kUnsignedOperandsAttrName =
 /// Whether operand `index` of `op` holds unsigned integers.
 bool isUnsignedOperand(mlir::Operation *op, unsigned index);
 
+/// The integers of a constant integer tensor of rank 0 or 1: an
+/// `onnx.Constant` (`value`, `value_ints` or `value_int`) or any other
+/// constant-like op (`arith.constant`).
+std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value v);
+
 } // namespace fqt::onnx
 
 #endif // FQT_DIALECT_ONNXOPS_H

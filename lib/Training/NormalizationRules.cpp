@@ -281,7 +281,7 @@ LogicalResult fqt::training::normalizationRule(RuleContext &c, Operation *op,
           return success();
         std::optional<SmallVector<int64_t>> axes;
         if (!isNone(o.getAxes())) {
-          axes = constantInts(o.getAxes());
+          axes = getConstantInts(o.getAxes());
           if (!axes)
             return o.emitError("training needs ReduceSum's axes to be a "
                                "constant");

@@ -10,6 +10,8 @@
 
 #include "Differentiate.h"
 
+#include "ONNX/ONNXOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
 #include <optional>
@@ -66,7 +68,7 @@ mlir::RankedTensorType staticTensor(mlir::Value v);
 
 /// The integers of a constant integer tensor (onnx.Constant, or
 /// arith.constant), rank 0 or 1.
-std::optional<llvm::SmallVector<int64_t>> constantInts(mlir::Value v);
+using fqt::onnx::getConstantInts;
 
 /// The splat value of a constant float tensor, if it is one.
 std::optional<double> constantSplat(mlir::Value v);

@@ -46,22 +46,6 @@ static ElementsAttr constantAttr(Value v) {
   return {};
 }
 
-std::optional<SmallVector<int64_t>> fqt::training::constantInts(Value v) {
-  if (auto c = v.getDefiningOp<onnxd::ONNXConstantOp>()) {
-    if (std::optional<ArrayAttr> ints = c.getValueInts())
-      return intsOr(ints, {});
-    if (std::optional<int64_t> i = c.getValueInt())
-      return SmallVector<int64_t>{*i};
-  }
-  auto dense = dyn_cast_or_null<DenseIntElementsAttr>(constantAttr(v));
-  if (!dense || dense.getType().getRank() > 1)
-    return std::nullopt;
-  SmallVector<int64_t> values;
-  for (const APInt &value : dense.getValues<APInt>())
-    values.push_back(value.getSExtValue());
-  return values;
-}
-
 std::optional<double> fqt::training::constantSplat(Value v) {
   if (auto c = v.getDefiningOp<onnxd::ONNXConstantOp>())
     if (std::optional<APFloat> f = c.getValueFloat())
@@ -88,8 +72,8 @@ struct SliceDim {
 static std::optional<SmallVector<SliceDim>> sliceDims(onnxd::ONNXSliceOp op,
                                                       ArrayRef<int64_t> shape) {
   int64_t rank = shape.size();
-  auto starts = constantInts(op.getStarts());
-  auto ends = constantInts(op.getEnds());
+  auto starts = getConstantInts(op.getStarts());
+  auto ends = getConstantInts(op.getEnds());
   if (!starts || !ends || starts->size() != ends->size())
     return std::nullopt;
   SmallVector<int64_t> axes, steps(starts->size(), 1);
@@ -97,13 +81,13 @@ static std::optional<SmallVector<SliceDim>> sliceDims(onnxd::ONNXSliceOp op,
     for (int64_t i = 0, e = starts->size(); i < e; ++i)
       axes.push_back(i);
   } else {
-    auto a = constantInts(op.getAxes());
+    auto a = getConstantInts(op.getAxes());
     if (!a || a->size() != starts->size())
       return std::nullopt;
     axes = *a;
   }
   if (!isNone(op.getSteps())) {
-    auto s = constantInts(op.getSteps());
+    auto s = getConstantInts(op.getSteps());
     if (!s || s->size() != starts->size())
       return std::nullopt;
     steps = *s;
@@ -145,8 +129,8 @@ evaluateInts(Operation *op, SmallVector<int64_t> &shape) {
     shape = scalar ? SmallVector<int64_t>{} : SmallVector<int64_t>{int64_t(n)};
   };
   auto binary = [&](auto fn) -> std::optional<SmallVector<int64_t>> {
-    auto a = constantInts(op->getOperand(0)),
-         b = constantInts(op->getOperand(1));
+    auto a = getConstantInts(op->getOperand(0)),
+         b = getConstantInts(op->getOperand(1));
     if (!a || !b ||
         (a->size() != b->size() && a->size() != 1 && b->size() != 1))
       return std::nullopt;
@@ -181,8 +165,8 @@ evaluateInts(Operation *op, SmallVector<int64_t> &shape) {
         return out;
       })
       .Case([&](onnxd::ONNXGatherOp o) -> std::optional<SmallVector<int64_t>> {
-        auto data = constantInts(o.getData()),
-             idx = constantInts(o.getIndices());
+        auto data = getConstantInts(o.getData()),
+             idx = getConstantInts(o.getIndices());
         auto dataType = dyn_cast<RankedTensorType>(o.getData().getType());
         auto idxType = dyn_cast<RankedTensorType>(o.getIndices().getType());
         if (!data || !idx || !dataType || dataType.getRank() != 1 || !idxType)
@@ -222,7 +206,7 @@ evaluateInts(Operation *op, SmallVector<int64_t> &shape) {
       .Case([&](onnxd::ONNXConcatOp o) -> std::optional<SmallVector<int64_t>> {
         SmallVector<int64_t> out;
         for (Value v : o.getInputs()) {
-          auto part = constantInts(v);
+          auto part = getConstantInts(v);
           if (!part)
             return std::nullopt;
           out.append(*part);
@@ -233,7 +217,7 @@ evaluateInts(Operation *op, SmallVector<int64_t> &shape) {
       .Case<onnxd::ONNXUnsqueezeOp, onnxd::ONNXSqueezeOp, onnxd::ONNXCastOp,
             onnxd::ONNXIdentityOp>(
           [&](Operation *o) -> std::optional<SmallVector<int64_t>> {
-            auto in = constantInts(o->getOperand(0));
+            auto in = getConstantInts(o->getOperand(0));
             if (!in || !resultType || resultType.getRank() > 1)
               return std::nullopt;
             scalarOrVector(in->size(), resultType.getRank() == 0);
@@ -241,7 +225,7 @@ evaluateInts(Operation *op, SmallVector<int64_t> &shape) {
           })
       .Case([&](onnxd::ONNXConstantOfShapeOp o)
                 -> std::optional<SmallVector<int64_t>> {
-        auto dims = constantInts(o.getInput());
+        auto dims = getConstantInts(o.getInput());
         auto value = o.getValue()
                          ? dyn_cast<DenseIntElementsAttr>(*o.getValue())
                          : DenseIntElementsAttr();
@@ -264,8 +248,8 @@ evaluateInts(Operation *op, SmallVector<int64_t> &shape) {
         });
       })
       .Case([&](onnxd::ONNXWhereOp o) -> std::optional<SmallVector<int64_t>> {
-        auto cond = constantInts(o.getCondition()), x = constantInts(o.getX()),
-             y = constantInts(o.getY());
+        auto cond = getConstantInts(o.getCondition()), x = getConstantInts(o.getX()),
+             y = getConstantInts(o.getY());
         if (!cond || !x || !y)
           return std::nullopt;
         size_t n = std::max({cond->size(), x->size(), y->size()});
@@ -288,7 +272,7 @@ evaluateInts(Operation *op, SmallVector<int64_t> &shape) {
         return out;
       })
       .Case([&](onnxd::ONNXSliceOp o) -> std::optional<SmallVector<int64_t>> {
-        auto in = constantInts(o.getData());
+        auto in = getConstantInts(o.getData());
         if (!in)
           return std::nullopt;
         auto dims = sliceDims(o, {int64_t(in->size())});
@@ -318,7 +302,7 @@ staticResultShape(Operation *op, RankedTensorType data) {
     return shape;
   }
   if (auto expand = dyn_cast<onnxd::ONNXExpandOp>(op)) {
-    auto target = constantInts(expand.getShape());
+    auto target = getConstantInts(expand.getShape());
     if (!target)
       return std::nullopt;
     // Numpy broadcasting of the input's shape and the target.
@@ -335,7 +319,7 @@ staticResultShape(Operation *op, RankedTensorType data) {
     return shape;
   }
   if (auto reshape = dyn_cast<onnxd::ONNXReshapeOp>(op)) {
-    auto target = constantInts(reshape.getShape());
+    auto target = getConstantInts(reshape.getShape());
     if (!target)
       return std::nullopt;
     int64_t total = data.getNumElements(), known = 1, inferred = -1;

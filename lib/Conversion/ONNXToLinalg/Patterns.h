@@ -8,6 +8,8 @@
 #ifndef FQT_LIB_CONVERSION_ONNXTOLINALG_PATTERNS_H
 #define FQT_LIB_CONVERSION_ONNXTOLINALG_PATTERNS_H
 
+#include "ONNX/ONNXOps.h"
+
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
@@ -78,8 +80,8 @@ broadcastElementwise(mlir::PatternRewriter &rewriter, mlir::Operation *op,
                      mlir::ValueRange operands,
                      mlir::RankedTensorType resultType, ElementwiseBody body);
 
-/// The integers of a constant 1-D tensor (onnx.Constant or arith.constant).
-std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value v);
+/// The integers of a constant 1-D tensor: fqt::onnx::getConstantInts.
+using fqt::onnx::getConstantInts;
 
 /// `sizes`, with the static dimensions of `type` as attributes and its
 /// dynamic ones as values, as tensor.expand_shape wants them.

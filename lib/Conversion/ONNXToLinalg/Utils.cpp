@@ -126,28 +126,6 @@ FailureOr<Value> broadcastElementwise(PatternRewriter &rewriter, Operation *op,
                           body);
 }
 
-std::optional<SmallVector<int64_t>> getConstantInts(Value v) {
-  Attribute attr;
-  if (auto constant = v.getDefiningOp<ONNXConstantOp>()) {
-    if (std::optional<ElementsAttr> value = constant.getValue())
-      attr = *value;
-    else if (std::optional<ArrayAttr> ints = constant.getValueInts())
-      return llvm::to_vector(llvm::map_range(
-          *ints, [](Attribute a) { return cast<IntegerAttr>(a).getInt(); }));
-    else if (std::optional<int64_t> i = constant.getValueInt())
-      return SmallVector<int64_t>{*i};
-  } else if (auto constant = v.getDefiningOp<arith::ConstantOp>()) {
-    attr = constant.getValue();
-  }
-  auto dense = dyn_cast_or_null<DenseIntElementsAttr>(attr);
-  if (!dense || dense.getType().getRank() > 1)
-    return std::nullopt;
-  SmallVector<int64_t> values;
-  for (const APInt &value : dense.getValues<APInt>())
-    values.push_back(value.getSExtValue());
-  return values;
-}
-
 SmallVector<OpFoldResult> sizesForType(OpBuilder &b, Location loc,
                                        RankedTensorType type,
                                        ArrayRef<OpFoldResult> sizes) {
