@@ -1,5 +1,6 @@
 //===- CpuPipeline.cpp - fqt to LLVM for the host CPU ---------------------===//
 
+#include "CommonPasses.h"
 #include "fqt/Pipelines/Pipelines.h"
 
 #include "fqt/Codegen/Passes.h"
@@ -21,42 +22,12 @@ using namespace mlir;
 
 void fqt::buildFqtCpuPipeline(OpPassManager &pm,
                               const FqtCpuPipelineOptions &options) {
-  // fqt ops to linalg on tensors.
-  // Integer products where the scales allow; the rest (and all of them with
-  // simulate-qmatmul) as dequantize + f32 product.
-  if (!options.simulateQMatmul)
-    pm.addPass(createFQTLowerQMatmul());
-  pm.addPass(createFQTSimulateQMatmul());
-  pm.addPass(createFQTLowerQuantize());
-  pm.addPass(createFQTLowerDequantize());
-  pm.addPass(createCanonicalizerPass());
+  addFqtToLinalgPasses(pm, options.simulateQMatmul);
   if (options.vectorize) {
     pm.addPass(createFQTFuseElementwise());
     pm.addPass(createCanonicalizerPass());
   }
-
-  // Tensors to buffers, across function boundaries so that callers pass
-  // memrefs.
-  if (options.entryPoints)
-    pm.addPass(createFQTPrepareEntryPointBufferization());
-  bufferization::OneShotBufferizePassOptions bufferization;
-  bufferization.bufferizeFunctionBoundaries = true;
-  if (options.entryPoints)
-    bufferization.functionBoundaryTypeConversion =
-        bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
-  pm.addPass(createCanonicalizerPass());
-  if (options.entryPoints) {
-    // The runtime allocates every buffer: results become out-parameters,
-    // then each function gets its C entry point.
-    bufferization::BufferResultsToOutParamsPassOptions outParams;
-    outParams.hoistStaticAllocs = true;
-    outParams.modifyPublicFunctions = true;
-    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-    // A step runs thousands of times: free its temporaries.
-    bufferization::buildBufferDeallocationPipeline(pm);
-    pm.addPass(createFQTEmitEntryPoints());
-  }
+  addBufferizationPasses(pm, options.entryPoints);
 
   // Products as vector kernels, everything else as loops, then LLVM.
   if (options.vectorize) {

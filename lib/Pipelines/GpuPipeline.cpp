@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CommonPasses.h"
 #include "fqt/Pipelines/Pipelines.h"
 
 #include "fqt/Codegen/Passes.h"
@@ -42,34 +43,12 @@ bool fqt::isSupportedGpuArch(llvm::StringRef chip) {
 void fqt::buildFqtGpuPipeline(OpPassManager &pm,
                               const FqtGpuPipelineOptions &options) {
   // fqt ops to linalg on tensors, as on the CPU.
-  if (!options.simulateQMatmul)
-    pm.addPass(createFQTLowerQMatmul());
-  pm.addPass(createFQTSimulateQMatmul());
-  pm.addPass(createFQTLowerQuantize());
-  pm.addPass(createFQTLowerDequantize());
-  pm.addPass(createCanonicalizerPass());
+  addFqtToLinalgPasses(pm, options.simulateQMatmul);
   // Fewer, larger kernels: each fused elementwise chain is one launch.
   pm.addPass(createFQTFuseElementwise());
   pm.addPass(createCanonicalizerPass());
-
   // Tensors to buffers and the runtime ABI, as on the CPU.
-  if (options.entryPoints)
-    pm.addPass(createFQTPrepareEntryPointBufferization());
-  bufferization::OneShotBufferizePassOptions bufferization;
-  bufferization.bufferizeFunctionBoundaries = true;
-  if (options.entryPoints)
-    bufferization.functionBoundaryTypeConversion =
-        bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
-  pm.addPass(createCanonicalizerPass());
-  if (options.entryPoints) {
-    bufferization::BufferResultsToOutParamsPassOptions outParams;
-    outParams.hoistStaticAllocs = true;
-    outParams.modifyPublicFunctions = true;
-    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-    bufferization::buildBufferDeallocationPipeline(pm);
-    pm.addPass(createFQTEmitEntryPoints());
-  }
+  addBufferizationPasses(pm, options.entryPoints);
 
   // Loop nests to kernels.
   if (options.int8Mma)

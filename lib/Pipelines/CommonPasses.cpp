@@ -1,0 +1,45 @@
+//===- CommonPasses.cpp - stages the CPU and GPU pipelines share ----------===//
+
+#include "CommonPasses.h"
+
+#include "fqt/Codegen/Passes.h"
+#include "fqt/Conversion/Passes.h"
+#include "fqt/Quantize/Passes.h"
+#include "fqt/Target/Passes.h"
+
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void fqt::addFqtToLinalgPasses(OpPassManager &pm, bool simulateQMatmul) {
+  if (!simulateQMatmul)
+    pm.addPass(createFQTLowerQMatmul());
+  pm.addPass(createFQTSimulateQMatmul());
+  pm.addPass(createFQTLowerQuantize());
+  pm.addPass(createFQTLowerDequantize());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void fqt::addBufferizationPasses(OpPassManager &pm, bool entryPoints) {
+  if (entryPoints)
+    pm.addPass(createFQTPrepareEntryPointBufferization());
+  bufferization::OneShotBufferizePassOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  if (entryPoints)
+    bufferization.functionBoundaryTypeConversion =
+        bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  pm.addPass(createCanonicalizerPass());
+  if (entryPoints) {
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+    // A step runs thousands of times: free its temporaries.
+    bufferization::buildBufferDeallocationPipeline(pm);
+    pm.addPass(createFQTEmitEntryPoints());
+  }
+}

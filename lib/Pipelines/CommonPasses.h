@@ -1,0 +1,26 @@
+//===- CommonPasses.h - stages the CPU and GPU pipelines share ---*- C++
+//-*-===//
+
+#ifndef FQT_LIB_PIPELINES_COMMONPASSES_H
+#define FQT_LIB_PIPELINES_COMMONPASSES_H
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace fqt {
+
+/// fqt ops to linalg on tensors: integer products where the scales allow
+/// (unless `simulateQMatmul`), the rest as dequantize + f32 product, then
+/// the quantizers.
+void addFqtToLinalgPasses(mlir::OpPassManager &pm, bool simulateQMatmul);
+
+/// Tensors to buffers, across function boundaries so that callers pass
+/// memrefs. With `entryPoints`, the runtime ABI: results become
+/// out-parameters the runtime allocates, temporaries are freed, and every
+/// function gets its C entry point.
+void addBufferizationPasses(mlir::OpPassManager &pm, bool entryPoints);
+
+} // namespace fqt
+
+#endif // FQT_LIB_PIPELINES_COMMONPASSES_H
