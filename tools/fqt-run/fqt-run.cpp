@@ -225,31 +225,42 @@ static bool invoke(ExecutionEngine &engine, StringRef name,
   return true;
 }
 
-/// Copies result `index` (strided, of `elementBytes` per element) into the
-/// contiguous tensor `out`, whose shape it must have.
-static bool copyResult(const std::vector<int64_t> &results,
-                       ArrayRef<int64_t> resultRanks, size_t index,
-                       size_t elementBytes, HostTensor &out) {
+/// Result `index` (a strided memref of `elementBytes` per element) as a
+/// contiguous row-major tensor of the descriptor's shape.
+static HostTensor readResult(const std::vector<int64_t> &results,
+                             ArrayRef<int64_t> resultRanks, size_t index,
+                             size_t elementBytes) {
   size_t offset = 0;
   for (size_t i = 0; i < index; ++i)
     offset += 3 + 2 * resultRanks[i];
   int64_t rank = resultRanks[index];
   const int64_t *d = results.data() + offset;
-  std::vector<int64_t> shape(d + 3, d + 3 + rank);
-  if (shape != out.shape)
-    return false;
+  HostTensor out;
+  out.shape.assign(d + 3, d + 3 + rank);
   const char *base = reinterpret_cast<const char *>(d[1]);
   int64_t n = out.numElements();
   out.bytes.resize(size_t(n) * elementBytes);
   for (int64_t e = 0; e < n; ++e) {
+    // Linear index e in row-major order -> strided element address.
     int64_t rest = e, address = d[2];
     for (int64_t k = rank - 1; k >= 0; --k) {
-      address += (rest % shape[k]) * d[3 + rank + k];
-      rest /= shape[k];
+      address += (rest % out.shape[k]) * d[3 + rank + k];
+      rest /= out.shape[k];
     }
     std::memcpy(&out.bytes[size_t(e) * elementBytes],
                 base + address * elementBytes, elementBytes);
   }
+  return out;
+}
+
+/// Replaces `state`'s values by result `index`, which must have its shape.
+static bool updateFromResult(const std::vector<int64_t> &results,
+                             ArrayRef<int64_t> resultRanks, size_t index,
+                             size_t elementBytes, HostTensor &state) {
+  HostTensor value = readResult(results, resultRanks, index, elementBytes);
+  if (value.shape != state.shape)
+    return false;
+  state.bytes = std::move(value.bytes);
   return true;
 }
 
@@ -423,7 +434,7 @@ int main(int argc, char **argv) {
     if (!invoke(**engine, "training_init", {}, stateRanks, initial))
       return 1;
     for (unsigned a = 0; a < numState; ++a)
-      if (!copyResult(initial, stateRanks, a, stateBytes[a], state[a])) {
+      if (!updateFromResult(initial, stateRanks, a, stateBytes[a], state[a])) {
         fail("training_init returned a tensor of an unexpected shape");
         return 1;
       }
@@ -436,8 +447,8 @@ int main(int argc, char **argv) {
     // is read before any state tensor is written.
     std::vector<HostTensor> next = state;
     for (auto [i, target] : llvm::enumerate(updates))
-      if (target && !copyResult(results, resultRanks, i, stateBytes[*target],
-                                next[*target])) {
+      if (target && !updateFromResult(results, resultRanks, i,
+                                      stateBytes[*target], next[*target])) {
         fail("training_step returned a tensor of an unexpected shape");
         return 1;
       }
@@ -448,40 +459,29 @@ int main(int argc, char **argv) {
 
   // Compare.
   bool ok = true;
-  size_t offset = 0;
   for (auto [i, want] : llvm::enumerate(expected)) {
-    int64_t rank = resultRanks[i];
-    const int64_t *d = results.data() + offset;
-    offset += 3 + 2 * rank;
-    std::vector<int64_t> shape(d + 3, d + 3 + rank);
+    HostTensor got = readResult(results, resultRanks, i,
+                                fqt::onnxElementBytes(want.dataType));
     std::string label = "output " + std::to_string(i) +
                         (want.name.empty() ? "" : " '" + want.name + "'");
-    if (shape != want.shape) {
+    if (got.shape != want.shape) {
       llvm::errs() << label << ": shape differs\n";
       ok = false;
       continue;
     }
-    const char *base = reinterpret_cast<const char *>(d[1]);
     int64_t n = want.numElements(), mismatches = 0;
     double worst = 0;
     for (int64_t e = 0; e < n; ++e) {
-      // Linear index e in row-major order -> strided address.
-      int64_t rest = e, address = d[2];
-      for (int64_t k = rank - 1; k >= 0; --k) {
-        address += (rest % shape[k]) * d[3 + rank + k];
-        rest /= shape[k];
-      }
-      double got = elementAsDouble(want.dataType, base,
-                                   address); // element index, not bytes
+      double value = elementAsDouble(want.dataType, got.bytes.data(), e);
       double ref = elementAsDouble(want.dataType, want.bytes.data(), e);
-      double diff = std::fabs(got - ref);
-      bool bad = std::isnan(got) != std::isnan(ref) ||
+      double diff = std::fabs(value - ref);
+      bool bad = std::isnan(value) != std::isnan(ref) ||
                  (!std::isnan(ref) &&
                   diff > absTolerance + relTolerance * std::fabs(ref));
       if (bad) {
         if (mismatches < 5)
-          llvm::errs() << label << "[" << e << "]: got " << got << ", expected "
-                       << ref << "\n";
+          llvm::errs() << label << "[" << e << "]: got " << value
+                       << ", expected " << ref << "\n";
         ++mismatches;
         worst = std::max(worst, diff);
       }
