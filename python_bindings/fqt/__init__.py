@@ -292,7 +292,8 @@ class Trainer:
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Writes the ONNX model compiled from, with the current parameters
-        in place of its initializers (atomically)."""
+        (and BatchNormalization running statistics) in place of its
+        initializers (atomically)."""
         self._impl.save(os.fspath(path))
 
     @property
