@@ -87,13 +87,28 @@ static LogicalResult verifyQuantizedValue(Operation *op, StringRef what,
            << what << ": " << str(quantizer) << " needs at least " << minRows
            << " rows, got " << shape.front();
 
-  if (!shapesCompatible(scaleType.getShape(), *scaleShape))
+  // Row quantizers may scale whole row groups (the samples of a
+  // convolution's [N*OH*OW, OC] dY): one scale per group of d0 / G
+  // consecutive rows.
+  auto isRowGroupScale = [&] {
+    if (quantizer.getGranularity() != Granularity::row ||
+        scaleType.getRank() != 1)
+      return false;
+    int64_t rows = shape.front(), groups = scaleType.getDimSize(0);
+    return !ShapedType::isDynamic(rows) && !ShapedType::isDynamic(groups) &&
+           groups > 0 && rows % groups == 0;
+  };
+  if (!shapesCompatible(scaleType.getShape(), *scaleShape) &&
+      !isRowGroupScale())
     return op->emitOpError()
            << what << ": scale shape " << shapeStr(scaleType.getShape())
            << " does not match the per-"
            << stringifyGranularity(quantizer.getGranularity()) << " shape "
            << shapeStr(*scaleShape) << " of " << str(quantizer)
-           << " on a tensor of shape " << shapeStr(shape);
+           << " on a tensor of shape " << shapeStr(shape)
+           << (quantizer.getGranularity() == Granularity::row
+                   ? ", nor [G] for G row groups dividing the rows"
+                   : "");
 
   if (quantizer.isSymmetric()) {
     if (offsetType)
@@ -133,6 +148,11 @@ static LogicalResult verifyQuantizedValue(Operation *op, StringRef what,
       return op->emitOpError()
              << what << ": " << str(quantizer) << " needs at least " << minRows
              << " row groups, got " << groups;
+    if (!shapesCompatible(scaleType.getShape(), {groups}))
+      return op->emitOpError()
+             << what << ": scale shape " << shapeStr(scaleType.getShape())
+             << " does not match the " << groups
+             << " row groups of the transform";
   }
   return success();
 }

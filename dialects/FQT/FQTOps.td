@@ -36,17 +36,18 @@ def FQT_QuantizeOp : FQT_Op<"quantize",
     | granularity | input `d0 x d1 x ... x dn` | scale / offset shape |
     |---|---|---|
     | tensor (`ptq`, `lbt`, `act`, `weight`) | any rank | `tensor<f32>` |
-    | row (`psq`, `bhq`) | rank >= 1 | `tensor<d0xf32>` |
+    | row (`psq`, `bhq`) | rank >= 1 | `tensor<d0xf32>`, or `tensor<Gxf32>` for G row groups |
     | column (`percol`) | rank >= 2 | `tensor<d1x...xdnxf32>` |
 
-    Every element is recovered as `code * scale + offset`. For `#fqt.bhq` the
-    codes are those of the transformed rows `T * input`, and the op also
+    Every element is recovered as `code * scale + offset`. A row quantizer
+    whose scale has G < d0 entries (G dividing d0) quantizes row groups: the
+    input is seen as the `G x (numel / G)` matrix of its groups of d0 / G
+    consecutive rows, one scale per group. That is how `psq` and `bhq` treat
+    the samples of a convolution's dY, stored as the `[N*OH*OW, OC]` matrix
+    of its products (G = N). For `#fqt.bhq` the codes are those of the
+    transformed rows `T * input` (of the row-group matrix), and the op also
     yields `transform`, the `G x G` inverse `T^-1` that undoes the grouping
-    rotation after a product. `G` divides `d0`: the input is seen as the
-    `G x (numel / G)` matrix of its row groups (G = d0 for a matrix of
-    samples; G = N for the `[N*OH*OW, OC]` dY of a convolution, whose rows
-    come sample by sample), BHQ rotates and scales those G rows, and every
-    input row gets the scale of its group.
+    rotation after a product.
 
     Stochastic rounding draws its noise from a counter-based generator keyed
     by `seed`, `step` and the `stream` attribute (one per quantizer in a

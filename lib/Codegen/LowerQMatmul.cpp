@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
@@ -51,15 +52,50 @@ static ScaleAxis scaleAxis(QuantizerAttrInterface q, ScaleAxis rowAxis,
   return ScaleAxis::none;
 }
 
-/// The broadcast map of a scale over the (m, n) epilogue.
-static AffineMap epilogueMap(ScaleAxis axis, MLIRContext *ctx) {
-  switch (axis) {
+/// One quantized operand of the product, as stored.
+struct Operand {
+  Value codes, scale, offset;
+  bool transposed = false, isSigned = true;
+  /// The product index its scale follows, and how many consecutive indices
+  /// share one scale (row groups: the OH*OW rows of a sample).
+  ScaleAxis axis = ScaleAxis::none;
+  int64_t perScale = 1;
+};
+
+static Operand describe(Value codes, Value scale, Value offset,
+                        QuantizerAttrInterface q, bool transposed,
+                        ScaleAxis rowAxis, ScaleAxis colAxis) {
+  Operand o;
+  o.codes = codes;
+  o.scale = scale;
+  o.offset = offset;
+  o.transposed = transposed;
+  o.isSigned = q.isSymmetric();
+  o.axis = transposed ? scaleAxis(q, colAxis, rowAxis)
+                      : scaleAxis(q, rowAxis, colAxis);
+  auto codesType = cast<RankedTensorType>(codes.getType());
+  auto scaleType = cast<RankedTensorType>(scale.getType());
+  if (q.getGranularity() == Granularity::row && !codesType.isDynamicDim(0) &&
+      !scaleType.isDynamicDim(0))
+    o.perScale = codesType.getDimSize(0) / scaleType.getDimSize(0);
+  return o;
+}
+
+/// The broadcast map of a scale over the (m, n) epilogue; a scale shared by
+/// `perScale` consecutive indices is read at index / perScale. A scale along
+/// k is read for the current block only: its map is that of a 1-element
+/// slice.
+static AffineMap epilogueMap(const Operand &o, MLIRContext *ctx) {
+  switch (o.axis) {
   case ScaleAxis::m:
-    return AffineMap::get(2, 0, getAffineDimExpr(0, ctx), ctx);
+    return AffineMap::get(2, 0, getAffineDimExpr(0, ctx).floorDiv(o.perScale),
+                          ctx);
   case ScaleAxis::n:
-    return AffineMap::get(2, 0, getAffineDimExpr(1, ctx), ctx);
-  case ScaleAxis::none:
+    return AffineMap::get(2, 0, getAffineDimExpr(1, ctx).floorDiv(o.perScale),
+                          ctx);
   case ScaleAxis::k:
+    return AffineMap::get(2, 0, getAffineConstantExpr(0, ctx), ctx);
+  case ScaleAxis::none:
     break;
   }
   return AffineMap::get(2, 0, {}, ctx);
@@ -88,8 +124,7 @@ static Value codeSums(OpBuilder &b, Location loc, Value codes, bool isSigned,
   SmallVector<Value> sizes;
   if (type.isDynamicDim(keep))
     sizes.push_back(tensor::DimOp::create(b, loc, codes, keep));
-  Value init =
-      zeros(b, loc, {type.getDimSize(keep)}, b.getI32Type(), sizes);
+  Value init = zeros(b, loc, {type.getDimSize(keep)}, b.getI32Type(), sizes);
   MLIRContext *ctx = b.getContext();
   AffineMap in = AffineMap::getMultiDimIdentityMap(2, ctx);
   AffineMap out = AffineMap::get(2, 0, getAffineDimExpr(keep, ctx), ctx);
@@ -108,8 +143,148 @@ static Value codeSums(OpBuilder &b, Location loc, Value codes, bool isSigned,
       .getResult(0);
 }
 
+/// The result of one integer product: its shape and dynamic sizes.
+struct ResultShape {
+  RankedTensorType type;
+  SmallVector<Value> sizes;
+};
+
+/// P = qa * qb in i32 (the contraction the vector kernels match) and the
+/// f32 epilogue
+///   C = sa sb P + sa ob RA + oa sb CB + K oa ob (+ acc)
+/// with RA / CB the code sums along the reduction where the other operand
+/// has an offset. `acc`, where given, is added (the running sum of the
+/// blocks of a K-blocked product).
+static Value emitScaledProduct(OpBuilder &b, Location loc, const Operand &a,
+                               const Operand &bo, const ResultShape &shape,
+                               Value acc) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  auto map = [&](AffineExpr x, AffineExpr y) {
+    return AffineMap::get(3, 0, {x, y}, ctx);
+  };
+  Value pInit =
+      zeros(b, loc, shape.type.getShape(), b.getI32Type(), shape.sizes);
+  bool aSigned = a.isSigned, bSigned = bo.isSigned;
+  Value product =
+      linalg::GenericOp::create(
+          b, loc, pInit.getType(), ValueRange{a.codes, bo.codes},
+          ValueRange{pInit},
+          ArrayRef<AffineMap>{a.transposed ? map(k, m) : map(m, k),
+                              bo.transposed ? map(n, k) : map(k, n), map(m, n)},
+          {utils::IteratorType::parallel, utils::IteratorType::parallel,
+           utils::IteratorType::reduction},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value x = extend(nb, l, args[0], aSigned);
+            Value y = extend(nb, l, args[1], bSigned);
+            Value sum = arith::AddIOp::create(
+                nb, l, args[2], arith::MulIOp::create(nb, l, x, y));
+            linalg::YieldOp::create(nb, l, sum);
+          })
+          .getResult(0);
+
+  // Zero-point corrections need the code sums along the reduction.
+  Value rowSums, colSums;
+  if (bo.offset)
+    rowSums = codeSums(b, loc, a.codes, aSigned, /*overCols=*/!a.transposed);
+  if (a.offset)
+    colSums = codeSums(b, loc, bo.codes, bSigned, /*overCols=*/bo.transposed);
+  Value kSize;
+  if (a.offset && bo.offset) {
+    Value kIdx = tensor::DimOp::create(b, loc, a.codes, a.transposed ? 0 : 1);
+    kSize = arith::UIToFPOp::create(
+        b, loc, b.getF32Type(),
+        arith::IndexCastUIOp::create(b, loc, b.getI64Type(), kIdx));
+  }
+
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  SmallVector<Value> inputs = {product, a.scale, bo.scale};
+  SmallVector<AffineMap> maps = {id, epilogueMap(a, ctx), epilogueMap(bo, ctx)};
+  int oaIdx = -1, obIdx = -1, rsIdx = -1, csIdx = -1;
+  auto add = [&](Value v, AffineMap mp) {
+    inputs.push_back(v);
+    maps.push_back(mp);
+    return static_cast<int>(inputs.size()) - 1;
+  };
+  if (a.offset)
+    oaIdx = add(a.offset, epilogueMap(a, ctx));
+  if (bo.offset)
+    obIdx = add(bo.offset, epilogueMap(bo, ctx));
+  if (rowSums)
+    rsIdx = add(rowSums, AffineMap::get(2, 0, m, ctx));
+  if (colSums)
+    csIdx = add(colSums, AffineMap::get(2, 0, n, ctx));
+  maps.push_back(id);
+  // The running sum is the output itself, updated in place (one-shot
+  // bufferization wants the loop's yield equivalent to its iter_arg).
+  Value out = acc;
+  if (!out)
+    out = tensor::EmptyOp::create(b, loc, shape.type.getShape(), b.getF32Type(),
+                                  shape.sizes);
+  return linalg::GenericOp::create(
+             b, loc, shape.type, inputs, ValueRange{out}, maps,
+             {utils::IteratorType::parallel, utils::IteratorType::parallel},
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Type f32 = nb.getF32Type();
+               auto toF = [&](Value v) -> Value {
+                 return arith::SIToFPOp::create(nb, l, f32, v);
+               };
+               auto mul = [&](Value x, Value y) -> Value {
+                 return arith::MulFOp::create(nb, l, x, y);
+               };
+               auto addf = [&](Value x, Value y) -> Value {
+                 return arith::AddFOp::create(nb, l, x, y);
+               };
+               Value sa = args[1], sb = args[2];
+               Value r = mul(mul(sa, sb), toF(args[0]));
+               if (obIdx >= 0)
+                 r = addf(r, mul(mul(sa, args[obIdx]), toF(args[rsIdx])));
+               if (oaIdx >= 0)
+                 r = addf(r, mul(mul(args[oaIdx], sb), toF(args[csIdx])));
+               if (oaIdx >= 0 && obIdx >= 0)
+                 r = addf(r, mul(kSize, mul(args[oaIdx], args[obIdx])));
+               if (acc)
+                 r = addf(args.back(), r);
+               linalg::YieldOp::create(nb, l, r);
+             })
+      .getResult(0);
+}
+
+/// `o` restricted to reduction block [start, start + size): its codes
+/// sliced along k, and a scale along k (one per block) sliced to the block's
+/// single entry.
+static Operand blockOf(OpBuilder &b, Location loc, const Operand &o,
+                       bool kIsStoredRow, Value start, int64_t size,
+                       Value block) {
+  Operand r = o;
+  auto type = cast<RankedTensorType>(o.codes.getType());
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(type.getDimSize(0)),
+                                     b.getIndexAttr(type.getDimSize(1))};
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+  unsigned kDim = kIsStoredRow ? 0 : 1;
+  offsets[kDim] = start;
+  sizes[kDim] = b.getIndexAttr(size);
+  r.codes =
+      tensor::ExtractSliceOp::create(b, loc, o.codes, offsets, sizes, strides);
+  if (o.axis == ScaleAxis::k) {
+    auto one = [&](Value v) -> Value {
+      return tensor::ExtractSliceOp::create(
+          b, loc, v, ArrayRef<OpFoldResult>{block},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    };
+    r.scale = one(o.scale);
+    if (o.offset)
+      r.offset = one(o.offset);
+  }
+  return r;
+}
+
 struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
-  using Base::Base;
+  LowerQMatmul(MLIRContext *ctx, bool kBlocks)
+      : OpRewritePattern(ctx), kBlocks(kBlocks) {}
 
   LogicalResult matchAndRewrite(QMatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -123,140 +298,99 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
     bool transA = op.getTransposeLhs(), transB = op.getTransposeRhs();
     if (op.getLhsTransform() && transA)
       return rewriter.notifyMatchFailure(op, "BHQ on a transposed operand");
-    QuantizerAttrInterface qa = op.getLhsQuantizer(),
-                           qb = op.getRhsQuantizer();
-    ScaleAxis axisA = transA ? scaleAxis(qa, ScaleAxis::k, ScaleAxis::m)
-                             : scaleAxis(qa, ScaleAxis::m, ScaleAxis::k);
-    ScaleAxis axisB = transB ? scaleAxis(qb, ScaleAxis::n, ScaleAxis::k)
-                             : scaleAxis(qb, ScaleAxis::k, ScaleAxis::n);
-    if (axisA == ScaleAxis::k || axisB == ScaleAxis::k)
-      return rewriter.notifyMatchFailure(
-          op, "a scale varies along the reduction (left to simulate)");
-    bool aSigned = qa.isSymmetric(), bSigned = qb.isSymmetric();
+    // The lhs is stored [M, K] (rows m), the rhs [K, N] (columns n); a
+    // transpose swaps which stored dimension is k.
+    Operand a =
+        describe(op.getLhs(), op.getLhsScale(), op.getLhsOffset(),
+                 op.getLhsQuantizer(), transA, ScaleAxis::m, ScaleAxis::k);
+    Operand b =
+        describe(op.getRhs(), op.getRhsScale(), op.getRhsOffset(),
+                 op.getRhsQuantizer(), transB, ScaleAxis::k, ScaleAxis::n);
 
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    RankedTensorType resultType = op.getResult().getType();
-    Value lhs = op.getLhs(), rhs = op.getRhs();
-    SmallVector<Value> sizes;
-    if (resultType.isDynamicDim(0))
-      sizes.push_back(tensor::DimOp::create(rewriter, loc, lhs, transA ? 1 : 0));
-    if (resultType.isDynamicDim(1))
-      sizes.push_back(tensor::DimOp::create(rewriter, loc, rhs, transB ? 0 : 1));
+    ResultShape shape{op.getResult().getType(), {}};
+    if (shape.type.isDynamicDim(0))
+      shape.sizes.push_back(
+          tensor::DimOp::create(rewriter, loc, a.codes, transA ? 1 : 0));
+    if (shape.type.isDynamicDim(1))
+      shape.sizes.push_back(
+          tensor::DimOp::create(rewriter, loc, b.codes, transB ? 0 : 1));
 
-    // P = qa * qb in i32.
-    AffineExpr m, n, k;
-    bindDims(ctx, m, n, k);
-    auto map = [&](AffineExpr x, AffineExpr y) {
-      return AffineMap::get(3, 0, {x, y}, ctx);
-    };
-    Value pInit = zeros(rewriter, loc, resultType.getShape(),
-                        rewriter.getI32Type(), sizes);
-    Value product =
-        linalg::GenericOp::create(
-            rewriter, loc, pInit.getType(), ValueRange{lhs, rhs},
-            ValueRange{pInit},
-            ArrayRef<AffineMap>{transA ? map(k, m) : map(m, k),
-                                transB ? map(n, k) : map(k, n), map(m, n)},
-            {utils::IteratorType::parallel, utils::IteratorType::parallel,
-             utils::IteratorType::reduction},
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value x = extend(b, l, args[0], aSigned);
-              Value y = extend(b, l, args[1], bSigned);
-              Value sum = arith::AddIOp::create(
-                  b, l, args[2], arith::MulIOp::create(b, l, x, y));
-              linalg::YieldOp::create(b, l, sum);
-            })
-            .getResult(0);
-
-    // Zero-point corrections need the code sums along the reduction.
-    Value oa = op.getLhsOffset(), ob = op.getRhsOffset();
-    Value rowSums, colSums;
-    if (ob)
-      rowSums = codeSums(rewriter, loc, lhs, aSigned, /*overCols=*/!transA);
-    if (oa)
-      colSums = codeSums(rewriter, loc, rhs, bSigned, /*overCols=*/transB);
-    Value kSize;
-    if (oa && ob) {
-      Value kIdx = tensor::DimOp::create(rewriter, loc, lhs, transA ? 0 : 1);
-      kSize = arith::UIToFPOp::create(
-          rewriter, loc, rewriter.getF32Type(),
-          arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(),
-                                       kIdx));
+    Value result;
+    if (a.axis != ScaleAxis::k && b.axis != ScaleAxis::k) {
+      result = emitScaledProduct(rewriter, loc, a, b, shape, Value());
+    } else {
+      FailureOr<Value> blocked = emitKBlocked(rewriter, op, a, b, shape);
+      if (failed(blocked))
+        return failure();
+      result = *blocked;
     }
 
-    // The f32 epilogue over (m, n).
-    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
-    SmallVector<Value> inputs = {product, op.getLhsScale(), op.getRhsScale()};
-    SmallVector<AffineMap> maps = {id, epilogueMap(axisA, ctx),
-                                   epilogueMap(axisB, ctx)};
-    int oaIdx = -1, obIdx = -1, rsIdx = -1, csIdx = -1;
-    auto add = [&](Value v, AffineMap mp) {
-      inputs.push_back(v);
-      maps.push_back(mp);
-      return static_cast<int>(inputs.size()) - 1;
-    };
-    if (oa)
-      oaIdx = add(oa, epilogueMap(axisA, ctx));
-    if (ob)
-      obIdx = add(ob, epilogueMap(axisB, ctx));
-    if (rowSums)
-      rsIdx = add(rowSums, epilogueMap(ScaleAxis::m, ctx));
-    if (colSums)
-      csIdx = add(colSums, epilogueMap(ScaleAxis::n, ctx));
-    maps.push_back(id);
-    Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
-                                          rewriter.getF32Type(), sizes);
-    Value result =
-        linalg::GenericOp::create(
-            rewriter, loc, resultType, inputs, ValueRange{empty}, maps,
-            {utils::IteratorType::parallel, utils::IteratorType::parallel},
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Type f32 = b.getF32Type();
-              auto toF = [&](Value v) -> Value {
-                return arith::SIToFPOp::create(b, l, f32, v);
-              };
-              Value sa = args[1], sb = args[2];
-              Value r = arith::MulFOp::create(
-                  b, l, arith::MulFOp::create(b, l, sa, sb), toF(args[0]));
-              if (obIdx >= 0)
-                r = arith::AddFOp::create(
-                    b, l, r,
-                    arith::MulFOp::create(
-                        b, l, arith::MulFOp::create(b, l, sa, args[obIdx]),
-                        toF(args[rsIdx])));
-              if (oaIdx >= 0)
-                r = arith::AddFOp::create(
-                    b, l, r,
-                    arith::MulFOp::create(
-                        b, l, arith::MulFOp::create(b, l, args[oaIdx], sb),
-                        toF(args[csIdx])));
-              if (oaIdx >= 0 && obIdx >= 0)
-                r = arith::AddFOp::create(
-                    b, l, r,
-                    arith::MulFOp::create(
-                        b, l, kSize,
-                        arith::MulFOp::create(b, l, args[oaIdx],
-                                              args[obIdx])));
-              linalg::YieldOp::create(b, l, r);
-            })
-            .getResult(0);
-
-    // BHQ: the codes are those of T * dY; undo T on the result rows.
-    // The rows of dY and of the result are the same, so the transform
-    // applies to the result's row groups as it would to dY's.
+    // BHQ: the codes are those of T * dY; undo T on the result rows. The
+    // rows of dY and of the result are the same, so the transform applies
+    // to the result's row groups as it would to dY's.
     if (Value transform = op.getLhsTransform())
       result = applyRowTransform(rewriter, loc, transform, result);
     rewriter.replaceOp(op, result);
     return success();
   }
+
+  /// A scale that varies along the reduction (a per-sample dY on the wgrad
+  /// path, whose rows are the reduction): the reduction runs in blocks over
+  /// which that scale is constant, each block an i32 product scaled in f32,
+  /// the blocks summed in f32. One scale per k (blocks of 1) would make
+  /// every multiply-add a float one, so that case is left to simulate mode.
+  FailureOr<Value> emitKBlocked(PatternRewriter &rewriter, QMatmulOp op,
+                                Operand a, Operand b,
+                                const ResultShape &shape) const {
+    if (!kBlocks)
+      return rewriter.notifyMatchFailure(
+          op, "a scale varies along the reduction (K blocks are off)");
+    if (a.axis == ScaleAxis::k && b.axis == ScaleAxis::k)
+      return rewriter.notifyMatchFailure(
+          op, "both scales vary along the reduction (left to simulate)");
+    const Operand &blocked = a.axis == ScaleAxis::k ? a : b;
+    if (blocked.perScale <= 1)
+      return rewriter.notifyMatchFailure(
+          op, "one scale per reduction index (left to simulate)");
+    auto aType = cast<RankedTensorType>(a.codes.getType());
+    auto bType = cast<RankedTensorType>(b.codes.getType());
+    if (!aType.hasStaticShape() || !bType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "K blocks need static sizes");
+
+    Location loc = op.getLoc();
+    int64_t kTotal = aType.getDimSize(a.transposed ? 0 : 1);
+    int64_t size = blocked.perScale, count = kTotal / size;
+    Value init = zeros(rewriter, loc, shape.type.getShape(),
+                       rewriter.getF32Type(), shape.sizes);
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value end = arith::ConstantIndexOp::create(rewriter, loc, count);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, c0, end, c1, ValueRange{init},
+        [&](OpBuilder &nb, Location nloc, Value block, ValueRange acc) {
+          Value start = arith::MulIOp::create(
+              nb, nloc, block, arith::ConstantIndexOp::create(nb, nloc, size));
+          Operand ab = blockOf(nb, nloc, a, /*kIsStoredRow=*/a.transposed,
+                               start, size, block);
+          Operand bb = blockOf(nb, nloc, b, /*kIsStoredRow=*/!b.transposed,
+                               start, size, block);
+          Value sum = emitScaledProduct(nb, nloc, ab, bb, shape, acc[0]);
+          scf::YieldOp::create(nb, nloc, sum);
+        });
+    return loop.getResult(0);
+  }
+
+  bool kBlocks;
 };
 
 struct FQTLowerQMatmulPass
     : fqt::impl::FQTLowerQMatmulBase<FQTLowerQMatmulPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateLowerQMatmulPatterns(patterns);
+    populateLowerQMatmulPatterns(patterns, kBlocks);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
@@ -264,6 +398,7 @@ struct FQTLowerQMatmulPass
 
 } // namespace
 
-void fqt::populateLowerQMatmulPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerQMatmul>(patterns.getContext());
+void fqt::populateLowerQMatmulPatterns(RewritePatternSet &patterns,
+                                       bool kBlocks) {
+  patterns.add<LowerQMatmul>(patterns.getContext(), kBlocks);
 }

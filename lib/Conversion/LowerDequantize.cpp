@@ -30,12 +30,14 @@ using namespace fqt;
 namespace {
 
 /// The indexing map that broadcasts a scale of `granularity` over a tensor
-/// of rank `rank`.
+/// of rank `rank`; a row scale covers `rowsPerScale` consecutive rows (more
+/// than one for row groups).
 static AffineMap scaleMap(Granularity granularity, unsigned rank,
-                          MLIRContext *ctx) {
+                          int64_t rowsPerScale, MLIRContext *ctx) {
   switch (granularity) {
   case Granularity::row:
-    return AffineMap::get(rank, 0, getAffineDimExpr(0, ctx), ctx);
+    return AffineMap::get(rank, 0,
+                          getAffineDimExpr(0, ctx).floorDiv(rowsPerScale), ctx);
   case Granularity::column: {
     SmallVector<AffineExpr> dims;
     for (unsigned d = 1; d < rank; ++d)
@@ -62,7 +64,14 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
 
     SmallVector<Value> inputs = {op.getCodes(), op.getScale()};
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap broadcast = scaleMap(quantizer.getGranularity(), rank, ctx);
+    // Row groups: static sizes, the verifier checked that they divide.
+    int64_t rowsPerScale = 1;
+    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+    if (quantizer.getGranularity() == Granularity::row &&
+        !resultType.isDynamicDim(0) && !scaleType.isDynamicDim(0))
+      rowsPerScale = resultType.getDimSize(0) / scaleType.getDimSize(0);
+    AffineMap broadcast =
+        scaleMap(quantizer.getGranularity(), rank, rowsPerScale, ctx);
     SmallVector<AffineMap> maps = {identity, broadcast};
     if (op.getOffset()) {
       inputs.push_back(op.getOffset());

@@ -763,6 +763,19 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
 // Pattern
 //===----------------------------------------------------------------------===//
 
+/// The number of row groups `op` scales, where its row quantizer has fewer
+/// scales than rows; 0 otherwise (one scale per row, or another granularity).
+static int64_t rowGroupsOf(QuantizeOp op) {
+  if (op.getQuantizer().getGranularity() != Granularity::row)
+    return 0;
+  int64_t rows = op.getInput().getType().getDimSize(0);
+  int64_t groups = op.getScale().getType().getDimSize(0);
+  if (ShapedType::isDynamic(rows) || ShapedType::isDynamic(groups) ||
+      rows == groups)
+    return 0;
+  return groups;
+}
+
 /// Why `op` cannot be lowered, or success. Shared by the pattern (match
 /// failure) and the pass (error).
 static LogicalResult
@@ -774,15 +787,11 @@ checkLowerable(QuantizeOp op, function_ref<void(const Twine &)> reportFailure) {
                   "counter; use a stream in [0, 2^32)");
     return failure();
   }
-  if (Value transform = op.getTransform()) {
-    RankedTensorType inputType = op.getInput().getType();
-    int64_t groups = cast<RankedTensorType>(transform.getType()).getDimSize(0);
-    if (!ShapedType::isDynamic(groups) && groups != inputType.getDimSize(0) &&
-        !inputType.hasStaticShape()) {
-      reportFailure("a BHQ transform over row groups (" + Twine(groups) +
-                    " groups) needs static input sizes");
-      return failure();
-    }
+  if (int64_t groups = rowGroupsOf(op);
+      groups && !op.getInput().getType().hasStaticShape()) {
+    reportFailure("quantizing " + Twine(groups) +
+                  " row groups needs static input sizes");
+    return failure();
   }
   return success();
 }
@@ -811,17 +820,16 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     auto codeType = cast<IntegerType>(op.getCodes().getType().getElementType());
     NoiseKey key{op.getSeed(), op.getStep(), op.getStreamAttr().getInt()};
 
+    // A row quantizer with one scale per row group (a convolution's
+    // samples, see RowGroups.h) quantizes the rows of the row-group view;
+    // the codes then return to the input's shape.
     Value source = op.getInput();
-    Value inverse;
-    // BHQ quantizes the rows of its row-group view (a convolution's samples,
-    // see RowGroups.h); codes and per-row scales return to the input's rows.
-    bool grouped = false;
-    if (isa<BHQAttr>(quantizer)) {
-      int64_t groups = op.getTransform().getType().getDimSize(0);
-      grouped = needsRowGroupView(op.getInput().getType(), groups);
+    int64_t groups = rowGroupsOf(op);
+    if (groups)
       source = toRowGroups(rewriter, loc, source, groups);
+    Value inverse;
+    if (isa<BHQAttr>(quantizer))
       std::tie(source, inverse) = buildBHQTransform(rewriter, loc, source);
-    }
 
     GroupParams params;
     int64_t qlo = 0, qhi = quantizer.getMaxCode();
@@ -838,13 +846,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
 
     Value codes = emitCodes(rewriter, loc, source, granularity, params, qlo,
                             qhi, key, codeType, quantizer.isSymmetric());
-    if (grouped) {
-      int64_t rows = op.getInput().getType().getDimSize(0);
+    if (groups)
       codes = fromRowGroups(rewriter, loc, codes, op.getInput());
-      params.scale = repeatPerRow(rewriter, loc, params.scale, rows);
-      if (params.offset)
-        params.offset = repeatPerRow(rewriter, loc, params.offset, rows);
-    }
     SmallVector<Value> results = {
         castTo(rewriter, loc, codes, op.getCodes().getType()),
         castTo(rewriter, loc, params.scale, op.getScale().getType())};

@@ -8,7 +8,10 @@
 
 using namespace mlir;
 
-bool fqt::needsRowGroupView(RankedTensorType type, int64_t groups) {
+/// Whether `type` must be reshaped to be seen as `groups` rows: false when it
+/// already is a matrix with `groups` rows (or either is dynamic, where there
+/// is one group per row).
+static bool needsRowGroupView(RankedTensorType type, int64_t groups) {
   if (type.getRank() != 2)
     return true;
   int64_t rows = type.getDimSize(0);
@@ -108,28 +111,4 @@ Value fqt::applyRowTransform(OpBuilder &b, Location loc, Value transform,
                                ValueRange{transform, matrix}, ValueRange{init})
           .getResult(0);
   return fromRowGroups(b, loc, product, value);
-}
-
-Value fqt::repeatPerRow(OpBuilder &b, Location loc, Value perGroup,
-                        int64_t rows) {
-  auto type = cast<RankedTensorType>(perGroup.getType());
-  int64_t groups = type.getDimSize(0);
-  if (groups == rows)
-    return perGroup;
-  MLIRContext *ctx = b.getContext();
-  AffineExpr r = getAffineDimExpr(0, ctx);
-  auto outType = RankedTensorType::get({rows}, type.getElementType());
-  Value empty = tensor::EmptyOp::create(b, loc, outType.getShape(),
-                                        type.getElementType());
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{outType}, ValueRange{perGroup},
-             ValueRange{empty},
-             ArrayRef<AffineMap>{
-                 AffineMap::get(1, 0, r.floorDiv(rows / groups), ctx),
-                 AffineMap::get(1, 0, r, ctx)},
-             ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(nb, nloc, args[0]);
-             })
-      .getResult(0);
 }

@@ -14,9 +14,13 @@
 
 using namespace mlir;
 
-void fqt::addFqtToLinalgPasses(OpPassManager &pm, bool simulateQMatmul) {
-  if (!simulateQMatmul)
-    pm.addPass(createFQTLowerQMatmul());
+void fqt::addFqtToLinalgPasses(OpPassManager &pm, bool simulateQMatmul,
+                               bool kBlocks) {
+  if (!simulateQMatmul) {
+    FQTLowerQMatmulOptions options;
+    options.kBlocks = kBlocks;
+    pm.addPass(createFQTLowerQMatmul(options));
+  }
   pm.addPass(createFQTSimulateQMatmul());
   pm.addPass(createFQTLowerQuantize());
   pm.addPass(createFQTLowerDequantize());

@@ -11,9 +11,11 @@ class OpPassManager;
 namespace fqt {
 
 /// fqt ops to linalg on tensors: integer products where the scales allow
-/// (unless `simulateQMatmul`), the rest as dequantize + f32 product, then
-/// the quantizers.
-void addFqtToLinalgPasses(mlir::OpPassManager &pm, bool simulateQMatmul);
+/// (unless `simulateQMatmul`; products with scales constant over blocks of
+/// the reduction only with `kBlocks`), the rest as dequantize + f32 product,
+/// then the quantizers.
+void addFqtToLinalgPasses(mlir::OpPassManager &pm, bool simulateQMatmul,
+                          bool kBlocks);
 
 /// Tensors to buffers, across function boundaries so that callers pass
 /// memrefs. With `entryPoints`, the runtime ABI: results become

@@ -43,7 +43,9 @@ bool fqt::isSupportedGpuArch(llvm::StringRef chip) {
 void fqt::buildFqtGpuPipeline(OpPassManager &pm,
                               const FqtGpuPipelineOptions &options) {
   // fqt ops to linalg on tensors, as on the CPU.
-  addFqtToLinalgPasses(pm, options.simulateQMatmul);
+  // The loop over reduction blocks would run on the host around per-block
+  // kernel launches; those products stay dequantize + f32 product here.
+  addFqtToLinalgPasses(pm, options.simulateQMatmul, /*kBlocks=*/false);
   // Fewer, larger kernels: each fused elementwise chain is one launch.
   pm.addPass(createFQTFuseElementwise());
   pm.addPass(createCanonicalizerPass());

@@ -309,6 +309,12 @@ FailureOr<Quantized> FQTInsertQuantizersPass::quantize(
       getScaleShape(q, type.getShape());
   if (failed(scaleShape))
     return emitError(loc, "") << q << " cannot quantize a " << type;
+  // Per-sample quantizers scale whole samples: one scale per group of
+  // OH*OW rows of a convolution's dY (Chen et al.'s PSQ; fewer scales, and
+  // the wgrad product, whose reduction runs over those rows, can then keep
+  // its sums in i32 per sample).
+  if (q.getGranularity() == Granularity::row)
+    (*scaleShape)[0] = groups;
   auto scaleType = RankedTensorType::get(*scaleShape, b.getF32Type());
   Type offsetType = q.isSymmetric() ? Type() : Type(scaleType);
   Type transformType;

@@ -6,7 +6,7 @@
 // transform, not 12 x 12.
 
 // CHECK-LABEL: func.func @conv_dgrad(
-// CHECK: %[[Q:.*]], %[[S:.*]], %[[O:.*]], %[[T:.*]] = fqt.quantize %{{.*}} seed({{.*}}) {quantizer = #fqt.bhq<bits = 5>{{.*}}} : tensor<12x5xf32> -> tensor<12x5xi8>, tensor<12xf32>, offset tensor<12xf32>, transform tensor<4x4xf32>
+// CHECK: %[[Q:.*]], %[[S:.*]], %[[O:.*]], %[[T:.*]] = fqt.quantize %{{.*}} seed({{.*}}) {quantizer = #fqt.bhq<bits = 5>{{.*}}} : tensor<12x5xf32> -> tensor<12x5xi8>, tensor<4xf32>, offset tensor<4xf32>, transform tensor<4x4xf32>
 // CHECK: fqt.qmatmul %[[Q]] as #fqt.bhq<bits = 5> scale(%[[S]], %[[O]]) transform(%[[T]]),
 func.func @conv_dgrad(%w: tensor<5x6xf32> {fqt.kind = "param", onnx.name = "w"},
                       %dy: tensor<12x5xf32>,

@@ -21,7 +21,10 @@ namespace fqt {
 
 /// Patterns rewriting fqt.qmatmul on i8 codes into an i32 contraction of the
 /// codes plus an f32 epilogue.
-void populateLowerQMatmulPatterns(mlir::RewritePatternSet &patterns);
+/// `kBlocks`: lower products whose scale varies along the reduction in
+/// blocks of it (see --fqt-lower-qmatmul).
+void populateLowerQMatmulPatterns(mlir::RewritePatternSet &patterns,
+                                  bool kBlocks = true);
 
 /// Elementwise producer-consumer fusion of linalg.generic ops on tensors that
 /// never repeats a producer's computation (see --fqt-fuse-elementwise).

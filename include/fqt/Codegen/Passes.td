@@ -29,18 +29,29 @@ def FQTLowerQMatmul : Pass<"fqt-lower-qmatmul"> {
 
     A scale that varies along the reduction (the per-row scale of a
     transposed left operand, the per-column scale of a non-transposed one,
-    and the mirror cases on the right) cannot leave the integer sum. The
-    reduction would have to be split into blocks that share a scale, each
-    accumulated in i32 and scaled in f32; fqt's quantizers give one scale
-    per reduction index, so such a block is one index wide and these
-    products are left for `--fqt-simulate-qmatmul` (float product of the
-    dequantized codes), as are codes other than i8.
+    and the mirror cases on the right) cannot leave the integer sum. Where
+    that scale is shared by blocks of consecutive reduction indices (a
+    per-sample `psq`/`bhq` dY on the wgrad path of a convolution: one scale
+    per sample, OH*OW rows each), the reduction runs block by block in an
+    `scf.for`: each block an i32 contraction of the code slices with its own
+    f32 epilogue (the block's scale and offset, code sums over the block),
+    added to an f32 accumulator. Scales that change at every reduction index
+    (blocks of one) would make every multiply-add a float one; those
+    products, products with both scales along the reduction, and codes other
+    than i8 are left for `--fqt-simulate-qmatmul` (float product of the
+    dequantized codes).
 
-    Afterwards every `fqt.qmatmul` on i8 codes with reduction-constant
-    scales is gone.
+    Afterwards every `fqt.qmatmul` on i8 codes whose scales are constant
+    along the reduction, or constant over blocks of it, is gone.
   }];
+  let options = [
+    Option<"kBlocks", "k-blocks", "bool", /*default=*/"true",
+           "Lower products whose scale varies along the reduction in blocks "
+           "(scf.for over the blocks); off: leave them to simulate mode">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

@@ -8,9 +8,25 @@ func.func @result_shape(%q: tensor<8x4xi8>, %s: tensor<8xf32>, %z: tensor<8xf32>
 
 // -----
 
-func.func @scale_shape(%q: tensor<8x4xi8>, %s: tensor<4xf32>, %z: tensor<4xf32>) {
-  // expected-error @below {{codes: scale shape [4] does not match the per-row shape [8] of #fqt.psq<bits = 4>}}
+func.func @scale_shape(%q: tensor<8x4xi8>, %s: tensor<3xf32>, %z: tensor<3xf32>) {
+  // expected-error @below {{codes: scale shape [3] does not match the per-row shape [8] of #fqt.psq<bits = 4> on a tensor of shape [8x4], nor [G] for G row groups dividing the rows}}
+  %x = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.psq<bits = 4>} : tensor<8x4xi8>, tensor<3xf32>, tensor<3xf32> -> tensor<8x4xf32>
+  return
+}
+
+// -----
+
+// Row groups: 4 scales for 8 rows, each scaling 2 consecutive rows.
+func.func @row_groups(%q: tensor<8x4xi8>, %s: tensor<4xf32>, %z: tensor<4xf32>) -> tensor<8x4xf32> {
   %x = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.psq<bits = 4>} : tensor<8x4xi8>, tensor<4xf32>, tensor<4xf32> -> tensor<8x4xf32>
+  return %x : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @bhq_scale_not_transform_groups(%q: tensor<8x4xi8>, %s: tensor<8xf32>, %z: tensor<8xf32>, %t: tensor<4x4xf32>) {
+  // expected-error @below {{codes: scale shape [8] does not match the 4 row groups of the transform}}
+  %x = fqt.dequantize %q scale(%s, %z) transform(%t) {quantizer = #fqt.bhq<bits = 4>} : tensor<8x4xi8>, tensor<8xf32>, tensor<8xf32>, tensor<4x4xf32> -> tensor<8x4xf32>
   return
 }
 

@@ -1,0 +1,85 @@
+"""Per-sample gradient quantizers on a convolution. Its dY is stored as the
+[N*OH*OW, OC] matrix of the products, and psq/bhq quantize whole samples:
+one scale per sample (N scales), BHQ's transform N x N. In integer mode the
+wgrad product, whose reduction runs over those rows, sums each sample's
+block in i32 (K blocks); here its gradients equal simulate mode's (the same
+codes, an f32 product of the dequantized values) within float rounding."""
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import fqt
+from conftest import BATCH, fashion_like_batch
+
+SEED = 7
+CHANNELS = 4
+
+
+@pytest.fixture(scope="module")
+def conv_path(tmp_path_factory):
+    """Conv 1->4, Relu, Conv 4->4 (both 3x3, pad 1, on 8x8), Relu, Flatten,
+    Gemm 256->10. The second convolution has both backward products."""
+    rng = np.random.default_rng(0)
+    weights = {
+        "conv1_w": rng.normal(size=(CHANNELS, 1, 3, 3)) / 3.0,
+        "conv1_b": np.zeros(CHANNELS),
+        "conv2_w": rng.normal(size=(CHANNELS, CHANNELS, 3, 3)) / 6.0,
+        "conv2_b": np.zeros(CHANNELS),
+        "fc_w": rng.normal(size=(10, CHANNELS * 64)) / 16.0,
+        "fc_b": np.zeros(10),
+    }
+    conv = dict(pads=[1, 1, 1, 1], kernel_shape=[3, 3])
+    nodes = [
+        helper.make_node("Conv", ["x", "conv1_w", "conv1_b"], ["c1"],
+                         name="conv1", **conv),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "conv2_w", "conv2_b"], ["c2"],
+                         name="conv2", **conv),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("Flatten", ["r2"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["logits"], name="fc",
+                         transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, 1, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [BATCH, 10])],
+        [numpy_helper.from_array(v.astype(np.float32), k)
+         for k, v in weights.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path_factory.mktemp("conv") / "conv.onnx"
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def test_scales_and_transform_per_sample(conv_path):
+    text = fqt.ir(conv_path, "quantized", batch=BATCH, dgrad="bhq:8",
+                  wgrad="psq:8", mode="integer")
+    rows = BATCH * 64
+    # The conv's dY: [N*OH*OW, OC] codes, N scales, an N x N transform.
+    assert (f"tensor<{rows}x{CHANNELS}xi8>, tensor<{BATCH}xf32>, offset "
+            f"tensor<{BATCH}xf32>, transform tensor<{BATCH}x{BATCH}xf32>") in text
+    assert (f"tensor<{rows}x{CHANNELS}xi8>, tensor<{BATCH}xf32>, offset "
+            f"tensor<{BATCH}xf32>\n") in text
+    assert f"tensor<{rows}x{rows}xf32>" not in text
+
+
+def test_integer_matches_simulate(conv_path):
+    """bhq:8 on dX (grouped transform on the result rows) and psq:8 on dW
+    (K blocks); the other quantizers are those of both runs."""
+    x, y = fashion_like_batch(BATCH, seed=5)
+    grads = {}
+    for mode in ("integer", "simulate"):
+        trainer = fqt.compile(conv_path, batch=BATCH, dgrad="bhq:8",
+                              wgrad="psq:8", mode=mode, seed=SEED)
+        grads[mode] = trainer.gradients(x, y)
+    for name, value in grads["simulate"].items():
+        # The same quantizers on the same key; the two modes differ by f32
+        # rounding (i32 sums against f32 products), which may move a few
+        # stochastic roundings downstream by one 8-bit step: ~1e-5 of the
+        # largest gradient. A wrong scale, block or transform is of order 1.
+        scale = np.abs(value).max()
+        assert scale > 0, name
+        np.testing.assert_allclose(grads["integer"][name], value,
+                                   rtol=0, atol=1e-3 * scale, err_msg=name)
