@@ -22,7 +22,7 @@ using namespace mlir;
 
 void fqt::buildFqtCpuPipeline(OpPassManager &pm,
                               const FqtCpuPipelineOptions &options) {
-  addFqtToLinalgPasses(pm, options.simulateQMatmul, /*kBlocks=*/true);
+  addFqtToLinalgPasses(pm, options.simulateQMatmul, options.kBlocks);
   if (options.vectorize) {
     pm.addPass(createFQTFuseElementwise());
     pm.addPass(createCanonicalizerPass());

@@ -38,6 +38,12 @@ struct FqtCpuPipelineOptions
       llvm::cl::desc("Compute fqt.qmatmul as dequantize + f32 product (the "
                      "reference) instead of on integer codes"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> kBlocks{
+      *this, "k-blocks",
+      llvm::cl::desc("Integer products whose scale varies along the "
+                     "reduction in blocks (per-sample dY on the wgrad path) "
+                     "as i32 block sums (off: dequantize + f32 product)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> tileM{
       *this, "tile-m",
       llvm::cl::desc("Rows of a product's result held in registers"),
