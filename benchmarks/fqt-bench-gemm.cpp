@@ -1,13 +1,13 @@
 //===- fqt-bench-gemm.cpp - fqt's GEMM kernels against oneDNN -------------===//
 //
 //   fqt-bench-gemm M N K [--reps=R] [--min-ms=T] [--a-transposed]
-//                  [--b-transposed] [--threads=T]
+//                  [--b-transposed] [--num-threads=T]
 //
 // Compiles C = A * B (f32) and C = A * B (u8 x s8 -> s32, the contraction
 // fqt-lower-qmatmul emits for unsigned activation codes times signed codes)
 // through fqt's CPU pipeline, JIT-compiles them for the host, and times them
 // in the same process as oneDNN's matmul primitive on the same shapes and
-// data types, both on the same number of threads (--threads, default 1:
+// data types, both on the same number of threads (--num-threads, default 1:
 // fqt's through libomp, oneDNN's through its own OpenMP runtime). Prints one
 // line:
 //
@@ -80,7 +80,7 @@ static cl::opt<bool>
                 cl::desc("B stored N x K (a weight in a forward product)"),
                 cl::init(false));
 static cl::opt<int>
-    threads("threads",
+    threads("num-threads",
             cl::desc("Threads of both libraries (OMP_NUM_THREADS; default 1)"),
             cl::init(1));
 
@@ -178,8 +178,8 @@ int main(int argc, char **argv) {
   // through libomp at their first parallel region.
   std::string wanted = "1";
   for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], "--threads=", 10) == 0)
-      wanted = argv[i] + 10;
+    if (std::strncmp(argv[i], "--num-threads=", 14) == 0)
+      wanted = argv[i] + 14;
   const char *current = getenv("OMP_NUM_THREADS");
   if (!current || wanted != current) {
     setenv("OMP_NUM_THREADS", wanted.c_str(), /*overwrite=*/1);
@@ -193,7 +193,7 @@ int main(int argc, char **argv) {
   if (M <= 0 || N <= 0 || K <= 0)
     return fail("M, N and K must be positive");
   if (threads < 1)
-    return fail("--threads must be positive");
+    return fail("--num-threads must be positive");
 
   // --- fqt: parse, compile through the CPU pipeline, JIT for the host.
   DialectRegistry registry;

@@ -5,9 +5,9 @@
 # product, linalg to scalar loops, one thread) and the default one (integer
 # products, fused elementwise ops, vector kernels, parallel loops on
 # OpenMP threads), same program, same data, same seed.
-# Prints both final lines and the speed-up. Threads: THREADS=T (passed as
-# --threads=T to the vector program; default: OMP_NUM_THREADS, else one per
-# core).
+# Prints both final lines and the speed-up. THREADS="1 2" runs the vector
+# program once per thread count (--threads=T); without it, once with
+# OpenMP's default (OMP_NUM_THREADS, else one thread per core).
 #
 #   benchmarks/step.sh [BUILD_DIR] [MODEL.onnx] [TRAIN_LIMIT] [fqt-compile flags...]
 #   benchmarks/step.sh build examples/fashion-mnist/cnn.onnx 1280 --dgrad=psq:4
@@ -33,9 +33,18 @@ clang++-22 -O3 -march=native -fuse-ld=lld -Wno-override-module "$WORK/scalar.ll"
 
 run() { "$@" --epochs=1 --train-limit="$LIMIT" --test-limit=1000 -q | tail -1; }
 scalar=$(run "$WORK/scalar")
-vector=$(run "$WORK/vector" ${THREADS:+--threads="$THREADS"})
 echo "scalar: $scalar"
-echo "vector: $vector"
 ms() { sed -n 's/.*step_ms=\([0-9.]*\).*/\1/p' <<<"$1"; }
-awk -v a="$(ms "$scalar")" -v b="$(ms "$vector")" \
-  'BEGIN { printf "speed-up: %.1fx (%.2f ms -> %.2f ms per step)\n", a / b, a, b }'
+# One vector run per thread count of THREADS (default: one run, OpenMP's
+# default thread count).
+for t in ${THREADS:-default}; do
+  if [[ $t == default ]]; then
+    vector=$(run "$WORK/vector")
+    echo "vector: $vector"
+  else
+    vector=$(run "$WORK/vector" --threads="$t")
+    echo "vector, $t threads: $vector"
+  fi
+  awk -v a="$(ms "$scalar")" -v b="$(ms "$vector")" \
+    'BEGIN { printf "speed-up: %.1fx (%.2f ms -> %.2f ms per step)\n", a / b, a, b }'
+done

@@ -149,6 +149,55 @@ static Operation *serialize(RewriterBase &rewriter, scf::ParallelOp op) {
   return nest.loops.front();
 }
 
+/// Iterations the leading dimensions of a kept loop must have together
+/// before the remaining ones are left to each thread as serial loops.
+constexpr int64_t kMinParallelIterations = 16;
+
+/// Keeps the leading dimensions of `op` parallel until they have
+/// kMinParallelIterations iterations (a dynamic one counts as enough) and
+/// moves the rest into serial loops inside: OpenMP would collapse all
+/// dimensions into one, recomputing every index by division in each
+/// iteration, and the innermost loop would no longer be a contiguous loop
+/// LLVM vectorizes. Returns the loop that stays parallel.
+static scf::ParallelOp keepLeadingDims(RewriterBase &rewriter,
+                                       scf::ParallelOp op) {
+  unsigned numLoops = op.getNumLoops(), keep = 0;
+  int64_t iterations = 1;
+  while (keep < numLoops && iterations < kMinParallelIterations) {
+    std::optional<int64_t> trips = tripCount(
+        op.getLowerBound()[keep], op.getUpperBound()[keep], op.getStep()[keep]);
+    iterations = trips ? saturatingMul(iterations, *trips) : INT64_MAX;
+    ++keep;
+  }
+  if (keep == numLoops)
+    return op;
+  auto take = [&](OperandRange values, bool outer) {
+    SmallVector<Value> part(values.begin(), values.end());
+    return outer ? SmallVector<Value>(ArrayRef<Value>(part).take_front(keep))
+                 : SmallVector<Value>(ArrayRef<Value>(part).drop_front(keep));
+  };
+  rewriter.setInsertionPoint(op);
+  Block *body = op.getBody();
+  auto outer = scf::ParallelOp::create(
+      rewriter, op.getLoc(), take(op.getLowerBound(), true),
+      take(op.getUpperBound(), true), take(op.getStep(), true),
+      [&](OpBuilder &b, Location loc, ValueRange outerIvs) {
+        scf::buildLoopNest(
+            b, loc, take(op.getLowerBound(), false),
+            take(op.getUpperBound(), false), take(op.getStep(), false),
+            [&](OpBuilder &b, Location, ValueRange innerIvs) {
+              IRMapping map;
+              SmallVector<Value> ivs = op.getInductionVars();
+              map.map(ArrayRef<Value>(ivs).take_front(keep), outerIvs);
+              map.map(ArrayRef<Value>(ivs).drop_front(keep), innerIvs);
+              for (Operation &inner : body->without_terminator())
+                b.clone(inner, map);
+            });
+      });
+  rewriter.eraseOp(op);
+  return outer;
+}
+
 struct FQTCoarsenParallelLoopsPass
     : fqt::impl::FQTCoarsenParallelLoopsBase<FQTCoarsenParallelLoopsPass> {
   using Base::Base;
@@ -172,7 +221,8 @@ struct FQTCoarsenParallelLoopsPass
           std::optional<int64_t> work = estimateOp(*loop);
           bool small = work && *work < minWork;
           if (!underParallel && !small && loop.getNumReductions() == 0) {
-            visit(rewriter, loop, /*underParallel=*/true);
+            visit(rewriter, keepLeadingDims(rewriter, loop),
+                  /*underParallel=*/true);
             continue;
           }
           visit(rewriter, serialize(rewriter, loop), underParallel);

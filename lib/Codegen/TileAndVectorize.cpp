@@ -683,30 +683,29 @@ void GemmEmitter::emit() {
                          scf::YieldOp::create(b, loc);
                        });
   };
-  if (par) {
-    // One task per block of the result (mc rows, one panel): it runs the
-    // whole reduction over its block in order of k, as the serial loops do,
-    // so every thread count gives the same bits. Tasks of one row block
-    // are adjacent in the static schedule and share its rows of A.
-    scf::ParallelOp::create(
-        b, loc, ValueRange{c0, c0}, ValueRange{M, NT}, ValueRange{mc, c1},
-        [&](OpBuilder &, Location, ValueRange ivs) {
-          Value mb = ivs[0], nt = ivs[1];
-          Value mEnd = minIdx(arith::AddIOp::create(b, loc, mb, mc), M);
-          forLoop(c0, Kg, kc, [&](Value kb) {
-            Value kend = minIdx(arith::AddIOp::create(b, loc, kb, kc), Kg);
+  forLoop(c0, Kg, kc, [&](Value kb) {
+    Value kend = minIdx(arith::AddIOp::create(b, loc, kb, kc), Kg);
+    if (par) {
+      // One task per block of the result (mc rows, one panel) and block of
+      // the reduction: the tasks of one reduction block write disjoint
+      // blocks of C, and the reduction blocks follow each other in order of
+      // k as in the serial loops (one fork per tile-k of the reduction), so
+      // every thread count gives the same bits. Tasks of one row block are
+      // adjacent in the static schedule and share its rows of A.
+      scf::ParallelOp::create(
+          b, loc, ValueRange{c0, c0}, ValueRange{M, NT}, ValueRange{mc, c1},
+          [&](OpBuilder &, Location, ValueRange ivs) {
+            Value mb = ivs[0], nt = ivs[1];
+            Value mEnd = minIdx(arith::AddIOp::create(b, loc, mb, mc), M);
             panel(nt, kb, kend, mb, mEnd);
           });
-        });
-  } else {
-    forLoop(c0, Kg, kc, [&](Value kb) {
-      Value kend = minIdx(arith::AddIOp::create(b, loc, kb, kc), Kg);
-      forLoop(c0, M, mc, [&](Value mb) {
-        Value mEnd = minIdx(arith::AddIOp::create(b, loc, mb, mc), M);
-        forLoop(c0, NT, c1, [&](Value nt) { panel(nt, kb, kend, mb, mEnd); });
-      });
+      return;
+    }
+    forLoop(c0, M, mc, [&](Value mb) {
+      Value mEnd = minIdx(arith::AddIOp::create(b, loc, mb, mc), M);
+      forLoop(c0, NT, c1, [&](Value nt) { panel(nt, kb, kend, mb, mEnd); });
     });
-  }
+  });
   emitCorrection();
   for (Value buffer : {Bp, Ap, rowSumA, colSumB})
     if (buffer)

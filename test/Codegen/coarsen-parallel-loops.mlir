@@ -1,10 +1,13 @@
 // RUN: fqt-opt %s --split-input-file --fqt-coarsen-parallel-loops="min-work=1000" | FileCheck %s
 // RUN: fqt-opt %s --split-input-file --fqt-coarsen-parallel-loops="min-work=0" | FileCheck %s --check-prefix=ALL
 
-// Enough work (64 x 64 iterations x 3 ops): the loop stays parallel.
+// Enough work (64 x 64 iterations x 3 ops): the rows stay parallel (64
+// iterations are enough to share), each row is a serial loop that LLVM
+// vectorizes.
 // CHECK-LABEL: func.func @large
-// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}})
-// CHECK-NOT: scf.for
+// CHECK: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%{{.*}}) step
+// CHECK-NEXT: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT: memref.load %{{.*}}[%[[I]], %[[J]]]
 // ALL-LABEL: func.func @large
 // ALL: scf.parallel
 func.func @large(%a: memref<64x64xf32>, %b: memref<64x64xf32>) {
@@ -15,6 +18,25 @@ func.func @large(%a: memref<64x64xf32>, %b: memref<64x64xf32>) {
     %x = memref.load %a[%i, %j] : memref<64x64xf32>
     %y = arith.mulf %x, %x : f32
     memref.store %y, %b[%i, %j] : memref<64x64xf32>
+  }
+  return
+}
+
+// -----
+
+// Too few rows to share (4): both dimensions stay parallel.
+// CHECK-LABEL: func.func @few_rows
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}})
+// CHECK-NOT: scf.for
+func.func @few_rows(%a: memref<4x4096xf32>, %b: memref<4x4096xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c4096 = arith.constant 4096 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c4096) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<4x4096xf32>
+    %y = arith.mulf %x, %x : f32
+    memref.store %y, %b[%i, %j] : memref<4x4096xf32>
   }
   return
 }

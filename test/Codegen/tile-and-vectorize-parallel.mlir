@@ -2,17 +2,18 @@
 // RUN: fqt-opt %s --split-input-file --fqt-tile-and-vectorize="cpu-features=+avx512f,+avx512bw,+avx512vnni parallel=1" | FileCheck %s --check-prefix=VNNI
 // RUN: fqt-opt %s --split-input-file --fqt-tile-and-vectorize="cpu-features=+avx,+avx2,+fma" | FileCheck %s --check-prefix=SERIAL
 
-// A product of 256 x 96 x 512 multiply-adds: one parallel task per block of
-// 128 rows x one 24-column panel of the result, the whole reduction (blocks
-// of tile-k, in order) inside each task; packing runs in parallel by panel.
+// A product of 256 x 96 x 512 multiply-adds: the blocks of tile-k of the
+// reduction in order (a serial loop), inside each one parallel task per
+// block of 128 rows x one 24-column panel of the result; packing runs in
+// parallel by panel.
 // CHECK-LABEL: func.func @f32_large
 // CHECK: %[[BP:.*]] = memref.alloc
 // CHECK: scf.parallel (%[[NT:.*]]) = (%{{.*}}) to (%{{.*}}) step
 // CHECK: memref.store %{{.*}}, %[[BP]][%[[NT]],
-// CHECK: scf.parallel (%[[MB:.*]], %[[NB:.*]]) = (%[[C0:.*]], %[[C0]]) to (%{{.*}}, %{{.*}}) step (%{{.*}}, %{{.*}})
-// CHECK-NEXT: arith.addi %[[MB]]
+// CHECK: scf.for %[[KB:.*]] = %[[C0:.*]] to %{{.*}} step
+// CHECK-NEXT: arith.addi %[[KB]]
 // CHECK-NEXT: arith.minsi
-// CHECK-NEXT: scf.for %[[KB:.*]] = %[[C0]] to %{{.*}} step
+// CHECK-NEXT: scf.parallel (%[[MB:.*]], %[[NB:.*]]) = (%[[C0]], %[[C0]]) to (%{{.*}}, %{{.*}}) step (%{{.*}}, %{{.*}})
 // CHECK: vector.fma
 // CHECK-NOT: scf.parallel
 // CHECK: memref.dealloc %[[BP]]

@@ -104,9 +104,10 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
 
     With `parallel`, the loops that run over *parallel* dimensions become
     `scf.parallel`, for `--convert-scf-to-openmp` to spread over threads:
-    the blocks (128 rows x `tile-n` columns) of a product's result, each
-    running the whole reduction in order of k (so a product has the same
-    bits for any thread count), the packing of the right operand by panel,
+    the blocks (128 rows x `tile-n` columns) of a product's result within
+    one block of `tile-k` of the reduction (the reduction blocks stay a
+    serial loop around them, so a product has the same bits for any thread
+    count), the packing of the right operand by panel,
     the row and column sums of the vpdpbusd correction, and the leading
     parallel loops around a vectorized reduction. Products of fewer than
     `min-parallel-work` multiply-adds keep serial loops. A reduction is
@@ -164,6 +165,12 @@ def FQTCoarsenParallelLoops : Pass<"fqt-coarsen-parallel-loops",
     A loop whose work cannot be bounded at compile time (a dynamic size, an
     inner loop with dynamic bounds such as the kernels that
     `--fqt-tile-and-vectorize` sized already) stays parallel.
+
+    Of a loop that stays parallel, only the leading dimensions up to 16
+    iterations together stay parallel; the others become serial loops inside
+    it. OpenMP would collapse every dimension into one and recompute each
+    index by a division in every iteration, and the innermost loop would no
+    longer be the contiguous loop that LLVM vectorizes.
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", "131072",
