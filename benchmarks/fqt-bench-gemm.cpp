@@ -1,13 +1,15 @@
 //===- fqt-bench-gemm.cpp - fqt's GEMM kernels against oneDNN -------------===//
 //
 //   fqt-bench-gemm M N K [--reps=R] [--min-ms=T] [--a-transposed]
-//                  [--b-transposed]
+//                  [--b-transposed] [--num-threads=T]
 //
 // Compiles C = A * B (f32) and C = A * B (u8 x s8 -> s32, the contraction
 // fqt-lower-qmatmul emits for unsigned activation codes times signed codes)
 // through fqt's CPU pipeline, JIT-compiles them for the host, and times them
 // in the same process as oneDNN's matmul primitive on the same shapes and
-// data types, both on one thread. Prints one line:
+// data types, both on the same number of threads (--num-threads, default 1:
+// fqt's through libomp, oneDNN's through its own OpenMP runtime). Prints one
+// line:
 //
 //   fqt_i8_gops=... fqt_f32_gflops=... onednn_i8_gops=... onednn_f32_gflops=...
 //
@@ -32,6 +34,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/CommandLine.h"
@@ -45,10 +48,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <random>
-#include <unistd.h>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace mlir;
@@ -62,17 +66,23 @@ static cl::opt<int> reps("reps", cl::desc("Timed batches; the best counts"),
 static cl::opt<double> minMs("min-ms",
                              cl::desc("Least duration of one timed batch"),
                              cl::init(100.0));
-static cl::opt<std::string> pipelineOptions(
-    "pipeline", cl::desc("Options of fqt's CPU pipeline, e.g. "
-                         "\"tile-m=6 tile-n=16 tile-k=512\""),
-    cl::init(""));
+static cl::opt<std::string>
+    pipelineOptions("pipeline",
+                    cl::desc("Options of fqt's CPU pipeline, e.g. "
+                             "\"tile-m=6 tile-n=16 tile-k=512\""),
+                    cl::init(""));
 static cl::opt<bool> aTransposed(
     "a-transposed",
     cl::desc("A stored K x M (dY in a weight-gradient product dY^T X)"),
     cl::init(false));
-static cl::opt<bool> bTransposed(
-    "b-transposed", cl::desc("B stored N x K (a weight in a forward product)"),
-    cl::init(false));
+static cl::opt<bool>
+    bTransposed("b-transposed",
+                cl::desc("B stored N x K (a weight in a forward product)"),
+                cl::init(false));
+static cl::opt<int>
+    threads("num-threads",
+            cl::desc("Threads of both libraries (OMP_NUM_THREADS; default 1)"),
+            cl::init(1));
 
 namespace {
 
@@ -86,7 +96,8 @@ std::string moduleText(int64_t m, int64_t n, int64_t k, bool at, bool bt) {
   std::string aMap = at ? "(k, m)" : "(m, k)";
   std::string c = std::to_string(m) + "x" + std::to_string(n);
   std::string maps = "indexing_maps = [affine_map<(m, n, k) -> " + aMap +
-                     ">, affine_map<(m, n, k) -> " + bMap + ">, affine_map<(m, n, k) -> (m, n)>]";
+                     ">, affine_map<(m, n, k) -> " + bMap +
+                     ">, affine_map<(m, n, k) -> (m, n)>]";
   return "func.func @f32(%a: memref<" + a + "xf32>, %b: memref<" + bShape +
          "xf32>, %c: memref<" + c +
          "xf32>) attributes {llvm.emit_c_interface} {\n"
@@ -161,14 +172,19 @@ int fail(const std::string &message) {
 } // namespace
 
 int main(int argc, char **argv) {
-  // One thread for oneDNN, as fqt's kernels are single-threaded. Debian's
-  // oneDNN runs on OpenMP, which reads OMP_NUM_THREADS when the library is
-  // loaded, before main: set it and start again.
-  const char *threads = getenv("OMP_NUM_THREADS");
-  if (!threads || std::string(threads) != "1") {
-    setenv("OMP_NUM_THREADS", "1", /*overwrite=*/1);
+  // The same thread count for both libraries. Debian's oneDNN runs on
+  // OpenMP (libgomp), which reads OMP_NUM_THREADS when the library is
+  // loaded, before main: set it and start again. fqt's kernels read it
+  // through libomp at their first parallel region.
+  std::string wanted = "1";
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], "--num-threads=", 14) == 0)
+      wanted = argv[i] + 14;
+  const char *current = getenv("OMP_NUM_THREADS");
+  if (!current || wanted != current) {
+    setenv("OMP_NUM_THREADS", wanted.c_str(), /*overwrite=*/1);
     execv("/proc/self/exe", argv);
-    return fail("cannot re-execute with OMP_NUM_THREADS=1");
+    return fail("cannot re-execute with OMP_NUM_THREADS=" + wanted);
   }
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
@@ -176,6 +192,8 @@ int main(int argc, char **argv) {
   int64_t M = dimM, N = dimN, K = dimK;
   if (M <= 0 || N <= 0 || K <= 0)
     return fail("M, N and K must be positive");
+  if (threads < 1)
+    return fail("--num-threads must be positive");
 
   // --- fqt: parse, compile through the CPU pipeline, JIT for the host.
   DialectRegistry registry;
@@ -184,6 +202,7 @@ int main(int argc, char **argv) {
   registry.insert<fqt::FQTDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   MLIRContext context(registry);
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
       moduleText(M, N, K, aTransposed, bTransposed), &context);
@@ -207,6 +226,9 @@ int main(int argc, char **argv) {
     return fail("no host target machine: " +
                 llvm::toString(machine.takeError()));
   ExecutionEngineOptions engineOptions;
+  // The parallel loops call libomp.
+  SmallVector<StringRef> sharedLibs = {FQT_OPENMP_LIBRARY};
+  engineOptions.sharedLibPaths = sharedLibs;
   engineOptions.transformer = makeOptimizingTransformer(
       /*optLevel=*/3, /*sizeLevel=*/0, machine->get());
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
@@ -280,15 +302,15 @@ int main(int argc, char **argv) {
   dnnl::memory diA(iaMd, eng, ai.data()), diB(ibMd, eng, bi.data()),
       diC(icMd, eng, di.data());
   auto dnnlF32 = [&] {
-    mmF32.execute(stream, {{DNNL_ARG_SRC, dfA},
-                           {DNNL_ARG_WEIGHTS, dfB},
-                           {DNNL_ARG_DST, dfC}});
+    mmF32.execute(
+        stream,
+        {{DNNL_ARG_SRC, dfA}, {DNNL_ARG_WEIGHTS, dfB}, {DNNL_ARG_DST, dfC}});
     stream.wait();
   };
   auto dnnlI8 = [&] {
-    mmI8.execute(stream, {{DNNL_ARG_SRC, diA},
-                          {DNNL_ARG_WEIGHTS, diB},
-                          {DNNL_ARG_DST, diC}});
+    mmI8.execute(
+        stream,
+        {{DNNL_ARG_SRC, diA}, {DNNL_ARG_WEIGHTS, diB}, {DNNL_ARG_DST, diC}});
     stream.wait();
   };
 

@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # LLVM/MLIR 22 and the toolchain fqt-compile drives.
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  # The OpenMP runtime of the CPU pipeline's parallel loops.
+  libomp-22-dev
   # Build and format.
   cmake ninja-build ccache g++ libgtest-dev clang-format
   # ONNX import.

@@ -234,6 +234,22 @@ public:
 private:
   Value cst(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value dim(Value v, int64_t d) { return memref::DimOp::create(b, loc, v, d); }
+  /// for iv in [lb, ub) step `step`: body(iv); an scf.parallel when the
+  /// product runs on threads (the iterations must be independent).
+  void loop(Value lb, Value ub, Value step,
+            llvm::function_ref<void(Value)> body) {
+    if (par) {
+      scf::ParallelOp::create(
+          b, loc, ValueRange{lb}, ValueRange{ub}, ValueRange{step},
+          [&](OpBuilder &, Location, ValueRange ivs) { body(ivs[0]); });
+      return;
+    }
+    scf::ForOp::create(b, loc, lb, ub, step, {},
+                       [&](OpBuilder &, Location, Value iv, ValueRange) {
+                         body(iv);
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
   Value minIdx(Value x, Value y) {
     return arith::MinSIOp::create(b, loc, x, y);
   }
@@ -251,9 +267,9 @@ private:
   }
   /// An i8 code widened to `to`, signed or not, then shifted by `shift`.
   Value widen(Value code, bool isSigned, Type to, int64_t shift) {
-    Value wide =
-        isSigned ? arith::ExtSIOp::create(b, loc, to, code).getResult()
-                 : arith::ExtUIOp::create(b, loc, to, code).getResult();
+    Value wide = isSigned
+                     ? arith::ExtSIOp::create(b, loc, to, code).getResult()
+                     : arith::ExtUIOp::create(b, loc, to, code).getResult();
     if (shift != 0)
       wide = arith::AddIOp::create(
           b, loc, wide,
@@ -271,8 +287,8 @@ private:
       // x + 128 or x - 128 in i8 is x xor 0x80: it maps s8 to u8 and back.
       return arith::XOrIOp::create(
           b, loc, v,
-          arith::ConstantOp::create(b, loc, b.getIntegerAttr(b.getI8Type(),
-                                                             -128)));
+          arith::ConstantOp::create(b, loc,
+                                    b.getIntegerAttr(b.getI8Type(), -128)));
     }
     return widen(v, isSigned, kind.packedType, 0);
   }
@@ -297,22 +313,23 @@ private:
   /// Sums for the vpdpbusd shift correction.
   Value rowSumA, colSumB;
   VectorType accVec, bVec;
+  /// Whether the loops over parallel dimensions are scf.parallel.
+  bool par = false;
 };
 
 void GemmEmitter::packB() {
   // Bp[nt][kg][j * kGroup + kk] = B(kg * kGroup + kk, nt * tileN + j), zero
   // where the indices run past K or N.
   int64_t width = o.tileN * kind.kGroup;
-  auto type = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
-                               width},
-                              kind.packedType);
+  auto type = MemRefType::get(
+      {ShapedType::kDynamic, ShapedType::kDynamic, width}, kind.packedType);
   Bp = memref::AllocOp::create(b, loc, type, ValueRange{NT, Kg},
                                b.getI64IntegerAttr(64));
-  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(kind.packedType));
+  Value zero =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(kind.packedType));
   linalg::FillOp::create(b, loc, zero, Bp);
   Value c0 = cst(0), c1 = cst(1), tn = cst(o.tileN), grp = cst(kind.kGroup);
-  scf::ForOp::create(b, loc, c0, NT, c1, {}, [&](OpBuilder &, Location,
-                                                  Value nt, ValueRange) {
+  loop(c0, NT, c1, [&](Value nt) {
     Value n0 = arith::MulIOp::create(b, loc, nt, tn);
     Value cols = minIdx(tn, arith::SubIOp::create(b, loc, N, n0));
     auto body = [&](Value k, Value j) {
@@ -348,7 +365,6 @@ void GemmEmitter::packB() {
                            scf::YieldOp::create(b, loc);
                          });
     }
-    scf::YieldOp::create(b, loc);
   });
 }
 
@@ -360,22 +376,21 @@ void GemmEmitter::packA() {
   Value width = arith::MulIOp::create(b, loc, Kg, cst(kind.kGroup));
   Ap = memref::AllocOp::create(b, loc, type, ValueRange{M, width},
                                b.getI64IntegerAttr(64));
-  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(kind.packedType));
+  Value zero =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(kind.packedType));
   linalg::FillOp::create(b, loc, zero, Ap);
   Value c0 = cst(0), c1 = cst(1);
   Value outer = g.transA ? K : M, inner = g.transA ? M : K;
-  scf::ForOp::create(
-      b, loc, c0, outer, c1, {}, [&](OpBuilder &, Location, Value i, ValueRange) {
-        scf::ForOp::create(
-            b, loc, c0, inner, c1, {},
-            [&](OpBuilder &, Location, Value j, ValueRange) {
-              Value m = g.transA ? j : i, k = g.transA ? i : j;
-              Value v = packValue(loadA(m, k), g.aSigned, kind.alpha);
-              memref::StoreOp::create(b, loc, v, Ap, ValueRange{m, k});
-              scf::YieldOp::create(b, loc);
-            });
-        scf::YieldOp::create(b, loc);
-      });
+  loop(c0, outer, c1, [&](Value i) {
+    scf::ForOp::create(
+        b, loc, c0, inner, c1, {},
+        [&](OpBuilder &, Location, Value j, ValueRange) {
+          Value m = g.transA ? j : i, k = g.transA ? i : j;
+          Value v = packValue(loadA(m, k), g.aSigned, kind.alpha);
+          memref::StoreOp::create(b, loc, v, Ap, ValueRange{m, k});
+          scf::YieldOp::create(b, loc);
+        });
+  });
 }
 
 /// The left operand's element (m, kg) broadcast to a vector the step can use.
@@ -489,34 +504,28 @@ void GemmEmitter::emitRowSums() {
   auto vecType = MemRefType::get({ShapedType::kDynamic}, i32);
   if (kind.beta != 0) {
     rowSumA = memref::AllocOp::create(b, loc, vecType, ValueRange{M});
-    scf::ForOp::create(b, loc, c0, M, c1, {}, [&](OpBuilder &, Location,
-                                                  Value m, ValueRange) {
+    loop(c0, M, c1, [&](Value m) {
       auto sum = scf::ForOp::create(
           b, loc, c0, K, c1, ValueRange{zero},
           [&](OpBuilder &, Location, Value k, ValueRange acc) {
             Value v = widen(loadA(m, k), g.aSigned, i32, kind.alpha);
-            scf::YieldOp::create(b, loc,
-                                 ValueRange{arith::AddIOp::create(
-                                     b, loc, acc[0], v)});
+            scf::YieldOp::create(
+                b, loc, ValueRange{arith::AddIOp::create(b, loc, acc[0], v)});
           });
       memref::StoreOp::create(b, loc, sum.getResult(0), rowSumA, m);
-      scf::YieldOp::create(b, loc);
     });
   }
   if (kind.alpha != 0) {
     colSumB = memref::AllocOp::create(b, loc, vecType, ValueRange{N});
-    scf::ForOp::create(b, loc, c0, N, c1, {}, [&](OpBuilder &, Location,
-                                                  Value n, ValueRange) {
+    loop(c0, N, c1, [&](Value n) {
       auto sum = scf::ForOp::create(
           b, loc, c0, K, c1, ValueRange{zero},
           [&](OpBuilder &, Location, Value k, ValueRange acc) {
             Value v = widen(loadB(k, n), g.bSigned, i32, -kind.beta);
-            scf::YieldOp::create(b, loc,
-                                 ValueRange{arith::AddIOp::create(
-                                     b, loc, acc[0], v)});
+            scf::YieldOp::create(
+                b, loc, ValueRange{arith::AddIOp::create(b, loc, acc[0], v)});
           });
       memref::StoreOp::create(b, loc, sum.getResult(0), colSumB, n);
-      scf::YieldOp::create(b, loc);
     });
   }
 }
@@ -534,30 +543,31 @@ void GemmEmitter::emitCorrection() {
       b, loc, kI32,
       arith::ConstantOp::create(b, loc,
                                 b.getI32IntegerAttr(-kind.alpha * kind.beta)));
-  Value alpha = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-kind.alpha));
-  Value beta = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(kind.beta));
-  scf::ForOp::create(b, loc, c0, M, c1, {}, [&](OpBuilder &, Location, Value m,
-                                                ValueRange) {
+  Value alpha =
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-kind.alpha));
+  Value beta =
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(kind.beta));
+  loop(c0, M, c1, [&](Value m) {
     Value rowTerm = constant;
     if (rowSumA)
       rowTerm = arith::AddIOp::create(
           b, loc, rowTerm,
           arith::MulIOp::create(b, loc, beta,
                                 memref::LoadOp::create(b, loc, rowSumA, m)));
-    scf::ForOp::create(b, loc, c0, N, c1, {}, [&](OpBuilder &, Location,
-                                                  Value n, ValueRange) {
-      Value v = memref::LoadOp::create(b, loc, g.c, ValueRange{m, n});
-      Value term = rowTerm;
-      if (colSumB)
-        term = arith::AddIOp::create(
-            b, loc, term,
-            arith::MulIOp::create(b, loc, alpha,
-                                  memref::LoadOp::create(b, loc, colSumB, n)));
-      memref::StoreOp::create(b, loc, arith::AddIOp::create(b, loc, v, term),
-                              g.c, ValueRange{m, n});
-      scf::YieldOp::create(b, loc);
-    });
-    scf::YieldOp::create(b, loc);
+    scf::ForOp::create(
+        b, loc, c0, N, c1, {}, [&](OpBuilder &, Location, Value n, ValueRange) {
+          Value v = memref::LoadOp::create(b, loc, g.c, ValueRange{m, n});
+          Value term = rowTerm;
+          if (colSumB)
+            term = arith::AddIOp::create(
+                b, loc, term,
+                arith::MulIOp::create(
+                    b, loc, alpha, memref::LoadOp::create(b, loc, colSumB, n)));
+          memref::StoreOp::create(b, loc,
+                                  arith::AddIOp::create(b, loc, v, term), g.c,
+                                  ValueRange{m, n});
+          scf::YieldOp::create(b, loc);
+        });
   });
 }
 
@@ -585,8 +595,8 @@ void GemmEmitter::emitPanel(Value nt, Value kb, Value kend, Value mStart,
 void GemmEmitter::emit() {
   Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
   if (!g.isInt) {
-    kind = {b.getF32Type(), o.vectorWidth, 1, b.getF32Type(),
-            IntKernelIsa::generic, true};
+    kind = {b.getF32Type(), o.vectorWidth,         1,
+            b.getF32Type(), IntKernelIsa::generic, true};
   } else {
     switch (o.isa) {
     case IntKernelIsa::avx512vnni:
@@ -608,6 +618,18 @@ void GemmEmitter::emit() {
     }
   }
   fitTileN(kind.lanes);
+  // Threads pay off for products of at least minParallelWork multiply-adds
+  // (any product of a dynamic size).
+  auto shape = [](Value v) { return cast<MemRefType>(v.getType()).getShape(); };
+  int64_t sizes[] = {shape(g.c)[0], shape(g.c)[1],
+                     shape(g.a)[g.transA ? 0 : 1]};
+  int64_t work = 1;
+  for (int64_t size : sizes)
+    work = ShapedType::isDynamic(size) ||
+                   work > INT64_MAX / std::max<int64_t>(size, 1)
+               ? INT64_MAX
+               : work * size;
+  par = o.parallel && work >= o.minParallelWork;
   accVec = VectorType::get({kind.lanes}, kind.accType);
   bVec = VectorType::get({kind.lanes * kind.kGroup}, kind.packedType);
 
@@ -628,42 +650,61 @@ void GemmEmitter::emit() {
   // a tile-k x 128 block of A stays in L2 while the panels of B go by.
   Value mc = cst(std::max<int64_t>(1, 128 / o.tileM) * o.tileM);
   int64_t n = cast<MemRefType>(g.c.getType()).getDimSize(1);
-  scf::ForOp::create(b, loc, c0, Kg, kc, {}, [&](OpBuilder &, Location,
-                                                 Value kb, ValueRange) {
+  // Rows [mb, mEnd) of panel nt over the reduction block [kb, kend).
+  auto panel = [&](Value nt, Value kb, Value kend, Value mb, Value mEnd) {
+    // Panels that fill tile-n columns of the result read and write it with
+    // plain vector loads and stores; only the last one may need masks.
+    if (!ShapedType::isDynamic(n) && n % o.tileN == 0) {
+      emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/false);
+    } else if (!ShapedType::isDynamic(n) && n < o.tileN) {
+      emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/true);
+    } else {
+      Value end = arith::MulIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, nt, c1), cst(o.tileN));
+      Value full =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, end, N);
+      scf::IfOp::create(
+          b, loc, full,
+          [&](OpBuilder &, Location) {
+            emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/false);
+            scf::YieldOp::create(b, loc);
+          },
+          [&](OpBuilder &, Location) {
+            emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/true);
+            scf::YieldOp::create(b, loc);
+          });
+    }
+  };
+  auto forLoop = [&](Value lb, Value ub, Value step,
+                     llvm::function_ref<void(Value)> body) {
+    scf::ForOp::create(b, loc, lb, ub, step, {},
+                       [&](OpBuilder &, Location, Value iv, ValueRange) {
+                         body(iv);
+                         scf::YieldOp::create(b, loc);
+                       });
+  };
+  forLoop(c0, Kg, kc, [&](Value kb) {
     Value kend = minIdx(arith::AddIOp::create(b, loc, kb, kc), Kg);
-    scf::ForOp::create(b, loc, c0, M, mc, {}, [&](OpBuilder &, Location,
-                                                  Value mb, ValueRange) {
+    if (par) {
+      // One task per block of the result (mc rows, one panel) and block of
+      // the reduction: the tasks of one reduction block write disjoint
+      // blocks of C, and the reduction blocks follow each other in order of
+      // k as in the serial loops (one fork per tile-k of the reduction), so
+      // every thread count gives the same bits. Tasks of one row block are
+      // adjacent in the static schedule and share its rows of A.
+      scf::ParallelOp::create(
+          b, loc, ValueRange{c0, c0}, ValueRange{M, NT}, ValueRange{mc, c1},
+          [&](OpBuilder &, Location, ValueRange ivs) {
+            Value mb = ivs[0], nt = ivs[1];
+            Value mEnd = minIdx(arith::AddIOp::create(b, loc, mb, mc), M);
+            panel(nt, kb, kend, mb, mEnd);
+          });
+      return;
+    }
+    forLoop(c0, M, mc, [&](Value mb) {
       Value mEnd = minIdx(arith::AddIOp::create(b, loc, mb, mc), M);
-      scf::ForOp::create(b, loc, c0, NT, c1, {}, [&](OpBuilder &, Location,
-                                                     Value nt, ValueRange) {
-        // Panels that fill tile-n columns of the result read and write it
-        // with plain vector loads and stores; only the last one may need
-        // masks.
-        if (!ShapedType::isDynamic(n) && n % o.tileN == 0) {
-          emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/false);
-        } else if (!ShapedType::isDynamic(n) && n < o.tileN) {
-          emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/true);
-        } else {
-          Value end = arith::MulIOp::create(
-              b, loc, arith::AddIOp::create(b, loc, nt, c1), cst(o.tileN));
-          Value full = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::sle, end, N);
-          scf::IfOp::create(
-              b, loc, full,
-              [&](OpBuilder &, Location) {
-                emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/false);
-                scf::YieldOp::create(b, loc);
-              },
-              [&](OpBuilder &, Location) {
-                emitPanel(nt, kb, kend, mb, mEnd, /*masked=*/true);
-                scf::YieldOp::create(b, loc);
-              });
-        }
-        scf::YieldOp::create(b, loc);
-      });
-      scf::YieldOp::create(b, loc);
+      forLoop(c0, NT, c1, [&](Value nt) { panel(nt, kb, kend, mb, mEnd); });
     });
-    scf::YieldOp::create(b, loc);
   });
   emitCorrection();
   for (Value buffer : {Bp, Ap, rowSumA, colSumB})
@@ -807,15 +848,16 @@ struct FQTTileAndVectorizePass
     KernelOptions options = *selected;
     options.tileM = tileM;
     options.tileK = tileK;
+    options.parallel = parallel;
+    options.minParallelWork = minParallelWork;
     // The integer kernels' lanes may differ from the f32 ones: take the
     // wider so that one tile-n fits both.
     int64_t lanes = std::max<int64_t>(
         options.vectorWidth, options.isa == IntKernelIsa::avx512vnni ? 16 : 8);
     options.tileN = tileN > 0 ? tileN : 3 * lanes;
     if (options.tileN % lanes != 0 || options.tileM < 1 || options.tileK < 1) {
-      getOperation().emitError()
-          << "tile-n must be a multiple of " << lanes
-          << " and tile-m, tile-k positive";
+      getOperation().emitError() << "tile-n must be a multiple of " << lanes
+                                 << " and tile-m, tile-k positive";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
@@ -834,5 +876,6 @@ void fqt::populateTileAndVectorizePatterns(RewritePatternSet &patterns,
   patterns.add<VectorizeF32Matmul, VectorizeIntContraction>(
       patterns.getContext(), options);
   patterns.add<StridedCopyToLinalg>(patterns.getContext());
-  populateVectorizeReductionPatterns(patterns, options.vectorWidth);
+  populateVectorizeReductionPatterns(patterns, options.vectorWidth,
+                                     options.parallel);
 }

@@ -81,8 +81,8 @@ static bool hasContiguousRows(Value v) {
 }
 
 struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
-  VectorizeInnerReduction(MLIRContext *ctx, int64_t width)
-      : OpRewritePattern(ctx), width(width) {}
+  VectorizeInnerReduction(MLIRContext *ctx, int64_t width, bool parallel)
+      : OpRewritePattern(ctx), width(width), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
@@ -141,9 +141,9 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
     for (unsigned i = numInputs; i < body->getNumArguments(); ++i)
       tainted.insert(body->getArgument(i));
     for (Operation &inner : body->without_terminator()) {
-      bool isCombiner = inner.getNumResults() == 1 &&
-                        llvm::is_contained(yield.getOperands(),
-                                           inner.getResult(0));
+      bool isCombiner =
+          inner.getNumResults() == 1 &&
+          llvm::is_contained(yield.getOperands(), inner.getResult(0));
       if (isCombiner) {
         tainted.insert(inner.getResult(0));
         continue;
@@ -184,7 +184,8 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
     b.setInsertionPoint(op);
     unsigned numLoops = op.getNumLoops();
     SmallVector<Value> bounds;
-    for (Range r : cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc))
+    for (Range r :
+         cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc))
       bounds.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
     Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
     Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
@@ -215,11 +216,11 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
                            operand->get(), idx));
         } else {
           Value s = memref::LoadOp::create(b, loc, operand->get(), idx);
-          map.map(arg, vec ? vector::BroadcastOp::create(
-                                 b, loc,
-                                 VectorType::get({width}, arg.getType()), s)
-                                 .getResult()
-                           : s);
+          map.map(arg,
+                  vec ? vector::BroadcastOp::create(
+                            b, loc, VectorType::get({width}, arg.getType()), s)
+                            .getResult()
+                      : s);
         }
       }
       for (Operation &inner : body->without_terminator()) {
@@ -261,6 +262,24 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
     // The outer loops, then the vector and remainder loops.
     SmallVector<Value> ivs(numLoops);
     std::function<void(unsigned)> nest = [&](unsigned d) {
+      // The leading parallel loops as one scf.parallel: each of its
+      // iterations reduces its own outputs, in the serial order.
+      unsigned leading = 0;
+      while (d == 0 && parallel && leading + 1 < numLoops &&
+             op.getIteratorTypesArray()[leading] ==
+                 utils::IteratorType::parallel)
+        ++leading;
+      if (leading > 0) {
+        SmallVector<Value> zeros(leading, c0), ones(leading, c1);
+        scf::ParallelOp::create(
+            b, loc, zeros, ArrayRef<Value>(bounds).take_front(leading), ones,
+            [&](OpBuilder &, Location, ValueRange parIvs) {
+              for (unsigned i = 0; i < leading; ++i)
+                ivs[i] = parIvs[i];
+              nest(leading);
+            });
+        return;
+      }
       if (d + 1 < numLoops) {
         scf::ForOp::create(b, loc, c0, bounds[d], c1, {},
                            [&](OpBuilder &, Location, Value iv, ValueRange) {
@@ -317,11 +336,14 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
   }
 
   int64_t width;
+  bool parallel;
 };
 
 } // namespace
 
 void fqt::populateVectorizeReductionPatterns(RewritePatternSet &patterns,
-                                             int64_t vectorWidth) {
-  patterns.add<VectorizeInnerReduction>(patterns.getContext(), vectorWidth);
+                                             int64_t vectorWidth,
+                                             bool parallel) {
+  patterns.add<VectorizeInnerReduction>(patterns.getContext(), vectorWidth,
+                                        parallel);
 }

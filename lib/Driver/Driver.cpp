@@ -233,6 +233,8 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
   // The product kernels (vpdpbusd, vpmaddwd, vector width) follow --mattr;
   // without it, the host's features.
   cpuOptions.cpuFeatures = options.mattr;
+  cpuOptions.openmp = options.openmp;
+  cpuOptions.minParallelWork = options.minParallelWork;
   fqt::buildFqtCpuPipeline(pm, cpuOptions);
 }
 
@@ -388,6 +390,7 @@ bool Driver::compile() {
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
   embedModel(*llvmModule, modelBytes->getBuffer());
+  bool usesOpenMP = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
   if (llvm::Error err =
           makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get())) {
     fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
@@ -449,6 +452,12 @@ bool Driver::compile() {
   args.push_back(FQT_MLIR_C_RUNNER_UTILS);
   args.push_back("-Wl,-rpath," +
                  llvm::sys::path::parent_path(FQT_MLIR_C_RUNNER_UTILS).str());
+  // The OpenMP lowering's parallel regions call libomp (__kmpc_fork_call).
+  if (usesOpenMP) {
+    args.push_back(FQT_OPENMP_LIBRARY);
+    args.push_back("-Wl,-rpath," +
+                   llvm::sys::path::parent_path(FQT_OPENMP_LIBRARY).str());
+  }
   args.push_back("-lm");
   if (!runTool(FQT_CLANG, args))
     return false;

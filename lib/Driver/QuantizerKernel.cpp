@@ -342,8 +342,10 @@ fqt::QuantizerKernel::create(Kind kind, const std::string &specText,
 
     initializeNativeTarget();
     ExecutionEngineOptions engineOptions;
-    // Bufferized copies call memrefCopy from MLIR's C runner utilities.
-    SmallVector<StringRef> sharedLibs = {FQT_MLIR_C_RUNNER_UTILS};
+    // Bufferized copies call memrefCopy from MLIR's C runner utilities; the
+    // parallel loops call libomp.
+    SmallVector<StringRef> sharedLibs = {FQT_MLIR_C_RUNNER_UTILS,
+                                         FQT_OPENMP_LIBRARY};
     engineOptions.sharedLibPaths = sharedLibs;
     auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
                                                  /*sizeLevel=*/0,

@@ -36,9 +36,29 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     kernels.tileM = options.tileM;
     kernels.tileN = options.tileN;
     kernels.tileK = options.tileK;
+    kernels.parallel = options.openmp;
+    kernels.minParallelWork = options.minParallelWork;
     pm.addNestedPass<func::FuncOp>(createFQTTileAndVectorize(kernels));
   }
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (options.openmp) {
+    // Threads: every loop over parallel dimensions as scf.parallel (the
+    // reductions stay serial inside), only the outermost ones with enough
+    // work kept (constant trip counts need a canonicalization first), then
+    // upstream's OpenMP lowering: omp.parallel + omp.wsloop, which the
+    // LLVM IR translation outlines into calls of libomp's __kmpc_fork_call.
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+    pm.addPass(createCanonicalizerPass());
+    FQTCoarsenParallelLoopsOptions coarsen;
+    coarsen.minWork = options.minParallelWork;
+    pm.addNestedPass<func::FuncOp>(createFQTCoarsenParallelLoops(coarsen));
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // The lowering wraps each loop body in a memref.alloca_scope, which must
+    // keep a single block; the bodies allocate nothing on the stack, so the
+    // canonicalizer inlines the scopes before --convert-scf-to-cf.
+    pm.addPass(createCanonicalizerPass());
+  } else {
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  }
   // Integer powers (math.ipowi, math.fpowi) as outlined functions.
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createSCFToControlFlowPass());

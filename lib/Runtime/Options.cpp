@@ -206,7 +206,8 @@ options:
                           (default 0.2860,0.3530: Fashion-MNIST)
   --train-limit=N         use only the first N training samples
   --test-limit=N          use only the first N test samples
-  --threads=T             sets OMP_NUM_THREADS for the program
+  --threads=T             threads of the program's parallel loops (OpenMP;
+                          default: OMP_NUM_THREADS, else one per core)
   --checkpoint=PATH       write a checkpoint after every epoch
   --checkpoint-every=N    also write it after every N-th step (mid-epoch:
                           a killed run resumes within the epoch)

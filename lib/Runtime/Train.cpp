@@ -31,6 +31,10 @@
 
 using namespace fqt::runtime;
 
+// libomp's, where the program was compiled with OpenMP (fqt-compile links it
+// then); null otherwise, so that the runtime does not depend on it.
+extern "C" void omp_set_num_threads(int) __attribute__((weak));
+
 namespace {
 
 struct Metrics {
@@ -362,10 +366,14 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
                                  std::to_string(resumed.epoch + 1)
                            : std::string()));
   }
-  // The compiled program's OpenMP runtime reads this on its first parallel
-  // region, so it must be set before the first call into the program.
-  if (options.threads)
+  // The thread count of the compiled program's parallel regions: set in
+  // libomp directly, and in the environment for anything the program
+  // starts; both before the first call into the program.
+  if (options.threads) {
     setenv("OMP_NUM_THREADS", std::to_string(*options.threads).c_str(), 1);
+    if (omp_set_num_threads)
+      omp_set_num_threads(static_cast<int>(*options.threads));
+  }
   if (!resuming)
     program.init();
 

@@ -32,6 +32,8 @@ class CompileOptions:
     mode: str
     layer_overrides: List[str]
     fp32: bool
+    openmp: bool
+    min_parallel_work: int
     tool_name: str
     def __init__(self) -> None: ...
 

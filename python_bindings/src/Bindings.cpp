@@ -984,6 +984,9 @@ PYBIND11_MODULE(_fqt, m) {
       .def_readwrite("mode", &fqt::CompileOptions::mode)
       .def_readwrite("layer_overrides", &fqt::CompileOptions::layerOverrides)
       .def_readwrite("fp32", &fqt::CompileOptions::fp32)
+      .def_readwrite("openmp", &fqt::CompileOptions::openmp)
+      .def_readwrite("min_parallel_work",
+                     &fqt::CompileOptions::minParallelWork)
       .def_readwrite("tool_name", &fqt::CompileOptions::toolName);
 
   py::class_<Trainer>(m, "Trainer")

@@ -1,6 +1,6 @@
 // RUN: fqt-opt %s --fqt-convert-onnx-to-linalg --fqt-cpu-pipeline \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
-// RUN:   -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext \
+// RUN:   -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
 // RUN:   | FileCheck %s
 
 // An imported-style MLP (parameters as ml_program globals, a dynamic batch):

@@ -1,6 +1,6 @@
 // RUN: fqt-opt %s --fqt-test-philox --fqt-cpu-pipeline \
 // RUN:   | mlir-runner -e main -entry-point-result=void -O3 \
-// RUN:     -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext \
+// RUN:     -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
 // RUN:   | %python %S/Inputs/quantize_check_bhq_gain.py | FileCheck %s
 
 // BHQ at the size of QUANTIZERS.md §5.5.6-7 (N = 128 rows, D = 1024, 4

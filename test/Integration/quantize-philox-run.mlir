@@ -1,6 +1,6 @@
 // RUN: fqt-opt %s --fqt-test-philox --fqt-cpu-pipeline \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
-// RUN:     -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext \
+// RUN:     -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
 // RUN:   | %python %S/Inputs/quantize_check_philox.py | FileCheck %s
 
 // The Philox-4x32-10 that fqt emits in arith, compiled for the CPU, against

@@ -1,6 +1,6 @@
 // RUN: fqt-opt %s --fqt-cpu-pipeline \
 // RUN:   | mlir-runner -e main -entry-point-result=void -O3 \
-// RUN:     -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext \
+// RUN:     -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
 // RUN:   | %python %S/Inputs/quantize_check_unbiased.py | FileCheck %s
 
 // Statistical properties of the compiled stochastic quantizers

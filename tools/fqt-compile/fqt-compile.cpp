@@ -119,6 +119,21 @@ static cl::opt<bool> fp32("fp32",
                                    "--act=none --weight=none --dgrad=none "
                                    "--wgrad=none)"),
                           cl::init(false), cl::cat(category));
+static cl::opt<bool>
+    openmp("openmp",
+           cl::desc("Run the large loops over parallel dimensions (blocks of "
+                    "products, elementwise ops, outer loops of reductions) "
+                    "on threads through OpenMP, linking libomp; the thread "
+                    "count is the program's --threads, else "
+                    "OMP_NUM_THREADS, else one per core (default true; "
+                    "--openmp=false: one thread, no libomp)"),
+           cl::init(true), cl::cat(category));
+static cl::opt<int64_t> minParallelWork(
+    "min-parallel-work",
+    cl::desc("With --openmp: fewest ops (multiply-adds of a product, trip "
+             "count x body of a loop) for which a loop runs on threads "
+             "(default 131072; 0: every outermost parallel loop)"),
+    cl::init(131072), cl::cat(category));
 static cl::opt<bool> verbose("v", cl::desc("Print each stage"), cl::init(false),
                              cl::cat(category));
 
@@ -156,6 +171,8 @@ int main(int argc, char **argv) {
   options.mode = mode;
   options.layerOverrides.assign(layerOverrides.begin(), layerOverrides.end());
   options.fp32 = fp32;
+  options.openmp = openmp;
+  options.minParallelWork = minParallelWork;
   options.verbose = verbose;
   options.toolName = "fqt-compile";
   return fqt::compileModel(options, llvm::errs()) ? 0 : 1;

@@ -30,6 +30,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -301,6 +302,8 @@ int main(int argc, char **argv) {
   registry.insert<fqt::FQTDialect, fqt::onnx::ONNXDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  // The parallel loops of the CPU pipeline (omp.parallel, omp.wsloop).
+  registerOpenMPDialectTranslation(registry);
   MLIRContext context(registry);
   ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
     fqt::printModelDiagnostic(diag, llvm::errs());
@@ -412,8 +415,10 @@ int main(int argc, char **argv) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   ExecutionEngineOptions engineOptions;
-  // Bufferized copies call memrefCopy from MLIR's C runner utilities.
-  SmallVector<StringRef> sharedLibs = {FQT_MLIR_C_RUNNER_UTILS};
+  // Bufferized copies call memrefCopy from MLIR's C runner utilities; the
+  // parallel loops call libomp.
+  SmallVector<StringRef> sharedLibs = {FQT_MLIR_C_RUNNER_UTILS,
+                                       FQT_OPENMP_LIBRARY};
   engineOptions.sharedLibPaths = sharedLibs;
   engineOptions.transformer = makeOptimizingTransformer(
       /*optLevel=*/2, /*sizeLevel=*/0, /*targetMachine=*/nullptr);

@@ -42,6 +42,10 @@ struct KernelOptions {
   /// f32 lanes per vector register (8 for AVX2, 16 for AVX-512).
   int64_t vectorWidth = 8;
   IntKernelIsa isa = IntKernelIsa::generic;
+  /// Loops over parallel dimensions as scf.parallel (for OpenMP), for
+  /// products of at least `minParallelWork` multiply-adds.
+  bool parallel = false;
+  int64_t minParallelWork = 131072;
 };
 
 /// Kernel options for an LLVM feature string (`+avx512f,...`; empty: the
@@ -57,9 +61,12 @@ void populateTileAndVectorizePatterns(mlir::RewritePatternSet &patterns,
 
 /// Patterns rewriting linalg.generic ops on buffers whose innermost loop
 /// reduces over a contiguous dimension into vector loops of `vectorWidth`
-/// lanes with a scalar remainder (min/max exact, sums reassociated).
+/// lanes with a scalar remainder (min/max exact, sums reassociated). With
+/// `parallel`, the leading parallel loops around the reduction are one
+/// scf.parallel (for --fqt-coarsen-parallel-loops to keep or not).
 void populateVectorizeReductionPatterns(mlir::RewritePatternSet &patterns,
-                                        int64_t vectorWidth);
+                                        int64_t vectorWidth,
+                                        bool parallel = false);
 
 #define GEN_PASS_REGISTRATION
 #include "fqt/Codegen/Passes.h.inc"

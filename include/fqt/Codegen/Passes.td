@@ -112,6 +112,17 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
     `+avx512f,+avx512bw,+avx512vnni`) or, when that is empty, from the host
     CPU. Anything else (other element types, non-unit strides of the inner
     dimension, more than two dimensions) is left for `--convert-linalg-to-loops`.
+
+    With `parallel`, the loops that run over *parallel* dimensions become
+    `scf.parallel`, for `--convert-scf-to-openmp` to spread over threads:
+    the blocks (128 rows x `tile-n` columns) of a product's result within
+    one block of `tile-k` of the reduction (the reduction blocks stay a
+    serial loop around them, so a product has the same bits for any thread
+    count), the packing of the right operand by panel,
+    the row and column sums of the vpdpbusd correction, and the leading
+    parallel loops around a vectorized reduction. Products of fewer than
+    `min-parallel-work` multiply-adds keep serial loops. A reduction is
+    never split.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", "4",
@@ -126,6 +137,13 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
     Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
            "LLVM CPU features for isa=auto and the vector width "
            "(empty: the host's)">,
+    Option<"parallel", "parallel", "bool", "false",
+           "Emit the loops over parallel dimensions (blocks of a product's "
+           "result, its packing, the outer loops of reductions) as "
+           "scf.parallel">,
+    Option<"minParallelWork", "min-parallel-work", "int64_t", "131072",
+           "With parallel: products of fewer multiply-adds (M N K) keep "
+           "serial loops">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
@@ -133,6 +151,44 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def FQTCoarsenParallelLoops : Pass<"fqt-coarsen-parallel-loops",
+                                   "::mlir::func::FuncOp"> {
+  let summary = "Keep only the scf.parallel loops that pay for a fork of "
+                "threads";
+  let description = [{
+    Decides which `scf.parallel` loops `--convert-scf-to-openmp` turns into
+    OpenMP parallel regions. Every region forks and joins a team of threads
+    (microseconds), so a parallel loop stays parallel only when it is
+    outermost and has enough work; every other one becomes a nest of
+    `scf.for` with the same iteration order:
+
+    * a parallel loop nested in another (its iterations already run on one
+      thread of the outer loop's team);
+    * a loop whose estimated work, its static trip count times the ops of
+      its body (nested loops counted with their static trip counts), is
+      below `min-work` ops;
+    * a loop with reductions (`scf.reduce` with operands): OpenMP would
+      combine partial results in an order that depends on the number of
+      threads; serial, the results are the same bits for any thread count.
+
+    A loop whose work cannot be bounded at compile time (a dynamic size, an
+    inner loop with dynamic bounds such as the kernels that
+    `--fqt-tile-and-vectorize` sized already) stays parallel.
+
+    Of a loop that stays parallel, only the leading dimensions up to 16
+    iterations together stay parallel; the others become serial loops inside
+    it. OpenMP would collapse every dimension into one and recompute each
+    index by a division in every iteration, and the innermost loop would no
+    longer be the contiguous loop that LLVM vectorizes.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "131072",
+           "Fewest ops (static trip count x ops of the body) for which a "
+           "loop stays parallel">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
 #endif // FQT_CODEGEN_PASSES_TD

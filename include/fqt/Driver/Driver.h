@@ -74,6 +74,12 @@ struct CompileOptions {
   std::vector<std::string> layerOverrides;
   /// No quantizers at all.
   bool fp32 = false;
+  /// x86-64: run the large loops over parallel dimensions on threads
+  /// (OpenMP; the output then links libomp).
+  bool openmp = true;
+  /// Fewest ops (multiply-adds of a product, trip count x body of a loop) a
+  /// parallel loop needs to run on threads.
+  int64_t minParallelWork = 131072;
   /// Print the toolchain commands.
   bool verbose = false;
   /// Prefix of the driver's own messages: "<toolName>: error: ...".

@@ -62,11 +62,24 @@ struct FqtCpuPipelineOptions
           "LLVM CPU features the kernels may use, e.g. "
           "+avx2,+avx512f,+avx512bw,+avx512vnni (empty: the host's)"),
       llvm::cl::init("")};
+  PassOptions::Option<bool> openmp{
+      *this, "openmp",
+      llvm::cl::desc("Run the loops over parallel dimensions (blocks of "
+                     "products, elementwise ops, outer loops of reductions) "
+                     "on threads through scf.parallel and OpenMP; the "
+                     "program then calls libomp (off: one thread)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> minParallelWork{
+      *this, "min-parallel-work",
+      llvm::cl::desc("Fewest ops (multiply-adds of a product, static trip "
+                     "count x body of a loop) worth a fork of threads"),
+      llvm::cl::init(131072)};
 };
 
 /// Lowers a module of fqt + linalg on tensors to the LLVM dialect for the
 /// host CPU: fqt ops to linalg, elementwise fusion, one-shot bufferization,
-/// vector kernels for the products, loops, LLVM.
+/// vector kernels for the products, loops (with `openmp`, the large loops
+/// over parallel dimensions as OpenMP worksharing loops), LLVM.
 void buildFqtCpuPipeline(mlir::OpPassManager &pm,
                          const FqtCpuPipelineOptions &options);
 
