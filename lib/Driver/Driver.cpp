@@ -233,6 +233,7 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
   // The product kernels (vpdpbusd, vpmaddwd, vector width) follow --mattr;
   // without it, the host's features.
   cpuOptions.cpuFeatures = options.mattr;
+  cpuOptions.packI4 = options.packI4;
   fqt::buildFqtCpuPipeline(pm, cpuOptions);
 }
 

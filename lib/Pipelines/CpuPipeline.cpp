@@ -22,6 +22,8 @@ using namespace mlir;
 
 void fqt::buildFqtCpuPipeline(OpPassManager &pm,
                               const FqtCpuPipelineOptions &options) {
+  if (options.packI4)
+    pm.addPass(createFQTNarrowCodes());
   addFqtToLinalgPasses(pm, options.simulateQMatmul);
   if (options.vectorize) {
     pm.addPass(createFQTFuseElementwise());
@@ -39,6 +41,9 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createFQTTileAndVectorize(kernels));
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // i4 codes are now read and written by scalar loads and stores only.
+  if (options.packI4)
+    pm.addPass(createFQTPackI4Buffers());
   // Integer powers (math.ipowi, math.fpowi) as outlined functions.
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createSCFToControlFlowPass());

@@ -124,4 +124,57 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
                            "::mlir::vector::VectorDialect"];
 }
 
+def FQTNarrowCodes : Pass<"fqt-narrow-codes"> {
+  let summary = "Type the codes of quantizers of at most 4 bits as i4";
+  let description = [{
+    Changes the code tensor of every `fqt.quantize` whose quantizer has at
+    most 4 bits (`#fqt.ptq<bits = 4>`, `#fqt.psq<bits = 4>`, `#fqt.bhq`,
+    `#fqt.lbt`, `#fqt.percol`, `#fqt.act`, `#fqt.weight` with `bits <= 4`)
+    from its wider integer type to `i4`, so that after bufferization
+    `--fqt-pack-i4-buffers` stores them two per byte. The codes themselves
+    do not change: every 4-bit code (signed `-8..7` for symmetric
+    quantizers, unsigned `0..15` otherwise) fits an `i4` bit pattern, and
+    the consumers extend them signed or unsigned as before.
+
+    Codes are left wide where packing could not follow them: rank-0 codes,
+    codes whose innermost dimension is dynamic (the packed buffer could not
+    give its logical size back), and codes used by anything other than
+    `fqt.dequantize` and `fqt.qmatmul`.
+
+    ```mlir
+    %q, %s, %z = fqt.quantize %g seed(%seed, %step)
+        {quantizer = #fqt.psq<bits = 4>} : tensor<128x64xf32> ->
+        tensor<128x64xi4>, tensor<128xf32>, offset tensor<128xf32>
+    ```
+  }];
+}
+
+def FQTPackI4Buffers : Pass<"fqt-pack-i4-buffers", "::mlir::ModuleOp"> {
+  let summary = "Store i4 buffers two codes per byte";
+  let description = [{
+    Rewrites every buffer `memref<d0 x ... x dn x i4>` (identity layout,
+    static `dn`) into `memref<d0 x ... x ceil(dn/2) x i8>`: element
+    `[..., j]` is the low nibble of byte `[..., j / 2]` for even `j`, the
+    high nibble for odd `j`. Rows are packed separately, so a row of odd
+    length ends in a padding nibble (zero when the row was written in order).
+
+    * `memref.alloc` / `memref.alloca` / `memref.dealloc` take the packed
+      type (same dynamic outer sizes);
+    * `memref.load` becomes a byte load, a right shift by `4 * (j % 2)` and
+      an `arith.trunci` to `i4`: the consumer's `arith.extsi` /
+      `arith.extui` then unpacks the nibble in a register, signed or not;
+    * `memref.store` becomes a read-modify-write of the byte (the CPU code
+      is single-threaded, so no atomic is needed);
+    * `memref.dim` of the innermost dimension is the logical size `dn`.
+
+    Run after `--convert-linalg-to-loops` and `--fqt-tile-and-vectorize`, so
+    that codes are touched by scalar loads and stores only (the product
+    kernels read their operands one code at a time while packing panels).
+    Any other use of an `i4` buffer, or one with a non-identity layout or a
+    dynamic innermost dimension, is an error.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // FQT_CODEGEN_PASSES_TD

@@ -38,6 +38,12 @@ struct FqtCpuPipelineOptions
       llvm::cl::desc("Compute fqt.qmatmul as dequantize + f32 product (the "
                      "reference) instead of on integer codes"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> packI4{
+      *this, "pack-i4",
+      llvm::cl::desc("Store the codes of quantizers of at most 4 bits two "
+                     "per byte (fqt-narrow-codes, fqt-pack-i4-buffers); off: "
+                     "one code per byte"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> tileM{
       *this, "tile-m",
       llvm::cl::desc("Rows of a product's result held in registers"),

@@ -1,0 +1,99 @@
+// RUN: fqt-opt %s --split-input-file --fqt-pack-i4-buffers --verify-diagnostics | FileCheck %s
+
+// A 3 x 5 buffer of i4 is 3 x 3 bytes (the last nibble of a row pads it).
+// Loads shift the nibble of byte j / 2 down by 4 * (j mod 2) and truncate;
+// the extension after them unpacks in a register. Stores merge the nibble
+// into the byte.
+// CHECK-LABEL: func @load_store
+// CHECK-SAME: (%[[I:.*]]: index, %[[J:.*]]: index, %[[V:.*]]: i4)
+// CHECK: %[[BUF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x3xi8>
+// CHECK: %[[C2:.*]] = arith.constant 2 : index
+// CHECK: %[[BYTE:.*]] = arith.divui %[[J]], %[[C2]] : index
+// CHECK: %[[ODD:.*]] = arith.remui %[[J]], %[[C2]] : index
+// CHECK: %[[C4:.*]] = arith.constant 4 : i8
+// CHECK: %[[ODD8:.*]] = arith.index_castui %[[ODD]] : index to i8
+// CHECK: %[[SH:.*]] = arith.muli %[[ODD8]], %[[C4]] : i8
+// CHECK: %[[OLD:.*]] = memref.load %[[BUF]][%[[I]], %[[BYTE]]] : memref<3x3xi8>
+// CHECK: %[[C15:.*]] = arith.constant 15 : i8
+// CHECK: %[[MASK:.*]] = arith.shli %[[C15]], %[[SH]] : i8
+// CHECK: %[[M1:.*]] = arith.constant -1 : i8
+// CHECK: %[[NOT:.*]] = arith.xori %[[MASK]], %[[M1]] : i8
+// CHECK: %[[KEEP:.*]] = arith.andi %[[OLD]], %[[NOT]] : i8
+// CHECK: %[[WIDE:.*]] = arith.extui %[[V]] : i4 to i8
+// CHECK: %[[NEW:.*]] = arith.shli %[[WIDE]], %[[SH]] : i8
+// CHECK: %[[MERGED:.*]] = arith.ori %[[KEEP]], %[[NEW]] : i8
+// CHECK: memref.store %[[MERGED]], %[[BUF]][%[[I]], %[[BYTE]]] : memref<3x3xi8>
+// CHECK: %[[B2:.*]] = arith.divui %[[J]], %{{.*}} : index
+// CHECK: %[[O2:.*]] = arith.remui %[[J]], %{{.*}} : index
+// CHECK: %[[O28:.*]] = arith.index_castui %[[O2]] : index to i8
+// CHECK: %[[SH2:.*]] = arith.muli %[[O28]], %{{.*}} : i8
+// CHECK: %[[W:.*]] = memref.load %[[BUF]][%[[I]], %[[B2]]] : memref<3x3xi8>
+// CHECK: %[[N:.*]] = arith.shrui %[[W]], %[[SH2]] : i8
+// CHECK: %[[T:.*]] = arith.trunci %[[N]] : i8 to i4
+// CHECK: %[[X:.*]] = arith.extsi %[[T]] : i4 to i32
+// CHECK: memref.dealloc %[[BUF]] : memref<3x3xi8>
+// CHECK: return %[[X]]
+func.func @load_store(%i: index, %j: index, %v: i4) -> i32 {
+  %buf = memref.alloc() {alignment = 64 : i64} : memref<3x5xi4>
+  memref.store %v, %buf[%i, %j] : memref<3x5xi4>
+  %c = memref.load %buf[%i, %j] : memref<3x5xi4>
+  %x = arith.extsi %c : i4 to i32
+  memref.dealloc %buf : memref<3x5xi4>
+  return %x : i32
+}
+
+// -----
+
+// Dynamic outer sizes stay; the innermost size reads as the logical one.
+// CHECK-LABEL: func @dynamic_rows
+// CHECK-SAME: (%[[N:.*]]: index)
+// CHECK: %[[BUF:.*]] = memref.alloca(%[[N]]) : memref<?x2x4xi8>
+// CHECK: %[[C7:.*]] = arith.constant 7 : index
+// CHECK: memref.load %[[BUF]][%[[N]], %{{.*}}, %{{.*}}] : memref<?x2x4xi8>
+// CHECK: return %[[N]], %[[C7]]
+func.func @dynamic_rows(%n: index) -> (index, index, i4) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %buf = memref.alloca(%n) : memref<?x2x7xi4>
+  %d0 = memref.dim %buf, %c0 : memref<?x2x7xi4>
+  %d2 = memref.dim %buf, %c2 : memref<?x2x7xi4>
+  %v = memref.load %buf[%d0, %c0, %d2] : memref<?x2x7xi4>
+  return %d0, %d2, %v : index, index, i4
+}
+
+// -----
+
+// Other buffers are left alone.
+// CHECK-LABEL: func @other_types
+// CHECK: memref.alloc() : memref<3x5xi8>
+// CHECK: memref.alloc() : memref<3x5xf32>
+func.func @other_types() -> (memref<3x5xi8>, memref<3x5xf32>) {
+  %a = memref.alloc() : memref<3x5xi8>
+  %b = memref.alloc() : memref<3x5xf32>
+  return %a, %b : memref<3x5xi8>, memref<3x5xf32>
+}
+
+// -----
+
+func.func @dynamic_inner(%n: index) {
+  // expected-error @below {{'memref.alloc' op uses 'memref<4x?xi4>', which cannot be stored packed: its innermost dimension is dynamic}}
+  %buf = memref.alloc(%n) : memref<4x?xi4>
+  return
+}
+
+// -----
+
+func.func @vector_load(%i: index) -> vector<8xi4> {
+  %c0 = arith.constant 0 : index
+  %buf = memref.alloc() : memref<4x16xi4>
+  // expected-error @below {{'vector.load' op uses an i4 buffer; only alloc, alloca, dealloc, load, store and dim can be packed}}
+  %v = vector.load %buf[%i, %c0] : memref<4x16xi4>, vector<8xi4>
+  return %v : vector<8xi4>
+}
+
+// -----
+
+// expected-error @below {{'func.func' op uses an i4 buffer; only alloc, alloca, dealloc, load, store and dim can be packed}}
+func.func @boundary(%buf: memref<4x16xi4>) {
+  return
+}
