@@ -48,8 +48,7 @@ struct FQTNarrowCodesPass : fqt::impl::FQTNarrowCodesBase<FQTNarrowCodesPass> {
       RankedTensorType type = op.getCodes().getType();
       // The users accept any integer code type at least `bits` wide, so
       // retyping the result in place keeps the IR valid.
-      op.getCodes().setType(
-          type.clone(IntegerType::get(op.getContext(), 4)));
+      op.getCodes().setType(type.clone(IntegerType::get(op.getContext(), 4)));
     });
   }
 };

@@ -18,7 +18,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Transforms/DialectConversion.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace fqt {
 #define GEN_PASS_DEF_FQTPACKI4BUFFERS
@@ -30,22 +30,6 @@ using namespace fqt;
 
 namespace {
 
-static bool isI4Buffer(Type type) {
-  auto memref = dyn_cast<MemRefType>(type);
-  return memref && memref.getElementType().isInteger(4);
-}
-
-/// Why an i4 buffer type cannot be packed, or empty if it can.
-static StringRef unpackableReason(MemRefType type) {
-  if (type.getRank() == 0)
-    return "it has rank 0";
-  if (type.isDynamicDim(type.getRank() - 1))
-    return "its innermost dimension is dynamic";
-  if (!type.getLayout().isIdentity())
-    return "its layout is not the identity";
-  return {};
-}
-
 /// memref<d0 x ... x dn x i4> -> memref<d0 x ... x ceil(dn/2) x i8>.
 static MemRefType packedType(MemRefType type) {
   SmallVector<int64_t> shape(type.getShape());
@@ -54,19 +38,27 @@ static MemRefType packedType(MemRefType type) {
                          MemRefLayoutAttrInterface(), type.getMemorySpace());
 }
 
-class PackedTypeConverter : public TypeConverter {
-public:
-  PackedTypeConverter() {
-    addConversion([](Type type) { return type; });
-    addConversion([](MemRefType type) -> std::optional<Type> {
-      if (!type.getElementType().isInteger(4))
-        return type;
-      if (!unpackableReason(type).empty())
-        return std::nullopt;
-      return packedType(type);
-    });
-  }
-};
+/// Whether the i4 buffer allocated by `alloc` can be packed: a static
+/// innermost size, the identity layout, and only uses this pass rewrites
+/// (a buffer that escapes to a call, a view or a copy keeps one code per
+/// byte, which is still correct).
+static bool isPackable(Operation *alloc) {
+  auto type = cast<MemRefType>(alloc->getResult(0).getType());
+  if (!type.getElementType().isInteger(4) || type.getRank() == 0 ||
+      type.isDynamicDim(type.getRank() - 1) || !type.getLayout().isIdentity())
+    return false;
+  Value buffer = alloc->getResult(0);
+  return llvm::all_of(buffer.getUses(), [&](OpOperand &use) {
+    Operation *user = use.getOwner();
+    if (isa<memref::LoadOp, memref::DeallocOp>(user))
+      return true;
+    if (auto store = dyn_cast<memref::StoreOp>(user))
+      return store.getMemref() == buffer;
+    if (auto dim = dyn_cast<memref::DimOp>(user))
+      return dim.getConstantIndex().has_value();
+    return false;
+  });
+}
 
 /// The byte index and the nibble's shift (0 or 4, as i8) of logical index
 /// `j` of the innermost dimension.
@@ -82,163 +74,96 @@ static std::pair<Value, Value> bytePosition(OpBuilder &b, Location loc,
   return {byte, shift};
 }
 
+/// A load of code j: the byte's nibble shifted down and truncated, so that
+/// the extension that follows unpacks it, signed or not, in a register.
+static void rewriteLoad(RewriterBase &rewriter, memref::LoadOp op,
+                        Value packed) {
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  SmallVector<Value> indices(op.getIndices());
+  auto [byte, shift] = bytePosition(rewriter, loc, indices.back());
+  indices.back() = byte;
+  Value word = memref::LoadOp::create(rewriter, loc, packed, indices);
+  Value nibble = arith::ShRUIOp::create(rewriter, loc, word, shift);
+  rewriter.replaceOpWithNewOp<arith::TruncIOp>(op, op.getType(), nibble);
+}
+
+/// A store of code j: read the byte, keep the other nibble, put this one in
+/// place. The CPU code is single-threaded, so no atomic is needed.
+static void rewriteStore(RewriterBase &rewriter, memref::StoreOp op,
+                         Value packed) {
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Type i8 = rewriter.getI8Type();
+  auto constant = [&](int64_t v) {
+    return arith::ConstantOp::create(rewriter, loc,
+                                     rewriter.getIntegerAttr(i8, v));
+  };
+  SmallVector<Value> indices(op.getIndices());
+  auto [byte, shift] = bytePosition(rewriter, loc, indices.back());
+  indices.back() = byte;
+  Value old = memref::LoadOp::create(rewriter, loc, packed, indices);
+  Value mask = arith::ShLIOp::create(rewriter, loc, constant(15), shift);
+  Value keep = arith::AndIOp::create(
+      rewriter, loc, old,
+      arith::XOrIOp::create(rewriter, loc, mask, constant(-1)));
+  Value nibble = arith::ShLIOp::create(
+      rewriter, loc, arith::ExtUIOp::create(rewriter, loc, i8, op.getValue()),
+      shift);
+  Value merged = arith::OrIOp::create(rewriter, loc, keep, nibble);
+  rewriter.replaceOpWithNewOp<memref::StoreOp>(op, merged, packed, indices);
+}
+
+/// memref.dim of the innermost dimension is the logical size, not the
+/// packed one; the outer sizes are unchanged.
+static void rewriteDim(RewriterBase &rewriter, memref::DimOp op,
+                       MemRefType logical, Value packed) {
+  rewriter.setInsertionPoint(op);
+  int64_t index = *op.getConstantIndex();
+  if (index == logical.getRank() - 1)
+    rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(
+        op, logical.getDimSize(index));
+  else
+    rewriter.replaceOpWithNewOp<memref::DimOp>(op, packed, op.getIndex());
+}
+
 template <typename AllocLikeOp>
-struct PackAlloc : OpConversionPattern<AllocLikeOp> {
-  using OpConversionPattern<AllocLikeOp>::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(AllocLikeOp op, typename AllocLikeOp::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<MemRefType>(
-        this->getTypeConverter()->convertType(op.getType()));
-    if (!type)
-      return rewriter.notifyMatchFailure(op, "buffer type cannot be packed");
-    // Only the innermost size changes, and it is static: the dynamic sizes
-    // stay as they are.
-    rewriter.replaceOpWithNewOp<AllocLikeOp>(op, type, adaptor.getDynamicSizes(),
-                                             adaptor.getSymbolOperands(),
-                                             op.getAlignmentAttr());
-    return success();
+static void packAlloc(RewriterBase &rewriter, AllocLikeOp alloc) {
+  MemRefType logical = alloc.getType();
+  rewriter.setInsertionPoint(alloc);
+  // Only the innermost size changes, and it is static: the dynamic sizes
+  // stay as they are.
+  Value packed = AllocLikeOp::create(
+      rewriter, alloc.getLoc(), packedType(logical), alloc.getDynamicSizes(),
+      alloc.getSymbolOperands(), alloc.getAlignmentAttr());
+  for (Operation *user : llvm::make_early_inc_range(alloc->getUsers())) {
+    if (auto load = dyn_cast<memref::LoadOp>(user))
+      rewriteLoad(rewriter, load, packed);
+    else if (auto store = dyn_cast<memref::StoreOp>(user))
+      rewriteStore(rewriter, store, packed);
+    else if (auto dim = dyn_cast<memref::DimOp>(user))
+      rewriteDim(rewriter, dim, logical, packed);
+    else
+      rewriter.modifyOpInPlace(user, [&] { user->setOperand(0, packed); });
   }
-};
-
-struct PackDealloc : OpConversionPattern<memref::DeallocOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(memref::DeallocOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOpWithNewOp<memref::DeallocOp>(op, adaptor.getMemref());
-    return success();
-  }
-};
-
-struct PackLoad : OpConversionPattern<memref::LoadOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(memref::LoadOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    SmallVector<Value> indices(adaptor.getIndices());
-    auto [byte, shift] = bytePosition(rewriter, loc, indices.back());
-    indices.back() = byte;
-    Value word =
-        memref::LoadOp::create(rewriter, loc, adaptor.getMemref(), indices);
-    Value nibble = arith::ShRUIOp::create(rewriter, loc, word, shift);
-    rewriter.replaceOpWithNewOp<arith::TruncIOp>(op, op.getType(), nibble);
-    return success();
-  }
-};
-
-struct PackStore : OpConversionPattern<memref::StoreOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(memref::StoreOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Type i8 = rewriter.getI8Type();
-    SmallVector<Value> indices(adaptor.getIndices());
-    auto [byte, shift] = bytePosition(rewriter, loc, indices.back());
-    indices.back() = byte;
-    Value memref = adaptor.getMemref();
-    Value old = memref::LoadOp::create(rewriter, loc, memref, indices);
-    // Keep the other nibble, put the new one in place.
-    Value mask = arith::ShLIOp::create(
-        rewriter, loc,
-        arith::ConstantOp::create(rewriter, loc, rewriter.getIntegerAttr(i8, 15)),
-        shift);
-    Value keep = arith::AndIOp::create(
-        rewriter, loc, old,
-        arith::XOrIOp::create(
-            rewriter, loc, mask,
-            arith::ConstantOp::create(rewriter, loc,
-                                      rewriter.getIntegerAttr(i8, -1))));
-    Value nibble = arith::ShLIOp::create(
-        rewriter, loc, arith::ExtUIOp::create(rewriter, loc, i8, adaptor.getValue()),
-        shift);
-    Value merged = arith::OrIOp::create(rewriter, loc, keep, nibble);
-    rewriter.replaceOpWithNewOp<memref::StoreOp>(op, merged, memref, indices);
-    return success();
-  }
-};
-
-struct PackDim : OpConversionPattern<memref::DimOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(memref::DimOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = cast<MemRefType>(op.getSource().getType());
-    std::optional<int64_t> index = op.getConstantIndex();
-    if (!index)
-      return rewriter.notifyMatchFailure(op, "dimension index not constant");
-    if (*index == type.getRank() - 1) {
-      // The logical size, not the packed one.
-      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(
-          op, type.getDimSize(*index));
-      return success();
-    }
-    rewriter.replaceOpWithNewOp<memref::DimOp>(op, adaptor.getSource(),
-                                               adaptor.getIndex());
-    return success();
-  }
-};
+  rewriter.eraseOp(alloc);
+}
 
 struct FQTPackI4BuffersPass
     : fqt::impl::FQTPackI4BuffersBase<FQTPackI4BuffersPass> {
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    // One clear error per buffer the conversion could not follow, instead of
-    // a generic legalization failure.
-    bool invalid = false;
-    module.walk([&](Operation *op) {
-      auto check = [&](Type type) {
-        if (!isI4Buffer(type))
-          return;
-        StringRef reason = unpackableReason(cast<MemRefType>(type));
-        if (!reason.empty()) {
-          op->emitOpError() << "uses " << type
-                            << ", which cannot be stored packed: " << reason;
-          invalid = true;
-        }
-      };
-      for (Type type : op->getOperandTypes())
-        check(type);
-      for (Type type : op->getResultTypes())
-        check(type);
-      // Block arguments (function arguments, loop-carried buffers) would
-      // need their producers and consumers rewritten together.
-      bool touchesI4 =
-          llvm::any_of(op->getOperandTypes(), isI4Buffer) ||
-          llvm::any_of(op->getResultTypes(), isI4Buffer) ||
-          llvm::any_of(op->getRegions(), [](Region &region) {
-            return llvm::any_of(region.getBlocks(), [](Block &block) {
-              return llvm::any_of(block.getArgumentTypes(), isI4Buffer);
-            });
-          });
-      if (touchesI4 &&
-          !isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
-               memref::LoadOp, memref::StoreOp, memref::DimOp>(op)) {
-        op->emitOpError() << "uses an i4 buffer; only alloc, alloca, "
-                             "dealloc, load, store and dim can be packed";
-        invalid = true;
-      }
+    SmallVector<Operation *> allocs;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<memref::AllocOp, memref::AllocaOp>(op) && isPackable(op))
+        allocs.push_back(op);
     });
-    if (invalid)
-      return signalPassFailure();
-
-    MLIRContext *ctx = &getContext();
-    PackedTypeConverter converter;
-    ConversionTarget target(*ctx);
-    target.markUnknownOpDynamicallyLegal(
-        [&](Operation *op) { return converter.isLegal(op); });
-    RewritePatternSet patterns(ctx);
-    patterns.add<PackAlloc<memref::AllocOp>, PackAlloc<memref::AllocaOp>,
-                 PackDealloc, PackLoad, PackStore, PackDim>(converter, ctx);
-    if (failed(applyPartialConversion(module, target, std::move(patterns))))
-      signalPassFailure();
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : allocs) {
+      if (auto alloc = dyn_cast<memref::AllocOp>(op))
+        packAlloc(rewriter, alloc);
+      else
+        packAlloc(rewriter, cast<memref::AllocaOp>(op));
+    }
   }
 };
 

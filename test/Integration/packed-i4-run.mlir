@@ -14,14 +14,26 @@
 // RUN: diff %t.scalar %t.scalar-bytes
 // RUN: FileCheck %s --input-file %t.packed
 // RUN: fqt-opt %s --fqt-narrow-codes | FileCheck %s --check-prefix=NARROW
+// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-print-ir-after=fqt-pack-i4-buffers -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=PACKED
 
 // 4-bit codes stored two per byte (fqt-narrow-codes, fqt-pack-i4-buffers)
 // give the same bits as one code per byte: every product and dequantized
 // value is printed as the i32 bit pattern of its f32 elements and the runs
-// are compared with diff, for the vector kernels and for scalar loops. Odd row lengths (37, 29, 13) leave a padding
-// nibble in every packed row; the codes are unsigned (psq, bhq, ptq, percol,
-// weight) and signed (lbt), read plain and transposed. The base addresses
-// of the printed buffers are removed before the comparison.
+// are compared with diff, for the vector kernels and for scalar loops.
+// Odd row lengths (37, 29) leave a padding nibble in every packed row; the
+// codes are unsigned (psq, bhq, ptq, percol, weight) and signed (lbt), read
+// plain and transposed. The base addresses of the printed buffers are
+// removed before the comparison.
+
+// Every code buffer is packed: 13 x 37 codes in 13 x 19 bytes, 13 x 29 in
+// 13 x 15, 29 x 37 in 29 x 19, 37 x 29 in 37 x 15.
+// PACKED-NOT: memref<{{[0-9x?]*}}xi4>
+// PACKED-DAG: memref<13x19xi8>
+// PACKED-DAG: memref<13x15xi8>
+// PACKED-DAG: memref<29x19xi8>
+// PACKED-DAG: memref<37x15xi8>
+// PACKED-NOT: memref<{{[0-9x?]*}}xi4>
 
 // NARROW-NOT: xi8>
 // NARROW-COUNT-6: fqt.quantize {{.*}} -> tensor<{{[0-9]+}}x{{[0-9]+}}xi4>

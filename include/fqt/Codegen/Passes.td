@@ -152,26 +152,29 @@ def FQTNarrowCodes : Pass<"fqt-narrow-codes"> {
 def FQTPackI4Buffers : Pass<"fqt-pack-i4-buffers", "::mlir::ModuleOp"> {
   let summary = "Store i4 buffers two codes per byte";
   let description = [{
-    Rewrites every buffer `memref<d0 x ... x dn x i4>` (identity layout,
-    static `dn`) into `memref<d0 x ... x ceil(dn/2) x i8>`: element
-    `[..., j]` is the low nibble of byte `[..., j / 2]` for even `j`, the
-    high nibble for odd `j`. Rows are packed separately, so a row of odd
-    length ends in a padding nibble (zero when the row was written in order).
+    Rewrites every buffer `memref<d0 x ... x dn x i4>` allocated by
+    `memref.alloc` / `memref.alloca` (identity layout, static `dn`) into
+    `memref<d0 x ... x ceil(dn/2) x i8>`: element `[..., j]` is the low
+    nibble of byte `[..., j / 2]` for even `j`, the high nibble for odd `j`.
+    Rows are packed separately, so a row of odd length ends in a padding
+    nibble.
 
-    * `memref.alloc` / `memref.alloca` / `memref.dealloc` take the packed
-      type (same dynamic outer sizes);
+    * the allocation keeps its dynamic outer sizes and alignment;
     * `memref.load` becomes a byte load, a right shift by `4 * (j % 2)` and
       an `arith.trunci` to `i4`: the consumer's `arith.extsi` /
       `arith.extui` then unpacks the nibble in a register, signed or not;
     * `memref.store` becomes a read-modify-write of the byte (the CPU code
       is single-threaded, so no atomic is needed);
-    * `memref.dim` of the innermost dimension is the logical size `dn`.
+    * `memref.dim` of the innermost dimension is the logical size `dn`;
+    * `memref.dealloc` frees the packed buffer.
 
     Run after `--convert-linalg-to-loops` and `--fqt-tile-and-vectorize`, so
     that codes are touched by scalar loads and stores only (the product
     kernels read their operands one code at a time while packing panels).
-    Any other use of an `i4` buffer, or one with a non-identity layout or a
-    dynamic innermost dimension, is an error.
+    A buffer with any other use (a call, a view, a copy, a vector load), a
+    dynamic innermost size or another layout keeps one code per byte, which
+    LLVM's `i4` storage gives; the codes of `--fqt-narrow-codes` never have
+    such uses in `--fqt-cpu-pipeline`.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect"];
