@@ -34,10 +34,10 @@ def FQTLowerQMatmul : Pass<"fqt-lower-qmatmul"> {
     accumulated in i32 and scaled in f32; fqt's quantizers give one scale
     per reduction index, so such a block is one index wide and these
     products are left for `--fqt-simulate-qmatmul` (float product of the
-    dequantized codes), as are codes other than i8.
+    dequantized codes), as are codes other than i8 and i4.
 
-    Afterwards every `fqt.qmatmul` on i8 codes with reduction-constant
-    scales is gone.
+    Afterwards every `fqt.qmatmul` on i8 or i4 codes with
+    reduction-constant scales is gone.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
@@ -79,16 +79,18 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
       Results differ from the scalar loops by float reassociation only: each
       dot product is still summed in order of k.
     * an integer contraction `i8 x i8 -> i32` (the `linalg.generic` of
-      `--fqt-lower-qmatmul`, codes extended signed or unsigned) becomes the
-      same kernel on integer dot products, chosen by `isa`:
+      `--fqt-lower-qmatmul`, codes extended signed or unsigned; either
+      operand may be `i4`, read one code at a time while the operands are
+      packed into panels) becomes the same kernel on integer dot products,
+      chosen by `isa`:
       `avx512vnni` uses `vpdpbusd` (u8 x s8 groups of four), `avx2` uses
       `vpmaddwd` (s16 x s16 pairs after widening), `generic` uses plain
       vector extensions, multiplies and adds that any target lowers.
       All three are exact in i32.
 
     * a `linalg.generic` whose innermost loop reduces over a contiguous
-      dimension (a quantizer's min/max range, a softmax row sum, a code
-      sum) with `addf`, `maximumf`, `minimumf`, `addi`, `ori` or `andi`
+      dimension of non-`i4` operands (a quantizer's min/max range, a softmax
+      row sum, a code sum) with `addf`, `maximumf`, `minimumf`, `addi`, `ori` or `andi`
       becomes a vector loop with one partial result per lane, a
       `vector.reduction` and a scalar remainder loop. min/max give the same
       value in any order; float sums are reassociated.
