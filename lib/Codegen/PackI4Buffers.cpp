@@ -17,7 +17,10 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace fqt {
@@ -29,6 +32,9 @@ using namespace mlir;
 using namespace fqt;
 
 namespace {
+
+/// Marks the whole-byte stores of pairStores() until the buffer is packed.
+constexpr StringLiteral kWholeByte = "fqt.whole_byte";
 
 /// memref<d0 x ... x dn x i4> -> memref<d0 x ... x ceil(dn/2) x i8>.
 static MemRefType packedType(MemRefType type) {
@@ -127,6 +133,91 @@ static void rewriteDim(RewriterBase &rewriter, memref::DimOp op,
     rewriter.replaceOpWithNewOp<memref::DimOp>(op, packed, op.getIndex());
 }
 
+/// The value of `v` if it is a constant or a product of constants (the
+/// unroller offsets copy i of the body by `i * step` without folding).
+static std::optional<int64_t> constantValue(Value v) {
+  APInt value;
+  if (matchPattern(v, m_ConstantInt(&value)))
+    return value.getSExtValue();
+  if (auto mul = v.getDefiningOp<arith::MulIOp>()) {
+    std::optional<int64_t> x = constantValue(mul.getLhs()),
+                           y = constantValue(mul.getRhs());
+    if (x && y)
+      return *x * *y;
+  }
+  return std::nullopt;
+}
+
+/// Whether `v` is the constant `c`.
+static bool isConstant(Value v, int64_t c) { return constantValue(v) == c; }
+
+/// A loop that writes a row of codes, one per iteration, stores each into
+/// a byte it must first read back (the other nibble): a dependence from one
+/// iteration to the next that keeps LLVM from vectorizing the loop, whose
+/// body may be a quantizer with its Philox rounds. Unrolled by two, the
+/// codes j (even) and j + 1 of one iteration fill a whole byte, written
+/// without reading it. Only loops from 0 with step 1 whose induction
+/// variable is the innermost index of a store into `buffer` are unrolled;
+/// the odd last code, if any, keeps the read-modify-write.
+static void pairStores(RewriterBase &rewriter, Value buffer) {
+  SmallVector<scf::ForOp> loops;
+  for (Operation *user : buffer.getUsers()) {
+    auto store = dyn_cast<memref::StoreOp>(user);
+    auto loop = store ? dyn_cast<scf::ForOp>(store->getParentOp()) : nullptr;
+    if (!loop || store.getIndices().back() != loop.getInductionVar() ||
+        !isConstant(loop.getLowerBound(), 0) ||
+        !isConstant(loop.getStep(), 1) || !loop.getInitArgs().empty() ||
+        llvm::is_contained(loops, loop))
+      continue;
+    loops.push_back(loop);
+  }
+  for (scf::ForOp loop : loops) {
+    FailureOr<UnrolledLoopInfo> unrolled = loopUnrollByFactor(loop, 2);
+    if (failed(unrolled) || !unrolled->mainLoopOp)
+      continue;
+    scf::ForOp main = *unrolled->mainLoopOp;
+    Value iv = main.getInductionVar();
+    // The two copies of the store: [..., j] then [..., j + 1]; nothing else
+    // in the loop touches the buffer.
+    SmallVector<memref::StoreOp> stores;
+    bool otherUse = false;
+    main.getBody()->walk([&](Operation *op) {
+      if (auto store = dyn_cast<memref::StoreOp>(op);
+          store && store.getMemref() == buffer &&
+          store->getBlock() == main.getBody())
+        stores.push_back(store);
+      else if (llvm::is_contained(op->getOperands(), buffer))
+        otherUse = true;
+    });
+    if (otherUse || stores.size() != 2)
+      continue;
+    memref::StoreOp even = stores[0], odd = stores[1];
+    auto next = odd.getIndices().back().getDefiningOp<arith::AddIOp>();
+    if (even.getIndices().back() != iv || !next || next.getLhs() != iv ||
+        !isConstant(next.getRhs(), 1) ||
+        even.getIndices().drop_back() != odd.getIndices().drop_back())
+      continue;
+    rewriter.setInsertionPoint(odd);
+    Location loc = odd.getLoc();
+    Type i8 = rewriter.getI8Type();
+    Value lo = arith::ExtUIOp::create(rewriter, loc, i8, even.getValue());
+    Value hi = arith::ShLIOp::create(
+        rewriter, loc,
+        arith::ExtUIOp::create(rewriter, loc, i8, odd.getValue()),
+        arith::ConstantOp::create(rewriter, loc,
+                                  rewriter.getIntegerAttr(i8, 4)));
+    Value byte = arith::OrIOp::create(rewriter, loc, lo, hi);
+    SmallVector<Value> indices(odd.getIndices().drop_back());
+    indices.push_back(arith::DivUIOp::create(
+        rewriter, loc, iv, arith::ConstantIndexOp::create(rewriter, loc, 2)));
+    // Marked so that packAlloc() leaves it as a whole-byte store.
+    auto whole = memref::StoreOp::create(rewriter, loc, byte, buffer, indices);
+    whole->setAttr(kWholeByte, rewriter.getUnitAttr());
+    rewriter.eraseOp(even);
+    rewriter.eraseOp(odd);
+  }
+}
+
 template <typename AllocLikeOp>
 static void packAlloc(RewriterBase &rewriter, AllocLikeOp alloc) {
   MemRefType logical = alloc.getType();
@@ -137,6 +228,11 @@ static void packAlloc(RewriterBase &rewriter, AllocLikeOp alloc) {
       rewriter, alloc.getLoc(), packedType(logical), alloc.getDynamicSizes(),
       alloc.getSymbolOperands(), alloc.getAlignmentAttr());
   for (Operation *user : llvm::make_early_inc_range(alloc->getUsers())) {
+    if (user->hasAttr(kWholeByte)) {
+      user->removeAttr(kWholeByte);
+      rewriter.modifyOpInPlace(user, [&] { user->setOperand(1, packed); });
+      continue;
+    }
     if (auto load = dyn_cast<memref::LoadOp>(user))
       rewriteLoad(rewriter, load, packed);
     else if (auto store = dyn_cast<memref::StoreOp>(user))
@@ -159,6 +255,7 @@ struct FQTPackI4BuffersPass
     });
     IRRewriter rewriter(&getContext());
     for (Operation *op : allocs) {
+      pairStores(rewriter, op->getResult(0));
       if (auto alloc = dyn_cast<memref::AllocOp>(op))
         packAlloc(rewriter, alloc);
       else

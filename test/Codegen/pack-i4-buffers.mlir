@@ -94,3 +94,44 @@ func.func @left_alone(%n: index, %i: index, %arg: memref<2x2xi4>) -> (memref<3x5
   %z = memref.load %arg[%i, %i] : memref<2x2xi4>
   return %a, %b, %x, %v, %y, %z : memref<3x5xi8>, memref<3x5xf32>, i4, vector<8xi4>, i4, i4
 }
+
+// -----
+
+// A loop that writes a row of codes in order is unrolled by two: codes j
+// (even) and j + 1 fill a whole byte, stored without reading it back, so
+// the loop carries no dependence through memory (LLVM can vectorize the
+// quantizer in its body). The odd last code of a row keeps the
+// read-modify-write.
+// CHECK-LABEL: func @row_writer
+// CHECK: %[[BUF:.*]] = memref.alloc() : memref<3x3xi8>
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: %[[LO:.*]] = arith.fptosi %{{.*}} : f32 to i4
+// CHECK: %[[HI:.*]] = arith.fptosi %{{.*}} : f32 to i4
+// CHECK: %[[LO8:.*]] = arith.extui %[[LO]] : i4 to i8
+// CHECK: %[[HI8:.*]] = arith.extui %[[HI]] : i4 to i8
+// CHECK: %[[UP:.*]] = arith.shli %[[HI8]], %{{.*}} : i8
+// CHECK: %[[BYTE:.*]] = arith.ori %[[LO8]], %[[UP]] : i8
+// CHECK: %[[B:.*]] = arith.divui %[[J]], %{{.*}} : index
+// CHECK-NOT: memref.load %[[BUF]]
+// CHECK: memref.store %[[BYTE]], %[[BUF]][%[[I]], %[[B]]] : memref<3x3xi8>
+// CHECK-NEXT: }
+// CHECK: %[[OLD:.*]] = memref.load %[[BUF]]
+// CHECK: arith.andi %[[OLD]]
+// CHECK: memref.store %{{.*}}, %[[BUF]]
+func.func @row_writer(%x: memref<3x5xf32>) -> i4 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c5 = arith.constant 5 : index
+  %buf = memref.alloc() : memref<3x5xi4>
+  scf.for %i = %c0 to %c3 step %c1 {
+    scf.for %j = %c0 to %c5 step %c1 {
+      %v = memref.load %x[%i, %j] : memref<3x5xf32>
+      %q = arith.fptosi %v : f32 to i4
+      memref.store %q, %buf[%i, %j] : memref<3x5xi4>
+    }
+  }
+  %r = memref.load %buf[%c1, %c1] : memref<3x5xi4>
+  return %r : i4
+}

@@ -166,7 +166,11 @@ def FQTPackI4Buffers : Pass<"fqt-pack-i4-buffers", "::mlir::ModuleOp"> {
       an `arith.trunci` to `i4`: the consumer's `arith.extsi` /
       `arith.extui` then unpacks the nibble in a register, signed or not;
     * `memref.store` becomes a read-modify-write of the byte (the CPU code
-      is single-threaded, so no atomic is needed);
+      is single-threaded, so no atomic is needed). A loop from 0 with step 1
+      that stores code `j` in iteration `j` (a quantizer writing a row) is
+      first unrolled by two, and its codes `j` (even) and `j + 1` are
+      stored together as one whole byte, without reading it: the loop then
+      carries no dependence through memory and LLVM can vectorize it;
     * `memref.dim` of the innermost dimension is the logical size `dn`;
     * `memref.dealloc` frees the packed buffer.
 
