@@ -117,12 +117,22 @@ static LogicalResult verifyQuantizedValue(Operation *op, StringRef what,
     return op->emitOpError()
            << what << ": only #fqt.bhq has a transform, not " << str(quantizer);
   if (transformType) {
+    // G x G for G groups of consecutive rows (see fqt.quantize).
     int64_t rows = shape.front();
-    if (!shapesCompatible(transformType.getShape(), {rows, rows}))
+    ArrayRef<int64_t> t = transformType.getShape();
+    int64_t groups = t.size() == 2 ? t[0] : ShapedType::kDynamic;
+    bool square = t.size() == 2 && isDynamicOr(t[0], t[1]);
+    bool divides = ShapedType::isDynamic(rows) ||
+                   ShapedType::isDynamic(groups) ||
+                   (groups > 0 && rows % groups == 0);
+    if (!square || !divides)
+      return op->emitOpError() << what << ": transform shape " << shapeStr(t)
+                               << " is not G x G for G row groups dividing the "
+                               << rows << " rows";
+    if (!ShapedType::isDynamic(groups) && groups < minRows)
       return op->emitOpError()
-             << what << ": transform shape "
-             << shapeStr(transformType.getShape()) << " is not "
-             << shapeStr({rows, rows}) << " for " << rows << " rows";
+             << what << ": " << str(quantizer) << " needs at least " << minRows
+             << " row groups, got " << groups;
   }
   return success();
 }

@@ -41,8 +41,12 @@ def FQT_QuantizeOp : FQT_Op<"quantize",
 
     Every element is recovered as `code * scale + offset`. For `#fqt.bhq` the
     codes are those of the transformed rows `T * input`, and the op also
-    yields `transform`, the `d0 x d0` inverse `T^-1` that undoes the grouping
-    rotation after a product.
+    yields `transform`, the `G x G` inverse `T^-1` that undoes the grouping
+    rotation after a product. `G` divides `d0`: the input is seen as the
+    `G x (numel / G)` matrix of its row groups (G = d0 for a matrix of
+    samples; G = N for the `[N*OH*OW, OC]` dY of a convolution, whose rows
+    come sample by sample), BHQ rotates and scales those G rows, and every
+    input row gets the scale of its group.
 
     Stochastic rounding draws its noise from a counter-based generator keyed
     by `seed`, `step` and the `stream` attribute (one per quantizer in a
@@ -81,7 +85,7 @@ def FQT_DequantizeOp : FQT_Op<"dequantize",
     Computes `codes * scale + offset` elementwise, with `scale` and `offset`
     broadcast along the granularity of `quantizer` (see `fqt.quantize`).
     For `#fqt.bhq`, `transform` (the inverse grouping rotation) is applied to
-    the rows afterwards. Codes of unsigned quantizers are read as unsigned,
+    the row groups afterwards. Codes of unsigned quantizers are read as unsigned,
     codes of symmetric ones as signed.
 
     ```mlir
@@ -118,7 +122,7 @@ def FQT_QMatmulOp : FQT_Op<"qmatmul", [Pure, AttrSizedOperandSegments]> {
     factors out; one that varies along it (e.g. a per-column quantizer on the
     left operand) makes the lowering accumulate per block of the reduction.
     A `#fqt.bhq` left operand carries its inverse transform, applied to the
-    result rows.
+    row groups of the result (those of the left operand).
 
     ```mlir
     %dx = fqt.qmatmul %g as #fqt.psq<bits = 4> scale(%gs, %gz),

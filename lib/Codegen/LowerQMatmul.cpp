@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fqt/Codegen/Passes.h"
+#include "fqt/Conversion/RowGroups.h"
 
 #include "FQT/FQTOps.h"
 
@@ -244,14 +245,10 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
             .getResult(0);
 
     // BHQ: the codes are those of T * dY; undo T on the result rows.
-    if (Value transform = op.getLhsTransform()) {
-      Value init = zeros(rewriter, loc, resultType.getShape(),
-                         rewriter.getF32Type(), sizes);
-      result = linalg::MatmulOp::create(rewriter, loc, TypeRange{resultType},
-                                        ValueRange{transform, result},
-                                        ValueRange{init})
-                   .getResult(0);
-    }
+    // The rows of dY and of the result are the same, so the transform
+    // applies to the result's row groups as it would to dY's.
+    if (Value transform = op.getLhsTransform())
+      result = applyRowTransform(rewriter, loc, transform, result);
     rewriter.replaceOp(op, result);
     return success();
   }

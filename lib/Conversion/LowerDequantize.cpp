@@ -1,11 +1,13 @@
 //===- LowerDequantize.cpp - fqt.dequantize to linalg ---------------------===//
 //
 // code * scale + offset, elementwise, with scale and offset broadcast along
-// the quantizer's granularity; then the inverse BHQ transform on the rows.
+// the quantizer's granularity; then the inverse BHQ transform on the rows
+// (on the row groups, see RowGroups.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "fqt/Conversion/Passes.h"
+#include "fqt/Conversion/RowGroups.h"
 
 #include "FQT/FQTOps.h"
 
@@ -45,53 +47,6 @@ static AffineMap scaleMap(Granularity granularity, unsigned rank,
     break;
   }
   return AffineMap::get(rank, 0, {}, ctx);
-}
-
-/// Multiplies `value` (rows x ...) on the left by the square `transform`,
-/// flattening the trailing dimensions into the columns of a matrix.
-static Value applyRowTransform(PatternRewriter &rewriter, Location loc,
-                               Value transform, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  Value matrix = value;
-  SmallVector<ReassociationIndices> groups;
-  if (type.getRank() != 2) {
-    // rank 1 becomes rows x 1; rank > 2 becomes rows x (d1 * ... * dn).
-    if (type.getRank() == 1) {
-      auto matrixType =
-          RankedTensorType::get({type.getDimSize(0), 1}, type.getElementType());
-      groups = {{0, 1}};
-      matrix = tensor::ExpandShapeOp::create(
-          rewriter, loc, matrixType, value, groups,
-          {tensor::getMixedSizes(rewriter, loc, value)[0],
-           rewriter.getIndexAttr(1)});
-    } else {
-      groups.push_back({0});
-      ReassociationIndices rest;
-      for (int64_t d = 1; d < type.getRank(); ++d)
-        rest.push_back(d);
-      groups.push_back(rest);
-      matrix = tensor::CollapseShapeOp::create(rewriter, loc, value, groups);
-    }
-  }
-  auto matrixType = cast<RankedTensorType>(matrix.getType());
-  Value empty = tensor::EmptyOp::create(
-      rewriter, loc, matrixType.getShape(), rewriter.getF32Type(),
-      tensor::createDynamicDimValues(rewriter, loc, matrix));
-  Value zero =
-      arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0f));
-  Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
-  Value product =
-      linalg::MatmulOp::create(rewriter, loc, TypeRange{matrixType},
-                               ValueRange{transform, matrix}, ValueRange{init})
-          .getResult(0);
-  if (type.getRank() == 2)
-    return product;
-  if (type.getRank() == 1)
-    return tensor::CollapseShapeOp::create(rewriter, loc, type, product,
-                                           groups);
-  return tensor::ExpandShapeOp::create(
-      rewriter, loc, type, product, groups,
-      tensor::getMixedSizes(rewriter, loc, value));
 }
 
 struct LowerDequantize : OpRewritePattern<DequantizeOp> {

@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fqt/Conversion/Passes.h"
+#include "fqt/Conversion/RowGroups.h"
 #include "fqt/Quantize/Philox.h"
 
 #include "FQT/FQTOps.h"
@@ -773,6 +774,16 @@ checkLowerable(QuantizeOp op, function_ref<void(const Twine &)> reportFailure) {
                   "counter; use a stream in [0, 2^32)");
     return failure();
   }
+  if (Value transform = op.getTransform()) {
+    RankedTensorType inputType = op.getInput().getType();
+    int64_t groups = cast<RankedTensorType>(transform.getType()).getDimSize(0);
+    if (!ShapedType::isDynamic(groups) && groups != inputType.getDimSize(0) &&
+        !inputType.hasStaticShape()) {
+      reportFailure("a BHQ transform over row groups (" + Twine(groups) +
+                    " groups) needs static input sizes");
+      return failure();
+    }
+  }
   return success();
 }
 
@@ -802,8 +813,15 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
 
     Value source = op.getInput();
     Value inverse;
-    if (isa<BHQAttr>(quantizer))
+    // BHQ quantizes the rows of its row-group view (a convolution's samples,
+    // see RowGroups.h); codes and per-row scales return to the input's rows.
+    bool grouped = false;
+    if (isa<BHQAttr>(quantizer)) {
+      int64_t groups = op.getTransform().getType().getDimSize(0);
+      grouped = needsRowGroupView(op.getInput().getType(), groups);
+      source = toRowGroups(rewriter, loc, source, groups);
       std::tie(source, inverse) = buildBHQTransform(rewriter, loc, source);
+    }
 
     GroupParams params;
     int64_t qlo = 0, qhi = quantizer.getMaxCode();
@@ -820,6 +838,13 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
 
     Value codes = emitCodes(rewriter, loc, source, granularity, params, qlo,
                             qhi, key, codeType, quantizer.isSymmetric());
+    if (grouped) {
+      int64_t rows = op.getInput().getType().getDimSize(0);
+      codes = fromRowGroups(rewriter, loc, codes, op.getInput());
+      params.scale = repeatPerRow(rewriter, loc, params.scale, rows);
+      if (params.offset)
+        params.offset = repeatPerRow(rewriter, loc, params.offset, rows);
+    }
     SmallVector<Value> results = {
         castTo(rewriter, loc, codes, op.getCodes().getType()),
         castTo(rewriter, loc, params.scale, op.getScale().getType())};

@@ -191,9 +191,10 @@ struct FQTInsertQuantizersPass
 
 private:
   LogicalResult processFunction(func::FuncOp fn);
+  /// `samples` is the number of row groups of `v` (0: one per row).
   FailureOr<Quantized> quantize(func::FuncOp fn, Value v,
                                 QuantizerAttrInterface q, Role role,
-                                StringRef layer, Location loc);
+                                StringRef layer, int64_t samples, Location loc);
   /// Adds the gamma state argument of an lbt quantizer of `layer`.
   FailureOr<GammaState> addGammaState(func::FuncOp fn, StringRef layer,
                                       Role role, Location loc);
@@ -270,22 +271,21 @@ FailureOr<GammaState> FQTInsertQuantizersPass::addGammaState(func::FuncOp fn,
   return GammaState{name, raw, effective, Value()};
 }
 
-FailureOr<Quantized> FQTInsertQuantizersPass::quantize(func::FuncOp fn, Value v,
-                                                       QuantizerAttrInterface q,
-                                                       Role role,
-                                                       StringRef layer,
-                                                       Location loc) {
+FailureOr<Quantized> FQTInsertQuantizersPass::quantize(
+    func::FuncOp fn, Value v, QuantizerAttrInterface q, Role role,
+    StringRef layer, int64_t samples, Location loc) {
   int path = role == Role::DGrad ? 1 : role == Role::WGrad ? 2 : 0;
   auto key = std::make_tuple(v, Attribute(q), path);
   auto it = cache.find(key);
   if (it != cache.end())
     return it->second;
   auto type = cast<RankedTensorType>(v.getType());
-  if (q.getMinRows() > 0 && type.getDimSize(0) < (int64_t)q.getMinRows())
+  int64_t groups = samples > 0 ? samples : type.getDimSize(0);
+  if (q.getMinRows() > 0 && groups < (int64_t)q.getMinRows())
     return emitError(loc, "")
            << q << " needs at least " << q.getMinRows()
-           << " rows (samples) to group, but the gradient has "
-           << type.getDimSize(0) << "; use a larger batch or psq";
+           << " rows (samples) to group, but the gradient has " << groups
+           << "; use a larger batch or psq";
 
   OpBuilder b(fn.getContext());
   if (Operation *def = v.getDefiningOp())
@@ -312,9 +312,10 @@ FailureOr<Quantized> FQTInsertQuantizersPass::quantize(func::FuncOp fn, Value v,
   auto scaleType = RankedTensorType::get(*scaleShape, b.getF32Type());
   Type offsetType = q.isSymmetric() ? Type() : Type(scaleType);
   Type transformType;
+  // BHQ rotates whole samples: a convolution's dY has N*OH*OW rows, and a
+  // dense transform over them would be (N*OH*OW)^2 floats.
   if (isa<BHQAttr>(q))
-    transformType = RankedTensorType::get(
-        {type.getDimSize(0), type.getDimSize(0)}, b.getF32Type());
+    transformType = RankedTensorType::get({groups, groups}, b.getF32Type());
   // lbt clips at gamma * max|g| with gamma kept by the runtime: each
   // function reads it, and the one that updates state returns the next one.
   Value gamma;
@@ -393,6 +394,16 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
       return op.emitError("malformed fqt.product attribute ") << info;
     StringRef layer = layerAttr.getValue(), role = roleAttr.getValue();
     int64_t gradOperand = gradAttr.getInt();
+    auto samplesAttr = info.getAs<IntegerAttr>("samples");
+    int64_t samples = samplesAttr ? samplesAttr.getInt() : 0;
+    if (samples < 0 ||
+        (samples > 0 && gradOperand >= 0 &&
+         cast<ShapedType>(op.getDpsInputOperand(gradOperand)->get().getType())
+                     .getDimSize(0) %
+                 samples !=
+             0))
+      return op.emitError("fqt.product samples ")
+             << samples << " does not divide the rows of the gradient";
     const Policy *policy = &defaults;
     auto found = perLayer.find(layer);
     if (found != perLayer.end()) {
@@ -447,7 +458,7 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
         continue;
       FailureOr<Quantized> r =
           quantize(fn, op.getDpsInputOperand(i)->get(), quantizers[i], roles[i],
-                   layer, op.getLoc());
+                   layer, i == gradOperand ? samples : 0, op.getLoc());
       if (failed(r))
         return failure();
       q[i] = *r;

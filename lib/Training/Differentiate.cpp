@@ -45,14 +45,16 @@ std::string fqt::training::nodeName(Operation *op) {
 }
 
 void fqt::training::tagProduct(Value product, StringRef layer, StringRef role,
-                               int64_t gradOperand) {
+                               int64_t gradOperand, int64_t samples) {
   Operation *op = product.getDefiningOp();
   OpBuilder b(op->getContext());
-  op->setAttr(kProductAttr,
-              b.getDictionaryAttr(
-                  {b.getNamedAttr("layer", b.getStringAttr(layer)),
-                   b.getNamedAttr("role", b.getStringAttr(role)),
-                   b.getNamedAttr("grad", b.getI64IntegerAttr(gradOperand))}));
+  SmallVector<NamedAttribute> info = {
+      b.getNamedAttr("layer", b.getStringAttr(layer)),
+      b.getNamedAttr("role", b.getStringAttr(role)),
+      b.getNamedAttr("grad", b.getI64IntegerAttr(gradOperand))};
+  if (samples > 0)
+    info.push_back(b.getNamedAttr("samples", b.getI64IntegerAttr(samples)));
+  op->setAttr(kProductAttr, b.getDictionaryAttr(info));
 }
 
 SmallVector<int64_t> fqt::training::intsOr(std::optional<ArrayAttr> attr,
@@ -341,14 +343,17 @@ static LogicalResult matmulRule(RuleContext &c, onnxd::ONNXMatMulOp op,
   ArrayRef<int64_t> a2s = TensorEmitter::shapeOf(a2);
   Value g = e.reshape(dy, {a2s[0], TensorEmitter::shapeOf(b)[1]});
   std::string layer = nodeName(op);
+  // A [B, T, D] input's rows are B samples of T rows each.
+  ArrayRef<int64_t> as = TensorEmitter::shapeOf(c.fwd(op.getA()));
+  int64_t samples = as.size() > 2 ? as.front() : 0;
   if (c.wants(op.getA())) {
     Value da = e.matmul(g, b, false, true);
-    tagProduct(da, layer, "dgrad", 0);
+    tagProduct(da, layer, "dgrad", 0, samples);
     c.add(op.getA(), e.reshape(da, TensorEmitter::shapeOf(c.fwd(op.getA()))));
   }
   if (c.wants(op.getB())) {
     Value db = e.matmul(a2, g, true, false);
-    tagProduct(db, layer, "wgrad", 1);
+    tagProduct(db, layer, "wgrad", 1, samples);
     c.add(op.getB(), db);
   }
   return success();
@@ -370,7 +375,7 @@ static LogicalResult convRule(RuleContext &c, onnxd::ONNXConvOp op, Value dy) {
   Value gmat = e.reshape(e.transpose(dy, {0, 2, 3, 1}), {rows, oc});
   if (c.wants(op.getX())) {
     Value dxcol = e.matmul(gmat, wmat, false, false);
-    tagProduct(dxcol, layer, "dgrad", 0);
+    tagProduct(dxcol, layer, "dgrad", 0, n);
     Value cols = e.reshape(
         dxcol, {n, g->out[0], g->out[1], ch, g->kernel[0], g->kernel[1]});
     Value dxp = e.scatterWindows(cols, g->padded, g->strides, g->dilations);
@@ -379,7 +384,7 @@ static LogicalResult convRule(RuleContext &c, onnxd::ONNXConvOp op, Value dy) {
   }
   if (c.wants(op.getW())) {
     Value dwmat = e.matmul(gmat, xcol, true, false);
-    tagProduct(dwmat, layer, "wgrad", 0);
+    tagProduct(dwmat, layer, "wgrad", 0, n);
     c.add(op.getW(), e.reshape(dwmat, ws));
   }
   if (!isNone(op.getB()) && c.wants(op.getB()))

@@ -53,8 +53,11 @@ inline mlir::Value cst(mlir::OpBuilder &b, mlir::Location loc, double v) {
 }
 
 /// Marks the linalg.matmul defining `product` for insert-quantizers.
+/// `samples`, where non-zero, is the number of samples whose rows the
+/// gradient operand's rows are, sample by sample (N for the [N*OH*OW, OC] dY
+/// of a convolution); BHQ groups those samples.
 void tagProduct(mlir::Value product, llvm::StringRef layer,
-                llvm::StringRef role, int64_t gradOperand);
+                llvm::StringRef role, int64_t gradOperand, int64_t samples = 0);
 
 /// The integers of `attr`, or `fallback` when it is absent.
 llvm::SmallVector<int64_t> intsOr(std::optional<mlir::ArrayAttr> attr,

@@ -65,8 +65,32 @@ func.func @bhq_without_transform(%x: tensor<8x16xf32>, %seed: i64, %step: i64) {
 // -----
 
 func.func @bhq_transform_shape(%x: tensor<8x16xf32>, %seed: i64, %step: i64) {
-  // expected-error @below {{codes: transform shape [16x16] is not [8x8] for 8 rows}}
+  // expected-error @below {{codes: transform shape [16x16] is not G x G for G row groups dividing the 8 rows}}
   %q, %s, %z, %t = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.bhq<bits = 4>} : tensor<8x16xf32> -> tensor<8x16xi8>, tensor<8xf32>, offset tensor<8xf32>, transform tensor<16x16xf32>
+  return
+}
+
+// -----
+
+func.func @bhq_transform_not_square(%x: tensor<8x16xf32>, %seed: i64, %step: i64) {
+  // expected-error @below {{codes: transform shape [4x2] is not G x G for G row groups dividing the 8 rows}}
+  %q, %s, %z, %t = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.bhq<bits = 4>} : tensor<8x16xf32> -> tensor<8x16xi8>, tensor<8xf32>, offset tensor<8xf32>, transform tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @bhq_groups_not_dividing(%x: tensor<8x16xf32>, %seed: i64, %step: i64) {
+  // expected-error @below {{codes: transform shape [3x3] is not G x G for G row groups dividing the 8 rows}}
+  %q, %s, %z, %t = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.bhq<bits = 4>} : tensor<8x16xf32> -> tensor<8x16xi8>, tensor<8xf32>, offset tensor<8xf32>, transform tensor<3x3xf32>
+  return
+}
+
+// -----
+
+func.func @bhq_too_few_groups(%x: tensor<8x16xf32>, %seed: i64, %step: i64) {
+  // expected-error @below {{codes: #fqt.bhq<bits = 4> needs at least 3 row groups, got 2}}
+  %q, %s, %z, %t = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.bhq<bits = 4>} : tensor<8x16xf32> -> tensor<8x16xi8>, tensor<8xf32>, offset tensor<8xf32>, transform tensor<2x2xf32>
   return
 }
 
