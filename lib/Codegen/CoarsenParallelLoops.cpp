@@ -11,6 +11,7 @@
 #include "fqt/Codegen/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
@@ -198,6 +199,20 @@ static scf::ParallelOp keepLeadingDims(RewriterBase &rewriter,
   return outer;
 }
 
+/// Whether `loop` stores into an i4 buffer. --fqt-pack-i4-buffers puts two
+/// codes in a byte and writes one with a read-modify-write of the byte, so
+/// two threads writing neighbouring codes would race: such loops (the
+/// quantizers' code loops) stay serial.
+static bool storesNibbles(scf::ParallelOp loop) {
+  return loop
+      ->walk([](memref::StoreOp store) {
+        return store.getMemRefType().getElementType().isInteger(4)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 struct FQTCoarsenParallelLoopsPass
     : fqt::impl::FQTCoarsenParallelLoopsBase<FQTCoarsenParallelLoopsPass> {
   using Base::Base;
@@ -220,7 +235,8 @@ struct FQTCoarsenParallelLoopsPass
           }
           std::optional<int64_t> work = estimateOp(*loop);
           bool small = work && *work < minWork;
-          if (!underParallel && !small && loop.getNumReductions() == 0) {
+          if (!underParallel && !small && loop.getNumReductions() == 0 &&
+              !storesNibbles(loop)) {
             visit(rewriter, keepLeadingDims(rewriter, loop),
                   /*underParallel=*/true);
             continue;

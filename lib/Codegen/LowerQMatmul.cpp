@@ -292,9 +292,11 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
     auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
     if (lhsType.getRank() != 2 || rhsType.getRank() != 2)
       return rewriter.notifyMatchFailure(op, "operands are not matrices");
-    if (!lhsType.getElementType().isInteger(8) ||
-        !rhsType.getElementType().isInteger(8))
-      return rewriter.notifyMatchFailure(op, "codes are not i8");
+    // i8 codes, or i4 ones that --fqt-pack-i4-buffers stores packed: the
+    // product extends either to i32.
+    auto isCode = [](Type t) { return t.isInteger(8) || t.isInteger(4); };
+    if (!isCode(lhsType.getElementType()) || !isCode(rhsType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "codes are not i8 or i4");
     bool transA = op.getTransposeLhs(), transB = op.getTransposeRhs();
     if (op.getLhsTransform() && transA)
       return rewriter.notifyMatchFailure(op, "BHQ on a transposed operand");

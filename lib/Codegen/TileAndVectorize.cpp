@@ -282,6 +282,8 @@ private:
     if (kind.isFloat)
       return v;
     if (kind.packedType.getIntOrFloatBitWidth() == 8) {
+      if (v.getType().getIntOrFloatBitWidth() < 8)
+        v = widen(v, isSigned, kind.packedType, 0);
       if (shift == 0)
         return v;
       // x + 128 or x - 128 in i8 is x xor 0x80: it maps s8 to u8 and back.
@@ -787,9 +789,11 @@ struct VectorizeIntContraction : OpRewritePattern<linalg::GenericOp> {
     auto elt = [](Value v) {
       return cast<MemRefType>(v.getType()).getElementType();
     };
-    if (!elt(g.a).isInteger(8) || !elt(g.b).isInteger(8) ||
-        !elt(g.c).isInteger(32))
-      return rewriter.notifyMatchFailure(op, "not i8 x i8 -> i32");
+    // i4 codes are read one at a time while packing the panels (loads that
+    // --fqt-pack-i4-buffers unpacks from bytes) and widened like i8 ones.
+    auto isCode = [](Type t) { return t.isInteger(8) || t.isInteger(4); };
+    if (!isCode(elt(g.a)) || !isCode(elt(g.b)) || !elt(g.c).isInteger(32))
+      return rewriter.notifyMatchFailure(op, "not (i8|i4) x (i8|i4) -> i32");
     if (failed(matchIntBody(op, g)))
       return rewriter.notifyMatchFailure(op, "body is not c + ext(a) * ext(b)");
     if (!isUnitStrideMatrix(g.c))

@@ -109,8 +109,12 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
                         !hasContiguousRows(operand.get())))
         return rewriter.notifyMatchFailure(op, "input not contiguous along "
                                                "the reduction");
-      if (!isa<MemRefType>(operand.get().getType()))
+      auto memref = dyn_cast<MemRefType>(operand.get().getType());
+      if (!memref)
         return rewriter.notifyMatchFailure(op, "scalar operand");
+      // Packed i4 codes (--fqt-pack-i4-buffers) are read one at a time.
+      if (memref.getElementType().isInteger(4))
+        return rewriter.notifyMatchFailure(op, "i4 operand");
     }
     // Every yielded value combines a value computed from the inputs with its
     // own output argument; everything else is elementwise.

@@ -235,6 +235,7 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
   cpuOptions.cpuFeatures = options.mattr;
   cpuOptions.openmp = options.openmp;
   cpuOptions.minParallelWork = options.minParallelWork;
+  cpuOptions.packI4 = options.packI4;
   fqt::buildFqtCpuPipeline(pm, cpuOptions);
 }
 

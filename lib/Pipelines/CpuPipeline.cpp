@@ -22,6 +22,8 @@ using namespace mlir;
 
 void fqt::buildFqtCpuPipeline(OpPassManager &pm,
                               const FqtCpuPipelineOptions &options) {
+  if (options.packI4)
+    pm.addPass(createFQTNarrowCodes());
   addFqtToLinalgPasses(pm, options.simulateQMatmul, options.kBlocks);
   if (options.vectorize) {
     pm.addPass(createFQTFuseElementwise());
@@ -46,18 +48,25 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     // work kept (constant trip counts need a canonicalization first), then
     // upstream's OpenMP lowering: omp.parallel + omp.wsloop, which the
     // LLVM IR translation outlines into calls of libomp's __kmpc_fork_call.
+    // Loops that store i4 codes stay serial (see the coarsening pass), so
+    // the packing below never has two threads write the nibbles of a byte.
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
     pm.addPass(createCanonicalizerPass());
     FQTCoarsenParallelLoopsOptions coarsen;
     coarsen.minWork = options.minParallelWork;
     pm.addNestedPass<func::FuncOp>(createFQTCoarsenParallelLoops(coarsen));
+  } else {
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  }
+  // i4 codes are now read and written by scalar loads and stores only.
+  if (options.packI4)
+    pm.addPass(createFQTPackI4Buffers());
+  if (options.openmp) {
     pm.addPass(createConvertSCFToOpenMPPass());
     // The lowering wraps each loop body in a memref.alloca_scope, which must
     // keep a single block; the bodies allocate nothing on the stack, so the
     // canonicalizer inlines the scopes before --convert-scf-to-cf.
     pm.addPass(createCanonicalizerPass());
-  } else {
-    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   }
   // Integer powers (math.ipowi, math.fpowi) as outlined functions.
   pm.addPass(createConvertMathToFuncs());

@@ -114,6 +114,11 @@ static cl::list<std::string>
                    cl::desc("Per-layer override NODE:ROLE=Q, e.g. "
                             "--layer=fc1:dgrad=none (repeatable)"),
                    cl::cat(category));
+static cl::opt<bool>
+    packI4("pack-i4",
+           cl::desc("Store the integer codes of quantizers of at most 4 bits "
+                    "two per byte (CPU; default on)"),
+           cl::init(true), cl::cat(category));
 static cl::opt<bool> fp32("fp32",
                           cl::desc("No quantizers at all (same as "
                                    "--act=none --weight=none --dgrad=none "
@@ -170,6 +175,7 @@ int main(int argc, char **argv) {
   options.sharedGrad = sharedGrad;
   options.mode = mode;
   options.layerOverrides.assign(layerOverrides.begin(), layerOverrides.end());
+  options.packI4 = packI4;
   options.fp32 = fp32;
   options.openmp = openmp;
   options.minParallelWork = minParallelWork;

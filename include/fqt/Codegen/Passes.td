@@ -38,10 +38,10 @@ def FQTLowerQMatmul : Pass<"fqt-lower-qmatmul"> {
     added to an f32 accumulator. Scales that change at every reduction index
     (blocks of one) would make every multiply-add a float one; those
     products, products with both scales along the reduction, and codes other
-    than i8 are left for `--fqt-simulate-qmatmul` (float product of the
+    than i8 and i4 are left for `--fqt-simulate-qmatmul` (float product of the
     dequantized codes).
 
-    Afterwards every `fqt.qmatmul` on i8 codes whose scales are constant
+    Afterwards every `fqt.qmatmul` on i8 or i4 codes whose scales are constant
     along the reduction, or constant over blocks of it, is gone.
   }];
   let options = [
@@ -90,16 +90,18 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
       Results differ from the scalar loops by float reassociation only: each
       dot product is still summed in order of k.
     * an integer contraction `i8 x i8 -> i32` (the `linalg.generic` of
-      `--fqt-lower-qmatmul`, codes extended signed or unsigned) becomes the
-      same kernel on integer dot products, chosen by `isa`:
+      `--fqt-lower-qmatmul`, codes extended signed or unsigned; either
+      operand may be `i4`, read one code at a time while the operands are
+      packed into panels) becomes the same kernel on integer dot products,
+      chosen by `isa`:
       `avx512vnni` uses `vpdpbusd` (u8 x s8 groups of four), `avx2` uses
       `vpmaddwd` (s16 x s16 pairs after widening), `generic` uses plain
       vector extensions, multiplies and adds that any target lowers.
       All three are exact in i32.
 
     * a `linalg.generic` whose innermost loop reduces over a contiguous
-      dimension (a quantizer's min/max range, a softmax row sum, a code
-      sum) with `addf`, `maximumf`, `minimumf`, `addi`, `ori` or `andi`
+      dimension of non-`i4` operands (a quantizer's min/max range, a softmax
+      row sum, a code sum) with `addf`, `maximumf`, `minimumf`, `addi`, `ori` or `andi`
       becomes a vector loop with one partial result per lane, a
       `vector.reduction` and a scalar remainder loop. min/max give the same
       value in any order; float sums are reassociated.
@@ -171,7 +173,10 @@ def FQTCoarsenParallelLoops : Pass<"fqt-coarsen-parallel-loops",
       below `min-work` ops;
     * a loop with reductions (`scf.reduce` with operands): OpenMP would
       combine partial results in an order that depends on the number of
-      threads; serial, the results are the same bits for any thread count.
+      threads; serial, the results are the same bits for any thread count;
+    * a loop that stores into an `i4` buffer: `--fqt-pack-i4-buffers` then
+      writes a code by a read-modify-write of the byte it shares with its
+      neighbour, which two threads must not do at once.
 
     A loop whose work cannot be bounded at compile time (a dynamic size, an
     inner loop with dynamic bounds such as the kernels that
@@ -189,6 +194,67 @@ def FQTCoarsenParallelLoops : Pass<"fqt-coarsen-parallel-loops",
            "loop stays parallel">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+def FQTNarrowCodes : Pass<"fqt-narrow-codes"> {
+  let summary = "Type the codes of quantizers of at most 4 bits as i4";
+  let description = [{
+    Changes the code tensor of every `fqt.quantize` whose quantizer has at
+    most 4 bits (`#fqt.ptq<bits = 4>`, `#fqt.psq<bits = 4>`, `#fqt.bhq`,
+    `#fqt.lbt`, `#fqt.percol`, `#fqt.act`, `#fqt.weight` with `bits <= 4`)
+    from its wider integer type to `i4`, so that after bufferization
+    `--fqt-pack-i4-buffers` stores them two per byte. The codes themselves
+    do not change: every 4-bit code (signed `-8..7` for symmetric
+    quantizers, unsigned `0..15` otherwise) fits an `i4` bit pattern, and
+    the consumers extend them signed or unsigned as before.
+
+    Codes are left wide where packing could not follow them: rank-0 codes,
+    codes whose innermost dimension is dynamic (the packed buffer could not
+    give its logical size back), and codes used by anything other than
+    `fqt.dequantize` and `fqt.qmatmul`.
+
+    ```mlir
+    %q, %s, %z = fqt.quantize %g seed(%seed, %step)
+        {quantizer = #fqt.psq<bits = 4>} : tensor<128x64xf32> ->
+        tensor<128x64xi4>, tensor<128xf32>, offset tensor<128xf32>
+    ```
+  }];
+}
+
+def FQTPackI4Buffers : Pass<"fqt-pack-i4-buffers", "::mlir::ModuleOp"> {
+  let summary = "Store i4 buffers two codes per byte";
+  let description = [{
+    Rewrites every buffer `memref<d0 x ... x dn x i4>` allocated by
+    `memref.alloc` / `memref.alloca` (identity layout, static `dn`) into
+    `memref<d0 x ... x ceil(dn/2) x i8>`: element `[..., j]` is the low
+    nibble of byte `[..., j / 2]` for even `j`, the high nibble for odd `j`.
+    Rows are packed separately, so a row of odd length ends in a padding
+    nibble.
+
+    * the allocation keeps its dynamic outer sizes and alignment;
+    * `memref.load` becomes a byte load, a right shift by `4 * (j % 2)` and
+      an `arith.trunci` to `i4`: the consumer's `arith.extsi` /
+      `arith.extui` then unpacks the nibble in a register, signed or not;
+    * `memref.store` becomes a read-modify-write of the byte (no atomic:
+      `--fqt-coarsen-parallel-loops` keeps loops that store i4 codes
+      serial). A loop from 0 with step 1
+      that stores code `j` in iteration `j` (a quantizer writing a row) is
+      first unrolled by two, and its codes `j` (even) and `j + 1` are
+      stored together as one whole byte, without reading it: the loop then
+      carries no dependence through memory and LLVM can vectorize it;
+    * `memref.dim` of the innermost dimension is the logical size `dn`;
+    * `memref.dealloc` frees the packed buffer.
+
+    Run after `--convert-linalg-to-loops` and `--fqt-tile-and-vectorize`, so
+    that codes are touched by scalar loads and stores only (the product
+    kernels read their operands one code at a time while packing panels).
+    A buffer with any other use (a call, a view, a copy, a vector load), a
+    dynamic innermost size or another layout keeps one code per byte, which
+    LLVM's `i4` storage gives; the codes of `--fqt-narrow-codes` never have
+    such uses in `--fqt-cpu-pipeline`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 #endif // FQT_CODEGEN_PASSES_TD

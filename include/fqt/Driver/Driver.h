@@ -72,6 +72,8 @@ struct CompileOptions {
   bool sharedGrad = false;
   std::string mode = "simulate";
   std::vector<std::string> layerOverrides;
+  /// CPU: codes of quantizers of at most 4 bits stored two per byte.
+  bool packI4 = true;
   /// No quantizers at all.
   bool fp32 = false;
   /// x86-64: run the large loops over parallel dimensions on threads

@@ -44,6 +44,12 @@ struct FqtCpuPipelineOptions
                      "reduction in blocks (per-sample dY on the wgrad path) "
                      "as i32 block sums (off: dequantize + f32 product)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> packI4{
+      *this, "pack-i4",
+      llvm::cl::desc("Store the codes of quantizers of at most 4 bits two "
+                     "per byte (fqt-narrow-codes, fqt-pack-i4-buffers); off: "
+                     "one code per byte"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> tileM{
       *this, "tile-m",
       llvm::cl::desc("Rows of a product's result held in registers"),
