@@ -158,3 +158,27 @@ func.func @reduction(%a: memref<100000xf32>) -> f32 {
   }
   return %sum : f32
 }
+
+// -----
+
+// A loop that writes i4 codes (a quantizer) stays serial, whatever its work:
+// packed two per byte, neighbouring codes share a byte that each write
+// reads and rewrites.
+// CHECK-LABEL: func.func @stores_nibbles
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for
+// CHECK-NEXT: scf.for
+// ALL-LABEL: func.func @stores_nibbles
+// ALL-NOT: scf.parallel
+func.func @stores_nibbles(%a: memref<4x4096xf32>, %b: memref<4x4096xi4>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c4096 = arith.constant 4096 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c4096) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<4x4096xf32>
+    %y = arith.fptosi %x : f32 to i4
+    memref.store %y, %b[%i, %j] : memref<4x4096xi4>
+  }
+  return
+}
