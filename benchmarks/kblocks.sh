@@ -4,7 +4,8 @@
 # weight-gradient products of its convolutions as K-blocked integer products
 # (--fqt-cpu-pipeline="k-blocks=1", the default: i32 sums per sample, f32
 # scaling per block) and as dequantize + f32 product ("k-blocks=0"); every
-# other product is an integer one in both. Same program, data and seed.
+# other product is an integer one in both. Same program, data and seed; one
+# thread (openmp=0), so that only the products differ.
 # Prints both final lines and the ratio.
 #
 #   benchmarks/kblocks.sh [BUILD_DIR] [MODEL.onnx] [TRAIN_LIMIT] [fqt-compile flags...]
@@ -24,7 +25,7 @@ trap 'rm -rf "$WORK"' EXIT
 read -r -a RUNTIME <"$BUILD/lib/fqt-runtime-link.txt"
 for blocks in 1 0; do
   "$BUILD/bin/fqt-opt" "$WORK/program.mlir" \
-    --fqt-cpu-pipeline="entry-points=1 k-blocks=$blocks" \
+    --fqt-cpu-pipeline="entry-points=1 openmp=0 k-blocks=$blocks" \
     | "$LLVM_BIN/mlir-translate" --mlir-to-llvmir -o "$WORK/k$blocks.ll"
   clang++-22 -O3 -march=native -fuse-ld=lld -Wno-override-module "$WORK/k$blocks.ll" \
     "${RUNTIME[@]}" "$LLVM_BIN/../lib/libmlir_c_runner_utils.so" \
