@@ -73,11 +73,8 @@ static Operand describe(Value codes, Value scale, Value offset,
   o.isSigned = q.isSymmetric();
   o.axis = transposed ? scaleAxis(q, colAxis, rowAxis)
                       : scaleAxis(q, rowAxis, colAxis);
-  auto codesType = cast<RankedTensorType>(codes.getType());
-  auto scaleType = cast<RankedTensorType>(scale.getType());
-  if (q.getGranularity() == Granularity::row && !codesType.isDynamicDim(0) &&
-      !scaleType.isDynamicDim(0))
-    o.perScale = codesType.getDimSize(0) / scaleType.getDimSize(0);
+  o.perScale = rowsPerScale(q, cast<RankedTensorType>(codes.getType()),
+                            cast<RankedTensorType>(scale.getType()));
   return o;
 }
 

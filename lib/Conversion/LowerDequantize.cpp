@@ -64,14 +64,11 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
 
     SmallVector<Value> inputs = {op.getCodes(), op.getScale()};
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
-    // Row groups: static sizes, the verifier checked that they divide.
-    int64_t rowsPerScale = 1;
-    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
-    if (quantizer.getGranularity() == Granularity::row &&
-        !resultType.isDynamicDim(0) && !scaleType.isDynamicDim(0))
-      rowsPerScale = resultType.getDimSize(0) / scaleType.getDimSize(0);
     AffineMap broadcast =
-        scaleMap(quantizer.getGranularity(), rank, rowsPerScale, ctx);
+        scaleMap(quantizer.getGranularity(), rank,
+                 rowsPerScale(quantizer, op.getCodes().getType(),
+                              cast<RankedTensorType>(op.getScale().getType())),
+                 ctx);
     SmallVector<AffineMap> maps = {identity, broadcast};
     if (op.getOffset()) {
       inputs.push_back(op.getOffset());

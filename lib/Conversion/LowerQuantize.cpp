@@ -766,14 +766,10 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
 /// The number of row groups `op` scales, where its row quantizer has fewer
 /// scales than rows; 0 otherwise (one scale per row, or another granularity).
 static int64_t rowGroupsOf(QuantizeOp op) {
-  if (op.getQuantizer().getGranularity() != Granularity::row)
+  RankedTensorType scaleType = op.getScale().getType();
+  if (rowsPerScale(op.getQuantizer(), op.getInput().getType(), scaleType) == 1)
     return 0;
-  int64_t rows = op.getInput().getType().getDimSize(0);
-  int64_t groups = op.getScale().getType().getDimSize(0);
-  if (ShapedType::isDynamic(rows) || ShapedType::isDynamic(groups) ||
-      rows == groups)
-    return 0;
-  return groups;
+  return scaleType.getDimSize(0);
 }
 
 /// Why `op` cannot be lowered, or success. Shared by the pattern (match

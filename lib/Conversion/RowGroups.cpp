@@ -2,11 +2,21 @@
 
 #include "fqt/Conversion/RowGroups.h"
 
+#include "FQT/FQTAttrs.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
+
+int64_t fqt::rowsPerScale(QuantizerAttrInterface quantizer,
+                          RankedTensorType codes, RankedTensorType scale) {
+  if (quantizer.getGranularity() != Granularity::row || codes.getRank() == 0 ||
+      scale.getRank() != 1 || codes.isDynamicDim(0) || scale.isDynamicDim(0))
+    return 1;
+  return codes.getDimSize(0) / scale.getDimSize(0);
+}
 
 /// Whether `type` must be reshaped to be seen as `groups` rows: false when it
 /// already is a matrix with `groups` rows (or either is dynamic, where there

@@ -55,7 +55,7 @@ inline mlir::Value cst(mlir::OpBuilder &b, mlir::Location loc, double v) {
 /// Marks the linalg.matmul defining `product` for insert-quantizers.
 /// `samples`, where non-zero, is the number of samples whose rows the
 /// gradient operand's rows are, sample by sample (N for the [N*OH*OW, OC] dY
-/// of a convolution); BHQ groups those samples.
+/// of a convolution); psq and bhq quantize per sample.
 void tagProduct(mlir::Value product, llvm::StringRef layer,
                 llvm::StringRef role, int64_t gradOperand, int64_t samples = 0);
 

@@ -17,6 +17,16 @@
 
 namespace fqt {
 
+class QuantizerAttrInterface;
+
+/// How many consecutive rows of `codes` share one scale of a `quantizer`
+/// whose scale tensor is `scale`: codes rows / scale entries for a row
+/// quantizer of row groups, 1 otherwise (one scale per row, dynamic sizes,
+/// another granularity).
+int64_t rowsPerScale(QuantizerAttrInterface quantizer,
+                     mlir::RankedTensorType codes,
+                     mlir::RankedTensorType scale);
+
 /// `value` seen as the [groups, numel / groups] matrix of its row groups.
 /// Static shapes only, unless `value` is already such a matrix.
 mlir::Value toRowGroups(mlir::OpBuilder &b, mlir::Location loc,
