@@ -7,8 +7,10 @@
 #include "fqt/Quantize/Passes.h"
 #include "fqt/Target/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -46,4 +48,24 @@ void fqt::addBufferizationPasses(OpPassManager &pm, bool entryPoints) {
     bufferization::buildBufferDeallocationPipeline(pm);
     pm.addPass(createFQTEmitEntryPoints());
   }
+}
+
+void fqt::addLoopsToControlFlowPasses(OpPassManager &pm) {
+  // Integer powers (math.ipowi, math.fpowi) as outlined functions.
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+}
+
+void fqt::addHostToLLVMPasses(OpPassManager &pm) {
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  // The math ops LLVM has no intrinsic for (math.erf) become libm calls;
+  // the others keep their intrinsics.
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
 }

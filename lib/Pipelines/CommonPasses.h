@@ -23,6 +23,14 @@ void addFqtToLinalgPasses(mlir::OpPassManager &pm, bool simulateQMatmul,
 /// function gets its C entry point.
 void addBufferizationPasses(mlir::OpPassManager &pm, bool entryPoints);
 
+/// Loops to the cf dialect: integer powers outlined, scf to cf, strided
+/// metadata expanded, affine lowered.
+void addLoopsToControlFlowPasses(mlir::OpPassManager &pm);
+
+/// The rest of the (host) code to the LLVM dialect, libm calls for the math
+/// ops LLVM has no intrinsic for, then the casts reconciled.
+void addHostToLLVMPasses(mlir::OpPassManager &pm);
+
 } // namespace fqt
 
 #endif // FQT_LIB_PIPELINES_COMMONPASSES_H

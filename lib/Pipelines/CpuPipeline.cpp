@@ -68,20 +68,8 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     // canonicalizer inlines the scopes before --convert-scf-to-cf.
     pm.addPass(createCanonicalizerPass());
   }
-  // Integer powers (math.ipowi, math.fpowi) as outlined functions.
-  pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createConvertToLLVMPass());
-  // The math ops LLVM has no intrinsic for (math.erf) become libm calls;
-  // the others keep their intrinsics.
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
+  addLoopsToControlFlowPasses(pm);
+  addHostToLLVMPasses(pm);
 }
 
 void fqt::registerFqtPipelines() {
