@@ -22,25 +22,21 @@ import torch
 import torch.nn.functional as F
 
 
-def fake_quant(x, bits=8):
-    """Per-tensor asymmetric min/max quantize-dequantize, nearest."""
+def fake_quant(x, bits=8, stochastic=False):
+    """Per-tensor asymmetric min/max quantize-dequantize, rounded to nearest
+    or stochastically (PTQ, for gradients)."""
     lo, hi = x.min(), x.max()
     levels = 2 ** bits - 1
     scale = (hi - lo) / levels
     if scale <= 0:
         return x
-    return torch.round((x - lo) / scale).clamp_(0, levels) * scale + lo
+    y = (x - lo) / scale
+    q = torch.floor(y + torch.rand_like(x)) if stochastic else torch.round(y)
+    return q.clamp_(0, levels) * scale + lo
 
 
 def stochastic_quant(g, bits=8):
-    """Per-tensor quantize-dequantize with stochastic rounding (PTQ)."""
-    lo, hi = g.min(), g.max()
-    levels = 2 ** bits - 1
-    scale = (hi - lo) / levels
-    if scale <= 0:
-        return g
-    q = torch.floor((g - lo) / scale + torch.rand_like(g)).clamp_(0, levels)
-    return q * scale + lo
+    return fake_quant(g, bits, stochastic=True)
 
 
 class QLinear(torch.autograd.Function):
