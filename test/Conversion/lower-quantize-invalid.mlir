@@ -19,6 +19,17 @@ func.func @wide_stream(%x: tensor<4x8xf32>, %seed: i64, %step: i64) -> tensor<4x
 
 // -----
 
+// Row groups (4 scales for 12 rows) are a reshape of the whole tensor, which
+// needs every size.
+func.func @row_groups_dynamic(%x: tensor<12x?xf32>, %seed: i64, %step: i64) -> tensor<12x?xi8> {
+  // expected-error @below {{'fqt.quantize' op quantizing 4 row groups needs static input sizes}}
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.psq<bits = 4>, stream = 1 : i64}
+      : tensor<12x?xf32> -> tensor<12x?xi8>, tensor<4xf32>, offset tensor<4xf32>
+  return %q : tensor<12x?xi8>
+}
+
+// -----
+
 // The Philox test hook only fills declarations of the documented types.
 // expected-error @below {{expected a declaration of type '(i64, i64, i64, i64) -> f32'}}
 func.func private @fqt_test_philox_uniform(i64, i64, i64) -> f32

@@ -4,13 +4,17 @@
 // RUN: fqt-opt %s --fqt-cpu-pipeline="vectorize=0" | mlir-runner -e main -entry-point-result=void \
 // RUN:   -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
 // RUN:   | FileCheck %s
+// RUN: fqt-opt %s --fqt-cpu-pipeline="k-blocks=0" | mlir-runner -e main -entry-point-result=void \
+// RUN:   -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
+// RUN:   | FileCheck %s
 
 // Scales along the reduction, constant over blocks of it: a per-sample dY
 // (4 samples of 3 rows, unsigned 4-bit codes with offsets) on the wgrad path
 // dW = dY^T X, where the rows of dY are the reduction; and the mirror case,
 // a row-grouped right operand. --fqt-lower-qmatmul sums each block in i32
 // and scales it in f32 (test/Codegen/lower-qmatmul-kblocks.mlir shows the
-// IR). Each line prints 1 when max|integer - simulate| <= 1e-5 max|simulate|,
+// IR; `k-blocks=0` leaves them to the f32 product of the dequantized codes,
+// the reference). Each line prints 1 when max|integer - simulate| <= 1e-5 max|simulate|,
 // simulate being the f32 product of the dequantized codes.
 
 #id = affine_map<(i, j) -> (i, j)>
