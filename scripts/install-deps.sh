@@ -10,8 +10,11 @@ PACKAGES=(
   libomp-22-dev
   # Build and format.
   cmake ninja-build ccache g++ libgtest-dev clang-format
-  # ONNX import.
-  libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
+  # ONNX import: scripts/build-onnx.sh builds a current ONNX C++ library
+  # against Debian's protobuf; pip (with setuptools and wheel, to read the
+  # source distribution's metadata) downloads its sources once.
+  libprotobuf-dev protobuf-compiler zlib1g-dev
+  python3-pip python3-setuptools python3-wheel
   # Python side: tests, reference checks, bindings.
   python3 python3-numpy python3-onnx python3-pytest pybind11-dev python3-dev
   python3-matplotlib

@@ -13,6 +13,7 @@
 #include "fqt/Import/ONNXImporter.h"
 #include "fqt/Import/TensorProto.h"
 
+#include "ExternalData.h"
 #include "PrepareModel.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -27,16 +28,24 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
+#include "fqt/Import/ONNXProto.h"
 #include "onnx/defs/parser.h"
 #include "onnx/defs/schema.h"
-#include "onnx/onnx_pb.h"
 
 #include <exception>
 
 using namespace mlir;
 
 namespace fqt {
+
+int64_t newestReadableOpset() {
+  const auto &ranges =
+      ::onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  auto it = ranges.find("");
+  return it == ranges.end() ? kImportOpset : it->second.second;
+}
 
 void registerONNXImportDialects(DialectRegistry &registry) {
   registry.insert<func::FuncDialect, ml_program::MLProgramDialect>();
@@ -538,8 +547,13 @@ importGraphModel(::onnx::ModelProto model, int64_t opset,
   // Bound before conversion: the version converter keeps the graph inputs'
   // types, and shape inference then sees the bound sizes.
   bindDimensions(model, options);
+  // The default-domain ops the onnx dialect has.
+  SmallVector<std::string> importableOps;
+  for (RegisteredOperationName op : context->getRegisteredOperations())
+    if (op.getDialectNamespace() == "onnx")
+      importableOps.push_back(op.stripDialect().str());
   FailureOr<int64_t> preparedOpset =
-      detail::prepareModel(model, opset, kMaxOpset, fileLoc);
+      detail::prepareModel(model, opset, kImportOpset, importableOps, fileLoc);
   if (failed(preparedOpset))
     return nullptr;
   ModelImporter importer(context, sourceName, options);
@@ -755,18 +769,21 @@ importParsedModel(::onnx::ModelProto &model, StringRef sourceName,
   // A graph of training operators only (an optimizer step) has no operators
   // of the default set to convert: ONNX's checker makes sure of that.
   if (opset < 0 && trainingOpset)
-    opset = kMaxOpset;
+    opset = kImportOpset;
   if (opset < 0) {
     emitError(fileLoc) << "the model imports no version of the default ONNX "
                           "operator set";
     return nullptr;
   }
-  if (opset > kMaxOpset) {
+  if (opset > newestReadableOpset()) {
     emitError(fileLoc) << "opset " << opset << " is newer than the newest "
-                       << "supported opset " << kMaxOpset
-                       << "; export the model with opset_version=" << kMaxOpset;
+                       << "supported opset " << newestReadableOpset()
+                       << "; export the model with opset_version="
+                       << newestReadableOpset();
     return nullptr;
   }
+  if (failed(detail::loadExternalData(model, options.externalDataDir, fileLoc)))
+    return nullptr;
 
   // The onnx dialect must be in the context's registry; load it so that its
   // ops are known to RegisteredOperationName.
@@ -846,9 +863,13 @@ OwningOpRef<ModuleOp> importONNXModelFile(StringRef path, MLIRContext *context,
         << "cannot read the model: " << error.message();
     return nullptr;
   }
+  ONNXImportOptions fileOptions = options;
+  if (!fileOptions.externalDataDir)
+    fileOptions.externalDataDir = llvm::sys::path::parent_path(path).str();
   if (path.ends_with(".onnxtxt"))
-    return importONNXModelText((*buffer)->getBuffer(), path, context, options);
-  return importONNXModel((*buffer)->getBuffer(), path, context, options);
+    return importONNXModelText((*buffer)->getBuffer(), path, context,
+                               fileOptions);
+  return importONNXModel((*buffer)->getBuffer(), path, context, fileOptions);
 }
 
 } // namespace fqt

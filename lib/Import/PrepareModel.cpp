@@ -1,6 +1,7 @@
 //===- PrepareModel.cpp - ONNX checking, conversion, shape inference ------===//
 //
-// ONNX 1.12's version converter and shape inference dereference null on some
+// The ONNX library's version converter and shape inference dereference null
+// on some
 // malformed models that pass the checker (found by fuzzing). They therefore
 // run in a worker process forked on first use and kept for later models: a
 // crash there is reported as a diagnostic and the next model gets a new
@@ -12,6 +13,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "PrepareModel.h"
+#include "ConvertOpset.h"
+#include "FoldShapes.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringRef.h"
@@ -19,7 +22,6 @@
 #include "onnx/checker.h"
 #include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
-#include "onnx/version_converter/convert.h"
 
 #include <cerrno>
 #include <csignal>
@@ -27,7 +29,9 @@
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <unordered_set>
 
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -49,23 +53,30 @@ std::string oneLine(StringRef text) {
 /// Converts a checked model to `targetOpset` and infers its shapes. On
 /// failure returns the library's message, prefixed with the stage that
 /// failed. Runs in the worker.
-std::optional<std::string> convertAndInfer(::onnx::ModelProto &model,
-                                           int64_t opset, int64_t targetOpset) {
+std::optional<std::string>
+convertAndInfer(::onnx::ModelProto &model, int64_t opset, int64_t targetOpset,
+                const std::unordered_set<std::string> &importableOps) {
   std::string stage;
   try {
-    if (opset < targetOpset) {
-      stage = "converting opset " + std::to_string(opset) + " to " +
-              std::to_string(targetOpset) + " of";
-      model = ::onnx::version_conversion::ConvertVersion(model, targetOpset);
-      stage = "checking the converted";
-      ::onnx::checker::check_model(model);
-    }
+    stage = "converting opset " + std::to_string(opset) + " to " +
+            std::to_string(targetOpset) + " of";
+    fqt::detail::convertOpset(model, opset, targetOpset, importableOps);
+    stage = "checking the converted";
+    ::onnx::checker::check_model(model);
     stage = "inferring the shapes of";
     ::onnx::ShapeInferenceOptions inference(/*check_type_val=*/true,
                                             /*strict_mode_val=*/1,
                                             /*data_prop_val=*/true);
-    ::onnx::shape_inference::InferShapes(
-        model, ::onnx::OpSchemaRegistry::Instance(), inference);
+    // Inference and folding alternate: each folded Shape gives the tensors
+    // after it static shapes, which may make further Shapes foldable. Every
+    // round replaces at least one node, so the node count bounds the loop.
+    for (int round = 0; round <= model.graph().node_size(); ++round) {
+      model.mutable_graph()->clear_value_info();
+      ::onnx::shape_inference::InferShapes(
+          model, ::onnx::OpSchemaRegistry::Instance(), inference);
+      if (!fqt::detail::foldShapeComputations(model))
+        break;
+    }
   } catch (const std::exception &e) {
     return stage + " the model failed: " + oneLine(e.what());
   }
@@ -116,9 +127,10 @@ bool receiveMessage(int fd, std::string &message) {
   return receiveAll(fd, message.data(), size);
 }
 
-/// The worker's loop. A request is two messages, the opsets ("OPSET TARGET")
-/// and the serialized model; the reply is 'M' + the prepared model or 'E' +
-/// the message. Ends when the importing process closes its end.
+/// The worker's loop. A request is two messages, the opsets and the ops the
+/// importer knows ("OPSET TARGET OP..."), and the serialized model; the reply
+/// is 'M' + the prepared model or 'E' + the message. Ends when the importing
+/// process closes its end.
 [[noreturn]] void serve(int fd) {
   // A crash is reported by the importing process, so the tool's crash
   // handlers (stack dumps) are switched off.
@@ -129,11 +141,15 @@ bool receiveMessage(int fd, std::string &message) {
     long long opset = 0, target = 0;
     ::onnx::ModelProto model;
     std::string reply;
-    if (sscanf(opsets.c_str(), "%lld %lld", &opset, &target) != 2 ||
-        !model.ParseFromString(bytes))
+    std::istringstream header(opsets);
+    std::unordered_set<std::string> importableOps;
+    bool parsed = bool(header >> opset >> target);
+    for (std::string op; header >> op;)
+      importableOps.insert(op);
+    if (!parsed || !model.ParseFromString(bytes))
       reply = "Ethe worker received a garbled request";
     else if (std::optional<std::string> error =
-                 convertAndInfer(model, opset, target))
+                 convertAndInfer(model, opset, target, importableOps))
       reply = "E" + *error;
     else
       reply = "M" + model.SerializeAsString();
@@ -210,9 +226,9 @@ private:
 
 } // namespace
 
-FailureOr<int64_t> fqt::detail::prepareModel(::onnx::ModelProto &model,
-                                             int64_t opset, int64_t targetOpset,
-                                             Location fileLoc) {
+FailureOr<int64_t> fqt::detail::prepareModel(
+    ::onnx::ModelProto &model, int64_t opset, int64_t targetOpset,
+    ArrayRef<std::string> importableOps, Location fileLoc) {
   try {
     ::onnx::checker::check_model(model);
   } catch (const std::exception &e) {
@@ -222,9 +238,11 @@ FailureOr<int64_t> fqt::detail::prepareModel(::onnx::ModelProto &model,
   // Never destroyed: the worker ends when this process does.
   static Worker *worker = new Worker();
   std::string reply, error;
-  if (!worker->request(std::to_string(opset) + " " +
-                           std::to_string(targetOpset),
-                       model.SerializeAsString(), reply, error)) {
+  std::string header =
+      std::to_string(opset) + " " + std::to_string(targetOpset);
+  for (const std::string &op : importableOps)
+    header += " " + op;
+  if (!worker->request(header, model.SerializeAsString(), reply, error)) {
     emitError(fileLoc) << error;
     return failure();
   }
@@ -239,5 +257,5 @@ FailureOr<int64_t> fqt::detail::prepareModel(::onnx::ModelProto &model,
     return failure();
   }
   model = std::move(prepared);
-  return opset < targetOpset ? targetOpset : opset;
+  return targetOpset;
 }

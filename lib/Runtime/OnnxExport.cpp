@@ -1,10 +1,10 @@
 //===- OnnxExport.cpp - Trained weights back into the ONNX model ----------===//
 
 #include "fqt/Runtime/OnnxExport.h"
+#include "fqt/Import/ONNXProto.h"
 #include "fqt/Runtime/Error.h"
 
 #include <map>
-#include <onnx/onnx_pb.h>
 
 namespace fqt::runtime {
 

@@ -937,11 +937,21 @@ PYBIND11_MODULE(_fqt, m) {
       if (p)
         std::rethrow_exception(p);
     } catch (const CompileFailure &e) {
-      py::object error = py::reinterpret_steal<py::object>(
-          PyObject_CallFunction(compileErrorType, "s", e.message.c_str()));
-      if (!error)
+      // Diagnostics quote names from the model file, which need not be
+      // UTF-8: undecodable bytes become U+FFFD rather than a second error.
+      auto lossy = [](const std::string &text) {
+        return py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(
+            text.data(), Py_ssize_t(text.size()), "replace"));
+      };
+      py::object message = lossy(e.message);
+      if (!message)
         return; // The call set a Python error already.
-      error.attr("diagnostics") = py::str(e.diagnostics);
+      py::object error = py::reinterpret_steal<py::object>(
+          PyObject_CallFunctionObjArgs(compileErrorType, message.ptr(),
+                                       nullptr));
+      if (!error)
+        return;
+      error.attr("diagnostics") = lossy(e.diagnostics);
       PyErr_SetObject(compileErrorType, error.ptr());
     } catch (const Error &e) {
       PyErr_SetString(PyExc_RuntimeError, e.message().c_str());

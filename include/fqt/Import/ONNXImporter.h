@@ -41,13 +41,19 @@ struct ONNXImportOptions {
   int64_t inlineElementLimit = 64;
   /// Name of the imported function.
   std::string functionName = "forward";
+  /// The folder that external data locations are relative to (the model
+  /// file's folder). Unset for a model given as bytes: then a model that
+  /// keeps tensors in external files is refused.
+  std::optional<std::string> externalDataDir;
 };
 
-/// The opsets the `onnx` dialect describes: models at an older opset are
-/// converted to `kMaxOpset` with ONNX's version converter; newer ones are
-/// refused.
-constexpr int64_t kMinOpset = 11;
-constexpr int64_t kMaxOpset = 17;
+/// The opset the `onnx` dialect describes. Models of any opset the ONNX
+/// library knows (7 to newestReadableOpset()) are converted to it with the
+/// library's version converter, up or down.
+constexpr int64_t kImportOpset = 17;
+
+/// The newest default-domain opset the linked ONNX library knows.
+int64_t newestReadableOpset();
 
 /// Registers the dialects an imported module uses.
 void registerONNXImportDialects(mlir::DialectRegistry &registry);

@@ -9,7 +9,7 @@
 #ifndef FQT_IMPORT_TENSORPROTO_H
 #define FQT_IMPORT_TENSORPROTO_H
 
-#include "onnx/onnx_pb.h"
+#include "fqt/Import/ONNXProto.h"
 
 #include <cstdint>
 #include <optional>
