@@ -583,9 +583,14 @@ static LogicalResult applyRule(RuleContext &c, Operation *op,
       .Case<onnxd::ONNXFlattenOp, onnxd::ONNXReshapeOp, onnxd::ONNXSqueezeOp,
             onnxd::ONNXUnsqueezeOp, onnxd::ONNXIdentityOp>(reshapeBack)
       .Case([&](onnxd::ONNXDropoutOp o) -> LogicalResult {
-        if (!isNone(o.getTrainingMode()))
+        // The identity unless it drops in training mode: PyTorch's training
+        // exports pass training_mode = true, also for a ratio of 0.
+        std::optional<double> ratio =
+            isNone(o.getRatio()) ? 0.5 : constantSplat(o.getRatio());
+        if (!isNone(o.getTrainingMode()) && !(ratio && *ratio == 0.0))
           return o.emitError("training through Dropout with a training_mode "
-                             "input is not supported");
+                             "input and a ratio other than a constant 0 is "
+                             "not supported");
         return reshapeBack(o);
       })
       .Case([&](onnxd::ONNXTransposeOp o) {
