@@ -39,6 +39,7 @@ OPSET = 17
 
 SUPPORTED_OPS = [
     "Gemm", "MatMul", "Conv", "ConvTranspose", "Relu", "LeakyRelu", "Sigmoid",
+    "HardSigmoid", "HardSwish",
     "Tanh", "Erf", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal",
     "Exp", "Log", "Neg", "Abs", "Clip", "Where", "Equal", "Less", "Greater",
     "Not", "Cast", "Identity", "Constant", "ConstantOfShape", "Shape",

@@ -285,6 +285,72 @@ def ONNXSigmoidOp : ONNX_Op<"Sigmoid", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// HardSigmoid (since opset 6)
+//===----------------------------------------------------------------------===//
+
+def ONNXHardSigmoidOp : ONNX_Op<"HardSigmoid", [Pure]> {
+  let summary = [{ONNX HardSigmoid: HardSigmoid takes one input data (Tensor<T>) and produces one output data (Tensor<T>) where the ...}];
+  let description = [{
+    HardSigmoid takes one input data (Tensor<T>) and produces one output data
+    (Tensor<T>) where the HardSigmoid function, y = max(0, min(1, alpha * x + beta)),
+    is applied to the tensor elementwise.
+
+    ONNX opset since version 6.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X,
+    DefaultValuedAttr<F32Attr, "0.2">:$alpha,
+    DefaultValuedAttr<F32Attr, "0.5">:$beta);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 6;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// HardSwish (since opset 14)
+//===----------------------------------------------------------------------===//
+
+def ONNXHardSwishOp : ONNX_Op<"HardSwish", [Pure]> {
+  let summary = [{ONNX HardSwish: HardSwish takes one input data (Tensor<T>) and produces one output data (Tensor<T>) where the ...}];
+  let description = [{
+    HardSwish takes one input data (Tensor<T>) and produces one output data (Tensor<T>) where
+    the HardSwish function, y = x * max(0, min(1, alpha * x + beta)) = x * HardSigmoid<alpha, beta>(x),
+    where alpha = 1/6 and beta = 0.5, is applied to the tensor elementwise.
+
+    ONNX opset since version 14.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 14;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Tanh (since opset 13)
 //===----------------------------------------------------------------------===//
 

@@ -630,6 +630,41 @@ static LogicalResult applyRule(RuleContext &c, Operation *op,
               .getResult();
         });
       })
+      .Case([&](onnxd::ONNXHardSigmoidOp o) {
+        // alpha inside the linear part 0 < alpha x + beta < 1, else 0.
+        double alpha = o.getAlpha().convertToDouble();
+        double beta = o.getBeta().convertToDouble();
+        return unaryRule(c, o, dy, [=](B &b, L l, A a) {
+          Value t = arith::AddFOp::create(
+              b, l, arith::MulFOp::create(b, l, a[1], cst(b, l, alpha)),
+              cst(b, l, beta));
+          Value above = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                              t, cst(b, l, 0));
+          Value below = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT,
+                                              t, cst(b, l, 1));
+          Value inside = arith::AndIOp::create(b, l, above, below);
+          Value scaled = arith::MulFOp::create(b, l, a[0], cst(b, l, alpha));
+          return arith::SelectOp::create(b, l, inside, scaled, cst(b, l, 0))
+              .getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXHardSwishOp o) {
+        // PyTorch's convention: 0 for x < -3, x / 3 + 1/2 for x <= 3, else 1.
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          Value x = a[1];
+          Value low = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x,
+                                            cst(b, l, -3));
+          Value high = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x,
+                                             cst(b, l, 3));
+          Value slope = arith::AddFOp::create(
+              b, l, arith::DivFOp::create(b, l, x, cst(b, l, 3)),
+              cst(b, l, 0.5));
+          Value d = arith::SelectOp::create(
+              b, l, low, cst(b, l, 0),
+              arith::SelectOp::create(b, l, high, cst(b, l, 1), slope));
+          return arith::MulFOp::create(b, l, a[0], d).getResult();
+        });
+      })
       .Case([&](onnxd::ONNXTanhOp o) {
         return unaryRule(c, o, dy, [](B &b, L l, A a) {
           Value y2 = arith::MulFOp::create(b, l, a[2], a[2]);

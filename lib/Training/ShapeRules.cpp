@@ -248,8 +248,8 @@ evaluateInts(Operation *op, SmallVector<int64_t> &shape) {
         });
       })
       .Case([&](onnxd::ONNXWhereOp o) -> std::optional<SmallVector<int64_t>> {
-        auto cond = getConstantInts(o.getCondition()), x = getConstantInts(o.getX()),
-             y = getConstantInts(o.getY());
+        auto cond = getConstantInts(o.getCondition()),
+             x = getConstantInts(o.getX()), y = getConstantInts(o.getY());
         if (!cond || !x || !y)
           return std::nullopt;
         size_t n = std::max({cond->size(), x->size(), y->size()});
@@ -354,7 +354,8 @@ staticResultShape(Operation *op, RankedTensorType data) {
   if (isa<onnxd::ONNXAddOp, onnxd::ONNXSubOp, onnxd::ONNXMulOp,
           onnxd::ONNXDivOp, onnxd::ONNXPowOp, onnxd::ONNXWhereOp,
           onnxd::ONNXReluOp, onnxd::ONNXLeakyReluOp, onnxd::ONNXTanhOp,
-          onnxd::ONNXSigmoidOp, onnxd::ONNXExpOp, onnxd::ONNXLogOp,
+          onnxd::ONNXSigmoidOp, onnxd::ONNXHardSigmoidOp,
+          onnxd::ONNXHardSwishOp, onnxd::ONNXExpOp, onnxd::ONNXLogOp,
           onnxd::ONNXNegOp, onnxd::ONNXSqrtOp, onnxd::ONNXErfOp,
           onnxd::ONNXReciprocalOp, onnxd::ONNXIdentityOp, onnxd::ONNXSoftmaxOp,
           onnxd::ONNXLogSoftmaxOp>(op)) {

@@ -113,6 +113,39 @@ template <> struct Body<ONNXSigmoidOp> {
   }
 };
 
+/// max(0, min(1, alpha x + beta)).
+static Value hardSigmoid(OpBuilder &b, Location loc, Value x, double alpha,
+                         double beta) {
+  Type type = x.getType();
+  Value scaled =
+      arith::MulFOp::create(b, loc, x, scalarConstant(b, loc, type, alpha));
+  Value shifted =
+      arith::AddFOp::create(b, loc, scaled, scalarConstant(b, loc, type, beta));
+  Value low = arith::MaximumFOp::create(b, loc, shifted,
+                                        scalarConstant(b, loc, type, 0.0));
+  return arith::MinimumFOp::create(b, loc, low,
+                                   scalarConstant(b, loc, type, 1.0));
+}
+
+template <> struct Body<ONNXHardSigmoidOp> {
+  static bool supports(Type t) { return isa<FloatType>(t); }
+  static Value build(ONNXHardSigmoidOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    return hardSigmoid(b, loc, args[0], op.getAlpha().convertToDouble(),
+                       op.getBeta().convertToDouble());
+  }
+};
+
+/// x * HardSigmoid(x) with alpha = 1/6, beta = 1/2.
+template <> struct Body<ONNXHardSwishOp> {
+  static bool supports(Type t) { return isa<FloatType>(t); }
+  static Value build(ONNXHardSwishOp, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Value gate = hardSigmoid(b, loc, args[0], 1.0 / 6.0, 0.5);
+    return arith::MulFOp::create(b, loc, args[0], gate);
+  }
+};
+
 template <> struct Body<ONNXReciprocalOp> {
   static bool supports(Type t) { return isa<FloatType>(t); }
   static Value build(ONNXReciprocalOp, OpBuilder &b, Location loc,
@@ -556,7 +589,9 @@ void fqt::onnx_to_linalg::populateElementwisePatterns(
       ElementwiseToGeneric<ONNXAddOp>, ElementwiseToGeneric<ONNXSubOp>,
       ElementwiseToGeneric<ONNXMulOp>, ElementwiseToGeneric<ONNXDivOp>,
       ElementwiseToGeneric<ONNXReluOp>, ElementwiseToGeneric<ONNXLeakyReluOp>,
-      ElementwiseToGeneric<ONNXSigmoidOp>, ElementwiseToGeneric<ONNXTanhOp>,
+      ElementwiseToGeneric<ONNXSigmoidOp>,
+      ElementwiseToGeneric<ONNXHardSigmoidOp>,
+      ElementwiseToGeneric<ONNXHardSwishOp>, ElementwiseToGeneric<ONNXTanhOp>,
       ElementwiseToGeneric<ONNXExpOp>, ElementwiseToGeneric<ONNXLogOp>,
       ElementwiseToGeneric<ONNXSqrtOp>, ElementwiseToGeneric<ONNXNegOp>,
       ElementwiseToGeneric<ONNXAbsOp>, ElementwiseToGeneric<ONNXReciprocalOp>,

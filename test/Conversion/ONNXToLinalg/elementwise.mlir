@@ -233,3 +233,21 @@ func.func @div_unsigned(%a: tensor<3xi8>, %b: tensor<3xi8>) -> tensor<3xi8> {
   %0 = onnx.Div %a, %b {onnx.unsigned_operands = array<i1: true, true>} : (tensor<3xi8>, tensor<3xi8>) -> tensor<3xi8>
   return %0 : tensor<3xi8>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @hard_sigmoid_and_swish
+// CHECK: linalg.generic
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+// CHECK: %[[GATE:.*]] = arith.minimumf
+// CHECK: arith.mulf %{{.*}}, %[[GATE]] : f32
+func.func @hard_sigmoid_and_swish(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %0 = onnx.HardSigmoid %x {alpha = 0.25 : f32, beta = 0.5 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = onnx.HardSwish %x : (tensor<4xf32>) -> tensor<4xf32>
+  return %0, %1 : tensor<4xf32>, tensor<4xf32>
+}

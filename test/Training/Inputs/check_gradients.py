@@ -97,6 +97,20 @@ class Elementwise(nn.Module):
         return torch.log_softmax(torch.matmul(a, self.w2), dim=-1)
 
 
+class Hard(nn.Module):
+    """HardSwish and HardSigmoid (MobileNetV3's activations), with inputs
+    that reach both of their flat parts and the linear one."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(8, 12) * 1.5)
+        self.w2 = nn.Parameter(torch.randn(12, 5) * 0.5)
+
+    def forward(self, x):
+        h = nn.functional.hardswish(torch.matmul(torch.flatten(x, 1), self.w1))
+        return torch.matmul(h * nn.functional.hardsigmoid(h - 1.0), self.w2)
+
+
 class CNNBatchNorm(nn.Module):
     """Conv, BatchNormalization in training mode (NCHW and N x C), a
     residual connection (a value used twice), ReduceMean, Gemm. Smooth
@@ -206,6 +220,7 @@ MODELS = {
     "cnn": (CNN, (BATCH, 2, 7, 7), None),
     "cnn-smooth": (lambda: CNN(smooth=True), (BATCH, 2, 7, 7), 2e-3),
     "elementwise": (Elementwise, (BATCH, 2, 4), 1e-2),
+    "hard": (Hard, (BATCH, 2, 4), 1e-3),
     "cnn-bn": (CNNBatchNorm, (BATCH, 2, 5, 5), 2e-3),
     "transformer": (Transformer, (BATCH, 3, 8), 1e-2),
     "shapes": (Shapes, (BATCH, 2, 4), 1e-2),
