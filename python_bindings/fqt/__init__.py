@@ -35,6 +35,7 @@ keeps in :meth:`Trainer.optimizer_state`), and for :func:`quantize` also
 from __future__ import annotations
 
 import copy
+import inspect
 import io
 import math
 import numbers
@@ -412,7 +413,7 @@ def export_torch(module: "torch.nn.Module", example_input: object, *,
     if batch is not None and batch != example_input.shape[0]:
         kwargs["dynamic_axes"] = {"input": {0: "batch"},
                                   "output": {0: "batch"}}
-    if "dynamo" in torch.onnx.export.__code__.co_varnames:
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
     buffer = io.BytesIO()
     torch.onnx.export(copy.deepcopy(module), (example_input,), buffer,
