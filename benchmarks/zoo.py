@@ -4,7 +4,7 @@ by fqt, their gradients checked against PyTorch's float64 autograd and
 trained for 50 steps. Prints a table and a summary.
 
     /usr/bin/python3 benchmarks/zoo.py [--out DIR] [--models resnet18 vit ...]
-        [--exports legacy:13,legacy:17,dynamo:18] [--steps 50] [--batch 2]
+        [--exports legacy:13,legacy:17,dynamo:18] [--steps 50] [--batch B]
 
 Exports (scripts/zoo/export.py): `legacy` runs Debian's torch 1.13
 (/usr/bin/python3) with the TorchScript exporter in training mode;
@@ -61,7 +61,8 @@ def export(python, exporter, opset, names, out, batch):
     """Runs export.py; returns {model: error or None}."""
     result = subprocess.run(
         [python, os.path.join(ZOO_DIR, "export.py"), f"--exporter={exporter}",
-         f"--opset={opset}", "--out", out, f"--batch={batch}"] + names,
+         f"--opset={opset}", "--out", out] +
+        ([f"--batch={batch}"] if batch else []) + names,
         capture_output=True, text=True)
     status = {}
     for name in names:
@@ -102,7 +103,8 @@ def main():
     parser.add_argument("--exports", default="legacy:13,legacy:17,dynamo:18",
                         help="EXPORTER:OPSET,... (default %(default)s)")
     parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--batch", type=int,
+                        help="batch size (default: each model's, 2 or 4)")
     parser.add_argument("--tools", default=os.environ.get(
         "FQT_TOOLS_DIR", os.path.join(ROOT, "build", "bin")))
     args = parser.parse_args()

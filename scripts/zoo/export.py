@@ -2,7 +2,7 @@
 """Exports the model zoo (scripts/zoo/models.py) to ONNX with a float64
 PyTorch reference of the loss and of every parameter gradient.
 
-    export.py --exporter=legacy --opset=17 --out DIR [--batch 2] [MODEL...]
+    export.py --exporter=legacy --opset=17 --out DIR [--batch B] [MODEL...]
     export.py --exporter=dynamo --opset=18 --out DIR ...   # torch >= 2.5
 
 For each model writes DIR/MODEL/:
@@ -185,7 +185,8 @@ def main():
                         default="legacy")
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--batch", type=int,
+                        help="batch size (default: the model's, 2 or 4)")
     parser.add_argument("--seed", type=int, default=1,
                         help="seed of the batch (models: models.py's seeds)")
     args = parser.parse_args()
@@ -203,8 +204,9 @@ def main():
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     failed = 0
     for name in names:
-        meta = export_one(name, args.exporter, args.opset, args.batch,
-                          args.out, args.seed)
+        meta = export_one(name, args.exporter, args.opset,
+                          args.batch or zoo.MODELS[name].batch, args.out,
+                          args.seed)
         if "error" in meta:
             failed += 1
             print(f"{name}: export failed: {meta['error']}", flush=True)
