@@ -21,6 +21,8 @@ PACKAGES=(
   # Reference runtimes and conformance data: ONNX's backend node tests,
   # PyTorch for exported models and autograd references.
   libonnx-testdata python3-torch
+  # torchvision: the model zoo's models (scripts/zoo, test/Zoo).
+  python3-torchvision
   # oneDNN, the peer of fqt's GEMM kernels in benchmarks/.
   libdnnl-dev
   # Real data.

@@ -30,7 +30,7 @@ llvm_config.add_tool_substitutions(["fqt-opt", "fqt-import", "fqt-run", "fqt-com
 # Python modules some tests need; those tests are UNSUPPORTED without them.
 import subprocess
 
-for module in ["onnx", "torch"]:
+for module in ["onnx", "torch", "torchvision"]:
     if subprocess.call([config.python_executable, "-c", "import " + module],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
         config.available_features.add(module)

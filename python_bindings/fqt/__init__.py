@@ -12,6 +12,12 @@ process: a model is compiled into a shared library whose C entry points
     >>> grads = trainer.gradients(x, y)      # {"fc1.weight": array, ...}
     >>> trainer.save("trained.onnx")
 
+A ``torch.nn.Module`` works too, with an example input: it is exported to
+ONNX in this process with the installed PyTorch (training mode, opset 17)
+and its parameters keep their ``named_parameters()`` names:
+
+    >>> trainer = fqt.compile(net, torch.randn(32, 3, 32, 32), fp32=True)
+
 and the compiled quantizers on their own:
 
     >>> codes, scales, offsets = fqt.quantize(g, "psq:4", seed=1, step=0)
@@ -28,10 +34,14 @@ keeps in :meth:`Trainer.optimizer_state`), and for :func:`quantize` also
 
 from __future__ import annotations
 
+import copy
+import inspect
+import io
 import math
 import numbers
 import os
 import re
+import sys
 from typing import Dict, Iterable, Optional, Tuple, Union
 
 import numpy as np
@@ -44,6 +54,7 @@ __all__ = [
     "Trainer",
     "compile",
     "dequantize",
+    "export_torch",
     "ir",
     "quantize",
     "LOSSES",
@@ -56,6 +67,9 @@ __all__ = [
 #: text syntax) or the bytes of a serialized ONNX ModelProto.
 ModelLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 ArrayLike = Union[np.ndarray, "Iterable[float]", float]
+
+#: The opset a torch.nn.Module is exported at: the newest fqt imports.
+TORCH_EXPORT_OPSET = 17
 
 LOSSES = ("softmax-cross-entropy", "mse")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adam")
@@ -141,8 +155,9 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
             raise FileNotFoundError(f"{path}: no such model file")
         options.model_path = path
     else:
-        raise TypeError("model must be a path or the bytes of an ONNX model, "
-                        f"got {type(model).__name__}")
+        raise TypeError("model must be a path or the bytes of an ONNX model "
+                        "(or a torch.nn.Module with an example_input), got "
+                        f"{type(model).__name__}")
     options.batch = _check_int("batch", batch)
     if options.batch <= 0:
         raise ValueError(f"batch must be positive, got {batch}")
@@ -358,7 +373,59 @@ class Trainer:
                 f"params={len(self.parameter_names)} step={self.step_count}>")
 
 
-def compile(model: ModelLike, *, batch: int = 64,
+def _is_torch_module(model: object) -> bool:
+    """Whether model is a torch.nn.Module (without importing torch)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
+def export_torch(module: "torch.nn.Module", example_input: object, *,
+                 batch: Optional[int] = None,
+                 opset: int = TORCH_EXPORT_OPSET) -> bytes:
+    """The bytes of ``module`` exported to ONNX by the installed PyTorch.
+
+    The TorchScript exporter (``torch.onnx.export``, ``dynamo=False`` where
+    the argument exists) in training mode
+    (``training=TrainingMode.TRAINING``, ``do_constant_folding=False``):
+    BatchNormalization normalizes with the batch statistics, and the
+    initializers keep the module's ``state_dict`` names. Dropout exported in
+    training mode is random, which fqt does not train through: use p=0 or
+    replace it with ``nn.Identity``. The input is named ``input`` and the
+    output ``output``. With ``batch`` other than the example's first
+    dimension the batch dimension is exported as dynamic. ``module`` itself
+    is not changed (a copy is exported: exporting runs the model, which
+    would update BatchNormalization's running statistics).
+    """
+    import torch
+
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError("module must be a torch.nn.Module, got "
+                        f"{type(module).__name__}")
+    if isinstance(example_input, np.ndarray):
+        example_input = torch.from_numpy(example_input)
+    if not isinstance(example_input, torch.Tensor):
+        raise TypeError("example_input must be a torch.Tensor or a numpy "
+                        "array (one batch of the model's single input), got "
+                        f"{type(example_input).__name__}")
+    if example_input.dim() == 0:
+        raise ValueError("example_input must have a batch dimension")
+    kwargs = {}
+    if batch is not None and batch != example_input.shape[0]:
+        kwargs["dynamic_axes"] = {"input": {0: "batch"},
+                                  "output": {0: "batch"}}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False
+    buffer = io.BytesIO()
+    torch.onnx.export(copy.deepcopy(module), (example_input,), buffer,
+                      input_names=["input"], output_names=["output"],
+                      opset_version=opset,
+                      training=torch.onnx.TrainingMode.TRAINING,
+                      do_constant_folding=False, **kwargs)
+    return buffer.getvalue()
+
+
+def compile(model: Union[ModelLike, "torch.nn.Module"],
+            example_input: object = None, *, batch: Optional[int] = None,
             loss: str = "softmax-cross-entropy", optimizer: str = "sgd",
             lr: float = 0.01, act: str = "ptq:8", weight: str = "ptq:8",
             grad: Optional[str] = None, dgrad: str = "ptq:8",
@@ -369,6 +436,13 @@ def compile(model: ModelLike, *, batch: int = 64,
             epsilon: float = 1e-6, weight_decay: float = 0.0,
             seed: int = 0) -> Trainer:
     """Compiles ``model`` into a training program and loads it.
+
+    ``model`` is a path to an ONNX file, the bytes of an ONNX model, or a
+    ``torch.nn.Module`` with ``example_input`` (one batch of its input, a
+    tensor or array), exported in this process by :func:`export_torch`
+    (the installed PyTorch, training mode, opset 17; parameters keep their
+    ``named_parameters()`` names). ``batch`` defaults to the example's
+    first dimension for a module and to 64 otherwise.
 
     The options are ``fqt-compile``'s: ``batch`` (static batch size),
     ``loss`` (softmax-cross-entropy or mse), ``optimizer`` (sgd, momentum,
@@ -388,6 +462,20 @@ def compile(model: ModelLike, *, batch: int = 64,
         ValueError, TypeError: an option is malformed.
         FileNotFoundError: ``model`` names no file.
     """
+    if _is_torch_module(model):
+        if example_input is None:
+            raise TypeError("compiling a torch.nn.Module needs an "
+                            "example_input (one batch of its input)")
+        if batch is None:
+            shape = getattr(example_input, "shape", None)
+            batch = int(shape[0]) if shape else None
+        else:
+            batch = _check_int("batch", batch)
+        model = export_torch(model, example_input, batch=batch)
+    elif example_input is not None:
+        raise TypeError("example_input is only for a torch.nn.Module model")
+    if batch is None:
+        batch = 64
     options = _options(model, batch=batch, loss=loss, optimizer=optimizer,
                        lr=lr, act=act, weight=weight, grad=grad, dgrad=dgrad,
                        wgrad=wgrad, mode=mode, target=target, fp32=fp32,

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Compiles exported zoo models (scripts/zoo/export.py) with fqt and checks
+their loss and every parameter gradient against the float64 PyTorch
+reference; optionally trains them for some steps on the fixed batch.
+
+    check.py DIR [MODEL...] [--tools build/bin] [--steps 0] [--tolerance 1e-4]
+
+For each DIR/MODEL/ (all with a meta.json when no model is named):
+  1. fqt-compile model.onnx --fp32 --batch=B -o train (timed);
+  2. ./train --dump-gradients=grads --inputs=x.npy --labels=y.npy;
+  3. the relative error of the loss, |l - l_ref| / |l_ref|, and of each
+     gradient, max |g - g_ref| / max |g_ref| over the tensor (a gradient
+     that is zero in float64, such as a bias before a BatchNormalization,
+     is measured against 0.1 of the model's largest gradient instead, i.e.
+     bounded by 1e-5 of it); the model passes when every error is at most
+     --tolerance. Every reference parameter must have a gradient; ONNX
+     initializers that are no PyTorch parameter (constants some exporters
+     store as initializers) are trained by fqt but not compared;
+  4. with --steps N: N train steps (SGD, --lr) of the Python bindings'
+     Trainer on the same batch, compiled from the same model; the model
+     trains when the last loss is below the first.
+Prints one line per model (a failing one with its single error line) and a
+JSON line per model when --json is given; exits 1 if any model fails.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def file_name_for(name):
+    """The file name --dump-gradients writes a gradient to (the runtime's
+    fileNameFor in lib/Runtime/Train.cpp)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return "_" + safe if safe in ("", ".", "..") else safe
+
+
+def error_line(text):
+    """The first `error:` line of a tool's output, else its last line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if "error:" in line:
+            return line[:400]
+    return (lines[-1] if lines else "no output")[:400]
+
+
+def compare(ours, reference):
+    """ours: {"loss": float, NAME: array}; reference: the npz of export.py.
+    Returns (worst error, {tensor: error}, problems)."""
+    ref_loss = float(reference["loss"])
+    errors = {"loss": abs(float(ours["loss"]) - ref_loss) /
+              max(abs(ref_loss), 1e-30)}
+    grads = {k[len("grad:"):]: reference[k] for k in reference.files
+             if k.startswith("grad:")}
+    largest = max([float(np.abs(g).max()) for g in grads.values()] + [0.0])
+    problems = []
+    for name, want in grads.items():
+        if name not in ours:
+            problems.append(f"no fqt gradient for {name}")
+            continue
+        got = ours[name]
+        if got.shape != want.shape:
+            problems.append(f"{name}: shape {got.shape}, PyTorch "
+                            f"{want.shape}")
+            continue
+        scale = float(np.abs(want).max())
+        if scale <= 1e-12 * largest:
+            scale = 0.1 * largest
+        errors[name] = float(np.abs(got - want).max()) / max(scale, 1e-30)
+    worst = max(errors.values())
+    return worst, errors, problems
+
+
+def check_model(directory, tools, tolerance, steps, lr, threads):
+    with open(os.path.join(directory, "meta.json")) as f:
+        meta = json.load(f)
+    row = {"model": meta["model"], "family": meta.get("family", ""),
+           "exporter": meta["exporter"], "opset": meta["opset"],
+           "compile_s": None, "worst": None, "status": "FAIL"}
+    if "error" in meta:
+        row["error"] = "export: " + meta["error"]
+        return row
+    exe = os.path.join(directory, "train")
+    start = time.perf_counter()
+    result = subprocess.run(
+        [os.path.join(tools, "fqt-compile"),
+         os.path.join(directory, "model.onnx"), "--fp32",
+         f"--batch={meta['batch']}", "-o", exe],
+        capture_output=True, text=True)
+    row["compile_s"] = round(time.perf_counter() - start, 2)
+    if result.returncode != 0:
+        row["error"] = "fqt-compile: " + error_line(result.stderr +
+                                                    result.stdout)
+        return row
+    grads_dir = os.path.join(directory, "grads")
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    result = subprocess.run(
+        [exe, f"--dump-gradients={grads_dir}",
+         f"--inputs={os.path.join(directory, 'x.npy')}",
+         f"--labels={os.path.join(directory, 'y.npy')}"],
+        capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        row["error"] = "train: " + error_line(result.stderr + result.stdout)
+        return row
+    reference = np.load(os.path.join(directory, "reference.npz"))
+    ours = {"loss": float(np.load(os.path.join(grads_dir, "loss.npy")))}
+    dumped = {f[:-4] for f in os.listdir(grads_dir) if f.endswith(".npy")}
+    names = [k[len("grad:"):] for k in reference.files
+             if k.startswith("grad:")]
+    for name in names:
+        path = os.path.join(grads_dir, file_name_for(name) + ".npy")
+        if os.path.exists(path):
+            ours[name] = np.load(path)
+    row["params"] = len(names)
+    row["extra"] = len(dumped - {"loss"} -
+                       {file_name_for(n) for n in names})
+    worst, errors, problems = compare(ours, reference)
+    row["worst"] = worst
+    row["worst_tensor"] = max(errors, key=errors.get)
+    if problems:
+        row["error"] = "; ".join(problems[:3])
+        return row
+    if not worst <= tolerance:
+        row["error"] = (f"{row['worst_tensor']}: relative error {worst:.3g}"
+                        f" > {tolerance:g}")
+        return row
+    if steps:
+        try:
+            first, last = train(directory, meta, steps, lr)
+        except Exception as error:  # a failed model is one row, not a crash
+            row["error"] = "training: " + " ".join(str(error).split())[:300]
+            return row
+        row["loss_first"], row["loss_last"] = first, last
+        if not (math.isfinite(last) and last < first):
+            row["error"] = (f"loss did not decrease over {steps} steps "
+                            f"({first:.4g} -> {last:.4g})")
+            return row
+    row["status"] = "PASS"
+    return row
+
+
+def train(directory, meta, steps, lr):
+    """First and last loss of `steps` SGD steps on the fixed batch."""
+    import fqt
+    trainer = fqt.compile(os.path.join(directory, "model.onnx"),
+                          batch=meta["batch"], fp32=True, lr=lr)
+    x = np.load(os.path.join(directory, "x.npy"))
+    y = np.load(os.path.join(directory, "y.npy"))
+    losses = [trainer.step(x, y) for _ in range(steps)]
+    return losses[0], losses[-1]
+
+
+def format_row(row):
+    compile_s = ("%.1f s" % row["compile_s"]) if row["compile_s"] else "-"
+    worst = ("%.2g" % row["worst"]) if row["worst"] is not None else "-"
+    line = (f"{row['model']:<24} {row['exporter']:<7} {row['opset']:>5} "
+            f"{compile_s:>9} {worst:>9}  {row['status']}")
+    if "loss_first" in row:
+        line += f"  loss {row['loss_first']:.3f} -> {row['loss_last']:.3f}"
+    if row.get("error"):
+        line += "  " + row["error"]
+    return line
+
+
+HEADER = (f"{'model':<24} {'export':<7} {'opset':>5} {'compile':>9} "
+          f"{'worst err':>9}  status")
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("dir")
+    parser.add_argument("models", nargs="*")
+    parser.add_argument("--tools", default=os.environ.get("FQT_TOOLS_DIR"),
+                        help="directory of fqt-compile (default: "
+                             "$FQT_TOOLS_DIR)")
+    parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--steps", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=0.02)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", action="store_true",
+                        help="also print each row as a JSON line")
+    args = parser.parse_args()
+    if not args.tools:
+        parser.error("--tools or FQT_TOOLS_DIR must name fqt-compile's "
+                     "directory")
+    names = args.models or sorted(
+        n for n in os.listdir(args.dir)
+        if os.path.isfile(os.path.join(args.dir, n, "meta.json")))
+    print(HEADER, flush=True)
+    failed = 0
+    for name in names:
+        row = check_model(os.path.join(args.dir, name), args.tools,
+                          args.tolerance, args.steps, args.lr, args.threads)
+        print(format_row(row), flush=True)
+        if args.json:
+            print("JSON " + json.dumps(row), flush=True)
+        failed += row["status"] != "PASS"
+    print(f"{len(names) - failed} of {len(names)} models pass", flush=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Exports the model zoo (scripts/zoo/models.py) to ONNX with a float64
+PyTorch reference of the loss and of every parameter gradient.
+
+    export.py --exporter=legacy --opset=17 --out DIR [--batch B] [MODEL...]
+    export.py --exporter=dynamo --opset=18 --out DIR ...   # torch >= 2.5
+
+For each model writes DIR/MODEL/:
+  model.onnx      the model in training mode (BatchNormalization with batch
+                  statistics); the dynamo exporter writes its weights to
+                  model.onnx.data beside it
+  x.npy, y.npy    one seeded batch: float32 inputs, int64 class labels
+  reference.npz   "loss" and "grad:NAME" for each parameter, NAME its ONNX
+                  initializer; float64, from autograd of model.double()
+  meta.json       model, family, exporter, opset, torch version, batch,
+                  export seconds, the parameter -> initializer map, or
+                  "error": the exporter's one-line error
+
+The loss is fqt-compile's default: softmax cross-entropy of the model's
+output against the labels, mean over the batch (torch's cross_entropy).
+Exporters:
+  legacy  torch.onnx.export (TorchScript), training=TrainingMode.TRAINING,
+          do_constant_folding=False: initializers keep their state_dict
+          names (Debian's torch 1.13, opsets 13 and 17)
+  dynamo  torch.onnx.export(dynamo=True, optimize=False) of a model in
+          train() mode, with external data; initializers keep the
+          state_dict names. (Its optimizer folds parameters into constants,
+          e.g. ViT's class token.) Measured with torch 2.14: a train-mode
+          BatchNorm comes out as an inference-mode BatchNormalization on the
+          running statistics, so those models' gradients do not match the
+          training-mode reference: the check reports it.
+Initializers whose name is not a parameter's are matched to a parameter by
+value (or by the value of its transpose, which some exports of a Linear
+layer hold); a parameter with no initializer is an error of that model.
+One line per model; exits 1 if any export failed.
+"""
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+import traceback
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models as zoo  # noqa: E402
+
+
+def one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}"[:400]
+
+
+def export_legacy(model, x, path, opset):
+    torch.onnx.export(model, (x,), path, input_names=["input"],
+                      output_names=["logits"], opset_version=opset,
+                      training=torch.onnx.TrainingMode.TRAINING,
+                      do_constant_folding=False)
+
+
+def export_dynamo(model, x, path, opset):
+    program = torch.onnx.export(model, (x,), dynamo=True,
+                                opset_version=opset,
+                                input_names=["input"],
+                                output_names=["logits"],
+                                optimize=False, verify=False)
+    program.save(path, external_data=True)
+
+
+EXPORTERS = {"legacy": export_legacy, "dynamo": export_dynamo}
+
+
+def initializers(path):
+    """{name: float array} of the model's float initializers."""
+    import onnx
+    import onnx.numpy_helper
+    proto = onnx.load(path, load_external_data=True)
+    found = {}
+    for tensor in proto.graph.initializer:
+        array = onnx.numpy_helper.to_array(tensor)
+        if array.dtype.kind == "f":
+            found[tensor.name] = array
+    return found
+
+
+def parameter_map(params, inits):
+    """parameter name -> (initializer name, transposed). By name, else by
+    value; raises KeyError for a parameter found in neither way."""
+    mapping, taken = {}, set()
+    for name in params:
+        if name in inits:
+            mapping[name] = (name, False)
+            taken.add(name)
+    for name, value in params.items():
+        if name in mapping:
+            continue
+        value = value.detach().float().numpy()
+        for iname, array in inits.items():
+            if iname in taken:
+                continue
+            if array.shape == value.shape and np.array_equal(array, value):
+                mapping[name] = (iname, False)
+            elif (value.ndim == 2 and array.shape == value.T.shape and
+                  np.array_equal(array, value.T)):
+                mapping[name] = (iname, True)
+            else:
+                continue
+            taken.add(iname)
+            break
+        else:
+            raise KeyError(f"parameter {name} {tuple(value.shape)} has no "
+                           "initializer in the ONNX model")
+    return mapping
+
+
+def reference(model, x, y):
+    """Loss and parameter gradients of model.double() in training mode."""
+    ref = copy.deepcopy(model).double().train()
+    ref.zero_grad()
+    loss = nn.functional.cross_entropy(
+        ref(torch.tensor(x, dtype=torch.float64)), torch.tensor(y))
+    loss.backward()
+    grads = {name: (p.grad if p.grad is not None else torch.zeros_like(p))
+             for name, p in ref.named_parameters()}
+    return loss.item(), grads
+
+
+def export_one(name, exporter, opset, batch, out, seed):
+    spec = zoo.MODELS[name]
+    directory = os.path.join(out, name)
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "model.onnx")
+    for stale in ("model.onnx", "model.onnx.data", "reference.npz"):
+        if os.path.exists(os.path.join(directory, stale)):
+            os.remove(os.path.join(directory, stale))
+    meta = {"model": name, "family": spec.family, "exporter": exporter,
+            "opset": opset, "torch": torch.__version__, "batch": batch,
+            "num_classes": spec.num_classes}
+    try:
+        model = spec.factory().train()
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((batch,) + spec.sample_shape).astype(
+            np.float32)
+        y = rng.integers(0, spec.num_classes, size=batch).astype(np.int64)
+        np.save(os.path.join(directory, "x.npy"), x)
+        np.save(os.path.join(directory, "y.npy"), y)
+        # The reference first: a training-mode export runs the model, which
+        # updates BatchNormalization's running statistics (not parameters).
+        loss, grads = reference(model, x, y)
+        start = time.perf_counter()
+        EXPORTERS[exporter](copy.deepcopy(model), torch.from_numpy(x), path,
+                            opset)
+        meta["export_s"] = round(time.perf_counter() - start, 3)
+        params = dict(model.named_parameters())
+        mapping = parameter_map(params, initializers(path))
+        arrays = {"loss": np.array(loss)}
+        for pname, (iname, transposed) in mapping.items():
+            g = grads[pname].numpy()
+            arrays["grad:" + iname] = g.T if transposed else g
+        np.savez(os.path.join(directory, "reference.npz"), **arrays)
+        meta["parameters"] = {p: i for p, (i, _) in mapping.items()}
+        meta["transposed"] = sorted(p for p, (_, t) in mapping.items() if t)
+        meta["loss"] = loss
+    except Exception as error:  # one line per failed model, and go on
+        meta["error"] = one_line(error)
+        if os.environ.get("FQT_ZOO_TRACEBACK"):
+            traceback.print_exc()
+    with open(os.path.join(directory, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    return meta
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("models", nargs="*",
+                        help="models of scripts/zoo/models.py (default: the "
+                             "zoo's full-size ones)")
+    parser.add_argument("--exporter", choices=sorted(EXPORTERS),
+                        default="legacy")
+    parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--batch", type=int,
+                        help="batch size (default: the model's, 2 or 4)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="seed of the batch (models: models.py's seeds)")
+    args = parser.parse_args()
+    names = args.models or list(zoo.ZOO)
+    unknown = [n for n in names if n not in zoo.MODELS]
+    if unknown:
+        parser.error("unknown model(s) " + ", ".join(unknown) +
+                     "; known: " + ", ".join(zoo.MODELS))
+    if args.exporter == "dynamo":
+        major, minor = (int(v) for v in torch.__version__.split(".")[:2])
+        if (major, minor) < (2, 5):
+            sys.exit(f"export.py: the dynamo exporter needs torch >= 2.5, "
+                     f"this is {torch.__version__} "
+                     "(scripts/setup-torch-venv.sh makes a venv with one)")
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    failed = 0
+    for name in names:
+        meta = export_one(name, args.exporter, args.opset,
+                          args.batch or zoo.MODELS[name].batch, args.out,
+                          args.seed)
+        if "error" in meta:
+            failed += 1
+            print(f"{name}: export failed: {meta['error']}", flush=True)
+        else:
+            print(f"{name}: exported ({args.exporter}, opset {args.opset}, "
+                  f"{len(meta['parameters'])} parameters, "
+                  f"{meta['export_s']:.1f} s)", flush=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
