@@ -28,6 +28,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ConvertOpset.h"
+#include "FoldShapes.h"
 
 #include "onnx/common/ir.h"
 #include "onnx/defs/function.h"
@@ -94,9 +95,14 @@ std::vector<int64_t> tensorInts(const ::onnx::Tensor &t) {
 /// The values of `value` when it is a Constant's output or an initializer.
 std::optional<std::vector<int64_t>> constantInts(Graph &graph, Value *value) {
   Node *producer = value->node();
-  if (producer->kind() == ::onnx::kConstant &&
-      producer->hasAttribute(::onnx::kvalue))
-    return tensorInts(producer->t(::onnx::kvalue));
+  if (producer->kind() == ::onnx::kConstant) {
+    if (producer->hasAttribute(::onnx::kvalue))
+      return tensorInts(producer->t(::onnx::kvalue));
+    if (producer->hasAttribute(Symbol("value_ints")))
+      return producer->is(Symbol("value_ints"));
+    if (producer->hasAttribute(Symbol("value_int")))
+      return std::vector<int64_t>{producer->i(Symbol("value_int"))};
+  }
   for (const ::onnx::Tensor &init : graph.initializers())
     if (init.name() == value->uniqueName())
       return tensorInts(init);
@@ -555,6 +561,12 @@ void fqt::detail::convertOpset(
       return !::onnx::OpSchemaRegistry::Schema(op, int(targetOpset), "");
     });
   if (opset != targetOpset) {
+    // The downward adapters need constant axes, split sizes and pads;
+    // exporters compute some of them (dynamo: a Reshape of constants).
+    // (Old models are not inferred here: opset 9-13 BatchNormalizations
+    // without their saved statistics are valid only after conversion.)
+    if (opset > targetOpset)
+      inferShapesAndFold(model);
     OpsetConverter converter;
     model = converter.convert_version(model, ::onnx::OpSetID("", opset),
                                       ::onnx::OpSetID("", targetOpset));

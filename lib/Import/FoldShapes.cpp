@@ -17,6 +17,7 @@
 
 #include "FoldShapes.h"
 
+#include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <algorithm>
@@ -209,8 +210,14 @@ public:
   std::unordered_map<std::string, IntTensor> known;
   std::unordered_map<std::string, const ::onnx::TypeProto *> types;
 
-  /// The static shape of `name`, if shape inference found one.
+  std::unordered_map<std::string, std::vector<int64_t>> initializerDims;
+
+  /// The static shape of `name`: an initializer's, or the one shape
+  /// inference found.
   std::optional<std::vector<int64_t>> staticShape(const std::string &name) {
+    auto init = initializerDims.find(name);
+    if (init != initializerDims.end())
+      return init->second;
     auto it = types.find(name);
     if (it == types.end() || !it->second->has_tensor_type() ||
         !it->second->tensor_type().has_shape())
@@ -507,9 +514,12 @@ public:
 bool fqt::detail::foldShapeComputations(::onnx::ModelProto &model) {
   ::onnx::GraphProto *graph = model.mutable_graph();
   Evaluator evaluator;
-  for (const TP &init : graph->initializer())
+  for (const TP &init : graph->initializer()) {
+    evaluator.initializerDims[init.name()].assign(init.dims().begin(),
+                                                  init.dims().end());
     if (std::optional<IntTensor> t = fromProto(init))
       evaluator.known[init.name()] = *t;
+  }
   for (const auto *list :
        {&graph->input(), &graph->value_info(), &graph->output()})
     for (const ::onnx::ValueInfoProto &info : *list)
@@ -538,4 +548,18 @@ bool fqt::detail::foldShapeComputations(::onnx::ModelProto &model) {
     changed = true;
   }
   return changed;
+}
+
+void fqt::detail::inferShapesAndFold(::onnx::ModelProto &model) {
+  ::onnx::ShapeInferenceOptions inference(/*check_type_val=*/true,
+                                          /*strict_mode_val=*/1,
+                                          /*data_prop_val=*/true);
+  // Every round replaces at least one node, so the node count bounds it.
+  for (int round = 0; round <= model.graph().node_size(); ++round) {
+    model.mutable_graph()->clear_value_info();
+    ::onnx::shape_inference::InferShapes(
+        model, ::onnx::OpSchemaRegistry::Instance(), inference);
+    if (!foldShapeComputations(model))
+      break;
+  }
 }

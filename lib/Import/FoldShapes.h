@@ -19,6 +19,12 @@ namespace fqt::detail {
 /// by a Constant of that result. Returns whether anything was replaced.
 bool foldShapeComputations(::onnx::ModelProto &model);
 
+/// Infers the shapes of `model` (with data propagation) and folds its shape
+/// computations, alternating until nothing folds: each folded Shape gives
+/// the tensors after it static shapes, which may make further Shapes
+/// foldable. Throws what shape inference throws.
+void inferShapesAndFold(::onnx::ModelProto &model);
+
 } // namespace fqt::detail
 
 #endif // FQT_LIB_IMPORT_FOLDSHAPES_H

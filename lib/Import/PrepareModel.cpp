@@ -64,19 +64,7 @@ convertAndInfer(::onnx::ModelProto &model, int64_t opset, int64_t targetOpset,
     stage = "checking the converted";
     ::onnx::checker::check_model(model);
     stage = "inferring the shapes of";
-    ::onnx::ShapeInferenceOptions inference(/*check_type_val=*/true,
-                                            /*strict_mode_val=*/1,
-                                            /*data_prop_val=*/true);
-    // Inference and folding alternate: each folded Shape gives the tensors
-    // after it static shapes, which may make further Shapes foldable. Every
-    // round replaces at least one node, so the node count bounds the loop.
-    for (int round = 0; round <= model.graph().node_size(); ++round) {
-      model.mutable_graph()->clear_value_info();
-      ::onnx::shape_inference::InferShapes(
-          model, ::onnx::OpSchemaRegistry::Instance(), inference);
-      if (!fqt::detail::foldShapeComputations(model))
-        break;
-    }
+    fqt::detail::inferShapesAndFold(model);
   } catch (const std::exception &e) {
     return stage + " the model failed: " + oneLine(e.what());
   }
