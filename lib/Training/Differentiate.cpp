@@ -408,8 +408,6 @@ static Value windowPosition(OpBuilder &b, Location loc, int64_t kw) {
 static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
                                  Value dy) {
   TensorEmitter &e = c.e;
-  if (op.getCeilMode() != 0)
-    return op.emitError("training does not support MaxPool with ceil_mode");
   if (!isNone(op.getIndices()) && !op.getIndices().use_empty())
     return op.emitError("training does not support MaxPool's Indices output");
   SmallVector<int64_t> kernel = intsOr(op.getKernelShape(), {});
@@ -418,6 +416,27 @@ static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
   FailureOr<ConvGeometry> g = windowGeometry(op, kernel);
   if (failed(g))
     return failure();
+  if (op.getCeilMode() != 0) {
+    // ceil_mode adds the windows that start inside the input (or its
+    // leading pad) but overhang its end: the same as padding the end with
+    // -inf until they fit, which is what the reverse pass does. The window
+    // count is the forward result's.
+    auto y = staticTensor(op.getY());
+    if (!y || y.getRank() != 4)
+      return op.emitError("training supports MaxPool with ceil_mode only "
+                          "with a static result shape");
+    for (int i = 0; i < 2; ++i) {
+      int64_t out = y.getDimSize(2 + i);
+      int64_t extent = (g->kernel[i] - 1) * g->dilations[i] + 1;
+      int64_t needed = (out - 1) * g->strides[i] + extent;
+      if (out < g->out[i] || needed < g->padded[i])
+        return op.emitError("MaxPool's result shape disagrees with its "
+                            "ceil_mode geometry");
+      g->pads[i + 2] += needed - g->padded[i];
+      g->padded[i] = needed;
+      g->out[i] = out;
+    }
+  }
   Value x = c.fwd(op.getX());
   ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
   int64_t n = xs[0], ch = xs[1];

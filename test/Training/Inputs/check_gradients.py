@@ -111,6 +111,21 @@ class Hard(nn.Module):
         return torch.matmul(h * nn.functional.hardsigmoid(h - 1.0), self.w2)
 
 
+class PoolCeil(nn.Module):
+    """MaxPool with ceil_mode (SqueezeNet's): the last window of each row
+    and column overhangs the 8x8 input."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 3, padding=1)
+        self.fc = nn.Linear(3 * 4 * 4, 5)
+
+    def forward(self, x):
+        h = torch.tanh(self.conv(x))
+        h = nn.functional.max_pool2d(h, 3, stride=2, ceil_mode=True)
+        return self.fc(torch.flatten(h, 1))
+
+
 class CNNBatchNorm(nn.Module):
     """Conv, BatchNormalization in training mode (NCHW and N x C), a
     residual connection (a value used twice), ReduceMean, Gemm. Smooth
@@ -221,6 +236,7 @@ MODELS = {
     "cnn-smooth": (lambda: CNN(smooth=True), (BATCH, 2, 7, 7), 2e-3),
     "elementwise": (Elementwise, (BATCH, 2, 4), 1e-2),
     "hard": (Hard, (BATCH, 2, 4), 1e-3),
+    "pool-ceil": (PoolCeil, (BATCH, 2, 8, 8), 2e-3),
     "cnn-bn": (CNNBatchNorm, (BATCH, 2, 5, 5), 2e-3),
     "transformer": (Transformer, (BATCH, 3, 8), 1e-2),
     "shapes": (Shapes, (BATCH, 2, 4), 1e-2),
