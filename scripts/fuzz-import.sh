@@ -10,10 +10,12 @@ if ! dpkg-query -W -f='${Status}' libclang-rt-22-dev 2>/dev/null | grep -q "ok i
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get install -y -qq --no-install-recommends libclang-rt-22-dev
 fi
+ONNX_PREFIX=$(bash scripts/build-onnx.sh | tail -n 1)
 if [[ ! -f build-fuzz/build.ninja ]]; then
   CC=clang-22 CXX=clang++-22 cmake -S . -B build-fuzz -G Ninja \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFQT_ENABLE_FUZZER=ON \
-    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit -DPython3_EXECUTABLE=/usr/bin/python3
+    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit -DPython3_EXECUTABLE=/usr/bin/python3 \
+    -DONNX_DIR:PATH="$ONNX_PREFIX/lib/cmake/ONNX"
 fi
 cmake --build build-fuzz --target fqt-import-fuzzer
 mkdir -p build-fuzz/artifacts
