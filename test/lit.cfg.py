@@ -80,3 +80,19 @@ try:
         config.available_features.add("cuda-gpu")
 except OSError:
     pass
+
+# The host's integer units: tests that execute a kernel family run where the
+# processor has it (instruction-level tests run everywhere, on llc output).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = set()
+        for line in cpuinfo:
+            if line.startswith("flags"):
+                flags.update(line.split(":", 1)[1].split())
+                break
+    if {"avx512f", "avx512bw", "avx512_vnni"} <= flags:
+        config.available_features.add("avx512vnni")
+    if {"amx_tile", "amx_int8"} <= flags:
+        config.available_features.add("amx-int8")
+except OSError:
+    pass
