@@ -633,6 +633,46 @@ static LogicalResult applyRule(RuleContext &c, Operation *op,
               .getResult();
         });
       })
+      .Case([&](onnxd::ONNXClipOp o) -> LogicalResult {
+        // dY strictly inside (min, max), 0 elsewhere: PyTorch's hardtanh,
+        // which ReLU6 (MobileNetV2) exports as. min and max are scalars.
+        Value x = c.fwd(o.getInput());
+        SmallVector<Value> inputs = {dy, x};
+        Value bounds[2] = {o.getMin(), o.getMax()};
+        for (Value bound : bounds) {
+          if (isNone(bound))
+            continue;
+          auto type = dyn_cast<RankedTensorType>(bound.getType());
+          if (!type || type.getRank() != 0)
+            return o.emitError("training supports Clip with scalar min and "
+                               "max only");
+          inputs.push_back(c.fwd(bound));
+        }
+        bool hasMin = !isNone(bounds[0]), hasMax = !isNone(bounds[1]);
+        ArrayRef<int64_t> shape = TensorEmitter::shapeOf(x);
+        c.add(
+            o.getInput(),
+            e.map(shape, e.elementOf(x), inputs, [&](B &b, L l, A a) {
+              unsigned next = 2;
+              Value inside;
+              if (hasMin)
+                inside = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                               a[1], a[next++]);
+              if (hasMax) {
+                Value below = arith::CmpFOp::create(
+                    b, l, arith::CmpFPredicate::OLT, a[1], a[next++]);
+                inside =
+                    inside
+                        ? arith::AndIOp::create(b, l, inside, below).getResult()
+                        : below;
+              }
+              if (!inside)
+                return a[0];
+              return arith::SelectOp::create(b, l, inside, a[0], cst(b, l, 0))
+                  .getResult();
+            }));
+        return success();
+      })
       .Case([&](onnxd::ONNXLeakyReluOp o) {
         double alpha = o.getAlpha().convertToDouble();
         return unaryRule(c, o, dy, [&](B &b, L l, A a) {

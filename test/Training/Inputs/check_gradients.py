@@ -80,7 +80,8 @@ class GroupedCNN(nn.Module):
     """Grouped convolutions: depthwise (group = channels, strided, with
     bias), group 2 (two input and three output channels per group, no bias)
     and depthwise with a channel multiplier of 2 (dilated); smooth
-    activations, so that finite differences apply everywhere."""
+    activations, so that finite differences apply, except a hardtanh
+    (ONNX Clip, as MobileNetV2's ReLU6 exports) after the depthwise one."""
 
     def __init__(self):
         super().__init__()
@@ -92,7 +93,7 @@ class GroupedCNN(nn.Module):
 
     def forward(self, x):
         h = torch.tanh(self.conv1(x))
-        h = torch.tanh(self.dw(h))
+        h = nn.functional.hardtanh(self.dw(h), -0.5, 0.5)
         h = torch.sigmoid(self.gc(h))
         h = torch.tanh(self.dw2(h))
         return self.fc(h.mean((2, 3)))
