@@ -14,6 +14,19 @@ func.func @forward(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
 
 // -----
 
+// Clip's bounds are scalars in ONNX; a per-column bound is refused.
+ml_program.global private @w(dense<0.5> : tensor<4x4xf32>) : tensor<4x4xf32>
+func.func @forward(%x: tensor<3x4xf32>, %lo: tensor<4xf32>) -> tensor<3x4xf32> {
+  %w = ml_program.global_load_const @w : tensor<4x4xf32>
+  %a = onnx.MatMul %x, %w : (tensor<3x4xf32>, tensor<4x4xf32>) -> tensor<3x4xf32>
+  %none = onnx.NoValue
+  // expected-error @+1 {{training supports Clip with scalar min and max only}}
+  %b = onnx.Clip %a, %lo, %none : (tensor<3x4xf32>, tensor<4xf32>, none) -> tensor<3x4xf32>
+  return %b : tensor<3x4xf32>
+}
+
+// -----
+
 ml_program.global private @w(dense<0.5> : tensor<4x4xf32>) : tensor<4x4xf32>
 // expected-error @+1 {{training needs static shapes, but the forward function has type '(tensor<?x4xf32>) -> tensor<?x4xf32>'; bind the batch size at import (--batch-size)}}
 func.func @forward(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
