@@ -209,9 +209,9 @@ int64_t splitDimension(tensor::ExpandShapeOp view, int64_t groups) {
   SmallVector<ReassociationIndices> reassoc = view.getReassociationIndices();
   if (reassoc.size() != 2)
     return -1;
+  // [g, size / g] in place of `dim`: g is dimension `dim` of the view.
   int64_t dim = reassoc[0].size() == 2 ? 0 : 1;
-  int64_t at = dim == 0 ? 0 : 1;
-  if (reassoc[dim].size() != 2 || type.getDimSize(at) != groups)
+  if (reassoc[dim].size() != 2 || type.getDimSize(dim) != groups)
     return -1;
   return dim;
 }
@@ -241,7 +241,8 @@ FailureOr<GroupedProduct> matchGroupedProduct(linalg::GenericOp op,
   };
   if (groups < 2 || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       op.getNumLoops() != 4 || op.getNumReductionLoops() != 1 ||
-      op.getIteratorTypesArray()[3] != utils::IteratorType::reduction)
+      op.getIteratorTypesArray()[3] != utils::IteratorType::reduction ||
+      !linalg::isaContractionOpInterface(op))
     return fail();
   GroupedProduct p;
   p.groups = groups;
