@@ -6,9 +6,11 @@ dynamic batch) and OUT/<name>/test_data_set_0/{input_0,output_0}.pb holding
 a seeded input and PyTorch's output, in the ONNX backend-test layout that
 `fqt-run --test-data` reads.
 
-Models: `mlp` (Linear-ReLU-Linear) and `resnet` (a ResNet-style CNN: Conv,
+Models: `mlp` (Linear-ReLU-Linear), `resnet` (a ResNet-style CNN: Conv,
 BatchNorm in inference mode, ReLU, a residual block, MaxPool, global average
-pool, Flatten, Linear).
+pool, Flatten, Linear) and `mobilenet` (a MobileNetV2-style inverted
+residual block: pointwise Conv, depthwise Conv (group = channels), ReLU6,
+a group-2 Conv, a residual Add).
 
 Usage: export_torch_models.py OUT [--batch 4]
 """
@@ -63,6 +65,27 @@ class ResNetish(nn.Module):
         return self.head(x)
 
 
+class MobileNetish(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 3, stride=2, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.expand = nn.Conv2d(8, 24, 1, bias=False)
+        self.depthwise = nn.Conv2d(24, 24, 3, padding=1, groups=24, bias=False)
+        self.dwbn = nn.BatchNorm2d(24)
+        self.project = nn.Conv2d(24, 8, 1, groups=2)
+        self.down = nn.Conv2d(8, 16, 3, stride=2, padding=1, groups=8)
+        self.head = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = nn.functional.relu6(self.bn(self.stem(x)))
+        y = nn.functional.relu6(self.expand(x))
+        y = nn.functional.relu6(self.dwbn(self.depthwise(y)))
+        x = x + self.project(y)
+        x = torch.flatten(nn.functional.adaptive_avg_pool2d(self.down(x), 1), 1)
+        return self.head(x)
+
+
 def randomize_batchnorm(model, generator):
     # Non-trivial running statistics, so inference-mode BN is really tested.
     for m in model.modules():
@@ -102,6 +125,10 @@ def main():
     randomize_batchnorm(resnet, generator)
     export("resnet", resnet, torch.randn(args.batch, 1, 28, 28, generator=generator),
            args.out)
+    mobilenet = MobileNetish()
+    randomize_batchnorm(mobilenet, generator)
+    export("mobilenet", mobilenet,
+           torch.randn(args.batch, 1, 28, 28, generator=generator), args.out)
 
 
 if __name__ == "__main__":

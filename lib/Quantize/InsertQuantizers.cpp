@@ -184,6 +184,149 @@ bool isPersistentKind(StringAttr kind) {
   return kind && (kind.getValue() == "param" || kind.getValue() == "state");
 }
 
+/// A grouped convolution's product (TensorEmitter::groupedMatmul): a
+/// linalg.generic over (g, m, n, k) whose operands are 2-D matrices
+/// expanded to 3-D, one dimension split into `groups` blocks.
+struct GroupedProduct {
+  int64_t groups;
+  /// The expand_shapes the generic reads, and the 2-D matrices they split.
+  tensor::ExpandShapeOp views[2];
+  Value matrices[2];
+  /// The split dimension of each stored matrix and of the 2-D result.
+  int64_t groupDims[2];
+  int64_t resultGroupDim;
+  bool transposeLhs, transposeRhs;
+};
+
+/// The dimension of a 2-D matrix that `view` splits into [groups, size /
+/// groups]: 0 or 1, or -1 when `view` is not such a split.
+int64_t splitDimension(tensor::ExpandShapeOp view, int64_t groups) {
+  auto srcType = dyn_cast<RankedTensorType>(view.getSrc().getType());
+  RankedTensorType type = view.getResultType();
+  if (!srcType || srcType.getRank() != 2 || type.getRank() != 3 ||
+      !srcType.hasStaticShape() || !type.hasStaticShape())
+    return -1;
+  SmallVector<ReassociationIndices> reassoc = view.getReassociationIndices();
+  if (reassoc.size() != 2)
+    return -1;
+  // [g, size / g] in place of `dim`: g is dimension `dim` of the view.
+  int64_t dim = reassoc[0].size() == 2 ? 0 : 1;
+  if (reassoc[dim].size() != 2 || type.getDimSize(dim) != groups)
+    return -1;
+  return dim;
+}
+
+/// The 3-D map over (g, m, n, k) of a stored 2-D operand indexed (row,
+/// col), g before its split dimension `groupDim`.
+AffineMap groupedMap(MLIRContext *ctx, unsigned row, unsigned col,
+                     int64_t groupDim) {
+  AffineExpr g = getAffineDimExpr(0, ctx), r = getAffineDimExpr(row, ctx),
+             c = getAffineDimExpr(col, ctx);
+  SmallVector<AffineExpr> exprs = groupDim == 0
+                                      ? SmallVector<AffineExpr>{g, r, c}
+                                      : SmallVector<AffineExpr>{r, g, c};
+  return AffineMap::get(4, 0, exprs, ctx);
+}
+
+/// Matches what TensorEmitter::groupedMatmul emits; diagnoses anything
+/// else.
+FailureOr<GroupedProduct> matchGroupedProduct(linalg::GenericOp op,
+                                              int64_t groups) {
+  auto fail = [&]() {
+    return op.emitError("fqt.product with groups = ")
+           << groups
+           << " marks a linalg.generic that is not a grouped product (a "
+              "contraction over (g, m, n, k) of two 2-D matrices expanded to "
+              "[g, size / g] in one dimension)";
+  };
+  if (groups < 2 || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 4 || op.getNumReductionLoops() != 1 ||
+      op.getIteratorTypesArray()[3] != utils::IteratorType::reduction ||
+      !linalg::isaContractionOpInterface(op))
+    return fail();
+  GroupedProduct p;
+  p.groups = groups;
+  for (int64_t i = 0; i < 2; ++i) {
+    auto view =
+        op.getDpsInputOperand(i)->get().getDefiningOp<tensor::ExpandShapeOp>();
+    if (!view)
+      return fail();
+    p.views[i] = view;
+    p.matrices[i] = view.getSrc();
+    p.groupDims[i] = splitDimension(view, groups);
+    if (p.groupDims[i] < 0)
+      return fail();
+  }
+  auto resultType =
+      dyn_cast<RankedTensorType>(op.getDpsInitOperand(0)->get().getType());
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!resultType || resultType.getRank() != 3 || maps[2].getNumResults() != 3)
+    return fail();
+  p.resultGroupDim =
+      maps[2].getResult(0) == getAffineDimExpr(0, op.getContext()) ? 0 : 1;
+  // Loops (g, m, n, k): lhs (m, k) or (k, m), rhs (k, n) or (n, k).
+  MLIRContext *ctx = op.getContext();
+  p.transposeLhs = maps[0] == groupedMap(ctx, 3, 1, p.groupDims[0]);
+  p.transposeRhs = maps[1] == groupedMap(ctx, 2, 3, p.groupDims[1]);
+  AffineMap want[3] = {p.transposeLhs ? groupedMap(ctx, 3, 1, p.groupDims[0])
+                                      : groupedMap(ctx, 1, 3, p.groupDims[0]),
+                       p.transposeRhs ? groupedMap(ctx, 2, 3, p.groupDims[1])
+                                      : groupedMap(ctx, 3, 2, p.groupDims[1]),
+                       groupedMap(ctx, 1, 2, p.resultGroupDim)};
+  for (int64_t i = 0; i < 3; ++i)
+    if (maps[i] != want[i])
+      return fail();
+  if (resultType.getDimSize(p.resultGroupDim) != groups)
+    return fail();
+  return p;
+}
+
+/// How a group's block of a quantized operand's scale (or offset) is cut
+/// from the whole: the block size along the scale's dimension 0, or 0 when
+/// every group uses the whole scale.
+FailureOr<int64_t> scaleBlock(QuantizerAttrInterface q, Value scale,
+                              ArrayRef<int64_t> shape, int64_t groupDim,
+                              int64_t groups) {
+  switch (q.getGranularity()) {
+  case Granularity::none:
+  case Granularity::tensor:
+    return 0;
+  case Granularity::row: {
+    if (groupDim == 1)
+      return 0;
+    // One scale per `rows / scales` rows: a group must hold whole ones.
+    int64_t scales = cast<RankedTensorType>(scale.getType()).getDimSize(0);
+    int64_t block = shape[0] / groups;
+    if (scales <= 0 || shape[0] % scales != 0 ||
+        block % (shape[0] / scales) != 0)
+      return failure();
+    return block / (shape[0] / scales);
+  }
+  case Granularity::column:
+    return groupDim == 1 ? shape[1] / groups : 0;
+  }
+  return failure();
+}
+
+/// `v`'s block g of size `block` along `dim` (offset g * block).
+Value groupBlock(OpBuilder &b, Location loc, Value v, int64_t dim,
+                 int64_t block, Value g) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<OpFoldResult> offsets, sizes,
+      strides(type.getRank(), b.getIndexAttr(1));
+  for (int64_t d = 0, e = type.getRank(); d < e; ++d) {
+    if (d == dim) {
+      Value size = arith::ConstantIndexOp::create(b, loc, block);
+      offsets.push_back(arith::MulIOp::create(b, loc, g, size).getResult());
+      sizes.push_back(b.getIndexAttr(block));
+    } else {
+      offsets.push_back(b.getIndexAttr(0));
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+    }
+  }
+  return tensor::ExtractSliceOp::create(b, loc, v, offsets, sizes, strides);
+}
+
 struct FQTInsertQuantizersPass
     : fqt::impl::FQTInsertQuantizersBase<FQTInsertQuantizersPass> {
   using Base::Base;
@@ -191,6 +334,12 @@ struct FQTInsertQuantizersPass
 
 private:
   LogicalResult processFunction(func::FuncOp fn);
+  /// Replaces the grouped product `op` by an scf.for over its groups of
+  /// fqt.qmatmul on each group's block of the codes `q`.
+  LogicalResult emitGroupedQMatmul(linalg::GenericOp op, GroupedProduct p,
+                                   MutableArrayRef<Quantized> q,
+                                   ArrayRef<QuantizerAttrInterface> quantizers,
+                                   DictionaryAttr info);
   /// `samples` is the number of row groups of `v` (0: one per row).
   FailureOr<Quantized> quantize(func::FuncOp fn, Value v,
                                 QuantizerAttrInterface q, Role role,
@@ -386,26 +535,46 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
   if (!seed || !step)
     seed = step = Value();
 
-  SmallVector<linalg::MatmulOp> products;
-  fn.walk([&](linalg::MatmulOp op) {
-    if (op->hasAttr("fqt.product"))
-      products.push_back(op);
+  SmallVector<linalg::LinalgOp> products;
+  fn.walk([&](Operation *op) {
+    if (isa<linalg::MatmulOp, linalg::GenericOp>(op) &&
+        op->hasAttr("fqt.product"))
+      products.push_back(cast<linalg::LinalgOp>(op));
   });
-  for (linalg::MatmulOp op : products) {
+  for (linalg::LinalgOp op : products) {
     auto info = op->getAttrOfType<DictionaryAttr>("fqt.product");
-    auto layerAttr = info.getAs<StringAttr>("layer");
-    auto roleAttr = info.getAs<StringAttr>("role");
-    auto gradAttr = info.getAs<IntegerAttr>("grad");
+    auto layerAttr = info ? info.getAs<StringAttr>("layer") : StringAttr();
+    auto roleAttr = info ? info.getAs<StringAttr>("role") : StringAttr();
+    auto gradAttr = info ? info.getAs<IntegerAttr>("grad") : IntegerAttr();
     if (!layerAttr || !roleAttr || !gradAttr)
-      return op.emitError("malformed fqt.product attribute ") << info;
+      return op.emitError("malformed fqt.product attribute ")
+             << op->getAttr("fqt.product");
     StringRef layer = layerAttr.getValue(), role = roleAttr.getValue();
     int64_t gradOperand = gradAttr.getInt();
     auto samplesAttr = info.getAs<IntegerAttr>("samples");
     int64_t samples = samplesAttr ? samplesAttr.getInt() : 0;
+    auto groupsAttr = info.getAs<IntegerAttr>("groups");
+    int64_t groups = groupsAttr ? groupsAttr.getInt() : 1;
+    // The 2-D matrices the quantizers see: the product's operands, or those
+    // a grouped product splits into groups.
+    std::optional<GroupedProduct> grouped;
+    if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation())) {
+      FailureOr<GroupedProduct> match = matchGroupedProduct(generic, groups);
+      if (failed(match))
+        return failure();
+      grouped = *match;
+    } else if (groups != 1) {
+      return op.emitError("fqt.product groups = ")
+             << groups << " on a linalg.matmul; grouped products are "
+             << "linalg.generic contractions";
+    }
+    Value matrices[2];
+    for (int64_t i = 0; i < 2; ++i)
+      matrices[i] =
+          grouped ? grouped->matrices[i] : op.getDpsInputOperand(i)->get();
     if (samples < 0 ||
         (samples > 0 && gradOperand >= 0 &&
-         cast<ShapedType>(op.getDpsInputOperand(gradOperand)->get().getType())
-                     .getDimSize(0) %
+         cast<ShapedType>(matrices[gradOperand].getType()).getDimSize(0) %
                  samples !=
              0))
       return op.emitError("fqt.product samples ")
@@ -428,7 +597,7 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
     SmallVector<QuantizerAttrInterface, 2> quantizers(2);
     SmallVector<Role, 2> roles(2);
     for (int64_t i = 0; i < 2; ++i) {
-      Value operand = op.getDpsInputOperand(i)->get();
+      Value operand = matrices[i];
       Role r;
       if (role == "fwd" || i != gradOperand)
         r = isParameter(operand) ? Role::Weight : Role::Act;
@@ -442,9 +611,11 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
     // Transposes, as the indexing maps of the product say.
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     bool transposeLhs =
-        maps[0].getResult(0) == getAffineDimExpr(2, op.getContext());
+        grouped ? grouped->transposeLhs
+                : maps[0].getResult(0) == getAffineDimExpr(2, op.getContext());
     bool transposeRhs =
-        maps[1].getResult(0) == getAffineDimExpr(1, op.getContext());
+        grouped ? grouped->transposeRhs
+                : maps[1].getResult(0) == getAffineDimExpr(1, op.getContext());
     // An integer product undoes the BHQ transform on its result rows, which
     // needs the BHQ operand on the left, untransposed; simulated products
     // dequantize first and take it anywhere.
@@ -463,23 +634,40 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
       if (quantizers[i].isNone())
         continue;
       FailureOr<Quantized> r =
-          quantize(fn, op.getDpsInputOperand(i)->get(), quantizers[i], roles[i],
-                   layer, i == gradOperand ? samples : 0, op.getLoc());
+          quantize(fn, matrices[i], quantizers[i], roles[i], layer,
+                   i == gradOperand ? samples : 0, op.getLoc());
       if (failed(r))
         return failure();
       q[i] = *r;
     }
     bool integer = mode == "integer" && q[0].op && q[1].op;
     if (!integer) {
-      for (int64_t i = 0; i < 2; ++i)
-        if (q[i].op)
-          op->setOperand(i, q[i].dequantized);
+      for (int64_t i = 0; i < 2; ++i) {
+        if (!q[i].op)
+          continue;
+        Value operand = q[i].dequantized;
+        if (grouped) {
+          // The same split of the dequantized matrix.
+          tensor::ExpandShapeOp view = grouped->views[i];
+          OpBuilder b(op);
+          operand = tensor::ExpandShapeOp::create(
+              b, view.getLoc(), view.getResultType(), operand,
+              view.getReassociationIndices());
+        }
+        op->setOperand(i, operand);
+      }
+      continue;
+    }
+    if (grouped) {
+      if (failed(emitGroupedQMatmul(cast<linalg::GenericOp>(op.getOperation()),
+                                    *grouped, q, quantizers, info)))
+        return failure();
       continue;
     }
     OpBuilder b(op);
     UnitAttr unit = b.getUnitAttr();
     auto qmm = QMatmulOp::create(
-        b, op.getLoc(), op.getResultTypes()[0], q[0].op.getCodes(),
+        b, op.getLoc(), op->getResultTypes()[0], q[0].op.getCodes(),
         q[0].op.getScale(), q[0].op.getOffset(), q[0].op.getTransform(),
         q[1].op.getCodes(), q[1].op.getScale(), q[1].op.getOffset(),
         quantizers[0], quantizers[1], transposeLhs ? unit : UnitAttr(),
@@ -493,6 +681,107 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
     if (value.dequantized.use_empty())
       value.dequantized.getDefiningOp()->erase();
   return finishGammaStates(fn);
+}
+
+LogicalResult FQTInsertQuantizersPass::emitGroupedQMatmul(
+    linalg::GenericOp op, GroupedProduct p, MutableArrayRef<Quantized> q,
+    ArrayRef<QuantizerAttrInterface> quantizers, DictionaryAttr info) {
+  // Each group's block of the scales and offsets: a block of per-column
+  // scales where the columns are split, of per-row scales where the rows
+  // are; the others (per tensor, rows of a column-split matrix) serve
+  // every group whole.
+  int64_t scaleBlocks[2];
+  for (int64_t i = 0; i < 2; ++i) {
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(p.matrices[i].getType()).getShape();
+    FailureOr<int64_t> block = scaleBlock(quantizers[i], q[i].op.getScale(),
+                                          shape, p.groupDims[i], p.groups);
+    if (failed(block) || (q[i].op.getTransform() && p.groupDims[i] == 0))
+      return op.emitError("")
+             << quantizers[i] << " cannot quantize operand " << i
+             << " of a grouped product with " << p.groups
+             << " groups in integer mode: its rows are split into the "
+                "groups, and its scales or transform span several groups";
+    scaleBlocks[i] = *block;
+  }
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto result3 = cast<RankedTensorType>(op.getResult(0).getType());
+  ArrayRef<int64_t> shape3 = result3.getShape();
+  SmallVector<int64_t> groupShape, flatShape;
+  if (p.resultGroupDim == 0) {
+    groupShape = {shape3[1], shape3[2]};
+    flatShape = {shape3[0] * shape3[1], shape3[2]};
+  } else {
+    groupShape = {shape3[0], shape3[2]};
+    flatShape = {shape3[0], shape3[1] * shape3[2]};
+  }
+  Type f32 = b.getF32Type();
+  auto flatType = RankedTensorType::get(flatShape, f32);
+  auto groupType = RankedTensorType::get(groupShape, f32);
+  Value init = tensor::EmptyOp::create(b, loc, flatShape, f32);
+  Value lower = arith::ConstantIndexOp::create(b, loc, 0);
+  Value upper = arith::ConstantIndexOp::create(b, loc, p.groups);
+  Value stepOne = arith::ConstantIndexOp::create(b, loc, 1);
+  UnitAttr unit = b.getUnitAttr();
+  auto loop = scf::ForOp::create(
+      b, loc, lower, upper, stepOne, ValueRange{init},
+      [&](OpBuilder &nb, Location l, Value g, ValueRange acc) {
+        Value codes[2], scales[2], offsets[2];
+        for (int64_t i = 0; i < 2; ++i) {
+          QuantizeOp quant = q[i].op;
+          ArrayRef<int64_t> shape =
+              cast<RankedTensorType>(quant.getCodes().getType()).getShape();
+          int64_t dim = p.groupDims[i];
+          codes[i] = groupBlock(nb, l, quant.getCodes(), dim,
+                                shape[dim] / p.groups, g);
+          scales[i] = quant.getScale();
+          offsets[i] = quant.getOffset();
+          if (scaleBlocks[i] == 0)
+            continue;
+          scales[i] = groupBlock(nb, l, scales[i], 0, scaleBlocks[i], g);
+          if (offsets[i])
+            offsets[i] = groupBlock(nb, l, offsets[i], 0, scaleBlocks[i], g);
+        }
+        auto qmm = QMatmulOp::create(
+            nb, l, groupType, codes[0], scales[0], offsets[0],
+            q[0].op.getTransform(), codes[1], scales[1], offsets[1],
+            quantizers[0], quantizers[1], p.transposeLhs ? unit : UnitAttr(),
+            p.transposeRhs ? unit : UnitAttr());
+        qmm->setAttr("fqt.product", info);
+        // Block g of the result along its split dimension.
+        SmallVector<OpFoldResult> at(2, nb.getIndexAttr(0)),
+            sizes = {nb.getIndexAttr(groupShape[0]),
+                     nb.getIndexAttr(groupShape[1])},
+            strides(2, nb.getIndexAttr(1));
+        Value block =
+            arith::ConstantIndexOp::create(nb, l, groupShape[p.resultGroupDim]);
+        at[p.resultGroupDim] =
+            arith::MulIOp::create(nb, l, g, block).getResult();
+        Value next = tensor::InsertSliceOp::create(nb, l, qmm.getResult(),
+                                                   acc[0], at, sizes, strides);
+        scf::YieldOp::create(nb, l, next);
+      });
+  Value flat = loop.getResult(0);
+  // The generic's users read it through groupedMatmul's collapse_shape.
+  for (Operation *user : llvm::make_early_inc_range(op->getUsers()))
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user);
+        collapse && collapse.getResultType() == flatType) {
+      collapse.getResult().replaceAllUsesWith(flat);
+      collapse.erase();
+    }
+  if (!op->use_empty()) {
+    SmallVector<ReassociationIndices> reassoc =
+        p.resultGroupDim == 0 ? SmallVector<ReassociationIndices>{{0, 1}, {2}}
+                              : SmallVector<ReassociationIndices>{{0}, {1, 2}};
+    op.getResult(0).replaceAllUsesWith(
+        tensor::ExpandShapeOp::create(b, loc, result3, flat, reassoc));
+  }
+  op.erase();
+  for (int64_t i = 0; i < 2; ++i)
+    if (p.views[i]->use_empty() && (i == 0 || p.views[1] != p.views[0]))
+      p.views[i].erase();
+  return success();
 }
 
 LogicalResult FQTInsertQuantizersPass::finishGammaStates(func::FuncOp fn) {

@@ -45,8 +45,13 @@ std::string fqt::training::nodeName(Operation *op) {
 }
 
 void fqt::training::tagProduct(Value product, StringRef layer, StringRef role,
-                               int64_t gradOperand, int64_t samples) {
+                               int64_t gradOperand, int64_t samples,
+                               int64_t groups) {
   Operation *op = product.getDefiningOp();
+  // A grouped product is the contraction under groupedMatmul's collapse.
+  if (groups > 1)
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op))
+      op = collapse.getSrc().getDefiningOp();
   OpBuilder b(op->getContext());
   SmallVector<NamedAttribute> info = {
       b.getNamedAttr("layer", b.getStringAttr(layer)),
@@ -54,6 +59,8 @@ void fqt::training::tagProduct(Value product, StringRef layer, StringRef role,
       b.getNamedAttr("grad", b.getI64IntegerAttr(gradOperand))};
   if (samples > 0)
     info.push_back(b.getNamedAttr("samples", b.getI64IntegerAttr(samples)));
+  if (groups > 1)
+    info.push_back(b.getNamedAttr("groups", b.getI64IntegerAttr(groups)));
   op->setAttr(kProductAttr, b.getDictionaryAttr(info));
 }
 
@@ -213,16 +220,21 @@ static FailureOr<Value> replayConv(TensorEmitter &e, onnxd::ONNXConvOp op,
   if (!wt || wt.getRank() != 4)
     return op.emitError("training supports 2-D convolutions with a static "
                         "4-D weight only");
-  if (op.getGroup() != 1)
-    return op.emitError("training does not support grouped convolutions "
-                        "(group = ")
-           << op.getGroup() << ")";
   FailureOr<ConvGeometry> g =
       windowGeometry(op, {wt.getDimSize(2), wt.getDimSize(3)});
   if (failed(g))
     return failure();
   ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
   int64_t n = xs[0], c = xs[1], oc = wt.getDimSize(0);
+  int64_t groups = op.getGroup();
+  if (groups < 1 || c % groups != 0 || oc % groups != 0 ||
+      wt.getDimSize(1) != c / groups)
+    return op.emitError("convolution with group = ")
+           << groups << " needs input channels (" << c
+           << ") and output channels (" << oc
+           << ") divisible by the group and a weight of [OC, C / group, KH, "
+              "KW], got "
+           << w.getType();
   int64_t k = c * g->kernel[0] * g->kernel[1];
   int64_t rows = n * g->out[0] * g->out[1];
 
@@ -230,9 +242,14 @@ static FailureOr<Value> replayConv(TensorEmitter &e, onnxd::ONNXConvOp op,
                    {0, 0, g->pads[2], g->pads[3]}, 0.0);
   Value cols = e.gatherWindows(xp, g->kernel, g->out, g->strides, g->dilations);
   Value xcol = e.reshape(cols, {rows, k});
-  Value wmat = e.reshape(w, {oc, k});
-  Value ymat = e.matmul(xcol, wmat, false, true);
-  tagProduct(ymat, nodeName(op), "fwd", -1);
+  Value wmat = e.reshape(w, {oc, k / groups});
+  // With groups, the columns of X's im2col matrix (c, kh, kw) and the rows
+  // of W are `groups` consecutive blocks; block g of Y's columns is the
+  // product of block g of each.
+  Value ymat = groups == 1
+                   ? e.matmul(xcol, wmat, false, true)
+                   : e.groupedMatmul(xcol, wmat, false, true, groups, 1, 0, 1);
+  tagProduct(ymat, nodeName(op), "fwd", -1, 0, groups);
   replay.saved[op] = {xcol, wmat};
   Value y =
       e.transpose(e.reshape(ymat, {n, g->out[0], g->out[1], oc}), {0, 3, 1, 2});
@@ -370,12 +387,18 @@ static LogicalResult convRule(RuleContext &c, onnxd::ONNXConvOp op, Value dy) {
   ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
   int64_t n = xs[0], ch = xs[1], oc = ws[0];
   int64_t rows = n * g->out[0] * g->out[1];
+  int64_t groups = op.getGroup();
   std::string layer = nodeName(op);
-  // dY as the [N*OH*OW, OC] matrix of the forward product.
+  // dY as the [N*OH*OW, OC] matrix of the forward product; with groups, its
+  // columns are `groups` blocks, as W's rows and X's im2col columns are:
+  // dX block g = dY block g * W block g, dW block g = dY block g^T * X
+  // block g.
   Value gmat = e.reshape(e.transpose(dy, {0, 2, 3, 1}), {rows, oc});
   if (c.wants(op.getX())) {
-    Value dxcol = e.matmul(gmat, wmat, false, false);
-    tagProduct(dxcol, layer, "dgrad", 0, n);
+    Value dxcol = groups == 1 ? e.matmul(gmat, wmat, false, false)
+                              : e.groupedMatmul(gmat, wmat, false, false,
+                                                groups, 1, 0, 1);
+    tagProduct(dxcol, layer, "dgrad", 0, n, groups);
     Value cols = e.reshape(
         dxcol, {n, g->out[0], g->out[1], ch, g->kernel[0], g->kernel[1]});
     Value dxp = e.scatterWindows(cols, g->padded, g->strides, g->dilations);
@@ -383,8 +406,10 @@ static LogicalResult convRule(RuleContext &c, onnxd::ONNXConvOp op, Value dy) {
           e.slice(dxp, {0, 0, g->pads[0], g->pads[1]}, {n, ch, xs[2], xs[3]}));
   }
   if (c.wants(op.getW())) {
-    Value dwmat = e.matmul(gmat, xcol, true, false);
-    tagProduct(dwmat, layer, "wgrad", 0, n);
+    Value dwmat =
+        groups == 1 ? e.matmul(gmat, xcol, true, false)
+                    : e.groupedMatmul(gmat, xcol, true, false, groups, 1, 1, 0);
+    tagProduct(dwmat, layer, "wgrad", 0, n, groups);
     c.add(op.getW(), e.reshape(dwmat, ws));
   }
   if (!isNone(op.getB()) && c.wants(op.getB()))
@@ -631,6 +656,46 @@ static LogicalResult applyRule(RuleContext &c, Operation *op,
           return arith::SelectOp::create(b, l, pos, a[0], cst(b, l, 0))
               .getResult();
         });
+      })
+      .Case([&](onnxd::ONNXClipOp o) -> LogicalResult {
+        // dY strictly inside (min, max), 0 elsewhere: PyTorch's hardtanh,
+        // which ReLU6 (MobileNetV2) exports as. min and max are scalars.
+        Value x = c.fwd(o.getInput());
+        SmallVector<Value> inputs = {dy, x};
+        Value bounds[2] = {o.getMin(), o.getMax()};
+        for (Value bound : bounds) {
+          if (isNone(bound))
+            continue;
+          auto type = dyn_cast<RankedTensorType>(bound.getType());
+          if (!type || type.getRank() != 0)
+            return o.emitError("training supports Clip with scalar min and "
+                               "max only");
+          inputs.push_back(c.fwd(bound));
+        }
+        bool hasMin = !isNone(bounds[0]), hasMax = !isNone(bounds[1]);
+        ArrayRef<int64_t> shape = TensorEmitter::shapeOf(x);
+        c.add(
+            o.getInput(),
+            e.map(shape, e.elementOf(x), inputs, [&](B &b, L l, A a) {
+              unsigned next = 2;
+              Value inside;
+              if (hasMin)
+                inside = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                               a[1], a[next++]);
+              if (hasMax) {
+                Value below = arith::CmpFOp::create(
+                    b, l, arith::CmpFPredicate::OLT, a[1], a[next++]);
+                inside =
+                    inside
+                        ? arith::AndIOp::create(b, l, inside, below).getResult()
+                        : below;
+              }
+              if (!inside)
+                return a[0];
+              return arith::SelectOp::create(b, l, inside, a[0], cst(b, l, 0))
+                  .getResult();
+            }));
+        return success();
       })
       .Case([&](onnxd::ONNXLeakyReluOp o) {
         double alpha = o.getAlpha().convertToDouble();

@@ -55,9 +55,12 @@ inline mlir::Value cst(mlir::OpBuilder &b, mlir::Location loc, double v) {
 /// Marks the linalg.matmul defining `product` for insert-quantizers.
 /// `samples`, where non-zero, is the number of samples whose rows the
 /// gradient operand's rows are, sample by sample (N for the [N*OH*OW, OC] dY
-/// of a convolution); psq and bhq quantize per sample.
+/// of a convolution); psq and bhq quantize per sample. `groups`, where
+/// above 1, marks the grouped contraction of TensorEmitter::groupedMatmul
+/// (`product` is its collapsed result) with that many groups.
 void tagProduct(mlir::Value product, llvm::StringRef layer,
-                llvm::StringRef role, int64_t gradOperand, int64_t samples = 0);
+                llvm::StringRef role, int64_t gradOperand, int64_t samples = 0,
+                int64_t groups = 1);
 
 /// The integers of `attr`, or `fallback` when it is absent.
 llvm::SmallVector<int64_t> intsOr(std::optional<mlir::ArrayAttr> attr,

@@ -145,6 +145,77 @@ Value TensorEmitter::matmul(Value lhs, Value rhs, bool transposeLhs,
   return op.getResult(0);
 }
 
+/// `x` (2-D) with dimension `dim` split into [groups, size / groups].
+static Value splitGroups(OpBuilder &b, Location loc, Value x, int64_t dim,
+                         int64_t groups) {
+  ArrayRef<int64_t> shape = TensorEmitter::shapeOf(x);
+  SmallVector<int64_t> split;
+  SmallVector<ReassociationIndices> reassoc;
+  if (dim == 0) {
+    split = {groups, shape[0] / groups, shape[1]};
+    reassoc = {{0, 1}, {2}};
+  } else {
+    split = {shape[0], groups, shape[1] / groups};
+    reassoc = {{0}, {1, 2}};
+  }
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(split, TensorEmitter::elementOf(x)), x,
+      reassoc);
+}
+
+Value TensorEmitter::groupedMatmul(Value lhs, Value rhs, bool transposeLhs,
+                                   bool transposeRhs, int64_t groups,
+                                   int64_t lhsGroupDim, int64_t rhsGroupDim,
+                                   int64_t resultGroupDim) {
+  ArrayRef<int64_t> lhsShape = shapeOf(lhs), rhsShape = shapeOf(rhs);
+  // Sizes of one group's product.
+  auto perGroup = [&](ArrayRef<int64_t> shape, int64_t dim, int64_t groupDim) {
+    return dim == groupDim ? shape[dim] / groups : shape[dim];
+  };
+  int64_t m = perGroup(lhsShape, transposeLhs ? 1 : 0, lhsGroupDim);
+  int64_t n = perGroup(rhsShape, transposeRhs ? 0 : 1, rhsGroupDim);
+  MLIRContext *ctx = b.getContext();
+  // Iteration (g, m, n, k).
+  AffineExpr dg, dm, dn, dk;
+  bindDims(ctx, dg, dm, dn, dk);
+  // The 3-D map of a 2-D operand indexed (row, col), g before `groupDim`.
+  auto map3 = [&](AffineExpr row, AffineExpr col, int64_t groupDim) {
+    SmallVector<AffineExpr> exprs = groupDim == 0
+                                        ? SmallVector<AffineExpr>{dg, row, col}
+                                        : SmallVector<AffineExpr>{row, dg, col};
+    return AffineMap::get(4, 0, exprs, ctx);
+  };
+  SmallVector<AffineMap> maps = {
+      transposeLhs ? map3(dk, dm, lhsGroupDim) : map3(dm, dk, lhsGroupDim),
+      transposeRhs ? map3(dn, dk, rhsGroupDim) : map3(dk, dn, rhsGroupDim),
+      map3(dm, dn, resultGroupDim)};
+  SmallVector<int64_t> resultShape = resultGroupDim == 0
+                                         ? SmallVector<int64_t>{groups, m, n}
+                                         : SmallVector<int64_t>{m, groups, n};
+  Value init = splat(resultShape, b.getF32Type(), 0.0);
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()},
+      ValueRange{splitGroups(b, loc, lhs, lhsGroupDim, groups),
+                 splitGroups(b, loc, rhs, rhsGroupDim, groups)},
+      ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value p = arith::MulFOp::create(nb, l, args[0], args[1]);
+        linalg::YieldOp::create(
+            nb, l, arith::AddFOp::create(nb, l, args[2], p).getResult());
+      });
+  SmallVector<int64_t> flat = resultGroupDim == 0
+                                  ? SmallVector<int64_t>{groups * m, n}
+                                  : SmallVector<int64_t>{m, groups * n};
+  SmallVector<ReassociationIndices> reassoc =
+      resultGroupDim == 0 ? SmallVector<ReassociationIndices>{{0, 1}, {2}}
+                          : SmallVector<ReassociationIndices>{{0}, {1, 2}};
+  return tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get(flat, b.getF32Type()), generic.getResult(0),
+      reassoc);
+}
+
 Value TensorEmitter::transpose(Value x, ArrayRef<int64_t> perm) {
   ArrayRef<int64_t> xShape = shapeOf(x);
   SmallVector<int64_t> shape;

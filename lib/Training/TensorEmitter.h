@@ -62,6 +62,19 @@ public:
   mlir::Value matmul(mlir::Value lhs, mlir::Value rhs, bool transposeLhs,
                      bool transposeRhs);
 
+  /// The products of `groups` independent blocks of 2-D matrices, as one
+  /// tagged contraction (a grouped convolution's products): lhs' * rhs' as
+  /// in matmul(), where dimension `lhsGroupDim` of the stored lhs,
+  /// `rhsGroupDim` of the stored rhs and `resultGroupDim` of the result are
+  /// `groups` blocks, block g of each taking part in product g only. Emitted
+  /// as a linalg.generic over (g, m, n, k) on the operands expanded to 3-D
+  /// ([g, size / g] in place of the grouped dimension), its result
+  /// collapsed back to 2-D; returns that 2-D result.
+  mlir::Value groupedMatmul(mlir::Value lhs, mlir::Value rhs, bool transposeLhs,
+                            bool transposeRhs, int64_t groups,
+                            int64_t lhsGroupDim, int64_t rhsGroupDim,
+                            int64_t resultGroupDim);
+
   /// result = x with dimensions permuted: result dim i is x dim perm[i].
   mlir::Value transpose(mlir::Value x, llvm::ArrayRef<int64_t> perm);
 

@@ -14,6 +14,19 @@ func.func @forward(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
 
 // -----
 
+// Clip's bounds are scalars in ONNX; a per-column bound is refused.
+ml_program.global private @w(dense<0.5> : tensor<4x4xf32>) : tensor<4x4xf32>
+func.func @forward(%x: tensor<3x4xf32>, %lo: tensor<4xf32>) -> tensor<3x4xf32> {
+  %w = ml_program.global_load_const @w : tensor<4x4xf32>
+  %a = onnx.MatMul %x, %w : (tensor<3x4xf32>, tensor<4x4xf32>) -> tensor<3x4xf32>
+  %none = onnx.NoValue
+  // expected-error @+1 {{training supports Clip with scalar min and max only}}
+  %b = onnx.Clip %a, %lo, %none : (tensor<3x4xf32>, tensor<4xf32>, none) -> tensor<3x4xf32>
+  return %b : tensor<3x4xf32>
+}
+
+// -----
+
 ml_program.global private @w(dense<0.5> : tensor<4x4xf32>) : tensor<4x4xf32>
 // expected-error @+1 {{training needs static shapes, but the forward function has type '(tensor<?x4xf32>) -> tensor<?x4xf32>'; bind the batch size at import (--batch-size)}}
 func.func @forward(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
@@ -24,12 +37,14 @@ func.func @forward(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
 
 // -----
 
-ml_program.global private @w(dense<0.5> : tensor<4x2x3x3xf32>) : tensor<4x2x3x3xf32>
+// A grouped convolution whose weight has the wrong number of input channels
+// per group (4 / 2 = 2, not 1).
+ml_program.global private @w(dense<0.5> : tensor<4x1x3x3xf32>) : tensor<4x1x3x3xf32>
 func.func @forward(%x: tensor<2x4x5x5xf32>) -> tensor<2x4xf32> {
-  %w = ml_program.global_load_const @w : tensor<4x2x3x3xf32>
+  %w = ml_program.global_load_const @w : tensor<4x1x3x3xf32>
   %none = onnx.NoValue
-  // expected-error @+1 {{training does not support grouped convolutions (group = 2)}}
-  %y = onnx.Conv %x, %w, %none {group = 2 : si64, kernel_shape = [3, 3], pads = [1, 1, 1, 1]} : (tensor<2x4x5x5xf32>, tensor<4x2x3x3xf32>, none) -> tensor<2x4x5x5xf32>
+  // expected-error @+1 {{convolution with group = 2 needs input channels (4) and output channels (4) divisible by the group and a weight of [OC, C / group, KH, KW], got 'tensor<4x1x3x3xf32>'}}
+  %y = onnx.Conv %x, %w, %none {group = 2 : si64, kernel_shape = [3, 3], pads = [1, 1, 1, 1]} : (tensor<2x4x5x5xf32>, tensor<4x1x3x3xf32>, none) -> tensor<2x4x5x5xf32>
   %p = onnx.GlobalAveragePool %y : (tensor<2x4x5x5xf32>) -> tensor<2x4x1x1xf32>
   %f = onnx.Flatten %p : (tensor<2x4x1x1xf32>) -> tensor<2x4xf32>
   return %f : tensor<2x4xf32>

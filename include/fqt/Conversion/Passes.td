@@ -101,8 +101,10 @@ def FQTConvertONNXToLinalg : Pass<"fqt-convert-onnx-to-linalg",
     - Gemm and 2-D MatMul become `linalg.matmul` (with `linalg.transpose`
       for transA/transB, and a generic for alpha, beta and C); batched
       MatMul a `linalg.generic` broadcasting the leading dimensions;
-    - Conv (2-D, group 1) becomes `tensor.pad` + `linalg.conv_2d_nchw_fchw`
-      (+ a bias generic); MaxPool/AveragePool `tensor.pad` +
+    - Conv (2-D) becomes `tensor.pad` + `linalg.conv_2d_nchw_fchw`
+      (+ a bias generic); with group G > 1 (depthwise included) the channels
+      are split into [G, C / G] (`tensor.expand_shape`) for
+      `linalg.conv_2d_ngchw_gfchw`, whose result is collapsed back to NCHW; MaxPool/AveragePool `tensor.pad` +
       `linalg.pooling_nchw_max/sum`; GlobalAveragePool, ReduceMean/Sum/Max,
       Softmax and LogSoftmax reduction generics; BatchNormalization
       (inference) one generic;

@@ -74,6 +74,16 @@ def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
     f32 product (the papers' reference semantics); `mode=integer` replaces
     the product by `fqt.qmatmul` on the codes.
 
+    A grouped convolution's products are `linalg.generic` contractions over
+    (g, m, n, k) tagged `fqt.product = {..., groups = G}`, whose operands
+    are `tensor.expand_shape`s of the 2-D matrices of a group-1 convolution
+    (X's im2col matrix, W as [OC, C/G*KH*KW], dY as [N*OH*OW, OC]) with one
+    dimension split into G blocks. The quantizers see those 2-D matrices,
+    as for group 1 (one per-tensor scale over all groups, per-sample scales
+    over all of a sample's channels); `mode=integer` makes the product an
+    `scf.for` over the groups of `fqt.qmatmul` on each group's block of the
+    codes (and of per-column scales), inserted into the 2-D result.
+
     Errors: a malformed or unknown quantizer, a per-sample or per-column
     quantizer on the weight role, BHQ on fewer than 3 rows or on a
     transposed gradient, an override naming no layer, lbt on a layer whose

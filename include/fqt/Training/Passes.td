@@ -39,9 +39,14 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
 
     The forward ops stay `onnx` ops except the products: `Gemm`, `MatMul` and
     `Conv` (through im2col) become `linalg.matmul`s, and so do the two
-    gradient products of each (dX = dY * W^T and dW = dY^T * X). Each product
-    carries `fqt.product = {layer = NODE, role = "fwd" | "dgrad" | "wgrad",
-    grad = OPERAND}`, and the backward products read the same SSA values
+    gradient products of each (dX = dY * W^T and dW = dY^T * X). A Conv
+    with group G > 1 (depthwise included) has the products of its groups
+    instead: one `linalg.generic` contraction over (g, m, n, k) per product
+    whose operands are the group-1 matrices (X's im2col matrix, W as
+    [OC, C/G*KH*KW], dY as [N*OH*OW, OC]) expanded to [G, size / G] in the
+    dimension that holds the channels. Each product carries
+    `fqt.product = {layer = NODE, role = "fwd" | "dgrad" | "wgrad",
+    grad = OPERAND}` (and `groups = G` on a grouped one), and the backward products read the same SSA values
     (the saved activation and weight) as the forward one: that is where
     `--fqt-insert-quantizers` puts its quantizers. The other gradient rules
     emit `linalg`/`tensor`/`arith` on tensors; gradients of values used more

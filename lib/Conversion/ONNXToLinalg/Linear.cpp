@@ -3,7 +3,9 @@
 // Gemm and 2-D MatMul as linalg.matmul (linalg.transpose for transA and
 // transB, a generic for alpha, beta and C); batched MatMul as a
 // linalg.generic broadcasting the leading dimensions; 2-D Conv as tensor.pad
-// + linalg.conv_2d_nchw_fchw + a bias generic (auto_pad SAME too);
+// + linalg.conv_2d_nchw_fchw + a bias generic (auto_pad SAME too), with
+// group > 1 (depthwise included) as linalg.conv_2d_ngchw_gfchw on the
+// channels split into [group, channels / group];
 // ConvTranspose as a convolution of the stride-dilated input with the
 // flipped kernel.
 //
@@ -244,6 +246,59 @@ static SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr, size_t count,
       *attr, [](Attribute a) { return cast<IntegerAttr>(a).getInt(); }));
 }
 
+/// `v` with dimension `dim` split into [group, size / group] (static
+/// sizes except possibly dimension 0, which is never split).
+static Value splitGroups(OpBuilder &b, Location loc, Value v, int64_t dim,
+                         int64_t group) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<ReassociationIndices> reassoc;
+  for (int64_t d = 0, e = type.getRank(); d < e; ++d) {
+    int64_t at = shape.size();
+    if (d == dim) {
+      shape.append({group, type.getDimSize(d) / group});
+      reassoc.push_back({at, at + 1});
+    } else {
+      shape.push_back(type.getDimSize(d));
+      reassoc.push_back({at});
+    }
+  }
+  auto splitType = RankedTensorType::get(shape, type.getElementType());
+  SmallVector<OpFoldResult> outputShape;
+  for (int64_t d = 0, e = shape.size(); d < e; ++d)
+    outputShape.push_back(
+        ShapedType::isDynamic(shape[d])
+            ? OpFoldResult(tensor::DimOp::create(b, loc, v, d).getResult())
+            : OpFoldResult(b.getIndexAttr(shape[d])));
+  return tensor::ExpandShapeOp::create(b, loc, splitType, v, reassoc,
+                                       outputShape);
+}
+
+/// The grouped 2-D convolution of the padded NCHW `x` with the
+/// [F, C / group, KH, KW] weight `w`: linalg.conv_2d_ngchw_gfchw on X as
+/// [N, G, C / G, H, W] and W as [G, F / G, C / G, KH, KW], the result
+/// [N, G, F / G, OH, OW] collapsed to `resultType`.
+static Value groupedConv(OpBuilder &b, Location loc, Value x, Value w,
+                         RankedTensorType resultType, ValueRange dynSizes,
+                         int64_t group, ArrayRef<int64_t> strides,
+                         ArrayRef<int64_t> dilations) {
+  Value xg = splitGroups(b, loc, x, 1, group);
+  Value wg = splitGroups(b, loc, w, 0, group);
+  ArrayRef<int64_t> shape = resultType.getShape();
+  auto groupedType = RankedTensorType::get(
+      {shape[0], group, shape[1] / group, shape[2], shape[3]},
+      resultType.getElementType());
+  Value zero = scalarConstant(b, loc, resultType.getElementType(), 0.0);
+  Value init = filledTensor(b, loc, groupedType, dynSizes, zero);
+  Value conv =
+      linalg::Conv2DNgchwGfchwOp::create(
+          b, loc, TypeRange{groupedType}, ValueRange{xg, wg}, ValueRange{init},
+          b.getI64TensorAttr(strides), b.getI64TensorAttr(dilations))
+          .getResult(0);
+  SmallVector<ReassociationIndices> reassoc = {{0}, {1, 2}, {3}, {4}};
+  return tensor::CollapseShapeOp::create(b, loc, resultType, conv, reassoc);
+}
+
 struct ConvToLinalg : OpRewritePattern<ONNXConvOp> {
   using Base::Base;
 
@@ -258,8 +313,24 @@ struct ConvToLinalg : OpRewritePattern<ONNXConvOp> {
     if (!rankedOf({op.getX(), op.getW()}, 4, elementType))
       return rewriter.notifyMatchFailure(
           op, "only 2-D convolutions (NCHW input, FCHW weight) are lowered");
-    if (op.getGroup() != 1)
-      return rewriter.notifyMatchFailure(op, "group != 1 is not lowered");
+    int64_t group = op.getGroup();
+    auto xType = cast<RankedTensorType>(op.getX().getType());
+    auto wType = cast<RankedTensorType>(op.getW().getType());
+    if (group < 1)
+      return rewriter.notifyMatchFailure(op, "group is not positive");
+    if (group != 1) {
+      // Channels split into [group, channels / group]: X's channels, W's
+      // output channels (dim 0) and the result's.
+      int64_t c = xType.getDimSize(1), f = wType.getDimSize(0);
+      if (ShapedType::isDynamic(c) || ShapedType::isDynamic(f) ||
+          ShapedType::isDynamic(wType.getDimSize(1)))
+        return rewriter.notifyMatchFailure(
+            op, "grouped convolution with dynamic channels");
+      if (c % group != 0 || f % group != 0 || c / group != wType.getDimSize(1))
+        return rewriter.notifyMatchFailure(
+            op, "channels do not split into the groups (X has C channels, W "
+                "must be [F, C / group, ...] with F a multiple of group)");
+    }
     StringRef autoPad = op.getAutoPad();
     if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
         autoPad != "SAME_LOWER")
@@ -283,8 +354,6 @@ struct ConvToLinalg : OpRewritePattern<ONNXConvOp> {
     if (autoPad.starts_with("SAME")) {
       // Output ceil(in / stride); the odd padding at the end (UPPER) or the
       // beginning (LOWER).
-      auto xType = cast<RankedTensorType>(op.getX().getType());
-      auto wType = cast<RankedTensorType>(op.getW().getType());
       for (int i = 0; i < 2; ++i) {
         int64_t in = xType.getDimSize(2 + i), k = wType.getDimSize(2 + i);
         if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k))
@@ -321,13 +390,18 @@ struct ConvToLinalg : OpRewritePattern<ONNXConvOp> {
     if (resultType.isDynamicDim(0))
       dynSizes.push_back(tensor::DimOp::create(rewriter, loc, op.getX(), 0));
     Value zero = scalarConstant(rewriter, loc, elementType, 0.0);
-    Value init = filledTensor(rewriter, loc, resultType, dynSizes, zero);
-    Value conv =
-        linalg::Conv2DNchwFchwOp::create(
-            rewriter, loc, TypeRange{resultType}, ValueRange{x, op.getW()},
-            ValueRange{init}, rewriter.getI64TensorAttr(strides),
-            rewriter.getI64TensorAttr(dilations))
-            .getResult(0);
+    Value conv;
+    if (group == 1) {
+      Value init = filledTensor(rewriter, loc, resultType, dynSizes, zero);
+      conv = linalg::Conv2DNchwFchwOp::create(
+                 rewriter, loc, TypeRange{resultType}, ValueRange{x, op.getW()},
+                 ValueRange{init}, rewriter.getI64TensorAttr(strides),
+                 rewriter.getI64TensorAttr(dilations))
+                 .getResult(0);
+    } else {
+      conv = groupedConv(rewriter, loc, x, op.getW(), resultType, dynSizes,
+                         group, strides, dilations);
+    }
     if (hasBias) {
       MLIRContext *ctx = rewriter.getContext();
       SmallVector<AffineMap> maps = {

@@ -46,11 +46,12 @@ func.func @unsupported_op(%x: tensor<4xf32>) -> tensor<4xi1> {
 
 // -----
 
-func.func @grouped_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<1x4x3x3xf32> {
+// The input channels (4) do not split into 3 groups.
+func.func @grouped_conv_channels(%x: tensor<1x4x5x5xf32>, %w: tensor<3x1x3x3xf32>) -> tensor<1x3x3x3xf32> {
   %none = onnx.NoValue
   // expected-error @below {{'onnx.Conv' op could not be lowered to linalg on tensors}}
-  %0 = onnx.Conv %x, %w, %none {group = 4 : si64} : (tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32>, none) -> tensor<1x4x3x3xf32>
-  return %0 : tensor<1x4x3x3xf32>
+  %0 = onnx.Conv %x, %w, %none {group = 3 : si64} : (tensor<1x4x5x5xf32>, tensor<3x1x3x3xf32>, none) -> tensor<1x3x3x3xf32>
+  return %0 : tensor<1x3x3x3xf32>
 }
 
 // -----

@@ -103,6 +103,45 @@ func.func @conv_no_bias(%x: tensor<?x1x4x4xf32>, %w: tensor<2x1x2x2xf32>) -> ten
 
 // -----
 
+// Group 2: the channels split into [group, channels / group] (X's and the
+// result's, W's output channels), linalg.conv_2d_ngchw_gfchw, the result
+// collapsed back to NCHW before the bias.
+// CHECK-LABEL: func.func @conv_grouped
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x5x5xf32>, %[[W:.*]]: tensor<6x2x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
+// CHECK: %[[P:.*]] = tensor.pad %[[X]] low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: %[[XG:.*]] = tensor.expand_shape %[[P]] {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 7, 7] : tensor<1x4x7x7xf32> into tensor<1x2x2x7x7xf32>
+// CHECK: %[[WG:.*]] = tensor.expand_shape %[[W]] {{\[}}[0, 1], [2], [3], [4]] output_shape [2, 3, 2, 3, 3] : tensor<6x2x3x3xf32> into tensor<2x3x2x3x3xf32>
+// CHECK: %[[CONV:.*]] = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+// CHECK-SAME: ins(%[[XG]], %[[WG]] : tensor<1x2x2x7x7xf32>, tensor<2x3x2x3x3xf32>) outs(%{{.*}} : tensor<1x2x3x3x3xf32>)
+// CHECK: %[[Y:.*]] = tensor.collapse_shape %[[CONV]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x3x3x3xf32> into tensor<1x6x3x3xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[Y]], %[[B]] : tensor<1x6x3x3xf32>, tensor<6xf32>)
+func.func @conv_grouped(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x3x3xf32> {
+  %0 = onnx.Conv %x, %w, %b {group = 2 : si64, kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2]}
+      : (tensor<1x4x5x5xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x3x3xf32>
+  return %0 : tensor<1x6x3x3xf32>
+}
+
+// -----
+
+// Depthwise (group = channels) on a dynamic batch: one channel per group.
+// CHECK-LABEL: func.func @conv_depthwise
+// CHECK-SAME: (%[[X:.*]]: tensor<?x3x4x4xf32>, %[[W:.*]]: tensor<3x1x2x2xf32>)
+// CHECK: %[[N:.*]] = tensor.dim %[[X]], %c0
+// CHECK: %[[XG:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1, 2], [3], [4]] output_shape [%{{.*}}, 3, 1, 4, 4] : tensor<?x3x4x4xf32> into tensor<?x3x1x4x4xf32>
+// CHECK: %[[WG:.*]] = tensor.expand_shape %[[W]] {{.*}} : tensor<3x1x2x2xf32> into tensor<3x1x1x2x2xf32>
+// CHECK: %[[E:.*]] = tensor.empty(%[[N]]) : tensor<?x3x1x3x3xf32>
+// CHECK: %[[CONV:.*]] = linalg.conv_2d_ngchw_gfchw {{.*}} ins(%[[XG]], %[[WG]] : tensor<?x3x1x4x4xf32>, tensor<3x1x1x2x2xf32>)
+// CHECK: %[[Y:.*]] = tensor.collapse_shape %[[CONV]] {{.*}} : tensor<?x3x1x3x3xf32> into tensor<?x3x3x3xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[Y]]
+func.func @conv_depthwise(%x: tensor<?x3x4x4xf32>, %w: tensor<3x1x2x2xf32>) -> tensor<?x3x3x3xf32> {
+  %none = onnx.NoValue
+  %0 = onnx.Conv %x, %w, %none {group = 3 : si64} : (tensor<?x3x4x4xf32>, tensor<3x1x2x2xf32>, none) -> tensor<?x3x3x3xf32>
+  return %0 : tensor<?x3x3x3xf32>
+}
+
+// -----
+
 // SAME_LOWER: the odd padding goes first (none is odd here).
 // CHECK-LABEL: func.func @conv_same_lower
 // CHECK: tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]

@@ -76,6 +76,29 @@ class CNN(nn.Module):
         return self.fc(torch.flatten(h, 1))
 
 
+class GroupedCNN(nn.Module):
+    """Grouped convolutions: depthwise (group = channels, strided, with
+    bias), group 2 (two input and three output channels per group, no bias)
+    and depthwise with a channel multiplier of 2 (dilated); smooth
+    activations, so that finite differences apply, except a hardtanh
+    (ONNX Clip, as MobileNetV2's ReLU6 exports) after the depthwise one."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.dw = nn.Conv2d(4, 4, 3, stride=2, padding=1, groups=4)
+        self.gc = nn.Conv2d(4, 6, 3, padding=1, groups=2, bias=False)
+        self.dw2 = nn.Conv2d(6, 12, 3, padding=2, dilation=2, groups=6)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        h = torch.tanh(self.conv1(x))
+        h = nn.functional.hardtanh(self.dw(h), -0.5, 0.5)
+        h = torch.sigmoid(self.gc(h))
+        h = torch.tanh(self.dw2(h))
+        return self.fc(h.mean((2, 3)))
+
+
 class Elementwise(nn.Module):
     """MatMul, broadcasting Add/Sub/Mul/Div, Sigmoid, Tanh, Exp, Log, Sqrt,
     Neg, Reciprocal, GELU (Erf), Transpose, Softmax, LogSoftmax."""
@@ -237,6 +260,7 @@ MODELS = {
     "elementwise": (Elementwise, (BATCH, 2, 4), 1e-2),
     "hard": (Hard, (BATCH, 2, 4), 1e-3),
     "pool-ceil": (PoolCeil, (BATCH, 2, 8, 8), 2e-3),
+    "grouped-conv": (GroupedCNN, (BATCH, 2, 7, 7), 2e-3),
     "cnn-bn": (CNNBatchNorm, (BATCH, 2, 5, 5), 2e-3),
     "transformer": (Transformer, (BATCH, 3, 8), 1e-2),
     "shapes": (Shapes, (BATCH, 2, 4), 1e-2),

@@ -1,8 +1,8 @@
 """Writes ONNX backend-test directories for fqt-run's tests into argv[1]:
 good/ (Relu of a 2x3 input), wrong/ (one output element off by 0.5),
 close/ (one element off by 5e-4, inside rtol 1e-3 but not 1e-4), noout/
-(an input only), where/ (Where with a boolean input), grouped/ (inputs
-for a grouped Conv)."""
+(an input only), where/ (Where with a boolean input), grouped/ (a grouped
+Conv, or ConvTranspose, of ones with 1x1 kernels: ones)."""
 
 import os
 import sys
