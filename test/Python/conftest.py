@@ -119,3 +119,21 @@ def mlp_fp32(mlp_path):
 @pytest.fixture(scope="session")
 def mlp_quantized(mlp_path):
     return fqt.compile(mlp_path, batch=BATCH, dgrad="psq:4", seed=7)
+
+
+def save_image_model(directory, name, nodes, weights):
+    """Saves an opset-17 model of `nodes` from x [BATCH, 1, 8, 8] to logits
+    [BATCH, 10], with `weights` ({name: array}) as float32 initializers, as
+    DIRECTORY/NAME.onnx; returns its path."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, 1, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [BATCH, 10])],
+        [numpy_helper.from_array(v.astype(np.float32), k)
+         for k, v in weights.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = os.path.join(str(directory), name + ".onnx")
+    onnx.save(model, path)
+    return path

@@ -5,12 +5,11 @@ wgrad product, whose reduction runs over those rows, sums each sample's
 block in i32 (K blocks); here its gradients equal simulate mode's (the same
 codes, an f32 product of the dequantized values) within float rounding."""
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
 
 import fqt
-from conftest import BATCH, fashion_like_batch
+from conftest import BATCH, fashion_like_batch, save_image_model
 
 SEED = 7
 CHANNELS = 4
@@ -41,16 +40,8 @@ def conv_path(tmp_path_factory):
         helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["logits"], name="fc",
                          transB=1),
     ]
-    graph = helper.make_graph(
-        nodes, "conv",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, 1, 8, 8])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [BATCH, 10])],
-        [numpy_helper.from_array(v.astype(np.float32), k)
-         for k, v in weights.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    path = tmp_path_factory.mktemp("conv") / "conv.onnx"
-    onnx.save(model, str(path))
-    return str(path)
+    return save_image_model(tmp_path_factory.mktemp("conv"), "conv", nodes,
+                            weights)
 
 
 def test_scales_and_transform_per_sample(conv_path):

@@ -7,12 +7,11 @@ block of the codes is one fqt.qmatmul inside an scf.for over the groups.
 Integer mode's gradients equal simulate mode's (the same codes, an f32
 product of the dequantized values) within float rounding."""
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
 
 import fqt
-from conftest import BATCH, fashion_like_batch
+from conftest import BATCH, fashion_like_batch, save_image_model
 
 SEED = 7
 
@@ -47,16 +46,8 @@ def grouped_path(tmp_path_factory):
         helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["logits"], name="fc",
                          transB=1),
     ]
-    graph = helper.make_graph(
-        nodes, "grouped",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, 1, 8, 8])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [BATCH, 10])],
-        [numpy_helper.from_array(v.astype(np.float32), k)
-         for k, v in weights.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    path = tmp_path_factory.mktemp("grouped") / "grouped.onnx"
-    onnx.save(model, str(path))
-    return str(path)
+    return save_image_model(tmp_path_factory.mktemp("grouped"), "grouped", nodes,
+                            weights)
 
 
 def test_integer_products_loop_over_groups(grouped_path):
