@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 
 using namespace mlir;
 using namespace fqt;
@@ -968,13 +969,121 @@ struct GatherToGeneric : OpRewritePattern<ONNXGatherOp> {
   }
 };
 
+/// GatherElements along `axis`: out[i..] = data[i.. with indices[i..] at
+/// `axis`], negative indices counting from the end.
+struct GatherElementsToGeneric : OpRewritePattern<ONNXGatherElementsOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXGatherElementsOp op,
+                                PatternRewriter &rewriter) const override {
+    auto dataType = dyn_cast<RankedTensorType>(op.getData().getType());
+    auto indicesType = dyn_cast<RankedTensorType>(op.getIndices().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getOutput().getType());
+    if (!dataType || !indicesType || !resultType ||
+        !isa<IntegerType>(indicesType.getElementType()) ||
+        dataType.getElementType() != resultType.getElementType() ||
+        dataType.getRank() != indicesType.getRank() ||
+        resultType.getRank() != indicesType.getRank())
+      return rewriter.notifyMatchFailure(
+          op, "data, integer indices and result are not ranked tensors of "
+              "one rank");
+    int64_t rank = dataType.getRank();
+    int64_t axis = op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    Location loc = op.getLoc();
+    Value data = op.getData();
+    Value axisSize = tensor::DimOp::create(rewriter, loc, data, axis);
+    bool isUnsigned = isUnsignedOperand(op, 1);
+    rewriter.replaceOp(
+        op,
+        buildElementwise(
+            rewriter, loc, resultType,
+            tensor::createDynamicDimValues(rewriter, loc, op.getIndices()),
+            op.getIndices(), {rewriter.getMultiDimIdentityMap(rank)},
+            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+              Value index = args[0];
+              if (index.getType().getIntOrFloatBitWidth() < 64)
+                index =
+                    isUnsigned
+                        ? arith::ExtUIOp::create(b, l, b.getI64Type(), index)
+                              .getResult()
+                        : arith::ExtSIOp::create(b, l, b.getI64Type(), index)
+                              .getResult();
+              index = toIndex(b, l, index);
+              Value zero = arith::ConstantIndexOp::create(b, l, 0);
+              Value negative = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::slt, index, zero);
+              index = arith::SelectOp::create(
+                  b, l, negative, arith::AddIOp::create(b, l, index, axisSize),
+                  index);
+              SmallVector<Value> coords = loopIndices(b, l, rank);
+              coords[axis] = index;
+              return tensor::ExtractOp::create(b, l, data, coords);
+            }));
+    return success();
+  }
+};
+
+/// Trilu: keeps the elements with j - i >= k (upper) or j - i <= k (lower)
+/// of the last two dimensions, zeroes the others; k (default 0) may be
+/// known at run time only.
+struct TriluToGeneric : OpRewritePattern<ONNXTriluOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXTriluOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(op.getInput().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getOutput().getType());
+    if (!inType || !resultType || inType.getRank() < 2 ||
+        inType.getElementType() != resultType.getElementType() ||
+        !isa<FloatType, IntegerType>(inType.getElementType()))
+      return rewriter.notifyMatchFailure(
+          op, "input and output are not numeric tensors of rank >= 2");
+    Location loc = op.getLoc();
+    Value k = arith::ConstantIntOp::create(rewriter, loc, 0, 64);
+    if (!isa<NoneType>(op.getK().getType())) {
+      auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
+      if (!kType || kType.getNumElements() != 1 ||
+          !isa<IntegerType>(kType.getElementType()))
+        return rewriter.notifyMatchFailure(op, "k is not an integer scalar");
+      k = extractScalar(rewriter, loc, op.getK(), 0);
+    }
+    bool upper = op.getUpper() != 0;
+    int64_t rank = inType.getRank();
+    Type elementType = inType.getElementType();
+    rewriter.replaceOp(
+        op,
+        buildElementwise(
+            rewriter, loc, resultType,
+            tensor::createDynamicDimValues(rewriter, loc, op.getInput()),
+            op.getInput(), {rewriter.getMultiDimIdentityMap(rank)},
+            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+              SmallVector<Value> ivs = loopIndices(b, l, rank);
+              Value i = toI64(b, l, ivs[rank - 2]);
+              Value j = toI64(b, l, ivs[rank - 1]);
+              Value diagonal = arith::SubIOp::create(b, l, j, i);
+              Value keep = arith::CmpIOp::create(
+                  b, l,
+                  upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+                  diagonal, k);
+              return arith::SelectOp::create(
+                  b, l, keep, args[0], scalarConstant(b, l, elementType, 0.0));
+            }));
+    return success();
+  }
+};
+
 } // namespace
 
 void fqt::onnx_to_linalg::populateShapePatterns(RewritePatternSet &patterns) {
-  patterns.add<ConstantToArith, IdentityToInput, ReshapeToTensor,
-               FlattenToCollapse, SqueezeToCollapse, UnsqueezeToExpand,
-               TransposeToLinalg, ConcatToInsertSlices, ShapeToTensor,
-               ConstantOfShapeToFill, ExpandToGeneric, RangeToGeneric,
-               SliceToGeneric, SplitToSlices, GatherToGeneric>(
-      patterns.getContext());
+  patterns
+      .add<ConstantToArith, IdentityToInput, ReshapeToTensor, FlattenToCollapse,
+           SqueezeToCollapse, UnsqueezeToExpand, TransposeToLinalg,
+           ConcatToInsertSlices, ShapeToTensor, ConstantOfShapeToFill,
+           ExpandToGeneric, RangeToGeneric, SliceToGeneric, SplitToSlices,
+           GatherToGeneric, GatherElementsToGeneric, TriluToGeneric>(
+          patterns.getContext());
 }

@@ -314,3 +314,28 @@ func.func @gather(%x: tensor<5x4xf32>, %i: tensor<2x3xi64>) -> tensor<5x2x3xf32>
   %0 = onnx.Gather %x, %i {axis = 1 : si64} : (tensor<5x4xf32>, tensor<2x3xi64>) -> tensor<5x2x3xf32>
   return %0 : tensor<5x2x3xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @gather_elements
+// CHECK-SAME: (%[[DATA:.*]]: tensor<3x3xf32>, %[[IDX:.*]]: tensor<2x3xi64>)
+// CHECK: linalg.generic {{.*}} ins(%[[IDX]] : tensor<2x3xi64>)
+// CHECK: %[[I:.*]] = linalg.index 0
+// CHECK: tensor.extract %[[DATA]][%[[I]], %{{.*}}]
+func.func @gather_elements(%data: tensor<3x3xf32>, %idx: tensor<2x3xi64>) -> tensor<2x3xf32> {
+  %0 = onnx.GatherElements %data, %idx {axis = 1 : si64} : (tensor<3x3xf32>, tensor<2x3xi64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @trilu
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>, %[[K:.*]]: tensor<i64>)
+// CHECK: %[[KV:.*]] = tensor.extract %[[K]][]
+// CHECK: linalg.generic
+// CHECK: arith.subi
+// CHECK: arith.cmpi sle, %{{.*}}, %[[KV]]
+func.func @trilu(%x: tensor<2x3x4xf32>, %k: tensor<i64>) -> tensor<2x3x4xf32> {
+  %0 = onnx.Trilu %x, %k {upper = 0 : si64} : (tensor<2x3x4xf32>, tensor<i64>) -> tensor<2x3x4xf32>
+  return %0 : tensor<2x3x4xf32>
+}
