@@ -111,6 +111,27 @@ class Hard(nn.Module):
         return torch.matmul(h * nn.functional.hardsigmoid(h - 1.0), self.w2)
 
 
+class Activations(nn.Module):
+    """Softplus, Elu, Selu, Softsign, elementwise Max and Min
+    (torch.maximum/minimum), ReduceL2 (torch.norm over a dimension),
+    ReduceMax and ReduceMin (amax/amin)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(8, 12) * 0.8)
+        self.w2 = nn.Parameter(torch.randn(12, 5) * 0.5)
+
+    def forward(self, x):
+        h = torch.matmul(torch.flatten(x, 1), self.w1)
+        a = (nn.functional.softplus(h) + nn.functional.elu(h, alpha=0.7) -
+             nn.functional.selu(h) * nn.functional.softsign(h))
+        m = torch.maximum(a, 0.5 * h) + torch.minimum(a, -h)
+        n = torch.norm(m, p=2, dim=-1, keepdim=True)
+        spread = (torch.amax(m, dim=-1, keepdim=True) -
+                  torch.amin(m, dim=-1, keepdim=True))
+        return torch.matmul(m / (1.0 + n), self.w2) + 0.1 * spread
+
+
 class CNNBatchNorm(nn.Module):
     """Conv, BatchNormalization in training mode (NCHW and N x C), a
     residual connection (a value used twice), ReduceMean, Gemm. Smooth
@@ -221,6 +242,7 @@ MODELS = {
     "cnn-smooth": (lambda: CNN(smooth=True), (BATCH, 2, 7, 7), 2e-3),
     "elementwise": (Elementwise, (BATCH, 2, 4), 1e-2),
     "hard": (Hard, (BATCH, 2, 4), 1e-3),
+    "activations": (Activations, (BATCH, 2, 4), 1e-3),
     "cnn-bn": (CNNBatchNorm, (BATCH, 2, 5, 5), 2e-3),
     "transformer": (Transformer, (BATCH, 3, 8), 1e-2),
     "shapes": (Shapes, (BATCH, 2, 4), 1e-2),
