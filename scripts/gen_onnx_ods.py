@@ -57,7 +57,10 @@ SUPPORTED_OPS = [
     "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare",
     "ReduceLogSum", "ReduceLogSumExp", "ArgMax", "ArgMin",
     # Indexing.
-    "GatherElements", "Trilu", "CumSum",
+    "GatherElements", "Trilu", "CumSum", "Tile", "EyeLike", "DepthToSpace",
+    "SpaceToDepth",
+    # More activations and pooling.
+    "Shrink", "Hardmax", "GlobalMaxPool",
 ]
 
 # The training operators of ONNX training graphs (TrainingInfoProto), from

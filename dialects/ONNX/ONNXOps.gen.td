@@ -3962,6 +3962,274 @@ def ONNXCumSumOp : ONNX_Op<"CumSum", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Tile (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXTileOp : ONNX_Op<"Tile", [Pure]> {
+  let summary = [{ONNX Tile: Constructs a tensor by tiling a given tensor}];
+  let description = [{
+    Constructs a tensor by tiling a given tensor.
+    This is the same as function `tile` in Numpy, but no broadcast.
+    For example A = [[1, 2], [3, 4]], B = [1, 2], tile(A, B) = [[1, 2, 1, 2], [3, 4, 3, 4]]
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `input` (T)
+    - `repeats` (T1)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(bfloat16), tensor(float16), tensor(float), tensor(double), tensor(string), tensor(bool), tensor(complex64), tensor(complex128). Constrain input and output types to all tensor types.
+    - `T1`: tensor(int64). Constrain repeat's type to int64 tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    AnyTensor:$repeats);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// EyeLike (since opset 9)
+//===----------------------------------------------------------------------===//
+
+def ONNXEyeLikeOp : ONNX_Op<"EyeLike", [Pure]> {
+  let summary = [{ONNX EyeLike: Generate a 2D tensor (matrix) with ones on the diagonal and zeros everywhere else}];
+  let description = [{
+    Generate a 2D tensor (matrix) with ones on the diagonal and zeros everywhere else. Only 2D
+    tensors are supported, i.e. input T1 must be of rank 2. The shape of the output tensor is the
+    same as the input tensor. The data type can be specified by the 'dtype' argument. If
+    'dtype' is not specified, then the type of input tensor is used. By default, the main diagonal
+    is populated with ones, but attribute 'k' can be used to populate upper or lower diagonals.
+    The 'dtype' argument must be one of the data types specified in the 'DataType' enum field in the
+    TensorProto message and be valid as an output type.
+
+    ONNX opset since version 9.
+
+    Inputs:
+    - `input` (T1)
+
+    Outputs:
+    - `output` (T2)
+
+    Type constraints (listed, not verified):
+    - `T1`: tensor(float16), tensor(float), tensor(double), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(bool). Constrain input types. Strings and complex are not supported.
+    - `T2`: tensor(float16), tensor(float), tensor(double), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(bool). Constrain output types. Strings and complex are not supported.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    OptionalAttr<SI64Attr>:$dtype,
+    DefaultValuedAttr<SI64Attr, "0">:$k);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 9;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// DepthToSpace (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXDepthToSpaceOp : ONNX_Op<"DepthToSpace", [Pure]> {
+  let summary = [{ONNX DepthToSpace: DepthToSpace rearranges (permutes) data from depth into blocks of spatial data}];
+  let description = [{
+    DepthToSpace rearranges (permutes) data from depth into blocks of spatial data.
+    This is the reverse transformation of SpaceToDepth. More specifically, this op outputs a copy of
+    the input tensor where values from the depth dimension are moved in spatial blocks to the height
+    and width dimensions. By default, `mode` = `DCR`.
+    In the DCR mode, elements along the depth dimension from the input tensor are rearranged in the
+    following order: depth, column, and then row. The output y is computed from the input x as below:
+
+    b, c, h, w = x.shape
+
+    tmp = np.reshape(x, [b, blocksize, blocksize, c // (blocksize**2), h, w])
+
+    tmp = np.transpose(tmp, [0, 3, 4, 1, 5, 2])
+
+    y = np.reshape(tmp, [b, c // (blocksize**2), h * blocksize, w * blocksize])
+
+
+    In the CRD mode, elements along the depth dimension from the input tensor are rearranged in the
+    following order: column, row, and the depth. The output y is computed from the input x as below:
+
+    b, c, h, w = x.shape
+
+    tmp = np.reshape(x, [b, c // (blocksize ** 2), blocksize, blocksize, h, w])
+
+    tmp = np.transpose(tmp, [0, 1, 4, 2, 5, 3])
+
+    y = np.reshape(tmp, [b, c // (blocksize ** 2), h * blocksize, w * blocksize])
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(bfloat16), tensor(float16), tensor(float), tensor(double), tensor(string), tensor(bool), tensor(complex64), tensor(complex128). Constrain input and output types to all tensor types.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    SI64Attr:$blocksize,
+    DefaultValuedStrAttr<StrAttr, "DCR">:$mode);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// SpaceToDepth (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXSpaceToDepthOp : ONNX_Op<"SpaceToDepth", [Pure]> {
+  let summary = [{ONNX SpaceToDepth: SpaceToDepth rearranges blocks of spatial data into depth}];
+  let description = [{
+    SpaceToDepth rearranges blocks of spatial data into depth. More specifically,
+    this op outputs a copy of the input tensor where values from the height and width dimensions
+    are moved to the depth dimension.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(bfloat16), tensor(float16), tensor(float), tensor(double), tensor(string), tensor(bool), tensor(complex64), tensor(complex128). Constrain input and output types to all tensor types.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    SI64Attr:$blocksize);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Shrink (since opset 9)
+//===----------------------------------------------------------------------===//
+
+def ONNXShrinkOp : ONNX_Op<"Shrink", [Pure]> {
+  let summary = [{ONNX Shrink: Shrink takes one input data (Tensor<numeric>) and produces one Tensor output, having same datatype ...}];
+  let description = [{
+    Shrink takes one input data (Tensor<numeric>) and produces one Tensor output,
+    having same datatype and shape with input. It has two attributes, lambd and
+    bias. The formula of this operator is: If x < -lambd, y = x + bias;
+    If x > lambd, y = x - bias; Otherwise, y = 0.
+
+    ONNX opset since version 9.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double). Constrain input to only numeric types.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    DefaultValuedAttr<F32Attr, "0.0">:$bias,
+    DefaultValuedAttr<F32Attr, "0.5">:$lambd);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 9;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Hardmax (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXHardmaxOp : ONNX_Op<"Hardmax", [Pure]> {
+  let summary = [{ONNX Hardmax: The operator computes the hardmax values for the given input}];
+  let description = [{
+    The operator computes the hardmax values for the given input:
+
+     Hardmax(element in input, axis) = 1 if the element is the first maximum value along the specified axis, 0 otherwise
+
+    The "axis" attribute indicates the dimension along which Hardmax
+    will be performed. The output tensor has the same shape
+    and contains the Hardmax values of the corresponding input.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    DefaultValuedAttr<SI64Attr, "-1">:$axis);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// GlobalMaxPool (since opset 1)
+//===----------------------------------------------------------------------===//
+
+def ONNXGlobalMaxPoolOp : ONNX_Op<"GlobalMaxPool", [Pure]> {
+  let summary = [{ONNX GlobalMaxPool: GlobalMaxPool consumes an input tensor X and applies max pooling across the values in the same ...}];
+  let description = [{
+    GlobalMaxPool consumes an input tensor X and applies max pooling across
+    the values in the same channel. This is equivalent to MaxPool with kernel size
+    equal to the spatial dimension of input tensor.
+
+    ONNX opset since version 1.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 1;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Gradient (ai.onnx.preview.training since opset 1)
 //===----------------------------------------------------------------------===//
 

@@ -209,6 +209,29 @@ template <> struct Body<ONNXThresholdedReluOp> {
   }
 };
 
+/// x + bias for x < -lambd, x - bias for x > lambd, else 0.
+template <> struct Body<ONNXShrinkOp> {
+  static bool supports(Type t) { return isa<FloatType>(t); }
+  static Value build(ONNXShrinkOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Type type = args[0].getType();
+    double lambd = op.getLambd().convertToDouble();
+    double bias = op.getBias().convertToDouble();
+    Value x = args[0];
+    Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x,
+                                        scalarConstant(b, loc, type, -lambd));
+    Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                        scalarConstant(b, loc, type, lambd));
+    Value raised =
+        arith::AddFOp::create(b, loc, x, scalarConstant(b, loc, type, bias));
+    Value lowered =
+        arith::SubFOp::create(b, loc, x, scalarConstant(b, loc, type, bias));
+    Value outer = arith::SelectOp::create(b, loc, above, lowered,
+                                          scalarConstant(b, loc, type, 0.0));
+    return arith::SelectOp::create(b, loc, below, raised, outer);
+  }
+};
+
 /// Max and Min over any number of operands; a NaN wins for floats.
 template <bool IsMax>
 static Value extremum(Operation *op, OpBuilder &b, Location loc,
@@ -918,7 +941,8 @@ void fqt::onnx_to_linalg::populateElementwisePatterns(
       ElementwiseToGeneric<ONNXMaxOp>, ElementwiseToGeneric<ONNXMinOp>,
       ElementwiseToGeneric<ONNXAndOp>, ElementwiseToGeneric<ONNXOrOp>,
       ElementwiseToGeneric<ONNXXorOp>, ElementwiseToGeneric<ONNXModOp>,
-      ElementwiseToGeneric<ONNXBitShiftOp>, IsNaNToGeneric, IsInfToGeneric,
+      ElementwiseToGeneric<ONNXBitShiftOp>, ElementwiseToGeneric<ONNXShrinkOp>,
+      IsNaNToGeneric, IsInfToGeneric,
       CompareToGeneric<ONNXEqualOp, arith::CmpFPredicate::OEQ,
                        arith::CmpIPredicate::eq, arith::CmpIPredicate::eq>,
       CompareToGeneric<ONNXLessOp, arith::CmpFPredicate::OLT,

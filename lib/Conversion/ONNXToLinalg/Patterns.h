@@ -22,7 +22,7 @@ namespace fqt::onnx_to_linalg {
 /// Abs, Reciprocal, Erf, Not, Equal, Less, Greater, Where, Cast, Pow, Clip,
 /// Dropout; the trigonometric and hyperbolic functions, Ceil, Floor, Round,
 /// Sign, IsNaN, IsInf, Elu, Selu, Softplus, Softsign, ThresholdedRelu,
-/// variadic Max and Min, And, Or, Xor, Mod, BitShift.
+/// Shrink, variadic Max and Min, And, Or, Xor, Mod, BitShift.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 /// Gemm, MatMul, Conv, ConvTranspose.
 void populateLinearPatterns(mlir::RewritePatternSet &patterns);
@@ -30,12 +30,12 @@ void populateLinearPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingPatterns(mlir::RewritePatternSet &patterns);
 /// Constant, Identity, Reshape, Flatten, Transpose, Concat, Squeeze,
 /// Unsqueeze, Shape, ConstantOfShape, Expand, Range, Slice, Split, Gather,
-/// GatherElements, Trilu.
+/// GatherElements, Trilu, Tile, EyeLike, DepthToSpace, SpaceToDepth.
 void populateShapePatterns(mlir::RewritePatternSet &patterns);
 /// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1,
 /// ReduceL2, ReduceSumSquare, ReduceLogSum, ReduceLogSumExp, ArgMax, ArgMin,
-/// CumSum, Softmax, LogSoftmax, GlobalAveragePool, NegativeLogLikelihoodLoss,
-/// SoftmaxCrossEntropyLoss.
+/// CumSum, Hardmax, Softmax, LogSoftmax, GlobalAveragePool, GlobalMaxPool,
+/// NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss.
 void populateReductionPatterns(mlir::RewritePatternSet &patterns);
 /// BatchNormalization, LayerNormalization.
 void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);

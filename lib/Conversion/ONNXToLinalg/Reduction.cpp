@@ -291,10 +291,13 @@ struct ReduceSumToLinalg : OpRewritePattern<ONNXReduceSumOp> {
   }
 };
 
-struct GlobalAveragePoolToLinalg : OpRewritePattern<ONNXGlobalAveragePoolOp> {
-  using Base::Base;
+/// GlobalAveragePool, GlobalMaxPool: a mean or max over the spatial
+/// dimensions, kept as 1s.
+template <typename OpTy, ReduceKind Kind>
+struct GlobalPoolToLinalg : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(ONNXGlobalAveragePoolOp op,
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
     if (failed(checkFloat(rewriter, op, op.getX(), op.getY())))
       return failure();
@@ -304,8 +307,8 @@ struct GlobalAveragePoolToLinalg : OpRewritePattern<ONNXGlobalAveragePoolOp> {
     SmallVector<bool> mask(inType.getRank(), true);
     mask[0] = mask[1] = false;
     FailureOr<Value> result =
-        reduceTo(rewriter, op, op.getX(), mask, /*keepDims=*/true,
-                 ReduceKind::Mean, cast<RankedTensorType>(op.getY().getType()));
+        reduceTo(rewriter, op, op.getX(), mask, /*keepDims=*/true, Kind,
+                 cast<RankedTensorType>(op.getY().getType()));
     if (failed(result))
       return failure();
     rewriter.replaceOp(op, *result);
@@ -652,6 +655,57 @@ struct ArgExtremumToLinalg : OpRewritePattern<OpTy> {
   }
 };
 
+/// Hardmax: 1 at the first maximum along the axis (an onnx.ArgMax, kept
+/// dimension), 0 elsewhere.
+struct HardmaxToLinalg : OpRewritePattern<ONNXHardmaxOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXHardmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(checkFloat(rewriter, op, op.getInput(), op.getOutput())))
+      return failure();
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    auto resultType = cast<RankedTensorType>(op.getOutput().getType());
+    int64_t rank = inType.getRank();
+    int64_t axis = op.getAxis();
+    if (axis < -rank || axis >= rank)
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    if (axis < 0)
+      axis += rank;
+    Location loc = op.getLoc();
+    SmallVector<int64_t> keptShape(inType.getShape());
+    keptShape[axis] = 1;
+    Type si64 = rewriter.getIntegerType(64, /*isSigned=*/true);
+    Value argmax = ONNXArgMaxOp::create(
+        rewriter, loc,
+        TypeRange{RankedTensorType::get(keptShape, rewriter.getI64Type())},
+        ValueRange{op.getInput()},
+        ArrayRef<NamedAttribute>{rewriter.getNamedAttr(
+            "axis", rewriter.getIntegerAttr(si64, axis))});
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < rank; ++d)
+      exprs.push_back(d == axis ? getAffineConstantExpr(0, ctx)
+                                : getAffineDimExpr(d, ctx));
+    Type elementType = resultType.getElementType();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, resultType,
+                tensor::createDynamicDimValues(rewriter, loc, op.getInput()),
+                argmax, {AffineMap::get(rank, 0, exprs, ctx)},
+                [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                  Value position =
+                      toI64(b, l, linalg::IndexOp::create(b, l, axis));
+                  Value hit = arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::eq, position, args[0]);
+                  return arith::SelectOp::create(
+                      b, l, hit, scalarConstant(b, l, elementType, 1.0),
+                      scalarConstant(b, l, elementType, 0.0));
+                }));
+    return success();
+  }
+};
+
 /// CumSum: y[.., i, ..] sums x[.., r, ..] along the axis over r <= i (r < i
 /// when exclusive; r >= i or r > i when reverse), one reduction generic
 /// over an extra loop r. An axis known at run time only computes the sums
@@ -771,8 +825,10 @@ void fqt::onnx_to_linalg::populateReductionPatterns(
                                   Pre::Exp, Post::Log>,
            ArgExtremumToLinalg<ONNXArgMaxOp, true>,
            ArgExtremumToLinalg<ONNXArgMinOp, false>, CumSumToLinalg,
-           ReduceSumToLinalg, GlobalAveragePoolToLinalg,
-           SoftmaxToLinalg<ONNXSoftmaxOp, false>,
+           ReduceSumToLinalg,
+           GlobalPoolToLinalg<ONNXGlobalAveragePoolOp, ReduceKind::Mean>,
+           GlobalPoolToLinalg<ONNXGlobalMaxPoolOp, ReduceKind::Max>,
+           HardmaxToLinalg, SoftmaxToLinalg<ONNXSoftmaxOp, false>,
            SoftmaxToLinalg<ONNXLogSoftmaxOp, true>,
            NegativeLogLikelihoodLossToLinalg, SoftmaxCrossEntropyLossToNLL>(
           patterns.getContext());

@@ -369,3 +369,15 @@ func.func @sign_isnan_isinf(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xi1>, 
   %2 = onnx.IsInf %x {detect_negative = 0 : si64} : (tensor<4xf32>) -> tensor<4xi1>
   return %0, %1, %2 : tensor<4xf32>, tensor<4xi1>, tensor<4xi1>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @shrink
+// CHECK: arith.cmpf olt
+// CHECK: arith.cmpf ogt
+// CHECK: arith.addf
+// CHECK: arith.subf
+func.func @shrink(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = onnx.Shrink %x {bias = 1.5 : f32, lambd = 1.5 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -271,3 +271,30 @@ func.func @cumsum_runtime_axis(%x: tensor<2x3xi32>, %axis: tensor<i32>) -> tenso
   %0 = onnx.CumSum %x, %axis : (tensor<2x3xi32>, tensor<i32>) -> tensor<2x3xi32>
   return %0 : tensor<2x3xi32>
 }
+
+// -----
+
+// Hardmax: an ArgMax with the axis kept, then 1 where the loop index is it.
+// CHECK-DAG: #[[ARG:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-LABEL: func.func @hardmax
+// CHECK: %[[ARGMAX:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: %[[KEPT:.*]] = tensor.expand_shape %[[ARGMAX]]#1
+// CHECK: linalg.generic {indexing_maps = [#[[ARG]], #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%[[KEPT]] : tensor<3x1xi64>)
+// CHECK: linalg.index 1
+// CHECK: arith.cmpi eq
+func.func @hardmax(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %0 = onnx.Hardmax %x : (tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @global_max_pool
+// CHECK: arith.constant 0xFF800000 : f32
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+// CHECK: arith.maximumf
+// CHECK: tensor.expand_shape
+func.func @global_max_pool(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x1x1xf32> {
+  %0 = onnx.GlobalMaxPool %x : (tensor<2x3x4x4xf32>) -> tensor<2x3x1x1xf32>
+  return %0 : tensor<2x3x1x1xf32>
+}

@@ -339,3 +339,49 @@ func.func @trilu(%x: tensor<2x3x4xf32>, %k: tensor<i64>) -> tensor<2x3x4xf32> {
   %0 = onnx.Trilu %x, %k {upper = 0 : si64} : (tensor<2x3x4xf32>, tensor<i64>) -> tensor<2x3x4xf32>
   return %0 : tensor<2x3x4xf32>
 }
+
+// -----
+
+// Tile reads input[i mod size]; a result size known at run time only is the
+// input's times the repeat.
+// CHECK-LABEL: func.func @tile
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[R:.*]]: tensor<2xi64>)
+// CHECK: tensor.extract %[[R]]
+// CHECK: %[[SIZE:.*]] = arith.muli
+// CHECK: tensor.empty(%[[SIZE]]) : tensor<4x?xf32>
+// CHECK: linalg.generic
+// CHECK: arith.remui
+// CHECK: arith.remui
+// CHECK: tensor.extract %[[X]]
+func.func @tile(%x: tensor<2x3xf32>, %r: tensor<2xi64>) -> tensor<4x?xf32> {
+  %0 = onnx.Tile %x, %r : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x?xf32>
+  return %0 : tensor<4x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @eyelike
+// CHECK: linalg.generic
+// CHECK: %[[I:.*]] = linalg.index 0
+// CHECK: %[[J:.*]] = linalg.index 1
+// CHECK: %[[K:.*]] = arith.addi %[[I]], %c1
+// CHECK: arith.cmpi eq, %[[K]], %[[J]]
+func.func @eyelike(%x: tensor<3x4xf32>) -> tensor<3x4xi32> {
+  %0 = onnx.EyeLike %x {dtype = 6 : si64, k = 1 : si64} : (tensor<3x4xf32>) -> tensor<3x4xi32>
+  return %0 : tensor<3x4xi32>
+}
+
+// -----
+
+// Each output element of DepthToSpace / SpaceToDepth is read from its input
+// position.
+// CHECK-LABEL: func.func @depth_space
+// CHECK: linalg.generic
+// CHECK: tensor.extract %{{.*}} : tensor<1x8x2x3xf32>
+// CHECK: linalg.generic
+// CHECK: tensor.extract %{{.*}} : tensor<1x2x4x6xf32>
+func.func @depth_space(%x: tensor<1x8x2x3xf32>) -> (tensor<1x2x4x6xf32>, tensor<1x8x2x3xf32>) {
+  %0 = onnx.DepthToSpace %x {blocksize = 2 : si64, mode = "CRD"} : (tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32>
+  %1 = onnx.SpaceToDepth %0 {blocksize = 2 : si64} : (tensor<1x2x4x6xf32>) -> tensor<1x8x2x3xf32>
+  return %0, %1 : tensor<1x2x4x6xf32>, tensor<1x8x2x3xf32>
+}
