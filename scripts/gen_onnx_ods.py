@@ -48,6 +48,19 @@ SUPPORTED_OPS = [
     "GlobalAveragePool", "BatchNormalization", "LayerNormalization",
     "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax",
     "Dropout", "SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss",
+    # Elementwise math, activations, logic and variadic min/max.
+    "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
+    "Acosh", "Atanh", "Ceil", "Floor", "Round", "Sign", "IsNaN", "IsInf",
+    "Elu", "Selu", "Softplus", "Softsign", "ThresholdedRelu", "Max", "Min",
+    "And", "Or", "Xor", "Mod", "BitShift",
+    # Reductions.
+    "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare",
+    "ReduceLogSum", "ReduceLogSumExp", "ArgMax", "ArgMin",
+    # Indexing.
+    "GatherElements", "Trilu", "CumSum", "Tile", "EyeLike", "DepthToSpace",
+    "SpaceToDepth",
+    # More activations and pooling.
+    "Shrink", "Hardmax", "GlobalMaxPool",
 ]
 
 # The training operators of ONNX training graphs (TrainingInfoProto), from

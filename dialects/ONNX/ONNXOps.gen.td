@@ -2489,6 +2489,1747 @@ def ONNXNegativeLogLikelihoodLossOp : ONNX_Op<"NegativeLogLikelihoodLoss", [Pure
 }
 
 //===----------------------------------------------------------------------===//
+// Sin (since opset 7)
+//===----------------------------------------------------------------------===//
+
+def ONNXSinOp : ONNX_Op<"Sin", [Pure]> {
+  let summary = [{ONNX Sin: Calculates the sine of the given input tensor, element-wise}];
+  let description = [{
+    Calculates the sine of the given input tensor, element-wise.
+
+    ONNX opset since version 7.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 7;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Cos (since opset 7)
+//===----------------------------------------------------------------------===//
+
+def ONNXCosOp : ONNX_Op<"Cos", [Pure]> {
+  let summary = [{ONNX Cos: Calculates the cosine of the given input tensor, element-wise}];
+  let description = [{
+    Calculates the cosine of the given input tensor, element-wise.
+
+    ONNX opset since version 7.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 7;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Tan (since opset 7)
+//===----------------------------------------------------------------------===//
+
+def ONNXTanOp : ONNX_Op<"Tan", [Pure]> {
+  let summary = [{ONNX Tan: Calculates the tangent of the given input tensor, element-wise}];
+  let description = [{
+    Calculates the tangent of the given input tensor, element-wise.
+
+    ONNX opset since version 7.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 7;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Asin (since opset 7)
+//===----------------------------------------------------------------------===//
+
+def ONNXAsinOp : ONNX_Op<"Asin", [Pure]> {
+  let summary = [{ONNX Asin: Calculates the arcsine (inverse of sine) of the given input tensor, element-wise}];
+  let description = [{
+    Calculates the arcsine (inverse of sine) of the given input tensor, element-wise.
+
+    ONNX opset since version 7.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 7;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Acos (since opset 7)
+//===----------------------------------------------------------------------===//
+
+def ONNXAcosOp : ONNX_Op<"Acos", [Pure]> {
+  let summary = [{ONNX Acos: Calculates the arccosine (inverse of cosine) of the given input tensor, element-wise}];
+  let description = [{
+    Calculates the arccosine (inverse of cosine) of the given input tensor, element-wise.
+
+    ONNX opset since version 7.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 7;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Atan (since opset 7)
+//===----------------------------------------------------------------------===//
+
+def ONNXAtanOp : ONNX_Op<"Atan", [Pure]> {
+  let summary = [{ONNX Atan: Calculates the arctangent (inverse of tangent) of the given input tensor, element-wise}];
+  let description = [{
+    Calculates the arctangent (inverse of tangent) of the given input tensor, element-wise.
+
+    ONNX opset since version 7.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 7;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Sinh (since opset 9)
+//===----------------------------------------------------------------------===//
+
+def ONNXSinhOp : ONNX_Op<"Sinh", [Pure]> {
+  let summary = [{ONNX Sinh: Calculates the hyperbolic sine of the given input tensor element-wise}];
+  let description = [{
+    Calculates the hyperbolic sine of the given input tensor element-wise.
+
+    ONNX opset since version 9.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 9;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Cosh (since opset 9)
+//===----------------------------------------------------------------------===//
+
+def ONNXCoshOp : ONNX_Op<"Cosh", [Pure]> {
+  let summary = [{ONNX Cosh: Calculates the hyperbolic cosine of the given input tensor element-wise}];
+  let description = [{
+    Calculates the hyperbolic cosine of the given input tensor element-wise.
+
+    ONNX opset since version 9.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 9;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Asinh (since opset 9)
+//===----------------------------------------------------------------------===//
+
+def ONNXAsinhOp : ONNX_Op<"Asinh", [Pure]> {
+  let summary = [{ONNX Asinh: Calculates the hyperbolic arcsine of the given input tensor element-wise}];
+  let description = [{
+    Calculates the hyperbolic arcsine of the given input tensor element-wise.
+
+    ONNX opset since version 9.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 9;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Acosh (since opset 9)
+//===----------------------------------------------------------------------===//
+
+def ONNXAcoshOp : ONNX_Op<"Acosh", [Pure]> {
+  let summary = [{ONNX Acosh: Calculates the hyperbolic arccosine of the given input tensor element-wise}];
+  let description = [{
+    Calculates the hyperbolic arccosine of the given input tensor element-wise.
+
+    ONNX opset since version 9.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 9;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Atanh (since opset 9)
+//===----------------------------------------------------------------------===//
+
+def ONNXAtanhOp : ONNX_Op<"Atanh", [Pure]> {
+  let summary = [{ONNX Atanh: Calculates the hyperbolic arctangent of the given input tensor element-wise}];
+  let description = [{
+    Calculates the hyperbolic arctangent of the given input tensor element-wise.
+
+    ONNX opset since version 9.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 9;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Ceil (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXCeilOp : ONNX_Op<"Ceil", [Pure]> {
+  let summary = [{ONNX Ceil: Ceil takes one input data (Tensor<T>) and produces one output data (Tensor<T>) where the ceil is, y ...}];
+  let description = [{
+    Ceil takes one input data (Tensor<T>) and produces one output data
+    (Tensor<T>) where the ceil is, y = ceil(x), is applied to
+    the tensor elementwise.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Floor (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXFloorOp : ONNX_Op<"Floor", [Pure]> {
+  let summary = [{ONNX Floor: Floor takes one input data (Tensor<T>) and produces one output data (Tensor<T>) where the floor is, ...}];
+  let description = [{
+    Floor takes one input data (Tensor<T>) and produces one output data
+    (Tensor<T>) where the floor is, y = floor(x), is applied to
+    the tensor elementwise.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Round (since opset 11)
+//===----------------------------------------------------------------------===//
+
+def ONNXRoundOp : ONNX_Op<"Round", [Pure]> {
+  let summary = [{ONNX Round: Round takes one input Tensor and rounds the values, element-wise, meaning it finds the nearest ...}];
+  let description = [{
+    Round takes one input Tensor and rounds the values, element-wise, meaning
+    it finds the nearest integer for each value.
+    In case of halfs, the rule is to round them to the nearest even integer.
+    The output tensor has the same shape and type as the input.
+
+    Examples:
+    ```
+    round([0.9]) = [1.0]
+    round([2.5]) = [2.0]
+    round([2.3]) = [2.0]
+    round([1.5]) = [2.0]
+    round([-4.5]) = [-4.0]
+    ```
+
+    ONNX opset since version 11.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 11;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Sign (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXSignOp : ONNX_Op<"Sign", [Pure]> {
+  let summary = [{ONNX Sign: Calculate the sign of the given input tensor element-wise}];
+  let description = [{
+    Calculate the sign of the given input tensor element-wise.
+    If input > 0, output 1. if input < 0, output -1. if input == 0, output 0.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to all numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// IsNaN (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXIsNaNOp : ONNX_Op<"IsNaN", [Pure]> {
+  let summary = [{ONNX IsNaN: Returns which elements of the input are NaN}];
+  let description = [{
+    Returns which elements of the input are NaN.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `X` (T1)
+
+    Outputs:
+    - `Y` (T2)
+
+    Type constraints (listed, not verified):
+    - `T1`: tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input types to float tensors.
+    - `T2`: tensor(bool). Constrain output types to boolean tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// IsInf (since opset 10)
+//===----------------------------------------------------------------------===//
+
+def ONNXIsInfOp : ONNX_Op<"IsInf", [Pure]> {
+  let summary = [{ONNX IsInf: Map infinity to true and other values to false}];
+  let description = [{
+    Map infinity to true and other values to false.
+
+    ONNX opset since version 10.
+
+    Inputs:
+    - `X` (T1)
+
+    Outputs:
+    - `Y` (T2)
+
+    Type constraints (listed, not verified):
+    - `T1`: tensor(float), tensor(double). Constrain input types to float tensors.
+    - `T2`: tensor(bool). Constrain output types to boolean tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X,
+    DefaultValuedAttr<SI64Attr, "1">:$detect_negative,
+    DefaultValuedAttr<SI64Attr, "1">:$detect_positive);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 10;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elu (since opset 6)
+//===----------------------------------------------------------------------===//
+
+def ONNXEluOp : ONNX_Op<"Elu", [Pure]> {
+  let summary = [{ONNX Elu: Elu takes one input data (Tensor<T>) and produces one output data (Tensor<T>) where the function ...}];
+  let description = [{
+    Elu takes one input data (Tensor<T>) and produces one output data
+    (Tensor<T>) where the function `f(x) = alpha * (exp(x) - 1.) for x <
+    0`, `f(x) = x for x >= 0`., is applied to the tensor elementwise.
+
+    ONNX opset since version 6.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X,
+    DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 6;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Selu (since opset 6)
+//===----------------------------------------------------------------------===//
+
+def ONNXSeluOp : ONNX_Op<"Selu", [Pure]> {
+  let summary = [{ONNX Selu: Selu takes one input data (Tensor<T>) and produces one output data (Tensor<T>) where the scaled ...}];
+  let description = [{
+    Selu takes one input data (Tensor<T>) and produces one output data
+    (Tensor<T>) where the scaled exponential linear unit function,
+    `y = gamma * (alpha * e^x - alpha) for x <= 0`, `y = gamma * x for x > 0`,
+    is applied to the tensor elementwise.
+
+    ONNX opset since version 6.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X,
+    DefaultValuedAttr<F32Attr, "1.6732632">:$alpha,
+    DefaultValuedAttr<F32Attr, "1.050701">:$gamma);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 6;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Softplus (since opset 1)
+//===----------------------------------------------------------------------===//
+
+def ONNXSoftplusOp : ONNX_Op<"Softplus", [Pure]> {
+  let summary = [{ONNX Softplus: Softplus takes one input data (Tensor<T>) and produces one output data (Tensor<T>) where the ...}];
+  let description = [{
+    Softplus takes one input data (Tensor<T>) and produces one output data
+    (Tensor<T>) where the softplus function, y = ln(exp(x) + 1), is applied to
+    the tensor elementwise.
+
+    ONNX opset since version 1.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 1;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Softsign (since opset 1)
+//===----------------------------------------------------------------------===//
+
+def ONNXSoftsignOp : ONNX_Op<"Softsign", [Pure]> {
+  let summary = [{ONNX Softsign: Calculates the softsign (x/(1+|x|)) of the given input tensor element-wise}];
+  let description = [{
+    Calculates the softsign (x/(1+|x|)) of the given input tensor element-wise.
+
+    ONNX opset since version 1.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 1;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ThresholdedRelu (since opset 10)
+//===----------------------------------------------------------------------===//
+
+def ONNXThresholdedReluOp : ONNX_Op<"ThresholdedRelu", [Pure]> {
+  let summary = [{ONNX ThresholdedRelu: ThresholdedRelu takes one input data (Tensor<T>) and produces one output data (Tensor<T>) where the ...}];
+  let description = [{
+    ThresholdedRelu takes one input data (Tensor<T>) and produces one output data
+    (Tensor<T>) where the rectified linear function, y = x for x > alpha, y = 0 otherwise,
+    is applied to the tensor elementwise.
+
+    ONNX opset since version 10.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X,
+    DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 10;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Max (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXMaxOp : ONNX_Op<"Max", [Pure]> {
+  let summary = [{ONNX Max: Element-wise max of each of the input tensors (with Numpy-style broadcasting support)}];
+  let description = [{
+    Element-wise max of each of the input tensors (with Numpy-style broadcasting support).
+    All inputs and outputs must have the same data type.
+    This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; for more details please check [the doc](Broadcasting.md).
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data_0` (T, variadic)
+
+    Outputs:
+    - `max` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to numeric tensors.
+  }];
+  let arguments = (ins
+    Variadic<AnyTensor>:$data_0);
+  let results = (outs
+    AnyTensor:$max);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Min (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXMinOp : ONNX_Op<"Min", [Pure]> {
+  let summary = [{ONNX Min: Element-wise min of each of the input tensors (with Numpy-style broadcasting support)}];
+  let description = [{
+    Element-wise min of each of the input tensors (with Numpy-style broadcasting support).
+    All inputs and outputs must have the same data type.
+    This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; for more details please check [the doc](Broadcasting.md).
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data_0` (T, variadic)
+
+    Outputs:
+    - `min` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to numeric tensors.
+  }];
+  let arguments = (ins
+    Variadic<AnyTensor>:$data_0);
+  let results = (outs
+    AnyTensor:$min);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// And (since opset 7)
+//===----------------------------------------------------------------------===//
+
+def ONNXAndOp : ONNX_Op<"And", [Pure]> {
+  let summary = [{ONNX And: Returns the tensor resulted from performing the `and` logical operation elementwise on the input ...}];
+  let description = [{
+    Returns the tensor resulted from performing the `and` logical operation
+    elementwise on the input tensors `A` and `B` (with Numpy-style broadcasting support).
+
+    This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; for more details please check [the doc](Broadcasting.md).
+
+    ONNX opset since version 7.
+
+    Inputs:
+    - `A` (T)
+    - `B` (T)
+
+    Outputs:
+    - `C` (T1)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(bool). Constrain input to boolean tensor.
+    - `T1`: tensor(bool). Constrain output to boolean tensor.
+  }];
+  let arguments = (ins
+    AnyTensor:$A,
+    AnyTensor:$B);
+  let results = (outs
+    AnyTensor:$C);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 7;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Or (since opset 7)
+//===----------------------------------------------------------------------===//
+
+def ONNXOrOp : ONNX_Op<"Or", [Pure]> {
+  let summary = [{ONNX Or: Returns the tensor resulted from performing the `or` logical operation elementwise on the input ...}];
+  let description = [{
+    Returns the tensor resulted from performing the `or` logical operation
+    elementwise on the input tensors `A` and `B` (with Numpy-style broadcasting support).
+
+    This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; for more details please check [the doc](Broadcasting.md).
+
+    ONNX opset since version 7.
+
+    Inputs:
+    - `A` (T)
+    - `B` (T)
+
+    Outputs:
+    - `C` (T1)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(bool). Constrain input to boolean tensor.
+    - `T1`: tensor(bool). Constrain output to boolean tensor.
+  }];
+  let arguments = (ins
+    AnyTensor:$A,
+    AnyTensor:$B);
+  let results = (outs
+    AnyTensor:$C);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 7;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Xor (since opset 7)
+//===----------------------------------------------------------------------===//
+
+def ONNXXorOp : ONNX_Op<"Xor", [Pure]> {
+  let summary = [{ONNX Xor: Returns the tensor resulted from performing the `xor` logical operation elementwise on the input ...}];
+  let description = [{
+    Returns the tensor resulted from performing the `xor` logical operation
+    elementwise on the input tensors `A` and `B` (with Numpy-style broadcasting support).
+
+    This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; for more details please check [the doc](Broadcasting.md).
+
+    ONNX opset since version 7.
+
+    Inputs:
+    - `A` (T)
+    - `B` (T)
+
+    Outputs:
+    - `C` (T1)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(bool). Constrain input to boolean tensor.
+    - `T1`: tensor(bool). Constrain output to boolean tensor.
+  }];
+  let arguments = (ins
+    AnyTensor:$A,
+    AnyTensor:$B);
+  let results = (outs
+    AnyTensor:$C);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 7;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Mod (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXModOp : ONNX_Op<"Mod", [Pure]> {
+  let summary = [{ONNX Mod: Performs element-wise binary modulus (with Numpy-style broadcasting support)}];
+  let description = [{
+    Performs element-wise binary modulus (with Numpy-style broadcasting support).
+      The sign of the remainder is the same as that of the Divisor.
+
+      Mod operator can also behave like C fmod() or numpy.fmod. In this case, the sign of the remainder however, will be the same as the Dividend
+      (in contrast to integer mod). To force a behavior like numpy.fmod() an 'fmod' Attribute is provided.
+      This attribute is set to 0 by default causing the behavior to be like integer mod.
+      Setting this attribute to 1 causes the remainder to be calculated similar to that of numpy.fmod().
+
+      If the input type is floating point, then `fmod` attribute must be set to 1.
+
+      In case of dividend being zero, the results will be platform dependent.
+
+    This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; for more details please check [the doc](Broadcasting.md).
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `A` (T)
+    - `B` (T)
+
+    Outputs:
+    - `C` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to high-precision numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$A,
+    AnyTensor:$B,
+    DefaultValuedAttr<SI64Attr, "0">:$fmod);
+  let results = (outs
+    AnyTensor:$C);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// BitShift (since opset 11)
+//===----------------------------------------------------------------------===//
+
+def ONNXBitShiftOp : ONNX_Op<"BitShift", [Pure]> {
+  let summary = [{ONNX BitShift: Bitwise shift operator performs element-wise operation}];
+  let description = [{
+    Bitwise shift operator performs element-wise operation. For each input element, if the
+     attribute "direction" is "RIGHT", this operator moves its binary representation toward
+     the right side so that the input value is effectively decreased. If the attribute "direction"
+     is "LEFT", bits of binary representation moves toward the left side, which results the
+     increase of its actual value. The input X is the tensor to be shifted and another input
+     Y specifies the amounts of shifting. For example, if "direction" is "Right", X is [1, 4],
+     and S is [1, 1], the corresponding output Z would be [0, 2]. If "direction" is "LEFT" with
+     X=[1, 2] and S=[1, 2], the corresponding output Y would be [2, 8].
+
+     Because this operator supports Numpy-style broadcasting, X's and Y's shapes are
+     not necessarily identical.
+    This operator supports **multidirectional (i.e., Numpy-style) broadcasting**; for more details please check [the doc](Broadcasting.md).
+
+    ONNX opset since version 11.
+
+    Inputs:
+    - `X` (T)
+    - `Y` (T)
+
+    Outputs:
+    - `Z` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64). Constrain input and output types to integer tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X,
+    AnyTensor:$Y,
+    StrAttr:$direction);
+  let results = (outs
+    AnyTensor:$Z);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 11;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceMin (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXReduceMinOp : ONNX_Op<"ReduceMin", [Pure]> {
+  let summary = [{ONNX ReduceMin: Computes the min of the input tensor's element along the provided axes}];
+  let description = [{
+    Computes the min of the input tensor's element along the provided axes. The resulting
+    tensor has the same rank as the input if keepdims equals 1. If keepdims equals 0, then
+    the resulting tensor has the reduced dimension pruned.
+
+    The above behavior is similar to numpy, with the exception that numpy defaults keepdims to
+    False instead of True.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+
+    Outputs:
+    - `reduced` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint32), tensor(uint64), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16), tensor(uint8), tensor(int8). Constrain input and output types to high-precision and 8 bit numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    OptionalAttr<I64ArrayAttr>:$axes,
+    DefaultValuedAttr<SI64Attr, "1">:$keepdims);
+  let results = (outs
+    AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceProd (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXReduceProdOp : ONNX_Op<"ReduceProd", [Pure]> {
+  let summary = [{ONNX ReduceProd: Computes the product of the input tensor's element along the provided axes}];
+  let description = [{
+    Computes the product of the input tensor's element along the provided axes. The resulting
+    tensor has the same rank as the input if keepdims equals 1. If keepdims equals 0, then
+    the resulting tensor has the reduced dimension pruned.
+
+    The above behavior is similar to numpy, with the exception that numpy defaults keepdims to
+    False instead of True.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+
+    Outputs:
+    - `reduced` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint32), tensor(uint64), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to high-precision numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    OptionalAttr<I64ArrayAttr>:$axes,
+    DefaultValuedAttr<SI64Attr, "1">:$keepdims);
+  let results = (outs
+    AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceL1 (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXReduceL1Op : ONNX_Op<"ReduceL1", [Pure]> {
+  let summary = [{ONNX ReduceL1: Computes the L1 norm of the input tensor's element along the provided axes}];
+  let description = [{
+    Computes the L1 norm of the input tensor's element along the provided axes. The resulting
+    tensor has the same rank as the input if keepdims equals 1. If keepdims equals 0, then
+    the resulting tensor has the reduced dimension pruned.
+
+    The above behavior is similar to numpy, with the exception that numpy defaults keepdims to
+    False instead of True.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+
+    Outputs:
+    - `reduced` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint32), tensor(uint64), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to high-precision numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    OptionalAttr<I64ArrayAttr>:$axes,
+    DefaultValuedAttr<SI64Attr, "1">:$keepdims);
+  let results = (outs
+    AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceL2 (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXReduceL2Op : ONNX_Op<"ReduceL2", [Pure]> {
+  let summary = [{ONNX ReduceL2: Computes the L2 norm of the input tensor's element along the provided axes}];
+  let description = [{
+    Computes the L2 norm of the input tensor's element along the provided axes. The resulting
+    tensor has the same rank as the input if keepdims equals 1. If keepdims equals 0, then
+    the resulting tensor has the reduced dimension pruned.
+
+    The above behavior is similar to numpy, with the exception that numpy defaults keepdims to
+    False instead of True.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+
+    Outputs:
+    - `reduced` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint32), tensor(uint64), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to high-precision numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    OptionalAttr<I64ArrayAttr>:$axes,
+    DefaultValuedAttr<SI64Attr, "1">:$keepdims);
+  let results = (outs
+    AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceSumSquare (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXReduceSumSquareOp : ONNX_Op<"ReduceSumSquare", [Pure]> {
+  let summary = [{ONNX ReduceSumSquare: Computes the sum square of the input tensor's element along the provided axes}];
+  let description = [{
+    Computes the sum square of the input tensor's element along the provided axes. The resulting
+    tensor has the same rank as the input if keepdims equals 1. If keepdims equals 0, then
+    the resulting tensor has the reduced dimension pruned.
+
+    The above behavior is similar to numpy, with the exception that numpy defaults keepdims to
+    False instead of True.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+
+    Outputs:
+    - `reduced` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint32), tensor(uint64), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to high-precision numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    OptionalAttr<I64ArrayAttr>:$axes,
+    DefaultValuedAttr<SI64Attr, "1">:$keepdims);
+  let results = (outs
+    AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceLogSum (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXReduceLogSumOp : ONNX_Op<"ReduceLogSum", [Pure]> {
+  let summary = [{ONNX ReduceLogSum: Computes the log sum of the input tensor's element along the provided axes}];
+  let description = [{
+    Computes the log sum of the input tensor's element along the provided axes. The resulting
+    tensor has the same rank as the input if keepdims equals 1. If keepdims equals 0, then
+    the resulting tensor has the reduced dimension pruned.
+
+    The above behavior is similar to numpy, with the exception that numpy defaults keepdims to
+    False instead of True.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+
+    Outputs:
+    - `reduced` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint32), tensor(uint64), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to high-precision numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    OptionalAttr<I64ArrayAttr>:$axes,
+    DefaultValuedAttr<SI64Attr, "1">:$keepdims);
+  let results = (outs
+    AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceLogSumExp (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXReduceLogSumExpOp : ONNX_Op<"ReduceLogSumExp", [Pure]> {
+  let summary = [{ONNX ReduceLogSumExp: Computes the log sum exponent of the input tensor's element along the provided axes}];
+  let description = [{
+    Computes the log sum exponent of the input tensor's element along the provided axes. The resulting
+    tensor has the same rank as the input if keepdims equals 1. If keepdims equals 0, then
+    the resulting tensor has the reduced dimension pruned.
+
+    The above behavior is similar to numpy, with the exception that numpy defaults keepdims to
+    False instead of True.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+
+    Outputs:
+    - `reduced` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint32), tensor(uint64), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to high-precision numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    OptionalAttr<I64ArrayAttr>:$axes,
+    DefaultValuedAttr<SI64Attr, "1">:$keepdims);
+  let results = (outs
+    AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ArgMax (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXArgMaxOp : ONNX_Op<"ArgMax", [Pure]> {
+  let summary = [{ONNX ArgMax: Computes the indices of the max elements of the input tensor's element along the provided axis}];
+  let description = [{
+    Computes the indices of the max elements of the input tensor's element along the
+    provided axis. The resulting tensor has the same rank as the input if keepdims equals 1.
+    If keepdims equals 0, then the resulting tensor has the reduced dimension pruned.
+    If select_last_index is True (default False), the index of the last occurrence of the max
+    is selected if the max appears more than once in the input. Otherwise the index of the
+    first occurrence is selected.
+    The type of the output tensor is integer.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+
+    Outputs:
+    - `reduced` (tensor(int64))
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to all numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    DefaultValuedAttr<SI64Attr, "0">:$axis,
+    DefaultValuedAttr<SI64Attr, "1">:$keepdims,
+    DefaultValuedAttr<SI64Attr, "0">:$select_last_index);
+  let results = (outs
+    AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ArgMin (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXArgMinOp : ONNX_Op<"ArgMin", [Pure]> {
+  let summary = [{ONNX ArgMin: Computes the indices of the min elements of the input tensor's element along the provided axis}];
+  let description = [{
+    Computes the indices of the min elements of the input tensor's element along the
+    provided axis. The resulting tensor has the same rank as the input if keepdims equals 1.
+    If keepdims equals 0, then the resulting tensor has the reduced dimension pruned.
+    If select_last_index is True (default False), the index of the last occurrence of the min
+    is selected if the min appears more than once in the input. Otherwise the index of the
+    first occurrence is selected.
+    The type of the output tensor is integer.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+
+    Outputs:
+    - `reduced` (tensor(int64))
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to all numeric tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    DefaultValuedAttr<SI64Attr, "0">:$axis,
+    DefaultValuedAttr<SI64Attr, "1">:$keepdims,
+    DefaultValuedAttr<SI64Attr, "0">:$select_last_index);
+  let results = (outs
+    AnyTensor:$reduced);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// GatherElements (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXGatherElementsOp : ONNX_Op<"GatherElements", [Pure]> {
+  let summary = [{ONNX GatherElements: GatherElements takes two inputs `data` and `indices` of the same rank r >= 1 and an optional ...}];
+  let description = [{
+    GatherElements takes two inputs `data` and `indices` of the same rank r >= 1
+    and an optional attribute `axis` that identifies an axis of `data`
+    (by default, the outer-most axis, that is axis 0). It is an indexing operation
+    that produces its output by indexing into the input data tensor at index
+    positions determined by elements of the `indices` tensor.
+    Its output shape is the same as the shape of `indices` and consists of one value
+    (gathered from the `data`) for each element in `indices`.
+
+    For instance, in the 3-D case (r = 3), the output produced is determined
+    by the following equations:
+    ```
+      out[i][j][k] = input[index[i][j][k]][j][k] if axis = 0,
+      out[i][j][k] = input[i][index[i][j][k]][k] if axis = 1,
+      out[i][j][k] = input[i][j][index[i][j][k]] if axis = 2,
+    ```
+
+    This operator is also the inverse of ScatterElements. It is similar to Torch's gather operation.
+
+    Example 1:
+    ```
+      data = [
+          [1, 2],
+          [3, 4],
+      ]
+      indices = [
+          [0, 0],
+          [1, 0],
+      ]
+      axis = 1
+      output = [
+          [1, 1],
+          [4, 3],
+      ]
+    ```
+    Example 2:
+    ```
+      data = [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, 9],
+      ]
+      indices = [
+          [1, 2, 0],
+          [2, 0, 0],
+      ]
+      axis = 0
+      output = [
+          [4, 8, 3],
+          [7, 2, 3],
+      ]
+    ```
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `data` (T)
+    - `indices` (Tind)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(bfloat16), tensor(float16), tensor(float), tensor(double), tensor(string), tensor(bool), tensor(complex64), tensor(complex128). Constrain input and output types to any tensor type.
+    - `Tind`: tensor(int32), tensor(int64). Constrain indices to integer types
+  }];
+  let arguments = (ins
+    AnyTensor:$data,
+    AnyTensor:$indices,
+    DefaultValuedAttr<SI64Attr, "0">:$axis);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Trilu (since opset 14)
+//===----------------------------------------------------------------------===//
+
+def ONNXTriluOp : ONNX_Op<"Trilu", [Pure]> {
+  let summary = [{ONNX Trilu: Given a 2-D matrix or batches of 2-D matrices, returns the upper or lower triangular part of the ...}];
+  let description = [{
+    Given a 2-D matrix or batches of 2-D matrices, returns the upper or lower triangular part of the tensor(s).
+    The attribute "upper" determines whether the upper or lower part is retained. If set to true,
+    the upper triangular matrix is retained. Lower triangular matrix is retained otherwise.
+    Default value for the "upper" attribute is true.
+    Trilu takes one input tensor of shape [*, N, M], where * is zero or more batch dimensions. The upper triangular part consists
+    of the elements on and above the given diagonal (k). The lower triangular part consists of elements on and below the diagonal.
+    All other elements in the matrix are set to zero.
+    If k = 0, the triangular part on and above/below the main diagonal is retained.
+    If upper is set to true, a positive k retains the upper triangular matrix excluding the main diagonal and (k-1) diagonals above it.
+    A negative k value retains the main diagonal and |k| diagonals below it.
+    If upper is set to false, a positive k retains the lower triangular matrix including the main diagonal and k diagonals above it.
+    A negative k value excludes the main diagonal and (|k|-1) diagonals below it.
+
+    ONNX opset since version 14.
+
+    Inputs:
+    - `input` (T)
+    - `k` (tensor(int64), optional: `onnx.NoValue` when absent)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(bfloat16), tensor(float16), tensor(float), tensor(double), tensor(string), tensor(bool), tensor(complex64), tensor(complex128). Constrain input and output types to all tensor types.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    AnyTypeOf<[AnyTensor, NoneType]>:$k,
+    DefaultValuedAttr<SI64Attr, "1">:$upper);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 14;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// CumSum (since opset 14)
+//===----------------------------------------------------------------------===//
+
+def ONNXCumSumOp : ONNX_Op<"CumSum", [Pure]> {
+  let summary = [{ONNX CumSum: Performs cumulative sum of the input elements along the given axis}];
+  let description = [{
+    Performs cumulative sum of the input elements along the given axis.
+    By default, it will do the sum inclusively meaning the first element is copied as is.
+    Through an `exclusive` attribute, this behavior can change to exclude the first element.
+    It can also perform summation in the opposite direction of the axis. For that, set `reverse` attribute to 1.
+
+    Example:
+    ```
+    input_x = [1, 2, 3]
+    axis=0
+    output = [1, 3, 6]
+    exclusive=1
+    output = [0, 1, 3]
+    exclusive=0
+    reverse=1
+    output = [6, 5, 3]
+    exclusive=1
+    reverse=1
+    output = [5, 3, 0]
+    ```
+
+    ONNX opset since version 14.
+
+    Inputs:
+    - `x` (T)
+    - `axis` (T2)
+
+    Outputs:
+    - `y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint32), tensor(uint64), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to high-precision numeric tensors.
+    - `T2`: tensor(int32), tensor(int64). axis tensor can be int32 or int64 only
+  }];
+  let arguments = (ins
+    AnyTensor:$x,
+    AnyTensor:$axis,
+    DefaultValuedAttr<SI64Attr, "0">:$exclusive,
+    DefaultValuedAttr<SI64Attr, "0">:$reverse);
+  let results = (outs
+    AnyTensor:$y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 14;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Tile (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXTileOp : ONNX_Op<"Tile", [Pure]> {
+  let summary = [{ONNX Tile: Constructs a tensor by tiling a given tensor}];
+  let description = [{
+    Constructs a tensor by tiling a given tensor.
+    This is the same as function `tile` in Numpy, but no broadcast.
+    For example A = [[1, 2], [3, 4]], B = [1, 2], tile(A, B) = [[1, 2, 1, 2], [3, 4, 3, 4]]
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `input` (T)
+    - `repeats` (T1)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(bfloat16), tensor(float16), tensor(float), tensor(double), tensor(string), tensor(bool), tensor(complex64), tensor(complex128). Constrain input and output types to all tensor types.
+    - `T1`: tensor(int64). Constrain repeat's type to int64 tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    AnyTensor:$repeats);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// EyeLike (since opset 9)
+//===----------------------------------------------------------------------===//
+
+def ONNXEyeLikeOp : ONNX_Op<"EyeLike", [Pure]> {
+  let summary = [{ONNX EyeLike: Generate a 2D tensor (matrix) with ones on the diagonal and zeros everywhere else}];
+  let description = [{
+    Generate a 2D tensor (matrix) with ones on the diagonal and zeros everywhere else. Only 2D
+    tensors are supported, i.e. input T1 must be of rank 2. The shape of the output tensor is the
+    same as the input tensor. The data type can be specified by the 'dtype' argument. If
+    'dtype' is not specified, then the type of input tensor is used. By default, the main diagonal
+    is populated with ones, but attribute 'k' can be used to populate upper or lower diagonals.
+    The 'dtype' argument must be one of the data types specified in the 'DataType' enum field in the
+    TensorProto message and be valid as an output type.
+
+    ONNX opset since version 9.
+
+    Inputs:
+    - `input` (T1)
+
+    Outputs:
+    - `output` (T2)
+
+    Type constraints (listed, not verified):
+    - `T1`: tensor(float16), tensor(float), tensor(double), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(bool). Constrain input types. Strings and complex are not supported.
+    - `T2`: tensor(float16), tensor(float), tensor(double), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(bool). Constrain output types. Strings and complex are not supported.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    OptionalAttr<SI64Attr>:$dtype,
+    DefaultValuedAttr<SI64Attr, "0">:$k);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 9;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// DepthToSpace (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXDepthToSpaceOp : ONNX_Op<"DepthToSpace", [Pure]> {
+  let summary = [{ONNX DepthToSpace: DepthToSpace rearranges (permutes) data from depth into blocks of spatial data}];
+  let description = [{
+    DepthToSpace rearranges (permutes) data from depth into blocks of spatial data.
+    This is the reverse transformation of SpaceToDepth. More specifically, this op outputs a copy of
+    the input tensor where values from the depth dimension are moved in spatial blocks to the height
+    and width dimensions. By default, `mode` = `DCR`.
+    In the DCR mode, elements along the depth dimension from the input tensor are rearranged in the
+    following order: depth, column, and then row. The output y is computed from the input x as below:
+
+    b, c, h, w = x.shape
+
+    tmp = np.reshape(x, [b, blocksize, blocksize, c // (blocksize**2), h, w])
+
+    tmp = np.transpose(tmp, [0, 3, 4, 1, 5, 2])
+
+    y = np.reshape(tmp, [b, c // (blocksize**2), h * blocksize, w * blocksize])
+
+
+    In the CRD mode, elements along the depth dimension from the input tensor are rearranged in the
+    following order: column, row, and the depth. The output y is computed from the input x as below:
+
+    b, c, h, w = x.shape
+
+    tmp = np.reshape(x, [b, c // (blocksize ** 2), blocksize, blocksize, h, w])
+
+    tmp = np.transpose(tmp, [0, 1, 4, 2, 5, 3])
+
+    y = np.reshape(tmp, [b, c // (blocksize ** 2), h * blocksize, w * blocksize])
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(bfloat16), tensor(float16), tensor(float), tensor(double), tensor(string), tensor(bool), tensor(complex64), tensor(complex128). Constrain input and output types to all tensor types.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    SI64Attr:$blocksize,
+    DefaultValuedStrAttr<StrAttr, "DCR">:$mode);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// SpaceToDepth (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXSpaceToDepthOp : ONNX_Op<"SpaceToDepth", [Pure]> {
+  let summary = [{ONNX SpaceToDepth: SpaceToDepth rearranges blocks of spatial data into depth}];
+  let description = [{
+    SpaceToDepth rearranges blocks of spatial data into depth. More specifically,
+    this op outputs a copy of the input tensor where values from the height and width dimensions
+    are moved to the depth dimension.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(bfloat16), tensor(float16), tensor(float), tensor(double), tensor(string), tensor(bool), tensor(complex64), tensor(complex128). Constrain input and output types to all tensor types.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    SI64Attr:$blocksize);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Shrink (since opset 9)
+//===----------------------------------------------------------------------===//
+
+def ONNXShrinkOp : ONNX_Op<"Shrink", [Pure]> {
+  let summary = [{ONNX Shrink: Shrink takes one input data (Tensor<numeric>) and produces one Tensor output, having same datatype ...}];
+  let description = [{
+    Shrink takes one input data (Tensor<numeric>) and produces one Tensor output,
+    having same datatype and shape with input. It has two attributes, lambd and
+    bias. The formula of this operator is: If x < -lambd, y = x + bias;
+    If x > lambd, y = x - bias; Otherwise, y = 0.
+
+    ONNX opset since version 9.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(uint8), tensor(uint16), tensor(uint32), tensor(uint64), tensor(int8), tensor(int16), tensor(int32), tensor(int64), tensor(float16), tensor(float), tensor(double). Constrain input to only numeric types.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    DefaultValuedAttr<F32Attr, "0.0">:$bias,
+    DefaultValuedAttr<F32Attr, "0.5">:$lambd);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 9;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Hardmax (since opset 13)
+//===----------------------------------------------------------------------===//
+
+def ONNXHardmaxOp : ONNX_Op<"Hardmax", [Pure]> {
+  let summary = [{ONNX Hardmax: The operator computes the hardmax values for the given input}];
+  let description = [{
+    The operator computes the hardmax values for the given input:
+
+     Hardmax(element in input, axis) = 1 if the element is the first maximum value along the specified axis, 0 otherwise
+
+    The "axis" attribute indicates the dimension along which Hardmax
+    will be performed. The output tensor has the same shape
+    and contains the Hardmax values of the corresponding input.
+
+    ONNX opset since version 13.
+
+    Inputs:
+    - `input` (T)
+
+    Outputs:
+    - `output` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double), tensor(bfloat16). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$input,
+    DefaultValuedAttr<SI64Attr, "-1">:$axis);
+  let results = (outs
+    AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 13;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// GlobalMaxPool (since opset 1)
+//===----------------------------------------------------------------------===//
+
+def ONNXGlobalMaxPoolOp : ONNX_Op<"GlobalMaxPool", [Pure]> {
+  let summary = [{ONNX GlobalMaxPool: GlobalMaxPool consumes an input tensor X and applies max pooling across the values in the same ...}];
+  let description = [{
+    GlobalMaxPool consumes an input tensor X and applies max pooling across
+    the values in the same channel. This is equivalent to MaxPool with kernel size
+    equal to the spatial dimension of input tensor.
+
+    ONNX opset since version 1.
+
+    Inputs:
+    - `X` (T)
+
+    Outputs:
+    - `Y` (T)
+
+    Type constraints (listed, not verified):
+    - `T`: tensor(float16), tensor(float), tensor(double). Constrain input and output types to float tensors.
+  }];
+  let arguments = (ins
+    AnyTensor:$X);
+  let results = (outs
+    AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    static constexpr int onnxSinceVersion = 1;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Gradient (ai.onnx.preview.training since opset 1)
 //===----------------------------------------------------------------------===//
 

@@ -591,6 +591,43 @@ static LogicalResult binaryRule(RuleContext &c, Operation *op, Value dy,
   return success();
 }
 
+/// Gradient of variadic Max / Min: dY goes to the operands equal to the
+/// result, shared evenly among ties (PyTorch's maximum/minimum), each summed
+/// back to its operand's shape.
+static LogicalResult extremumRule(RuleContext &c, Operation *op, Value dy) {
+  TensorEmitter &e = c.e;
+  Value y = c.fwd(op->getResult(0));
+  ArrayRef<int64_t> shape = TensorEmitter::shapeOf(y);
+  Type element = TensorEmitter::elementOf(y);
+  SmallVector<Value> inputs = {dy, y};
+  for (Value operand : op->getOperands())
+    inputs.push_back(c.fwd(operand));
+  int64_t n = op->getNumOperands();
+  for (int64_t k = 0; k < n; ++k) {
+    if (!c.wants(op->getOperand(k)))
+      continue;
+    Value g = e.map(
+        shape, element, inputs,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value count = cst(b, l, 0);
+          for (int64_t i = 0; i < n; ++i) {
+            Value hit = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                              a[2 + i], a[1]);
+            count = arith::AddFOp::create(
+                b, l, count,
+                arith::SelectOp::create(b, l, hit, cst(b, l, 1), cst(b, l, 0)));
+          }
+          Value mine = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                             a[2 + k], a[1]);
+          Value share = arith::DivFOp::create(b, l, a[0], count);
+          return arith::SelectOp::create(b, l, mine, share, cst(b, l, 0));
+        });
+    c.add(op->getOperand(k),
+          e.sumToShape(g, TensorEmitter::shapeOf(c.fwd(op->getOperand(k)))));
+  }
+  return success();
+}
+
 static LogicalResult applyRule(RuleContext &c, Operation *op,
                                ArrayRef<Value> dys) {
   if (hasNormalizationRule(op))
@@ -747,6 +784,66 @@ static LogicalResult applyRule(RuleContext &c, Operation *op,
               b, l, low, cst(b, l, 0),
               arith::SelectOp::create(b, l, high, cst(b, l, 1), slope));
           return arith::MulFOp::create(b, l, a[0], d).getResult();
+        });
+      })
+      .Case<onnxd::ONNXMaxOp, onnxd::ONNXMinOp>(
+          [&](Operation *o) { return extremumRule(c, o, dy); })
+      .Case([&](onnxd::ONNXSoftplusOp o) {
+        // dY * sigmoid(x)
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          Value e =
+              math::ExpOp::create(b, l, arith::NegFOp::create(b, l, a[1]));
+          Value sigmoid = arith::DivFOp::create(
+              b, l, cst(b, l, 1), arith::AddFOp::create(b, l, cst(b, l, 1), e));
+          return arith::MulFOp::create(b, l, a[0], sigmoid).getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXEluOp o) {
+        // dY for x > 0, else dY * (y + alpha).
+        double alpha = o.getAlpha().convertToDouble();
+        return unaryRule(c, o, dy, [=](B &b, L l, A a) {
+          Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                            a[1], cst(b, l, 0));
+          Value neg = arith::MulFOp::create(
+              b, l, a[0], arith::AddFOp::create(b, l, a[2], cst(b, l, alpha)));
+          return arith::SelectOp::create(b, l, pos, a[0], neg).getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXSeluOp o) {
+        // gamma dY for x > 0, else dY * (y + gamma alpha).
+        double alpha = o.getAlpha().convertToDouble();
+        double gamma = o.getGamma().convertToDouble();
+        return unaryRule(c, o, dy, [=](B &b, L l, A a) {
+          Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                            a[1], cst(b, l, 0));
+          Value scaled = arith::MulFOp::create(b, l, a[0], cst(b, l, gamma));
+          Value neg = arith::MulFOp::create(
+              b, l, a[0],
+              arith::AddFOp::create(b, l, a[2], cst(b, l, gamma * alpha)));
+          return arith::SelectOp::create(b, l, pos, scaled, neg).getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXAbsOp o) {
+        // dY * sign(x), 0 at 0 (PyTorch's convention).
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                            a[1], cst(b, l, 0));
+          Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT,
+                                            a[1], cst(b, l, 0));
+          Value sign = arith::SelectOp::create(
+              b, l, pos, cst(b, l, 1),
+              arith::SelectOp::create(b, l, neg, cst(b, l, -1), cst(b, l, 0)));
+          return arith::MulFOp::create(b, l, a[0], sign).getResult();
+        });
+      })
+      .Case([&](onnxd::ONNXSoftsignOp o) {
+        // dY / (1 + |x|)^2
+        return unaryRule(c, o, dy, [](B &b, L l, A a) {
+          Value d = arith::AddFOp::create(b, l, cst(b, l, 1),
+                                          math::AbsFOp::create(b, l, a[1]));
+          return arith::DivFOp::create(b, l, a[0],
+                                       arith::MulFOp::create(b, l, d, d))
+              .getResult();
         });
       })
       .Case([&](onnxd::ONNXTanhOp o) {

@@ -251,11 +251,93 @@ LogicalResult reduceRule(RuleContext &c, Operation *op, Value dy,
   return success();
 }
 
+/// The reduced dimensions of a reduction of `x` over `axes` (all when none
+/// or empty), or an error on `op`.
+FailureOr<SmallVector<int64_t>> reducedDims(Operation *op, Value x,
+                                            std::optional<ArrayAttr> axes) {
+  int64_t rank = TensorEmitter::shapeOf(x).size();
+  SmallVector<int64_t> dims;
+  if (axes)
+    for (Attribute a : *axes) {
+      int64_t axis = cast<IntegerAttr>(a).getInt();
+      if (axis < -rank || axis >= rank)
+        return op->emitError("reduction axis ")
+               << axis << " is out of range for rank " << rank;
+      dims.push_back(axis < 0 ? axis + rank : axis);
+    }
+  if (dims.empty())
+    for (int64_t d = 0; d < rank; ++d)
+      dims.push_back(d);
+  return dims;
+}
+
+/// ReduceL2 (dX = dY x / y, 0 where y is 0), ReduceSumSquare (dX = 2 dY x):
+/// dY and Y with the reduced dimensions restored as 1s, broadcast back.
+LogicalResult normRule(RuleContext &c, Operation *op, Value dy,
+                       std::optional<ArrayAttr> axes, bool l2) {
+  TensorEmitter &e = c.e;
+  Value x = c.fwd(op->getOperand(0));
+  ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
+  FailureOr<SmallVector<int64_t>> dims = reducedDims(op, x, axes);
+  if (failed(dims))
+    return failure();
+  SmallVector<int64_t> kept = keptShape(xs, *dims);
+  Value g = e.reshape(dy, kept);
+  Type element = TensorEmitter::elementOf(x);
+  if (!l2) {
+    c.add(op->getOperand(0), e.map(xs, element, {g, x}, [](B &b, L l, A a) {
+      Value twice = arith::MulFOp::create(b, l, a[0], cst(b, l, 2));
+      return arith::MulFOp::create(b, l, twice, a[1]).getResult();
+    }));
+    return success();
+  }
+  Value y = e.reshape(c.fwd(op->getResult(0)), kept);
+  c.add(op->getOperand(0), e.map(xs, element, {g, x, y}, [](B &b, L l, A a) {
+    Value zero = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, a[2],
+                                       cst(b, l, 0));
+    Value share = arith::DivFOp::create(
+        b, l, arith::MulFOp::create(b, l, a[0], a[1]), a[2]);
+    return arith::SelectOp::create(b, l, zero, cst(b, l, 0), share).getResult();
+  }));
+  return success();
+}
+
+/// ReduceMax / ReduceMin: dY to the elements equal to the result, shared
+/// evenly among ties (PyTorch's amax/amin).
+LogicalResult extremumReduceRule(RuleContext &c, Operation *op, Value dy,
+                                 std::optional<ArrayAttr> axes) {
+  TensorEmitter &e = c.e;
+  Value x = c.fwd(op->getOperand(0));
+  ArrayRef<int64_t> xs = TensorEmitter::shapeOf(x);
+  FailureOr<SmallVector<int64_t>> dims = reducedDims(op, x, axes);
+  if (failed(dims))
+    return failure();
+  SmallVector<int64_t> kept = keptShape(xs, *dims);
+  Type element = TensorEmitter::elementOf(x);
+  Value y = e.reshape(c.fwd(op->getResult(0)), kept);
+  Value hits = e.map(xs, element, {x, y}, [](B &b, L l, A a) {
+    Value hit =
+        arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+    return arith::SelectOp::create(b, l, hit, cst(b, l, 1), cst(b, l, 0))
+        .getResult();
+  });
+  Value count = e.reshape(e.reduceSum(hits, *dims), kept);
+  Value g = e.reshape(dy, kept);
+  c.add(op->getOperand(0),
+        e.map(xs, element, {g, hits, count}, [](B &b, L l, A a) {
+          Value share = arith::DivFOp::create(b, l, a[0], a[2]);
+          return arith::MulFOp::create(b, l, share, a[1]).getResult();
+        }));
+  return success();
+}
+
 } // namespace
 
 bool fqt::training::hasNormalizationRule(Operation *op) {
   return isa<onnxd::ONNXBatchNormalizationOp, onnxd::ONNXLayerNormalizationOp,
-             onnxd::ONNXReduceMeanOp, onnxd::ONNXReduceSumOp>(op);
+             onnxd::ONNXReduceMeanOp, onnxd::ONNXReduceSumOp,
+             onnxd::ONNXReduceMaxOp, onnxd::ONNXReduceMinOp,
+             onnxd::ONNXReduceL2Op, onnxd::ONNXReduceSumSquareOp>(op);
 }
 
 LogicalResult fqt::training::normalizationRule(RuleContext &c, Operation *op,
@@ -291,6 +373,22 @@ LogicalResult fqt::training::normalizationRule(RuleContext &c, Operation *op,
           return success();
         }
         return reduceRule(c, o, dys[0], axes, o.getKeepdims() != 0, false);
+      })
+      .Case<onnxd::ONNXReduceMaxOp, onnxd::ONNXReduceMinOp>(
+          [&](auto o) -> LogicalResult {
+            if (!dys[0])
+              return success();
+            return extremumReduceRule(c, o, dys[0], o.getAxes());
+          })
+      .Case([&](onnxd::ONNXReduceL2Op o) -> LogicalResult {
+        if (!dys[0])
+          return success();
+        return normRule(c, o, dys[0], o.getAxes(), /*l2=*/true);
+      })
+      .Case([&](onnxd::ONNXReduceSumSquareOp o) -> LogicalResult {
+        if (!dys[0])
+          return success();
+        return normRule(c, o, dys[0], o.getAxes(), /*l2=*/false);
       })
       .Default([](Operation *other) {
         return other->emitError("no normalization rule");

@@ -358,7 +358,16 @@ staticResultShape(Operation *op, RankedTensorType data) {
           onnxd::ONNXHardSwishOp, onnxd::ONNXExpOp, onnxd::ONNXLogOp,
           onnxd::ONNXNegOp, onnxd::ONNXSqrtOp, onnxd::ONNXErfOp,
           onnxd::ONNXReciprocalOp, onnxd::ONNXIdentityOp, onnxd::ONNXSoftmaxOp,
-          onnxd::ONNXLogSoftmaxOp>(op)) {
+          onnxd::ONNXLogSoftmaxOp, onnxd::ONNXMaxOp, onnxd::ONNXMinOp,
+          onnxd::ONNXSoftplusOp, onnxd::ONNXEluOp, onnxd::ONNXSeluOp,
+          onnxd::ONNXSoftsignOp, onnxd::ONNXThresholdedReluOp, onnxd::ONNXSinOp,
+          onnxd::ONNXCosOp, onnxd::ONNXTanOp, onnxd::ONNXAsinOp,
+          onnxd::ONNXAcosOp, onnxd::ONNXAtanOp, onnxd::ONNXSinhOp,
+          onnxd::ONNXCoshOp, onnxd::ONNXAsinhOp, onnxd::ONNXAcoshOp,
+          onnxd::ONNXAtanhOp, onnxd::ONNXCeilOp, onnxd::ONNXFloorOp,
+          onnxd::ONNXRoundOp, onnxd::ONNXSignOp, onnxd::ONNXAndOp,
+          onnxd::ONNXOrOp, onnxd::ONNXXorOp, onnxd::ONNXModOp,
+          onnxd::ONNXBitShiftOp>(op)) {
     SmallVector<int64_t> shape;
     for (Value operand : op->getOperands()) {
       auto t = staticTensor(operand);

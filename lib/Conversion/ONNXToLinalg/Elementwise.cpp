@@ -1,8 +1,9 @@
 //===- Elementwise.cpp - elementwise onnx ops to linalg.generic -----------===//
 //
-// Binary arithmetic with numpy broadcasting, the unary activations,
-// comparisons, Not, Where, Cast, Pow, Clip and Dropout, each as one
-// all-parallel linalg.generic whose body is arith/math.
+// Binary arithmetic with numpy broadcasting, variadic Max and Min, the
+// unary math functions and activations, comparisons, logic (Not, And, Or,
+// Xor), Mod, BitShift, IsNaN, IsInf, Where, Cast, Pow, Clip and Dropout,
+// each as one all-parallel linalg.generic whose body is arith/math.
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,7 +78,275 @@ FQT_FLOAT_UNARY(ONNXSqrtOp, math::SqrtOp)
 FQT_FLOAT_UNARY(ONNXNegOp, arith::NegFOp)
 FQT_FLOAT_UNARY(ONNXAbsOp, math::AbsFOp)
 FQT_FLOAT_UNARY(ONNXErfOp, math::ErfOp)
+FQT_FLOAT_UNARY(ONNXSinOp, math::SinOp)
+FQT_FLOAT_UNARY(ONNXCosOp, math::CosOp)
+FQT_FLOAT_UNARY(ONNXTanOp, math::TanOp)
+FQT_FLOAT_UNARY(ONNXAsinOp, math::AsinOp)
+FQT_FLOAT_UNARY(ONNXAcosOp, math::AcosOp)
+FQT_FLOAT_UNARY(ONNXAtanOp, math::AtanOp)
+FQT_FLOAT_UNARY(ONNXSinhOp, math::SinhOp)
+FQT_FLOAT_UNARY(ONNXCoshOp, math::CoshOp)
+FQT_FLOAT_UNARY(ONNXAsinhOp, math::AsinhOp)
+FQT_FLOAT_UNARY(ONNXAcoshOp, math::AcoshOp)
+FQT_FLOAT_UNARY(ONNXAtanhOp, math::AtanhOp)
+FQT_FLOAT_UNARY(ONNXCeilOp, math::CeilOp)
+FQT_FLOAT_UNARY(ONNXFloorOp, math::FloorOp)
+// Halves round to even, as ONNX's Round does.
+FQT_FLOAT_UNARY(ONNXRoundOp, math::RoundEvenOp)
 #undef FQT_FLOAT_UNARY
+
+/// -1, 0 or 1 (a NaN stays NaN).
+template <> struct Body<ONNXSignOp> {
+  static bool supports(Type t) { return isa<FloatType, IntegerType>(t); }
+  static Value build(ONNXSignOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Value x = args[0];
+    Type type = x.getType();
+    Value zero = scalarConstant(b, loc, type, 0.0);
+    Value one = scalarConstant(b, loc, type, 1.0);
+    if (isa<FloatType>(type)) {
+      Value minusOne = scalarConstant(b, loc, type, -1.0);
+      Value positive =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+      Value negative =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
+      Value low = arith::SelectOp::create(b, loc, negative, minusOne, x);
+      Value sign = arith::SelectOp::create(b, loc, positive, one, low);
+      // A zero stays zero (of its sign) and a NaN NaN through `x`.
+      return sign;
+    }
+    Value positive = arith::CmpIOp::create(b, loc,
+                                           isUnsignedOperand(op, 0)
+                                               ? arith::CmpIPredicate::ugt
+                                               : arith::CmpIPredicate::sgt,
+                                           x, zero);
+    Value negative =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, zero);
+    if (isUnsignedOperand(op, 0))
+      negative = arith::ConstantIntOp::create(b, loc, 0, 1);
+    Value minusOne = scalarConstant(b, loc, type, -1.0);
+    Value low = arith::SelectOp::create(b, loc, negative, minusOne, zero);
+    return arith::SelectOp::create(b, loc, positive, one, low);
+  }
+};
+
+/// x for x > 0, else alpha (exp(x) - 1).
+template <> struct Body<ONNXEluOp> {
+  static bool supports(Type t) { return isa<FloatType>(t); }
+  static Value build(ONNXEluOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Type type = args[0].getType();
+    Value zero = scalarConstant(b, loc, type, 0.0);
+    Value alpha = scalarConstant(b, loc, type, op.getAlpha().convertToDouble());
+    Value expm1 = math::ExpM1Op::create(b, loc, args[0]);
+    Value negative = arith::MulFOp::create(b, loc, alpha, expm1);
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, args[0], zero);
+    return arith::SelectOp::create(b, loc, positive, args[0], negative);
+  }
+};
+
+/// gamma x for x > 0, else gamma alpha (exp(x) - 1).
+template <> struct Body<ONNXSeluOp> {
+  static bool supports(Type t) { return isa<FloatType>(t); }
+  static Value build(ONNXSeluOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Type type = args[0].getType();
+    Value zero = scalarConstant(b, loc, type, 0.0);
+    double alpha = op.getAlpha().convertToDouble();
+    double gamma = op.getGamma().convertToDouble();
+    Value expm1 = math::ExpM1Op::create(b, loc, args[0]);
+    Value negative = arith::MulFOp::create(
+        b, loc, scalarConstant(b, loc, type, alpha * gamma), expm1);
+    Value positive = arith::MulFOp::create(
+        b, loc, scalarConstant(b, loc, type, gamma), args[0]);
+    Value isPositive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, args[0], zero);
+    return arith::SelectOp::create(b, loc, isPositive, positive, negative);
+  }
+};
+
+/// log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)), which does not
+/// overflow.
+template <> struct Body<ONNXSoftplusOp> {
+  static bool supports(Type t) { return isa<FloatType>(t); }
+  static Value build(ONNXSoftplusOp, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Type type = args[0].getType();
+    Value zero = scalarConstant(b, loc, type, 0.0);
+    Value abs = math::AbsFOp::create(b, loc, args[0]);
+    Value exp = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, abs));
+    Value log1p = math::Log1pOp::create(b, loc, exp);
+    Value relu = arith::MaximumFOp::create(b, loc, args[0], zero);
+    return arith::AddFOp::create(b, loc, relu, log1p);
+  }
+};
+
+/// x / (1 + |x|).
+template <> struct Body<ONNXSoftsignOp> {
+  static bool supports(Type t) { return isa<FloatType>(t); }
+  static Value build(ONNXSoftsignOp, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Type type = args[0].getType();
+    Value one = scalarConstant(b, loc, type, 1.0);
+    Value abs = math::AbsFOp::create(b, loc, args[0]);
+    Value denominator = arith::AddFOp::create(b, loc, one, abs);
+    return arith::DivFOp::create(b, loc, args[0], denominator);
+  }
+};
+
+/// x for x > alpha, else 0.
+template <> struct Body<ONNXThresholdedReluOp> {
+  static bool supports(Type t) { return isa<FloatType>(t); }
+  static Value build(ONNXThresholdedReluOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Type type = args[0].getType();
+    Value zero = scalarConstant(b, loc, type, 0.0);
+    Value alpha = scalarConstant(b, loc, type, op.getAlpha().convertToDouble());
+    Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                        args[0], alpha);
+    return arith::SelectOp::create(b, loc, above, args[0], zero);
+  }
+};
+
+/// x + bias for x < -lambd, x - bias for x > lambd, else 0.
+template <> struct Body<ONNXShrinkOp> {
+  static bool supports(Type t) { return isa<FloatType>(t); }
+  static Value build(ONNXShrinkOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Type type = args[0].getType();
+    double lambd = op.getLambd().convertToDouble();
+    double bias = op.getBias().convertToDouble();
+    Value x = args[0];
+    Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x,
+                                        scalarConstant(b, loc, type, -lambd));
+    Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                        scalarConstant(b, loc, type, lambd));
+    Value raised =
+        arith::AddFOp::create(b, loc, x, scalarConstant(b, loc, type, bias));
+    Value lowered =
+        arith::SubFOp::create(b, loc, x, scalarConstant(b, loc, type, bias));
+    Value outer = arith::SelectOp::create(b, loc, above, lowered,
+                                          scalarConstant(b, loc, type, 0.0));
+    return arith::SelectOp::create(b, loc, below, raised, outer);
+  }
+};
+
+/// Max and Min over any number of operands; a NaN wins for floats.
+template <bool IsMax>
+static Value extremum(Operation *op, OpBuilder &b, Location loc,
+                      ValueRange args) {
+  bool isUnsigned = isUnsignedOperand(op, 0);
+  Value v = args[0];
+  for (Value next : args.drop_front()) {
+    if (isa<FloatType>(v.getType()))
+      v = IsMax ? arith::MaximumFOp::create(b, loc, v, next).getResult()
+                : arith::MinimumFOp::create(b, loc, v, next).getResult();
+    else if (isUnsigned)
+      v = IsMax ? arith::MaxUIOp::create(b, loc, v, next).getResult()
+                : arith::MinUIOp::create(b, loc, v, next).getResult();
+    else
+      v = IsMax ? arith::MaxSIOp::create(b, loc, v, next).getResult()
+                : arith::MinSIOp::create(b, loc, v, next).getResult();
+  }
+  return v;
+}
+
+template <> struct Body<ONNXMaxOp> {
+  static bool supports(Type t) {
+    return isa<FloatType>(t) || (isa<IntegerType>(t) && !t.isInteger(1));
+  }
+  static Value build(ONNXMaxOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    return extremum<true>(op, b, loc, args);
+  }
+};
+
+template <> struct Body<ONNXMinOp> {
+  static bool supports(Type t) {
+    return isa<FloatType>(t) || (isa<IntegerType>(t) && !t.isInteger(1));
+  }
+  static Value build(ONNXMinOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    return extremum<false>(op, b, loc, args);
+  }
+};
+
+#define FQT_BOOLEAN_BINARY(OP, IOP)                                            \
+  template <> struct Body<OP> {                                                \
+    static bool supports(Type t) { return t.isInteger(1); }                    \
+    static Value build(OP, OpBuilder &b, Location loc, ValueRange args) {      \
+      return IOP::create(b, loc, args[0], args[1]);                            \
+    }                                                                          \
+  };
+FQT_BOOLEAN_BINARY(ONNXAndOp, arith::AndIOp)
+FQT_BOOLEAN_BINARY(ONNXOrOp, arith::OrIOp)
+FQT_BOOLEAN_BINARY(ONNXXorOp, arith::XOrIOp)
+#undef FQT_BOOLEAN_BINARY
+
+/// fmod = 1: the remainder takes the dividend's sign (C's fmod); fmod = 0
+/// (integers): the divisor's sign, as Python's %.
+template <> struct Body<ONNXModOp> {
+  static bool supports(Type t) {
+    return isa<FloatType>(t) || (isa<IntegerType>(t) && !t.isInteger(1));
+  }
+  static Value build(ONNXModOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Value x = args[0], y = args[1];
+    Type type = x.getType();
+    if (isa<FloatType>(type)) {
+      Value r = arith::RemFOp::create(b, loc, x, y);
+      if (op.getFmod() != 0)
+        return r;
+      Value zero = scalarConstant(b, loc, type, 0.0);
+      Value nonzero =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, r, zero);
+      Value rNeg =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, r, zero);
+      Value yNeg =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, zero);
+      Value differ = arith::XOrIOp::create(b, loc, rNeg, yNeg);
+      Value fix = arith::AndIOp::create(b, loc, nonzero, differ);
+      return arith::SelectOp::create(b, loc, fix,
+                                     arith::AddFOp::create(b, loc, r, y), r);
+    }
+    if (isUnsignedOperand(op, 0))
+      return arith::RemUIOp::create(b, loc, x, y);
+    Value r = arith::RemSIOp::create(b, loc, x, y);
+    if (op.getFmod() != 0)
+      return r;
+    Value zero = scalarConstant(b, loc, type, 0.0);
+    Value nonzero =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, zero);
+    Value rNeg =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, zero);
+    Value yNeg =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, y, zero);
+    Value differ = arith::XOrIOp::create(b, loc, rNeg, yNeg);
+    Value fix = arith::AndIOp::create(b, loc, nonzero, differ);
+    return arith::SelectOp::create(b, loc, fix,
+                                   arith::AddIOp::create(b, loc, r, y), r);
+  }
+};
+
+/// Shifts of unsigned integers; a shift by the bit width or more gives 0.
+template <> struct Body<ONNXBitShiftOp> {
+  static bool supports(Type t) { return isa<IntegerType>(t); }
+  static Value build(ONNXBitShiftOp op, OpBuilder &b, Location loc,
+                     ValueRange args) {
+    Value x = args[0], y = args[1];
+    Type type = x.getType();
+    Value shifted = op.getDirection() == "LEFT"
+                        ? arith::ShLIOp::create(b, loc, x, y).getResult()
+                        : arith::ShRUIOp::create(b, loc, x, y).getResult();
+    Value width =
+        scalarConstant(b, loc, type, double(type.getIntOrFloatBitWidth()));
+    Value inRange =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, y, width);
+    return arith::SelectOp::create(b, loc, inRange, shifted,
+                                   scalarConstant(b, loc, type, 0.0));
+  }
+};
 
 template <> struct Body<ONNXReluOp> {
   static bool supports(Type t) { return isa<FloatType>(t); }
@@ -260,6 +529,68 @@ struct WhereToGeneric : OpRewritePattern<ONNXWhereOp> {
         rewriter, op, op->getOperands(), resultType,
         [](OpBuilder &b, Location loc, ValueRange args) -> Value {
           return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
+        });
+  }
+};
+
+/// IsNaN, IsInf: a boolean per float element.
+static LogicalResult replaceWithFloatPredicate(
+    PatternRewriter &rewriter, Operation *op,
+    llvm::function_ref<Value(OpBuilder &, Location, Value)> predicate) {
+  RankedTensorType resultType = rankedResult(op);
+  Type elementType = rankedElementType(op->getOperand(0));
+  if (!resultType || !resultType.getElementType().isInteger(1) ||
+      !elementType || !isa<FloatType>(elementType))
+    return rewriter.notifyMatchFailure(
+        op, "operand is not a ranked float tensor or the result not boolean");
+  return replaceWithElementwise(
+      rewriter, op, op->getOperand(0), resultType,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        return predicate(b, loc, args[0]);
+      });
+}
+
+struct IsNaNToGeneric : OpRewritePattern<ONNXIsNaNOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXIsNaNOp op,
+                                PatternRewriter &rewriter) const override {
+    return replaceWithFloatPredicate(
+        rewriter, op, [](OpBuilder &b, Location loc, Value x) -> Value {
+          return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
+        });
+  }
+};
+
+/// IsInf, of the signs detect_positive and detect_negative ask for.
+struct IsInfToGeneric : OpRewritePattern<ONNXIsInfOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXIsInfOp op,
+                                PatternRewriter &rewriter) const override {
+    bool positive = op.getDetectPositive() != 0;
+    bool negative = op.getDetectNegative() != 0;
+    return replaceWithFloatPredicate(
+        rewriter, op, [&](OpBuilder &b, Location loc, Value x) -> Value {
+          auto type = cast<FloatType>(x.getType());
+          auto infinity = [&](bool negativeInf) {
+            return arith::ConstantOp::create(
+                b, loc,
+                b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(),
+                                                     negativeInf)));
+          };
+          Value result = arith::ConstantIntOp::create(b, loc, 0, 1);
+          if (positive)
+            result = arith::OrIOp::create(
+                b, loc, result,
+                arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                                      infinity(false)));
+          if (negative)
+            result = arith::OrIOp::create(
+                b, loc, result,
+                arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                                      infinity(true)));
+          return result;
         });
   }
 };
@@ -596,6 +927,22 @@ void fqt::onnx_to_linalg::populateElementwisePatterns(
       ElementwiseToGeneric<ONNXSqrtOp>, ElementwiseToGeneric<ONNXNegOp>,
       ElementwiseToGeneric<ONNXAbsOp>, ElementwiseToGeneric<ONNXReciprocalOp>,
       ElementwiseToGeneric<ONNXErfOp>, ElementwiseToGeneric<ONNXNotOp>,
+      ElementwiseToGeneric<ONNXSinOp>, ElementwiseToGeneric<ONNXCosOp>,
+      ElementwiseToGeneric<ONNXTanOp>, ElementwiseToGeneric<ONNXAsinOp>,
+      ElementwiseToGeneric<ONNXAcosOp>, ElementwiseToGeneric<ONNXAtanOp>,
+      ElementwiseToGeneric<ONNXSinhOp>, ElementwiseToGeneric<ONNXCoshOp>,
+      ElementwiseToGeneric<ONNXAsinhOp>, ElementwiseToGeneric<ONNXAcoshOp>,
+      ElementwiseToGeneric<ONNXAtanhOp>, ElementwiseToGeneric<ONNXCeilOp>,
+      ElementwiseToGeneric<ONNXFloorOp>, ElementwiseToGeneric<ONNXRoundOp>,
+      ElementwiseToGeneric<ONNXSignOp>, ElementwiseToGeneric<ONNXEluOp>,
+      ElementwiseToGeneric<ONNXSeluOp>, ElementwiseToGeneric<ONNXSoftplusOp>,
+      ElementwiseToGeneric<ONNXSoftsignOp>,
+      ElementwiseToGeneric<ONNXThresholdedReluOp>,
+      ElementwiseToGeneric<ONNXMaxOp>, ElementwiseToGeneric<ONNXMinOp>,
+      ElementwiseToGeneric<ONNXAndOp>, ElementwiseToGeneric<ONNXOrOp>,
+      ElementwiseToGeneric<ONNXXorOp>, ElementwiseToGeneric<ONNXModOp>,
+      ElementwiseToGeneric<ONNXBitShiftOp>, ElementwiseToGeneric<ONNXShrinkOp>,
+      IsNaNToGeneric, IsInfToGeneric,
       CompareToGeneric<ONNXEqualOp, arith::CmpFPredicate::OEQ,
                        arith::CmpIPredicate::eq, arith::CmpIPredicate::eq>,
       CompareToGeneric<ONNXLessOp, arith::CmpFPredicate::OLT,

@@ -20,16 +20,21 @@ namespace fqt::onnx_to_linalg {
 
 /// Add, Sub, Mul, Div, Relu, LeakyRelu, Sigmoid, Tanh, Exp, Log, Sqrt, Neg,
 /// Abs, Reciprocal, Erf, Not, Equal, Less, Greater, Where, Cast, Pow, Clip,
-/// Dropout.
+/// Dropout; the trigonometric and hyperbolic functions, Ceil, Floor, Round,
+/// Sign, IsNaN, IsInf, Elu, Selu, Softplus, Softsign, ThresholdedRelu,
+/// Shrink, variadic Max and Min, And, Or, Xor, Mod, BitShift.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 /// Gemm, MatMul, Conv, ConvTranspose.
 void populateLinearPatterns(mlir::RewritePatternSet &patterns);
 /// MaxPool, AveragePool.
 void populatePoolingPatterns(mlir::RewritePatternSet &patterns);
 /// Constant, Identity, Reshape, Flatten, Transpose, Concat, Squeeze,
-/// Unsqueeze, Shape, ConstantOfShape, Expand, Range, Slice, Split, Gather.
+/// Unsqueeze, Shape, ConstantOfShape, Expand, Range, Slice, Split, Gather,
+/// GatherElements, Trilu, Tile, EyeLike, DepthToSpace, SpaceToDepth.
 void populateShapePatterns(mlir::RewritePatternSet &patterns);
-/// ReduceMean, ReduceSum, ReduceMax, Softmax, LogSoftmax, GlobalAveragePool,
+/// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1,
+/// ReduceL2, ReduceSumSquare, ReduceLogSum, ReduceLogSumExp, ArgMax, ArgMin,
+/// CumSum, Hardmax, Softmax, LogSoftmax, GlobalAveragePool, GlobalMaxPool,
 /// NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss.
 void populateReductionPatterns(mlir::RewritePatternSet &patterns);
 /// BatchNormalization, LayerNormalization.
@@ -131,7 +136,7 @@ mlir::FailureOr<mlir::Value> reshapeToStatic(mlir::PatternRewriter &rewriter,
                                              mlir::RankedTensorType resultType);
 
 /// The reduction a `reduce` performs.
-enum class ReduceKind { Sum, Mean, Max };
+enum class ReduceKind { Sum, Mean, Max, Min, Prod };
 
 /// The map from the loops of a tensor to its kept (not `reduced`)
 /// dimensions.

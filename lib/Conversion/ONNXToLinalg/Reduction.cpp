@@ -1,7 +1,10 @@
 //===- Reduction.cpp - onnx reductions and softmax to linalg.generic ------===//
 //
-// ReduceMean/Sum/Max and GlobalAveragePool as a reduction linalg.generic
-// (then a division for the means, a tensor.expand_shape for keepdims);
+// ReduceMean/Sum/Max/Min/Prod and GlobalAveragePool as a reduction
+// linalg.generic (then a division for the means, a tensor.expand_shape for
+// keepdims); ReduceL1/L2/SumSquare/LogSum/LogSumExp as an elementwise map
+// around a sum; ArgMax/ArgMin as one reduction carrying value and index;
+// CumSum as a reduction over an extra loop along the axis;
 // Softmax and LogSoftmax as max, exp, sum and divide along the axis;
 // NegativeLogLikelihoodLoss as a gathering generic and sums;
 // SoftmaxCrossEntropyLoss as LogSoftmax then NegativeLogLikelihoodLoss.
@@ -28,16 +31,25 @@ namespace {
 
 /// Reduces `input` over `reduced` into `resultType`, re-inserting the
 /// reduced dimensions as size 1 when `keepDims`.
+/// `post`, when given, maps each reduced element before that.
 static FailureOr<Value> reduceTo(PatternRewriter &rewriter, Operation *op,
                                  Value input, ArrayRef<bool> reduced,
                                  bool keepDims, ReduceKind kind,
-                                 RankedTensorType resultType) {
+                                 RankedTensorType resultType,
+                                 ElementwiseBody post = nullptr) {
   Location loc = op->getLoc();
   int64_t kept = llvm::count(reduced, false);
   int64_t expectedRank = keepDims ? static_cast<int64_t>(reduced.size()) : kept;
   if (resultType.getRank() != expectedRank)
     return rewriter.notifyMatchFailure(op, "result rank does not match");
   Value result = reduce(rewriter, loc, input, reduced, kind);
+  if (post) {
+    auto type = cast<RankedTensorType>(result.getType());
+    result = buildElementwise(
+        rewriter, loc, type,
+        tensor::createDynamicDimValues(rewriter, loc, result), result,
+        {rewriter.getMultiDimIdentityMap(type.getRank())}, post);
+  }
   if (!keepDims)
     return castIfNeeded(rewriter, loc, result, resultType);
   SmallVector<OpFoldResult> inSizes =
@@ -72,7 +84,14 @@ static LogicalResult checkFloat(PatternRewriter &rewriter, Operation *op,
   return success();
 }
 
-template <typename OpTy, ReduceKind Kind>
+/// What a reduction applies to each element before reducing (`Pre`) and
+/// to each reduced value after (`Post`): ReduceL1 is |x| then a sum,
+/// ReduceL2 x^2, a sum and sqrt, ReduceLogSumExp exp, a sum and log.
+enum class Pre { None, Abs, Square, Exp };
+enum class Post { None, Sqrt, Log };
+
+template <typename OpTy, ReduceKind Kind, Pre P = Pre::None,
+          Post Q = Post::None>
 struct ReduceAttrAxesToLinalg : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
@@ -88,9 +107,29 @@ struct ReduceAttrAxesToLinalg : OpRewritePattern<OpTy> {
     std::optional<SmallVector<bool>> mask = reducedMask(axes, inType.getRank());
     if (!mask)
       return rewriter.notifyMatchFailure(op, "invalid axes");
+    Location loc = op.getLoc();
+    Value input = op.getData();
+    if (P != Pre::None)
+      input = buildElementwise(
+          rewriter, loc, inType,
+          tensor::createDynamicDimValues(rewriter, loc, input), input,
+          {rewriter.getMultiDimIdentityMap(inType.getRank())},
+          [](OpBuilder &b, Location l, ValueRange args) -> Value {
+            if (P == Pre::Abs)
+              return math::AbsFOp::create(b, l, args[0]);
+            if (P == Pre::Square)
+              return arith::MulFOp::create(b, l, args[0], args[0]);
+            return math::ExpOp::create(b, l, args[0]);
+          });
+    auto post = [](OpBuilder &b, Location l, ValueRange args) -> Value {
+      if (Q == Post::Sqrt)
+        return math::SqrtOp::create(b, l, args[0]);
+      return math::LogOp::create(b, l, args[0]);
+    };
     FailureOr<Value> result =
-        reduceTo(rewriter, op, op.getData(), *mask, op.getKeepdims() != 0, Kind,
-                 cast<RankedTensorType>(op.getReduced().getType()));
+        reduceTo(rewriter, op, input, *mask, op.getKeepdims() != 0, Kind,
+                 cast<RankedTensorType>(op.getReduced().getType()),
+                 Q == Post::None ? ElementwiseBody() : ElementwiseBody(post));
     if (failed(result))
       return failure();
     rewriter.replaceOp(op, *result);
@@ -252,10 +291,13 @@ struct ReduceSumToLinalg : OpRewritePattern<ONNXReduceSumOp> {
   }
 };
 
-struct GlobalAveragePoolToLinalg : OpRewritePattern<ONNXGlobalAveragePoolOp> {
-  using Base::Base;
+/// GlobalAveragePool, GlobalMaxPool: a mean or max over the spatial
+/// dimensions, kept as 1s.
+template <typename OpTy, ReduceKind Kind>
+struct GlobalPoolToLinalg : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(ONNXGlobalAveragePoolOp op,
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
     if (failed(checkFloat(rewriter, op, op.getX(), op.getY())))
       return failure();
@@ -265,8 +307,8 @@ struct GlobalAveragePoolToLinalg : OpRewritePattern<ONNXGlobalAveragePoolOp> {
     SmallVector<bool> mask(inType.getRank(), true);
     mask[0] = mask[1] = false;
     FailureOr<Value> result =
-        reduceTo(rewriter, op, op.getX(), mask, /*keepDims=*/true,
-                 ReduceKind::Mean, cast<RankedTensorType>(op.getY().getType()));
+        reduceTo(rewriter, op, op.getX(), mask, /*keepDims=*/true, Kind,
+                 cast<RankedTensorType>(op.getY().getType()));
     if (failed(result))
       return failure();
     rewriter.replaceOp(op, *result);
@@ -483,15 +525,311 @@ struct SoftmaxCrossEntropyLossToNLL
   }
 };
 
+/// ArgMax, ArgMin: one reduction generic over the axis carrying the best
+/// value and its i64 index; a tie keeps the first index, or the last with
+/// select_last_index.
+template <typename OpTy, bool IsMax>
+struct ArgExtremumToLinalg : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(op.getData().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getReduced().getType());
+    if (!inType || !resultType || !resultType.getElementType().isInteger(64) ||
+        !isa<FloatType, IntegerType>(inType.getElementType()) ||
+        inType.getElementType().isInteger(1))
+      return rewriter.notifyMatchFailure(
+          op, "data is not a ranked numeric tensor or the result not i64");
+    int64_t rank = inType.getRank();
+    int64_t axis = op.getAxis();
+    if (axis < -rank || axis >= rank)
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    if (axis < 0)
+      axis += rank;
+    SmallVector<bool> reduced(rank, false);
+    reduced[axis] = true;
+    bool keepDims = op.getKeepdims() != 0;
+    if (resultType.getRank() != (keepDims ? rank : rank - 1))
+      return rewriter.notifyMatchFailure(op, "result rank does not match");
+    bool last = op.getSelectLastIndex() != 0;
+    bool isUnsigned = isUnsignedOperand(op, 0);
+
+    Location loc = op.getLoc();
+    Type elementType = inType.getElementType();
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dynSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d == axis)
+        continue;
+      shape.push_back(inType.getDimSize(d));
+      if (inType.isDynamicDim(d))
+        dynSizes.push_back(
+            tensor::DimOp::create(rewriter, loc, op.getData(), d));
+    }
+    // The first element along the axis starts the search.
+    TypedAttr initAttr;
+    if (auto floatType = dyn_cast<FloatType>(elementType))
+      initAttr = rewriter.getFloatAttr(
+          floatType, APFloat::getInf(floatType.getFloatSemantics(), IsMax));
+    else if (isUnsigned)
+      initAttr = rewriter.getIntegerAttr(
+          elementType,
+          IsMax ? APInt::getMinValue(elementType.getIntOrFloatBitWidth())
+                : APInt::getMaxValue(elementType.getIntOrFloatBitWidth()));
+    else
+      initAttr = rewriter.getIntegerAttr(
+          elementType,
+          IsMax
+              ? APInt::getSignedMinValue(elementType.getIntOrFloatBitWidth())
+              : APInt::getSignedMaxValue(elementType.getIntOrFloatBitWidth()));
+    Value bestInit = filledTensor(
+        rewriter, loc, RankedTensorType::get(shape, elementType), dynSizes,
+        arith::ConstantOp::create(rewriter, loc, initAttr));
+    Type i64 = rewriter.getI64Type();
+    Value indexInit =
+        filledTensor(rewriter, loc, RankedTensorType::get(shape, i64), dynSizes,
+                     arith::ConstantIntOp::create(rewriter, loc, -1, 64));
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                   keptMap(reduced, ctx),
+                                   keptMap(reduced, ctx)};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators[axis] = utils::IteratorType::reduction;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{bestInit.getType(), indexInit.getType()},
+        ValueRange{op.getData()}, ValueRange{bestInit, indexInit}, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = args[0], best = args[1], index = args[2];
+          Value position = toI64(b, l, linalg::IndexOp::create(b, l, axis));
+          Value better;
+          if (isa<FloatType>(elementType)) {
+            auto strict =
+                IsMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT;
+            auto loose =
+                IsMax ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OLE;
+            better =
+                arith::CmpFOp::create(b, l, last ? loose : strict, x, best);
+          } else {
+            arith::CmpIPredicate strict, loose;
+            if (isUnsigned) {
+              strict =
+                  IsMax ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::ult;
+              loose =
+                  IsMax ? arith::CmpIPredicate::uge : arith::CmpIPredicate::ule;
+            } else {
+              strict =
+                  IsMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt;
+              loose =
+                  IsMax ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle;
+            }
+            better =
+                arith::CmpIOp::create(b, l, last ? loose : strict, x, best);
+          }
+          // The first element always counts (the init may equal it).
+          Value first =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, index,
+                                    arith::ConstantIntOp::create(b, l, 0, 64));
+          better = arith::OrIOp::create(b, l, better, first);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{
+                  arith::SelectOp::create(b, l, better, x, best),
+                  arith::SelectOp::create(b, l, better, position, index)});
+        });
+    Value result = generic.getResult(1);
+    if (!keepDims) {
+      rewriter.replaceOp(op, castIfNeeded(rewriter, loc, result, resultType));
+      return success();
+    }
+    SmallVector<OpFoldResult> inSizes =
+        tensor::getMixedSizes(rewriter, loc, op.getData());
+    SmallVector<OpFoldResult> sizes;
+    for (auto [i, r] : llvm::enumerate(reduced))
+      sizes.push_back(r ? rewriter.getIndexAttr(1) : inSizes[i]);
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+        op, resultType, result, unitDimGroups(reduced),
+        sizesForType(rewriter, loc, resultType, sizes));
+    return success();
+  }
+};
+
+/// Hardmax: 1 at the first maximum along the axis (an onnx.ArgMax, kept
+/// dimension), 0 elsewhere.
+struct HardmaxToLinalg : OpRewritePattern<ONNXHardmaxOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXHardmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(checkFloat(rewriter, op, op.getInput(), op.getOutput())))
+      return failure();
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    auto resultType = cast<RankedTensorType>(op.getOutput().getType());
+    int64_t rank = inType.getRank();
+    int64_t axis = op.getAxis();
+    if (axis < -rank || axis >= rank)
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    if (axis < 0)
+      axis += rank;
+    Location loc = op.getLoc();
+    SmallVector<int64_t> keptShape(inType.getShape());
+    keptShape[axis] = 1;
+    Type si64 = rewriter.getIntegerType(64, /*isSigned=*/true);
+    Value argmax = ONNXArgMaxOp::create(
+        rewriter, loc,
+        TypeRange{RankedTensorType::get(keptShape, rewriter.getI64Type())},
+        ValueRange{op.getInput()},
+        ArrayRef<NamedAttribute>{rewriter.getNamedAttr(
+            "axis", rewriter.getIntegerAttr(si64, axis))});
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < rank; ++d)
+      exprs.push_back(d == axis ? getAffineConstantExpr(0, ctx)
+                                : getAffineDimExpr(d, ctx));
+    Type elementType = resultType.getElementType();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, resultType,
+                tensor::createDynamicDimValues(rewriter, loc, op.getInput()),
+                argmax, {AffineMap::get(rank, 0, exprs, ctx)},
+                [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                  Value position =
+                      toI64(b, l, linalg::IndexOp::create(b, l, axis));
+                  Value hit = arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::eq, position, args[0]);
+                  return arith::SelectOp::create(
+                      b, l, hit, scalarConstant(b, l, elementType, 1.0),
+                      scalarConstant(b, l, elementType, 0.0));
+                }));
+    return success();
+  }
+};
+
+/// CumSum: y[.., i, ..] sums x[.., r, ..] along the axis over r <= i (r < i
+/// when exclusive; r >= i or r > i when reverse), one reduction generic
+/// over an extra loop r. An axis known at run time only computes the sums
+/// along every axis and selects one.
+struct CumSumToLinalg : OpRewritePattern<ONNXCumSumOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXCumSumOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(op.getX().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getY().getType());
+    if (!inType || !resultType ||
+        resultType.getElementType() != inType.getElementType() ||
+        resultType.getRank() != inType.getRank() || inType.getRank() == 0 ||
+        !isa<FloatType, IntegerType>(inType.getElementType()))
+      return rewriter.notifyMatchFailure(
+          op, "x and y are not ranked numeric tensors of one type and rank");
+    auto axisType = dyn_cast<RankedTensorType>(op.getAxis().getType());
+    if (!axisType || axisType.getNumElements() != 1 ||
+        !isa<IntegerType>(axisType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "axis is not an integer scalar");
+    int64_t rank = inType.getRank();
+    Location loc = op.getLoc();
+    if (std::optional<SmallVector<int64_t>> axes =
+            getConstantInts(op.getAxis())) {
+      int64_t axis = (*axes)[0];
+      if (axis < -rank || axis >= rank)
+        return rewriter.notifyMatchFailure(op, "axis out of range");
+      rewriter.replaceOp(
+          op, cumSum(rewriter, op, resultType, axis < 0 ? axis + rank : axis));
+      return success();
+    }
+    Value axis = extractScalar(rewriter, loc, op.getAxis(), 0);
+    Value rankValue = arith::ConstantIntOp::create(rewriter, loc, rank, 64);
+    Value negative = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::slt, axis,
+        arith::ConstantIntOp::create(rewriter, loc, 0, 64));
+    axis = arith::SelectOp::create(
+        rewriter, loc, negative,
+        arith::AddIOp::create(rewriter, loc, axis, rankValue), axis);
+    Value result = cumSum(rewriter, op, resultType, rank - 1);
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      Value isD = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::eq, axis,
+          arith::ConstantIntOp::create(rewriter, loc, d, 64));
+      result = arith::SelectOp::create(
+          rewriter, loc, isD, cumSum(rewriter, op, resultType, d), result);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  static Value cumSum(PatternRewriter &rewriter, ONNXCumSumOp op,
+                      RankedTensorType resultType, int64_t axis) {
+    auto inType = cast<RankedTensorType>(op.getX().getType());
+    int64_t rank = inType.getRank();
+    bool exclusive = op.getExclusive() != 0, reverse = op.getReverse() != 0;
+    Location loc = op.getLoc();
+    Type elementType = inType.getElementType();
+    Value init =
+        filledTensor(rewriter, loc, resultType,
+                     tensor::createDynamicDimValues(rewriter, loc, op.getX()),
+                     scalarConstant(rewriter, loc, elementType, 0.0));
+    MLIRContext *ctx = rewriter.getContext();
+    // Loops: the result's, then r.
+    SmallVector<AffineExpr> inExprs, outExprs;
+    for (int64_t d = 0; d < rank; ++d) {
+      inExprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+      outExprs.push_back(getAffineDimExpr(d, ctx));
+    }
+    SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, inExprs, ctx),
+                                   AffineMap::get(rank + 1, 0, outExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{op.getX()},
+        ValueRange{init}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value i = linalg::IndexOp::create(b, l, axis);
+          Value r = linalg::IndexOp::create(b, l, rank);
+          arith::CmpIPredicate predicate =
+              reverse ? (exclusive ? arith::CmpIPredicate::ugt
+                                   : arith::CmpIPredicate::uge)
+                      : (exclusive ? arith::CmpIPredicate::ult
+                                   : arith::CmpIPredicate::ule);
+          Value counts = arith::CmpIOp::create(b, l, predicate, r, i);
+          Value sum =
+              isa<FloatType>(elementType)
+                  ? arith::AddFOp::create(b, l, args[1], args[0]).getResult()
+                  : arith::AddIOp::create(b, l, args[1], args[0]).getResult();
+          linalg::YieldOp::create(
+              b, l,
+              arith::SelectOp::create(b, l, counts, sum, args[1]).getResult());
+        });
+    return generic.getResult(0);
+  }
+};
+
 } // namespace
 
 void fqt::onnx_to_linalg::populateReductionPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<ReduceAttrAxesToLinalg<ONNXReduceMeanOp, ReduceKind::Mean>,
-               ReduceAttrAxesToLinalg<ONNXReduceMaxOp, ReduceKind::Max>,
-               ReduceSumToLinalg, GlobalAveragePoolToLinalg,
-               SoftmaxToLinalg<ONNXSoftmaxOp, false>,
-               SoftmaxToLinalg<ONNXLogSoftmaxOp, true>,
-               NegativeLogLikelihoodLossToLinalg, SoftmaxCrossEntropyLossToNLL>(
-      patterns.getContext());
+  patterns
+      .add<ReduceAttrAxesToLinalg<ONNXReduceMeanOp, ReduceKind::Mean>,
+           ReduceAttrAxesToLinalg<ONNXReduceMaxOp, ReduceKind::Max>,
+           ReduceAttrAxesToLinalg<ONNXReduceMinOp, ReduceKind::Min>,
+           ReduceAttrAxesToLinalg<ONNXReduceProdOp, ReduceKind::Prod>,
+           ReduceAttrAxesToLinalg<ONNXReduceL1Op, ReduceKind::Sum, Pre::Abs>,
+           ReduceAttrAxesToLinalg<ONNXReduceL2Op, ReduceKind::Sum, Pre::Square,
+                                  Post::Sqrt>,
+           ReduceAttrAxesToLinalg<ONNXReduceSumSquareOp, ReduceKind::Sum,
+                                  Pre::Square>,
+           ReduceAttrAxesToLinalg<ONNXReduceLogSumOp, ReduceKind::Sum,
+                                  Pre::None, Post::Log>,
+           ReduceAttrAxesToLinalg<ONNXReduceLogSumExpOp, ReduceKind::Sum,
+                                  Pre::Exp, Post::Log>,
+           ArgExtremumToLinalg<ONNXArgMaxOp, true>,
+           ArgExtremumToLinalg<ONNXArgMinOp, false>, CumSumToLinalg,
+           ReduceSumToLinalg,
+           GlobalPoolToLinalg<ONNXGlobalAveragePoolOp, ReduceKind::Mean>,
+           GlobalPoolToLinalg<ONNXGlobalMaxPoolOp, ReduceKind::Max>,
+           HardmaxToLinalg, SoftmaxToLinalg<ONNXSoftmaxOp, false>,
+           SoftmaxToLinalg<ONNXLogSoftmaxOp, true>,
+           NegativeLogLikelihoodLossToLinalg, SoftmaxCrossEntropyLossToNLL>(
+          patterns.getContext());
 }

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 
 using namespace mlir;
 using namespace fqt;
@@ -968,13 +969,279 @@ struct GatherToGeneric : OpRewritePattern<ONNXGatherOp> {
   }
 };
 
+/// GatherElements along `axis`: out[i..] = data[i.. with indices[i..] at
+/// `axis`], negative indices counting from the end.
+struct GatherElementsToGeneric : OpRewritePattern<ONNXGatherElementsOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXGatherElementsOp op,
+                                PatternRewriter &rewriter) const override {
+    auto dataType = dyn_cast<RankedTensorType>(op.getData().getType());
+    auto indicesType = dyn_cast<RankedTensorType>(op.getIndices().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getOutput().getType());
+    if (!dataType || !indicesType || !resultType ||
+        !isa<IntegerType>(indicesType.getElementType()) ||
+        dataType.getElementType() != resultType.getElementType() ||
+        dataType.getRank() != indicesType.getRank() ||
+        resultType.getRank() != indicesType.getRank())
+      return rewriter.notifyMatchFailure(
+          op, "data, integer indices and result are not ranked tensors of "
+              "one rank");
+    int64_t rank = dataType.getRank();
+    int64_t axis = op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    Location loc = op.getLoc();
+    Value data = op.getData();
+    Value axisSize = tensor::DimOp::create(rewriter, loc, data, axis);
+    bool isUnsigned = isUnsignedOperand(op, 1);
+    rewriter.replaceOp(
+        op,
+        buildElementwise(
+            rewriter, loc, resultType,
+            tensor::createDynamicDimValues(rewriter, loc, op.getIndices()),
+            op.getIndices(), {rewriter.getMultiDimIdentityMap(rank)},
+            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+              Value index = args[0];
+              if (index.getType().getIntOrFloatBitWidth() < 64)
+                index =
+                    isUnsigned
+                        ? arith::ExtUIOp::create(b, l, b.getI64Type(), index)
+                              .getResult()
+                        : arith::ExtSIOp::create(b, l, b.getI64Type(), index)
+                              .getResult();
+              index = toIndex(b, l, index);
+              Value zero = arith::ConstantIndexOp::create(b, l, 0);
+              Value negative = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::slt, index, zero);
+              index = arith::SelectOp::create(
+                  b, l, negative, arith::AddIOp::create(b, l, index, axisSize),
+                  index);
+              SmallVector<Value> coords = loopIndices(b, l, rank);
+              coords[axis] = index;
+              return tensor::ExtractOp::create(b, l, data, coords);
+            }));
+    return success();
+  }
+};
+
+/// Trilu: keeps the elements with j - i >= k (upper) or j - i <= k (lower)
+/// of the last two dimensions, zeroes the others; k (default 0) may be
+/// known at run time only.
+struct TriluToGeneric : OpRewritePattern<ONNXTriluOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXTriluOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(op.getInput().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getOutput().getType());
+    if (!inType || !resultType || inType.getRank() < 2 ||
+        inType.getElementType() != resultType.getElementType() ||
+        !isa<FloatType, IntegerType>(inType.getElementType()))
+      return rewriter.notifyMatchFailure(
+          op, "input and output are not numeric tensors of rank >= 2");
+    Location loc = op.getLoc();
+    Value k = arith::ConstantIntOp::create(rewriter, loc, 0, 64);
+    if (!isa<NoneType>(op.getK().getType())) {
+      auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
+      if (!kType || kType.getNumElements() != 1 ||
+          !isa<IntegerType>(kType.getElementType()))
+        return rewriter.notifyMatchFailure(op, "k is not an integer scalar");
+      k = extractScalar(rewriter, loc, op.getK(), 0);
+    }
+    bool upper = op.getUpper() != 0;
+    int64_t rank = inType.getRank();
+    Type elementType = inType.getElementType();
+    rewriter.replaceOp(
+        op,
+        buildElementwise(
+            rewriter, loc, resultType,
+            tensor::createDynamicDimValues(rewriter, loc, op.getInput()),
+            op.getInput(), {rewriter.getMultiDimIdentityMap(rank)},
+            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+              SmallVector<Value> ivs = loopIndices(b, l, rank);
+              Value i = toI64(b, l, ivs[rank - 2]);
+              Value j = toI64(b, l, ivs[rank - 1]);
+              Value diagonal = arith::SubIOp::create(b, l, j, i);
+              Value keep = arith::CmpIOp::create(
+                  b, l,
+                  upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+                  diagonal, k);
+              return arith::SelectOp::create(
+                  b, l, keep, args[0], scalarConstant(b, l, elementType, 0.0));
+            }));
+    return success();
+  }
+};
+
+/// Tile: out[i..] = input[i mod size..]; a dynamic result dimension is the
+/// input's times its repeat, read at run time.
+struct TileToGeneric : OpRewritePattern<ONNXTileOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXTileOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(op.getInput().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getOutput().getType());
+    auto repeatsType = dyn_cast<RankedTensorType>(op.getRepeats().getType());
+    if (!inType || !resultType || !repeatsType ||
+        inType.getElementType() != resultType.getElementType() ||
+        inType.getRank() != resultType.getRank() ||
+        repeatsType.getRank() != 1 ||
+        repeatsType.getDimSize(0) != inType.getRank())
+      return rewriter.notifyMatchFailure(
+          op, "input and output are not ranked tensors of one type and rank "
+              "with one repeat per dimension");
+    Location loc = op.getLoc();
+    int64_t rank = inType.getRank();
+    Value input = op.getInput();
+    SmallVector<Value> dynSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!resultType.isDynamicDim(d))
+        continue;
+      Value repeat = toIndex(rewriter, loc,
+                             extractScalar(rewriter, loc, op.getRepeats(), d));
+      dynSizes.push_back(arith::MulIOp::create(
+          rewriter, loc, tensor::DimOp::create(rewriter, loc, input, d),
+          repeat));
+    }
+    SmallVector<Value> inSizes;
+    for (int64_t d = 0; d < rank; ++d)
+      inSizes.push_back(tensor::DimOp::create(rewriter, loc, input, d));
+    rewriter.replaceOp(
+        op,
+        buildElementwise(
+            rewriter, loc, resultType, dynSizes, ValueRange{}, {},
+            [&](OpBuilder &b, Location l, ValueRange) -> Value {
+              SmallVector<Value> coords;
+              for (auto [d, index] : llvm::enumerate(loopIndices(b, l, rank)))
+                coords.push_back(
+                    arith::RemUIOp::create(b, l, index, inSizes[d]));
+              return tensor::ExtractOp::create(b, l, input, coords);
+            }));
+    return success();
+  }
+};
+
+/// EyeLike: 1 on the k-th diagonal of a 2-D tensor of the input's shape.
+struct EyeLikeToGeneric : OpRewritePattern<ONNXEyeLikeOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(ONNXEyeLikeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(op.getInput().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getOutput().getType());
+    if (!inType || !resultType || inType.getRank() != 2 ||
+        resultType.getRank() != 2 ||
+        !isa<FloatType, IntegerType>(resultType.getElementType()))
+      return rewriter.notifyMatchFailure(
+          op, "input and output are not 2-D numeric tensors");
+    Location loc = op.getLoc();
+    int64_t k = op.getK();
+    Type elementType = resultType.getElementType();
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, resultType,
+                tensor::createDynamicDimValues(rewriter, loc, op.getInput()),
+                ValueRange{}, {},
+                [&](OpBuilder &b, Location l, ValueRange) -> Value {
+                  SmallVector<Value> ivs = loopIndices(b, l, 2);
+                  Value shifted = arith::AddIOp::create(
+                      b, l, ivs[0], arith::ConstantIndexOp::create(b, l, k));
+                  Value onDiagonal = arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::eq, shifted, ivs[1]);
+                  return arith::SelectOp::create(
+                      b, l, onDiagonal, scalarConstant(b, l, elementType, 1.0),
+                      scalarConstant(b, l, elementType, 0.0));
+                }));
+    return success();
+  }
+};
+
+/// DepthToSpace and SpaceToDepth of an NCHW tensor with block size b, each
+/// output element read from its input position: DepthToSpace (DCR) takes
+/// out[n, c, h, w] = in[n, ((h % b) b + w % b) C' + c, h / b, w / b] (CRD:
+/// channel c b^2 + (h % b) b + w % b); SpaceToDepth is DCR's inverse.
+template <typename OpTy, bool ToSpace>
+struct BlockRearrangeToGeneric : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(op.getInput().getType());
+    auto resultType = dyn_cast<RankedTensorType>(op.getOutput().getType());
+    if (!inType || !resultType || inType.getRank() != 4 ||
+        resultType.getRank() != 4 || !resultType.hasStaticShape() ||
+        inType.getElementType() != resultType.getElementType())
+      return rewriter.notifyMatchFailure(
+          op, "input and output are not 4-D tensors of one type with a "
+              "static output shape");
+    int64_t block = op.getBlocksize();
+    if (block <= 0)
+      return rewriter.notifyMatchFailure(op, "blocksize is not positive");
+    bool crd = false;
+    if constexpr (ToSpace) {
+      if (op.getMode() != "DCR" && op.getMode() != "CRD")
+        return rewriter.notifyMatchFailure(op, "mode is not DCR or CRD");
+      crd = op.getMode() == "CRD";
+    }
+    Location loc = op.getLoc();
+    Value input = op.getInput();
+    // Channels of the side with fewer of them.
+    int64_t narrow = ToSpace ? resultType.getDimSize(1)
+                             : resultType.getDimSize(1) / (block * block);
+    rewriter.replaceOp(
+        op, buildElementwise(
+                rewriter, loc, resultType, ValueRange{}, ValueRange{}, {},
+                [&](OpBuilder &b, Location l, ValueRange) -> Value {
+                  SmallVector<Value> ivs = loopIndices(b, l, 4);
+                  auto c = [&](int64_t v) {
+                    return arith::ConstantIndexOp::create(b, l, v).getResult();
+                  };
+                  auto mul = [&](Value x, Value y) {
+                    return arith::MulIOp::create(b, l, x, y).getResult();
+                  };
+                  auto add = [&](Value x, Value y) {
+                    return arith::AddIOp::create(b, l, x, y).getResult();
+                  };
+                  auto div = [&](Value x, Value y) {
+                    return arith::DivUIOp::create(b, l, x, y).getResult();
+                  };
+                  auto rem = [&](Value x, Value y) {
+                    return arith::RemUIOp::create(b, l, x, y).getResult();
+                  };
+                  Value n = ivs[0], ch = ivs[1], h = ivs[2], w = ivs[3];
+                  Value bs = c(block);
+                  SmallVector<Value> coords;
+                  if (ToSpace) {
+                    Value offset = add(mul(rem(h, bs), bs), rem(w, bs));
+                    Value channel = crd ? add(mul(ch, c(block * block)), offset)
+                                        : add(mul(offset, c(narrow)), ch);
+                    coords = {n, channel, div(h, bs), div(w, bs)};
+                  } else {
+                    Value q = div(ch, c(narrow));
+                    coords = {n, rem(ch, c(narrow)),
+                              add(mul(h, bs), div(q, bs)),
+                              add(mul(w, bs), rem(q, bs))};
+                  }
+                  return tensor::ExtractOp::create(b, l, input, coords);
+                }));
+    return success();
+  }
+};
+
 } // namespace
 
 void fqt::onnx_to_linalg::populateShapePatterns(RewritePatternSet &patterns) {
-  patterns.add<ConstantToArith, IdentityToInput, ReshapeToTensor,
-               FlattenToCollapse, SqueezeToCollapse, UnsqueezeToExpand,
-               TransposeToLinalg, ConcatToInsertSlices, ShapeToTensor,
-               ConstantOfShapeToFill, ExpandToGeneric, RangeToGeneric,
-               SliceToGeneric, SplitToSlices, GatherToGeneric>(
+  patterns.add<
+      ConstantToArith, IdentityToInput, ReshapeToTensor, FlattenToCollapse,
+      SqueezeToCollapse, UnsqueezeToExpand, TransposeToLinalg,
+      ConcatToInsertSlices, ShapeToTensor, ConstantOfShapeToFill,
+      ExpandToGeneric, RangeToGeneric, SliceToGeneric, SplitToSlices,
+      GatherToGeneric, GatherElementsToGeneric, TriluToGeneric, TileToGeneric,
+      EyeLikeToGeneric, BlockRearrangeToGeneric<ONNXDepthToSpaceOp, true>,
+      BlockRearrangeToGeneric<ONNXSpaceToDepthOp, false>>(
       patterns.getContext());
 }

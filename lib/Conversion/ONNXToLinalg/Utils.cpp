@@ -253,13 +253,14 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
       dynSizes.push_back(tensor::DimOp::create(b, loc, input, i));
   }
   auto type = RankedTensorType::get(shape, elementType);
-  Value init = scalarConstant(b, loc, elementType, 0.0);
-  if (kind == ReduceKind::Max)
+  Value init =
+      scalarConstant(b, loc, elementType, kind == ReduceKind::Prod ? 1.0 : 0.0);
+  if (kind == ReduceKind::Max || kind == ReduceKind::Min)
     init = arith::ConstantOp::create(
         b, loc,
         b.getFloatAttr(elementType,
                        APFloat::getInf(elementType.getFloatSemantics(),
-                                       /*Negative=*/true)));
+                                       /*Negative=*/kind == ReduceKind::Max)));
   Value filled = filledTensor(b, loc, type, dynSizes, init);
   SmallVector<utils::IteratorType> iterators;
   for (bool r : reduced)
@@ -273,12 +274,15 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
           b, loc, TypeRange{type}, ValueRange{input}, ValueRange{filled}, maps,
           iterators,
           [&](OpBuilder &nb, Location nloc, ValueRange args) {
-            Value v =
-                kind == ReduceKind::Max
-                    ? arith::MaximumFOp::create(nb, nloc, args[0], args[1])
-                          .getResult()
-                    : arith::AddFOp::create(nb, nloc, args[0], args[1])
-                          .getResult();
+            Value v;
+            if (kind == ReduceKind::Max)
+              v = arith::MaximumFOp::create(nb, nloc, args[0], args[1]);
+            else if (kind == ReduceKind::Min)
+              v = arith::MinimumFOp::create(nb, nloc, args[0], args[1]);
+            else if (kind == ReduceKind::Prod)
+              v = arith::MulFOp::create(nb, nloc, args[0], args[1]);
+            else
+              v = arith::AddFOp::create(nb, nloc, args[0], args[1]);
             linalg::YieldOp::create(nb, nloc, v);
           })
           .getResult(0);

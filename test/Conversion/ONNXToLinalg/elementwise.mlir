@@ -251,3 +251,133 @@ func.func @hard_sigmoid_and_swish(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4
   %1 = onnx.HardSwish %x : (tensor<4xf32>) -> tensor<4xf32>
   return %0, %1 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// The trigonometric, hyperbolic and rounding functions are one math op each.
+// CHECK-LABEL: func.func @math_unary
+// CHECK: math.sin
+// CHECK: math.acos
+// CHECK: math.atanh
+// CHECK: math.floor
+// CHECK: math.roundeven
+// CHECK-NOT: onnx.
+func.func @math_unary(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = onnx.Sin %x : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = onnx.Acos %0 : (tensor<4xf32>) -> tensor<4xf32>
+  %2 = onnx.Atanh %1 : (tensor<4xf32>) -> tensor<4xf32>
+  %3 = onnx.Floor %2 : (tensor<4xf32>) -> tensor<4xf32>
+  %4 = onnx.Round %3 : (tensor<4xf32>) -> tensor<4xf32>
+  return %4 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @activations
+// CHECK: math.expm1
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: math.log1p
+// CHECK: arith.maximumf
+// CHECK: math.absf
+// CHECK: arith.divf
+// CHECK: arith.cmpf ogt, %{{.*}}, %cst
+func.func @activations(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %0 = onnx.Elu %x {alpha = 2.0 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = onnx.Softplus %x : (tensor<4xf32>) -> tensor<4xf32>
+  %2 = onnx.Softsign %x : (tensor<4xf32>) -> tensor<4xf32>
+  %3 = onnx.ThresholdedRelu %x {alpha = 0.5 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0, %1, %2, %3 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Variadic Max broadcasts all its operands into one generic; unsigned
+// integers compare unsigned.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0, d1) -> ()>
+// CHECK-LABEL: func.func @max_min_variadic
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[SCALAR]], #[[ID]]]
+// CHECK: arith.maximumf
+// CHECK: arith.maximumf
+// CHECK: linalg.generic
+// CHECK: arith.minui
+func.func @max_min_variadic(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %c: tensor<f32>, %u: tensor<3xi8>, %v: tensor<3xi8>) -> (tensor<2x3xf32>, tensor<3xi8>) {
+  %0 = onnx.Max %a, %b, %c : (tensor<2x3xf32>, tensor<3xf32>, tensor<f32>) -> tensor<2x3xf32>
+  %1 = onnx.Min %u, %v {onnx.unsigned_operands = array<i1: true, true>} : (tensor<3xi8>, tensor<3xi8>) -> tensor<3xi8>
+  return %0, %1 : tensor<2x3xf32>, tensor<3xi8>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @logic
+// CHECK: arith.andi
+// CHECK: arith.ori
+// CHECK: arith.xori
+func.func @logic(%a: tensor<4xi1>, %b: tensor<4xi1>) -> tensor<4xi1> {
+  %0 = onnx.And %a, %b : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  %1 = onnx.Or %0, %b : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  %2 = onnx.Xor %1, %a : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  return %2 : tensor<4xi1>
+}
+
+// -----
+
+// Integer Mod takes the divisor's sign; fmod = 1 the dividend's.
+// CHECK-LABEL: func.func @mod
+// CHECK: arith.remsi
+// CHECK: arith.xori
+// CHECK: arith.addi
+// CHECK: arith.select
+// CHECK: linalg.generic
+// CHECK: arith.remf
+// CHECK-NEXT: linalg.yield
+func.func @mod(%a: tensor<4xi32>, %b: tensor<4xi32>, %x: tensor<4xf32>, %y: tensor<4xf32>) -> (tensor<4xi32>, tensor<4xf32>) {
+  %0 = onnx.Mod %a, %b : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  %1 = onnx.Mod %x, %y {fmod = 1 : si64} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0, %1 : tensor<4xi32>, tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @bitshift
+// CHECK: arith.shli
+// CHECK: arith.cmpi ult
+// CHECK: linalg.generic
+// CHECK: arith.shrui
+func.func @bitshift(%x: tensor<3xi8>, %y: tensor<3xi8>) -> (tensor<3xi8>, tensor<3xi8>) {
+  %0 = onnx.BitShift %x, %y {direction = "LEFT", onnx.unsigned_operands = array<i1: true, true>} : (tensor<3xi8>, tensor<3xi8>) -> tensor<3xi8>
+  %1 = onnx.BitShift %x, %y {direction = "RIGHT", onnx.unsigned_operands = array<i1: true, true>} : (tensor<3xi8>, tensor<3xi8>) -> tensor<3xi8>
+  return %0, %1 : tensor<3xi8>, tensor<3xi8>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @sign_isnan_isinf
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf olt
+// CHECK: linalg.generic
+// CHECK: arith.cmpf uno
+// CHECK: linalg.generic
+// CHECK: arith.cmpf oeq, %{{.*}}, %cst
+// CHECK-NOT: arith.cmpf oeq
+// CHECK: return
+func.func @sign_isnan_isinf(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xi1>, tensor<4xi1>) {
+  %0 = onnx.Sign %x : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = onnx.IsNaN %x : (tensor<4xf32>) -> tensor<4xi1>
+  %2 = onnx.IsInf %x {detect_negative = 0 : si64} : (tensor<4xf32>) -> tensor<4xi1>
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xi1>, tensor<4xi1>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @shrink
+// CHECK: arith.cmpf olt
+// CHECK: arith.cmpf ogt
+// CHECK: arith.addf
+// CHECK: arith.subf
+func.func @shrink(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = onnx.Shrink %x {bias = 1.5 : f32, lambd = 1.5 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -181,3 +181,120 @@ func.func @reduce_sum_empty_axes_noop(%x: tensor<3x2xf32>, %axes: tensor<0xi64>)
   %0 = onnx.ReduceSum %x, %axes {noop_with_empty_axes = 1 : si64} : (tensor<3x2xf32>, tensor<0xi64>) -> tensor<3x2xf32>
   return %0 : tensor<3x2xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @reduce_min_prod
+// CHECK-DAG: %[[INF:.*]] = arith.constant 0x7F800000 : f32
+// CHECK-DAG: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK: linalg.fill ins(%[[INF]] : f32)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: arith.minimumf
+// CHECK: linalg.fill ins(%[[ONE]] : f32)
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]
+// CHECK: arith.mulf
+func.func @reduce_min_prod(%x: tensor<4x3xf32>) -> (tensor<4xf32>, tensor<1x3xf32>) {
+  %0 = onnx.ReduceMin %x {axes = [1], keepdims = 0 : si64} : (tensor<4x3xf32>) -> tensor<4xf32>
+  %1 = onnx.ReduceProd %x {axes = [0]} : (tensor<4x3xf32>) -> tensor<1x3xf32>
+  return %0, %1 : tensor<4xf32>, tensor<1x3xf32>
+}
+
+// -----
+
+// ReduceL2: squares, a sum, then the square roots, before keepdims.
+// CHECK-LABEL: func.func @reduce_l2
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK: arith.mulf
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: math.sqrt
+// CHECK: tensor.expand_shape
+func.func @reduce_l2(%x: tensor<4x3xf32>) -> tensor<4x1xf32> {
+  %0 = onnx.ReduceL2 %x {axes = [-1]} : (tensor<4x3xf32>) -> tensor<4x1xf32>
+  return %0 : tensor<4x1xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @reduce_log_sum_exp
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: math.log
+// CHECK-NOT: math.sqrt
+func.func @reduce_log_sum_exp(%x: tensor<4x3xf32>) -> tensor<f32> {
+  %0 = onnx.ReduceLogSumExp %x {keepdims = 0 : si64} : (tensor<4x3xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// ArgMax carries the best value and its index through one reduction;
+// select_last_index makes ties move the index on.
+// CHECK-DAG: #[[KEPT:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @argmax
+// CHECK: %[[G:.*]]:2 = linalg.generic {indexing_maps = [#{{.*}}, #[[KEPT]], #[[KEPT]]], iterator_types = ["parallel", "reduction"]}
+// CHECK: linalg.index 1
+// CHECK: arith.cmpf ogt
+// CHECK: tensor.expand_shape %[[G]]#1
+// CHECK: linalg.generic
+// CHECK: arith.cmpf ole
+func.func @argmax(%x: tensor<4x3xf32>) -> (tensor<4x1xi64>, tensor<4xi64>) {
+  %0 = onnx.ArgMax %x {axis = -1 : si64} : (tensor<4x3xf32>) -> tensor<4x1xi64>
+  %1 = onnx.ArgMin %x {axis = 1 : si64, keepdims = 0 : si64, select_last_index = 1 : si64} : (tensor<4x3xf32>) -> tensor<4xi64>
+  return %0, %1 : tensor<4x1xi64>, tensor<4xi64>
+}
+
+// -----
+
+// CumSum along a constant axis: an extra reduction loop r over the axis.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @cumsum
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: arith.cmpi ugt
+func.func @cumsum(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %axis = onnx.Constant {value = dense<1> : tensor<i64>} : () -> tensor<i64>
+  %0 = onnx.CumSum %x, %axis {exclusive = 1 : si64, reverse = 1 : si64} : (tensor<2x3xf32>, tensor<i64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// An axis known at run time: the sums along every axis, one selected.
+// CHECK-LABEL: func.func @cumsum_runtime_axis
+// CHECK: tensor.extract
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x3xi32>
+func.func @cumsum_runtime_axis(%x: tensor<2x3xi32>, %axis: tensor<i32>) -> tensor<2x3xi32> {
+  %0 = onnx.CumSum %x, %axis : (tensor<2x3xi32>, tensor<i32>) -> tensor<2x3xi32>
+  return %0 : tensor<2x3xi32>
+}
+
+// -----
+
+// Hardmax: an ArgMax with the axis kept, then 1 where the loop index is it.
+// CHECK-DAG: #[[ARG:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-LABEL: func.func @hardmax
+// CHECK: %[[ARGMAX:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: %[[KEPT:.*]] = tensor.expand_shape %[[ARGMAX]]#1
+// CHECK: linalg.generic {indexing_maps = [#[[ARG]], #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%[[KEPT]] : tensor<3x1xi64>)
+// CHECK: linalg.index 1
+// CHECK: arith.cmpi eq
+func.func @hardmax(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %0 = onnx.Hardmax %x : (tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @global_max_pool
+// CHECK: arith.constant 0xFF800000 : f32
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+// CHECK: arith.maximumf
+// CHECK: tensor.expand_shape
+func.func @global_max_pool(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x1x1xf32> {
+  %0 = onnx.GlobalMaxPool %x : (tensor<2x3x4x4xf32>) -> tensor<2x3x1x1xf32>
+  return %0 : tensor<2x3x1x1xf32>
+}

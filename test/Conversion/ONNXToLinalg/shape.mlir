@@ -314,3 +314,74 @@ func.func @gather(%x: tensor<5x4xf32>, %i: tensor<2x3xi64>) -> tensor<5x2x3xf32>
   %0 = onnx.Gather %x, %i {axis = 1 : si64} : (tensor<5x4xf32>, tensor<2x3xi64>) -> tensor<5x2x3xf32>
   return %0 : tensor<5x2x3xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @gather_elements
+// CHECK-SAME: (%[[DATA:.*]]: tensor<3x3xf32>, %[[IDX:.*]]: tensor<2x3xi64>)
+// CHECK: linalg.generic {{.*}} ins(%[[IDX]] : tensor<2x3xi64>)
+// CHECK: %[[I:.*]] = linalg.index 0
+// CHECK: tensor.extract %[[DATA]][%[[I]], %{{.*}}]
+func.func @gather_elements(%data: tensor<3x3xf32>, %idx: tensor<2x3xi64>) -> tensor<2x3xf32> {
+  %0 = onnx.GatherElements %data, %idx {axis = 1 : si64} : (tensor<3x3xf32>, tensor<2x3xi64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @trilu
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>, %[[K:.*]]: tensor<i64>)
+// CHECK: %[[KV:.*]] = tensor.extract %[[K]][]
+// CHECK: linalg.generic
+// CHECK: arith.subi
+// CHECK: arith.cmpi sle, %{{.*}}, %[[KV]]
+func.func @trilu(%x: tensor<2x3x4xf32>, %k: tensor<i64>) -> tensor<2x3x4xf32> {
+  %0 = onnx.Trilu %x, %k {upper = 0 : si64} : (tensor<2x3x4xf32>, tensor<i64>) -> tensor<2x3x4xf32>
+  return %0 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// Tile reads input[i mod size]; a result size known at run time only is the
+// input's times the repeat.
+// CHECK-LABEL: func.func @tile
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[R:.*]]: tensor<2xi64>)
+// CHECK: tensor.extract %[[R]]
+// CHECK: %[[SIZE:.*]] = arith.muli
+// CHECK: tensor.empty(%[[SIZE]]) : tensor<4x?xf32>
+// CHECK: linalg.generic
+// CHECK: arith.remui
+// CHECK: arith.remui
+// CHECK: tensor.extract %[[X]]
+func.func @tile(%x: tensor<2x3xf32>, %r: tensor<2xi64>) -> tensor<4x?xf32> {
+  %0 = onnx.Tile %x, %r : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x?xf32>
+  return %0 : tensor<4x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @eyelike
+// CHECK: linalg.generic
+// CHECK: %[[I:.*]] = linalg.index 0
+// CHECK: %[[J:.*]] = linalg.index 1
+// CHECK: %[[K:.*]] = arith.addi %[[I]], %c1
+// CHECK: arith.cmpi eq, %[[K]], %[[J]]
+func.func @eyelike(%x: tensor<3x4xf32>) -> tensor<3x4xi32> {
+  %0 = onnx.EyeLike %x {dtype = 6 : si64, k = 1 : si64} : (tensor<3x4xf32>) -> tensor<3x4xi32>
+  return %0 : tensor<3x4xi32>
+}
+
+// -----
+
+// Each output element of DepthToSpace / SpaceToDepth is read from its input
+// position.
+// CHECK-LABEL: func.func @depth_space
+// CHECK: linalg.generic
+// CHECK: tensor.extract %{{.*}} : tensor<1x8x2x3xf32>
+// CHECK: linalg.generic
+// CHECK: tensor.extract %{{.*}} : tensor<1x2x4x6xf32>
+func.func @depth_space(%x: tensor<1x8x2x3xf32>) -> (tensor<1x2x4x6xf32>, tensor<1x8x2x3xf32>) {
+  %0 = onnx.DepthToSpace %x {blocksize = 2 : si64, mode = "CRD"} : (tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32>
+  %1 = onnx.SpaceToDepth %0 {blocksize = 2 : si64} : (tensor<1x2x4x6xf32>) -> tensor<1x8x2x3xf32>
+  return %0, %1 : tensor<1x2x4x6xf32>, tensor<1x8x2x3xf32>
+}

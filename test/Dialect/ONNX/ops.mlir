@@ -175,3 +175,31 @@ func.func @pool_and_norm(%x: tensor<1x3x8x8xf32>, %h: tensor<4x16xf32>, %g: tens
       : (tensor<4x16xf32>, tensor<16xf32>, none) -> (tensor<4x16xf32>, tensor<4x1xf32>, tensor<4x1xf32>)
   return %p, %gap, %y : tensor<1x3x4x4xf32>, tensor<1x3x1x1xf32>, tensor<4x16xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @coverage_ops
+// CHECK: onnx.Max {{.*}} : (tensor<2x3xf32>, tensor<3xf32>, tensor<f32>) -> tensor<2x3xf32>
+// CHECK: onnx.Mod {{.*}} {fmod = 1 : si64}
+// CHECK: onnx.BitShift {{.*}} {direction = "LEFT"}
+// CHECK: onnx.ReduceL2 {{.*}} {axes = [1], keepdims = 0 : si64}
+// CHECK: onnx.ArgMax {{.*}} {axis = 1 : si64, select_last_index = 1 : si64}
+// CHECK: onnx.GatherElements
+// CHECK: onnx.Trilu {{.*}} : (tensor<2x3xf32>, none) -> tensor<2x3xf32>
+// CHECK: onnx.CumSum
+func.func @coverage_ops(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %c: tensor<f32>,
+                        %u: tensor<3xi8>, %i: tensor<2x3xi64>, %axis: tensor<i64>)
+    -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xi8>, tensor<2xf32>,
+        tensor<2x1xi64>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>) {
+  %none = onnx.NoValue
+  %0 = onnx.Max %a, %b, %c : (tensor<2x3xf32>, tensor<3xf32>, tensor<f32>) -> tensor<2x3xf32>
+  %1 = onnx.Mod %a, %a {fmod = 1 : si64} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %2 = onnx.BitShift %u, %u {direction = "LEFT"} : (tensor<3xi8>, tensor<3xi8>) -> tensor<3xi8>
+  %3 = onnx.ReduceL2 %a {axes = [1], keepdims = 0 : si64} : (tensor<2x3xf32>) -> tensor<2xf32>
+  %4 = onnx.ArgMax %a {axis = 1 : si64, select_last_index = 1 : si64} : (tensor<2x3xf32>) -> tensor<2x1xi64>
+  %5 = onnx.GatherElements %a, %i {axis = 0 : si64} : (tensor<2x3xf32>, tensor<2x3xi64>) -> tensor<2x3xf32>
+  %6 = onnx.Trilu %a, %none : (tensor<2x3xf32>, none) -> tensor<2x3xf32>
+  %7 = onnx.CumSum %a, %axis : (tensor<2x3xf32>, tensor<i64>) -> tensor<2x3xf32>
+  return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xi8>, tensor<2xf32>,
+      tensor<2x1xi64>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>
+}

@@ -149,6 +149,60 @@ class PoolCeil(nn.Module):
         return self.fc(torch.flatten(h, 1))
 
 
+class Activations(nn.Module):
+    """Softplus, Elu, Selu, Softsign, Abs, elementwise Max and Min
+    (torch.maximum/minimum), ReduceL2 (torch.norm over a dimension),
+    ReduceMax and ReduceMin (amax/amin), ReduceSumSquare (fused after the
+    export)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(8, 12) * 0.8)
+        self.w2 = nn.Parameter(torch.randn(12, 5) * 0.5)
+
+    def forward(self, x):
+        h = torch.matmul(torch.flatten(x, 1), self.w1)
+        a = (nn.functional.softplus(h) + nn.functional.elu(h, alpha=0.7) -
+             nn.functional.selu(h) * nn.functional.softsign(h))
+        m = torch.maximum(a, 0.5 * h) + torch.minimum(a, -h)
+        n = torch.norm(m, p=2, dim=-1, keepdim=True)
+        spread = (torch.amax(m, dim=-1, keepdim=True) -
+                  torch.amin(m, dim=-1, keepdim=True))
+        # Exported as Mul and ReduceSum, fused into ReduceSumSquare below.
+        s = torch.sum(m * m, dim=-1, keepdim=True)
+        return torch.matmul(m / (1.0 + n + 0.1 * s), self.w2) + 0.1 * spread
+
+
+def fuse_sum_square(path):
+    """Rewrites ReduceSum(Mul(x, x), constant axes) into ReduceSumSquare(x)
+    (which PyTorch's exporter does not emit) in the model at `path`."""
+    import onnx
+    from onnx import helper, numpy_helper
+    model = onnx.load(path)
+    graph = model.graph
+    producers = {o: n for n in graph.node for o in n.output}
+    constants = {n.output[0]: numpy_helper.to_array(n.attribute[0].t)
+                 for n in graph.node if n.op_type == "Constant"}
+    nodes = []
+    for node in graph.node:
+        source = producers.get(node.input[0]) if node.input else None
+        if (node.op_type == "ReduceSum" and source is not None and
+                source.op_type == "Mul" and
+                source.input[0] == source.input[1] and
+                len(node.input) == 2 and node.input[1] in constants):
+            keepdims = [a.i for a in node.attribute if a.name == "keepdims"]
+            node = helper.make_node(
+                "ReduceSumSquare", [source.input[0]], list(node.output),
+                name=node.name + "_square",
+                axes=[int(a) for a in constants[node.input[1]]],
+                keepdims=keepdims[0] if keepdims else 1)
+        nodes.append(node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    assert any(n.op_type == "ReduceSumSquare" for n in graph.node)
+    onnx.save(model, path)
+
+
 class CNNBatchNorm(nn.Module):
     """Conv, BatchNormalization in training mode (NCHW and N x C), a
     residual connection (a value used twice), ReduceMean, Gemm. Smooth
@@ -261,11 +315,15 @@ MODELS = {
     "hard": (Hard, (BATCH, 2, 4), 1e-3),
     "pool-ceil": (PoolCeil, (BATCH, 2, 8, 8), 2e-3),
     "grouped-conv": (GroupedCNN, (BATCH, 2, 7, 7), 2e-3),
+    "activations": (Activations, (BATCH, 2, 4), 1e-3),
     "cnn-bn": (CNNBatchNorm, (BATCH, 2, 5, 5), 2e-3),
     "transformer": (Transformer, (BATCH, 3, 8), 1e-2),
     "shapes": (Shapes, (BATCH, 2, 4), 1e-2),
     "mlp-bn-eval": (MLPBatchNormEval, (BATCH, 2, 4), 1e-2),
 }
+
+# Rewrites of the exported model that keep its function.
+REWRITES = {"activations": fuse_sum_square}
 
 # Models whose PyTorch reference runs in eval mode (as exported).
 EVAL_REFERENCE = {"mlp-bn-eval"}
@@ -297,6 +355,8 @@ def main():
                           onnx_path, input_names=["input"],
                           output_names=["logits"], opset_version=17,
                           training=export_mode)
+        if name in REWRITES:
+            REWRITES[name](onnx_path)
         subprocess.run([fqt_compile, onnx_path, "-o", lib_path, "--fp32",
                         "--emit=shared", "--batch", str(BATCH)], check=True)
         program = fqt_program.Program(lib_path)
