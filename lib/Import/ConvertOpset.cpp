@@ -16,6 +16,8 @@
 //   - Split's num_outputs becomes the split sizes, Pad's axes become pads
 //     over every axis, and Reduce*'s axes input becomes the attribute (ONNX's
 //     own adapter dereferences an absent axes input);
+//   - SplitToSequence read only by SequenceAts at constant positions (the
+//     dynamo exporter's torch.chunk) becomes the Split of the same parts;
 //   - new attributes (Resize's antialias, AveragePool's dilations, Pad's
 //     wrap mode, ...) are accepted at their default and refused otherwise.
 // BatchNormalization of opsets 9-13 in training mode has five outputs, of
@@ -33,6 +35,7 @@
 #include "onnx/common/ir.h"
 #include "onnx/defs/function.h"
 #include "onnx/defs/schema.h"
+#include "onnx/defs/tensor_proto_util.h"
 #include "onnx/inliner/inliner.h"
 #include "onnx/shape_inference/implementation.h"
 #include "onnx/version_converter/adapters/type_restriction.h"
@@ -531,6 +534,169 @@ void sumsToAddChains(::onnx::GraphProto &graph,
     graph.mutable_node()->Swap(&nodes);
 }
 
+/// The values of an INT64 or INT32 Constant or initializer named `name`.
+std::optional<std::vector<int64_t>>
+constantIntsOf(const ::onnx::GraphProto &graph, const std::string &name) {
+  auto read =
+      [](const ::onnx::TensorProto &t) -> std::optional<std::vector<int64_t>> {
+    if (t.data_type() == ::onnx::TensorProto::INT64)
+      return ::onnx::ParseData<int64_t>(&t);
+    if (t.data_type() == ::onnx::TensorProto::INT32) {
+      std::vector<int32_t> v = ::onnx::ParseData<int32_t>(&t);
+      return std::vector<int64_t>(v.begin(), v.end());
+    }
+    return std::nullopt;
+  };
+  for (const ::onnx::TensorProto &init : graph.initializer())
+    if (init.name() == name)
+      return read(init);
+  for (const ::onnx::NodeProto &node : graph.node())
+    if (node.op_type() == "Constant" && node.output_size() == 1 &&
+        node.output(0) == name)
+      for (const ::onnx::AttributeProto &attr : node.attribute())
+        if (attr.name() == "value")
+          return read(attr.t());
+  return std::nullopt;
+}
+
+/// SplitToSequence whose every reader is a SequenceAt at a constant
+/// position (what PyTorch's dynamo exporter writes for torch.chunk and
+/// torch.split) is the Split of the same parts, each SequenceAt an Identity
+/// of one part. Applied when fqt has no sequence operations.
+void sequenceSplitsToSplits(
+    ::onnx::GraphProto &graph,
+    const std::unordered_set<std::string> &importableOps) {
+  if (importableOps.count("SplitToSequence") || !importableOps.count("Split"))
+    return;
+  std::unordered_map<std::string, ::onnx::TypeProto> types = valueTypes(graph);
+  std::unordered_map<std::string, std::vector<int>> readers;
+  for (int i = 0; i < graph.node_size(); ++i)
+    for (const std::string &input : graph.node(i).input())
+      readers[input].push_back(i);
+  std::unordered_set<std::string> graphOutputs;
+  for (const ::onnx::ValueInfoProto &output : graph.output())
+    graphOutputs.insert(output.name());
+
+  // Node index -> its replacement nodes.
+  std::unordered_map<int, std::vector<::onnx::NodeProto>> replaced;
+  std::vector<::onnx::TensorProto> sizeTensors;
+  for (int index = 0; index < graph.node_size(); ++index) {
+    const ::onnx::NodeProto &node = graph.node(index);
+    if (node.op_type() != "SplitToSequence" ||
+        !(node.domain().empty() || node.domain() == "ai.onnx") ||
+        node.output_size() != 1 || graphOutputs.count(node.output(0)))
+      continue;
+    int64_t axis = 0, keepdims = 1;
+    for (const ::onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.name() == "axis")
+        axis = attr.i();
+      if (attr.name() == "keepdims")
+        keepdims = attr.i();
+    }
+    auto type = types.find(node.input(0));
+    if (type == types.end() || !type->second.tensor_type().has_shape())
+      continue;
+    const auto &dims = type->second.tensor_type().shape().dim();
+    int64_t rank = dims.size();
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank || !dims[axis].has_dim_value())
+      continue;
+    int64_t size = dims[axis].dim_value();
+    std::vector<int64_t> sizes;
+    bool hasSplit = node.input_size() > 1 && !node.input(1).empty();
+    if (!hasSplit) {
+      sizes.assign(size, 1);
+    } else {
+      std::optional<std::vector<int64_t>> split =
+          constantIntsOf(graph, node.input(1));
+      if (!split || split->empty())
+        continue;
+      if (split->size() == 1 && split->front() > 0) {
+        for (int64_t left = size; left > 0; left -= split->front())
+          sizes.push_back(std::min(left, split->front()));
+      } else {
+        sizes = *split;
+      }
+    }
+    // Every reader must be a SequenceAt at a constant position.
+    std::vector<std::pair<int, int64_t>> parts;
+    bool convertible = true;
+    for (int reader : readers[node.output(0)]) {
+      const ::onnx::NodeProto &at = graph.node(reader);
+      std::optional<std::vector<int64_t>> position =
+          at.op_type() == "SequenceAt" && at.input_size() == 2
+              ? constantIntsOf(graph, at.input(1))
+              : std::nullopt;
+      int64_t n = sizes.size();
+      int64_t p = position && position->size() == 1 ? position->front() : n;
+      if (p < 0)
+        p += n;
+      convertible = convertible && p >= 0 && p < n;
+      parts.emplace_back(reader, p);
+    }
+    if (!convertible || parts.empty())
+      continue;
+
+    std::string name = node.name().empty()
+                           ? "SplitToSequence_" + std::to_string(index)
+                           : node.name();
+    ::onnx::TensorProto sizeTensor;
+    sizeTensor.set_name(name + "/sizes");
+    sizeTensor.set_data_type(::onnx::TensorProto::INT64);
+    sizeTensor.add_dims(int64_t(sizes.size()));
+    for (int64_t v : sizes)
+      sizeTensor.add_int64_data(v);
+    sizeTensors.push_back(sizeTensor);
+    ::onnx::NodeProto split;
+    split.set_op_type("Split");
+    split.set_name(name);
+    split.add_input(node.input(0));
+    split.add_input(sizeTensor.name());
+    for (size_t i = 0; i < sizes.size(); ++i)
+      split.add_output(name + "/part_" + std::to_string(i));
+    ::onnx::AttributeProto *axisAttr = split.add_attribute();
+    axisAttr->set_name("axis");
+    axisAttr->set_type(::onnx::AttributeProto::INT);
+    axisAttr->set_i(axis);
+    replaced[index] = {split};
+    for (auto [reader, p] : parts) {
+      const ::onnx::NodeProto &at = graph.node(reader);
+      ::onnx::NodeProto part;
+      // keepdims = 0 (only without split sizes) drops the axis of size 1.
+      part.set_op_type(!hasSplit && keepdims == 0 ? "Squeeze" : "Identity");
+      part.set_name(at.name());
+      part.add_input(split.output(p));
+      if (part.op_type() == "Squeeze") {
+        ::onnx::TensorProto axes;
+        axes.set_name(at.name() + "/axes");
+        axes.set_data_type(::onnx::TensorProto::INT64);
+        axes.add_dims(1);
+        axes.add_int64_data(axis);
+        sizeTensors.push_back(axes);
+        part.add_input(axes.name());
+      }
+      part.add_output(at.output(0));
+      replaced[reader] = {part};
+    }
+  }
+  if (replaced.empty())
+    return;
+  google::protobuf::RepeatedPtrField<::onnx::NodeProto> nodes;
+  for (int index = 0; index < graph.node_size(); ++index) {
+    auto it = replaced.find(index);
+    if (it == replaced.end()) {
+      *nodes.Add() = graph.node(index);
+      continue;
+    }
+    for (const ::onnx::NodeProto &n : it->second)
+      *nodes.Add() = n;
+  }
+  graph.mutable_node()->Swap(&nodes);
+  for (const ::onnx::TensorProto &t : sizeTensors)
+    *graph.add_initializer() = t;
+}
+
 /// Expands function ops until `expand` holds for none that has a body
 /// (bounded: ONNX's function ops nest only a few levels deep).
 template <typename Predicate>
@@ -578,6 +744,7 @@ void fqt::detail::convertOpset(
   };
   expandFunctionOpsDeeply(model, targetOpset, notImportable);
   sumsToAddChains(*model.mutable_graph(), importableOps);
+  sequenceSplitsToSplits(*model.mutable_graph(), importableOps);
   // Mean's count goes through CastLike, itself defined by a function.
   expandFunctionOpsDeeply(model, targetOpset, notImportable);
 }
