@@ -890,6 +890,24 @@ struct SplitToSlices : OpRewritePattern<ONNXSplitOp> {
   }
 };
 
+/// An ONNX gather index as an index into an axis of `axisSize` elements:
+/// widened to i64 (zero-extended when unsigned), negative ones counting from
+/// the end.
+static Value gatherIndex(OpBuilder &b, Location l, Value index, bool isUnsigned,
+                         Value axisSize) {
+  if (index.getType().getIntOrFloatBitWidth() < 64)
+    index =
+        isUnsigned
+            ? arith::ExtUIOp::create(b, l, b.getI64Type(), index).getResult()
+            : arith::ExtSIOp::create(b, l, b.getI64Type(), index).getResult();
+  index = toIndex(b, l, index);
+  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+  Value negative =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, index, zero);
+  return arith::SelectOp::create(
+      b, l, negative, arith::AddIOp::create(b, l, index, axisSize), index);
+}
+
 /// Gather along `axis`: out[pre, idx..., post] = data[pre, indices[idx...],
 /// post], negative indices counting from the end.
 struct GatherToGeneric : OpRewritePattern<ONNXGatherOp> {
@@ -944,21 +962,7 @@ struct GatherToGeneric : OpRewritePattern<ONNXGatherOp> {
         buildElementwise(
             rewriter, loc, resultType, dynSizes, op.getIndices(), {indexMap},
             [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-              Value index = args[0];
-              if (index.getType().getIntOrFloatBitWidth() < 64)
-                index =
-                    isUnsigned
-                        ? arith::ExtUIOp::create(b, l, b.getI64Type(), index)
-                              .getResult()
-                        : arith::ExtSIOp::create(b, l, b.getI64Type(), index)
-                              .getResult();
-              index = toIndex(b, l, index);
-              Value zero = arith::ConstantIndexOp::create(b, l, 0);
-              Value negative = arith::CmpIOp::create(
-                  b, l, arith::CmpIPredicate::slt, index, zero);
-              index = arith::SelectOp::create(
-                  b, l, negative, arith::AddIOp::create(b, l, index, axisSize),
-                  index);
+              Value index = gatherIndex(b, l, args[0], isUnsigned, axisSize);
               SmallVector<Value> ivs = loopIndices(b, l, outRank);
               SmallVector<Value> coords(ivs.begin(), ivs.begin() + axis);
               coords.push_back(index);
@@ -998,31 +1002,17 @@ struct GatherElementsToGeneric : OpRewritePattern<ONNXGatherElementsOp> {
     Value axisSize = tensor::DimOp::create(rewriter, loc, data, axis);
     bool isUnsigned = isUnsignedOperand(op, 1);
     rewriter.replaceOp(
-        op,
-        buildElementwise(
-            rewriter, loc, resultType,
-            tensor::createDynamicDimValues(rewriter, loc, op.getIndices()),
-            op.getIndices(), {rewriter.getMultiDimIdentityMap(rank)},
-            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-              Value index = args[0];
-              if (index.getType().getIntOrFloatBitWidth() < 64)
-                index =
-                    isUnsigned
-                        ? arith::ExtUIOp::create(b, l, b.getI64Type(), index)
-                              .getResult()
-                        : arith::ExtSIOp::create(b, l, b.getI64Type(), index)
-                              .getResult();
-              index = toIndex(b, l, index);
-              Value zero = arith::ConstantIndexOp::create(b, l, 0);
-              Value negative = arith::CmpIOp::create(
-                  b, l, arith::CmpIPredicate::slt, index, zero);
-              index = arith::SelectOp::create(
-                  b, l, negative, arith::AddIOp::create(b, l, index, axisSize),
-                  index);
-              SmallVector<Value> coords = loopIndices(b, l, rank);
-              coords[axis] = index;
-              return tensor::ExtractOp::create(b, l, data, coords);
-            }));
+        op, buildElementwise(
+                rewriter, loc, resultType,
+                tensor::createDynamicDimValues(rewriter, loc, op.getIndices()),
+                op.getIndices(), {rewriter.getMultiDimIdentityMap(rank)},
+                [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                  Value index =
+                      gatherIndex(b, l, args[0], isUnsigned, axisSize);
+                  SmallVector<Value> coords = loopIndices(b, l, rank);
+                  coords[axis] = index;
+                  return tensor::ExtractOp::create(b, l, data, coords);
+                }));
     return success();
   }
 };
