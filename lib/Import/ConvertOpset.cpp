@@ -41,6 +41,7 @@
 #include "onnx/version_converter/adapters/type_restriction.h"
 #include "onnx/version_converter/convert.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -702,6 +703,19 @@ void sequenceSplitsToSplits(
 template <typename Predicate>
 void expandFunctionOpsDeeply(::onnx::ModelProto &model, int64_t opset,
                              Predicate expand) {
+  // Most models have no such op: skip the shape inference then.
+  auto expandable = [&](const ::onnx::NodeProto &node) {
+    if (!(node.domain().empty() || node.domain() == "ai.onnx") ||
+        !expand(node.op_type()))
+      return false;
+    const ::onnx::OpSchema *schema =
+        ::onnx::OpSchemaRegistry::Schema(node.op_type(), int(opset), "");
+    return schema &&
+           (schema->HasFunction() || schema->HasContextDependentFunction());
+  };
+  if (std::none_of(model.graph().node().begin(), model.graph().node().end(),
+                   expandable))
+    return;
   for (int depth = 0; depth < 4; ++depth) {
     // Context-dependent bodies (Gelu, CastLike, ...) need the input types.
     model.mutable_graph()->clear_value_info();

@@ -1,13 +1,12 @@
 //===- PrepareModel.cpp - ONNX checking, conversion, shape inference ------===//
 //
 // The ONNX library's version converter and shape inference dereference null
-// on some
-// malformed models that pass the checker (found by fuzzing). They therefore
-// run in a worker process forked on first use and kept for later models: a
-// crash there is reported as a diagnostic and the next model gets a new
-// worker. Keeping the worker alive makes importing many models (the Python
-// bindings, the fuzzer) cost one fork, not one per model. The checker runs
-// in the calling process: it rejects most malformed models before any
+// on some malformed models that pass the checker (found by fuzzing). They
+// therefore run in a worker process forked on first use and kept for later
+// models: a crash there is reported as a diagnostic and the next model gets
+// a new worker. Keeping the worker alive makes importing many models (the
+// Python bindings, the fuzzer) cost one fork, not one per model. The checker
+// runs in the calling process: it rejects most malformed models before any
 // process is involved, and fuzzing has not made it crash.
 //
 //===----------------------------------------------------------------------===//
@@ -20,8 +19,6 @@
 #include "llvm/ADT/StringRef.h"
 
 #include "onnx/checker.h"
-#include "onnx/defs/schema.h"
-#include "onnx/shape_inference/implementation.h"
 
 #include <cerrno>
 #include <csignal>
