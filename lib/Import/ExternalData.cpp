@@ -30,8 +30,11 @@ namespace {
 /// Reads the external tensors of a model, opening each data file once.
 class ExternalDataReader {
 public:
-  ExternalDataReader(std::string modelDir, Location fileLoc)
-      : modelDir(std::move(modelDir)), fileLoc(fileLoc) {}
+  /// Without `modelDir` (a model given as bytes) any external tensor is an
+  /// error.
+  ExternalDataReader(const std::optional<std::string> &dir, Location fileLoc)
+      : hasDir(dir.has_value()), modelDir(dir && !dir->empty() ? *dir : "."),
+        fileLoc(fileLoc) {}
 
   LogicalResult loadGraph(::onnx::GraphProto &graph) {
     for (::onnx::TensorProto &tensor : *graph.mutable_initializer())
@@ -103,6 +106,11 @@ private:
   LogicalResult loadTensor(::onnx::TensorProto &tensor) {
     if (tensor.data_location() != ::onnx::TensorProto::EXTERNAL)
       return success();
+    if (!hasDir) {
+      emitError(fileLoc) << "the model keeps tensors in external data files; "
+                            "give it by path so that they can be found";
+      return failure();
+    }
     std::string location;
     std::optional<uint64_t> offset, length;
     for (const ::onnx::StringStringEntryProto &entry : tensor.external_data()) {
@@ -160,31 +168,11 @@ private:
     return success();
   }
 
+  bool hasDir;
   std::string modelDir;
   Location fileLoc;
   llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> files;
 };
-
-bool hasExternalData(const ::onnx::GraphProto &graph) {
-  for (const ::onnx::TensorProto &tensor : graph.initializer())
-    if (tensor.data_location() == ::onnx::TensorProto::EXTERNAL)
-      return true;
-  for (const ::onnx::NodeProto &node : graph.node())
-    for (const ::onnx::AttributeProto &attr : node.attribute()) {
-      if (attr.has_t() &&
-          attr.t().data_location() == ::onnx::TensorProto::EXTERNAL)
-        return true;
-      for (const ::onnx::TensorProto &tensor : attr.tensors())
-        if (tensor.data_location() == ::onnx::TensorProto::EXTERNAL)
-          return true;
-      if (attr.has_g() && hasExternalData(attr.g()))
-        return true;
-      for (const ::onnx::GraphProto &g : attr.graphs())
-        if (hasExternalData(g))
-          return true;
-    }
-  return false;
-}
 
 } // namespace
 
@@ -192,18 +180,7 @@ LogicalResult
 fqt::detail::loadExternalData(::onnx::ModelProto &model,
                               const std::optional<std::string> &modelDir,
                               Location fileLoc) {
-  bool external = hasExternalData(model.graph());
-  for (const ::onnx::TrainingInfoProto &info : model.training_info())
-    external = external || hasExternalData(info.initialization()) ||
-               hasExternalData(info.algorithm());
-  if (!external)
-    return success();
-  if (!modelDir) {
-    emitError(fileLoc) << "the model keeps tensors in external data files; "
-                          "give it by path so that they can be found";
-    return failure();
-  }
-  ExternalDataReader reader(modelDir->empty() ? "." : *modelDir, fileLoc);
+  ExternalDataReader reader(modelDir, fileLoc);
   if (failed(reader.loadGraph(*model.mutable_graph())))
     return failure();
   for (::onnx::TrainingInfoProto &info : *model.mutable_training_info())

@@ -2,6 +2,8 @@
 argument; what the compiler rejects raises fqt.CompileError with its
 diagnostics."""
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -134,3 +136,16 @@ def test_a_model_the_onnx_library_refuses_spares_the_process():
         fqt.compile(crash)
     assert "\ufffd" in error.value.diagnostics
     assert fqt.compile(SMALL_MLP, batch=BATCH) is not None
+
+
+def test_external_data_needs_a_path(tmp_path):
+    # Bytes have no folder for MODEL.onnx.data: one error, no file read.
+    script = os.path.join(SOURCE_DIR, "test", "Import", "Inputs",
+                          "make_external_data_models.py")
+    subprocess.run([sys.executable, script, str(tmp_path)], check=True)
+    with open(tmp_path / "good" / "model.onnx", "rb") as f:
+        data = f.read()
+    with pytest.raises(fqt.CompileError,
+                       match="the model keeps tensors in external data "
+                             "files; give it by path"):
+        fqt.compile(data)
