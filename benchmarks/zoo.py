@@ -18,7 +18,7 @@ scripts/zoo/check.py in its own process (a crash is that model's row):
             max |g_ref| (a gradient zero in float64 against 0.1 of the
             model's largest one); PASS needs <= 1e-4
   loss      the loss of the first and of the last of --steps SGD steps
-            (lr 0.02) of the Python bindings' Trainer on the same batch;
+            (lr 0.02) on the same batch (the executable's --batch-steps);
             PASS needs the last below the first
 A failing model shows its single error line. Models: scripts/zoo/models.py
 (ZOO; --tiny for the small ones of the default test run). Tools:

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <vector>
 
 namespace fqt::runtime {
 
@@ -147,6 +148,9 @@ Options parseOptions(int argc, char **argv) {
     } else if (name == "--gradient-variance") {
       needValue();
       options.gradientVariance = parseInt(name, value, 2);
+    } else if (name == "--batch-steps") {
+      needValue();
+      options.batchSteps = parseInt(name, value, 1);
     } else if (name == "--inputs") {
       needPath();
       options.inputs = value;
@@ -170,16 +174,25 @@ Options parseOptions(int argc, char **argv) {
   }
   if (options.checkpointEvery && options.checkpoint.empty())
     throw Error("--checkpoint-every", "needs --checkpoint=PATH");
-  bool oneBatch = !options.dumpGradients.empty() || options.gradientVariance;
-  if (!oneBatch && (!options.inputs.empty() || !options.labels.empty()))
+  // The modes that work on the one batch of --inputs/--labels.
+  std::vector<std::string> oneBatchModes;
+  if (!options.dumpGradients.empty())
+    oneBatchModes.push_back("--dump-gradients");
+  if (options.gradientVariance)
+    oneBatchModes.push_back("--gradient-variance");
+  if (options.batchSteps)
+    oneBatchModes.push_back("--batch-steps");
+  if (oneBatchModes.empty() &&
+      (!options.inputs.empty() || !options.labels.empty()))
     throw Error(options.inputs.empty() ? "--labels" : "--inputs",
-                "only goes with --dump-gradients=DIR or --gradient-variance=N");
-  if (!options.dumpGradients.empty() && options.gradientVariance)
-    throw Error("--gradient-variance",
-                "cannot be combined with --dump-gradients");
-  if (oneBatch && (options.inputs.empty() || options.labels.empty()))
-    throw Error(options.dumpGradients.empty() ? "--gradient-variance"
-                                              : "--dump-gradients",
+                "only goes with --dump-gradients=DIR, --gradient-variance=N "
+                "or --batch-steps=N");
+  if (oneBatchModes.size() > 1)
+    throw Error(oneBatchModes[1],
+                "cannot be combined with " + oneBatchModes[0]);
+  if (!oneBatchModes.empty() &&
+      (options.inputs.empty() || options.labels.empty()))
+    throw Error(oneBatchModes[0],
                 "needs --inputs=X.npy and --labels=Y.npy (one batch)");
   return options;
 }
@@ -223,6 +236,9 @@ options:
                           gradient-variance param=NAME quantizer=DGRAD
                           rel_bias=|E g - g_qat|/|g_qat| variance=E|g-E g|^2
                           qat_norm2=|g_qat|^2 wgrad=WGRAD
+  --batch-steps=N         with --inputs=X.npy --labels=Y.npy (one batch):
+                          N training steps on that batch, one line each
+                          step=K train_loss=L, then final train_loss=L
   --dump-gradients=DIR    with --inputs=X.npy --labels=Y.npy (one batch):
                           write loss.npy and NAME.npy per gradient, then exit
   --quiet, -q             no progress bar and no per-epoch lines

@@ -284,6 +284,41 @@ private:
   bool dirty = false;
 };
 
+/// --batch-steps=N: N training steps on the batch of --inputs/--labels,
+/// with the learning rate and schedule of a normal run. A model that
+/// cannot lower its loss on one batch has a wrong gradient somewhere; this
+/// checks that without a dataset in IDX files.
+void batchSteps(const Options &options, Program &program, int64_t firstStep) {
+  Tensor input = program.makeInput();
+  Tensor label = program.makeLabel();
+  loadBatch(options, program, input, label);
+  double baseLr = options.lr
+                      ? *options.lr
+                      : program.getInfo().getOptimizerLr().value_or(0.01);
+  StepLog log;
+  if (!options.log.empty())
+    log.open(options.log, firstStep);
+  double loss = NAN, seconds = 0;
+  int64_t n = options.batchSteps;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t step = firstStep + i;
+    double lr = options.schedule.at(baseLr, 0, i, n, 1);
+    auto begin = std::chrono::steady_clock::now();
+    loss = program.trainStep(input, label, lr, step, options.seed);
+    seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin)
+            .count();
+    log.add(step, 0, loss);
+    if (!options.quiet)
+      std::printf("step=%lld train_loss=%.6f\n", static_cast<long long>(step),
+                  loss);
+  }
+  log.flush();
+  std::printf("final train_loss=%.6f step_ms=%.3f\n", loss,
+              1000 * seconds / static_cast<double>(n));
+  std::fflush(stdout);
+}
+
 /// Fails before any training when a label is outside the model's classes.
 void checkLabels(const Dataset &data, int64_t numClasses,
                  const std::string &subject) {
@@ -377,12 +412,27 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   if (!resuming)
     program.init();
 
+  auto saveModel = [&] {
+    std::vector<std::pair<std::string, const Tensor *>> saved =
+        program.getParams();
+    for (const auto &entry : program.getState())
+      saved.push_back(entry);
+    writeFileAtomically(
+        options.save, replaceInitializers(onnxModel, saved, "fqt_model_onnx"));
+  };
+
   if (!options.dumpGradients.empty()) {
     dumpGradients(options, program, resuming ? resumed.step : 0, options.seed);
     return 0;
   }
   if (options.gradientVariance) {
     gradientVariance(options, program, options.seed);
+    return 0;
+  }
+  if (options.batchSteps) {
+    batchSteps(options, program, resuming ? resumed.step : 0);
+    if (!options.save.empty())
+      saveModel();
     return 0;
   }
   if (!program.hasEvalStep())
@@ -523,14 +573,8 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   if (!evaluated) // resumed from a checkpoint of the last epoch
     metrics = evaluate(program, test, input, label, testLabels);
 
-  if (!options.save.empty()) {
-    std::vector<std::pair<std::string, const Tensor *>> saved =
-        program.getParams();
-    for (const auto &entry : program.getState())
-      saved.push_back(entry);
-    writeFileAtomically(
-        options.save, replaceInitializers(onnxModel, saved, "fqt_model_onnx"));
-  }
+  if (!options.save.empty())
+    saveModel();
 
   double stepMs =
       totalSteps ? 1000 * totalStepSeconds / static_cast<double>(totalSteps)

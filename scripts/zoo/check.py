@@ -16,9 +16,9 @@ For each DIR/MODEL/ (all with a meta.json when no model is named):
      --tolerance. Every reference parameter must have a gradient; ONNX
      initializers that are no PyTorch parameter (constants some exporters
      store as initializers) are trained by fqt but not compared;
-  4. with --steps N: N train steps (SGD, --lr) of the Python bindings'
-     Trainer on the same batch, compiled from the same model; the model
-     trains when the last loss is below the first.
+  4. with --steps N: N train steps (SGD, --lr) on the same batch, by the
+     same executable (--batch-steps); the model trains when the last loss
+     is below the first.
 Prints one line per model (a failing one with its single error line) and a
 JSON line per model when --json is given; exits 1 if any model fails.
 """
@@ -132,7 +132,7 @@ def check_model(directory, tools, tolerance, steps, lr, threads):
         return row
     if steps:
         try:
-            first, last = train(directory, meta, steps, lr)
+            first, last = train(exe, directory, steps, lr, env)
         except Exception as error:  # a failed model is one row, not a crash
             row["error"] = "training: " + " ".join(str(error).split())[:300]
             return row
@@ -145,14 +145,22 @@ def check_model(directory, tools, tolerance, steps, lr, threads):
     return row
 
 
-def train(directory, meta, steps, lr):
-    """First and last loss of `steps` SGD steps on the fixed batch."""
-    import fqt
-    trainer = fqt.compile(os.path.join(directory, "model.onnx"),
-                          batch=meta["batch"], fp32=True, lr=lr)
-    x = np.load(os.path.join(directory, "x.npy"))
-    y = np.load(os.path.join(directory, "y.npy"))
-    losses = [trainer.step(x, y) for _ in range(steps)]
+def train(exe, directory, steps, lr, env):
+    """First and last loss of `steps` SGD steps on the fixed batch: the
+    training executable's --batch-steps (the compiled optimizer, here SGD,
+    at rate `lr`)."""
+    result = subprocess.run(
+        [exe, f"--batch-steps={steps}", f"--lr={lr}",
+         f"--inputs={os.path.join(directory, 'x.npy')}",
+         f"--labels={os.path.join(directory, 'y.npy')}"],
+        capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise RuntimeError(error_line(result.stderr + result.stdout))
+    losses = [float(line.split("train_loss=")[1].split()[0])
+              for line in result.stdout.splitlines()
+              if line.startswith("step=")]
+    if len(losses) != steps:
+        raise RuntimeError(f"{len(losses)} step lines for {steps} steps")
     return losses[0], losses[-1]
 
 

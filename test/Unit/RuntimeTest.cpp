@@ -755,6 +755,13 @@ TEST(OptionsTest, ParsesAndRejects) {
   EXPECT_ERROR(parse({"--inputs=x.npy"}), "only goes with --dump-gradients");
   EXPECT_ERROR(parse({"--dump-gradients=d", "--inputs=x.npy"}),
                "needs --inputs=X.npy and --labels=Y.npy");
+  EXPECT_EQ(
+      parse({"--batch-steps=3", "--inputs=x.npy", "--labels=y.npy"}).batchSteps,
+      3);
+  EXPECT_ERROR(parse({"--batch-steps=0"}), "--batch-steps:");
+  EXPECT_ERROR(parse({"--gradient-variance=4", "--batch-steps=3",
+                      "--inputs=x.npy", "--labels=y.npy"}),
+               "--batch-steps: cannot be combined with --gradient-variance");
 }
 
 TEST(OptionsTest, LearningRateSchedules) {

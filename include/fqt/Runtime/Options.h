@@ -46,6 +46,9 @@ struct Options {
   std::string dumpGradients;
   /// --gradient-variance=N: N quantized gradient samples of one batch.
   int64_t gradientVariance = 0;
+  /// --batch-steps=N: N training steps on the one batch of --inputs and
+  /// --labels (an overfitting check of a model, without a dataset).
+  int64_t batchSteps = 0;
   std::string inputs;
   std::string labels;
   Normalization normalize;

@@ -5,6 +5,10 @@
   check DIR OUT  compares OUT/loss.npy and OUT/<grad>.npy with numpy's
                  gradient of the softmax regression at the fake model's
                  initial weights (tolerance 1e-5)
+  steps DIR LR LOG
+                 compares the lines step=K train_loss=L of LOG (the
+                 output of --batch-steps) with numpy's SGD at rate LR on
+                 the batch of DIR (tolerance 1e-5 relative)
 """
 import os
 import sys
@@ -44,6 +48,39 @@ def make(out):
         f.write(b"this is not a numpy file")
 
 
+def loss_and_gradients(x, y, w, b):
+    logits = x @ w.astype(np.float64).T + b
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(B), y]).mean()
+    g = p.copy()
+    g[np.arange(B), y] -= 1
+    g /= B
+    return loss, g.T @ x, g.sum(axis=0)
+
+
+def steps(data, lr, log):
+    x = np.load(os.path.join(data, "x.npy")).reshape(B, D).astype(np.float64)
+    y = np.load(os.path.join(data, "y.npy"))
+    w, b = (a.astype(np.float64) for a in initial_weights())
+    with open(log) as f:
+        lines = [line.split() for line in f if line.startswith("step=")]
+    if not lines:
+        sys.exit("no step= lines in " + log)
+    for k, (step, loss) in enumerate(lines):
+        if step != "step=%d" % k:
+            sys.exit("line %d: %s, expected step=%d" % (k, step, k))
+        got = float(loss[len("train_loss="):])
+        want, dw, db = loss_and_gradients(x, y, w, b)
+        if not abs(got - want) <= 1e-5 * abs(want):
+            sys.exit("step %d: loss %.7g, numpy %.7g" % (k, got, want))
+        w -= lr * dw
+        b -= lr * db
+    print("%d steps ok, loss %.4f -> %.4f" % (len(lines), float(lines[0][1][11:]),
+                                             float(lines[-1][1][11:])))
+
+
 def check(data, out):
     x = np.load(os.path.join(data, "x.npy")).reshape(B, D).astype(np.float64)
     y = np.load(os.path.join(data, "y.npy"))
@@ -74,5 +111,7 @@ def check(data, out):
 if __name__ == "__main__":
     if sys.argv[1] == "make":
         make(sys.argv[2])
+    elif sys.argv[1] == "steps":
+        steps(sys.argv[2], float(sys.argv[3]), sys.argv[4])
     else:
         check(sys.argv[2], sys.argv[3])
