@@ -21,7 +21,9 @@ scripts/zoo/check.py in its own process (a crash is that model's row):
             both miss 1e-4 the row is F32 (the float64 reference is beyond
             float32's reach on that batch), reported apart
   loss      the loss of the first and of the last of --steps SGD steps
-            (lr 0.02) on the same batch (the executable's --batch-steps);
+            on the same batch (the executable's --batch-steps), at lr 0.02
+            or, where PyTorch's float32 does not train at that rate, the
+            halved rate it trains at (PyTorch's losses shown beside);
             PASS needs the last below the first
 A failing model shows its single error line. Models: scripts/zoo/models.py
 (ZOO; --tiny for the small ones of the default test run). Tools:
@@ -60,11 +62,11 @@ def torch_python(exporter):
     return python, None
 
 
-def export(python, exporter, opset, names, out, batch):
+def export(python, exporter, opset, names, out, batch, steps):
     """Runs export.py; returns {model: error or None}."""
     result = subprocess.run(
         [python, os.path.join(ZOO_DIR, "export.py"), f"--exporter={exporter}",
-         f"--opset={opset}", "--out", out] +
+         f"--opset={opset}", f"--steps={steps}", "--out", out] +
         ([f"--batch={batch}"] if batch else []) + names,
         capture_output=True, text=True)
     status = {}
@@ -134,7 +136,7 @@ def main():
         directory = os.path.join(out, f"{exporter}-{opset}")
         start = time.perf_counter()
         exported = export(python, exporter, opset, names, directory,
-                          args.batch)
+                          args.batch, args.steps)
         notes.append(f"{exporter} opset {opset}: exported in "
                      f"{time.perf_counter() - start:.0f} s with {python}")
         for name in names:

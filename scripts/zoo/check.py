@@ -19,9 +19,10 @@ For each DIR/MODEL/ (all with a meta.json when no model is named):
      shown, not counted as a failure. Every reference parameter must have a gradient; ONNX
      initializers that are no PyTorch parameter (constants some exporters
      store as initializers) are trained by fqt but not compared;
-  4. with --steps N: N train steps (SGD, --lr) on the same batch, by the
-     same executable (--batch-steps); the model trains when the last loss
-     is below the first.
+  4. with --steps N: N train steps (SGD, --lr, or the rate export.py
+     --steps N found PyTorch's float32 to train at) on the same batch, by
+     the same executable (--batch-steps); the model trains when the last
+     loss is below the first. PyTorch's first and last loss are shown.
 Prints one line per model (a failing one with its single error line) and a
 JSON line per model when --json is given; exits 1 if any model fails.
 """
@@ -146,6 +147,13 @@ def check_model(directory, tools, tolerance, steps, lr, threads):
                         f"off ({meta.get('float32_worst_tensor')}), fqt "
                         f"{worst:.2g} ({row['worst_tensor']})")
     if steps:
+        # The rate at which PyTorch trains this model on the batch, where
+        # export.py found one for as many steps.
+        if meta.get("steps") == steps and meta.get("steps_lr"):
+            lr = meta["steps_lr"]
+            row["torch_losses"] = (meta["torch_losses"][0],
+                                   meta["torch_losses"][-1])
+        row["lr"] = lr
         try:
             first, last = train(exe, directory, steps, lr, env)
         except Exception as error:  # a failed model is one row, not a crash
@@ -188,6 +196,9 @@ def format_row(row):
             f"{compile_s:>9} {worst:>9} {float32:>9}  {row['status']}")
     if "loss_first" in row:
         line += f"  loss {row['loss_first']:.3f} -> {row['loss_last']:.3f}"
+        if "torch_losses" in row:
+            line += " (torch %.3f -> %.3f" % tuple(row["torch_losses"])
+            line += f", lr {row['lr']:g})"
     if row.get("error"):
         line += "  " + row["error"]
     return line

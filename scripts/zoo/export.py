@@ -15,8 +15,10 @@ For each model writes DIR/MODEL/:
   meta.json       model, family, exporter, opset, torch version, batch,
                   export seconds, the parameter -> initializer map,
                   float32_worst: the error of PyTorch's own float32
-                  gradients by check.py's measure, or "error": the
-                  exporter's one-line error
+                  gradients by check.py's measure; with --steps N,
+                  torch_losses: PyTorch's float32 SGD losses over N steps
+                  on the batch at steps_lr (--lr, halved until they
+                  decrease); or "error": the exporter's one-line error
 
 The loss is fqt-compile's default: softmax cross-entropy of the model's
 output against the labels, mean over the batch (torch's cross_entropy).
@@ -40,6 +42,7 @@ One line per model; exits 1 if any export failed.
 import argparse
 import copy
 import json
+import math
 import os
 import sys
 import time
@@ -154,7 +157,33 @@ def reference(model, x, y, batchnorm_eval=False, dtype=torch.float64):
     return loss.item(), grads
 
 
-def export_one(name, exporter, opset, batch, out, seed):
+def trajectory(model, x, y, batchnorm_eval, steps, lr):
+    """The losses of `steps` plain SGD steps at rate `lr` of the model in
+    float32 on the batch (each loss before its step's update), as
+    --batch-steps of a --fp32 executable runs them."""
+    net = copy.deepcopy(model).float().train()
+    if batchnorm_eval:
+        for module in net.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    inputs, labels = torch.tensor(x), torch.tensor(y)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(net(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def trains(losses):
+    return bool(losses) and math.isfinite(losses[-1]) and \
+        losses[-1] < losses[0]
+
+
+def export_one(name, exporter, opset, batch, out, seed, steps=0, lr=0.02):
     spec = zoo.MODELS[name]
     directory = os.path.join(out, name)
     os.makedirs(directory, exist_ok=True)
@@ -207,6 +236,20 @@ def export_one(name, exporter, opset, batch, out, seed):
         worst32, errors32, _ = check.compare(ours32, arrays)
         meta["float32_worst"] = worst32
         meta["float32_worst_tensor"] = max(errors32, key=errors32.get)
+        if steps:
+            # The rate at which PyTorch trains the model on this batch: lr,
+            # halved while its float32 SGD does not lower the loss (a
+            # ResNet-50 with BatchNorms on running statistics diverges at
+            # 0.02). check.py trains fqt's executable at the same rate.
+            for _ in range(8):
+                losses = trajectory(model, x, y, meta.get("reference") ==
+                                    "batchnorm-eval", steps, lr)
+                if trains(losses):
+                    break
+                lr /= 2
+            meta["steps"] = steps
+            meta["steps_lr"] = lr if trains(losses) else None
+            meta["torch_losses"] = [round(v, 6) for v in losses]
         meta["parameters"] = {p: i for p, (i, _) in mapping.items()}
         meta["transposed"] = sorted(p for p, (_, t) in mapping.items() if t)
         meta["loss"] = loss
@@ -232,6 +275,12 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--batch", type=int,
                         help="batch size (default: the model's, 2 or 4)")
+    parser.add_argument("--steps", type=int, default=0,
+                        help="also record PyTorch's float32 SGD losses over "
+                             "this many steps on the batch (check.py "
+                             "--steps)")
+    parser.add_argument("--lr", type=float, default=0.02,
+                        help="their rate, halved until the loss decreases")
     parser.add_argument("--seed", type=int, default=1,
                         help="seed of the batch (models: models.py's seeds)")
     args = parser.parse_args()
@@ -251,7 +300,7 @@ def main():
     for name in names:
         meta = export_one(name, args.exporter, args.opset,
                           args.batch or zoo.MODELS[name].batch, args.out,
-                          args.seed)
+                          args.seed, args.steps, args.lr)
         if "error" in meta:
             failed += 1
             print(f"{name}: export failed: {meta['error']}", flush=True)
