@@ -30,5 +30,7 @@ fi
 # Leaks are reported by the importer's caches of MLIR contexts being
 # recreated per input; only crashes matter here. A small quarantine and short
 # allocation stacks keep the process small and fast.
-ASAN_OPTIONS=detect_leaks=0:quarantine_size_mb=4:malloc_context_size=2 build-fuzz/test/Fuzz/fqt-import-fuzzer "$CORPUS" \
+mkdir -p build-fuzz/worker-deaths
+ASAN_OPTIONS=detect_leaks=0:quarantine_size_mb=4:malloc_context_size=2 FQT_FUZZ_WORKER_DEATHS=build-fuzz/worker-deaths \
+  build-fuzz/test/Fuzz/fqt-import-fuzzer "$CORPUS" \
   -runs="$RUNS" -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/

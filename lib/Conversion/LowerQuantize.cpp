@@ -328,20 +328,38 @@ static Value guardRange(Arith &a, Value range) {
   return a.select(positive, range, a.f32(1.0f));
 }
 
+/// `values` where `extent` (a group's max - min, or its max |x|) is finite,
+/// NaN where it is not. A group holding an infinity or a NaN must not be
+/// given finite parameters: they would quantize the non-finite element to a
+/// finite value and every other element of the group wrongly, and training
+/// would go on with a wrong but finite gradient. With NaN parameters the
+/// whole group dequantizes to NaN, which the step then reports.
+static SmallVector<Value> nanUnlessFinite(Arith &a, Value extent,
+                                          ArrayRef<Value> values) {
+  Value finite = a.cmpf(arith::CmpFPredicate::OLT, a.absf(extent),
+                        a.f32(std::numeric_limits<float>::infinity()));
+  Value nan = a.f32(std::numeric_limits<float>::quiet_NaN());
+  SmallVector<Value> guarded;
+  for (Value v : values)
+    guarded.push_back(a.select(finite, v, nan));
+  return guarded;
+}
+
 /// act / psq / percol / BHQ rows (QUANTIZERS.md §3.2 ScalarPreconditionerAct,
 /// §3.4): [min - 1e-8, max + 1e-8], no zero snapping.
 static GroupParams rangeParams(OpBuilder &b, Location loc, Value min, Value max,
                                unsigned bits) {
   float levels = static_cast<float>((uint64_t(1) << bits) - 1);
-  SmallVector<Value> r =
-      mapScales(b, loc, ValueRange{min, max}, 3,
-                [&](Arith &a, ValueRange args) -> SmallVector<Value> {
-                  Value eps = a.f32(kRangeEps), B = a.f32(levels);
-                  Value mn = a.sub(args[0], eps);
-                  Value mx = a.add(args[1], eps);
-                  Value range = guardRange(a, a.sub(mx, mn));
-                  return {a.div(B, range), a.div(range, B), mn};
-                });
+  SmallVector<Value> r = mapScales(
+      b, loc, ValueRange{min, max}, 3,
+      [&](Arith &a, ValueRange args) -> SmallVector<Value> {
+        Value eps = a.f32(kRangeEps), B = a.f32(levels);
+        Value mn = a.sub(args[0], eps);
+        Value mx = a.add(args[1], eps);
+        Value range = guardRange(a, a.sub(mx, mn));
+        return nanUnlessFinite(a, a.sub(args[1], args[0]),
+                               {a.div(B, range), a.div(range, B), mn});
+      });
   return {r[0], r[2], Value(), r[1], r[2]};
 }
 
@@ -380,10 +398,12 @@ static GroupParams snappedParams(OpBuilder &b, Location loc, Value min,
         Value mul = a.select(byMin, a.div(iq, negMn), a.div(above, mx));
         Value scale = a.select(byMin, a.div(negMn, iq), a.div(mx, above));
         Value offset = a.sub(zero, a.mul(zc, scale));
-        return {a.select(snapped, mul, s0), a.select(snapped, zero, mn),
-                a.select(snapped, zc, zero),
-                a.select(snapped, scale, a.div(range, B)),
-                a.select(snapped, offset, mn)};
+        return nanUnlessFinite(a, a.sub(args[1], args[0]),
+                               {a.select(snapped, mul, s0),
+                                a.select(snapped, zero, mn),
+                                a.select(snapped, zc, zero),
+                                a.select(snapped, scale, a.div(range, B)),
+                                a.select(snapped, offset, mn)});
       });
   return {r[0], r[1], r[2], r[3], r[4]};
 }
@@ -393,16 +413,15 @@ static GroupParams snappedParams(OpBuilder &b, Location loc, Value min,
 static GroupParams lbtParams(OpBuilder &b, Location loc, Value absMax,
                              Value gamma, unsigned bits) {
   float maxCode = static_cast<float>((uint64_t(1) << (bits - 1)) - 1);
-  SmallVector<Value> r =
-      mapScales(b, loc, ValueRange{absMax}, 2,
-                [&](Arith &a, ValueRange args) -> SmallVector<Value> {
-                  Value M = a.f32(maxCode);
-                  Value c = a.mul(gamma, args[0]);
-                  Value isZero =
-                      a.cmpf(arith::CmpFPredicate::OEQ, c, a.f32(0.0f));
-                  c = a.select(isZero, a.f32(kRangeEps), c);
-                  return {a.div(M, c), a.div(c, M)};
-                });
+  SmallVector<Value> r = mapScales(
+      b, loc, ValueRange{absMax}, 2,
+      [&](Arith &a, ValueRange args) -> SmallVector<Value> {
+        Value M = a.f32(maxCode);
+        Value c = a.mul(gamma, args[0]);
+        Value isZero = a.cmpf(arith::CmpFPredicate::OEQ, c, a.f32(0.0f));
+        c = a.select(isZero, a.f32(kRangeEps), c);
+        return nanUnlessFinite(a, args[0], {a.div(M, c), a.div(c, M)});
+      });
   return {r[0], Value(), Value(), r[1], Value()};
 }
 
@@ -557,7 +576,10 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
                   return {na.add(na.sub(args[1], args[0]), na.f32(kRangeEps))};
                 })[0];
 
-  // rank[r] = #{j : lambda_j > lambda_r} + #{j < r : lambda_j == lambda_r}.
+  // rank[r] = #{j : lambda_j > lambda_r} + #{j < r : lambda_j == lambda_r},
+  // with a NaN range (a row holding NaN) above every number and equal to
+  // the other NaNs: the ranks must be a permutation whatever the input,
+  // since they index `order` below.
   Value rankInit = filled(b, loc, vectorOf(indexType), c0);
   AffineMap d0 = AffineMap::get(2, 0, getAffineDimExpr(0, ctx), ctx);
   AffineMap d1 = AffineMap::get(2, 0, getAffineDimExpr(1, ctx), ctx);
@@ -571,10 +593,20 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
             Arith na{nb, nloc};
             Value r = linalg::IndexOp::create(nb, nloc, 0);
             Value j = linalg::IndexOp::create(nb, nloc, 1);
-            Value larger = na.cmpf(arith::CmpFPredicate::OGT, args[1], args[0]);
+            Value nanJ = na.cmpf(arith::CmpFPredicate::UNO, args[1], args[1]);
+            Value nanR = na.cmpf(arith::CmpFPredicate::UNO, args[0], args[0]);
+            Value numberR =
+                na.cmpf(arith::CmpFPredicate::ORD, args[0], args[0]);
+            // j ranks above r: j is NaN and r is not, or both are numbers
+            // and lambda_j > lambda_r.
+            Value larger =
+                na.ori(na.andi(nanJ, numberR),
+                       na.cmpf(arith::CmpFPredicate::OGT, args[1], args[0]));
+            Value equal =
+                na.ori(na.andi(nanJ, nanR),
+                       na.cmpf(arith::CmpFPredicate::OEQ, args[1], args[0]));
             Value tie =
-                na.andi(na.cmpf(arith::CmpFPredicate::OEQ, args[1], args[0]),
-                        na.cmpi(arith::CmpIPredicate::ult, j, r));
+                na.andi(equal, na.cmpi(arith::CmpIPredicate::ult, j, r));
             Value before = na.ori(larger, tie);
             linalg::YieldOp::create(
                 nb, nloc,

@@ -14,12 +14,14 @@
 #include "PrepareModel.h"
 #include "ConvertOpset.h"
 #include "FoldShapes.h"
+#include "fqt/Import/ONNXImporter.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringRef.h"
 
 #include "onnx/checker.h"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -158,6 +160,7 @@ public:
         receiveMessage(fd, reply))
       return true;
     int status = stop();
+    ++crashes;
     if (WIFSIGNALED(status))
       error = "the ONNX library crashed (signal " +
               std::to_string(WTERMSIG(status)) +
@@ -204,10 +207,21 @@ private:
     return status;
   }
 
+public:
+  /// Requests on which the worker died.
+  std::atomic<unsigned> crashes{0};
+
+private:
   std::mutex mutex;
   pid_t pid = -1;
   int fd = -1;
 };
+
+/// The one worker; never destroyed: it ends when this process does.
+Worker &getWorker() {
+  static Worker *worker = new Worker();
+  return *worker;
+}
 
 } // namespace
 
@@ -220,14 +234,12 @@ FailureOr<int64_t> fqt::detail::prepareModel(
     emitError(fileLoc) << "checking the model failed: " << oneLine(e.what());
     return failure();
   }
-  // Never destroyed: the worker ends when this process does.
-  static Worker *worker = new Worker();
   std::string reply, error;
   std::string header =
       std::to_string(opset) + " " + std::to_string(targetOpset);
   for (const std::string &op : importableOps)
     header += " " + op;
-  if (!worker->request(header, model.SerializeAsString(), reply, error)) {
+  if (!getWorker().request(header, model.SerializeAsString(), reply, error)) {
     emitError(fileLoc) << error;
     return failure();
   }
@@ -244,3 +256,5 @@ FailureOr<int64_t> fqt::detail::prepareModel(
   model = std::move(prepared);
   return targetOpset;
 }
+
+unsigned fqt::getONNXLibraryCrashCount() { return getWorker().crashes; }

@@ -284,6 +284,18 @@ private:
   bool dirty = false;
 };
 
+/// A training step whose loss is not finite has diverged (or met a NaN or
+/// infinity in the data); going on would train on NaN gradients and end
+/// with a NaN model and exit status 0. Checkpoints written before this
+/// step are kept.
+void checkLossIsFinite(double loss, int64_t step) {
+  if (!std::isfinite(loss))
+    throw Error("step " + std::to_string(step),
+                "the training loss is " + std::string(std::isnan(loss) ? "nan" : "infinite") +
+                    ": training diverged or the batch holds a NaN or an "
+                    "infinity (a lower --lr may help)");
+}
+
 /// --batch-steps=N: N training steps on the batch of --inputs/--labels,
 /// with the learning rate and schedule of a normal run. A model that
 /// cannot lower its loss on one batch has a wrong gradient somewhere; this
@@ -305,6 +317,7 @@ void batchSteps(const Options &options, Program &program, int64_t firstStep) {
     double lr = options.schedule.at(baseLr, 0, i, n, 1);
     auto begin = std::chrono::steady_clock::now();
     loss = program.trainStep(input, label, lr, step, options.seed);
+    checkLossIsFinite(loss, step);
     seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - begin)
             .count();
@@ -536,6 +549,7 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
                                       options.epochs);
       auto begin = std::chrono::steady_clock::now();
       double loss = program.trainStep(input, label, lr, step, options.seed);
+      checkLossIsFinite(loss, step);
       epochSeconds += std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - begin)
                           .count();

@@ -27,7 +27,15 @@
 // CHECK:   %[[SAFE:.*]] = arith.select %[[POS]], %[[RANGE]]
 // CHECK:   %[[MUL:.*]] = arith.divf %[[B]], %[[SAFE]] : f32
 // CHECK:   %[[SCALE:.*]] = arith.divf %[[SAFE]], %[[B]] : f32
-// CHECK:   linalg.yield %[[MUL]], %[[SCALE]], %[[MN]] : f32, f32, f32
+// A range that is not finite (a NaN or an infinity in the tensor) gives NaN
+// parameters, so that the tensor dequantizes to NaN, not to finite values.
+// CHECK:   %[[EXTENT:.*]] = arith.subf %{{.*}}, %{{.*}} : f32
+// CHECK:   %[[ABS:.*]] = math.absf %[[EXTENT]] : f32
+// CHECK:   %[[FINITE:.*]] = arith.cmpf olt, %[[ABS]], %[[INF]] : f32
+// CHECK:   %[[GMUL:.*]] = arith.select %[[FINITE]], %[[MUL]], %[[NAN:.*]] : f32
+// CHECK:   %[[GSCALE:.*]] = arith.select %[[FINITE]], %[[SCALE]], %[[NAN]] : f32
+// CHECK:   %[[GMN:.*]] = arith.select %[[FINITE]], %[[MN]], %[[NAN]] : f32
+// CHECK:   linalg.yield %[[GMUL]], %[[GSCALE]], %[[GMN]] : f32, f32, f32
 // CHECK: %[[Q:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ALL]], #[[ALL]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[P]]#0, %[[P]]#2 : tensor<4x8xf32>, tensor<f32>, tensor<f32>) outs(%{{.*}} : tensor<4x8xi8>)
 // CHECK: ^bb0(%[[E:.*]]: f32, %[[EM:.*]]: f32, %[[ELO:.*]]: f32, %{{.*}}: i8):
 // CHECK:   %[[D:.*]] = arith.subf %[[E]], %[[ELO]] : f32
@@ -182,7 +190,10 @@ func.func @percol(%x: tensor<4x3x2xf32>, %seed: i64, %step: i64) -> (tensor<4x3x
 // CHECK:   %[[C:.*]] = arith.select %[[ZERO]], %{{.*}}, %[[CLIP]] : f32
 // CHECK:   %[[MUL:.*]] = arith.divf %[[M]], %[[C]] : f32
 // CHECK:   %[[SCALE:.*]] = arith.divf %[[C]], %[[M]] : f32
-// CHECK:   linalg.yield %[[MUL]], %[[SCALE]]
+// CHECK:   %[[FINITE:.*]] = arith.cmpf olt
+// CHECK:   %[[GMUL:.*]] = arith.select %[[FINITE]], %[[MUL]]
+// CHECK:   %[[GSCALE:.*]] = arith.select %[[FINITE]], %[[SCALE]]
+// CHECK:   linalg.yield %[[GMUL]], %[[GSCALE]]
 // CHECK: %[[Q:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[P]]#0 : tensor<16x8xf32>, tensor<f32>) outs(%{{.*}} : tensor<16x8xi4>)
 // CHECK:   %[[Y:.*]] = arith.mulf
 // CHECK:   %[[HI:.*]] = arith.minimumf %[[Y]], %[[M]] : f32

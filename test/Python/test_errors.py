@@ -136,6 +136,15 @@ def test_a_model_the_onnx_library_refuses_spares_the_process():
         fqt.compile(crash)
     assert "\ufffd" in error.value.diagnostics
     assert fqt.compile(SMALL_MLP, batch=BATCH) is not None
+    # This one passes the checker and crashes ONNX 1.18's shape inference
+    # (Einsum): the worker process dies, the error reaches Python, and the
+    # next model gets a new worker.
+    crash = os.path.join(SOURCE_DIR, "test", "Import", "Inputs",
+                         "shape-inference-crash.onnx")
+    with pytest.raises(fqt.CompileError,
+                       match=r"the ONNX library crashed \(signal 11\)"):
+        fqt.compile(crash)
+    assert fqt.compile(SMALL_MLP, batch=BATCH) is not None
 
 
 def test_external_data_needs_a_path(tmp_path):

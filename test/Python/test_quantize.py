@@ -130,3 +130,30 @@ def test_rank_one_and_three():
     assert scales.shape == (3, 5)
     y = fqt.dequantize(codes, scales, offsets, "percol:8")
     assert np.abs(y - t).max() <= scales.max() * 1.0001
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("spec, kwargs, group", [
+    ("ptq:4", {}, "tensor"), ("weight:8", {}, "tensor"), ("act:8", {}, "tensor"),
+    ("lbt:4", {"gamma": 0.5}, "tensor"), ("bhq:4", {}, "tensor"),
+    ("psq:4", {}, "row"), ("percol:4", {}, "column")])
+def test_non_finite_input_gives_non_finite_group(spec, kwargs, group, value):
+    """A NaN or an infinity is never quantized to a finite value, and never
+    makes the others of its group wrong but finite: its group (the tensor,
+    its row or its column; BHQ's rotation mixes all rows) dequantizes to
+    NaN, the other groups as without it. BHQ used to crash here: its ranks
+    of the row ranges were not a permutation with a NaN range."""
+    x = matrix(3)
+    x[2, 5] = value
+    q = fqt.quantize(x, spec, seed=1, **kwargs)
+    if len(q) == 4:
+        out = fqt.dequantize(q[0], q[1], q[2], spec, q[3])
+    else:
+        out = fqt.dequantize(q[0], q[1], q[2] if len(q) == 3 else None, spec)
+    bad = ~np.isfinite(out)
+    if group == "tensor":
+        assert bad.all()
+    elif group == "row":
+        assert bad[2].all() and not bad[np.arange(8) != 2].any()
+    else:
+        assert bad[:, 5].all() and not bad[:, np.arange(16) != 5].any()

@@ -84,6 +84,11 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importONNXModelFile(llvm::StringRef path, mlir::MLIRContext *context,
                     const ONNXImportOptions &options = {});
 
+/// How many models so far made the ONNX library crash in the importer's
+/// worker process (conversion or shape inference), each reported as a
+/// diagnostic. The fuzzer saves such models for triage.
+unsigned getONNXLibraryCrashCount();
+
 } // namespace fqt
 
 #endif // FQT_IMPORT_ONNXIMPORTER_H
