@@ -23,6 +23,10 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
 namespace fqt {
 #define GEN_PASS_DEF_FQTLOWERQMATMUL
 #include "fqt/Codegen/Passes.h.inc"
@@ -315,10 +319,37 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
       shape.sizes.push_back(
           tensor::DimOp::create(rewriter, loc, b.codes, transB ? 0 : 1));
 
+    // The i32 sums must not overflow: a reduction of K products of codes
+    // of magnitude at most maxA and maxB is exact in i32 while
+    // K * maxA * maxB < 2^31 (the code sums of the zero-point corrections,
+    // at most K * max(maxA, maxB), are then exact too). Longer reductions
+    // run in blocks of at most that length, summed in f32.
+    int64_t kTotal = lhsType.getDimSize(transA ? 0 : 1);
+    int64_t maxProduct =
+        std::max<int64_t>(op.getLhsQuantizer().getMaxCode(), 1) *
+        std::max<int64_t>(op.getRhsQuantizer().getMaxCode(), 1);
+    int64_t exactK = std::numeric_limits<int32_t>::max() / maxProduct;
+    if (ShapedType::isDynamic(kTotal))
+      return rewriter.notifyMatchFailure(
+          op, "dynamic reduction length: the i32 sums could overflow "
+              "(left to simulate)");
+
     Value result;
     if (a.axis != ScaleAxis::k && b.axis != ScaleAxis::k) {
-      result = emitScaledProduct(rewriter, loc, a, b, shape, Value());
+      if (kTotal <= exactK)
+        result = emitScaledProduct(rewriter, loc, a, b, shape, Value());
+      else if (!lhsType.hasStaticShape() || !rhsType.hasStaticShape())
+        return rewriter.notifyMatchFailure(
+            op, "the i32 sums could overflow and blocks need static sizes "
+                "(left to simulate)");
+      else
+        result =
+            emitOverflowBlocked(rewriter, loc, a, b, shape, kTotal, exactK);
     } else {
+      if ((a.axis == ScaleAxis::k ? a : b).perScale > exactK)
+        return rewriter.notifyMatchFailure(
+            op, "a block of constant scale is longer than the i32 sums "
+                "allow (left to simulate)");
       FailureOr<Value> blocked = emitKBlocked(rewriter, op, a, b, shape);
       if (failed(blocked))
         return failure();
@@ -332,6 +363,43 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
       result = applyRowTransform(rewriter, loc, transform, result);
     rewriter.replaceOp(op, result);
     return success();
+  }
+
+  /// A product whose reduction is longer than `exactK` (the length whose
+  /// i32 sum cannot overflow): full blocks of `exactK` rounded down to a
+  /// multiple of 64 (whole vector steps) in a loop, then the remainder, each
+  /// an i32 product scaled in f32 and added to the f32 result.
+  Value emitOverflowBlocked(PatternRewriter &rewriter, Location loc,
+                            const Operand &a, const Operand &b,
+                            const ResultShape &shape, int64_t kTotal,
+                            int64_t exactK) const {
+    int64_t size = exactK >= 64 ? exactK / 64 * 64 : exactK;
+    int64_t count = kTotal / size, rest = kTotal % size;
+    Value init = zeros(rewriter, loc, shape.type.getShape(),
+                       rewriter.getF32Type(), shape.sizes);
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value end = arith::ConstantIndexOp::create(rewriter, loc, count);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, c0, end, c1, ValueRange{init},
+        [&](OpBuilder &nb, Location nloc, Value block, ValueRange acc) {
+          Value start = arith::MulIOp::create(
+              nb, nloc, block, arith::ConstantIndexOp::create(nb, nloc, size));
+          Operand ab = blockOf(nb, nloc, a, /*kIsStoredRow=*/a.transposed,
+                               start, size, block);
+          Operand bb = blockOf(nb, nloc, b, /*kIsStoredRow=*/!b.transposed,
+                               start, size, block);
+          scf::YieldOp::create(
+              nb, nloc, emitScaledProduct(nb, nloc, ab, bb, shape, acc[0]));
+        });
+    Value result = loop.getResult(0);
+    if (rest) {
+      Value start = arith::ConstantIndexOp::create(rewriter, loc, count * size);
+      Operand ab = blockOf(rewriter, loc, a, a.transposed, start, rest, c0);
+      Operand bb = blockOf(rewriter, loc, b, !b.transposed, start, rest, c0);
+      result = emitScaledProduct(rewriter, loc, ab, bb, shape, result);
+    }
+    return result;
   }
 
   /// A scale that varies along the reduction (a per-sample dY on the wgrad
