@@ -3,6 +3,7 @@
 #include "fqt/Runtime/Checkpoint.h"
 #include "fqt/Runtime/AtomicFile.h"
 #include "fqt/Runtime/Error.h"
+#include "fqt/Runtime/Options.h"
 
 #include <cstring>
 #include <zlib.h>
@@ -139,6 +140,10 @@ Checkpoint decodeCheckpoint(std::string_view bytes, const std::string &source) {
   if (checkpoint.epoch < 0 || checkpoint.step < 0 ||
       checkpoint.batchInEpoch < 0 || checkpoint.trainSamples < 0)
     throw Error(source, "corrupt checkpoint (negative counter)");
+  if (checkpoint.threads < 0 || checkpoint.threads > kMaxThreads)
+    throw Error(source,
+                "corrupt checkpoint (" + std::to_string(checkpoint.threads) +
+                    " threads; at most " + std::to_string(kMaxThreads) + ")");
   uint32_t count = r.get<uint32_t>("header");
   for (uint32_t i = 0; i < count; ++i) {
     Checkpoint::Buffer buffer;

@@ -142,6 +142,8 @@ Options parseOptions(int argc, char **argv) {
     } else if (name == "--threads") {
       needValue();
       options.threads = parseInt(name, value, 1);
+      if (*options.threads > kMaxThreads)
+        throw Error(name, "must be at most " + std::to_string(kMaxThreads));
     } else if (name == "--dump-gradients") {
       needPath();
       options.dumpGradients = value;
@@ -220,7 +222,8 @@ options:
   --train-limit=N         use only the first N training samples
   --test-limit=N          use only the first N test samples
   --threads=T             threads of the program's parallel loops (OpenMP;
-                          default: OMP_NUM_THREADS, else one per core)
+                          default: OMP_NUM_THREADS, else one per core;
+                          at most 1024)
   --checkpoint=PATH       write a checkpoint after every epoch
   --checkpoint-every=N    also write it after every N-th step (mid-epoch:
                           a killed run resumes within the epoch)

@@ -291,7 +291,8 @@ private:
 void checkLossIsFinite(double loss, int64_t step) {
   if (!std::isfinite(loss))
     throw Error("step " + std::to_string(step),
-                "the training loss is " + std::string(std::isnan(loss) ? "nan" : "infinite") +
+                "the training loss is " +
+                    std::string(std::isnan(loss) ? "nan" : "infinite") +
                     ": training diverged or the batch holds a NaN or an "
                     "infinity (a lower --lr may help)");
 }

@@ -541,6 +541,12 @@ TEST_F(RuntimeFileTest, CorruptCheckpointsAreRejected) {
   EXPECT_ERROR(decodeCheckpoint("not a checkpoint at all", "ck"),
                "not an fqt checkpoint");
   EXPECT_ERROR(readCheckpoint(path("none")), "No such file or directory");
+  // A thread count libomp cannot start (it aborts the process) is refused
+  // before any training.
+  Checkpoint manyThreads = sampleCheckpoint();
+  manyThreads.threads = 100000;
+  EXPECT_ERROR(decodeCheckpoint(encodeCheckpoint(manyThreads), "ck"),
+               "ck: corrupt checkpoint (100000 threads; at most 1024)");
 }
 
 TEST_F(RuntimeFileTest, AtomicFileLeavesNoPartialFile) {
@@ -753,6 +759,8 @@ TEST(OptionsTest, ParsesAndRejects) {
   EXPECT_ERROR(parse({"--normalize=0.5"}), "expected MEAN,STD");
   EXPECT_ERROR(parse({"--bogus=1"}), "--bogus=1: unknown option");
   EXPECT_ERROR(parse({"--inputs=x.npy"}), "only goes with --dump-gradients");
+  EXPECT_EQ(parse({"--threads=1024"}).threads, 1024);
+  EXPECT_ERROR(parse({"--threads=100000"}), "--threads: must be at most 1024");
   EXPECT_ERROR(parse({"--dump-gradients=d", "--inputs=x.npy"}),
                "needs --inputs=X.npy and --labels=Y.npy");
   EXPECT_EQ(

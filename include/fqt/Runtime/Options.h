@@ -23,6 +23,11 @@ struct LrSchedule {
             int64_t epochs) const;
 };
 
+/// The most threads --threads accepts (and a checkpoint may carry). libomp
+/// aborts the process when it cannot create the threads it is asked for;
+/// far more threads than any machine has cores is a typo, not a request.
+constexpr int64_t kMaxThreads = 1024;
+
 struct Options {
   std::string data = "/usr/share/datasets/fashion-mnist";
   int64_t epochs = 1;
