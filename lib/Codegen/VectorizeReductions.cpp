@@ -252,8 +252,16 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
         map.map(inner.getResult(0), clone->getResult(0));
       }
       SmallVector<Value> out;
-      for (Value p : partials)
-        out.push_back(map.lookupOrDefault(p));
+      for (Value p : partials) {
+        Value v = map.lookupOrDefault(p);
+        // A partial value defined above the body (the sum of a filled
+        // tensor, whose fill was fused into the reduction) is the same in
+        // every lane.
+        if (vec && !isa<VectorType>(v.getType()))
+          v = vector::BroadcastOp::create(
+              b, loc, VectorType::get({width}, v.getType()), v);
+        out.push_back(v);
+      }
       return out;
     };
     auto combine = [&](unsigned i, Value x, Value acc) -> Value {

@@ -193,6 +193,28 @@ func.func @softmax_sum(%x: memref<64x10xf32>, %m: memref<64xf32>, %s: memref<64x
 
 // -----
 
+// The sum of a filled tensor (ONNX ReduceSum of a ConstantOfShape): the
+// fill fused into the reduction leaves a partial value defined above the
+// body, which is splat like any other (it used to meet the vector
+// accumulator as a scalar: an invalid arith.addf).
+// CHECK-LABEL: func.func @sum_of_constant
+// CHECK: %[[SPLAT:.*]] = vector.broadcast %{{.*}} : f32 to vector<
+// CHECK: arith.addf %[[SPLAT]], %{{.*}} : vector<
+// CHECK: vector.reduction <add>
+func.func @sum_of_constant(%x: memref<2x3x40xf32>, %s: memref<f32>) {
+  %c = arith.constant 5.000000e-01 : f32
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> ()>],
+                  iterator_types = ["reduction", "reduction", "reduction"]}
+      ins(%x : memref<2x3x40xf32>) outs(%s : memref<f32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %c, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
 // A column sum reads its input across rows: not contiguous along the
 // reduction, left alone (LLVM vectorizes the parallel inner loop).
 // CHECK-LABEL: func.func @column_sum
