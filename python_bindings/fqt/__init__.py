@@ -195,6 +195,24 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
     return options
 
 
+#: (mean, std) of the default normalisation of uint8 pixels,
+#: (x / 255 - mean) / std: Fashion-MNIST's, as the training executables'
+#: ``--normalize`` default.
+DEFAULT_NORMALIZE = (0.2860, 0.3530)
+
+
+def _normalized(x: ArrayLike, normalize: Tuple[float, float]) -> ArrayLike:
+    """uint8 pixels as the training executables read them from .npy and IDX
+    files: (x / 255 - mean) / std in float32, as one multiply-add per pixel
+    (lib/Runtime/Dataset.cpp); any other array unchanged."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.uint8:
+        return x
+    mean, std = (np.float32(v) for v in normalize)
+    scale = np.float32(1.0) / (np.float32(255.0) * std)
+    offset = -mean / std
+    return x.astype(np.float32) * scale + offset
+
+
 class Trainer:
     """A compiled training program with its parameters and optimizer state.
 
@@ -203,11 +221,27 @@ class Trainer:
     batch, :meth:`evaluate` any number of samples. Inputs that are
     C-contiguous arrays of the program's element type (float32 images,
     int64 labels) are passed to the compiled code without a copy; anything
-    else is converted first.
+    else is converted first. uint8 images are pixels: they are normalised
+    with :attr:`normalize`, as the training executables normalise them.
     """
 
     def __init__(self, impl: "_fqt.Trainer") -> None:
         self._impl = impl
+        self._normalize = DEFAULT_NORMALIZE
+
+    @property
+    def normalize(self) -> Tuple[float, float]:
+        """(mean, std) with which uint8 inputs become (x / 255 - mean) / std
+        (default :data:`DEFAULT_NORMALIZE`, the executables' default)."""
+        return self._normalize
+
+    @normalize.setter
+    def normalize(self, value: Tuple[float, float]) -> None:
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            raise TypeError("normalize must be a (mean, std) pair")
+        mean = _check_real("normalize mean", value[0])
+        std = _check_real("normalize std", value[1], positive=True)
+        self._normalize = (mean, std)
 
     def step(self, x: ArrayLike, y: ArrayLike, *,
              lr: Optional[float] = None) -> float:
@@ -226,7 +260,7 @@ class Trainer:
         """
         if lr is not None:
             lr = _check_real("lr", lr)
-        return self._impl.step(x, y, lr)
+        return self._impl.step(_normalized(x, self._normalize), y, lr)
 
     def evaluate(self, x: ArrayLike, y: ArrayLike) -> Tuple[float, float]:
         """Mean per-sample loss and accuracy of ``eval_step`` over all of x.
@@ -235,7 +269,7 @@ class Trainer:
         :attr:`batch_size`, the last one padded with zeros, and only the N
         valid rows count. y holds N class indices (or one-hot rows).
         """
-        return self._impl.evaluate(x, y)
+        return self._impl.evaluate(_normalized(x, self._normalize), y)
 
     def gradients(self, x: ArrayLike, y: ArrayLike, *,
                   seed: Optional[int] = None,
@@ -254,7 +288,8 @@ class Trainer:
             step = _check_int("step", step)
             if step < 0:
                 raise ValueError(f"step must be non-negative, got {step}")
-        return self._impl.gradients(x, y, seed, step, False, False)
+        return self._impl.gradients(_normalized(x, self._normalize), y, seed,
+                                    step, False, False)
 
     def qat_gradients(self, x: ArrayLike, y: ArrayLike, *,
                       seed: Optional[int] = None,
@@ -268,7 +303,8 @@ class Trainer:
             seed = _check_int("seed", seed)
         if step is not None:
             step = _check_int("step", step)
-        return self._impl.gradients(x, y, seed, step, False, True)
+        return self._impl.gradients(_normalized(x, self._normalize), y, seed,
+                                    step, False, True)
 
     def loss_and_gradients(
             self, x: ArrayLike, y: ArrayLike, *, seed: Optional[int] = None,
@@ -278,7 +314,8 @@ class Trainer:
             seed = _check_int("seed", seed)
         if step is not None:
             step = _check_int("step", step)
-        grads = self._impl.gradients(x, y, seed, step, True, False)
+        grads = self._impl.gradients(_normalized(x, self._normalize), y, seed,
+                                     step, True, False)
         return grads.pop("loss"), grads
 
     def parameters(self) -> Dict[str, np.ndarray]:

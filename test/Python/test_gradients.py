@@ -94,3 +94,31 @@ def test_fqt_gradient_estimates_the_qat_gradient(mlp_quantized):
         # gradient, a sum of the exact dY, does not).
         if name.endswith("weight"):
             assert standard_error.max() > 0, name
+
+
+def test_uint8_pixels_are_normalized_as_the_executable_does(
+        cli_programs, tmp_path, mlp_fp32):
+    """uint8 images are pixels to both: (x / 255 - mean) / std with the
+    executables' default --normalize, bit for bit (the bindings used to feed
+    the raw 0..255 values: a loss of 30.9 where the executable had 2.3)."""
+    mlp_fp32.reset()
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 256, size=(BATCH, 1, 8, 8)).astype(np.uint8)
+    _, y = fashion_like_batch(BATCH, seed=5)
+    expected = cli_gradients(cli_programs, "fp32", tmp_path, x, y)
+    loss, grads = mlp_fp32.loss_and_gradients(x, y)
+    assert np.float32(loss) == expected["loss"]
+    for name, value in grads.items():
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)
+    assert mlp_fp32.normalize == fqt.DEFAULT_NORMALIZE
+    by_hand = ((x.astype(np.float64) / 255 - 0.2860) / 0.3530).astype(np.float32)
+    np.testing.assert_allclose(mlp_fp32.loss_and_gradients(by_hand, y)[0], loss,
+                               rtol=1e-6)
+    # Another normalisation is another input; a bad one is refused.
+    mlp_fp32.normalize = (0.5, 0.25)
+    try:
+        assert mlp_fp32.loss_and_gradients(x, y)[0] != loss
+        with pytest.raises(ValueError, match="normalize std must be positive"):
+            mlp_fp32.normalize = (0.5, 0.0)
+    finally:
+        mlp_fp32.normalize = fqt.DEFAULT_NORMALIZE
