@@ -38,7 +38,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
@@ -72,7 +71,9 @@ private:
   OwningOpRef<ModuleOp> import();
   /// Adds the passes from the imported module up to and including STAGE.
   void addPasses(PassManager &pm, fqt::CompileStage stage);
-  bool writeAtomically(StringRef path, StringRef bytes);
+  bool writeAtomically(StringRef path, StringRef bytes,
+                       unsigned mode = llvm::sys::fs::all_read |
+                                       llvm::sys::fs::all_write);
   std::unique_ptr<llvm::TargetMachine> createTargetMachine();
   void embedModel(llvm::Module &module, StringRef bytes);
   bool runTool(StringRef program, ArrayRef<std::string> args);
@@ -241,21 +242,38 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so that a
 /// failure never leaves a half-written output.
-bool Driver::writeAtomically(StringRef path, StringRef bytes) {
+/// Writes `bytes` to a temporary file beside `path` and renames it over
+/// `path`: a failed write (a full disk) leaves the file that was there.
+/// "-" is standard output.
+bool Driver::writeAtomically(StringRef path, StringRef bytes, unsigned mode) {
+  if (path == "-") {
+    llvm::outs() << bytes;
+    llvm::outs().flush();
+    return true;
+  }
+  llvm::Expected<llvm::sys::fs::TempFile> temp =
+      llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%", mode);
+  if (!temp) {
+    fail(path + ": " + llvm::errorToErrorCode(temp.takeError()).message());
+    return false;
+  }
   std::error_code ec;
-  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  {
+    llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+    os << bytes;
+    os.flush();
+    ec = os.error();
+    os.clear_error();
+  }
   if (ec) {
+    llvm::consumeError(temp->discard());
     fail(path + ": " + ec.message());
     return false;
   }
-  out.os() << bytes;
-  out.os().flush();
-  if (out.os().has_error()) {
-    out.os().clear_error();
-    fail(path + ": write failed");
+  if (llvm::Error err = temp->keep(path)) {
+    fail(path + ": " + llvm::errorToErrorCode(std::move(err)).message());
     return false;
   }
-  out.keep();
   return true;
 }
 
@@ -316,11 +334,31 @@ bool Driver::runTool(StringRef program, ArrayRef<std::string> args) {
       diagnostics << a << ' ';
     diagnostics << '\n';
   }
+  // The tool's output goes to a file: on failure only its error lines are
+  // shown, not a crashed linker's stack dump.
+  SmallString<128> log;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("fqt-tool", "log", log)) {
+    fail("cannot create a temporary file: " + ec.message());
+    return false;
+  }
+  llvm::FileRemover removeLog(log);
+  std::optional<StringRef> redirects[] = {std::nullopt, log.str(), log.str()};
   std::string message;
-  int rc =
-      llvm::sys::ExecuteAndWait(*path, argv, std::nullopt, {}, 0, 0, &message);
+  int rc = llvm::sys::ExecuteAndWait(*path, argv, std::nullopt, redirects, 0, 0,
+                                     &message);
+  auto output = llvm::MemoryBuffer::getFile(log);
+  StringRef text = output ? (*output)->getBuffer() : StringRef();
+  if (options.verbose || rc == 0)
+    diagnostics << text;
   if (rc != 0) {
-    fail(program + " failed" + (message.empty() ? "" : ": " + message));
+    SmallVector<StringRef> lines, errors;
+    text.split(lines, '\n', -1, false);
+    for (StringRef line : lines)
+      if (line.contains("error") && !line.contains("PLEASE submit"))
+        errors.push_back(line.trim());
+    std::string why = errors.empty() ? message : llvm::join(errors, "; ");
+    fail(program + " failed" + (why.empty() ? "" : ": " + why));
     return false;
   }
   return true;
@@ -431,9 +469,15 @@ bool Driver::compile() {
     return bytes && writeAtomically(options.outputPath, (*bytes)->getBuffer());
   }
 
-  // Link into a temporary next to the output, then rename.
-  SmallString<128> linked(options.outputPath);
-  linked += ".tmp-link";
+  // Link into a temporary file, then copy it beside the output and rename
+  // it over: a full disk at the output is a write error then, where lld,
+  // writing the output itself, dies of SIGBUS.
+  SmallString<128> linked;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("fqt-link", "", linked)) {
+    fail("cannot create a temporary file: " + ec.message());
+    return false;
+  }
   llvm::FileRemover removeLinked(linked);
   std::vector<std::string> args = {objectPath.str().str(), "-o",
                                    linked.str().str(), "-fuse-ld=lld"};
@@ -462,11 +506,15 @@ bool Driver::compile() {
   args.push_back("-lm");
   if (!runTool(FQT_CLANG, args))
     return false;
-  if (std::error_code ec = llvm::sys::fs::rename(linked, options.outputPath)) {
-    fail(options.outputPath + ": " + ec.message());
+  auto bytes = llvm::MemoryBuffer::getFile(linked, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+  if (!bytes) {
+    fail(linked + ": " + bytes.getError().message());
     return false;
   }
-  return true;
+  return writeAtomically(options.outputPath, (*bytes)->getBuffer(),
+                         llvm::sys::fs::all_read | llvm::sys::fs::all_write |
+                             llvm::sys::fs::all_exe);
 }
 
 } // namespace

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <filesystem>
 #include <malloc.h>
+#include <memory>
 #include <set>
 #include <system_error>
 
@@ -169,9 +170,19 @@ void dumpGradients(const Options &options, Program &program, int64_t step,
                 "cannot create the directory: " + ec.message());
   Tensor lossTensor(DType::F32, {});
   lossTensor.setFromDouble(0, loss);
-  writeNpy(options.dumpGradients + "/loss.npy", lossTensor);
+  // Every file is written to its temporary before any is renamed into
+  // place: a full disk leaves the directory as it was, not holding a part
+  // of the dump.
+  std::vector<std::unique_ptr<AtomicFile>> outputs;
+  auto add = [&](const std::string &path, const Tensor &tensor) {
+    outputs.push_back(std::make_unique<AtomicFile>(path));
+    outputs.back()->write(encodeNpy(tensor));
+  };
+  add(options.dumpGradients + "/loss.npy", lossTensor);
   for (size_t i = 0; i < grads.size(); ++i)
-    writeNpy(files[i], *grads[i].second);
+    add(files[i], *grads[i].second);
+  for (std::unique_ptr<AtomicFile> &output : outputs)
+    output->commit();
 }
 
 /// --gradient-variance=N: the statistics of the reference code's debug.py

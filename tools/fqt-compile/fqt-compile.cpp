@@ -18,6 +18,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <csignal>
+
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("fqt-compile options");
@@ -144,6 +146,11 @@ static cl::opt<bool> verbose("v", cl::desc("Print each stage"), cl::init(false),
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Under a file size limit (ulimit -f), a write past it should fail like a
+  // write to a full disk (EFBIG: one error, the previous output kept), not
+  // stop the process in LLVM's crash handler, which InitLLVM installed for
+  // SIGXFSZ too.
+  std::signal(SIGXFSZ, SIG_IGN);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
