@@ -2,6 +2,8 @@
 
 #include "fqt/Import/TensorProto.h"
 
+#include "llvm/Support/MathExtras.h"
+
 namespace fqt {
 
 size_t onnxElementBytes(int32_t dataType) {
@@ -44,13 +46,23 @@ std::optional<std::string> readTensorBytes(const ::onnx::TensorProto &tensor,
             TP::DataType_Name(static_cast<TP::DataType>(tensor.data_type()));
     return std::nullopt;
   }
-  uint64_t numElements = 1;
+  // The byte count of the shape, checked: dimensions whose product wraps
+  // around (2^62 + 10 elements of 4 bytes are 40 bytes modulo 2^64) must not
+  // match a small buffer.
+  int64_t numElements = 1, numBytes = 0;
   for (int64_t dim : tensor.dims()) {
     if (dim < 0) {
       error = what + ": negative dimension";
       return std::nullopt;
     }
-    numElements *= uint64_t(dim);
+    if (llvm::MulOverflow(numElements, dim, numElements)) {
+      error = what + ": its shape has more elements than a 64-bit count holds";
+      return std::nullopt;
+    }
+  }
+  if (llvm::MulOverflow(numElements, int64_t(elementBytes), numBytes)) {
+    error = what + ": its shape needs more bytes than a 64-bit count holds";
+    return std::nullopt;
   }
 
   std::string bytes;
@@ -84,10 +96,10 @@ std::optional<std::string> readTensorBytes(const ::onnx::TensorProto &tensor,
       break;
     }
   }
-  if (bytes.size() != numElements * elementBytes) {
+  if (bytes.size() != uint64_t(numBytes)) {
     error = what + ": holds " + std::to_string(bytes.size()) +
             " bytes of data, but its shape and type need " +
-            std::to_string(numElements * elementBytes);
+            std::to_string(numBytes);
     return std::nullopt;
   }
   return bytes;

@@ -411,8 +411,16 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   if (resuming) {
     resumed = readCheckpoint(options.resume);
     program.restore(resumed, options.resume);
-    if (!options.seedGiven)
-      options.seed = resumed.seed;
+    // Another seed would draw other shuffles and roundings than the run
+    // that wrote the checkpoint: the resumed run would not be the
+    // continuation it claims to be.
+    if (options.seedGiven && options.seed != resumed.seed)
+      throw Error("--seed=" + std::to_string(options.seed),
+                  "the checkpoint " + options.resume +
+                      " was written by a run with --seed=" +
+                      std::to_string(resumed.seed) +
+                      "; resume without --seed (or with the same one)");
+    options.seed = resumed.seed;
     if (!options.threads && resumed.threads > 0)
       options.threads = resumed.threads;
     if (resumed.epoch + (resumed.batchInEpoch > 0) > options.epochs &&

@@ -99,7 +99,7 @@ static cl::opt<std::string> gradQ("grad", cl::desc("Shorthand for --dgrad"),
 static cl::opt<std::string>
     wgradQ("wgrad",
            cl::desc("Quantizer of dY for dW = dY^T X: none | ptq:B | psq:B | "
-                    "percol:B | lbt:B (default ptq:8)"),
+                    "bhq:B | percol:B | lbt:B (default ptq:8)"),
            cl::init("ptq:8"), cl::cat(category));
 static cl::opt<bool>
     sharedGrad("shared-grad",
