@@ -2,6 +2,7 @@
 # Builds the importer's libFuzzer target with clang-22 (+ASan) in build-fuzz/
 # and runs it on a seed corpus made from ONNX's node-test models.
 #   scripts/fuzz-import.sh [RUNS]      (default 1000000 executions)
+#   scripts/fuzz-import.sh --configure-only   (what fuzz-runtime.sh needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
@@ -17,6 +18,7 @@ if [[ ! -f build-fuzz/build.ninja ]]; then
     -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit -DPython3_EXECUTABLE=/usr/bin/python3 \
     -DONNX_DIR:PATH="$ONNX_PREFIX/lib/cmake/ONNX"
 fi
+[[ $RUNS == --configure-only ]] && exit 0
 cmake --build build-fuzz --target fqt-import-fuzzer
 mkdir -p build-fuzz/artifacts
 

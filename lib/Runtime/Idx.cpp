@@ -126,8 +126,24 @@ Tensor readIdx(const std::string &path, int64_t limit) {
   if (shape[0] && perItem > (int64_t(1) << 40) / shape[0])
     throw Error(path, "implausible IDX dimensions");
 
+  // The header is not trusted with an allocation (a few bytes can claim
+  // terabytes): the data is read in chunks of at most 64 MiB and the tensor
+  // allocated once it is all there, so that a lying or truncated file fails
+  // after reading what it holds.
+  uint64_t byteSize = uint64_t(shape[0]) * uint64_t(perItem) * dtypeSize(type);
+  std::string bytes;
+  while (bytes.size() < byteSize) {
+    size_t have = bytes.size();
+    size_t want = std::min<uint64_t>(byteSize - have, uint64_t(64) << 20);
+    bytes.resize(have + want);
+    size_t n = reader.read(bytes.data() + have, want);
+    if (n != want)
+      throw Error(path, "truncated data (expected " + std::to_string(byteSize) +
+                            " bytes, found " + std::to_string(have + n) + ")");
+  }
   Tensor tensor(type, shape);
-  reader.readExactly(tensor.data(), tensor.getByteSize(), "data");
+  std::memcpy(tensor.data(), bytes.data(), bytes.size());
+  bytes = std::string();
   if (shape[0] == items) {
     char extra;
     if (reader.read(&extra, 1) != 0)

@@ -247,6 +247,13 @@ TEST_F(RuntimeFileTest, RejectsBadIdx) {
   EXPECT_ERROR(readIdx(path("short.gz")), "truncated data");
   writeBytes("long", bytes + "x");
   EXPECT_ERROR(readIdx(path("long")), "trailing data");
+  // A header that claims 4 GB of u8 (1024 x 2048 x 2048) over 10 bytes of
+  // data: refused after reading them, with no allocation of the claimed
+  // size (found by fuzzing: the reader allocated what the header said).
+  std::string lying = {0, 0, 0x08, 3, 0, 0, 4, 0, 0, 0, 8, 0, 0, 0, 8, 0};
+  writeBytes("lying", lying + std::string(10, 'x'));
+  EXPECT_ERROR(readIdx(path("lying")),
+               "truncated data (expected 4294967296 bytes, found 10)");
   writeBytes("magic", "PK\x03\x04 not idx");
   EXPECT_ERROR(readIdx(path("magic")), "not an IDX file");
   writeBytes("type", std::string("\0\0\x42\x01\0\0\0\0", 8));
