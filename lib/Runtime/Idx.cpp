@@ -127,14 +127,17 @@ Tensor readIdx(const std::string &path, int64_t limit) {
     throw Error(path, "implausible IDX dimensions");
 
   // The header is not trusted with an allocation (a few bytes can claim
-  // terabytes): the data is read in chunks of at most 64 MiB and the tensor
-  // allocated once it is all there, so that a lying or truncated file fails
-  // after reading what it holds.
+  // terabytes): the data is read in chunks that double from 64 KiB up to
+  // 64 MiB and the tensor allocated once it is all there, so that a lying
+  // or truncated file fails after reading what it holds, having allocated
+  // at most about twice that.
   uint64_t byteSize = uint64_t(shape[0]) * uint64_t(perItem) * dtypeSize(type);
   std::string bytes;
   while (bytes.size() < byteSize) {
     size_t have = bytes.size();
-    size_t want = std::min<uint64_t>(byteSize - have, uint64_t(64) << 20);
+    uint64_t chunk = std::clamp<uint64_t>(have, uint64_t(1) << 16,
+                                          uint64_t(64) << 20);
+    size_t want = std::min<uint64_t>(byteSize - have, chunk);
     bytes.resize(have + want);
     size_t n = reader.read(bytes.data() + have, want);
     if (n != want)
