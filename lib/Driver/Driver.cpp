@@ -217,6 +217,12 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
   if (stage == CompileStage::Quantized)
     return;
   pm.addPass(fqt::createFQTConvertONNXToLinalg());
+  if (options.printMemory || options.maxMemory > 0) {
+    fqt::FQTEstimateMemoryOptions memory;
+    memory.limit = options.maxMemory;
+    memory.report = options.printMemory;
+    pm.addPass(fqt::createFQTEstimateMemory(memory));
+  }
   if (stage == CompileStage::Linalg)
     return;
   if (isGpu()) {

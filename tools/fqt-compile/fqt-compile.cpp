@@ -18,7 +18,11 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
+
 #include <csignal>
+#include <optional>
 
 namespace cl = llvm::cl;
 
@@ -141,8 +145,48 @@ static cl::opt<int64_t> minParallelWork(
              "count x body of a loop) for which a loop runs on threads "
              "(default 131072; 0: every outermost parallel loop)"),
     cl::init(131072), cl::cat(category));
+static cl::opt<bool> printMemory(
+    "print-memory",
+    cl::desc("Print the estimated peak memory of each step (the tensors "
+             "live at its busiest point)"),
+    cl::init(false), cl::cat(category));
+static cl::opt<std::string> maxMemory(
+    "max-memory",
+    cl::desc("Refuse a program whose estimated peak memory exceeds SIZE "
+             "(bytes, or with a K, M, G or T suffix: powers of 1024)"),
+    cl::value_desc("SIZE"), cl::init(""), cl::cat(category));
 static cl::opt<bool> verbose("v", cl::desc("Print each stage"), cl::init(false),
                              cl::cat(category));
+
+/// "16G" -> 16 * 2^30; nullopt for anything else (or an overflow).
+static std::optional<int64_t> parseSize(llvm::StringRef text) {
+  int64_t scale = 1;
+  if (!text.empty()) {
+    switch (llvm::toUpper(text.back())) {
+    case 'K':
+      scale = int64_t(1) << 10;
+      break;
+    case 'M':
+      scale = int64_t(1) << 20;
+      break;
+    case 'G':
+      scale = int64_t(1) << 30;
+      break;
+    case 'T':
+      scale = int64_t(1) << 40;
+      break;
+    default:
+      break;
+    }
+    if (scale != 1)
+      text = text.drop_back();
+  }
+  int64_t value, bytes;
+  if (text.getAsInteger(10, value) || value <= 0 ||
+      llvm::MulOverflow(value, scale, bytes))
+    return std::nullopt;
+  return bytes;
+}
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -186,6 +230,17 @@ int main(int argc, char **argv) {
   options.fp32 = fp32;
   options.openmp = openmp;
   options.minParallelWork = minParallelWork;
+  options.printMemory = printMemory;
+  if (!maxMemory.empty()) {
+    std::optional<int64_t> bytes = parseSize(maxMemory);
+    if (!bytes) {
+      llvm::errs() << "fqt-compile: error: --max-memory=" << maxMemory
+                   << ": expected a positive size such as 16G, 512M or "
+                      "1048576\n";
+      return 1;
+    }
+    options.maxMemory = *bytes;
+  }
   options.verbose = verbose;
   options.toolName = "fqt-compile";
   return fqt::compileModel(options, llvm::errs()) ? 0 : 1;

@@ -33,7 +33,7 @@ def FQTLowerQuantize : Pass<"fqt-lower-quantize"> {
     `linalg.generic` over the scale shape computing each group's scale,
     offset and multiplier, and one elementwise `linalg.generic` that scales,
     clamps and rounds every element to its code, for every quantizer of
-    shared/QUANTIZERS.md:
+    fqt (docs/quantizers.md):
 
     - `#fqt.act`, `#fqt.psq`, `#fqt.percol`: range [min - 1e-8, max + 1e-8]
       per tensor / row / column, code = round((x - min) * B / range),
@@ -122,6 +122,34 @@ def FQTConvertONNXToLinalg : Pass<"fqt-convert-onnx-to-linalg",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::tensor::TensorDialect"];
+}
+
+def FQTEstimateMemory : Pass<"fqt-estimate-memory", "::mlir::ModuleOp"> {
+  let summary = "Estimate the peak memory of each step function; refuse "
+                "programs over a limit";
+  let description = [{
+    For every function on tensors (the training, evaluation and gradient
+    steps, after `fqt-convert-onnx-to-linalg`), walks its body in program
+    order and adds up the bytes of the tensors that are live at each op:
+    the arguments (parameters, inputs) throughout, an op's results from
+    that op to their last use. The largest sum is the estimated peak,
+    stored as the function's `fqt.peak_memory` attribute (bytes, i64).
+    Temporaries inside loops and the buffers bufferization reuses are not
+    modelled, and tensors of dynamic size count as empty: the figure is an
+    estimate of what one step allocates, not a bound.
+
+    With `report`, each function gets a remark with its estimate. With
+    `limit` > 0 (bytes), a function whose estimate exceeds it is an error
+    naming both figures, before any code is generated: a model or a batch
+    size that cannot fit fails at compile time, not with an out-of-memory
+    kill of the training run.
+  }];
+  let options = [
+    Option<"limit", "limit", "int64_t", /*default=*/"0",
+           "Largest accepted estimate in bytes (0: no limit)">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark with each function's estimate">,
+  ];
 }
 
 #endif // FQT_CONVERSION_PASSES_TD

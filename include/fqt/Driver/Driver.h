@@ -82,6 +82,11 @@ struct CompileOptions {
   /// Fewest ops (multiply-adds of a product, trip count x body of a loop) a
   /// parallel loop needs to run on threads.
   int64_t minParallelWork = 131072;
+  /// Print the estimated peak memory of each step (fqt-estimate-memory).
+  bool printMemory = false;
+  /// Refuse a program whose estimated peak memory exceeds this many bytes
+  /// (0: no limit).
+  int64_t maxMemory = 0;
   /// Print the toolchain commands.
   bool verbose = false;
   /// Prefix of the driver's own messages: "<toolName>: error: ...".
