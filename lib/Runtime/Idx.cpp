@@ -135,8 +135,8 @@ Tensor readIdx(const std::string &path, int64_t limit) {
   std::string bytes;
   while (bytes.size() < byteSize) {
     size_t have = bytes.size();
-    uint64_t chunk = std::clamp<uint64_t>(have, uint64_t(1) << 16,
-                                          uint64_t(64) << 20);
+    uint64_t chunk =
+        std::clamp<uint64_t>(have, uint64_t(1) << 16, uint64_t(64) << 20);
     size_t want = std::min<uint64_t>(byteSize - have, chunk);
     bytes.resize(have + want);
     size_t n = reader.read(bytes.data() + have, want);

@@ -150,6 +150,10 @@ Options parseOptions(int argc, char **argv) {
     } else if (name == "--gradient-variance") {
       needValue();
       options.gradientVariance = parseInt(name, value, 2);
+    } else if (name == "--skip-non-finite") {
+      if (hasValue)
+        throw Error(name, "takes no value");
+      options.skipNonFinite = true;
     } else if (name == "--batch-steps") {
       needValue();
       options.batchSteps = parseInt(name, value, 1);
@@ -239,6 +243,9 @@ options:
                           gradient-variance param=NAME quantizer=DGRAD
                           rel_bias=|E g - g_qat|/|g_qat| variance=E|g-E g|^2
                           qat_norm2=|g_qat|^2 wgrad=WGRAD
+  --skip-non-finite       undo and skip a step whose loss or updated params
+                          hold a NaN or an infinity (default: stop with an
+                          error naming the step and the param)
   --batch-steps=N         with --inputs=X.npy --labels=Y.npy (one batch):
                           N training steps on that batch, one line each
                           step=K train_loss=L, then final train_loss=L

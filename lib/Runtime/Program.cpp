@@ -3,6 +3,8 @@
 #include "fqt/Runtime/Program.h"
 #include "fqt/Runtime/Error.h"
 
+#include <cmath>
+
 #include <set>
 
 namespace fqt::runtime {
@@ -330,6 +332,28 @@ double Program::trainStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
   setHyper(train, "seed", static_cast<double>(seed));
   call(train, &inputBuffer, &labelBuffer);
   return result(train, BufferKind::Loss).getAsDouble(0);
+}
+
+std::optional<std::string> Program::findNonFinite() const {
+  auto allFinite = [](const auto *values, int64_t n) {
+    // No early exit: a branch-free pass vectorizes, and a step's buffers
+    // are read in a small fraction of the step's time.
+    bool finite = true;
+    for (int64_t i = 0; i < n; ++i)
+      finite &= std::isfinite(values[i]);
+    return finite;
+  };
+  for (const auto &[key, tensor] : sets[current]) {
+    int64_t n = tensor.getNumElements();
+    bool finite = true;
+    if (tensor.getDType() == DType::F32)
+      finite = allFinite(tensor.as<float>(), n);
+    else if (tensor.getDType() == DType::F64)
+      finite = allFinite(tensor.as<double>(), n);
+    if (!finite)
+      return key.second;
+  }
+  return std::nullopt;
 }
 
 void Program::evalStep(const Tensor &inputBuffer, const Tensor &labelBuffer) {

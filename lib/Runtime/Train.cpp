@@ -295,17 +295,38 @@ private:
   bool dirty = false;
 };
 
-/// A training step whose loss is not finite has diverged (or met a NaN or
-/// infinity in the data); going on would train on NaN gradients and end
-/// with a NaN model and exit status 0. Checkpoints written before this
-/// step are kept.
-void checkLossIsFinite(double loss, int64_t step) {
-  if (!std::isfinite(loss))
-    throw Error("step " + std::to_string(step),
-                "the training loss is " +
-                    std::string(std::isnan(loss) ? "nan" : "infinite") +
-                    ": training diverged or the batch holds a NaN or an "
-                    "infinity (a lower --lr may help)");
+/// After a train step: whether its loss and its updated params and state
+/// are finite. A step that is not has diverged (or met a NaN or an infinity
+/// in the data); going on would train on NaN to a NaN model and exit 0. It
+/// is an error naming the step and the first param that is not finite, or,
+/// with --skip-non-finite, undone and counted (the update is discarded, as
+/// loss scaling skips overflowing steps). Returns false for a skipped step.
+bool acceptStep(const Options &options, Program &program, double loss,
+                int64_t step, int64_t &skipped) {
+  std::optional<std::string> param = program.findNonFinite();
+  if (std::isfinite(loss) && !param)
+    return true;
+  if (options.skipNonFinite) {
+    program.revertLastStep();
+    ++skipped;
+    return false;
+  }
+  std::string what =
+      !std::isfinite(loss)
+          ? "the training loss is " +
+                std::string(std::isnan(loss) ? "nan" : "infinite")
+          : "the update of '" + *param + "' is not finite";
+  throw Error("step " + std::to_string(step),
+              what + ": training diverged or the batch holds a NaN or an "
+                     "infinity (a lower --lr may help; --skip-non-finite "
+                     "skips such steps)");
+}
+
+/// The line that reports skipped steps, if any.
+void reportSkipped(int64_t skipped) {
+  if (skipped)
+    std::printf("skipped %lld steps whose loss or update was not finite\n",
+                static_cast<long long>(skipped));
 }
 
 /// --batch-steps=N: N training steps on the batch of --inputs/--labels,
@@ -323,22 +344,25 @@ void batchSteps(const Options &options, Program &program, int64_t firstStep) {
   if (!options.log.empty())
     log.open(options.log, firstStep);
   double loss = NAN, seconds = 0;
-  int64_t n = options.batchSteps;
+  int64_t n = options.batchSteps, skipped = 0, step = firstStep;
   for (int64_t i = 0; i < n; ++i) {
-    int64_t step = firstStep + i;
-    double lr = options.schedule.at(baseLr, 0, i, n, 1);
+    double lr = options.schedule.at(baseLr, 0, step - firstStep, n, 1);
     auto begin = std::chrono::steady_clock::now();
-    loss = program.trainStep(input, label, lr, step, options.seed);
-    checkLossIsFinite(loss, step);
+    double stepLoss = program.trainStep(input, label, lr, step, options.seed);
     seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - begin)
             .count();
+    if (!acceptStep(options, program, stepLoss, step, skipped))
+      continue;
+    loss = stepLoss;
     log.add(step, 0, loss);
     if (!options.quiet)
       std::printf("step=%lld train_loss=%.6f\n", static_cast<long long>(step),
                   loss);
+    ++step;
   }
   log.flush();
+  reportSkipped(skipped);
   std::printf("final train_loss=%.6f step_ms=%.3f\n", loss,
               1000 * seconds / static_cast<double>(n));
   std::fflush(stdout);
@@ -528,7 +552,7 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   Progress progress(!options.quiet);
   double trainLoss = resuming ? resumed.lastTrainLoss : NAN;
   double totalStepSeconds = 0;
-  int64_t totalSteps = 0;
+  int64_t totalSteps = 0, skipped = 0;
   Metrics metrics;
   bool evaluated = false;
 
@@ -558,6 +582,8 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
                    stepsPerEpoch);
     int64_t startBatch = epoch == firstEpoch ? firstBatch : 0;
     double lossSum = startBatch ? resumed.epochLossSum : 0;
+    // Steps of this epoch whose loss is in lossSum (all but the skipped).
+    int64_t taken = startBatch;
     double epochSeconds = 0;
     for (int64_t b = startBatch; b < stepsPerEpoch; ++b) {
       gatherRows(train.images.data(), rowBytes, order.data(), b * batch, batch,
@@ -569,14 +595,21 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
                                       options.epochs);
       auto begin = std::chrono::steady_clock::now();
       double loss = program.trainStep(input, label, lr, step, options.seed);
-      checkLossIsFinite(loss, step);
+      bool accepted = acceptStep(options, program, loss, step, skipped);
       epochSeconds += std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - begin)
                           .count();
-      lossSum += loss;
-      log.add(step, epoch, loss);
-      ++step;
-      progress.update(b + 1, lossSum / static_cast<double>(b + 1));
+      // A skipped step adds nothing to the epoch's mean, no log line and
+      // no step: `step` counts the updates made (the learning-rate
+      // schedule's and the stochastic rounding's clock).
+      if (accepted) {
+        lossSum += loss;
+        ++taken;
+        log.add(step, epoch, loss);
+        ++step;
+      }
+      progress.update(b + 1, taken ? lossSum / static_cast<double>(taken)
+                                   : static_cast<double>(NAN));
       if (options.checkpointEvery && step % options.checkpointEvery == 0 &&
           b + 1 < stepsPerEpoch)
         saveCheckpoint(epoch, b + 1, epochRngState, lossSum);
@@ -585,7 +618,8 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
     int64_t epochSteps = stepsPerEpoch - startBatch;
     totalStepSeconds += epochSeconds;
     totalSteps += epochSteps;
-    trainLoss = lossSum / static_cast<double>(stepsPerEpoch);
+    trainLoss =
+        taken ? lossSum / static_cast<double>(taken) : static_cast<double>(NAN);
     metrics = evaluate(program, test, input, label, testLabels);
     evaluated = true;
     if (!options.quiet) {
@@ -613,6 +647,7 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   double stepMs =
       totalSteps ? 1000 * totalStepSeconds / static_cast<double>(totalSteps)
                  : 0.0;
+  reportSkipped(skipped);
   // The last line of stdout; scripts parse it, keep its format.
   std::printf("final train_loss=%.6f test_loss=%.6f test_accuracy=%.4f "
               "step_ms=%.3f\n",

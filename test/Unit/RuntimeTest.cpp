@@ -674,6 +674,17 @@ TEST(ProgramTest, PingPongsParamsBetweenTwoSets) {
   program.restore(c, "ck");
   EXPECT_FLOAT_EQ(program.getParams()[0].second->as<float>()[0], 1.75f);
 
+  // revertLastStep makes the params and state before the last step current
+  // again; findNonFinite names a buffer holding a NaN.
+  program.trainStep(x, y, 0.25, 3, 0);
+  EXPECT_FLOAT_EQ(program.getParams()[0].second->as<float>()[0], 2.0f);
+  program.revertLastStep();
+  EXPECT_FLOAT_EQ(program.getParams()[0].second->as<float>()[0], 1.75f);
+  EXPECT_EQ(program.findNonFinite(), std::nullopt);
+  const_cast<float *>(program.getParams()[0].second->as<float>())[1] = NAN;
+  EXPECT_EQ(program.findNonFinite(), std::optional<std::string>("w"));
+  program.restore(c, "ck");
+
   // A checkpoint of another program is rejected by name.
   Checkpoint other = c;
   other.buffers[0].value = Tensor(DType::F32, {3});

@@ -54,6 +54,9 @@ struct Options {
   /// --batch-steps=N: N training steps on the one batch of --inputs and
   /// --labels (an overfitting check of a model, without a dataset).
   int64_t batchSteps = 0;
+  /// --skip-non-finite: a step whose loss or update is not finite is
+  /// undone and counted instead of stopping the run (as with loss scaling).
+  bool skipNonFinite = false;
   std::string inputs;
   std::string labels;
   Normalization normalize;

@@ -20,6 +20,7 @@
 #include "fqt/Runtime/Tensor.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,6 +73,13 @@ public:
   /// One train_step; returns the loss.
   double trainStep(const Tensor &input, const Tensor &label, double lr,
                    int64_t step, int64_t seed);
+  /// The name of the first current param or state buffer holding a NaN or
+  /// an infinity (after a train step: the first whose update is not
+  /// finite), or nullopt.
+  std::optional<std::string> findNonFinite() const;
+  /// Undoes the last train_step: its inputs, the previous params and state,
+  /// are still the other buffer set, which becomes the current one again.
+  void revertLastStep() { current = 1 - current; }
   /// One eval_step; results in getSampleLoss() and getOutput().
   void evalStep(const Tensor &input, const Tensor &label);
   const Tensor &getSampleLoss() const;
