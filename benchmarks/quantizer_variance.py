@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Variance of fqt's compiled gradient quantizers: PTQ, PSQ, BHQ and LBT.
 
-Two measurements (QUANTIZERS.md §5, §7):
+Two measurements (docs/quantizers.md §5, §7):
 
 --part quantizers (default with --part all): the quantizers alone, through
   the Python bindings' fqt.quantize (the same lowering a training program
@@ -10,7 +10,7 @@ Two measurements (QUANTIZERS.md §5, §7):
       every layer with a data-gradient product (MLP fc2, fc3; CNN conv2, fc),
       from PyTorch autograd at the models' initial weights on one batch of
       128 test images, each flattened to N x D with one row per sample
-      (QUANTIZERS.md §2);
+      (docs/quantizers.md §2);
     - the synthetic 128 x 1024 matrices of §7: balanced (row scale 1),
       lognormal2 (row scale exp(2z)), fewlarge (4 rows of scale 1, the rest
       10^U(-3,-2)).
@@ -151,7 +151,7 @@ def real_gradients(name, n):
 
 
 def synthetic(kind, rng, n=128, d=1024):
-    """QUANTIZERS.md §7's gradient models."""
+    """The gradient models of docs/quantizers.md §7."""
     if kind == "balanced":
         scale = np.ones(n)
     elif kind == "lognormal2":

@@ -2,7 +2,7 @@
 //
 // One attribute per quantization method of Chen et al. (NeurIPS 2020) and
 // Kim et al. (ECCV 2024), all implementing QuantizerAttrInterface. The exact
-// definitions live in shared/QUANTIZERS.md; the descriptions here give the
+// definitions are in docs/quantizers.md; the descriptions here give the
 // part a reader of the IR needs.
 //
 //===----------------------------------------------------------------------===//
@@ -156,10 +156,11 @@ def FQT_PerColumnAttr : FQT_Quantizer<"PerColumn", "percol", "column",
                                       "stochastic"> {
   let summary = "per-column gradient quantizer for the weight-gradient path";
   let description = [{
-    One scale and one offset per column: the range of each feature (or each
-    (c, h, w) position of a convolution output) across the batch. Chen et
-    al. use it on the `dW = dY^T * X` path, where it varies along the
-    reduction dimension, so its lowering accumulates per block.
+    One scale and one offset per column: the range of each feature across
+    the batch. A convolution's dY reaches its quantizer as the
+    [N * OH * OW, OC] matrix of im2col, so there a column is an output
+    channel (over all samples and positions). Chen et al. use it on the
+    `dW = dY^T * X` path.
 
     ```mlir
     #fqt.percol<bits = 8>

@@ -1,6 +1,6 @@
 //===- LowerQuantize.cpp - fqt.quantize to linalg -------------------------===//
 //
-// Every quantizer of shared/QUANTIZERS.md as linalg on tensors, in three
+// Every quantizer of docs/quantizers.md as linalg on tensors, in three
 // steps:
 //
 //  1. ranges: a linalg.generic reduction per tensor / row / column (min and
@@ -48,7 +48,8 @@ using namespace fqt;
 
 namespace {
 
-/// The 1e-8 that QUANTIZERS.md widens every min/max range by (f32).
+/// The 1e-8 that every min/max range is widened by (f32; docs/quantizers.md
+/// §2).
 constexpr float kRangeEps = 1e-8f;
 /// Start of the inverse cube root iteration: the exponent bits of w^(-1/3)
 /// are about kInvCbrtMagic - bits(w) / 3.
@@ -144,7 +145,7 @@ static Value invCbrt(Arith &a, Value w) {
 }
 
 /// Entry (p, q) of the n x n Householder reflection H_n = I - 2 v v^T with
-/// H_n e1 = 1/sqrt(n) (QUANTIZERS.md §3.5): 1/sqrt(n) on the first row and
+/// H_n e1 = 1/sqrt(n) (docs/quantizers.md §3.5): 1/sqrt(n) on the first row and
 /// column, 1 - 1/(n - sqrt(n)) on the rest of the diagonal and
 /// -1/(n - sqrt(n)) elsewhere. p, q, n are index values.
 static Value householderEntry(Arith &a, Value p, Value q, Value n) {
@@ -345,8 +346,9 @@ static SmallVector<Value> nanUnlessFinite(Arith &a, Value extent,
   return guarded;
 }
 
-/// act / psq / percol / BHQ rows (QUANTIZERS.md §3.2 ScalarPreconditionerAct,
-/// §3.4): [min - 1e-8, max + 1e-8], no zero snapping.
+/// act / psq / percol / BHQ rows (docs/quantizers.md §3.2
+/// ScalarPreconditionerAct, §3.4): [min - 1e-8, max + 1e-8], no zero
+/// snapping.
 static GroupParams rangeParams(OpBuilder &b, Location loc, Value min, Value max,
                                unsigned bits) {
   float levels = static_cast<float>((uint64_t(1) << bits) - 1);
@@ -363,7 +365,7 @@ static GroupParams rangeParams(OpBuilder &b, Location loc, Value min, Value max,
   return {r[0], r[2], Value(), r[1], r[2]};
 }
 
-/// weight / ptq (QUANTIZERS.md §3.2 ScalarPreconditioner): the range is
+/// weight / ptq (docs/quantizers.md §3.2 ScalarPreconditioner): the range is
 /// widened to contain 0 and the zero point snapped to an integer code zc, so
 /// that y = x * s + zc maps 0 to exactly zc and, with
 /// offset = 0 - zc * scale, 0 dequantizes to exactly 0. Normally
@@ -408,7 +410,7 @@ static GroupParams snappedParams(OpBuilder &b, Location loc, Value min,
   return {r[0], r[1], r[2], r[3], r[4]};
 }
 
-/// lbt (QUANTIZERS.md §4.2): c = gamma * max|g| (1e-8 where that is 0),
+/// lbt (docs/quantizers.md §4.2): c = gamma * max|g| (1e-8 where that is 0),
 /// signed codes in [-M, M] with M = 2^(bits-1) - 1, scale c / M.
 static GroupParams lbtParams(OpBuilder &b, Location loc, Value absMax,
                              Value gamma, unsigned bits) {
@@ -539,7 +541,7 @@ static Value emitCodes(OpBuilder &b, Location loc, Value input,
 //===----------------------------------------------------------------------===//
 
 /// The rows of `input` rotated group by group, Y = T x, and T^-1
-/// (QUANTIZERS.md §3.5). Rows are ranked by range (descending, ties by row
+/// (docs/quantizers.md §3.5). Rows are ranked by range (descending, ties by row
 /// index), the number k of followers is found by the reference loop, the
 /// followers are dealt out to the leaders by rounded cumulative shares, and
 /// every group gets the scales of the w^(-1/3) rule. Per row we keep its

@@ -168,7 +168,7 @@ struct Quantized {
 };
 
 /// One #fqt.lbt quantizer's clipping factor, a `state` buffer of the
-/// training program (QUANTIZERS.md §4.3).
+/// training program (docs/quantizers.md §4.3).
 struct GammaState {
   std::string name;
   /// The state as the function receives it.

@@ -1,6 +1,6 @@
 //===- LBTState.cpp - Kim et al.'s clipping factor as training state ------===//
 //
-// The rule is the official code's `update_interval` (QUANTIZERS.md §4.3):
+// The rule is the official code's `update_interval` (docs/quantizers.md §4.3):
 // every step gamma moves by gamma_step towards the point where the fraction
 // R of gradient elements beyond gamma * max|g| equals tau = alpha/(2^b - 1);
 // on the first step a calibration loop on that step's gradient replaces the

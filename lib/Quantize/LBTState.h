@@ -2,7 +2,7 @@
 //-*-===//
 //
 // The interval quantizer #fqt.lbt clips at gamma * max|g|, and gamma is
-// per-layer state of the training program (QUANTIZERS.md §4.3). These
+// per-layer state of the training program (docs/quantizers.md §4.3). These
 // helpers emit, on tensors, the gamma a quantize op uses and the gamma the
 // step hands to the next one.
 //

@@ -29,7 +29,7 @@ Quantizer specs are ``none`` or ``KIND:BITS``: ``ptq`` (per tensor), ``psq``
 keeps in :meth:`Trainer.optimizer_state`), and for :func:`quantize` also
 ``act``, ``weight``, an optional
 ``:nearest``/``:stochastic`` rounding suffix, or a full attribute such as
-``#fqt.psq<bits = 4>``. See shared/QUANTIZERS.md for their definitions.
+``#fqt.psq<bits = 4>``. See docs/quantizers.md for their definitions.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 // RUN:     -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
 // RUN:   | %python %S/Inputs/quantize_check_bhq_gain.py | FileCheck %s
 
-// BHQ at the size of QUANTIZERS.md §5.5.6-7 (N = 128 rows, D = 1024, 4
+// BHQ at the size of docs/quantizers.md §5.5.6-7 (N = 128 rows, D = 1024, 4
 // bits), compiled for the CPU, on two Gaussian gradients: 4 rows of scale 1
 // and 124 rows of scale 10^[-3, -2) ("fewlarge"), and 128 rows of scale 1
 // ("equal"). The
@@ -29,8 +29,8 @@ func.func private @printMemrefI32(memref<*xi32>)
 // x[i, j] = scale(i) * z(i, j): z is a Box-Muller normal of two Philox
 // uniforms (the --fqt-test-philox hook, streams 100 and 101, index
 // 1024 i + j); scale(i) = 1 for every 32nd row (every row when %equal) and
-// 10^(-3 + ((7 i) mod 10) / 10) otherwise, as in QUANTIZERS.md §7. Only the
-// printed bits matter to the checker.
+// 10^(-3 + ((7 i) mod 10) / 10) otherwise, as in docs/quantizers.md §7. Only
+// the printed bits matter to the checker.
 func.func private @fqt_test_philox_uniform(i64, i64, i64, i64) -> f32
 
 func.func @gradient(%equal: i1) -> tensor<128x1024xf32> {

@@ -11,7 +11,7 @@
 // transforms and dequantized values bit for bit with the float32 reference
 // (same Philox stream; BHQ's product with T^-1 within float32 rounding),
 // scales and offsets within 1e-6 relative of the float64 formulas of
-// QUANTIZERS.md.
+// docs/quantizers.md.
 
 // CHECK: act8: ok
 // CHECK: act4_const: ok

@@ -4,8 +4,8 @@
 // RUN:   | %python %S/Inputs/quantize_check_unbiased.py | FileCheck %s
 
 // Statistical properties of the compiled stochastic quantizers
-// (QUANTIZERS.md §5.1, §5.5.1-3, §5.5.5, §5.5.8). Each of PTQ, PSQ, BHQ and
-// LBT quantizes a fixed 8x16 input at steps 0 .. 9999 (10^4 independent
+// (docs/quantizers.md §5.1, §5.5.1-3, §5.5.5, §5.5.8). Each of PTQ, PSQ, BHQ
+// and LBT quantizes a fixed 8x16 input at steps 0 .. 9999 (10^4 independent
 // draws: the step is part of the Philox counter) and dequantizes it; the
 // loop over steps runs inside the compiled program and accumulates, per
 // element, the sum and the sum of squares of the dequantized values in f64.

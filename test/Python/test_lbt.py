@@ -1,6 +1,6 @@
 """Kim et al.'s interval quantizer in a training program: the per-layer
 clipping factor gamma is training state, calibrated on the first step and
-then moved by +-gamma_step per step (QUANTIZERS.md §4.3, §5.5 item 8), and
+then moved by +-gamma_step per step (docs/quantizers.md §4.3, §5.5 item 8), and
 the compiled quantizer clips only where |g| > gamma * max|g|.
 
 The reference is a float32 replay of the rule in numpy on the data gradient

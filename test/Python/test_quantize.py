@@ -1,5 +1,5 @@
 """fqt.quantize / fqt.dequantize: the compiled quantizers of a training
-program, run on numpy arrays (QUANTIZERS.md gives the definitions)."""
+program, run on numpy arrays (docs/quantizers.md gives the definitions)."""
 import numpy as np
 import pytest
 

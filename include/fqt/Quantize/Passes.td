@@ -63,7 +63,7 @@ def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
     is training state: each function with an lbt quantizer takes a scalar
     `state` argument `LAYER.ROLE.lbt_gamma` (after its params and state),
     the function that returns params (train_step) also returns the next
-    gamma (QUANTIZERS.md §4.3: calibration on the first step, then
+    gamma (docs/quantizers.md §4.3: calibration on the first step, then
     +-gamma_step by the clipped fraction), `init` returns 0 ("not calibrated
     yet": that step quantizes with gamma = 1), and `fqt.model_info` lists the
     new buffers, so the runtime carries and checkpoints gamma like optimizer

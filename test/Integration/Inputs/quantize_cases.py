@@ -35,7 +35,8 @@ def _inputs():
          np.array([1, 1e-3, 1, 30, 0.1, 2])[:, None, None]).astype(F32)
     r[2] = F32(2.5)
     d["R"] = r
-    # BHQ: two large rows, the others small (QUANTIZERS.md §5.5.7 in small).
+    # BHQ: two large rows, the others small (docs/quantizers.md §5.5.7 in
+    # small).
     s = (rng.normal(0, 1, (8, 6)) *
          np.array([1e-2, 1, 3e-3, 5e-3, 2, 1e-2, 4e-3, 2e-2])[:, None]).astype(F32)
     d["S"] = s
@@ -204,7 +205,7 @@ def generate():
 // transforms and dequantized values bit for bit with the float32 reference
 // (same Philox stream; BHQ's product with T^-1 within float32 rounding),
 // scales and offsets within 1e-6 relative of the float64 formulas of
-// QUANTIZERS.md.
+// docs/quantizers.md.
 """)
     for c in CASES:
         out.append(f"// CHECK: {c['name']}: ok")

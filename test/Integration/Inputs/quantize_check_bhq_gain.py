@@ -1,4 +1,4 @@
-"""Checks test/Integration/quantize-bhq-gain-run.mlir (QUANTIZERS.md §5.5.6
+"""Checks test/Integration/quantize-bhq-gain-run.mlir (docs/quantizers.md §5.5.6
 and §5.5.7 on the compiled BHQ).
 
 For each input: codes, scales, offsets and T^-1 equal quantizers_ref.py bit
@@ -12,7 +12,8 @@ is the identity. Then the exact quantization variances
   Var_PSQ = sum_i scale_i^2 sum_d p_id (1 - p_id)
 
 (p = the probability of rounding up, ceil(frac(y) 2^24) / 2^24) must show
-the gain QUANTIZERS.md reports for Gaussian rows (N = 128, D = 1024, 4 bits):
+the gain docs/quantizers.md reports for Gaussian rows (N = 128, D = 1024,
+4 bits):
 Var_PSQ / Var_BHQ >= 10 with 4 large rows among 128, each leading one group
 (§5.5.7; measured there: about 23, groups of 34, 32, 32, 30 rows), and
 "about 1 (no loss)" for equal rows, in groups of 2 or 3 rows (§7: 1.02, 61

@@ -6,7 +6,7 @@ For every case of quantize_cases.py:
     stream); for BHQ the dequantized values go through the pipeline's
     product with T^-1 and must match within its float32 rounding;
   * scales and offsets are within 1e-6 relative of the float64 formulas of
-    QUANTIZERS.md (the BHQ transform within 1e-6 of its largest entry);
+    docs/quantizers.md (the BHQ transform within 1e-6 of its largest entry);
   * the dequantized values are within one bin of the input (half a bin for
     nearest rounding; LBT only where |x| <= c), plus float32 rounding;
   * where the quantizer snaps its zero point, 0 dequantizes to exactly 0

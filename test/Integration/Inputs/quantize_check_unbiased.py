@@ -23,7 +23,7 @@ Per element, with mu = E[x^] and sigma^2 = Var[x^] from that distribution:
      r also covers the rounding of Y = T x. So |mean - x| <= 5 sigma/sqrt(n)
      + acc + r. LBT: only where |x| <= c; the clipped elements have mu = +-c
      exactly, and their mean must equal it.
-  3. Exact variance (QUANTIZERS.md §5.5.3): summed over the elements of one
+  3. Exact variance (docs/quantizers.md §5.5.3): summed over the elements of one
      quantizer, the sample variances match sum sigma^2 within 5 standard
      deviations of the sum of sample variances, sqrt(sum (mu4 - sigma^4)/n)
      (mu4: the fourth central moment of the exact distribution).

@@ -12,7 +12,7 @@ Two layers:
   the operations, in the same order, that the lowering emits, so that codes,
   scales and offsets can be compared bit for bit with the compiled code.
   ``textbook_params(kind, x, ...)`` computes the scales and offsets in float64
-  from the formulas of shared/QUANTIZERS.md (§3.2-§3.5, §4.2), to check that
+  from the formulas of docs/quantizers.md (§3.2-§3.5, §4.2), to check that
   the float32 formulation computes the documented quantity.
 
 Run directly (``python3 quantizers_ref.py``) for the self test.
@@ -181,7 +181,7 @@ def range_params(mn_x, mx_x, bits):
 
 def snapped_params(mn_x, mx_x, bits):
     """weight / ptq: range widened to contain 0, zero point snapped to an
-    integer code zc (QUANTIZERS.md §3.2: zc = iq). Where iq == 0 the range
+    integer code zc (docs/quantizers.md §3.2: zc = iq). Where iq == 0 the range
     is set by the maximum: zc = 0 without negative elements, zc = 1 with
     some; with one bit the latter is impossible and min/max is used."""
     B = F32(2**bits - 1)
@@ -256,7 +256,7 @@ def apply_affine(x, p, kind, qlo, qhi, stochastic, u):
     return round_codes(y, qlo, qhi, stochastic, u), y
 
 
-# -- BHQ transform construction (QUANTIZERS.md §3.5) -------------------------
+# -- BHQ transform construction (docs/quantizers.md §3.5) ------------------
 
 INV_CBRT_MAGIC = 0x54A2FA8C
 
@@ -455,13 +455,13 @@ def matmul_f32(a, x):
 
 
 # ---------------------------------------------------------------------------
-# Float64 textbook formulas (QUANTIZERS.md), for the scales and offsets
+# Float64 textbook formulas (docs/quantizers.md), for the scales and offsets
 # ---------------------------------------------------------------------------
 
 
 def textbook_params(kind, x, bits, gamma=1.0):
     """(scale = 1/s, offset = zero point) in float64 from the formulas of
-    QUANTIZERS.md, plus the transform for BHQ."""
+    docs/quantizers.md, plus the transform for BHQ."""
     x = np.asarray(x, np.float64)
     B = 2**bits - 1
     axes, _ = _reduce_axes(kind, x.ndim)
