@@ -82,7 +82,8 @@ def compare(ours, reference):
     return worst, errors, problems
 
 
-def check_model(directory, tools, tolerance, steps, lr, threads):
+def check_model(directory, tools, tolerance, steps, lr, threads,
+                reuse=False):
     with open(os.path.join(directory, "meta.json")) as f:
         meta = json.load(f)
     row = {"model": meta["model"], "family": meta.get("family", ""),
@@ -92,17 +93,20 @@ def check_model(directory, tools, tolerance, steps, lr, threads):
         row["error"] = "export: " + meta["error"]
         return row
     exe = os.path.join(directory, "train")
-    start = time.perf_counter()
-    result = subprocess.run(
-        [os.path.join(tools, "fqt-compile"),
-         os.path.join(directory, "model.onnx"), "--fp32",
-         f"--batch={meta['batch']}", "-o", exe],
-        capture_output=True, text=True)
-    row["compile_s"] = round(time.perf_counter() - start, 2)
-    if result.returncode != 0:
-        row["error"] = "fqt-compile: " + error_line(result.stderr +
-                                                    result.stdout)
-        return row
+    if reuse and os.access(exe, os.X_OK):
+        pass  # compiled by an earlier check; compile_s stays None
+    else:
+        start = time.perf_counter()
+        result = subprocess.run(
+            [os.path.join(tools, "fqt-compile"),
+             os.path.join(directory, "model.onnx"), "--fp32",
+             f"--batch={meta['batch']}", "-o", exe],
+            capture_output=True, text=True)
+        row["compile_s"] = round(time.perf_counter() - start, 2)
+        if result.returncode != 0:
+            row["error"] = "fqt-compile: " + error_line(result.stderr +
+                                                        result.stdout)
+            return row
     grads_dir = os.path.join(directory, "grads")
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     result = subprocess.run(
@@ -221,6 +225,10 @@ def main():
     parser.add_argument("--steps", type=int, default=0)
     parser.add_argument("--lr", type=float, default=0.02)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--reuse", action="store_true",
+                        help="use DIR/MODEL/train where it exists (compiled "
+                             "by an earlier check of the same model) instead "
+                             "of compiling again")
     parser.add_argument("--json", action="store_true",
                         help="also print each row as a JSON line")
     args = parser.parse_args()
@@ -234,7 +242,8 @@ def main():
     failed = 0
     for name in names:
         row = check_model(os.path.join(args.dir, name), args.tools,
-                          args.tolerance, args.steps, args.lr, args.threads)
+                          args.tolerance, args.steps, args.lr, args.threads,
+                          args.reuse)
         print(format_row(row), flush=True)
         if args.json:
             print("JSON " + json.dumps(row), flush=True)

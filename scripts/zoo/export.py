@@ -130,9 +130,17 @@ def inference_batchnorms(path):
     dynamo exporter writes for a train-mode BatchNorm)."""
     import onnx
     proto = onnx.load(path, load_external_data=False)
-    modes = [next((a.i for a in node.attribute if a.name == "training_mode"),
-                  0)
-             for node in proto.graph.node
+    opset = next((o.version for o in proto.opset_import
+                  if o.domain in ("", "ai.onnx")), 0)
+
+    def training(node):
+        # Before opset 14 a training-mode BatchNormalization is one with
+        # more than one output (the statistics); from 14 on, training_mode.
+        if opset < 14:
+            return len([o for o in node.output if o]) > 1
+        return any(a.name == "training_mode" and a.i for a in node.attribute)
+
+    modes = [training(node) for node in proto.graph.node
              if node.op_type == "BatchNormalization"]
     return bool(modes) and not any(modes)
 
