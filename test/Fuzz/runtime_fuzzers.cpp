@@ -31,8 +31,8 @@ namespace {
 /// file whose /proc/self/fd path the reader opens.
 void readIdxBytes(const uint8_t *data, size_t size) {
   static int fd = memfd_create("fqt-idx-fuzz", 0);
-  if (fd < 0 || ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) !=
-                                                 static_cast<ssize_t>(size))
+  if (fd < 0 || ftruncate(fd, 0) != 0 ||
+      pwrite(fd, data, size, 0) != static_cast<ssize_t>(size))
     __builtin_trap();
   std::string path = "/proc/self/fd/" + std::to_string(fd);
   try {
