@@ -469,6 +469,15 @@ bool Driver::compile() {
       return false;
     }
     codegen.run(*llvmModule);
+    // A full temporary directory is an error here, not LLVM's fatal error
+    // of a stream destroyed with a pending write failure.
+    os.flush();
+    if (os.has_error()) {
+      std::error_code writeError = os.error();
+      os.clear_error();
+      fail(objectPath + ": " + writeError.message());
+      return false;
+    }
   }
   if (emit == "object") {
     auto bytes = llvm::MemoryBuffer::getFile(objectPath);
