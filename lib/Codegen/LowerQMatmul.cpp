@@ -375,26 +375,10 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
                             int64_t exactK) const {
     int64_t size = exactK >= 64 ? exactK / 64 * 64 : exactK;
     int64_t count = kTotal / size, rest = kTotal % size;
-    Value init = zeros(rewriter, loc, shape.type.getShape(),
-                       rewriter.getF32Type(), shape.sizes);
-    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value end = arith::ConstantIndexOp::create(rewriter, loc, count);
-    auto loop = scf::ForOp::create(
-        rewriter, loc, c0, end, c1, ValueRange{init},
-        [&](OpBuilder &nb, Location nloc, Value block, ValueRange acc) {
-          Value start = arith::MulIOp::create(
-              nb, nloc, block, arith::ConstantIndexOp::create(nb, nloc, size));
-          Operand ab = blockOf(nb, nloc, a, /*kIsStoredRow=*/a.transposed,
-                               start, size, block);
-          Operand bb = blockOf(nb, nloc, b, /*kIsStoredRow=*/!b.transposed,
-                               start, size, block);
-          scf::YieldOp::create(
-              nb, nloc, emitScaledProduct(nb, nloc, ab, bb, shape, acc[0]));
-        });
-    Value result = loop.getResult(0);
+    Value result = emitBlockLoop(rewriter, loc, a, b, shape, size, count);
     if (rest) {
       Value start = arith::ConstantIndexOp::create(rewriter, loc, count * size);
+      Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
       Operand ab = blockOf(rewriter, loc, a, a.transposed, start, rest, c0);
       Operand bb = blockOf(rewriter, loc, b, !b.transposed, start, rest, c0);
       result = emitScaledProduct(rewriter, loc, ab, bb, shape, result);
@@ -428,6 +412,15 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
     Location loc = op.getLoc();
     int64_t kTotal = aType.getDimSize(a.transposed ? 0 : 1);
     int64_t size = blocked.perScale, count = kTotal / size;
+    return emitBlockLoop(rewriter, loc, a, b, shape, size, count);
+  }
+
+  /// `count` blocks of `size` reduction indices from 0 in an scf.for, each
+  /// an i32 product of the blocks' codes scaled in f32 (a scale along k read
+  /// for its block) and added to the f32 result the loop carries.
+  Value emitBlockLoop(PatternRewriter &rewriter, Location loc, const Operand &a,
+                      const Operand &b, const ResultShape &shape, int64_t size,
+                      int64_t count) const {
     Value init = zeros(rewriter, loc, shape.type.getShape(),
                        rewriter.getF32Type(), shape.sizes);
     Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
