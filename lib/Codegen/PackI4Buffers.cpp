@@ -74,9 +74,12 @@ static std::pair<Value, Value> bytePosition(OpBuilder &b, Location loc,
   Value byte = arith::DivUIOp::create(b, loc, j, two);
   Value odd = arith::RemUIOp::create(b, loc, j, two);
   Type i8 = b.getI8Type();
+  // Operands in named values, constant first: the order in which a call's
+  // arguments are evaluated is the compiler's choice, the IR's op order
+  // should not be.
+  Value four = arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, 4));
   Value shift = arith::MulIOp::create(
-      b, loc, arith::IndexCastUIOp::create(b, loc, i8, odd),
-      arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, 4)));
+      b, loc, arith::IndexCastUIOp::create(b, loc, i8, odd), four);
   return {byte, shift};
 }
 
@@ -202,11 +205,11 @@ static void pairStores(RewriterBase &rewriter, Value buffer) {
     Location loc = odd.getLoc();
     Type i8 = rewriter.getI8Type();
     Value lo = arith::ExtUIOp::create(rewriter, loc, i8, even.getValue());
+    Value four =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getIntegerAttr(i8, 4));
     Value hi = arith::ShLIOp::create(
         rewriter, loc,
-        arith::ExtUIOp::create(rewriter, loc, i8, odd.getValue()),
-        arith::ConstantOp::create(rewriter, loc,
-                                  rewriter.getIntegerAttr(i8, 4)));
+        arith::ExtUIOp::create(rewriter, loc, i8, odd.getValue()), four);
     Value byte = arith::OrIOp::create(rewriter, loc, lo, hi);
     SmallVector<Value> indices(odd.getIndices().drop_back());
     indices.push_back(arith::DivUIOp::create(

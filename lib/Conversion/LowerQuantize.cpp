@@ -154,10 +154,11 @@ static Value householderEntry(Arith &a, Value p, Value q, Value n) {
   Value one = a.f32(1.0f);
   Value inv = a.div(one, a.sub(nf, sq));
   Value zero = a.idx(0);
-  Value first = a.ori(a.cmpi(arith::CmpIPredicate::eq, p, zero),
-                      a.cmpi(arith::CmpIPredicate::eq, q, zero));
+  Value qZero = a.cmpi(arith::CmpIPredicate::eq, q, zero);
+  Value first = a.ori(a.cmpi(arith::CmpIPredicate::eq, p, zero), qZero);
   Value diag = a.cmpi(arith::CmpIPredicate::eq, p, q);
-  Value rest = a.select(diag, a.sub(one, inv), a.neg(inv));
+  Value negInv = a.neg(inv);
+  Value rest = a.select(diag, a.sub(one, inv), negInv);
   return a.select(first, a.div(one, sq), rest);
 }
 
@@ -337,8 +338,11 @@ static Value guardRange(Arith &a, Value range) {
 /// whole group dequantizes to NaN, which the step then reports.
 static SmallVector<Value> nanUnlessFinite(Arith &a, Value extent,
                                           ArrayRef<Value> values) {
-  Value finite = a.cmpf(arith::CmpFPredicate::OLT, a.absf(extent),
-                        a.f32(std::numeric_limits<float>::infinity()));
+  // Operands in named values: the order of evaluation of a call's
+  // arguments is unspecified, and the IR should not depend on the compiler
+  // fqt was built with.
+  Value inf = a.f32(std::numeric_limits<float>::infinity());
+  Value finite = a.cmpf(arith::CmpFPredicate::OLT, a.absf(extent), inf);
   Value nan = a.f32(std::numeric_limits<float>::quiet_NaN());
   SmallVector<Value> guarded;
   for (Value v : values)
@@ -359,8 +363,8 @@ static GroupParams rangeParams(OpBuilder &b, Location loc, Value min, Value max,
         Value mn = a.sub(args[0], eps);
         Value mx = a.add(args[1], eps);
         Value range = guardRange(a, a.sub(mx, mn));
-        return nanUnlessFinite(a, a.sub(args[1], args[0]),
-                               {a.div(B, range), a.div(range, B), mn});
+        SmallVector<Value> values = {a.div(B, range), a.div(range, B), mn};
+        return nanUnlessFinite(a, a.sub(args[1], args[0]), values);
       });
   return {r[0], r[2], Value(), r[1], r[2]};
 }
@@ -397,15 +401,17 @@ static GroupParams snappedParams(OpBuilder &b, Location loc, Value min,
         Value byMax = a.cmpf(arith::CmpFPredicate::OGE, above, one);
         Value snapped = a.ori(byMin, byMax);
         Value zc = a.select(byMin, iq, zcMax);
-        Value mul = a.select(byMin, a.div(iq, negMn), a.div(above, mx));
-        Value scale = a.select(byMin, a.div(negMn, iq), a.div(mx, above));
+        Value mulMax = a.div(above, mx);
+        Value mul = a.select(byMin, a.div(iq, negMn), mulMax);
+        Value scaleMax = a.div(mx, above);
+        Value scale = a.select(byMin, a.div(negMn, iq), scaleMax);
         Value offset = a.sub(zero, a.mul(zc, scale));
-        return nanUnlessFinite(a, a.sub(args[1], args[0]),
-                               {a.select(snapped, mul, s0),
-                                a.select(snapped, zero, mn),
-                                a.select(snapped, zc, zero),
-                                a.select(snapped, scale, a.div(range, B)),
-                                a.select(snapped, offset, mn)});
+        SmallVector<Value> values = {a.select(snapped, mul, s0),
+                                     a.select(snapped, zero, mn),
+                                     a.select(snapped, zc, zero),
+                                     a.select(snapped, scale, a.div(range, B)),
+                                     a.select(snapped, offset, mn)};
+        return nanUnlessFinite(a, a.sub(args[1], args[0]), values);
       });
   return {r[0], r[1], r[2], r[3], r[4]};
 }
@@ -523,7 +529,8 @@ static Value emitCodes(OpBuilder &b, Location loc, Value input,
           Value down = a.floor(y);
           Value frac = a.sub(y, down);
           Value up = a.cmpf(arith::CmpFPredicate::OLT, u, frac);
-          q = a.add(down, a.select(up, a.f32(1.0f), a.f32(0.0f)));
+          Value zero = a.f32(0.0f);
+          q = a.add(down, a.select(up, a.f32(1.0f), zero));
         } else {
           q = math::RoundEvenOp::create(nb, nloc, y);
         }
@@ -612,7 +619,10 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
             Value before = na.ori(larger, tie);
             linalg::YieldOp::create(
                 nb, nloc,
-                na.add(args[2], na.select(before, na.idx(1), na.idx(0))));
+                [&] {
+                  Value zero = na.idx(0);
+                  return na.add(args[2], na.select(before, na.idx(1), zero));
+                }());
           })
           .getResult(0);
 
@@ -707,7 +717,10 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
         Value s2 = invCbrt(na, na.div(w2, na.sub(sizeF, na.f32(1.0f))));
         Value one = na.f32(1.0f);
         Value norm = na.sqrt(
-            na.add(na.div(one, na.mul(s1, s1)), na.div(one, na.mul(s2, s2))));
+            [&] {
+              Value inv2 = na.div(one, na.mul(s2, s2));
+              return na.add(na.div(one, na.mul(s1, s1)), inv2);
+            }());
         s1 = na.select(multi, na.mul(s1, norm), one);
         s2 = na.select(multi, na.mul(s2, norm), one);
 
@@ -787,7 +800,10 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
             Value same = na.cmpi(arith::CmpIPredicate::eq, args[2], args[3]);
             Value h = householderEntry(na, args[0], args[1], args[4]);
             linalg::YieldOp::create(
-                nb, nloc, na.select(same, na.div(h, args[5]), na.f32(0.0f)));
+                nb, nloc, [&] {
+                  Value zero = na.f32(0.0f);
+                  return na.select(same, na.div(h, args[5]), zero);
+                }());
           })
           .getResult(0);
   return {rotated, inverse};

@@ -44,10 +44,15 @@ struct F32 {
   Value select(Value cond, Value x, Value y) {
     return arith::SelectOp::create(b, loc, cond, x, y);
   }
-  /// +1, 0 or -1 (0 for NaN as well).
+  /// +1, 0 or -1 (0 for NaN as well). Operands in named values here and
+  /// below: the order in which a call's arguments are evaluated is the
+  /// compiler's choice, the IR's op order should not be.
   Value sign(Value x) {
     Value zero = c(0.0f);
-    return select(gt(x, zero), c(1.0f), select(lt(x, zero), c(-1.0f), zero));
+    Value minusOne = c(-1.0f);
+    Value negative = select(lt(x, zero), minusOne, zero);
+    Value one = c(1.0f);
+    return select(gt(x, zero), one, negative);
   }
   /// clamp(x, lo, hi) as the reference's torch.clamp.
   Value clamp(Value x, float lo, float hi) {
@@ -113,7 +118,8 @@ Value clippedFraction(OpBuilder &b, Location loc, Value grad, Value threshold) {
 Value fqt::quantize::emitEffectiveGamma(OpBuilder &b, Location loc,
                                         Value gamma) {
   F32 f{b, loc};
-  return f.select(f.gt(gamma, f.c(kUncalibratedGamma)), gamma, f.c(1.0f));
+  Value one = f.c(1.0f);
+  return f.select(f.gt(gamma, f.c(kUncalibratedGamma)), gamma, one);
 }
 
 Value fqt::quantize::emitGammaUpdate(OpBuilder &b, Location loc, Value grad,
@@ -147,7 +153,8 @@ Value fqt::quantize::emitGammaUpdate(OpBuilder &b, Location loc, Value grad,
     // of the gamma this step quantized with.
     b.setInsertionPointToStart(&inner.getThenRegion().front());
     Value r = clippedFraction(b, loc, grad, f.mul(effective, amax));
-    Value moved = f.add(gamma, f.mul(f.c(step), f.sign(f.sub(r, f.c(tau)))));
+    Value direction = f.sign(f.sub(r, f.c(tau)));
+    Value moved = f.add(gamma, f.mul(f.c(step), direction));
     scf::YieldOp::create(b, loc, f.clamp(moved, gammaMin, 1.0f));
 
     // The first step: from gamma = 1, m = 0, repeat
@@ -167,8 +174,8 @@ Value fqt::quantize::emitGammaUpdate(OpBuilder &b, Location loc, Value grad,
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
           F32 g{nb, nloc};
           Value rr = clippedFraction(nb, nloc, grad, g.mul(args[0], amax));
-          Value m =
-              g.add(g.mul(args[1], g.c(1.0f - step)), g.mul(g.c(step), rr));
+          Value stepR = g.mul(g.c(step), rr);
+          Value m = g.add(g.mul(args[1], g.c(1.0f - step)), stepR);
           Value t = g.sign(g.sub(m, g.c(tau)));
           Value next = g.add(args[0], g.mul(g.c(step), t));
           Value one =
