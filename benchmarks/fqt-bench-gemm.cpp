@@ -229,8 +229,11 @@ int main(int argc, char **argv) {
   // The parallel loops call libomp.
   SmallVector<StringRef> sharedLibs = {FQT_OPENMP_LIBRARY};
   engineOptions.sharedLibPaths = sharedLibs;
-  engineOptions.transformer = makeOptimizingTransformer(
+  // A function_ref: the function it calls must outlive the engine's
+  // creation.
+  auto transformer = makeOptimizingTransformer(
       /*optLevel=*/3, /*sizeLevel=*/0, machine->get());
+  engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(*module, engineOptions);
   if (!engine)
@@ -295,8 +298,10 @@ int main(int argc, char **argv) {
     dnnl::matmul::primitive_desc pd(desc, eng);
     return std::make_tuple(dnnl::matmul(pd), aMd, bMd, cMd);
   };
-  auto [mmF32, faMd, fbMd, fcMd] = makeMatmul(dt::f32, dt::f32, dt::f32);
-  auto [mmI8, iaMd, ibMd, icMd] = makeMatmul(dt::u8, dt::s8, dt::s32);
+  auto [f32Matmul, faMd, fbMd, fcMd] = makeMatmul(dt::f32, dt::f32, dt::f32);
+  auto [i8Matmul, iaMd, ibMd, icMd] = makeMatmul(dt::u8, dt::s8, dt::s32);
+  // Lambdas capture variables, not structured bindings (C++17).
+  dnnl::matmul mmF32 = f32Matmul, mmI8 = i8Matmul;
   dnnl::memory dfA(faMd, eng, af.data()), dfB(fbMd, eng, bf.data()),
       dfC(fcMd, eng, df.data());
   dnnl::memory diA(iaMd, eng, ai.data()), diB(ibMd, eng, bi.data()),

@@ -204,6 +204,8 @@ extern "C" {
 // starts (and answers --help) on a machine without a GPU and reports the
 // missing driver only when a step runs.
 struct LazyModule {
+  LazyModule(const void *image, bool jit, int optLevel)
+      : image(image), jit(jit), optLevel(optLevel) {}
   const void *image;
   bool jit;
   int optLevel;
@@ -212,11 +214,11 @@ struct LazyModule {
 };
 
 void *mgpuModuleLoad(void *data, size_t /*size*/) {
-  return new LazyModule{data, false, 0};
+  return new LazyModule(data, false, 0);
 }
 
 void *mgpuModuleLoadJIT(void *data, int optLevel, size_t /*size*/) {
-  return new LazyModule{data, true, optLevel};
+  return new LazyModule(data, true, optLevel);
 }
 
 void mgpuModuleUnload(void *handle) {

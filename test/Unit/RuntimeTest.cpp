@@ -641,7 +641,7 @@ void tinyEval(void **b) {
 }
 
 fqt_program tinyProgram() {
-  return {tinyInfo, tinyInit, tinyTrain, tinyEval, nullptr, nullptr};
+  return {tinyInfo, tinyInit, tinyTrain, tinyEval, nullptr, nullptr, nullptr};
 }
 
 TEST(ProgramTest, PingPongsParamsBetweenTwoSets) {

@@ -420,8 +420,11 @@ int main(int argc, char **argv) {
   SmallVector<StringRef> sharedLibs = {FQT_MLIR_C_RUNNER_UTILS,
                                        FQT_OPENMP_LIBRARY};
   engineOptions.sharedLibPaths = sharedLibs;
-  engineOptions.transformer = makeOptimizingTransformer(
+  // `transformer` is a function_ref: the function it calls must outlive the
+  // engine's creation.
+  auto transformer = makeOptimizingTransformer(
       /*optLevel=*/2, /*sizeLevel=*/0, /*targetMachine=*/nullptr);
+  engineOptions.transformer = transformer;
   auto engine = ExecutionEngine::create(*module, engineOptions);
   if (!engine) {
     fail("JIT compilation failed: " + llvm::toString(engine.takeError()));
