@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sys/stat.h>
 #include <zlib.h>
@@ -55,6 +56,23 @@ public:
     return done;
   }
 
+  /// Reads and drops up to SIZE bytes; returns how many there were.
+  uint64_t skip(uint64_t size) {
+    std::string buffer(1 << 16, '\0');
+    uint64_t done = 0;
+    while (done < size) {
+      size_t n =
+          read(buffer.data(), std::min<uint64_t>(size - done, buffer.size()));
+      if (n == 0)
+        break;
+      done += n;
+    }
+    return done;
+  }
+
+  /// Whether the file is gzip'd (zlib reads other files as they are).
+  bool isCompressed() { return gzdirect(file) == 0; }
+
   void readExactly(void *data, size_t size, const char *what) {
     size_t n = read(data, size);
     if (n != size)
@@ -72,6 +90,50 @@ private:
 static uint32_t bigEndian32(const unsigned char *p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) |
          (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+/// With a limit, the items past it are not needed, yet a file that does not
+/// hold what its header announces is broken (a download cut short) and must
+/// not train silently on its prefix. A raw file's size says so; a gzip
+/// file's trailer records its uncompressed size (mod 2^32), and only where
+/// that disagrees (a truncated file, or one of several gzip members) is the
+/// rest decompressed to find out. DATASIZE is the data the header announces,
+/// of which READSIZE bytes were read.
+static void checkUnreadItems(GzReader &reader, const std::string &path,
+                             uint64_t headerSize, uint64_t dataSize,
+                             uint64_t readSize) {
+  auto truncated = [&](uint64_t found) {
+    return Error(path, "truncated data (expected " + std::to_string(dataSize) +
+                           " bytes, found " + std::to_string(found) + ")");
+  };
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0)
+    throw Error(path, std::strerror(errno));
+  uint64_t fileSize = info.st_size;
+  uint64_t fullSize = headerSize + dataSize;
+  if (!reader.isCompressed()) {
+    if (fileSize < fullSize)
+      throw truncated(fileSize - headerSize);
+    if (fileSize > fullSize)
+      throw Error(path, "trailing data after the items its header announces");
+    return;
+  }
+  uint32_t trailer = 0;
+  if (FILE *raw = std::fopen(path.c_str(), "rb")) {
+    unsigned char bytes[4];
+    if (std::fseek(raw, -4, SEEK_END) == 0 && std::fread(bytes, 1, 4, raw) == 4)
+      trailer = uint32_t(bytes[0]) | uint32_t(bytes[1]) << 8 |
+                uint32_t(bytes[2]) << 16 | uint32_t(bytes[3]) << 24;
+    std::fclose(raw);
+  }
+  if (trailer == uint32_t(fullSize))
+    return;
+  uint64_t rest = reader.skip(dataSize - readSize);
+  if (rest != dataSize - readSize)
+    throw truncated(readSize + rest);
+  char extra;
+  if (reader.read(&extra, 1) != 0)
+    throw Error(path, "trailing data after the items its header announces");
 }
 
 Tensor readIdx(const std::string &path, int64_t limit) {
@@ -147,7 +209,13 @@ Tensor readIdx(const std::string &path, int64_t limit) {
   Tensor tensor(type, shape);
   std::memcpy(tensor.data(), bytes.data(), bytes.size());
   bytes = std::string();
-  if (shape[0] == items) {
+  if (shape[0] < items) {
+    uint64_t dataSize;
+    if (__builtin_mul_overflow(uint64_t(items),
+                               uint64_t(perItem) * dtypeSize(type), &dataSize))
+      throw Error(path, "implausible IDX dimensions");
+    checkUnreadItems(reader, path, 4 + 4 * uint64_t(rank), dataSize, byteSize);
+  } else {
     char extra;
     if (reader.read(&extra, 1) != 0)
       throw Error(path, "trailing data after the " + std::to_string(items) +

@@ -2,7 +2,7 @@
 Debian's dataset-fashion-mnist) to test the training executable's reader:
 
   make_idx.py DIR [--count=N] [--size=S] [--bad-label=L] [--truncate]
-                  [--raw-test]
+                  [--raw-test] [--cut=train|t10k]
 
 Images are class-dependent noise so that a model can learn them."""
 import argparse
@@ -18,6 +18,9 @@ parser.add_argument("--size", type=int, default=28)
 parser.add_argument("--bad-label", type=int)
 parser.add_argument("--truncate", action="store_true")
 parser.add_argument("--raw-test", action="store_true")
+# Cuts the last 100 bytes off that set's images file as written (a gzip
+# stream or raw bytes), like a download cut short.
+parser.add_argument("--cut", choices=["train", "t10k"])
 args = parser.parse_args()
 os.makedirs(args.dir, exist_ok=True)
 rng = np.random.default_rng(1)
@@ -50,4 +53,9 @@ for prefix in ["train", "t10k"]:
         image_bytes = image_bytes[:-1]
     raw = args.raw_test and prefix == "t10k"
     write(prefix + "-images-idx3-ubyte", image_bytes, raw)
+    if args.cut == prefix:
+        path = os.path.join(args.dir, prefix + "-images-idx3-ubyte")
+        path += "" if raw else ".gz"
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) - 100)
     write(prefix + "-labels-idx1-ubyte", idx(labels), raw)
