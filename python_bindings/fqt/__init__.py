@@ -141,7 +141,8 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
              wgrad: str, mode: str, target: str, fp32: bool,
              shared_grad: bool, layers: Iterable[str], momentum: float,
              beta2: float, epsilon: float,
-             weight_decay: float) -> "_fqt.CompileOptions":
+             weight_decay: float,
+             max_memory: Optional[int] = None) -> "_fqt.CompileOptions":
     options = _fqt.CompileOptions()
     if isinstance(model, (bytes, bytearray, memoryview)):
         if len(model) == 0:
@@ -170,6 +171,11 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
     options.beta2 = _check_real("beta2", beta2)
     options.epsilon = _check_real("epsilon", epsilon)
     options.weight_decay = _check_real("weight_decay", weight_decay)
+    if max_memory is not None:
+        options.max_memory = _check_int("max_memory", max_memory)
+        if options.max_memory <= 0:
+            raise ValueError(f"max_memory must be a positive number of bytes, "
+                             f"got {max_memory}")
     options.act = _check_role_spec("act", act)
     options.weight = _check_role_spec("weight", weight)
     options.dgrad = _check_role_spec("dgrad", dgrad)
@@ -471,7 +477,7 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
             shared_grad: bool = False, layers: Iterable[str] = (),
             momentum: float = 0.9, beta2: float = 0.999,
             epsilon: float = 1e-6, weight_decay: float = 0.0,
-            seed: int = 0) -> Trainer:
+            max_memory: Optional[int] = None, seed: int = 0) -> Trainer:
     """Compiles ``model`` into a training program and loads it.
 
     ``model`` is a path to an ONNX file, the bytes of an ONNX model, or a
@@ -490,8 +496,9 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
     lbt:B;
     ``grad`` is a shorthand that overrides it) and ``wgrad`` (dY for dW);
     ``shared_grad`` (quantize dY once for both), ``mode`` (simulate or
-    integer), ``layers`` (overrides NODE:ROLE=Q), ``fp32`` (no quantizers).
-    ``seed`` is the trainer's initial :attr:`Trainer.seed`.
+    integer), ``layers`` (overrides NODE:ROLE=Q), ``fp32`` (no quantizers),
+    ``max_memory`` (bytes: refuse a program whose estimated peak memory
+    exceeds it, as ``--max-memory`` does). ``seed`` is the trainer's initial :attr:`Trainer.seed`.
 
     Raises:
         CompileError: the compiler rejected the model or the options; its
@@ -518,7 +525,7 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
                        wgrad=wgrad, mode=mode, target=target, fp32=fp32,
                        shared_grad=shared_grad, layers=layers,
                        momentum=momentum, beta2=beta2, epsilon=epsilon,
-                       weight_decay=weight_decay)
+                       weight_decay=weight_decay, max_memory=max_memory)
     return Trainer(_fqt.compile(options, _check_int("seed", seed)))
 
 

@@ -997,6 +997,7 @@ PYBIND11_MODULE(_fqt, m) {
       .def_readwrite("openmp", &fqt::CompileOptions::openmp)
       .def_readwrite("min_parallel_work",
                      &fqt::CompileOptions::minParallelWork)
+      .def_readwrite("max_memory", &fqt::CompileOptions::maxMemory)
       .def_readwrite("tool_name", &fqt::CompileOptions::toolName);
 
   py::class_<Trainer>(m, "Trainer")

@@ -29,6 +29,8 @@ from conftest import BATCH, SMALL_MLP, SOURCE_DIR, fashion_like_batch
     (dict(act="lbt:4"), ValueError, "cannot be used for act"),
     (dict(act=8), TypeError, "act must be a quantizer spec string"),
     (dict(layers=[3]), TypeError, "layers must be strings"),
+    (dict(max_memory=0), ValueError, "max_memory must be a positive"),
+    (dict(max_memory="1G"), TypeError, "max_memory must be an integer"),
 ])
 def test_compile_rejects_bad_options(kwargs, error, message):
     with pytest.raises(error, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -56,6 +58,10 @@ def test_compiler_diagnostics_become_compile_error():
         fqt.compile(SMALL_MLP, layers=["nosuch:dgrad=none"])
     with pytest.raises(ValueError, match="unknown stage 'asm'"):
         fqt.ir(SMALL_MLP, "asm")
+    # The estimated peak memory against a limit, before anything is built.
+    with pytest.raises(fqt.CompileError,
+                       match=r"more than the limit of 1.0 KiB \(--max-memory\)"):
+        fqt.compile(SMALL_MLP, max_memory=1024)
 
 
 def test_trainer_rejects_bad_batches(mlp_fp32):
