@@ -8,6 +8,9 @@ PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
   # The OpenMP runtime of the CPU pipeline's parallel loops.
   libomp-22-dev
+  # The sanitizers' runtimes: fqt-compile --sanitize=address|thread, the
+  # sanitizer build (scripts/sanitize.sh) and the fuzzers.
+  libclang-rt-22-dev
   # Build and format.
   cmake ninja-build ccache g++ libgtest-dev clang-format
   # ONNX import: scripts/build-onnx.sh builds a current ONNX C++ library

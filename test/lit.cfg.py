@@ -2,6 +2,7 @@
 # lit configuration of fqt's test suite.
 
 import os
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -22,13 +23,52 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%fqt_src_root", config.fqt_src_root))
-config.substitutions.append(("%python", config.python_executable))
+# A sanitizer build (scripts/sanitize.sh): a finding ends the process with
+# a report, so a test fails on it. Python is not instrumented: it preloads
+# the shared sanitizer runtime to load the bindings, and its own leaks
+# (interpreter, numpy, torch) are not fqt's, so leak checking is off in it
+# and in what it starts; the tools run directly by lit keep it.
+sanitizers = set(filter(None, config.fqt_sanitize.split(",")))
+python_command = config.python_executable
+if sanitizers:
+    config.available_features.update("sanitize-" + s for s in sanitizers)
+    # fqt's objects see LLVM's headers compiled with ASan, whose inline
+    # BumpPtrAllocator code poisons slabs that libLLVM's uninstrumented
+    # copies then hand out unpoisoned: ASan's manual poisoning is off.
+    config.environment["ASAN_OPTIONS"] = os.environ.get(
+        "ASAN_OPTIONS", "malloc_context_size=8") + ":allow_user_poisoning=0"
+    config.environment["UBSAN_OPTIONS"] = os.environ.get(
+        "UBSAN_OPTIONS", "print_stacktrace=1")
+    if "address" in sanitizers:
+        runtime = os.path.join(config.fqt_sanitizer_runtime_dir,
+                               "libclang_rt.asan-x86_64.so")
+        python_command = ("env LD_PRELOAD=%s ASAN_OPTIONS=%s:detect_leaks=0 %s"
+                          % (runtime, config.environment["ASAN_OPTIONS"],
+                             config.python_executable))
+# (use_default_substitutions defined %python as lit's own interpreter.)
+config.substitutions = [(k, v) for k, v in config.substitutions
+                        if k != "%python"]
+config.substitutions.append(("%python", python_command))
+# fqt-compile --sanitize=thread links clang's ThreadSanitizer runtime; the
+# OpenMP tool libarcher.so tells it what libomp's barriers order.
+runtime_dir = subprocess.run(["clang++-22", "-print-runtime-dir"],
+                             capture_output=True, text=True).stdout.strip()
+archer = os.path.join(config.llvm_lib_dir, "libarcher.so")
+if (os.path.isfile(os.path.join(runtime_dir, "libclang_rt.tsan-x86_64.a"))
+        and os.path.isfile(archer) and "address" not in sanitizers):
+    config.available_features.add("tsan")
+    config.substitutions.append(("%archer", archer))
+if os.path.isfile(os.path.join(runtime_dir, "libclang_rt.asan-x86_64.a")):
+    config.available_features.add("asan")
+# The compiler fqt was built with, for tests that link a training program
+# with build/lib/fqt-runtime-link.txt (whose flags are that compiler's).
+config.substitutions.append(("%cxx", config.cxx_compiler))
 
 tool_dirs = [config.fqt_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["fqt-opt", "fqt-import", "fqt-run", "fqt-compile", "fqt-runtime-fake-model", "mlir-runner", "mlir-translate"], tool_dirs)
 
 # Python modules some tests need; those tests are UNSUPPORTED without them.
-import subprocess
+
 
 for module in ["onnx", "torch", "torchvision"]:
     if subprocess.call([config.python_executable, "-c", "import " + module],

@@ -32,6 +32,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -43,6 +44,8 @@
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Instrumentation/AddressSanitizer.h"
+#include "llvm/Transforms/Instrumentation/ThreadSanitizer.h"
 
 #include <cstdlib>
 
@@ -66,6 +69,8 @@ private:
     diagnostics << options.toolName << ": error: " << message << "\n";
   }
   bool checkOptions();
+  /// Resolves options.sanitize into `sanitizer`.
+  bool checkSanitizer();
   bool readModel();
   /// Imports the model into a module of `context`, which is created here.
   OwningOpRef<ModuleOp> import();
@@ -93,6 +98,8 @@ private:
   /// (isa: PTX, bin: cubin).
   std::string cudaRoot;
   std::string gpuFormat = "isa";
+  /// The sanitizer the program is instrumented with: address, thread, none.
+  std::string sanitizer = "none";
 };
 
 bool Driver::checkOptions() {
@@ -127,7 +134,70 @@ bool Driver::checkOptions() {
     fail("--batch must be positive");
     return false;
   }
+  return checkSanitizer();
+}
+
+bool Driver::checkSanitizer() {
+  StringRef built = FQT_BUILD_SANITIZE;
+  bool builtWithAddress =
+      llvm::is_contained(llvm::split(built, ','), "address");
+  sanitizer = options.sanitize;
+  if (sanitizer.empty())
+    sanitizer = builtWithAddress && !isGpu() && options.emit == "exe"
+                    ? "address"
+                    : "none";
+  if (sanitizer != "address" && sanitizer != "thread" && sanitizer != "none") {
+    fail("unknown --sanitize=" + sanitizer +
+         "; expected address, thread or none");
+    return false;
+  }
+  if (sanitizer == "none")
+    return true;
+  if (isGpu()) {
+    fail("--sanitize=" + sanitizer + " instruments x86-64 programs only");
+    return false;
+  }
+  // The runtime of an ASan build carries ASan, which ThreadSanitizer cannot
+  // share a process with.
+  if (sanitizer == "thread" && builtWithAddress) {
+    fail("--sanitize=thread needs an fqt built without AddressSanitizer (this "
+         "one was built with -fsanitize=" +
+         built.str() + ")");
+    return false;
+  }
   return true;
+}
+
+/// Marks every function the program defines for SANITIZER and runs its
+/// instrumentation, as clang does last in its pipeline: the optimized loads
+/// and stores are the ones checked.
+static void instrumentWithSanitizer(llvm::Module &module, StringRef sanitizer,
+                                    llvm::TargetMachine *machine) {
+  llvm::Attribute::AttrKind attribute = sanitizer == "address"
+                                            ? llvm::Attribute::SanitizeAddress
+                                            : llvm::Attribute::SanitizeThread;
+  for (llvm::Function &function : module)
+    if (!function.isDeclaration())
+      function.addFnAttr(attribute);
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager sccs;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder(machine);
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(sccs);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, sccs, modules);
+  llvm::ModulePassManager passes;
+  if (sanitizer == "address") {
+    passes.addPass(llvm::AddressSanitizerPass(llvm::AddressSanitizerOptions()));
+  } else {
+    passes.addPass(llvm::ModuleThreadSanitizerPass());
+    passes.addPass(
+        llvm::createModuleToFunctionPassAdaptor(llvm::ThreadSanitizerPass()));
+  }
+  passes.run(module, modules);
 }
 
 bool Driver::findCudaToolkit(bool needPtxas) {
@@ -441,6 +511,8 @@ bool Driver::compile() {
     fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
     return false;
   }
+  if (sanitizer != "none")
+    instrumentWithSanitizer(*llvmModule, sanitizer, machine.get());
   if (emit == "llvm") {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -519,6 +591,8 @@ bool Driver::compile() {
                    llvm::sys::path::parent_path(FQT_OPENMP_LIBRARY).str());
   }
   args.push_back("-lm");
+  if (sanitizer != "none")
+    args.push_back("-fsanitize=" + sanitizer);
   if (!runTool(FQT_CLANG, args))
     return false;
   auto bytes = llvm::MemoryBuffer::getFile(linked, /*IsText=*/false,

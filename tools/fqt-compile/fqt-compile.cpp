@@ -145,6 +145,13 @@ static cl::opt<int64_t> minParallelWork(
              "count x body of a loop) for which a loop runs on threads "
              "(default 131072; 0: every outermost parallel loop)"),
     cl::init(131072), cl::cat(category));
+static cl::opt<std::string> sanitize(
+    "sanitize",
+    cl::desc("Instrument the compiled program with a sanitizer and link its "
+             "runtime: address or thread (with OMP_TOOL_LIBRARIES naming "
+             "libarcher.so for OpenMP), or none (default: what fqt was "
+             "built with)"),
+    cl::value_desc("address|thread|none"), cl::init(""), cl::cat(category));
 static cl::opt<bool> printMemory(
     "print-memory",
     cl::desc("Print the estimated peak memory of each step (the tensors "
@@ -230,6 +237,7 @@ int main(int argc, char **argv) {
   options.fp32 = fp32;
   options.openmp = openmp;
   options.minParallelWork = minParallelWork;
+  options.sanitize = sanitize;
   options.printMemory = printMemory;
   if (!maxMemory.empty()) {
     std::optional<int64_t> bytes = parseSize(maxMemory);

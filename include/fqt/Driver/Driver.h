@@ -82,6 +82,10 @@ struct CompileOptions {
   /// Fewest ops (multiply-adds of a product, trip count x body of a loop) a
   /// parallel loop needs to run on threads.
   int64_t minParallelWork = 131072;
+  /// Instrument the compiled program's code with a sanitizer and link its
+  /// runtime: "address", "thread" or "none"; empty: what fqt itself was
+  /// built with (address in an FQT_SANITIZE=address build, else none).
+  std::string sanitize;
   /// Print the estimated peak memory of each step (fqt-estimate-memory).
   bool printMemory = false;
   /// Refuse a program whose estimated peak memory exceeds this many bytes
