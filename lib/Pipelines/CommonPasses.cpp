@@ -29,7 +29,8 @@ void fqt::addFqtToLinalgPasses(OpPassManager &pm, bool simulateQMatmul,
   pm.addPass(createCanonicalizerPass());
 }
 
-void fqt::addBufferizationPasses(OpPassManager &pm, bool entryPoints) {
+void fqt::addBufferizationPasses(OpPassManager &pm, bool entryPoints,
+                                 bool deallocate) {
   if (entryPoints)
     pm.addPass(createFQTPrepareEntryPointBufferization());
   bufferization::OneShotBufferizePassOptions bufferization;
@@ -44,10 +45,17 @@ void fqt::addBufferizationPasses(OpPassManager &pm, bool entryPoints) {
     outParams.hoistStaticAllocs = true;
     outParams.modifyPublicFunctions = true;
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-    // A step runs thousands of times: free its temporaries.
-    bufferization::buildBufferDeallocationPipeline(pm);
-    pm.addPass(createFQTEmitEntryPoints());
   }
+  // A step runs thousands of times: free its temporaries. (Functions that
+  // still return memrefs hand those to their caller, who frees them.)
+  if (entryPoints || deallocate)
+    bufferization::buildBufferDeallocationPipeline(pm);
+  // A function that returns a buffer it does not own (a constant) returns a
+  // bufferization.clone of it: an alloc and a copy.
+  if (deallocate && !entryPoints)
+    pm.addPass(createConvertBufferizationToMemRefPass());
+  if (entryPoints)
+    pm.addPass(createFQTEmitEntryPoints());
 }
 
 void fqt::addLoopsToControlFlowPasses(OpPassManager &pm) {

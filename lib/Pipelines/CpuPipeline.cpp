@@ -29,7 +29,7 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     pm.addPass(createFQTFuseElementwise());
     pm.addPass(createCanonicalizerPass());
   }
-  addBufferizationPasses(pm, options.entryPoints);
+  addBufferizationPasses(pm, options.entryPoints, options.deallocate);
 
   // Products as vector kernels, everything else as loops, then LLVM.
   if (options.vectorize) {

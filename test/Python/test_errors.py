@@ -144,11 +144,14 @@ def test_a_model_the_onnx_library_refuses_spares_the_process():
     assert fqt.compile(SMALL_MLP, batch=BATCH) is not None
     # This one passes the checker and crashes ONNX 1.18's shape inference
     # (Einsum): the worker process dies, the error reaches Python, and the
-    # next model gets a new worker.
+    # next model gets a new worker. Under lit's environment the same code
+    # sometimes reports the rank mismatch instead of crashing (undefined
+    # behaviour in ONNX): either is one error, and the process lives.
     crash = os.path.join(SOURCE_DIR, "test", "Import", "Inputs",
                          "shape-inference-crash.onnx")
     with pytest.raises(fqt.CompileError,
-                       match=r"the ONNX library crashed \(signal 11\)"):
+                       match=r"the ONNX library crashed \(signal \d+\)|"
+                             r"\(op_type:Einsum\).*Rank of input 0"):
         fqt.compile(crash)
     assert fqt.compile(SMALL_MLP, batch=BATCH) is not None
 

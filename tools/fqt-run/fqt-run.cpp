@@ -32,6 +32,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -40,6 +41,7 @@
 #include "llvm/Support/TargetSelect.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 using namespace mlir;
@@ -226,6 +228,28 @@ static bool invoke(ExecutionEngine &engine, StringRef name,
   return true;
 }
 
+/// Frees the buffers the JIT'd function allocated for its results (the
+/// memref lowering mallocs them and hands them to the caller). A result
+/// may be an argument's buffer (ARGBUFFERS), a constant global (allocated
+/// pointer 0xdeadbeef) or share another result's buffer: those are not
+/// freed.
+static void releaseResults(std::vector<int64_t> &results,
+                           ArrayRef<int64_t> resultRanks,
+                           ArrayRef<const void *> argBuffers) {
+  llvm::SmallPtrSet<void *, 8> freed;
+  size_t offset = 0;
+  for (int64_t rank : resultRanks) {
+    void *allocated = reinterpret_cast<void *>(results[offset]);
+    offset += 3 + 2 * rank;
+    if (!allocated || allocated == reinterpret_cast<void *>(0xdeadbeef) ||
+        llvm::is_contained(argBuffers, allocated) ||
+        !freed.insert(allocated).second)
+      continue;
+    std::free(allocated);
+  }
+  results.clear();
+}
+
 /// Result `index` (a strided memref of `elementBytes` per element) as a
 /// contiguous row-major tensor of the descriptor's shape.
 static HostTensor readResult(const std::vector<int64_t> &results,
@@ -406,7 +430,11 @@ int main(int argc, char **argv) {
   // differentiates onnx ops, before they are lowered.
   pm.addPass(fqt::createFQTLowerTrainingOps());
   pm.addPass(fqt::createFQTConvertONNXToLinalg());
-  fqt::buildFqtCpuPipeline(pm, fqt::FqtCpuPipelineOptions());
+  // The functions return their results as buffers that releaseResults
+  // frees; their temporaries are freed in them.
+  fqt::FqtCpuPipelineOptions cpuOptions;
+  cpuOptions.deallocate = true;
+  fqt::buildFqtCpuPipeline(pm, cpuOptions);
   if (failed(pm.run(*module)))
     return 1;
   if (printIR)
@@ -446,9 +474,17 @@ int main(int argc, char **argv) {
         fail("training_init returned a tensor of an unexpected shape");
         return 1;
       }
+    releaseResults(initial, stateRanks, {});
   }
+  // The buffers the arguments live in while the function runs.
+  std::vector<const void *> argBuffers;
   for (unsigned step = 0, e = std::max(1u, unsigned(trainSteps)); step < e;
        ++step) {
+    if (step > 0)
+      releaseResults(results, resultRanks, argBuffers);
+    argBuffers.clear();
+    for (HostTensor *arg : args)
+      argBuffers.push_back(arg->bytes.data());
     if (!invoke(**engine, runName, args, resultRanks, results))
       return 1;
     // The updated initializers become the next step's state. Every result
@@ -460,7 +496,10 @@ int main(int argc, char **argv) {
         fail("training_step returned a tensor of an unexpected shape");
         return 1;
       }
-    // In place: `args` points at the state tensors.
+    // In place: `args` points at the state tensors. Results that are
+    // argument buffers are read before a last step's state is replaced.
+    if (step + 1 == e)
+      break;
     for (auto [s, n] : llvm::zip(state, next))
       s.bytes = std::move(n.bytes);
   }
@@ -500,6 +539,7 @@ int main(int argc, char **argv) {
       ok = false;
     }
   }
+  releaseResults(results, resultRanks, argBuffers);
   llvm::outs() << (ok ? "PASS" : "FAIL") << "\n";
   return ok ? 0 : 1;
 }

@@ -28,6 +28,13 @@ struct FqtCpuPipelineOptions
                      "out-parameters at function boundaries, and the "
                      "fqt_<name>(void **) entry points"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> deallocate{
+      *this, "deallocate",
+      llvm::cl::desc("Free the temporaries the bufferized functions "
+                     "allocate (always with entry-points; the input must "
+                     "hold no memref.dealloc of its own), and return "
+                     "buffers the caller then owns"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Fuse elementwise ops and compile products to "
