@@ -36,7 +36,9 @@ if sanitizers:
     # BumpPtrAllocator code poisons slabs that libLLVM's uninstrumented
     # copies then hand out unpoisoned: ASan's manual poisoning is off.
     config.environment["ASAN_OPTIONS"] = os.environ.get(
-        "ASAN_OPTIONS", "malloc_context_size=8") + ":allow_user_poisoning=0"
+        "ASAN_OPTIONS",
+        "malloc_context_size=8:allocator_may_return_null=1",
+    ) + ":allow_user_poisoning=0"
     config.environment["UBSAN_OPTIONS"] = os.environ.get(
         "UBSAN_OPTIONS", "print_stacktrace=1")
     if "address" in sanitizers:

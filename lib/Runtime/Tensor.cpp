@@ -1,9 +1,12 @@
 //===- Tensor.cpp - Dense host buffers of the runtime ---------------------===//
 
 #include "fqt/Runtime/Tensor.h"
+#include "fqt/Runtime/Error.h"
+
 
 #include <cassert>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -101,8 +104,17 @@ Tensor::Tensor(DType type, Shape shape) : type(type), shape(std::move(shape)) {
     allocated = 64;
   storage.reset(
       static_cast<unsigned char *>(std::aligned_alloc(64, allocated)));
-  if (!storage)
-    throw std::bad_alloc();
+  if (!storage) {
+    // Name the size: a model whose shapes multiply past the machine's
+    // memory fails here, at the start, and the user should see why.
+    char size[32];
+    std::snprintf(size, sizeof(size), "%.1f GiB",
+                  double(bytes) / double(uint64_t(1) << 30));
+    throw Error("memory", std::string("cannot allocate ") + size + " (" +
+                              std::to_string(bytes) + " bytes) for a " +
+                              dtypeName(type) + " tensor of shape " +
+                              shapeString(this->shape));
+  }
   std::memset(storage.get(), 0, allocated);
 }
 

@@ -100,6 +100,13 @@ result state fc.weight.momentum f32 10x784
 end
 )";
 
+TEST(TensorTest, AnAllocationPastMemoryNamesItsSize) {
+  // 2 x 10^6 x 10^6 floats: 7.3 TiB, more than any test machine has.
+  EXPECT_ERROR(Tensor(DType::F32, Shape{2, 1000000, 1000000}),
+               "memory: cannot allocate 7450.6 GiB (8000000000000 bytes) for "
+               "a f32 tensor of shape 2x1000000x1000000");
+}
+
 TEST(ModelInfoTest, ParsesTheDocumentedFormat) {
   ModelInfo info = parseModelInfo(goodInfo);
   EXPECT_EQ(info.version, 1);
