@@ -3,7 +3,6 @@
 #include "fqt/Runtime/Tensor.h"
 #include "fqt/Runtime/Error.h"
 
-
 #include <cassert>
 #include <cmath>
 #include <cstdio>
