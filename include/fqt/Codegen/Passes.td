@@ -127,13 +127,15 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
     never split.
   }];
   let options = [
-    Option<"tileM", "tile-m", "int64_t", "4",
-           "Rows of the result held in registers">,
+    Option<"tileM", "tile-m", "int64_t", "0",
+           "Rows of the result held in registers (0: 8 with AVX-512's 32 "
+           "vector registers, else 4)">,
     Option<"tileN", "tile-n", "int64_t", "0",
            "Columns of the result held in registers (a multiple of the "
            "vector width; 0: three vectors)">,
     Option<"tileK", "tile-k", "int64_t", "256",
-           "Reduction block kept in cache">,
+           "Reduction block kept in cache, in f32 values (integer "
+           "kernels take the same bytes of packed codes)">,
     Option<"isa", "isa", "std::string", "\"auto\"",
            "Integer kernel: auto, avx512vnni, avx2 or generic">,
     Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",

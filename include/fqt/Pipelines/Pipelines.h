@@ -59,15 +59,18 @@ struct FqtCpuPipelineOptions
       llvm::cl::init(true)};
   PassOptions::Option<int64_t> tileM{
       *this, "tile-m",
-      llvm::cl::desc("Rows of a product's result held in registers"),
-      llvm::cl::init(4)};
+      llvm::cl::desc("Rows of a product's result held in registers (0: 8 "
+                     "with AVX-512's 32 vector registers, else 4)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> tileN{
       *this, "tile-n",
       llvm::cl::desc("Columns of a product's result held in registers (0: "
                      "three vectors)"),
       llvm::cl::init(0)};
   PassOptions::Option<int64_t> tileK{
-      *this, "tile-k", llvm::cl::desc("Reduction block kept in cache"),
+      *this, "tile-k",
+      llvm::cl::desc("Reduction block kept in cache, in f32 values (integer "
+                     "kernels take the same bytes of packed codes)"),
       llvm::cl::init(256)};
   PassOptions::Option<std::string> cpuFeatures{
       *this, "cpu-features",
