@@ -12,6 +12,12 @@
 // line:
 //
 //   fqt_i8_gops=... fqt_f32_gflops=... onednn_i8_gops=... onednn_f32_gflops=...
+//   fqt_kernel=... onednn_isa=...
+//
+// fqt_kernel is the integer kernel family fqt's pipeline chose (avx512vnni,
+// avx2, generic); onednn_isa the instruction set class oneDNN dispatches to,
+// which ONEDNN_MAX_CPU_ISA (e.g. AVX512_CORE_VNNI, AVX2) caps, so that both
+// libraries can be compared on the same class.
 //
 // Each figure is the best of R timed batches (a batch repeats the product
 // until it has run for at least T milliseconds), counting 2 M N K operations
@@ -21,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FQT/FQTDialect.h"
+#include "fqt/Codegen/Passes.h"
 #include "fqt/Pipelines/Pipelines.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
@@ -164,6 +171,31 @@ double bestSeconds(const std::function<void()> &fn) {
   return best;
 }
 
+/// The instruction set class oneDNN dispatches to (after
+/// ONEDNN_MAX_CPU_ISA).
+const char *onednnIsaName() {
+  switch (dnnl::get_effective_cpu_isa()) {
+  case dnnl::cpu_isa::sse41:
+    return "sse41";
+  case dnnl::cpu_isa::avx:
+    return "avx";
+  case dnnl::cpu_isa::avx2:
+    return "avx2";
+  case dnnl::cpu_isa::avx2_vnni:
+    return "avx2_vnni";
+  case dnnl::cpu_isa::avx512_core:
+    return "avx512_core";
+  case dnnl::cpu_isa::avx512_core_vnni:
+    return "avx512_core_vnni";
+  case dnnl::cpu_isa::avx512_core_bf16:
+    return "avx512_core_bf16";
+  case dnnl::cpu_isa::avx512_core_amx:
+    return "avx512_core_amx";
+  default:
+    return "other";
+  }
+}
+
 int fail(const std::string &message) {
   std::fprintf(stderr, "fqt-bench-gemm: %s\n", message.c_str());
   return 1;
@@ -213,6 +245,13 @@ int main(int argc, char **argv) {
   if (!options)
     return fail("bad --pipeline options");
   fqt::buildFqtCpuPipeline(pm, *options);
+  const char *fqtKernel = "generic";
+  if (FailureOr<fqt::KernelOptions> kernels =
+          fqt::selectKernelOptions("auto", options->cpuFeatures);
+      succeeded(kernels))
+    fqtKernel = kernels->isa == fqt::IntKernelIsa::avx512vnni ? "avx512vnni"
+                : kernels->isa == fqt::IntKernelIsa::avx2     ? "avx2"
+                                                              : "generic";
   if (failed(pm.run(*module)))
     return fail("the CPU pipeline failed");
 
@@ -339,7 +378,7 @@ int main(int argc, char **argv) {
   double oneI8 = ops / bestSeconds(dnnlI8) * 1e-9;
   double oneF32 = ops / bestSeconds(dnnlF32) * 1e-9;
   std::printf("fqt_i8_gops=%.2f fqt_f32_gflops=%.2f onednn_i8_gops=%.2f "
-              "onednn_f32_gflops=%.2f\n",
-              fqtI8, fqtF32, oneI8, oneF32);
+              "onednn_f32_gflops=%.2f fqt_kernel=%s onednn_isa=%s\n",
+              fqtI8, fqtF32, oneI8, oneF32, fqtKernel, onednnIsaName());
   return 0;
 }

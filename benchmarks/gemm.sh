@@ -33,6 +33,11 @@ SHAPES=(
   "fc3-wgrad 10 128 128 --a-transposed"
 )
 
+# Which kernel family each library runs (ONEDNN_MAX_CPU_ISA=AVX2 or
+# AVX512_CORE_VNNI caps oneDNN's, for a like-with-like comparison).
+families=$("$BENCH" 64 64 64 --reps=1 --min-ms=0 "$@" | grep -o 'fqt_kernel=[^ ]* onednn_isa=[^ ]*')
+echo "kernels: $families"
+echo
 echo "| shape | M x N x K | fqt i8 GOPS | oneDNN i8 GOPS | i8 ratio | fqt f32 GFLOPS | oneDNN f32 GFLOPS | f32 ratio |"
 echo "|---|---|---|---|---|---|---|---|"
 for entry in "${SHAPES[@]}"; do
