@@ -139,12 +139,14 @@ static cl::opt<bool>
                     "OMP_NUM_THREADS, else one per core (default true; "
                     "--openmp=false: one thread, no libomp)"),
            cl::init(true), cl::cat(category));
+static const std::string minParallelWorkHelp =
+    "With --openmp: fewest ops (multiply-adds of a product, trip count x "
+    "body of a loop) for which a loop runs on threads (default " +
+    std::to_string(fqt::kDefaultMinParallelWork) +
+    "; 0: every outermost parallel loop)";
 static cl::opt<int64_t> minParallelWork(
-    "min-parallel-work",
-    cl::desc("With --openmp: fewest ops (multiply-adds of a product, trip "
-             "count x body of a loop) for which a loop runs on threads "
-             "(default 131072; 0: every outermost parallel loop)"),
-    cl::init(131072), cl::cat(category));
+    "min-parallel-work", cl::desc(minParallelWorkHelp),
+    cl::init(fqt::kDefaultMinParallelWork), cl::cat(category));
 static cl::opt<std::string> sanitize(
     "sanitize",
     cl::desc("Instrument the compiled program with a sanitizer and link its "

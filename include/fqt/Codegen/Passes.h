@@ -3,6 +3,7 @@
 #ifndef FQT_CODEGEN_PASSES_H
 #define FQT_CODEGEN_PASSES_H
 
+#include "fqt/Codegen/Defaults.h"
 #include "mlir/Pass/Pass.h"
 
 #include <string>
@@ -45,7 +46,7 @@ struct KernelOptions {
   /// Loops over parallel dimensions as scf.parallel (for OpenMP), for
   /// products of at least `minParallelWork` multiply-adds.
   bool parallel = false;
-  int64_t minParallelWork = 131072;
+  int64_t minParallelWork = kDefaultMinParallelWork;
 };
 
 /// Kernel options for an LLVM feature string (`+avx512f,...`; empty: the

@@ -145,7 +145,8 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
            "Emit the loops over parallel dimensions (blocks of a product's "
            "result, its packing, the outer loops of reductions) as "
            "scf.parallel">,
-    Option<"minParallelWork", "min-parallel-work", "int64_t", "131072",
+    Option<"minParallelWork", "min-parallel-work", "int64_t",
+           "::fqt::kDefaultMinParallelWork",
            "With parallel: products of fewer multiply-adds (M N K) keep "
            "serial loops">,
   ];
@@ -191,7 +192,8 @@ def FQTCoarsenParallelLoops : Pass<"fqt-coarsen-parallel-loops",
     longer be the contiguous loop that LLVM vectorizes.
   }];
   let options = [
-    Option<"minWork", "min-work", "int64_t", "131072",
+    Option<"minWork", "min-work", "int64_t",
+           "::fqt::kDefaultMinParallelWork",
            "Fewest ops (static trip count x ops of the body) for which a "
            "loop stays parallel">,
   ];

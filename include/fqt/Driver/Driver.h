@@ -15,6 +15,8 @@
 #ifndef FQT_DRIVER_DRIVER_H
 #define FQT_DRIVER_DRIVER_H
 
+#include "fqt/Codegen/Defaults.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,7 +83,7 @@ struct CompileOptions {
   bool openmp = true;
   /// Fewest ops (multiply-adds of a product, trip count x body of a loop) a
   /// parallel loop needs to run on threads.
-  int64_t minParallelWork = 131072;
+  int64_t minParallelWork = kDefaultMinParallelWork;
   /// Instrument the compiled program's code with a sanitizer and link its
   /// runtime: "address", "thread" or "none"; empty: what fqt itself was
   /// built with (address in an FQT_SANITIZE=address build, else none).

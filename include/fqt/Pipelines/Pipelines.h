@@ -8,6 +8,7 @@
 #ifndef FQT_PIPELINES_PIPELINES_H
 #define FQT_PIPELINES_PIPELINES_H
 
+#include "fqt/Codegen/Defaults.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -89,7 +90,7 @@ struct FqtCpuPipelineOptions
       *this, "min-parallel-work",
       llvm::cl::desc("Fewest ops (multiply-adds of a product, static trip "
                      "count x body of a loop) worth a fork of threads"),
-      llvm::cl::init(131072)};
+      llvm::cl::init(kDefaultMinParallelWork)};
 };
 
 /// Lowers a module of fqt + linalg on tensors to the LLVM dialect for the
