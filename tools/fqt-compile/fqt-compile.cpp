@@ -144,9 +144,10 @@ static const std::string minParallelWorkHelp =
     "body of a loop) for which a loop runs on threads (default " +
     std::to_string(fqt::kDefaultMinParallelWork) +
     "; 0: every outermost parallel loop)";
-static cl::opt<int64_t> minParallelWork(
-    "min-parallel-work", cl::desc(minParallelWorkHelp),
-    cl::init(fqt::kDefaultMinParallelWork), cl::cat(category));
+static cl::opt<int64_t> minParallelWork("min-parallel-work",
+                                        cl::desc(minParallelWorkHelp),
+                                        cl::init(fqt::kDefaultMinParallelWork),
+                                        cl::cat(category));
 static cl::opt<std::string> sanitize(
     "sanitize",
     cl::desc("Instrument the compiled program with a sanitizer and link its "
