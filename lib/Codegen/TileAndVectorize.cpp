@@ -29,7 +29,9 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/ADT/StringMap.h"
@@ -101,7 +103,43 @@ struct Gemm {
   bool transA = false, transB = false;
   /// Integer products: whether the i8 codes of A / B are read signed.
   bool isInt = false, aSigned = true, bSigned = true;
+  /// C was just filled with zeros (the fill is dropped): the first block of
+  /// the reduction starts its accumulators from zero instead of loading C.
+  bool zeroInit = false;
 };
+
+static linalg::FillOp zeroFillBefore(Operation *op, Value c);
+
+/// Where the product follows a fill of its result with zeros, drops the
+/// fill: the kernels start from zero (a memset and a load of C saved). Only
+/// with a reduction of known, non-zero length, since an empty one would
+/// leave C unwritten.
+static void dropZeroFill(RewriterBase &rewriter, Operation *op, Gemm &g) {
+  int64_t k = cast<MemRefType>(g.a.getType()).getDimSize(g.transA ? 0 : 1);
+  if (ShapedType::isDynamic(k) || k == 0)
+    return;
+  if (linalg::FillOp fill = zeroFillBefore(op, g.c)) {
+    g.zeroInit = true;
+    rewriter.eraseOp(fill);
+  }
+}
+
+/// The linalg.fill with zero of `c` that the product `op` follows, with only
+/// ops between them that touch no existing memory (constants, index
+/// arithmetic, allocations); null otherwise.
+static linalg::FillOp zeroFillBefore(Operation *op, Value c) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
+      Value value = fill.getInputs()[0];
+      bool zero = matchPattern(value, m_AnyZeroFloat()) ||
+                  matchPattern(value, m_Zero());
+      return fill.getOutputs()[0] == c && zero ? fill : linalg::FillOp();
+    }
+    if (!isMemoryEffectFree(prev) && !isa<memref::AllocOp>(prev))
+      return {};
+  }
+  return {};
+}
 
 /// Reads the operand transpositions off matmul-like indexing maps over
 /// (m, n, k); fails on anything else (broadcasts, batch dimensions).
@@ -459,17 +497,37 @@ void GemmEmitter::emitKernel(int64_t rows, Value m0, Value nt, Value kb,
   for (int64_t r = 0; r < rows; ++r)
     rowIdx.push_back(arith::AddIOp::create(b, loc, m0, cst(r)));
   Value zeroVec = arith::ConstantOp::create(b, loc, b.getZeroAttr(accVec));
-  SmallVector<Value> init;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < nv; ++j)
-      init.push_back(
-          masked ? vector::MaskedLoadOp::create(b, loc, accVec, g.c,
+  SmallVector<Value> loaded;
+  auto loadC = [&] {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < nv; ++j)
+        loaded.push_back(
+            masked ? vector::MaskedLoadOp::create(b, loc, accVec, g.c,
                                                 ValueRange{rowIdx[r], cols[j]},
                                                 masks[j], zeroVec)
-                       .getResult()
-                 : vector::LoadOp::create(b, loc, accVec, g.c,
+                         .getResult()
+                   : vector::LoadOp::create(b, loc, accVec, g.c,
                                           ValueRange{rowIdx[r], cols[j]})
-                       .getResult());
+                         .getResult());
+  };
+  SmallVector<Value> init;
+  if (g.zeroInit) {
+    // C holds no sums yet: the first reduction block starts from zero.
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kb,
+                                        cst(0));
+    SmallVector<Type> types(rows * nv, accVec);
+    auto start = scf::IfOp::create(b, loc, types, first, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&start.getThenRegion().front());
+    scf::YieldOp::create(b, loc, SmallVector<Value>(rows * nv, zeroVec));
+    b.setInsertionPointToStart(&start.getElseRegion().front());
+    loadC();
+    scf::YieldOp::create(b, loc, loaded);
+    init.assign(start.getResults().begin(), start.getResults().end());
+  } else {
+    loadC();
+    init = loaded;
+  }
   auto loop = scf::ForOp::create(
       b, loc, kb, kend, cst(1), init,
       [&](OpBuilder &, Location, Value k, ValueRange acc) {
@@ -755,6 +813,7 @@ struct VectorizeF32Matmul : OpRewritePattern<linalg::MatmulOp> {
       return rewriter.notifyMatchFailure(op, "result rows not contiguous");
     if (failed(checkOptions(rewriter, op, o, o.vectorWidth)))
       return failure();
+    dropZeroFill(rewriter, op, g);
     rewriter.setInsertionPoint(op);
     GemmEmitter(rewriter, op.getLoc(), g, o).emit();
     rewriter.eraseOp(op);
@@ -810,6 +869,7 @@ struct VectorizeIntContraction : OpRewritePattern<linalg::GenericOp> {
                                                       : o.vectorWidth;
     if (failed(checkOptions(rewriter, op, o, lanes)))
       return failure();
+    dropZeroFill(rewriter, op, g);
     rewriter.setInsertionPoint(op);
     GemmEmitter(rewriter, op.getLoc(), g, o).emit();
     rewriter.eraseOp(op);

@@ -259,3 +259,47 @@ func.func @chained(%x: memref<4x16xf32>, %m: memref<4xf32>, %s: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// A product right after a fill of its result with zeros: the fill goes, and
+// the first reduction block starts its accumulators from zero (no memset,
+// no load of C); later blocks load what the earlier ones stored.
+// CHECK-LABEL: func.func @zero_filled
+// CHECK-NOT: linalg.fill ins(%{{.*}} : f32) outs(%arg2
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq
+// CHECK: scf.if %[[FIRST]] -> (vector<{{[0-9]+}}xf32>
+// CHECK: scf.yield %{{.*}} : vector<
+// CHECK: } else {
+// CHECK: vector.load %arg2
+func.func @zero_filled(%a: memref<16x300xf32>, %b: memref<300x32xf32>, %c: memref<16x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<16x32xf32>)
+  linalg.matmul ins(%a, %b : memref<16x300xf32>, memref<300x32xf32>) outs(%c : memref<16x32xf32>)
+  return
+}
+
+// -----
+
+// A fill of another value, or one that something reads before the product,
+// stays, and the kernels load C.
+// CHECK-LABEL: func.func @filled_with_one
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg2
+// CHECK-NOT: scf.if {{.*}} -> (vector<
+// CHECK-LABEL: func.func @fill_read_first
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg2
+// CHECK: memref.copy %arg2
+// CHECK-NOT: scf.if {{.*}} -> (vector<
+func.func @filled_with_one(%a: memref<16x300xf32>, %b: memref<300x32xf32>, %c: memref<16x32xf32>) {
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%one : f32) outs(%c : memref<16x32xf32>)
+  linalg.matmul ins(%a, %b : memref<16x300xf32>, memref<300x32xf32>) outs(%c : memref<16x32xf32>)
+  return
+}
+func.func @fill_read_first(%a: memref<16x300xf32>, %b: memref<300x32xf32>, %c: memref<16x32xf32>, %d: memref<16x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<16x32xf32>)
+  memref.copy %c, %d : memref<16x32xf32> to memref<16x32xf32>
+  linalg.matmul ins(%a, %b : memref<16x300xf32>, memref<300x32xf32>) outs(%c : memref<16x32xf32>)
+  return
+}
