@@ -502,19 +502,19 @@ void GemmEmitter::emitKernel(int64_t rows, Value m0, Value nt, Value kb,
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < nv; ++j)
         loaded.push_back(
-            masked ? vector::MaskedLoadOp::create(b, loc, accVec, g.c,
-                                                ValueRange{rowIdx[r], cols[j]},
-                                                masks[j], zeroVec)
+            masked ? vector::MaskedLoadOp::create(
+                         b, loc, accVec, g.c, ValueRange{rowIdx[r], cols[j]},
+                         masks[j], zeroVec)
                          .getResult()
                    : vector::LoadOp::create(b, loc, accVec, g.c,
-                                          ValueRange{rowIdx[r], cols[j]})
+                                            ValueRange{rowIdx[r], cols[j]})
                          .getResult());
   };
   SmallVector<Value> init;
   if (g.zeroInit) {
     // C holds no sums yet: the first reduction block starts from zero.
-    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kb,
-                                        cst(0));
+    Value first =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kb, cst(0));
     SmallVector<Type> types(rows * nv, accVec);
     auto start = scf::IfOp::create(b, loc, types, first, /*withElse=*/true);
     OpBuilder::InsertionGuard guard(b);
