@@ -73,6 +73,12 @@ public:
   /// Whether the file is gzip'd (zlib reads other files as they are).
   bool isCompressed() { return gzdirect(file) == 0; }
 
+  /// Moves to byte OFFSET of an uncompressed file (a seek, nothing read).
+  void seek(uint64_t offset) {
+    if (gzseek(file, static_cast<z_off_t>(offset), SEEK_SET) < 0)
+      throw Error(path, "cannot seek");
+  }
+
   void readExactly(void *data, size_t size, const char *what) {
     size_t n = read(data, size);
     if (n != size)
@@ -92,20 +98,25 @@ static uint32_t bigEndian32(const unsigned char *p) {
          (uint32_t(p[2]) << 8) | uint32_t(p[3]);
 }
 
+static Error truncatedData(const std::string &path, uint64_t expected,
+                           uint64_t found) {
+  return Error(path, "truncated data (expected " + std::to_string(expected) +
+                         " bytes, found " + std::to_string(found) + ")");
+}
+
 /// With a limit, the items past it are not needed, yet a file that does not
 /// hold what its header announces is broken (a download cut short) and must
-/// not train silently on its prefix. A raw file's size says so; a gzip
-/// file's trailer records its uncompressed size (mod 2^32), and only where
-/// that disagrees (a truncated file, or one of several gzip members) is the
-/// rest decompressed to find out. DATASIZE is the data the header announces,
-/// of which READSIZE bytes were read.
-static void checkUnreadItems(GzReader &reader, const std::string &path,
-                             uint64_t headerSize, uint64_t dataSize,
-                             uint64_t readSize) {
-  auto truncated = [&](uint64_t found) {
-    return Error(path, "truncated data (expected " + std::to_string(dataSize) +
-                           " bytes, found " + std::to_string(found) + ")");
-  };
+/// not train silently on its prefix. A raw file's size says so (and the
+/// reader seeks past the items); a gzip file's trailer records its
+/// uncompressed size (mod 2^32), and only where that disagrees (a truncated
+/// file, or one of several gzip members) is the rest decompressed to find
+/// out. DATASIZE is the data the header announces, of which READSIZE bytes
+/// were read. Returns whether the reader stands at the end of the items, for
+/// the caller's check that nothing follows them; false where the trailer
+/// vouched for them unread.
+static bool skipUnreadItems(GzReader &reader, const std::string &path,
+                            uint64_t headerSize, uint64_t dataSize,
+                            uint64_t readSize) {
   struct stat info;
   if (stat(path.c_str(), &info) != 0)
     throw Error(path, std::strerror(errno));
@@ -113,10 +124,9 @@ static void checkUnreadItems(GzReader &reader, const std::string &path,
   uint64_t fullSize = headerSize + dataSize;
   if (!reader.isCompressed()) {
     if (fileSize < fullSize)
-      throw truncated(fileSize - headerSize);
-    if (fileSize > fullSize)
-      throw Error(path, "trailing data after the items its header announces");
-    return;
+      throw truncatedData(path, dataSize, fileSize - headerSize);
+    reader.seek(fullSize);
+    return true;
   }
   uint32_t trailer = 0;
   if (FILE *raw = std::fopen(path.c_str(), "rb")) {
@@ -127,13 +137,11 @@ static void checkUnreadItems(GzReader &reader, const std::string &path,
     std::fclose(raw);
   }
   if (trailer == uint32_t(fullSize))
-    return;
+    return false;
   uint64_t rest = reader.skip(dataSize - readSize);
   if (rest != dataSize - readSize)
-    throw truncated(readSize + rest);
-  char extra;
-  if (reader.read(&extra, 1) != 0)
-    throw Error(path, "trailing data after the items its header announces");
+    throw truncatedData(path, dataSize, readSize + rest);
+  return true;
 }
 
 Tensor readIdx(const std::string &path, int64_t limit) {
@@ -203,19 +211,21 @@ Tensor readIdx(const std::string &path, int64_t limit) {
     bytes.resize(have + want);
     size_t n = reader.read(bytes.data() + have, want);
     if (n != want)
-      throw Error(path, "truncated data (expected " + std::to_string(byteSize) +
-                            " bytes, found " + std::to_string(have + n) + ")");
+      throw truncatedData(path, byteSize, have + n);
   }
   Tensor tensor(type, shape);
   std::memcpy(tensor.data(), bytes.data(), bytes.size());
   bytes = std::string();
+  bool atEnd = true;
   if (shape[0] < items) {
     uint64_t dataSize;
     if (__builtin_mul_overflow(uint64_t(items),
                                uint64_t(perItem) * dtypeSize(type), &dataSize))
       throw Error(path, "implausible IDX dimensions");
-    checkUnreadItems(reader, path, 4 + 4 * uint64_t(rank), dataSize, byteSize);
-  } else {
+    atEnd = skipUnreadItems(reader, path, 4 + 4 * uint64_t(rank), dataSize,
+                            byteSize);
+  }
+  if (atEnd) {
     char extra;
     if (reader.read(&extra, 1) != 0)
       throw Error(path, "trailing data after the " + std::to_string(items) +
