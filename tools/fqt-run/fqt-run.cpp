@@ -87,8 +87,10 @@ struct HostTensor {
 /// A memref descriptor of any rank as the C interface lays it out:
 /// {allocated, aligned, offset, sizes[rank], strides[rank]}.
 struct Descriptor {
+  /// Words of a descriptor of RANK.
+  static size_t size(int64_t rank) { return 3 + 2 * rank; }
   std::vector<int64_t> words;
-  explicit Descriptor(size_t rank) : words(3 + 2 * rank, 0) {}
+  explicit Descriptor(size_t rank) : words(size(rank), 0) {}
 };
 
 } // namespace
@@ -208,7 +210,7 @@ static bool invoke(ExecutionEngine &engine, StringRef name,
     argDescriptors.push_back(descriptorOf(arg->shape, arg->bytes));
   size_t resultWords = 0;
   for (int64_t rank : resultRanks)
-    resultWords += 3 + 2 * rank;
+    resultWords += Descriptor::size(rank);
   results.assign(resultWords, 0);
   void *resultPtr = results.data();
   std::vector<void *> argPtrs;
@@ -240,7 +242,7 @@ static void releaseResults(std::vector<int64_t> &results,
   size_t offset = 0;
   for (int64_t rank : resultRanks) {
     void *allocated = reinterpret_cast<void *>(results[offset]);
-    offset += 3 + 2 * rank;
+    offset += Descriptor::size(rank);
     if (!allocated || allocated == reinterpret_cast<void *>(0xdeadbeef) ||
         llvm::is_contained(argBuffers, allocated) ||
         !freed.insert(allocated).second)
@@ -257,7 +259,7 @@ static HostTensor readResult(const std::vector<int64_t> &results,
                              size_t elementBytes) {
   size_t offset = 0;
   for (size_t i = 0; i < index; ++i)
-    offset += 3 + 2 * resultRanks[i];
+    offset += Descriptor::size(resultRanks[i]);
   int64_t rank = resultRanks[index];
   const int64_t *d = results.data() + offset;
   HostTensor out;
