@@ -108,22 +108,6 @@ struct Gemm {
   bool zeroInit = false;
 };
 
-static linalg::FillOp zeroFillBefore(Operation *op, Value c);
-
-/// Where the product follows a fill of its result with zeros, drops the
-/// fill: the kernels start from zero (a memset and a load of C saved). Only
-/// with a reduction of known, non-zero length, since an empty one would
-/// leave C unwritten.
-static void dropZeroFill(RewriterBase &rewriter, Operation *op, Gemm &g) {
-  int64_t k = cast<MemRefType>(g.a.getType()).getDimSize(g.transA ? 0 : 1);
-  if (ShapedType::isDynamic(k) || k == 0)
-    return;
-  if (linalg::FillOp fill = zeroFillBefore(op, g.c)) {
-    g.zeroInit = true;
-    rewriter.eraseOp(fill);
-  }
-}
-
 /// The linalg.fill with zero of `c` that the product `op` follows, with only
 /// ops between them that touch no existing memory (constants, index
 /// arithmetic, allocations); null otherwise.
@@ -139,6 +123,20 @@ static linalg::FillOp zeroFillBefore(Operation *op, Value c) {
       return {};
   }
   return {};
+}
+
+/// Where the product follows a fill of its result with zeros, drops the
+/// fill: the kernels start from zero (a memset and a load of C saved). Only
+/// with a reduction of known, non-zero length, since an empty one would
+/// leave C unwritten.
+static void dropZeroFill(RewriterBase &rewriter, Operation *op, Gemm &g) {
+  int64_t k = cast<MemRefType>(g.a.getType()).getDimSize(g.transA ? 0 : 1);
+  if (ShapedType::isDynamic(k) || k == 0)
+    return;
+  if (linalg::FillOp fill = zeroFillBefore(op, g.c)) {
+    g.zeroInit = true;
+    rewriter.eraseOp(fill);
+  }
 }
 
 /// Reads the operand transpositions off matmul-like indexing maps over

@@ -617,12 +617,9 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
             Value tie =
                 na.andi(equal, na.cmpi(arith::CmpIPredicate::ult, j, r));
             Value before = na.ori(larger, tie);
-            linalg::YieldOp::create(
-                nb, nloc,
-                [&] {
-                  Value zero = na.idx(0);
-                  return na.add(args[2], na.select(before, na.idx(1), zero));
-                }());
+            Value zero = na.idx(0);
+            Value count = na.select(before, na.idx(1), zero);
+            linalg::YieldOp::create(nb, nloc, na.add(args[2], count));
           })
           .getResult(0);
 
@@ -716,11 +713,8 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
         Value s1 = invCbrt(na, w1);
         Value s2 = invCbrt(na, na.div(w2, na.sub(sizeF, na.f32(1.0f))));
         Value one = na.f32(1.0f);
-        Value norm = na.sqrt(
-            [&] {
-              Value inv2 = na.div(one, na.mul(s2, s2));
-              return na.add(na.div(one, na.mul(s1, s1)), inv2);
-            }());
+        Value inv2 = na.div(one, na.mul(s2, s2));
+        Value norm = na.sqrt(na.add(na.div(one, na.mul(s1, s1)), inv2));
         s1 = na.select(multi, na.mul(s1, norm), one);
         s2 = na.select(multi, na.mul(s2, norm), one);
 
@@ -799,11 +793,9 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
             Arith na{nb, nloc};
             Value same = na.cmpi(arith::CmpIPredicate::eq, args[2], args[3]);
             Value h = householderEntry(na, args[0], args[1], args[4]);
-            linalg::YieldOp::create(
-                nb, nloc, [&] {
-                  Value zero = na.f32(0.0f);
-                  return na.select(same, na.div(h, args[5]), zero);
-                }());
+            Value zero = na.f32(0.0f);
+            linalg::YieldOp::create(nb, nloc,
+                                    na.select(same, na.div(h, args[5]), zero));
           })
           .getResult(0);
   return {rotated, inverse};
