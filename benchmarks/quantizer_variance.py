@@ -66,7 +66,8 @@ def batch(n):
 def measure_params(build, model, spec, samples, work, x_path, y_path):
     exe = os.path.join(work, "train")
     subprocess.run([os.path.join(build, "bin", "fqt-compile"), model, "-o",
-                    exe, "--batch", "128", "--dgrad=" + spec, "--wgrad=none"],
+                    exe, "--batch", "128", "--dgrad=" + spec, "--wgrad=none",
+                    "--entry-points=train,grad,qat-grad"],
                    check=True)
     out = subprocess.run([exe, "--gradient-variance=%d" % samples,
                           "--inputs=" + x_path, "--labels=" + y_path],

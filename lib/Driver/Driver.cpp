@@ -23,6 +23,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/Constants.h"
@@ -269,6 +270,8 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
   training.beta2 = options.beta2;
   training.epsilon = options.epsilon;
   training.weightDecay = options.weightDecay;
+  training.entryPoints.assign(options.entryPoints.begin(),
+                              options.entryPoints.end());
   pm.addPass(fqt::createFQTBuildTraining(training));
   if (stage == CompileStage::Training)
     return;
@@ -468,14 +471,25 @@ bool Driver::emitStage(fqt::CompileStage stage, std::string &ir) {
 }
 
 bool Driver::compile() {
+  // --timing: one list of every pass and phase, printed when the compile
+  // ends (also when it fails, to show where).
+  DefaultTimingManager timing;
+  timing.setEnabled(options.timing);
+  timing.setOutput(createOutputStrategy(
+      DefaultTimingManager::OutputFormat::Text, diagnostics));
+  TimingScope root = timing.getRootScope();
+
+  TimingScope phase = root.nest("read and import the ONNX model");
   if (!checkOptions() || !readModel())
     return false;
   OwningOpRef<ModuleOp> module = import();
   if (!module)
     return false;
+  phase.stop();
 
   StringRef emit = options.emit;
   PassManager pm(context.get());
+  pm.enableTiming(root);
   if (emit == "mlir") {
     addPasses(pm, fqt::CompileStage::Linalg);
     if (failed(pm.run(*module)))
@@ -495,6 +509,7 @@ bool Driver::compile() {
   std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine();
   if (!machine)
     return false;
+  phase = root.nest("translate to LLVM IR");
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(*module, llvmContext, "fqt");
@@ -506,6 +521,7 @@ bool Driver::compile() {
   llvmModule->setTargetTriple(machine->getTargetTriple());
   embedModel(*llvmModule, modelBytes->getBuffer());
   bool usesOpenMP = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
+  phase = root.nest("LLVM optimization (O3)");
   if (llvm::Error err =
           makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get())) {
     fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
@@ -513,6 +529,7 @@ bool Driver::compile() {
   }
   if (sanitizer != "none")
     instrumentWithSanitizer(*llvmModule, sanitizer, machine.get());
+  phase = root.nest("write the output");
   if (emit == "llvm") {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -534,6 +551,7 @@ bool Driver::compile() {
       fail(objectPath + ": " + ec.message());
       return false;
     }
+    phase = root.nest("LLVM code generation");
     llvm::legacy::PassManager codegen;
     if (machine->addPassesToEmitFile(codegen, os, nullptr,
                                      llvm::CodeGenFileType::ObjectFile)) {
@@ -551,6 +569,7 @@ bool Driver::compile() {
       return false;
     }
   }
+  phase = root.nest("write the output");
   if (emit == "object") {
     auto bytes = llvm::MemoryBuffer::getFile(objectPath);
     return bytes && writeAtomically(options.outputPath, (*bytes)->getBuffer());
@@ -566,6 +585,7 @@ bool Driver::compile() {
     return false;
   }
   llvm::FileRemover removeLinked(linked);
+  phase = root.nest("link");
   std::vector<std::string> args = {objectPath.str().str(), "-o",
                                    linked.str().str(), "-fuse-ld=lld"};
   if (isGpu()) {
@@ -595,6 +615,7 @@ bool Driver::compile() {
     args.push_back("-fsanitize=" + sanitizer);
   if (!runTool(FQT_CLANG, args))
     return false;
+  phase = root.nest("write the output");
   auto bytes = llvm::MemoryBuffer::getFile(linked, /*IsText=*/false,
                                            /*RequiresNullTerminator=*/false);
   if (!bytes) {

@@ -10,15 +10,22 @@
 
 #include <stddef.h>
 
-/* Optional: a program compiled without its ONNX model leaves it undefined,
- * and the weak reference resolves to NULL. */
+/* Optional: a program compiled without its ONNX model, or without some of
+ * the step functions (fqt-compile --entry-points), leaves them undefined,
+ * and the weak references resolve to NULL. */
 #pragma weak fqt_model_onnx
+#pragma weak fqt_eval_step
+#pragma weak fqt_grad_step
 #pragma weak fqt_qat_grad_step
 
 int main(int argc, char **argv) {
-  fqt_program program = {fqt_model_info(), fqt_init,      fqt_train_step,
-                         fqt_eval_step,    fqt_grad_step, NULL,
+  fqt_program program = {fqt_model_info(), fqt_init, fqt_train_step,
+                         NULL,             NULL,     NULL,
                          NULL};
+  if (fqt_eval_step)
+    program.eval_step = fqt_eval_step;
+  if (fqt_grad_step)
+    program.grad_step = fqt_grad_step;
   if (fqt_model_onnx)
     program.onnx = fqt_model_onnx;
   if (fqt_qat_grad_step)

@@ -145,6 +145,10 @@ void loadBatch(const Options &options, Program &program, Tensor &input,
 /// --dump-gradients: one grad_step on the batch of --inputs/--labels.
 void dumpGradients(const Options &options, Program &program, int64_t step,
                    int64_t seed) {
+  if (!program.hasGradStep())
+    throw Error("--dump-gradients",
+                "the program has no grad_step; compile it with "
+                "fqt-compile --entry-points=train,eval,grad");
   Tensor input = program.makeInput();
   Tensor label = program.makeLabel();
   loadBatch(options, program, input, label);
@@ -194,9 +198,11 @@ void dumpGradients(const Options &options, Program &program, int64_t step,
 /// unbiased estimate of E|g - E g|^2, which is the quantization variance.
 void gradientVariance(const Options &options, Program &program, int64_t seed) {
   if (!program.hasQatGradStep() || !program.hasGradStep())
-    throw Error("fqt_model_info",
-                "the program has no qat_grad_step; recompile it with "
-                "fqt-compile");
+    throw Error("--gradient-variance",
+                std::string("the program has no ") +
+                    (program.hasGradStep() ? "qat_grad_step" : "grad_step") +
+                    "; compile it with fqt-compile "
+                    "--entry-points=train,eval,grad,qat-grad");
   Tensor input = program.makeInput();
   Tensor label = program.makeLabel();
   loadBatch(options, program, input, label);
@@ -493,8 +499,10 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
     return 0;
   }
   if (!program.hasEvalStep())
-    throw Error("fqt_model_info", "the program has no eval_step function; the "
-                                  "training driver needs it for the test set");
+    throw Error("fqt_model_info",
+                "the program has no eval_step function; the training driver "
+                "needs it for the test set (compile it with fqt-compile "
+                "--entry-points=train,eval)");
 
   Dataset train = loadIdxDataset(options.data, "train", options.trainLimit,
                                  options.normalize);

@@ -289,6 +289,18 @@ void FQTBuildTrainingPass::runOnOperation() {
   FailureOr<OptimizerConfig> opt = optimizerConfig(loc);
   if (failed(opt))
     return signalPassFailure();
+  llvm::StringSet<> wanted;
+  for (const std::string &name : entryPoints) {
+    if (!llvm::is_contained({"train", "eval", "grad", "qat-grad"}, name)) {
+      emitError(loc, "unknown entry point '")
+          << name << "'; expected train, eval, grad or qat-grad";
+      return signalPassFailure();
+    }
+    wanted.insert(name);
+  }
+  auto builds = [&](StringRef name) {
+    return entryPoints.empty() || wanted.contains(name);
+  };
 
   MLIRContext *ctx = &getContext();
   OpBuilder b(ctx);
@@ -448,7 +460,7 @@ void FQTBuildTrainingPass::runOnOperation() {
   }
 
   // eval_step(param..., input..., label) -> (sample_loss, output)
-  {
+  if (builds("eval")) {
     SmallVector<Slot> args(paramSlots);
     args.append(statSlots);
     args.append(inputSlots);
@@ -478,7 +490,11 @@ void FQTBuildTrainingPass::runOnOperation() {
   // grad_step(param..., input..., label, step, seed) -> (loss, grad...),
   // and its twin qat_grad_step, which --fqt-insert-quantizers leaves with
   // exact gradients: the QAT reference of --gradient-variance.
-  for (StringRef name : {"grad_step", "qat_grad_step"}) {
+  for (auto [name, option] : {std::pair<StringRef, StringRef>("grad_step",
+                                                              "grad"),
+                              {"qat_grad_step", "qat-grad"}}) {
+    if (!builds(option))
+      continue;
     SmallVector<Slot> args(paramSlots);
     args.append(inputSlots);
     args.append({labelSlot, stepSlot, seedSlot});

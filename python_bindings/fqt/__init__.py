@@ -61,6 +61,7 @@ __all__ = [
     "OPTIMIZERS",
     "MODES",
     "STAGES",
+    "ENTRY_POINTS",
 ]
 
 #: A model: a path to an ONNX file (``.onnx``, or ``.onnxtxt`` in the ONNX
@@ -76,6 +77,9 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adam")
 MODES = ("simulate", "integer")
 TARGETS = ("x86-64",)
 STAGES = ("import", "training", "quantized", "linalg", "llvm")
+#: The step functions a program can have (``entry_points`` of
+#: :func:`compile`); train_step is always built.
+ENTRY_POINTS = ("train", "eval", "grad", "qat-grad")
 
 _SPEC = re.compile(r"^\s*([a-z]+):(\d+)\s*$")
 
@@ -142,7 +146,9 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
              shared_grad: bool, layers: Iterable[str], momentum: float,
              beta2: float, epsilon: float,
              weight_decay: float,
-             max_memory: Optional[int] = None) -> "_fqt.CompileOptions":
+             max_memory: Optional[int] = None,
+             entry_points: Iterable[str] = ENTRY_POINTS
+             ) -> "_fqt.CompileOptions":
     options = _fqt.CompileOptions()
     if isinstance(model, (bytes, bytearray, memoryview)):
         if len(model) == 0:
@@ -197,6 +203,14 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
             raise TypeError("layers must be strings NODE:ROLE=Q, got "
                             f"{type(override).__name__}")
     options.layer_overrides = overrides
+    if isinstance(entry_points, str):
+        entry_points = [entry_points]
+    points = list(entry_points)
+    for point in points:
+        _check_choice("entry_points", point, ENTRY_POINTS)
+    if "train" not in points:
+        points.append("train")
+    options.entry_points = points
     options.tool_name = "fqt"
     return options
 
@@ -477,7 +491,8 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
             shared_grad: bool = False, layers: Iterable[str] = (),
             momentum: float = 0.9, beta2: float = 0.999,
             epsilon: float = 1e-6, weight_decay: float = 0.0,
-            max_memory: Optional[int] = None, seed: int = 0) -> Trainer:
+            max_memory: Optional[int] = None, seed: int = 0,
+            entry_points: Iterable[str] = ENTRY_POINTS) -> Trainer:
     """Compiles ``model`` into a training program and loads it.
 
     ``model`` is a path to an ONNX file, the bytes of an ONNX model, or a
@@ -499,6 +514,10 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
     integer), ``layers`` (overrides NODE:ROLE=Q), ``fp32`` (no quantizers),
     ``max_memory`` (bytes: refuse a program whose estimated peak memory
     exceeds it, as ``--max-memory`` does). ``seed`` is the trainer's initial :attr:`Trainer.seed`.
+    ``entry_points`` are the step functions built (``--entry-points``):
+    all of :data:`ENTRY_POINTS` by default, since :meth:`Trainer.gradients`
+    calls grad (and with ``qat=True`` qat-grad); ``("train", "eval")``
+    halves the compile time of a large model that only trains.
 
     Raises:
         CompileError: the compiler rejected the model or the options; its
@@ -525,7 +544,8 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
                        wgrad=wgrad, mode=mode, target=target, fp32=fp32,
                        shared_grad=shared_grad, layers=layers,
                        momentum=momentum, beta2=beta2, epsilon=epsilon,
-                       weight_decay=weight_decay, max_memory=max_memory)
+                       weight_decay=weight_decay, max_memory=max_memory,
+                       entry_points=entry_points)
     return Trainer(_fqt.compile(options, _check_int("seed", seed)))
 
 

@@ -598,9 +598,9 @@ py::dict Trainer::gradients(py::handle x, py::handle y,
   if (!desc)
     throw std::runtime_error(
         std::string("the program has no ") +
-        (qat ? "qat_grad_step function (compiled before fqt-compile "
-               "emitted it, or without quantizers)"
-             : "grad_step function"));
+        (qat ? "qat_grad_step function" : "grad_step function") +
+        "; compile it with entry_points including " +
+        (qat ? "'qat-grad'" : "'grad'"));
   py::array in = batchInput(x);
   py::array lab = batchLabel(y);
   std::vector<py::array> results;
@@ -993,6 +993,7 @@ PYBIND11_MODULE(_fqt, m) {
       .def_readwrite("shared_grad", &fqt::CompileOptions::sharedGrad)
       .def_readwrite("mode", &fqt::CompileOptions::mode)
       .def_readwrite("layer_overrides", &fqt::CompileOptions::layerOverrides)
+      .def_readwrite("entry_points", &fqt::CompileOptions::entryPoints)
       .def_readwrite("fp32", &fqt::CompileOptions::fp32)
       .def_readwrite("openmp", &fqt::CompileOptions::openmp)
       .def_readwrite("min_parallel_work",

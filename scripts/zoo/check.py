@@ -100,7 +100,8 @@ def check_model(directory, tools, tolerance, steps, lr, threads,
         result = subprocess.run(
             [os.path.join(tools, "fqt-compile"),
              os.path.join(directory, "model.onnx"), "--fp32",
-             f"--batch={meta['batch']}", "-o", exe],
+             f"--batch={meta['batch']}", "--entry-points=train,grad",
+             "-o", exe],
             capture_output=True, text=True)
         row["compile_s"] = round(time.perf_counter() - start, 2)
         if result.returncode != 0:

@@ -93,7 +93,7 @@ def cli_programs(tmp_path_factory, mlp_path):
         exe = str(directory / name)
         process = subprocess.Popen(
             [os.path.join(tools, "fqt-compile"), mlp_path, f"--batch={BATCH}",
-             "-o", exe] + flags)
+             "--entry-points=train,eval,grad", "-o", exe] + flags)
         programs[name] = (process, exe)
     yield programs
     for process, _ in programs.values():

@@ -120,6 +120,13 @@ static cl::list<std::string>
                    cl::desc("Per-layer override NODE:ROLE=Q, e.g. "
                             "--layer=fc1:dgrad=none (repeatable)"),
                    cl::cat(category));
+static cl::list<std::string> entryPoints(
+    "entry-points",
+    cl::desc("The step functions to build: train (always), eval, grad (for "
+             "the executable's --dump-gradients), qat-grad (with grad, for "
+             "--gradient-variance); default train,eval"),
+    cl::CommaSeparated, cl::value_desc("train,eval[,grad,qat-grad]"),
+    cl::cat(category));
 static cl::opt<bool>
     packI4("pack-i4",
            cl::desc("Store the integer codes of quantizers of at most 4 bits "
@@ -165,6 +172,12 @@ static cl::opt<std::string> maxMemory(
     cl::desc("Refuse a program whose estimated peak memory exceeds SIZE "
              "(bytes, or with a K, M, G or T suffix: powers of 1024)"),
     cl::value_desc("SIZE"), cl::init(""), cl::cat(category));
+static cl::opt<bool> timing(
+    "timing",
+    cl::desc("Print where the compile's time goes: each MLIR pass, the "
+             "translation to LLVM IR, LLVM's optimization and code "
+             "generation, and the link"),
+    cl::init(false), cl::cat(category));
 static cl::opt<bool> verbose("v", cl::desc("Print each stage"), cl::init(false),
                              cl::cat(category));
 
@@ -237,6 +250,11 @@ int main(int argc, char **argv) {
   options.mode = mode;
   options.layerOverrides.assign(layerOverrides.begin(), layerOverrides.end());
   options.packI4 = packI4;
+  if (entryPoints.getNumOccurrences()) {
+    options.entryPoints.assign(entryPoints.begin(), entryPoints.end());
+    if (!llvm::is_contained(options.entryPoints, "train"))
+      options.entryPoints.push_back("train");
+  }
   options.fp32 = fp32;
   options.openmp = openmp;
   options.minParallelWork = minParallelWork;
@@ -253,6 +271,7 @@ int main(int argc, char **argv) {
     options.maxMemory = *bytes;
   }
   options.verbose = verbose;
+  options.timing = timing;
   options.toolName = "fqt-compile";
   return fqt::compileModel(options, llvm::errs()) ? 0 : 1;
 }

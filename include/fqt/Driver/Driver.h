@@ -56,6 +56,11 @@ struct CompileOptions {
   /// CPU and features to compile for; empty: the host's.
   std::string cpu;
   std::string mattr;
+  /// The step functions to build (fqt-build-training's entry-points):
+  /// train, eval, grad, qat-grad. grad_step (--dump-gradients) and
+  /// qat_grad_step (--gradient-variance) are each as large as train_step,
+  /// so they are built only when asked.
+  std::vector<std::string> entryPoints = {"train", "eval"};
   /// Loss and optimizer of fqt-build-training.
   std::string loss = "softmax-cross-entropy";
   std::string optimizer = "sgd";
@@ -95,6 +100,9 @@ struct CompileOptions {
   int64_t maxMemory = 0;
   /// Print the toolchain commands.
   bool verbose = false;
+  /// Print the time of every MLIR pass and of each phase after MLIR
+  /// (translation, LLVM optimization, code generation, link).
+  bool timing = false;
   /// Prefix of the driver's own messages: "<toolName>: error: ...".
   std::string toolName = "fqt-compile";
 };

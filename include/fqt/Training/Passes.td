@@ -67,6 +67,11 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
     operators: `sgd`, `momentum` and `nesterov` (ONNX `Momentum`), `adagrad`,
     `adam`; `weight-decay` is their `norm_coefficient`.
 
+    `entry-points` selects the step functions: `grad_step` and
+    `qat_grad_step` each hold a whole forward and backward pass, as large as
+    `train_step`'s, and only gradient dumps and variance reports call them.
+    `init` and `train_step` are always built.
+
     The module gets a `fqt.model_info` string attribute: the description of
     these functions that the runtime reads (format in
     include/fqt/Runtime/Model.h).
@@ -99,7 +104,10 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
            "L2 coefficient added to the gradient (ONNX norm_coefficient)">,
     ListOption<"trainable", "trainable", "std::string",
                "Initializers to train (default: every float initializer "
-               "that reaches the loss)">
+               "that reaches the loss)">,
+    ListOption<"entryPoints", "entry-points", "std::string",
+               "The step functions to build besides init: train, eval, grad, "
+               "qat-grad (default: all four; train is always built)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",

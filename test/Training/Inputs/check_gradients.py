@@ -358,6 +358,7 @@ def main():
         if name in REWRITES:
             REWRITES[name](onnx_path)
         subprocess.run([fqt_compile, onnx_path, "-o", lib_path, "--fp32",
+                        "--entry-points=train,eval,grad",
                         "--emit=shared", "--batch", str(BATCH)], check=True)
         program = fqt_program.Program(lib_path)
         params = program.initial_parameters()
