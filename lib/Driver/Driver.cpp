@@ -135,6 +135,10 @@ bool Driver::checkOptions() {
     fail("--batch must be positive");
     return false;
   }
+  if (options.optLevel > 3) {
+    fail("--opt-level=" + Twine(options.optLevel) + "; expected 0, 1, 2 or 3");
+    return false;
+  }
   return checkSanitizer();
 }
 
@@ -374,8 +378,11 @@ std::unique_ptr<llvm::TargetMachine> Driver::createTargetMachine() {
     features = f.getString();
   }
   llvm::TargetOptions targetOptions;
+  std::optional<llvm::CodeGenOptLevel> level =
+      llvm::CodeGenOpt::getLevel(options.optLevel);
   return std::unique_ptr<llvm::TargetMachine>(t->createTargetMachine(
-      triple, cpuName, features, targetOptions, llvm::Reloc::PIC_));
+      triple, cpuName, features, targetOptions, llvm::Reloc::PIC_,
+      std::nullopt, level.value_or(llvm::CodeGenOptLevel::Default)));
 }
 
 /// `fqt_model_onnx`: the original model, for `--save` in the runtime.
@@ -521,9 +528,10 @@ bool Driver::compile() {
   llvmModule->setTargetTriple(machine->getTargetTriple());
   embedModel(*llvmModule, modelBytes->getBuffer());
   bool usesOpenMP = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
-  phase = root.nest("LLVM optimization (O3)");
-  if (llvm::Error err =
-          makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get())) {
+  phase = root.nest("LLVM optimization");
+  if (llvm::Error err = makeOptimizingTransformer(options.optLevel, 0,
+                                                  machine.get())(
+          llvmModule.get())) {
     fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
     return false;
   }

@@ -30,6 +30,8 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
   }
   addBufferizationPasses(pm, options.entryPoints, options.deallocate);
+  if (options.outlineKernels)
+    pm.addPass(createFQTOutlineKernels());
 
   // Products as vector kernels, everything else as loops, then LLVM.
   if (options.vectorize) {

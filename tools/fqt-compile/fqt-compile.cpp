@@ -172,6 +172,11 @@ static cl::opt<std::string> maxMemory(
     cl::desc("Refuse a program whose estimated peak memory exceeds SIZE "
              "(bytes, or with a K, M, G or T suffix: powers of 1024)"),
     cl::value_desc("SIZE"), cl::init(""), cl::cat(category));
+static cl::opt<unsigned> optLevel(
+    "opt-level",
+    cl::desc("LLVM's optimization level of the generated code, 0-3 (default "
+             "3)"),
+    cl::init(3), cl::cat(category));
 static cl::opt<bool> timing(
     "timing",
     cl::desc("Print where the compile's time goes: each MLIR pass, the "
@@ -272,6 +277,7 @@ int main(int argc, char **argv) {
   }
   options.verbose = verbose;
   options.timing = timing;
+  options.optLevel = optLevel;
   options.toolName = "fqt-compile";
   return fqt::compileModel(options, llvm::errs()) ? 0 : 1;
 }

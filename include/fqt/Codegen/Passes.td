@@ -261,4 +261,44 @@ def FQTPackI4Buffers : Pass<"fqt-pack-i4-buffers", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def FQTOutlineKernels : Pass<"fqt-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Outline structured ops into kernel functions shared by equal ops";
+  let description = [{
+    Every structured op on buffers (`linalg.generic`, `linalg.matmul`,
+    `linalg.fill`, ...) of a function becomes a call of a private
+    `fqt_kernel_<N>` function that holds a copy of it; ops that are equal
+    (the same op, attributes, region, operand types) share one function.
+    A training step repeats the same shapes layer after layer and pass
+    after pass (forward, data gradient, weight gradient), so the code that
+    `--fqt-tile-and-vectorize` and LLVM produce follows the number of
+    distinct kernels, not the number of layers, and the step functions are
+    lists of calls that LLVM optimizes fast.
+
+    * Values the op uses are the kernel's arguments; scalar constants are
+      copied into it instead, so that kernels see them as constants (a zero
+      fill stays recognizable) and equal ops with equal constants match.
+    * A buffer with a strided layout is passed with its offset made
+      dynamic (`memref.cast`), so that views of one shape at different
+      offsets share a kernel; strides stay static.
+    * A zero `linalg.fill` of a product's result, before the product with
+      nothing in between that touches memory, goes into the product's
+      kernel: `--fqt-tile-and-vectorize` then drops the fill there.
+    * Kernels are `no_inline`, and `noinline` for LLVM (`passthrough`):
+      LLVM would otherwise inline a kernel with one call back into its
+      caller.
+    * Ops on tensors (with results) and ops on `i4` buffers (which
+      `--fqt-pack-i4-buffers` rewrites within one function) stay where
+      they are.
+
+    ```mlir
+    linalg.fill ins(%zero : f32) outs(%c : memref<64x128xf32>)
+    linalg.matmul ins(%a, %b : ...) outs(%c : memref<64x128xf32>)
+    // becomes
+    call @fqt_kernel_0(%a, %b, %c) : (...) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // FQT_CODEGEN_PASSES_TD

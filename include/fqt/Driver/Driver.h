@@ -98,6 +98,9 @@ struct CompileOptions {
   /// Refuse a program whose estimated peak memory exceeds this many bytes
   /// (0: no limit).
   int64_t maxMemory = 0;
+  /// LLVM's optimization level of the generated code (0-3) and of its
+  /// code generation.
+  unsigned optLevel = 3;
   /// Print the toolchain commands.
   bool verbose = false;
   /// Print the time of every MLIR pass and of each phase after MLIR

@@ -41,6 +41,12 @@ struct FqtCpuPipelineOptions
       llvm::cl::desc("Fuse elementwise ops and compile products to "
                      "register-blocked vector kernels (off: scalar loops)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> outlineKernels{
+      *this, "outline-kernels",
+      llvm::cl::desc("Structured ops as calls of kernel functions that equal "
+                     "ops share (fqt-outline-kernels): code that follows "
+                     "the distinct shapes, not the layer count"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> simulateQMatmul{
       *this, "simulate-qmatmul",
       llvm::cl::desc("Compute fqt.qmatmul as dequantize + f32 product (the "
