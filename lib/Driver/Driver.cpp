@@ -12,13 +12,21 @@
 #include "Context.h"
 
 #include "fqt/Conversion/Passes.h"
+#include "fqt/Import/ONNXProto.h"
+
 #include "fqt/Import/ONNXImporter.h"
 #include "fqt/Pipelines/Pipelines.h"
 #include "fqt/Quantize/Passes.h"
 #include "fqt/Runtime/RuntimeLink.h"
+#include "fqt/Runtime/WeightsFormat.h"
 #include "fqt/Training/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -26,6 +34,9 @@
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
@@ -36,10 +47,12 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
@@ -47,8 +60,12 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Transforms/Instrumentation/AddressSanitizer.h"
 #include "llvm/Transforms/Instrumentation/ThreadSanitizer.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <chrono>
+#include <thread>
 
 using namespace mlir;
 
@@ -75,12 +92,48 @@ private:
   bool readModel();
   /// Imports the model into a module of `context`, which is created here.
   OwningOpRef<ModuleOp> import();
-  /// Adds the passes from the imported module up to and including STAGE.
-  void addPasses(PassManager &pm, fqt::CompileStage stage);
+  /// Adds the passes after stage FROM up to and including stage TO.
+  void addPasses(PassManager &pm, fqt::CompileStage from,
+                 fqt::CompileStage to);
+  void addTrainingPass(PassManager &pm);
+  void addQuantizerPass(PassManager &pm);
+  void addLinalgPasses(PassManager &pm);
+  void addTargetPipeline(PassManager &pm);
+  /// Moves the data of init's weights out of the module (the initializers
+  /// they come from are erased) into `weightEntries` and `weightData`.
+  bool takeWeights(ModuleOp module);
+  /// `fqt_weights`: the weights' header, and their data unless
+  /// --weights=external.
+  void embedWeights(llvm::Module &module);
+  /// The model without the data of the initializers that are weights (the
+  /// runtime's --save writes the trained values there), or the bytes as
+  /// they are when they do not parse.
+  std::string modelForSave() const;
   bool writeAtomically(StringRef path, StringRef bytes,
                        unsigned mode = llvm::sys::fs::all_read |
                                        llvm::sys::fs::all_write);
+  /// The weights file (--weights=external), then the output.
+  bool writeOutputs(StringRef bytes,
+                    unsigned mode = llvm::sys::fs::all_read |
+                                    llvm::sys::fs::all_write) {
+    if (!weightFile.empty() &&
+        !writeAtomically(options.outputPath + ".weights", weightFile))
+      return false;
+    return writeAtomically(options.outputPath, bytes, mode);
+  }
   std::unique_ptr<llvm::TargetMachine> createTargetMachine();
+  /// LLVM's optimization (and the sanitizer's instrumentation) of MODULE;
+  /// an error message, or empty. Safe to run on several threads, each with
+  /// its module's context and its own MACHINE.
+  std::string optimize(llvm::Module &module, llvm::TargetMachine &machine);
+  /// Writes MODULE's object code to PATH; an error message, or empty.
+  std::string emitObject(llvm::Module &module, llvm::TargetMachine &machine,
+                         StringRef path);
+  /// Optimizes MODULE and writes its object code: into the one file of
+  /// PATHS, or split into as many parts as PATHS has, compiled on that many
+  /// threads.
+  bool generateObjects(std::unique_ptr<llvm::Module> module,
+                       ArrayRef<std::string> paths);
   void embedModel(llvm::Module &module, StringRef bytes);
   bool runTool(StringRef program, ArrayRef<std::string> args);
   bool isGpu() const { return options.target == "nvptx"; }
@@ -101,6 +154,11 @@ private:
   std::string gpuFormat = "isa";
   /// The sanitizer the program is instrumented with: address, thread, none.
   std::string sanitizer = "none";
+  /// init's weights (WeightsFormat.h): where each one lies in the data.
+  std::vector<fqt::weights::Entry> weightEntries;
+  std::string weightData;
+  /// --weights=external: the weights file written beside the output.
+  std::string weightFile;
 };
 
 bool Driver::checkOptions() {
@@ -133,6 +191,16 @@ bool Driver::checkOptions() {
   }
   if (options.batch <= 0) {
     fail("--batch must be positive");
+    return false;
+  }
+  if (options.weights != "embed" && options.weights != "external") {
+    fail("unknown --weights=" + options.weights +
+         "; expected embed or external");
+    return false;
+  }
+  if (options.weights == "external" && options.outputPath == "-") {
+    fail("--weights=external writes OUTPUT.weights beside the output; it "
+         "needs an output file, not standard output");
     return false;
   }
   if (options.optLevel > 3) {
@@ -262,10 +330,21 @@ OwningOpRef<ModuleOp> Driver::import() {
                               importOptions);
 }
 
-void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
+void Driver::addPasses(PassManager &pm, fqt::CompileStage from,
+                       fqt::CompileStage stage) {
   using fqt::CompileStage;
-  if (stage == CompileStage::Import)
-    return;
+  auto after = [&](CompileStage s) { return s > from && s <= stage; };
+  if (after(CompileStage::Training))
+    addTrainingPass(pm);
+  if (after(CompileStage::Quantized))
+    addQuantizerPass(pm);
+  if (after(CompileStage::Linalg))
+    addLinalgPasses(pm);
+  if (after(CompileStage::LLVM))
+    addTargetPipeline(pm);
+}
+
+void Driver::addTrainingPass(PassManager &pm) {
   fqt::FQTBuildTrainingOptions training;
   training.loss = options.loss;
   training.optimizer = options.optimizer;
@@ -277,8 +356,9 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
   training.entryPoints.assign(options.entryPoints.begin(),
                               options.entryPoints.end());
   pm.addPass(fqt::createFQTBuildTraining(training));
-  if (stage == CompileStage::Training)
-    return;
+}
+
+void Driver::addQuantizerPass(PassManager &pm) {
   if (!options.fp32) {
     fqt::FQTInsertQuantizersOptions quantizers;
     quantizers.act = options.act;
@@ -291,8 +371,9 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
                                      options.layerOverrides.end());
     pm.addPass(fqt::createFQTInsertQuantizers(quantizers));
   }
-  if (stage == CompileStage::Quantized)
-    return;
+}
+
+void Driver::addLinalgPasses(PassManager &pm) {
   pm.addPass(fqt::createFQTConvertONNXToLinalg());
   if (options.printMemory || options.maxMemory > 0) {
     fqt::FQTEstimateMemoryOptions memory;
@@ -300,8 +381,9 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage stage) {
     memory.report = options.printMemory;
     pm.addPass(fqt::createFQTEstimateMemory(memory));
   }
-  if (stage == CompileStage::Linalg)
-    return;
+}
+
+void Driver::addTargetPipeline(PassManager &pm) {
   if (isGpu()) {
     fqt::FqtGpuPipelineOptions gpuOptions;
     gpuOptions.entryPoints = true;
@@ -405,6 +487,244 @@ void Driver::embedModel(llvm::Module &module, StringRef bytes) {
   b.CreateRet(global);
 }
 
+std::string Driver::optimize(llvm::Module &module,
+                             llvm::TargetMachine &machine) {
+  if (llvm::Error err =
+          makeOptimizingTransformer(options.optLevel, 0, &machine)(&module))
+    return "LLVM optimization failed: " + llvm::toString(std::move(err));
+  if (sanitizer != "none")
+    instrumentWithSanitizer(module, sanitizer, &machine);
+  return "";
+}
+
+std::string Driver::emitObject(llvm::Module &module,
+                               llvm::TargetMachine &machine, StringRef path) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return (path + ": " + ec.message()).str();
+  llvm::legacy::PassManager codegen;
+  if (machine.addPassesToEmitFile(codegen, os, nullptr,
+                                  llvm::CodeGenFileType::ObjectFile))
+    return "the target cannot emit object files";
+  codegen.run(module);
+  // A full temporary directory is an error here, not LLVM's fatal error of
+  // a stream destroyed with a pending write failure.
+  os.flush();
+  if (os.has_error()) {
+    std::error_code writeError = os.error();
+    os.clear_error();
+    return (path + ": " + writeError.message()).str();
+  }
+  return "";
+}
+
+bool Driver::generateObjects(std::unique_ptr<llvm::Module> module,
+                             ArrayRef<std::string> paths) {
+  if (paths.size() == 1) {
+    std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine();
+    if (!machine)
+      return false;
+    std::string error = optimize(*module, *machine);
+    if (error.empty())
+      error = emitObject(*module, *machine, paths.front());
+    if (!error.empty())
+      fail(error);
+    return error.empty();
+  }
+  // The parts share no LLVMContext (which is not thread-safe): each travels
+  // as bitcode into a context of its own thread. Kernels are no-inline
+  // functions, so splitting loses little to optimization across parts.
+  SmallVector<SmallString<0>> bitcode;
+  llvm::SplitModule(*module, paths.size(),
+                    [&](std::unique_ptr<llvm::Module> part) {
+                      SmallString<0> bytes;
+                      llvm::raw_svector_ostream os(bytes);
+                      llvm::WriteBitcodeToFile(*part, os);
+                      bitcode.push_back(std::move(bytes));
+                    });
+  module.reset();
+  std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
+  for (size_t i = 0; i < bitcode.size(); ++i) {
+    machines.push_back(createTargetMachine());
+    if (!machines.back())
+      return false;
+  }
+  std::vector<std::string> errors(bitcode.size()), reports(bitcode.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < bitcode.size(); ++i)
+    threads.emplace_back([&, i] {
+      llvm::LLVMContext context;
+      llvm::Expected<std::unique_ptr<llvm::Module>> part =
+          llvm::parseBitcodeFile(
+              llvm::MemoryBufferRef(bitcode[i].str(), "part"), context);
+      if (!part) {
+        errors[i] = "cannot read back a part of the program: " +
+                    llvm::toString(part.takeError());
+        return;
+      }
+      auto start = std::chrono::steady_clock::now();
+      errors[i] = optimize(**part, *machines[i]);
+      auto optimized = std::chrono::steady_clock::now();
+      if (errors[i].empty())
+        errors[i] = emitObject(**part, *machines[i], paths[i]);
+      auto done = std::chrono::steady_clock::now();
+      llvm::raw_string_ostream(reports[i])
+          << "part " << i << ": " << (*part)->size() << " functions, "
+          << llvm::format("optimization %.2f s, code generation %.2f s\n",
+                          std::chrono::duration<double>(optimized - start)
+                              .count(),
+                          std::chrono::duration<double>(done - optimized)
+                              .count());
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  if (options.verbose)
+    for (const std::string &report : reports)
+      diagnostics << report;
+  for (const std::string &error : errors)
+    if (!error.empty()) {
+      fail(error);
+      return false;
+    }
+  return true;
+}
+
+/// The bytes of an initializer's value as the runtime lays a tensor out
+/// (dense, row-major), or nullopt for a value of another kind.
+static std::optional<std::string> rawBytes(Attribute value) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    if (dense.getElementType().isInteger(1))
+      return std::nullopt; // Bit-packed; weights are floats.
+    ArrayRef<char> raw = dense.getRawData();
+    if (!dense.isSplat())
+      return std::string(raw.data(), raw.size());
+    std::string bytes;
+    bytes.reserve(raw.size() * dense.getNumElements());
+    for (int64_t i = 0, e = dense.getNumElements(); i < e; ++i)
+      bytes.append(raw.data(), raw.size());
+    return bytes;
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    ArrayRef<char> data = blob->getData();
+    return std::string(data.data(), data.size());
+  }
+  return std::nullopt;
+}
+
+/// `f32 3x4`, `f32 scalar`: a type as the model description writes it.
+static std::string describeWeightType(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << tensor.getElementType() << ' ';
+  if (tensor.getRank() == 0)
+    os << "scalar";
+  llvm::interleave(tensor.getShape(), os, "x");
+  return text;
+}
+
+bool Driver::takeWeights(ModuleOp module) {
+  auto init = module.lookupSymbol<func::FuncOp>("init");
+  if (!init)
+    return true;
+  SmallVector<std::pair<fqt::weights::Entry, std::string>> taken;
+  SmallVector<ml_program::GlobalOp> globals;
+  for (unsigned i = 0, e = init.getNumArguments(); i < e; ++i) {
+    auto kind = init.getArgAttrOfType<StringAttr>(i, "fqt.kind");
+    auto name = init.getArgAttrOfType<StringAttr>(i, "onnx.name");
+    if (!kind || kind.getValue() != "weight" || !name)
+      continue;
+    auto global = module.lookupSymbol<ml_program::GlobalOp>(name);
+    std::optional<std::string> bytes;
+    if (global && global.getValue())
+      bytes = rawBytes(*global.getValue());
+    Type type = init.getArgumentTypes()[i];
+    if (!bytes || global.getType() != type) {
+      fail("weight '" + name.getValue() + "' of init has no initializer of "
+           "type " + describeWeightType(type) + " to take its values from");
+      return false;
+    }
+    fqt::weights::Entry entry;
+    entry.name = name.getValue().str();
+    entry.type = describeWeightType(type);
+    entry.size = bytes->size();
+    taken.push_back({std::move(entry), std::move(*bytes)});
+    globals.push_back(global);
+  }
+  for (auto &[entry, bytes] : taken)
+    weightEntries.push_back(entry);
+  weightData.assign(fqt::weights::layout(weightEntries), '\0');
+  for (auto [entry, taken] : llvm::zip(weightEntries, taken))
+    std::memcpy(weightData.data() + entry.offset, taken.second.data(),
+                taken.second.size());
+  // The initializers now only held the weights' values.
+  for (ml_program::GlobalOp global : globals)
+    if (SymbolTable::symbolKnownUseEmpty(global, module))
+      global.erase();
+  return true;
+}
+
+void Driver::embedWeights(llvm::Module &module) {
+  bool external = options.weights == "external";
+  uint64_t sum = fqt::weights::checksum(weightData.data(), weightData.size());
+  std::string blob = fqt::weights::encodeHeader(
+      weightEntries, weightData.size(), sum, /*hasData=*/!external);
+  if (!external)
+    blob += weightData;
+  else
+    weightFile = fqt::weights::encodeHeader(weightEntries, weightData.size(),
+                                            sum, /*hasData=*/true) +
+                 weightData;
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *data = llvm::ConstantDataArray::getRaw(blob, blob.size(),
+                                               llvm::Type::getInt8Ty(ctx));
+  auto *global = new llvm::GlobalVariable(
+      module, data->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::InternalLinkage, data, "fqt_weights_blob");
+  // init reads the weights in place: aligned as the format promises.
+  global->setAlignment(llvm::Align(fqt::weights::kAlignment));
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  // const unsigned char *fqt_weights(unsigned long *size)
+  auto *fnTy = llvm::FunctionType::get(ptrTy, {ptrTy}, false);
+  auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
+                                    "fqt_weights", module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  b.CreateStore(llvm::ConstantInt::get(llvm::Type::getInt64Ty(ctx),
+                                       blob.size()),
+                fn->getArg(0));
+  b.CreateRet(global);
+}
+
+std::string Driver::modelForSave() const {
+  StringRef bytes = modelBytes->getBuffer();
+  onnx::ModelProto model;
+  if (weightEntries.empty() ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return bytes.str();
+  llvm::StringSet<> names;
+  for (const fqt::weights::Entry &entry : weightEntries)
+    names.insert(entry.name);
+  for (onnx::TensorProto &init :
+       *model.mutable_graph()->mutable_initializer()) {
+    if (!names.contains(init.name()))
+      continue;
+    init.clear_raw_data();
+    init.clear_float_data();
+    init.clear_double_data();
+    init.clear_int32_data();
+    init.clear_external_data();
+    init.set_data_location(onnx::TensorProto::DEFAULT);
+  }
+  std::string stripped;
+  if (!model.SerializeToString(&stripped))
+    return bytes.str();
+  return stripped;
+}
+
 /// Runs a toolchain command; false (with its output) on failure.
 bool Driver::runTool(StringRef program, ArrayRef<std::string> args) {
   auto path = llvm::sys::findProgramByName(program);
@@ -468,7 +788,7 @@ bool Driver::emitStage(fqt::CompileStage stage, std::string &ir) {
   if (!module)
     return false;
   PassManager pm(context.get());
-  addPasses(pm, stage);
+  addPasses(pm, fqt::CompileStage::Import, stage);
   if (failed(pm.run(*module)))
     return false;
   ir.clear();
@@ -498,7 +818,7 @@ bool Driver::compile() {
   PassManager pm(context.get());
   pm.enableTiming(root);
   if (emit == "mlir") {
-    addPasses(pm, fqt::CompileStage::Linalg);
+    addPasses(pm, fqt::CompileStage::Import, fqt::CompileStage::Linalg);
     if (failed(pm.run(*module)))
       return false;
     std::string text;
@@ -506,8 +826,19 @@ bool Driver::compile() {
     module->print(os);
     return writeAtomically(options.outputPath, text);
   }
-  addPasses(pm, fqt::CompileStage::LLVM);
+  // The weights leave the module before the lowering: they are data for the
+  // runtime, not constants for LLVM.
+  addPasses(pm, fqt::CompileStage::Import, fqt::CompileStage::Quantized);
   if (failed(pm.run(*module)))
+    return false;
+  phase = root.nest("take the weights out");
+  if (!takeWeights(*module))
+    return false;
+  phase.stop();
+  PassManager lowering(context.get());
+  lowering.enableTiming(root);
+  addPasses(lowering, fqt::CompileStage::Quantized, fqt::CompileStage::LLVM);
+  if (failed(lowering.run(*module)))
     return false;
   if (emit == "ptx")
     return writePtx(*module);
@@ -526,61 +857,52 @@ bool Driver::compile() {
   }
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
-  embedModel(*llvmModule, modelBytes->getBuffer());
+  embedModel(*llvmModule, modelForSave());
+  embedWeights(*llvmModule);
   bool usesOpenMP = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
-  phase = root.nest("LLVM optimization");
-  if (llvm::Error err = makeOptimizingTransformer(options.optLevel, 0,
-                                                  machine.get())(
-          llvmModule.get())) {
-    fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
-    return false;
-  }
-  if (sanitizer != "none")
-    instrumentWithSanitizer(*llvmModule, sanitizer, machine.get());
-  phase = root.nest("write the output");
   if (emit == "llvm") {
+    phase = root.nest("LLVM optimization");
+    if (std::string error = optimize(*llvmModule, *machine); !error.empty()) {
+      fail(error);
+      return false;
+    }
+    phase = root.nest("write the output");
     std::string text;
     llvm::raw_string_ostream os(text);
     llvmModule->print(os, nullptr);
-    return writeAtomically(options.outputPath, text);
+    return writeOutputs(text);
   }
 
-  SmallString<128> objectPath;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("fqt-step", "o", objectPath)) {
-    fail("cannot create a temporary file: " + ec.message());
+  // An object file is one module; an executable or a library links the
+  // parts that the host's cores optimize and compile side by side.
+  unsigned parts = 1;
+  if (emit != "object")
+    parts = std::clamp(
+        llvm::heavyweight_hardware_concurrency().compute_thread_count(), 1u,
+        8u);
+  phase = root.nest(parts == 1 ? "LLVM optimization and code generation"
+                               : "LLVM optimization and code generation (" +
+                                     std::to_string(parts) +
+                                     " parts in parallel)");
+  std::vector<std::string> objectPaths;
+  std::vector<std::unique_ptr<llvm::FileRemover>> removeObjects;
+  for (unsigned i = 0; i < parts; ++i) {
+    SmallString<128> path;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("fqt-step", "o", path)) {
+      fail("cannot create a temporary file: " + ec.message());
+      return false;
+    }
+    objectPaths.push_back(path.str().str());
+    removeObjects.push_back(std::make_unique<llvm::FileRemover>(path));
+  }
+  if (!generateObjects(std::move(llvmModule), objectPaths))
     return false;
-  }
-  llvm::FileRemover removeObject(objectPath);
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(objectPath, ec);
-    if (ec) {
-      fail(objectPath + ": " + ec.message());
-      return false;
-    }
-    phase = root.nest("LLVM code generation");
-    llvm::legacy::PassManager codegen;
-    if (machine->addPassesToEmitFile(codegen, os, nullptr,
-                                     llvm::CodeGenFileType::ObjectFile)) {
-      fail("the target cannot emit object files");
-      return false;
-    }
-    codegen.run(*llvmModule);
-    // A full temporary directory is an error here, not LLVM's fatal error
-    // of a stream destroyed with a pending write failure.
-    os.flush();
-    if (os.has_error()) {
-      std::error_code writeError = os.error();
-      os.clear_error();
-      fail(objectPath + ": " + writeError.message());
-      return false;
-    }
-  }
+  std::string objectPath = objectPaths.front();
   phase = root.nest("write the output");
   if (emit == "object") {
     auto bytes = llvm::MemoryBuffer::getFile(objectPath);
-    return bytes && writeAtomically(options.outputPath, (*bytes)->getBuffer());
+    return bytes && writeOutputs((*bytes)->getBuffer());
   }
 
   // Link into a temporary file, then copy it beside the output and rename
@@ -594,8 +916,8 @@ bool Driver::compile() {
   }
   llvm::FileRemover removeLinked(linked);
   phase = root.nest("link");
-  std::vector<std::string> args = {objectPath.str().str(), "-o",
-                                   linked.str().str(), "-fuse-ld=lld"};
+  std::vector<std::string> args = objectPaths;
+  args.insert(args.end(), {"-o", linked.str().str(), "-fuse-ld=lld"});
   if (isGpu()) {
     // The mgpu* functions the kernel launches call; libcuda is opened at
     // run time, so nothing of CUDA is linked.
@@ -630,9 +952,9 @@ bool Driver::compile() {
     fail(linked + ": " + bytes.getError().message());
     return false;
   }
-  return writeAtomically(options.outputPath, (*bytes)->getBuffer(),
-                         llvm::sys::fs::all_read | llvm::sys::fs::all_write |
-                             llvm::sys::fs::all_exe);
+  return writeOutputs((*bytes)->getBuffer(),
+                      llvm::sys::fs::all_read | llvm::sys::fs::all_write |
+                          llvm::sys::fs::all_exe);
 }
 
 } // namespace

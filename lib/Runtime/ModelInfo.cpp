@@ -10,9 +10,10 @@
 namespace fqt::runtime {
 
 static const BufferKind allKinds[] = {
-    BufferKind::Param,      BufferKind::State,  BufferKind::Input,
-    BufferKind::Label,      BufferKind::Hyper,  BufferKind::Loss,
-    BufferKind::SampleLoss, BufferKind::Output, BufferKind::Grad};
+    BufferKind::Param,  BufferKind::State,      BufferKind::Weight,
+    BufferKind::Input,  BufferKind::Label,      BufferKind::Hyper,
+    BufferKind::Loss,   BufferKind::SampleLoss, BufferKind::Output,
+    BufferKind::Grad};
 
 const char *kindName(BufferKind kind) {
   switch (kind) {
@@ -20,6 +21,8 @@ const char *kindName(BufferKind kind) {
     return "param";
   case BufferKind::State:
     return "state";
+  case BufferKind::Weight:
+    return "weight";
   case BufferKind::Input:
     return "input";
   case BufferKind::Label:
@@ -143,12 +146,13 @@ BufferDesc Parser::parseBuffer(const std::vector<std::string> &tokens,
     }
   if (!known)
     fail("unknown buffer kind '" + tokens[1] +
-         "' (expected param, state, input, label, hyper, loss, sample_loss, "
-         "output or grad)");
+         "' (expected param, state, weight, input, label, hyper, loss, "
+         "sample_loss, output or grad)");
   switch (buffer.kind) {
   case BufferKind::Param:
   case BufferKind::State:
     break;
+  case BufferKind::Weight:
   case BufferKind::Input:
   case BufferKind::Label:
   case BufferKind::Hyper:

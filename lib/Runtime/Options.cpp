@@ -139,6 +139,9 @@ Options parseOptions(int argc, char **argv) {
     } else if (name == "--resume") {
       needPath();
       options.resume = value;
+    } else if (name == "--weights") {
+      needPath();
+      options.weights = value;
     } else if (name == "--threads") {
       needValue();
       options.threads = parseInt(name, value, 1);
@@ -233,6 +236,9 @@ options:
                           a killed run resumes within the epoch)
   --resume=PATH           continue from a checkpoint; the rest of the run
                           is bit-identical to one that was not interrupted
+  --weights=FILE          the initial weights (a file fqt-compile
+                          --weights=external wrote; default: the ones in
+                          the program, else PROGRAM.weights beside it)
   --log=FILE.csv          one line per training step: step,epoch,train_loss
                           (when resuming, the lines up to the checkpoint's
                           step are kept)

@@ -4,6 +4,8 @@
 #include "fqt/Runtime/Error.h"
 
 #include <cmath>
+#include <dlfcn.h>
+#include <unistd.h>
 
 #include <set>
 
@@ -86,8 +88,15 @@ void Program::check() {
 
   // The functions that produce params and state must produce all of them:
   // the next set is written whole, or it would carry stale buffers.
-  if (!initFn.desc->args.empty())
-    fail("init takes arguments; it must take none");
+  for (const BufferDesc &arg : initFn.desc->args)
+    if (arg.kind != BufferKind::Weight)
+      fail("init takes " + arg.str() + "; it takes weights only");
+  for (Function *function : {&train, &eval, &grad, &qatGrad})
+    if (function->desc)
+      for (const BufferDesc &arg : function->desc->args)
+        if (arg.kind == BufferKind::Weight)
+          fail(function->desc->name + " takes " + arg.str() +
+               "; only init takes weights");
   for (const BufferDesc &result : initFn.desc->results)
     if (!isPersistent(result.kind))
       fail("init returns " + result.str() + "; it returns params and state");
@@ -243,6 +252,10 @@ void Program::call(Function &function, const Tensor *inputBuffer,
     case BufferKind::Hyper:
       pointers.push_back(function.hypers.at(arg.name).data());
       break;
+    case BufferKind::Weight:
+      // init only reads them (its arguments are not writable).
+      pointers.push_back(const_cast<void *>(weights.find(arg)));
+      break;
     default:
       break; // The parser rejects result kinds among arguments.
     }
@@ -271,7 +284,43 @@ const Tensor &Program::result(const Function &function, BufferKind kind) const {
               function.desc->name + " returns no " + kindName(kind));
 }
 
-void Program::init() { call(initFn, nullptr, nullptr); }
+/// The weights file of a program compiled with --weights=external: its
+/// file (the executable, or the shared library that defines fqt_weights)
+/// with `.weights` appended.
+static std::string defaultWeightsFile(const void *symbol) {
+  Dl_info where;
+  if (dladdr(symbol, &where) && where.dli_fname && *where.dli_fname)
+    return std::string(where.dli_fname) + ".weights";
+  char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  return std::string(path, n > 0 ? n : 0) + ".weights";
+}
+
+void Program::loadWeights() {
+  if (weightsLoaded || initFn.desc->argsOfKind(BufferKind::Weight).empty())
+    return;
+  if (!program.weights)
+    fail("init takes weights, but the program has no fqt_weights");
+  unsigned long size = 0;
+  const unsigned char *blob = program.weights(&size);
+  Weights own = Weights::parse(
+      std::string_view(reinterpret_cast<const char *>(blob), size),
+      "fqt_weights");
+  if (!weightsFile.empty())
+    weights = Weights::readFile(weightsFile, own);
+  else if (own.hasData())
+    weights = std::move(own);
+  else
+    weights = Weights::readFile(
+        defaultWeightsFile(reinterpret_cast<const void *>(program.weights)),
+        own);
+  weightsLoaded = true;
+}
+
+void Program::init() {
+  loadWeights();
+  call(initFn, nullptr, nullptr);
+}
 
 void Program::restore(const Checkpoint &checkpoint, const std::string &source) {
   for (const BufferDesc *buffer : persistent) {

@@ -17,11 +17,12 @@
 #pragma weak fqt_eval_step
 #pragma weak fqt_grad_step
 #pragma weak fqt_qat_grad_step
+#pragma weak fqt_weights
 
 int main(int argc, char **argv) {
   fqt_program program = {fqt_model_info(), fqt_init, fqt_train_step,
                          NULL,             NULL,     NULL,
-                         NULL};
+                         NULL,             NULL};
   if (fqt_eval_step)
     program.eval_step = fqt_eval_step;
   if (fqt_grad_step)
@@ -30,5 +31,7 @@ int main(int argc, char **argv) {
     program.onnx = fqt_model_onnx;
   if (fqt_qat_grad_step)
     program.qat_grad_step = fqt_qat_grad_step;
+  if (fqt_weights)
+    program.weights = fqt_weights;
   return fqt_train_main(argc, argv, &program);
 }

@@ -395,6 +395,7 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   if (!programAbi)
     throw Error("fqt_train_main", "no program");
   Program program(*programAbi);
+  program.setWeightsFile(options.weights);
   int64_t batch = program.getBatchSize();
   if (options.batch && *options.batch != batch)
     throw Error("--batch=" + std::to_string(*options.batch),

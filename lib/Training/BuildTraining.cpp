@@ -371,23 +371,30 @@ void FQTBuildTrainingPass::runOnOperation() {
   b.setInsertionPoint(forward);
   size_t numParams = params.size(), numInputs = inputSlots.size();
 
-  // init() -> (param..., state...)
+  // init(weight...) -> (param..., state...): the initial params and running
+  // statistics are arguments, not constants, so that the weights stay data
+  // (the runtime points init at them) and never pass through the compiler's
+  // IR; the initializers they come from are named after them.
   {
+    SmallVector<Slot> weights;
+    for (Parameter &p : params)
+      weights.push_back({p.type, "weight", p.name});
+    for (RunningStatistic &r : stats)
+      weights.push_back({r.type, "weight", r.name});
     SmallVector<Slot> results(paramSlots);
     results.append(stateSlots);
     results.append(statSlots);
-    func::FuncOp fn = createFunction(b, loc, "init", {}, results, info);
-    OpBuilder fb = OpBuilder::atBlockBegin(&fn.getBody().front());
+    func::FuncOp fn = createFunction(b, loc, "init", weights, results, info);
+    Block &block = fn.getBody().front();
+    OpBuilder fb = OpBuilder::atBlockBegin(&block);
     TensorEmitter e(fb, loc);
-    SmallVector<Value> values;
-    for (Parameter &p : params)
-      values.push_back(fb.clone(*p.load)->getResult(0));
+    SmallVector<Value> values(block.getArguments().take_front(params.size()));
     for (const Slot &s : stateSlots) {
       auto type = cast<RankedTensorType>(s.type);
       values.push_back(e.splat(type.getShape(), type.getElementType(), 0.0));
     }
-    for (RunningStatistic &r : stats)
-      values.push_back(fb.clone(*r.load)->getResult(0));
+    values.append(block.getArguments().begin() + params.size(),
+                  block.getArguments().end());
     func::ReturnOp::create(fb, loc, values);
   }
 

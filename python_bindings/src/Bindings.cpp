@@ -279,6 +279,8 @@ private:
   /// Held while the compiled code runs (see call).
   std::mutex callMutex;
   std::string onnxModel;
+  /// init's weights, in the library (or in its .weights file).
+  Weights weights;
 
   double lr;
   int64_t seed;
@@ -302,6 +304,8 @@ Trainer::Trainer(const std::string &libraryPath, double lr, int64_t seed)
   abi.grad_step = reinterpret_cast<fqt_entry_fn>(symbol("fqt_grad_step"));
   abi.onnx = reinterpret_cast<const unsigned char *(*)(unsigned long *)>(
       symbol("fqt_model_onnx"));
+  abi.weights = reinterpret_cast<const unsigned char *(*)(unsigned long *)>(
+      symbol("fqt_weights"));
   qatGradEntry = reinterpret_cast<fqt_entry_fn>(symbol("fqt_qat_grad_step"));
   setQatGradStep(abi, qatGradEntry, 0);
   infoText = abi.info;
@@ -316,6 +320,15 @@ Trainer::Trainer(const std::string &libraryPath, double lr, int64_t seed)
   }
   info = parseModelInfo(infoText);
   initFn = info.getFunction("init");
+  if (!initFn->argsOfKind(BufferKind::Weight).empty()) {
+    unsigned long size = 0;
+    const unsigned char *blob = abi.weights(&size);
+    weights = Weights::parse(
+        std::string_view(reinterpret_cast<const char *>(blob), size),
+        "fqt_weights");
+    if (!weights.hasData())
+      weights = Weights::readFile(libraryPath + ".weights", weights);
+  }
   trainFn = info.getFunction("train_step");
   evalFn = info.getFunction("eval_step");
   gradFn = info.getFunction("grad_step");
@@ -364,6 +377,10 @@ void Trainer::call(const FunctionDesc &desc, fqt_entry_fn fn,
       break;
     case BufferKind::Label:
       pointers.push_back(const_cast<void *>(labelData));
+      break;
+    case BufferKind::Weight:
+      // init only reads them.
+      pointers.push_back(const_cast<void *>(weights.find(arg)));
       break;
     case BufferKind::Hyper:
       // Program checked that every hyper is lr, step or seed.

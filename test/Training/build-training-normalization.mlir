@@ -19,11 +19,11 @@ func.func @forward(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
   return %y : tensor<4x3xf32>
 }
 
-// The running statistics are state: init returns the initializers.
-// CHECK-LABEL: func.func @init()
+// The running statistics are state: init returns their weights (the
+// initializers' values).
+// CHECK-LABEL: func.func @init(
+// CHECK-SAME: %[[M:[^:]*]]: tensor<3xf32> {fqt.kind = "weight", onnx.name = "mean"}, %[[V:[^:]*]]: tensor<3xf32> {fqt.kind = "weight", onnx.name = "var"})
 // CHECK-SAME: tensor<3xf32> {fqt.kind = "state", onnx.name = "mean"}, tensor<3xf32> {fqt.kind = "state", onnx.name = "var"})
-// CHECK: %[[M:[0-9a-zA-Z_]+]] = ml_program.global_load_const @mean
-// CHECK: %[[V:[0-9a-zA-Z_]+]] = ml_program.global_load_const @var
 // CHECK: return {{.*}}, %[[M]], %[[V]] :
 
 // train_step takes and returns them, updated as ONNX's running_mean and

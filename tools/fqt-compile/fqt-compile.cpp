@@ -172,6 +172,12 @@ static cl::opt<std::string> maxMemory(
     cl::desc("Refuse a program whose estimated peak memory exceeds SIZE "
              "(bytes, or with a K, M, G or T suffix: powers of 1024)"),
     cl::value_desc("SIZE"), cl::init(""), cl::cat(category));
+static cl::opt<std::string> weights(
+    "weights",
+    cl::desc("Where the initial weights go: embed (in the program, default) "
+             "or external (OUTPUT.weights beside it, read and checked when "
+             "the program starts)"),
+    cl::value_desc("embed|external"), cl::init("embed"), cl::cat(category));
 static cl::opt<unsigned> optLevel(
     "opt-level",
     cl::desc("LLVM's optimization level of the generated code, 0-3 (default "
@@ -278,6 +284,7 @@ int main(int argc, char **argv) {
   options.verbose = verbose;
   options.timing = timing;
   options.optLevel = optLevel;
+  options.weights = weights;
   options.toolName = "fqt-compile";
   return fqt::compileModel(options, llvm::errs()) ? 0 : 1;
 }

@@ -98,6 +98,10 @@ struct CompileOptions {
   /// Refuse a program whose estimated peak memory exceeds this many bytes
   /// (0: no limit).
   int64_t maxMemory = 0;
+  /// Where the initial weights go: "embed" (in the program) or "external"
+  /// (a file OUTPUT.weights beside the output, which the program reads at
+  /// start and checks).
+  std::string weights = "embed";
   /// LLVM's optimization level of the generated code (0-3) and of its
   /// code generation.
   unsigned optLevel = 3;

@@ -31,8 +31,8 @@
  *   function eval_step ... end
  *   ...
  *
- * KIND is one of param, state, input, label, hyper, loss, sample_loss,
- * output, grad. Names are the ONNX names (initializers for param and grad).
+ * KIND is one of param, state, weight, input, label, hyper, loss,
+ * sample_loss, output, grad. Names are the ONNX names (initializers for param and grad).
  * Besides optimizer state, `state` holds the clipping factor of each lbt
  * gradient quantizer (`arg state /fc2/Gemm.dgrad.lbt_gamma f32 scalar`), which
  * init returns as 0 (not calibrated yet), train_step updates and grad_step
@@ -42,7 +42,10 @@
  * reads them, to normalize as inference mode does.
  *
  * The functions:
- *   init        () -> (param..., state...)    initial values from the model
+ *   init        (weight...) -> (param..., state...)
+ *                  initial values: params and running statistics copied
+ *                  from the weights (`arg weight NAME TYPE SHAPE`, one per
+ *                  param and running statistic), the rest zero
  *   train_step  (param..., state..., input..., label, lr, step, seed)
  *                  -> (loss, param'..., state'...)
  *   eval_step   (param..., [running statistics (state)...,] input..., label)
@@ -53,6 +56,12 @@
  *
  * A `quantizers act=Q weight=Q dgrad=Q wgrad=Q mode=M` line records the
  * quantization policy (absent when the program has none).
+ *
+ * The weights are data, not code: `fqt_weights(&size)` returns a blob in
+ * the layout of WeightsFormat.h, its header naming every weight with its
+ * type and place, followed by the data, or (a program compiled with
+ * `fqt-compile --weights=external`) the header alone, whose data is in a
+ * file beside the executable. The runtime passes init pointers into it.
  *
  * Optionally, the program embeds the ONNX model it was compiled from:
  * `fqt_model_onnx(&size)` returns its serialized ModelProto (size bytes), or
@@ -82,6 +91,8 @@ void fqt_grad_step(void **buffers);
 void fqt_qat_grad_step(void **buffers);
 /* Optional (see above). */
 const unsigned char *fqt_model_onnx(unsigned long *size);
+/* The weights blob (see above). */
+const unsigned char *fqt_weights(unsigned long *size);
 
 /* A compiled program as the runtime sees it. */
 typedef struct fqt_program {
@@ -97,6 +108,8 @@ typedef struct fqt_program {
    * (the QAT gradient the FQT gradient estimates), for
    * --gradient-variance. */
   fqt_entry_fn qat_grad_step;
+  /* fqt_weights, or NULL for a program whose init takes no weights. */
+  const unsigned char *(*weights)(unsigned long *size);
 } fqt_program;
 
 /* The training executable's main: parses the command line, trains, prints

@@ -24,6 +24,7 @@ namespace fqt::runtime {
 enum class BufferKind {
   Param,
   State,
+  Weight,
   Input,
   Label,
   Hyper,

@@ -45,6 +45,8 @@ struct Options {
   /// (0: at epoch ends only).
   int64_t checkpointEvery = 0;
   std::string resume;
+  /// --weights=FILE: init's weights from this file (see Program).
+  std::string weights;
   /// --log=FILE.csv: one line per train step (step,epoch,train_loss).
   std::string log;
   std::optional<int64_t> threads;

@@ -18,6 +18,7 @@
 #include "fqt/Runtime/Model.h"
 #include "fqt/Runtime/ModelInfo.h"
 #include "fqt/Runtime/Tensor.h"
+#include "fqt/Runtime/Weights.h"
 
 #include <map>
 #include <optional>
@@ -57,6 +58,11 @@ public:
   void setLabels(Tensor &label, const int64_t *classes,
                  const std::string &subject) const;
 
+  /// Where init reads the weights from when the program does not hold them
+  /// (fqt-compile --weights=external): by default the program's file name
+  /// with `.weights` appended. A file given here is read even when the
+  /// program holds its weights; either way it must be the program's own.
+  void setWeightsFile(std::string path) { weightsFile = std::move(path); }
   /// Sets params and state to init's results.
   void init();
   /// Sets params and state from CHECKPOINT, which must hold exactly the
@@ -121,8 +127,14 @@ private:
   static std::vector<std::pair<std::string, const Tensor *>>
   gradientsOf(const Function &function);
 
+  /// Loads `weights` for init (once).
+  void loadWeights();
+
   const fqt_program &program;
   ModelInfo info;
+  std::string weightsFile;
+  Weights weights;
+  bool weightsLoaded = false;
   Function initFn, train, eval, grad, qatGrad;
   const BufferDesc *input = nullptr;
   const BufferDesc *label = nullptr;

@@ -380,7 +380,7 @@ def main():
         # Exporting in training mode ran the model (updating its running
         # statistics): start the reference from the exported values.
         with torch.no_grad():
-            for sname, value in program.call("init"):
+            for sname, value in program.init():
                 if sname.kind == "state":
                     reference.get_buffer(sname.name).copy_(
                         torch.tensor(value))
@@ -437,7 +437,7 @@ def main():
         # unbiased one, so the variance is checked against the formula); and
         # eval_step, which normalizes with them, against PyTorch's eval().
         if bn_inputs and name in TRAINING_EXPORT:
-            initial = {sl.name: a for sl, a in program.call("init")}
+            initial = {sl.name: a for sl, a in program.init()}
             stepped = {sl.name: a for sl, a in program.call(
                 "train_step", input=x, labels=y, lr=0.0, step=0, seed=0,
                 **initial)}

@@ -1,6 +1,7 @@
 """Calls a program compiled by `fqt-compile --emit=shared` through the C ABI
 of include/fqt/Runtime/Model.h, with numpy buffers (for tests)."""
 import ctypes
+import struct
 
 import numpy as np
 
@@ -51,6 +52,42 @@ class Program:
         getattr(self.lib, "fqt_" + name)(table)
         return results
 
+    def weights(self):
+        """init's weights by name, from the program's fqt_weights blob
+        (the layout of include/fqt/Runtime/WeightsFormat.h)."""
+        if not any(slot.kind == "weight" for slot in self.functions["init"]):
+            return {}
+        self.lib.fqt_weights.restype = ctypes.c_void_p
+        size = ctypes.c_ulong(0)
+        blob = ctypes.string_at(self.lib.fqt_weights(ctypes.byref(size)),
+                                size.value)
+        assert blob[:8] == b"FQTWGT01", "not an fqt weights blob"
+        header_size, count = struct.unpack_from("<QQ", blob, 8)
+        flags = struct.unpack_from("<Q", blob, 40)[0]
+        assert flags & 1, "the program's weights are in a file"
+        pos, weights = 48, {}
+        slots = {slot.name: slot for slot in self.functions["init"]
+                 if slot.kind == "weight"}
+        for _ in range(count):
+            name, pos = _text(blob, pos)
+            _, pos = _text(blob, pos)
+            offset, nbytes = struct.unpack_from("<QQ", blob, pos)
+            pos += 16
+            slot = slots[name]
+            start = header_size + offset
+            weights[name] = np.frombuffer(
+                blob[start:start + nbytes], dtype=slot.dtype).reshape(slot.shape)
+        return weights
+
+    def init(self):
+        """init's results: the initial params and state."""
+        return self.call("init", **self.weights())
+
     def initial_parameters(self):
-        return {slot.name: array for slot, array in self.call("init")
+        return {slot.name: array for slot, array in self.init()
                 if slot.kind == "param"}
+
+
+def _text(blob, pos):
+    (n,) = struct.unpack_from("<I", blob, pos)
+    return blob[pos + 4:pos + 4 + n].decode(), pos + 4 + n
