@@ -535,6 +535,7 @@ bool Driver::generateObjects(std::unique_ptr<llvm::Module> module,
   // The parts share no LLVMContext (which is not thread-safe): each travels
   // as bitcode into a context of its own thread. Kernels are no-inline
   // functions, so splitting loses little to optimization across parts.
+  auto splitStart = std::chrono::steady_clock::now();
   SmallVector<SmallString<0>> bitcode;
   llvm::SplitModule(*module, paths.size(),
                     [&](std::unique_ptr<llvm::Module> part) {
@@ -544,6 +545,12 @@ bool Driver::generateObjects(std::unique_ptr<llvm::Module> module,
                       bitcode.push_back(std::move(bytes));
                     });
   module.reset();
+  if (options.verbose)
+    diagnostics << llvm::format(
+        "split into %zu parts: %.2f s\n", bitcode.size(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                      splitStart)
+            .count());
   std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
   for (size_t i = 0; i < bitcode.size(); ++i) {
     machines.push_back(createTargetMachine());

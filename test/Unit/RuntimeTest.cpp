@@ -11,6 +11,7 @@
 #include "fqt/Runtime/OnnxExport.h"
 #include "fqt/Runtime/Options.h"
 #include "fqt/Runtime/Program.h"
+#include "fqt/Runtime/Weights.h"
 
 #include <gtest/gtest.h>
 
@@ -821,3 +822,95 @@ TEST(OnnxExportTest, RejectsAModelThatDoesNotParse) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+/// A weights blob as fqt-compile writes it: w (f32 2x3, values 0..5) and b
+/// (f32 2, values 10, 11), with or without its data.
+std::string weightsBlob(bool withData, float bias = 10) {
+  std::vector<float> w = {0, 1, 2, 3, 4, 5}, b = {bias, bias + 1};
+  std::vector<fqt::weights::Entry> entries = {{"w", "f32 2x3", 0, 24},
+                                         {"b", "f32 2", 0, 8}};
+  std::string data(fqt::weights::layout(entries), '\0');
+  std::memcpy(data.data() + entries[0].offset, w.data(), 24);
+  std::memcpy(data.data() + entries[1].offset, b.data(), 8);
+  std::string blob = fqt::weights::encodeHeader(
+      entries, data.size(), fqt::weights::checksum(data.data(), data.size()),
+      withData);
+  return withData ? blob + data : blob;
+}
+
+TEST(WeightsTest, PointsIntoTheBlobAtAlignedOffsets) {
+  std::string blob = weightsBlob(true);
+  Weights w = Weights::parse(blob, "fqt_weights");
+  ASSERT_TRUE(w.hasData());
+  EXPECT_EQ(w.size(), 2u);
+  auto *values = static_cast<const float *>(
+      w.find({BufferKind::Weight, "w", DType::F32, {2, 3}}));
+  auto *bias = static_cast<const float *>(
+      w.find({BufferKind::Weight, "b", DType::F32, {2}}));
+  EXPECT_EQ(values[5], 5.0f);
+  EXPECT_EQ(bias[1], 11.0f);
+  EXPECT_EQ((reinterpret_cast<const char *>(bias) -
+             reinterpret_cast<const char *>(values)) %
+                fqt::weights::kAlignment,
+            0);
+  EXPECT_ERROR(w.find({BufferKind::Weight, "w", DType::F32, {3, 2}}),
+               "fqt_weights: weight 'w' is f32 2x3, but init takes f32 3x2");
+  EXPECT_ERROR(w.find({BufferKind::Weight, "v", DType::F32, {2}}),
+               "fqt_weights: has no weight 'v', which init takes");
+}
+
+TEST(WeightsTest, RejectsMalformedBlobs) {
+  std::string blob = weightsBlob(true);
+  EXPECT_ERROR(Weights::parse("not weights", "x"),
+               "x: not fqt weights (no FQTWGT01 header)");
+  EXPECT_ERROR(Weights::parse(blob.substr(0, 30), "x"),
+               "x: the weights' header is cut short");
+  EXPECT_ERROR(Weights::parse(blob.substr(0, blob.size() - 1), "x"),
+               "x: is cut short");
+  // An entry whose data would lie past the end.
+  std::vector<fqt::weights::Entry> entries = {{"w", "f32 2x3", 64, 24}};
+  std::string header = fqt::weights::encodeHeader(entries, 24, 0, false);
+  EXPECT_ERROR(Weights::parse(header, "x"),
+               "x: weight 'w' lies outside the weights' data");
+}
+
+TEST_F(RuntimeFileTest, ReadsOnlyTheProgramsOwnWeightsFile) {
+  Weights program = Weights::parse(weightsBlob(false), "fqt_weights");
+  EXPECT_FALSE(program.hasData());
+  writeBytes("good.weights", weightsBlob(true));
+  Weights read = Weights::readFile(path("good.weights"), program);
+  EXPECT_EQ(static_cast<const float *>(read.find(
+                {BufferKind::Weight, "b", DType::F32, {2}}))[0],
+            10.0f);
+
+  // Another program's weights: same layout, other values.
+  writeBytes("other.weights", weightsBlob(true, 20));
+  EXPECT_ERROR(Weights::readFile(path("other.weights"), program),
+               "holds other weights than the program was compiled with");
+  // A damaged file: its data no longer matches its own checksum.
+  std::string damaged = weightsBlob(true);
+  damaged.back() ^= 1;
+  writeBytes("damaged.weights", damaged);
+  EXPECT_ERROR(Weights::readFile(path("damaged.weights"), program),
+               "is damaged: its data does not match its checksum");
+  // Other names or shapes.
+  std::vector<fqt::weights::Entry> entries = {{"w", "f32 3x2", 0, 24},
+                                         {"b", "f32 2", 0, 8}};
+  std::string data(fqt::weights::layout(entries), '\0');
+  writeBytes("shape.weights",
+             fqt::weights::encodeHeader(entries, data.size(),
+                                   fqt::weights::checksum(data.data(), data.size()),
+                                   true) +
+                 data);
+  EXPECT_ERROR(Weights::readFile(path("shape.weights"), program),
+               "weight 'w' is f32 3x2 in the file but f32 2x3 in the program");
+  writeBytes("header.weights", weightsBlob(false));
+  EXPECT_ERROR(Weights::readFile(path("header.weights"), program),
+               "holds a header without the weights' data");
+  EXPECT_ERROR(Weights::readFile(path("missing.weights"), program),
+               "cannot read the program's weights: No such file or directory");
+}
