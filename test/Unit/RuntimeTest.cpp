@@ -649,7 +649,8 @@ void tinyEval(void **b) {
 }
 
 fqt_program tinyProgram() {
-  return {tinyInfo, tinyInit, tinyTrain, tinyEval, nullptr, nullptr, nullptr};
+  return {tinyInfo, tinyInit, tinyTrain, tinyEval, nullptr, nullptr, nullptr,
+          nullptr};
 }
 
 TEST(ProgramTest, PingPongsParamsBetweenTwoSets) {
