@@ -147,7 +147,8 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
              beta2: float, epsilon: float,
              weight_decay: float,
              max_memory: Optional[int] = None,
-             entry_points: Iterable[str] = ENTRY_POINTS
+             entry_points: Iterable[str] = ENTRY_POINTS,
+             pack_i4: bool = True, opt_level: int = 3
              ) -> "_fqt.CompileOptions":
     options = _fqt.CompileOptions()
     if isinstance(model, (bytes, bytearray, memoryview)):
@@ -211,6 +212,13 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
     if "train" not in points:
         points.append("train")
     options.entry_points = points
+    if not isinstance(pack_i4, bool):
+        raise TypeError(f"pack_i4 must be a bool, got {type(pack_i4).__name__}")
+    options.pack_i4 = pack_i4
+    opt_level = _check_int("opt_level", opt_level)
+    if not 0 <= opt_level <= 3:
+        raise ValueError(f"opt_level must be 0, 1, 2 or 3, got {opt_level}")
+    options.opt_level = opt_level
     options.tool_name = "fqt"
     return options
 
@@ -492,7 +500,8 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
             momentum: float = 0.9, beta2: float = 0.999,
             epsilon: float = 1e-6, weight_decay: float = 0.0,
             max_memory: Optional[int] = None, seed: int = 0,
-            entry_points: Iterable[str] = ENTRY_POINTS) -> Trainer:
+            entry_points: Iterable[str] = ENTRY_POINTS,
+            pack_i4: bool = True, opt_level: int = 3) -> Trainer:
     """Compiles ``model`` into a training program and loads it.
 
     ``model`` is a path to an ONNX file, the bytes of an ONNX model, or a
@@ -518,6 +527,8 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
     all of :data:`ENTRY_POINTS` by default, since :meth:`Trainer.gradients`
     calls grad (and with ``qat=True`` qat-grad); ``("train", "eval")``
     halves the compile time of a large model that only trains.
+    ``pack_i4`` stores the codes of quantizers of at most 4 bits two per
+    byte (``--pack-i4``); ``opt_level`` is LLVM's level (``--opt-level``).
 
     Raises:
         CompileError: the compiler rejected the model or the options; its
@@ -545,7 +556,8 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
                        shared_grad=shared_grad, layers=layers,
                        momentum=momentum, beta2=beta2, epsilon=epsilon,
                        weight_decay=weight_decay, max_memory=max_memory,
-                       entry_points=entry_points)
+                       entry_points=entry_points, pack_i4=pack_i4,
+                       opt_level=opt_level)
     return Trainer(_fqt.compile(options, _check_int("seed", seed)))
 
 

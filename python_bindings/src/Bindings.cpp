@@ -1011,6 +1011,8 @@ PYBIND11_MODULE(_fqt, m) {
       .def_readwrite("mode", &fqt::CompileOptions::mode)
       .def_readwrite("layer_overrides", &fqt::CompileOptions::layerOverrides)
       .def_readwrite("entry_points", &fqt::CompileOptions::entryPoints)
+      .def_readwrite("pack_i4", &fqt::CompileOptions::packI4)
+      .def_readwrite("opt_level", &fqt::CompileOptions::optLevel)
       .def_readwrite("fp32", &fqt::CompileOptions::fp32)
       .def_readwrite("openmp", &fqt::CompileOptions::openmp)
       .def_readwrite("min_parallel_work",

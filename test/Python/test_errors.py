@@ -31,6 +31,10 @@ from conftest import BATCH, SMALL_MLP, SOURCE_DIR, fashion_like_batch
     (dict(layers=[3]), TypeError, "layers must be strings"),
     (dict(max_memory=0), ValueError, "max_memory must be a positive"),
     (dict(max_memory="1G"), TypeError, "max_memory must be an integer"),
+    (dict(entry_points=["train", "backward"]), ValueError,
+     "unknown entry_points 'backward'"),
+    (dict(pack_i4=1), TypeError, "pack_i4 must be a bool"),
+    (dict(opt_level=4), ValueError, "opt_level must be 0, 1, 2 or 3"),
 ])
 def test_compile_rejects_bad_options(kwargs, error, message):
     with pytest.raises(error, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -167,3 +171,15 @@ def test_external_data_needs_a_path(tmp_path):
                        match="the model keeps tensors in external data "
                              "files; give it by path"):
         fqt.compile(data)
+
+
+def test_missing_entry_points_are_named(mlp_path):
+    """A program built without grad_step says how to get it."""
+    trainer = fqt.compile(mlp_path, batch=BATCH, fp32=True,
+                          entry_points=("train", "eval"))
+    x, y = fashion_like_batch(BATCH, seed=1)
+    assert np.isfinite(trainer.step(x, y))
+    with pytest.raises(RuntimeError, match="the program has no grad_step "
+                       "function; compile it with entry_points including "
+                       "'grad'"):
+        trainer.gradients(x, y)
