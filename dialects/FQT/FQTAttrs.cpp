@@ -115,3 +115,52 @@ fqt::getScaleShape(QuantizerAttrInterface quantizer, ArrayRef<int64_t> shape) {
   }
   return failure();
 }
+
+//===----------------------------------------------------------------------===//
+// SlotAttr
+//===----------------------------------------------------------------------===//
+
+bool SlotAttr::isArgumentKind() const {
+  switch (getKind()) {
+  case SlotKind::param:
+  case SlotKind::state:
+  case SlotKind::weight:
+  case SlotKind::input:
+  case SlotKind::label:
+  case SlotKind::hyper:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool SlotAttr::isResultKind() const {
+  switch (getKind()) {
+  case SlotKind::param:
+  case SlotKind::state:
+  case SlotKind::loss:
+  case SlotKind::sample_loss:
+  case SlotKind::output:
+  case SlotKind::grad:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static constexpr llvm::StringLiteral kSlotName = "fqt.slot";
+
+SlotAttr fqt::getArgSlot(FunctionOpInterface fn, unsigned index) {
+  return fn.getArgAttrOfType<SlotAttr>(index, kSlotName);
+}
+
+SlotAttr fqt::getResultSlot(FunctionOpInterface fn, unsigned index) {
+  return fn.getResultAttrOfType<SlotAttr>(index, kSlotName);
+}
+
+DictionaryAttr fqt::getSlotAttrs(MLIRContext *ctx, SlotKind kind,
+                                 StringRef name) {
+  return DictionaryAttr::get(ctx,
+                             {NamedAttribute(StringAttr::get(ctx, kSlotName),
+                                             SlotAttr::get(ctx, kind, name))});
+}

@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 #include "FQT/FQTEnums.h.inc"
 
@@ -21,6 +22,24 @@ namespace fqt {
 /// shape `shape`, or failure if the granularity does not apply to that rank.
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 getScaleShape(QuantizerAttrInterface quantizer, llvm::ArrayRef<int64_t> shape);
+
+} // namespace fqt
+
+namespace fqt {
+
+/// The #fqt.slot (`fqt.slot`) of argument INDEX of FN, or null.
+SlotAttr getArgSlot(mlir::FunctionOpInterface fn, unsigned index);
+/// The #fqt.slot of result INDEX of FN, or null.
+SlotAttr getResultSlot(mlir::FunctionOpInterface fn, unsigned index);
+/// `{fqt.slot = #fqt.slot<KIND, NAME>}`: the attributes of a step function's
+/// argument or result.
+mlir::DictionaryAttr getSlotAttrs(mlir::MLIRContext *ctx, SlotKind kind,
+                                  llvm::StringRef name);
+/// param or state: the buffers the runtime keeps from step to step.
+inline bool isPersistent(SlotAttr slot) {
+  return slot && (slot.getKind() == SlotKind::param ||
+                  slot.getKind() == SlotKind::state);
+}
 
 } // namespace fqt
 

@@ -255,4 +255,51 @@ def FQT_NoneAttr : AttrDef<FQT_Dialect, "None", [FQT_QuantizerAttrInterface]> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// The program interface
+//===----------------------------------------------------------------------===//
+
+def FQT_SlotKind : I32EnumAttr<"SlotKind",
+    "what an argument or result of a step function is to the runtime",
+    [I32EnumAttrCase<"param", 0>, I32EnumAttrCase<"state", 1>,
+     I32EnumAttrCase<"weight", 2>, I32EnumAttrCase<"input", 3>,
+     I32EnumAttrCase<"label", 4>, I32EnumAttrCase<"hyper", 5>,
+     I32EnumAttrCase<"loss", 6>, I32EnumAttrCase<"sample_loss", 7>,
+     I32EnumAttrCase<"output", 8>, I32EnumAttrCase<"grad", 9>]> {
+  let cppNamespace = "::fqt";
+  let genSpecializedAttr = 0;
+}
+
+def FQT_SlotAttr : AttrDef<FQT_Dialect, "Slot"> {
+  let mnemonic = "slot";
+  let summary = "the role and name of a step function's argument or result";
+  let description = [{
+    The runtime's view of one buffer of a training program's step function
+    (`init`, `train_step`, `eval_step`, `grad_step`, `qat_grad_step`): its
+    kind and its name (the ONNX initializer or graph input it stands for, or
+    a fixed name such as `loss` or `lr`). It is the value of the dialect's
+    discardable attribute `fqt.slot` on the function's arguments and
+    results, which the dialect verifies: argument kinds (`param`, `state`,
+    `weight`, `input`, `label`, `hyper`) on arguments, result kinds
+    (`param`, `state`, `loss`, `sample_loss`, `output`, `grad`) on results
+    (or on the arguments that bufferization made of results).
+
+    ```mlir
+    func.func @train_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "fc1.weight">}, ...)
+        -> (tensor<f32> {fqt.slot = #fqt.slot<loss, "loss">}, ...)
+    ```
+  }];
+  let parameters = (ins EnumParameter<FQT_SlotKind>:$kind,
+                        StringRefParameter<"name">:$name);
+  let assemblyFormat = "`<` $kind `,` $name `>`";
+  let extraClassDeclaration = [{
+    /// A kind that an argument can have (param, state, weight, input,
+    /// label, hyper).
+    bool isArgumentKind() const;
+    /// A kind that a result can have (param, state, loss, sample_loss,
+    /// output, grad).
+    bool isResultKind() const;
+  }];
+}
+
 #endif // FQT_DIALECT_FQTATTRS_TD

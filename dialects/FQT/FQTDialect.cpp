@@ -16,3 +16,41 @@ void FQTDialect::initialize() {
       >();
   registerAttributes();
 }
+
+/// `fqt.slot` must hold a #fqt.slot; on an argument, an argument kind or (an
+/// argument that bufferization made of a result) a result kind.
+static LogicalResult verifySlot(Operation *op, NamedAttribute attribute,
+                                bool onResult, unsigned index) {
+  auto slot = dyn_cast<SlotAttr>(attribute.getValue());
+  if (!slot)
+    return op->emitError("'")
+           << attribute.getName().getValue() << "' of "
+           << (onResult ? "result #" : "argument #") << index
+           << " must be a #fqt.slot, got " << attribute.getValue();
+  if (slot.getName().empty())
+    return op->emitError("#fqt.slot of ")
+           << (onResult ? "result #" : "argument #") << index
+           << " has an empty name";
+  if (onResult && !slot.isResultKind())
+    return op->emitError("result #")
+           << index << " is a '" << stringifySlotKind(slot.getKind())
+           << "' slot, which only arguments can be";
+  return success();
+}
+
+LogicalResult FQTDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                   unsigned argIndex,
+                                                   NamedAttribute attribute) {
+  if (attribute.getName() != SlotAttrHelper::getNameStr())
+    return op->emitError("unknown fqt attribute '")
+           << attribute.getName().getValue() << "' on argument #" << argIndex;
+  return verifySlot(op, attribute, /*onResult=*/false, argIndex);
+}
+
+LogicalResult FQTDialect::verifyRegionResultAttribute(
+    Operation *op, unsigned, unsigned resultIndex, NamedAttribute attribute) {
+  if (attribute.getName() != SlotAttrHelper::getNameStr())
+    return op->emitError("unknown fqt attribute '")
+           << attribute.getName().getValue() << "' on result #" << resultIndex;
+  return verifySlot(op, attribute, /*onResult=*/true, resultIndex);
+}

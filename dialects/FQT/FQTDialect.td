@@ -32,6 +32,10 @@ def FQT_Dialect : Dialect {
   }];
   let cppNamespace = "::fqt";
   let useDefaultAttributePrinterParser = 1;
+  // `fqt.slot` on the arguments and results of step functions.
+  let discardableAttrs = (ins "::fqt::SlotAttr":$slot);
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerAttributes();
   }];

@@ -14,6 +14,7 @@
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Import/ONNXProto.h"
 
+#include "FQT/FQTAttrs.h"
 #include "fqt/Import/ONNXImporter.h"
 #include "fqt/Pipelines/Pipelines.h"
 #include "fqt/Quantize/Passes.h"
@@ -677,22 +678,24 @@ bool Driver::takeWeights(ModuleOp module) {
   SmallVector<std::pair<fqt::weights::Entry, std::string>> taken;
   SmallVector<ml_program::GlobalOp> globals;
   for (unsigned i = 0, e = init.getNumArguments(); i < e; ++i) {
-    auto kind = init.getArgAttrOfType<StringAttr>(i, "fqt.kind");
-    auto name = init.getArgAttrOfType<StringAttr>(i, "onnx.name");
-    if (!kind || kind.getValue() != "weight" || !name)
+    fqt::SlotAttr slot = fqt::getArgSlot(init, i);
+    if (!slot || slot.getKind() != fqt::SlotKind::weight)
       continue;
+    StringRef name = slot.getName();
     auto global = module.lookupSymbol<ml_program::GlobalOp>(name);
     std::optional<std::string> bytes;
     if (global && global.getValue())
       bytes = rawBytes(*global.getValue());
     Type type = init.getArgumentTypes()[i];
     if (!bytes || global.getType() != type) {
-      fail("weight '" + name.getValue() + "' of init has no initializer of "
-           "type " + describeWeightType(type) + " to take its values from");
+      fail("weight '" + name +
+           "' of init has no initializer of "
+           "type " +
+           describeWeightType(type) + " to take its values from");
       return false;
     }
     fqt::weights::Entry entry;
-    entry.name = name.getValue().str();
+    entry.name = name.str();
     entry.type = describeWeightType(type);
     entry.size = bytes->size();
     taken.push_back({std::move(entry), std::move(*bytes)});

@@ -157,8 +157,8 @@ bool isParameter(Value v) {
   auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
   if (!fn)
     return false;
-  auto kind = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "fqt.kind");
-  return kind && kind.getValue() == "param";
+  SlotAttr slot = getArgSlot(fn, arg.getArgNumber());
+  return slot && slot.getKind() == SlotKind::param;
 }
 
 /// The quantized form of one value.
@@ -180,10 +180,6 @@ struct GammaState {
 };
 
 /// Whether `kind` is carried from step to step by the runtime.
-bool isPersistentKind(StringAttr kind) {
-  return kind && (kind.getValue() == "param" || kind.getValue() == "state");
-}
-
 /// A grouped convolution's product (TensorEmitter::groupedMatmul): a
 /// linalg.generic over (g, m, n, k) whose operands are 2-D matrices
 /// expanded to 3-D, one dimension split into `groups` blocks.
@@ -394,9 +390,7 @@ FailureOr<GammaState> FQTInsertQuantizersPass::addGammaState(func::FuncOp fn,
   MLIRContext *ctx = fn.getContext();
   OpBuilder b(ctx);
   auto type = RankedTensorType::get({}, b.getF32Type());
-  auto attrs =
-      b.getDictionaryAttr({b.getNamedAttr("fqt.kind", b.getStringAttr("state")),
-                           b.getNamedAttr("onnx.name", b.getStringAttr(name))});
+  DictionaryAttr attrs = getSlotAttrs(ctx, SlotKind::state, name);
   if (failed(fn.insertArgument(gammaArgIndex, type, attrs, loc)))
     return emitError(loc, "cannot add the lbt state argument '")
            << name << "' to function '" << fn.getName() << "'";
@@ -511,20 +505,19 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
   gammas.clear();
   gammaArgIndex = 0;
   for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
-    if (isPersistentKind(fn.getArgAttrOfType<StringAttr>(i, "fqt.kind")))
+    if (isPersistent(getArgSlot(fn, i)))
       gammaArgIndex = i + 1;
   updatesState = false;
   for (unsigned i = 0, e = fn.getNumResults(); i < e; ++i)
-    if (isPersistentKind(fn.getResultAttrOfType<StringAttr>(i, "fqt.kind")))
+    if (isPersistent(getResultSlot(fn, i)))
       updatesState = true;
   OpBuilder entry = OpBuilder::atBlockBegin(&fn.getBody().front());
   for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i) {
-    auto name = fn.getArgAttrOfType<StringAttr>(i, "onnx.name");
-    auto kind = fn.getArgAttrOfType<StringAttr>(i, "fqt.kind");
-    if (!name || !kind || kind.getValue() != "hyper")
+    SlotAttr hyper = getArgSlot(fn, i);
+    if (!hyper || hyper.getKind() != SlotKind::hyper)
       continue;
-    Value *slot = name.getValue() == "seed"   ? &seed
-                  : name.getValue() == "step" ? &step
+    Value *slot = hyper.getName() == "seed"   ? &seed
+                  : hyper.getName() == "step" ? &step
                                               : nullptr;
     if (!slot)
       continue;
@@ -789,14 +782,13 @@ LogicalResult FQTInsertQuantizersPass::finishGammaStates(func::FuncOp fn) {
     return success();
   unsigned index = 0;
   for (unsigned i = 0, e = fn.getNumResults(); i < e; ++i)
-    if (isPersistentKind(fn.getResultAttrOfType<StringAttr>(i, "fqt.kind")))
+    if (isPersistent(getResultSlot(fn, i)))
       index = i + 1;
   OpBuilder b(fn.getContext());
   auto type = RankedTensorType::get({}, b.getF32Type());
   for (const GammaState &state : gammas) {
-    auto attrs = b.getDictionaryAttr(
-        {b.getNamedAttr("fqt.kind", b.getStringAttr("state")),
-         b.getNamedAttr("onnx.name", b.getStringAttr(state.name))});
+    DictionaryAttr attrs =
+        getSlotAttrs(fn.getContext(), SlotKind::state, state.name);
     if (failed(fn.insertResult(index, type, attrs)))
       return fn.emitError("cannot add the lbt state result '")
              << state.name << "'";
@@ -815,15 +807,14 @@ LogicalResult FQTInsertQuantizersPass::initGammaStates(ModuleOp module) {
     return success();
   unsigned index = 0;
   for (unsigned i = 0, e = init.getNumResults(); i < e; ++i)
-    if (isPersistentKind(init.getResultAttrOfType<StringAttr>(i, "fqt.kind")))
+    if (isPersistent(getResultSlot(init, i)))
       index = i + 1;
   OpBuilder b(module.getContext());
   auto type = RankedTensorType::get({}, b.getF32Type());
   auto &[args, results] = infoLines["init"];
   for (const std::string &name : allGammas) {
-    auto attrs = b.getDictionaryAttr(
-        {b.getNamedAttr("fqt.kind", b.getStringAttr("state")),
-         b.getNamedAttr("onnx.name", b.getStringAttr(name))});
+    DictionaryAttr attrs =
+        getSlotAttrs(module.getContext(), SlotKind::state, name);
     if (failed(init.insertResult(index, type, attrs)))
       return init.emitError("cannot add the lbt state result '") << name << "'";
     for (Block &block : init.getBody())

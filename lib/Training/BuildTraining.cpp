@@ -13,6 +13,7 @@
 
 #include "fqt/Training/Passes.h"
 
+#include "FQT/FQTDialect.h"
 #include "ONNX/ONNXOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -99,9 +100,9 @@ func::FuncOp createFunction(OpBuilder &b, Location loc, StringRef name,
   auto fn = func::FuncOp::create(b, loc, name,
                                  b.getFunctionType(argTypes, resultTypes));
   auto attrs = [&](const Slot &s) {
-    return b.getDictionaryAttr(
-        {b.getNamedAttr("fqt.kind", b.getStringAttr(s.kind)),
-         b.getNamedAttr("onnx.name", b.getStringAttr(s.name))});
+    // Every kind the builder uses is one of SlotKind's.
+    return fqt::getSlotAttrs(b.getContext(), *fqt::symbolizeSlotKind(s.kind),
+                             s.name);
   };
   for (auto [i, s] : llvm::enumerate(args))
     fn.setArgAttrs(i, attrs(s));

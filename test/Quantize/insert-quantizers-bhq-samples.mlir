@@ -8,10 +8,10 @@
 // CHECK-LABEL: func.func @conv_dgrad(
 // CHECK: %[[Q:.*]], %[[S:.*]], %[[O:.*]], %[[T:.*]] = fqt.quantize %{{.*}} seed({{.*}}) {quantizer = #fqt.bhq<bits = 5>{{.*}}} : tensor<12x5xf32> -> tensor<12x5xi8>, tensor<4xf32>, offset tensor<4xf32>, transform tensor<4x4xf32>
 // CHECK: fqt.qmatmul %[[Q]] as #fqt.bhq<bits = 5> scale(%[[S]], %[[O]]) transform(%[[T]]),
-func.func @conv_dgrad(%w: tensor<5x6xf32> {fqt.kind = "param", onnx.name = "w"},
+func.func @conv_dgrad(%w: tensor<5x6xf32> {fqt.slot = #fqt.slot<param, "w">},
                       %dy: tensor<12x5xf32>,
-                      %step: tensor<i64> {fqt.kind = "hyper", onnx.name = "step"},
-                      %seed: tensor<i64> {fqt.kind = "hyper", onnx.name = "seed"}) -> tensor<12x6xf32> {
+                      %step: tensor<i64> {fqt.slot = #fqt.slot<hyper, "step">},
+                      %seed: tensor<i64> {fqt.slot = #fqt.slot<hyper, "seed">}) -> tensor<12x6xf32> {
   %c0 = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<12x6xf32>
   %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<12x6xf32>) -> tensor<12x6xf32>
@@ -25,10 +25,10 @@ func.func @conv_dgrad(%w: tensor<5x6xf32> {fqt.kind = "param", onnx.name = "w"},
 // Without the tag every row is a sample.
 // CHECK-LABEL: func.func @linear_dgrad(
 // CHECK: fqt.quantize {{.*}} transform tensor<12x12xf32>
-func.func @linear_dgrad(%w: tensor<5x6xf32> {fqt.kind = "param", onnx.name = "w"},
+func.func @linear_dgrad(%w: tensor<5x6xf32> {fqt.slot = #fqt.slot<param, "w">},
                         %dy: tensor<12x5xf32>,
-                        %step: tensor<i64> {fqt.kind = "hyper", onnx.name = "step"},
-                        %seed: tensor<i64> {fqt.kind = "hyper", onnx.name = "seed"}) -> tensor<12x6xf32> {
+                        %step: tensor<i64> {fqt.slot = #fqt.slot<hyper, "step">},
+                        %seed: tensor<i64> {fqt.slot = #fqt.slot<hyper, "seed">}) -> tensor<12x6xf32> {
   %c0 = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<12x6xf32>
   %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<12x6xf32>) -> tensor<12x6xf32>
@@ -40,10 +40,10 @@ func.func @linear_dgrad(%w: tensor<5x6xf32> {fqt.kind = "param", onnx.name = "w"
 // -----
 
 // Two samples are too few to group, however many rows they hold.
-func.func @two_samples(%w: tensor<5x6xf32> {fqt.kind = "param", onnx.name = "w"},
+func.func @two_samples(%w: tensor<5x6xf32> {fqt.slot = #fqt.slot<param, "w">},
                        %dy: tensor<12x5xf32>,
-                       %step: tensor<i64> {fqt.kind = "hyper", onnx.name = "step"},
-                       %seed: tensor<i64> {fqt.kind = "hyper", onnx.name = "seed"}) -> tensor<12x6xf32> {
+                       %step: tensor<i64> {fqt.slot = #fqt.slot<hyper, "step">},
+                       %seed: tensor<i64> {fqt.slot = #fqt.slot<hyper, "seed">}) -> tensor<12x6xf32> {
   %c0 = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<12x6xf32>
   %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<12x6xf32>) -> tensor<12x6xf32>
@@ -55,10 +55,10 @@ func.func @two_samples(%w: tensor<5x6xf32> {fqt.kind = "param", onnx.name = "w"}
 
 // -----
 
-func.func @samples_not_dividing(%w: tensor<5x6xf32> {fqt.kind = "param", onnx.name = "w"},
+func.func @samples_not_dividing(%w: tensor<5x6xf32> {fqt.slot = #fqt.slot<param, "w">},
                                 %dy: tensor<12x5xf32>,
-                                %step: tensor<i64> {fqt.kind = "hyper", onnx.name = "step"},
-                                %seed: tensor<i64> {fqt.kind = "hyper", onnx.name = "seed"}) -> tensor<12x6xf32> {
+                                %step: tensor<i64> {fqt.slot = #fqt.slot<hyper, "step">},
+                                %seed: tensor<i64> {fqt.slot = #fqt.slot<hyper, "seed">}) -> tensor<12x6xf32> {
   %c0 = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<12x6xf32>
   %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<12x6xf32>) -> tensor<12x6xf32>

@@ -4,7 +4,7 @@
 #x = affine_map<(g, m, n, k) -> (m, g, k)>
 #wT = affine_map<(g, m, n, k) -> (g, n, k)>
 #out = affine_map<(g, m, n, k) -> (m, g, n)>
-func.func @not_grouped(%x3: tensor<8x2x2xf32>, %w: tensor<4x2xf32> {fqt.kind = "param", onnx.name = "w"}) -> tensor<8x2x2xf32> {
+func.func @not_grouped(%x3: tensor<8x2x2xf32>, %w: tensor<4x2xf32> {fqt.slot = #fqt.slot<param, "w">}) -> tensor<8x2x2xf32> {
   %c0 = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<8x2x2xf32>
   %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<8x2x2xf32>) -> tensor<8x2x2xf32>
@@ -24,7 +24,7 @@ func.func @not_grouped(%x3: tensor<8x2x2xf32>, %w: tensor<4x2xf32> {fqt.kind = "
 // -----
 
 // groups on a 2-D product: grouped products are contractions over groups.
-func.func @grouped_matmul(%x: tensor<8x4xf32>, %w: tensor<4x4xf32> {fqt.kind = "param", onnx.name = "w"}) -> tensor<8x4xf32> {
+func.func @grouped_matmul(%x: tensor<8x4xf32>, %w: tensor<4x4xf32> {fqt.slot = #fqt.slot<param, "w">}) -> tensor<8x4xf32> {
   %c0 = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<8x4xf32>
   %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<8x4xf32>) -> tensor<8x4xf32>

@@ -15,11 +15,11 @@
 #xn = affine_map<(g, m, n, k) -> (k, g, n)>
 #out = affine_map<(g, m, n, k) -> (m, g, n)>
 #outw = affine_map<(g, m, n, k) -> (g, m, n)>
-func.func @grad_step(%w: tensor<4x2xf32> {fqt.kind = "param", onnx.name = "w"},
-                     %x: tensor<8x4xf32> {fqt.kind = "input", onnx.name = "x"},
+func.func @grad_step(%w: tensor<4x2xf32> {fqt.slot = #fqt.slot<param, "w">},
+                     %x: tensor<8x4xf32> {fqt.slot = #fqt.slot<input, "x">},
                      %dy: tensor<8x4xf32>,
-                     %step: tensor<i64> {fqt.kind = "hyper", onnx.name = "step"},
-                     %seed: tensor<i64> {fqt.kind = "hyper", onnx.name = "seed"})
+                     %step: tensor<i64> {fqt.slot = #fqt.slot<hyper, "step">},
+                     %seed: tensor<i64> {fqt.slot = #fqt.slot<hyper, "seed">})
     -> (tensor<8x4xf32>, tensor<8x4xf32>, tensor<4x2xf32>) {
   %c0 = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<8x2x2xf32>

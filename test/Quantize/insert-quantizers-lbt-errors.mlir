@@ -11,11 +11,11 @@
 
 // The gamma state is named after the layer, and the model description the
 // runtime reads separates fields by whitespace.
-func.func @train_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
+func.func @train_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
                       %dy: tensor<5x3xf32>,
-                      %step: tensor<i64> {fqt.kind = "hyper", onnx.name = "step"},
-                      %seed: tensor<i64> {fqt.kind = "hyper", onnx.name = "seed"})
-    -> (tensor<5x4xf32>, tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"}) {
+                      %step: tensor<i64> {fqt.slot = #fqt.slot<hyper, "step">},
+                      %seed: tensor<i64> {fqt.slot = #fqt.slot<hyper, "seed">})
+    -> (tensor<5x4xf32>, tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">}) {
   %c0 = arith.constant 0.0 : f32
   %e1 = tensor.empty() : tensor<5x4xf32>
   %z1 = linalg.fill ins(%c0 : f32) outs(%e1 : tensor<5x4xf32>) -> tensor<5x4xf32>
@@ -28,9 +28,9 @@ func.func @train_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
 // -----
 
 // Stochastic rounding needs the step's seed and step.
-func.func @train_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
+func.func @train_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
                       %dy: tensor<5x3xf32>)
-    -> (tensor<5x4xf32>, tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"}) {
+    -> (tensor<5x4xf32>, tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">}) {
   %c0 = arith.constant 0.0 : f32
   %e1 = tensor.empty() : tensor<5x4xf32>
   %z1 = linalg.fill ins(%c0 : f32) outs(%e1 : tensor<5x4xf32>) -> tensor<5x4xf32>

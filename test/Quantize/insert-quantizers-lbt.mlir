@@ -18,15 +18,15 @@
 #lhsT = affine_map<(m, n, k) -> (k, m)>
 #out = affine_map<(m, n, k) -> (m, n)>
 module attributes {fqt.model_info = "fqt-model 1\0Aloss mse\0Afunction init\0Aresult param w f32 3x4\0Aend\0Afunction train_step\0Aarg param w f32 3x4\0Aarg input x f32 5x4\0Aarg hyper step i64 scalar\0Aarg hyper seed i64 scalar\0Aresult loss loss f32 scalar\0Aresult param w f32 3x4\0Aend\0Afunction grad_step\0Aarg param w f32 3x4\0Aarg input x f32 5x4\0Aarg hyper step i64 scalar\0Aarg hyper seed i64 scalar\0Aresult grad w f32 3x4\0Aend\0A"} {
-func.func @init() -> (tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"}) {
+func.func @init() -> (tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">}) {
   %w = arith.constant dense<1.0> : tensor<3x4xf32>
   return %w : tensor<3x4xf32>
 }
-func.func @train_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
-                      %x: tensor<5x4xf32> {fqt.kind = "input", onnx.name = "x"},
-                      %step: tensor<i64> {fqt.kind = "hyper", onnx.name = "step"},
-                      %seed: tensor<i64> {fqt.kind = "hyper", onnx.name = "seed"})
-    -> (tensor<f32> {fqt.kind = "loss", onnx.name = "loss"}, tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"}) {
+func.func @train_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
+                      %x: tensor<5x4xf32> {fqt.slot = #fqt.slot<input, "x">},
+                      %step: tensor<i64> {fqt.slot = #fqt.slot<hyper, "step">},
+                      %seed: tensor<i64> {fqt.slot = #fqt.slot<hyper, "seed">})
+    -> (tensor<f32> {fqt.slot = #fqt.slot<loss, "loss">}, tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">}) {
   %c0 = arith.constant 0.0 : f32
   %e0 = tensor.empty() : tensor<5x3xf32>
   %z0 = linalg.fill ins(%c0 : f32) outs(%e0 : tensor<5x3xf32>) -> tensor<5x3xf32>
@@ -47,12 +47,12 @@ func.func @train_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
   %w2 = arith.subf %w, %dw : tensor<3x4xf32>
   return %l, %w2 : tensor<f32>, tensor<3x4xf32>
 }
-func.func @grad_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
-                     %x: tensor<5x4xf32> {fqt.kind = "input", onnx.name = "x"},
+func.func @grad_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
+                     %x: tensor<5x4xf32> {fqt.slot = #fqt.slot<input, "x">},
                      %dy: tensor<5x3xf32>,
-                     %step: tensor<i64> {fqt.kind = "hyper", onnx.name = "step"},
-                     %seed: tensor<i64> {fqt.kind = "hyper", onnx.name = "seed"})
-    -> (tensor<5x4xf32>, tensor<3x4xf32> {fqt.kind = "grad", onnx.name = "w"}) {
+                     %step: tensor<i64> {fqt.slot = #fqt.slot<hyper, "step">},
+                     %seed: tensor<i64> {fqt.slot = #fqt.slot<hyper, "seed">})
+    -> (tensor<5x4xf32>, tensor<3x4xf32> {fqt.slot = #fqt.slot<grad, "w">}) {
   %c0 = arith.constant 0.0 : f32
   %e1 = tensor.empty() : tensor<5x4xf32>
   %z1 = linalg.fill ins(%c0 : f32) outs(%e1 : tensor<5x4xf32>) -> tensor<5x4xf32>
@@ -69,12 +69,12 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
 
 // DGRAD: fqt.model_info = "fqt-model 1\0Aloss mse\0Afunction init\0Aresult param w f32 3x4\0Aresult state fc.dgrad.lbt_gamma f32 scalar\0Aend\0Afunction train_step\0Aarg param w f32 3x4\0Aarg state fc.dgrad.lbt_gamma f32 scalar\0Aarg input x f32 5x4\0Aarg hyper step i64 scalar\0Aarg hyper seed i64 scalar\0Aresult loss loss f32 scalar\0Aresult param w f32 3x4\0Aresult state fc.dgrad.lbt_gamma f32 scalar\0Aend\0Afunction grad_step\0Aarg param w f32 3x4\0Aarg state fc.dgrad.lbt_gamma f32 scalar\0Aarg input x f32 5x4\0Aarg hyper step i64 scalar\0Aarg hyper seed i64 scalar\0Aresult grad w f32 3x4\0Aend\0Aquantizers act=ptq:8 weight=ptq:8 dgrad=lbt:4 wgrad=ptq:8 mode=simulate\0A"
 // DGRAD-LABEL: func.func @init()
-// DGRAD-SAME: -> (tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"}, tensor<f32> {fqt.kind = "state", onnx.name = "fc.dgrad.lbt_gamma"})
+// DGRAD-SAME: -> (tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">}, tensor<f32> {fqt.slot = #fqt.slot<state, "fc.dgrad.lbt_gamma">})
 // DGRAD: %[[UNCAL:.*]] = arith.constant dense<0.000000e+00> : tensor<f32>
 // DGRAD: return %{{.*}}, %[[UNCAL]]
 // DGRAD-LABEL: func.func @train_step(
-// DGRAD-SAME: %{{[^:]*}}: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"}, %[[GAMMA:[^:]*]]: tensor<f32> {fqt.kind = "state", onnx.name = "fc.dgrad.lbt_gamma"}, %{{[^:]*}}: tensor<5x4xf32> {fqt.kind = "input"
-// DGRAD-SAME: -> (tensor<f32> {fqt.kind = "loss", onnx.name = "loss"}, tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"}, tensor<f32> {fqt.kind = "state", onnx.name = "fc.dgrad.lbt_gamma"})
+// DGRAD-SAME: %{{[^:]*}}: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">}, %[[GAMMA:[^:]*]]: tensor<f32> {fqt.slot = #fqt.slot<state, "fc.dgrad.lbt_gamma">}, %{{[^:]*}}: tensor<5x4xf32> {fqt.slot = #fqt.slot<input
+// DGRAD-SAME: -> (tensor<f32> {fqt.slot = #fqt.slot<loss, "loss">}, tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">}, tensor<f32> {fqt.slot = #fqt.slot<state, "fc.dgrad.lbt_gamma">})
 // Before calibration (state 0) the step quantizes with gamma = 1: min-max.
 // DGRAD: %[[RAW:.*]] = tensor.extract %[[GAMMA]][] : tensor<f32>
 // DGRAD: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
@@ -114,8 +114,8 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
 // DGRAD: return %{{.*}}, %{{.*}}, %[[NEXTT]] : tensor<f32>, tensor<3x4xf32>, tensor<f32>
 // grad_step reads gamma and returns no state.
 // DGRAD-LABEL: func.func @grad_step(
-// DGRAD-SAME: %[[GGAMMA:[^:]*]]: tensor<f32> {fqt.kind = "state", onnx.name = "fc.dgrad.lbt_gamma"}
-// DGRAD-SAME: -> (tensor<5x4xf32>, tensor<3x4xf32> {fqt.kind = "grad", onnx.name = "w"}) {
+// DGRAD-SAME: %[[GGAMMA:[^:]*]]: tensor<f32> {fqt.slot = #fqt.slot<state, "fc.dgrad.lbt_gamma">}
+// DGRAD-SAME: -> (tensor<5x4xf32>, tensor<3x4xf32> {fqt.slot = #fqt.slot<grad, "w">}) {
 // DGRAD: tensor.extract %[[GGAMMA]][]
 // DGRAD: fqt.quantize %{{.*}} gamma(%{{.*}}) {quantizer = #fqt.lbt<bits = 4>}
 // DGRAD-NOT: scf.while
@@ -123,7 +123,7 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
 
 // WGRAD: result state fc.wgrad.lbt_gamma f32 scalar\0Aend\0Afunction train_step\0Aarg param w f32 3x4\0Aarg state fc.wgrad.lbt_gamma f32 scalar
 // WGRAD-LABEL: func.func @train_step(
-// WGRAD-SAME: onnx.name = "fc.wgrad.lbt_gamma"
+// WGRAD-SAME: #fqt.slot<state, "fc.wgrad.lbt_gamma">
 // WGRAD-DAG: fqt.quantize %{{.*}} gamma(%{{.*}}) {quantizer = #fqt.lbt<bits = 8>
 // WGRAD-DAG: fqt.quantize %{{.*}} seed(%{{.*}}, %{{.*}}) {quantizer = #fqt.ptq<bits = 8>
 // WGRAD-DAG: arith.constant 3.9215688E-6 : f32
@@ -134,7 +134,7 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
 // BOTH: arg state fc.dgrad.lbt_gamma f32 scalar\0Aarg state fc.wgrad.lbt_gamma f32 scalar
 // BOTH: result state fc.dgrad.lbt_gamma f32 scalar\0Aresult state fc.wgrad.lbt_gamma f32 scalar
 // BOTH-LABEL: func.func @train_step(
-// BOTH-SAME: %{{[^:]*}}: tensor<f32> {fqt.kind = "state", onnx.name = "fc.dgrad.lbt_gamma"}, %{{[^:]*}}: tensor<f32> {fqt.kind = "state", onnx.name = "fc.wgrad.lbt_gamma"}
+// BOTH-SAME: %{{[^:]*}}: tensor<f32> {fqt.slot = #fqt.slot<state, "fc.dgrad.lbt_gamma">}, %{{[^:]*}}: tensor<f32> {fqt.slot = #fqt.slot<state, "fc.wgrad.lbt_gamma">}
 // BOTH-DAG: fqt.quantize {{.*}} {quantizer = #fqt.lbt<bits = 4>
 // BOTH-DAG: fqt.quantize {{.*}} {quantizer = #fqt.lbt<bits = 3>
 // BOTH-DAG: arith.constant 1.42857141E-4 : f32
@@ -154,7 +154,7 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
 // INTEGER: return {{.*}} : tensor<f32>, tensor<3x4xf32>, tensor<f32>, tensor<f32>
 
 // OVERRIDE-LABEL: func.func @train_step(
-// OVERRIDE-SAME: onnx.name = "fc.dgrad.lbt_gamma"
+// OVERRIDE-SAME: #fqt.slot<state, "fc.dgrad.lbt_gamma">
 // OVERRIDE: fqt.quantize {{.*}} gamma({{.*}}) {quantizer = #fqt.lbt<bits = 5>
 
 // An override back to psq leaves no lbt quantizer, hence no gamma state.

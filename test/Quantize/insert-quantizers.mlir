@@ -13,11 +13,11 @@
 #rhs = affine_map<(m, n, k) -> (k, n)>
 #lhsT = affine_map<(m, n, k) -> (k, m)>
 #out = affine_map<(m, n, k) -> (m, n)>
-func.func @grad_step(%w: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w"},
-                     %x: tensor<5x4xf32> {fqt.kind = "input", onnx.name = "x"},
+func.func @grad_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
+                     %x: tensor<5x4xf32> {fqt.slot = #fqt.slot<input, "x">},
                      %dy: tensor<5x3xf32>,
-                     %step: tensor<i64> {fqt.kind = "hyper", onnx.name = "step"},
-                     %seed: tensor<i64> {fqt.kind = "hyper", onnx.name = "seed"})
+                     %step: tensor<i64> {fqt.slot = #fqt.slot<hyper, "step">},
+                     %seed: tensor<i64> {fqt.slot = #fqt.slot<hyper, "seed">})
     -> (tensor<5x3xf32>, tensor<5x4xf32>, tensor<3x4xf32>) {
   %c0 = arith.constant 0.0 : f32
   %e0 = tensor.empty() : tensor<5x3xf32>

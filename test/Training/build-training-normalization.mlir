@@ -22,16 +22,16 @@ func.func @forward(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
 // The running statistics are state: init returns their weights (the
 // initializers' values).
 // CHECK-LABEL: func.func @init(
-// CHECK-SAME: %[[M:[^:]*]]: tensor<3xf32> {fqt.kind = "weight", onnx.name = "mean"}, %[[V:[^:]*]]: tensor<3xf32> {fqt.kind = "weight", onnx.name = "var"})
-// CHECK-SAME: tensor<3xf32> {fqt.kind = "state", onnx.name = "mean"}, tensor<3xf32> {fqt.kind = "state", onnx.name = "var"})
+// CHECK-SAME: %[[M:[^:]*]]: tensor<3xf32> {fqt.slot = #fqt.slot<weight, "mean">}, %[[V:[^:]*]]: tensor<3xf32> {fqt.slot = #fqt.slot<weight, "var">})
+// CHECK-SAME: tensor<3xf32> {fqt.slot = #fqt.slot<state, "mean">}, tensor<3xf32> {fqt.slot = #fqt.slot<state, "var">})
 // CHECK: return {{.*}}, %[[M]], %[[V]] :
 
 // train_step takes and returns them, updated as ONNX's running_mean and
 // running_var outputs say: running * momentum + batch * (1 - momentum).
 // CHECK-LABEL: func.func @train_step(
-// CHECK-SAME: %[[RM:[^:]*]]: tensor<3xf32> {fqt.kind = "state", onnx.name = "mean"}
-// CHECK-SAME: %[[RV:[^:]*]]: tensor<3xf32> {fqt.kind = "state", onnx.name = "var"}
-// CHECK-SAME: -> (tensor<f32> {fqt.kind = "loss", onnx.name = "loss"}, {{.*}}, tensor<3xf32> {fqt.kind = "state", onnx.name = "mean"}, tensor<3xf32> {fqt.kind = "state", onnx.name = "var"})
+// CHECK-SAME: %[[RM:[^:]*]]: tensor<3xf32> {fqt.slot = #fqt.slot<state, "mean">}
+// CHECK-SAME: %[[RV:[^:]*]]: tensor<3xf32> {fqt.slot = #fqt.slot<state, "var">}
+// CHECK-SAME: -> (tensor<f32> {fqt.slot = #fqt.slot<loss, "loss">}, {{.*}}, tensor<3xf32> {fqt.slot = #fqt.slot<state, "mean">}, tensor<3xf32> {fqt.slot = #fqt.slot<state, "var">})
 // CHECK: %[[H:[0-9a-zA-Z_]+]] = linalg.matmul {{.*}}layer = "fc", role = "fwd"
 // CHECK: onnx.BatchNormalization %[[H]], %{{.*}}, %{{.*}}, %[[RM]], %[[RV]] {momentum = 7.500000e-01 : f32, training_mode = 1 : si64}
 // The batch sums times 1/4 (the count) and 1 - momentum.
@@ -43,14 +43,14 @@ func.func @forward(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
 
 // eval_step normalizes with the running statistics (inference mode).
 // CHECK-LABEL: func.func @eval_step(
-// CHECK-SAME: %[[EM:[^:]*]]: tensor<3xf32> {fqt.kind = "state", onnx.name = "mean"}
-// CHECK-SAME: %[[EV:[^:]*]]: tensor<3xf32> {fqt.kind = "state", onnx.name = "var"}
+// CHECK-SAME: %[[EM:[^:]*]]: tensor<3xf32> {fqt.slot = #fqt.slot<state, "mean">}
+// CHECK-SAME: %[[EV:[^:]*]]: tensor<3xf32> {fqt.slot = #fqt.slot<state, "var">}
 // CHECK: onnx.BatchNormalization %{{.*}}, %{{.*}}, %{{.*}}, %[[EM]], %[[EV]] {momentum = 7.500000e-01 : f32} :
 
 // grad_step: the reverse pass. x^ = (x - mean) * r, r = 1/sqrt(var + eps),
 // g = dY * scale, dX = r * (g - mean(g) - x^ * mean(g * x^)).
 // CHECK-LABEL: func.func @grad_step(
-// CHECK-NOT: fqt.kind = "state"
+// CHECK-NOT: fqt.slot = #fqt.slot<state
 // CHECK-SAME: -> (
 // CHECK: %[[H2:[0-9a-zA-Z_]+]] = linalg.matmul {{.*}}layer = "fc", role = "fwd"
 // CHECK: onnx.BatchNormalization %[[H2]]
@@ -98,8 +98,8 @@ func.func @forward(%x: tensor<2x2x3x3xf32>) -> tensor<2x2x3x3xf32> {
 }
 
 // CHECK-LABEL: func.func @grad_step(
-// CHECK-SAME: %[[S:[^:]*]]: tensor<2xf32> {fqt.kind = "param", onnx.name = "scale"}
-// CHECK-NOT: fqt.kind = "state"
+// CHECK-SAME: %[[S:[^:]*]]: tensor<2xf32> {fqt.slot = #fqt.slot<param, "scale">}
+// CHECK-NOT: fqt.slot = #fqt.slot<state
 // CHECK-SAME: -> (
 // CHECK: %[[MEAN:[0-9a-zA-Z_]+]] = ml_program.global_load_const @mean
 // CHECK: %[[VAR:[0-9a-zA-Z_]+]] = ml_program.global_load_const @var
@@ -135,7 +135,7 @@ func.func @forward(%x: tensor<2x2x3x3xf32>) -> tensor<2x2x3x3xf32> {
 }
 
 // CHECK-LABEL: func.func @grad_step(
-// CHECK-SAME: %[[S:[^:]*]]: tensor<2xf32> {fqt.kind = "param", onnx.name = "scale"}
+// CHECK-SAME: %[[S:[^:]*]]: tensor<2xf32> {fqt.slot = #fqt.slot<param, "scale">}
 // CHECK: %[[SC:[0-9a-zA-Z_]+]] = tensor.expand_shape %[[S]] {{.*}} into tensor<2x1x1xf32>
 // CHECK: math.sqrt
 // CHECK: %[[DX:[0-9a-zA-Z_]+]] = linalg.generic {{.*}} ins(%{{.*}}, %[[SC]], %[[R:[0-9a-zA-Z_]+]] : tensor<2x2x3x3xf32>, tensor<2x1x1xf32>, tensor<2x1x1xf32>)
@@ -164,7 +164,7 @@ func.func @forward(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
 }
 
 // CHECK-LABEL: func.func @grad_step(
-// CHECK-SAME: %[[G:[^:]*]]: tensor<4xf32> {fqt.kind = "param", onnx.name = "g"}
+// CHECK-SAME: %[[G:[^:]*]]: tensor<4xf32> {fqt.slot = #fqt.slot<param, "g">}
 // CHECK: %[[H:[0-9a-zA-Z_]+]] = linalg.matmul {{.*}}role = "fwd"
 // CHECK: onnx.LayerNormalization %[[H]]
 // The row means: reductions over the last axis.
@@ -197,7 +197,7 @@ func.func @forward(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
 }
 
 // CHECK-LABEL: func.func @grad_step(
-// CHECK-SAME: %[[X:[^:]*]]: tensor<2x3x4xf32> {fqt.kind = "input"
+// CHECK-SAME: %[[X:[^:]*]]: tensor<2x3x4xf32> {fqt.slot = #fqt.slot<input
 // CHECK: %[[SUM:[0-9a-zA-Z_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[X]] : tensor<2x3x4xf32>)
 // CHECK: tensor.expand_shape %[[SUM]] {{.*}} into tensor<2x1x1xf32>
 // CHECK: arith.constant 0.0833333358

@@ -25,17 +25,17 @@ func.func @forward(%x: tensor<5x4xf32> {onnx.name = "input"}) -> (tensor<5x2xf32
 // The initial values are init's weights, not constants: the initializers
 // stay in the module for the driver to take their data (they are not used).
 // CHECK-LABEL: func.func @init(
-// CHECK-SAME: %[[IW1:[^:]*]]: tensor<3x4xf32> {fqt.kind = "weight", onnx.name = "w1"}, %[[IB1:[^:]*]]: tensor<3xf32> {fqt.kind = "weight", onnx.name = "b1"}, %[[IW2:[^:]*]]: tensor<2x3xf32> {fqt.kind = "weight", onnx.name = "w2"})
-// CHECK-SAME: -> (tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w1"}, tensor<3xf32> {fqt.kind = "param", onnx.name = "b1"}, tensor<2x3xf32> {fqt.kind = "param", onnx.name = "w2"})
+// CHECK-SAME: %[[IW1:[^:]*]]: tensor<3x4xf32> {fqt.slot = #fqt.slot<weight, "w1">}, %[[IB1:[^:]*]]: tensor<3xf32> {fqt.slot = #fqt.slot<weight, "b1">}, %[[IW2:[^:]*]]: tensor<2x3xf32> {fqt.slot = #fqt.slot<weight, "w2">})
+// CHECK-SAME: -> (tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w1">}, tensor<3xf32> {fqt.slot = #fqt.slot<param, "b1">}, tensor<2x3xf32> {fqt.slot = #fqt.slot<param, "w2">})
 // CHECK-NEXT: return %[[IW1]], %[[IB1]], %[[IW2]]
 
 // CHECK-LABEL: func.func @train_step(
-// CHECK-SAME: %[[W1:[^:]*]]: tensor<3x4xf32> {fqt.kind = "param", onnx.name = "w1"}
-// CHECK-SAME: %[[W2:[^:]*]]: tensor<2x3xf32> {fqt.kind = "param", onnx.name = "w2"}
-// CHECK-SAME: %[[X:[^:]*]]: tensor<5x4xf32> {fqt.kind = "input", onnx.name = "input"}
-// CHECK-SAME: %[[Y:[^:]*]]: tensor<5xi64> {fqt.kind = "label", onnx.name = "labels"}
-// CHECK-SAME: %[[LR:[^:]*]]: tensor<f32> {fqt.kind = "hyper", onnx.name = "lr"}
-// CHECK-SAME: -> (tensor<f32> {fqt.kind = "loss", onnx.name = "loss"}
+// CHECK-SAME: %[[W1:[^:]*]]: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w1">}
+// CHECK-SAME: %[[W2:[^:]*]]: tensor<2x3xf32> {fqt.slot = #fqt.slot<param, "w2">}
+// CHECK-SAME: %[[X:[^:]*]]: tensor<5x4xf32> {fqt.slot = #fqt.slot<input, "input">}
+// CHECK-SAME: %[[Y:[^:]*]]: tensor<5xi64> {fqt.slot = #fqt.slot<label, "labels">}
+// CHECK-SAME: %[[LR:[^:]*]]: tensor<f32> {fqt.slot = #fqt.slot<hyper, "lr">}
+// CHECK-SAME: -> (tensor<f32> {fqt.slot = #fqt.slot<loss, "loss">}
 // CHECK: %[[H:.*]] = linalg.matmul {{.*}}{fqt.product = {grad = -1 : i64, layer = "fc1", role = "fwd"}} ins(%[[X]], %[[W1]] :
 // CHECK: %[[R:.*]] = onnx.Relu
 // CHECK: linalg.matmul {{.*}}{fqt.product = {grad = -1 : i64, layer = "fc2", role = "fwd"}} ins(%[[R]], %[[W2]] :
@@ -50,27 +50,27 @@ func.func @forward(%x: tensor<5x4xf32> {onnx.name = "input"}) -> (tensor<5x2xf32
 // CHECK: return
 
 // CHECK-LABEL: func.func @eval_step(
-// CHECK-SAME: -> (tensor<5xf32> {fqt.kind = "sample_loss", onnx.name = "sample_loss"}, tensor<5x2xf32> {fqt.kind = "output", onnx.name = "logits"})
+// CHECK-SAME: -> (tensor<5xf32> {fqt.slot = #fqt.slot<sample_loss, "sample_loss">}, tensor<5x2xf32> {fqt.slot = #fqt.slot<output, "logits">})
 // CHECK-NOT: role = "dgrad"
 // CHECK-NOT: role = "wgrad"
 // CHECK: return
 
 // CHECK-LABEL: func.func @grad_step(
-// CHECK-SAME: -> (tensor<f32> {fqt.kind = "loss", onnx.name = "loss"}, tensor<3x4xf32> {fqt.kind = "grad", onnx.name = "w1"}, tensor<3xf32> {fqt.kind = "grad", onnx.name = "b1"}, tensor<2x3xf32> {fqt.kind = "grad", onnx.name = "w2"})
+// CHECK-SAME: -> (tensor<f32> {fqt.slot = #fqt.slot<loss, "loss">}, tensor<3x4xf32> {fqt.slot = #fqt.slot<grad, "w1">}, tensor<3xf32> {fqt.slot = #fqt.slot<grad, "b1">}, tensor<2x3xf32> {fqt.slot = #fqt.slot<grad, "w2">})
 
 // Momentum keeps one state tensor per parameter, zero at init.
 // MOMENTUM-LABEL: func.func @init(
-// MOMENTUM-SAME: tensor<3x4xf32> {fqt.kind = "state", onnx.name = "w1.momentum"}
+// MOMENTUM-SAME: tensor<3x4xf32> {fqt.slot = #fqt.slot<state, "w1.momentum">}
 // MOMENTUM: linalg.fill
 // MOMENTUM-LABEL: func.func @train_step(
-// MOMENTUM-SAME: {fqt.kind = "state", onnx.name = "w2.momentum"}
-// MOMENTUM-SAME: -> (tensor<f32> {fqt.kind = "loss", onnx.name = "loss"}, {{.*}}, tensor<2x3xf32> {fqt.kind = "state", onnx.name = "w2.momentum"})
+// MOMENTUM-SAME: {fqt.slot = #fqt.slot<state, "w2.momentum">}
+// MOMENTUM-SAME: -> (tensor<f32> {fqt.slot = #fqt.slot<loss, "loss">}, {{.*}}, tensor<2x3xf32> {fqt.slot = #fqt.slot<state, "w2.momentum">})
 // ONNX Momentum: beta_adjusted = T > 0 ? beta : 1.
 // MOMENTUM: arith.cmpi sgt
 
 // ADAM-LABEL: func.func @train_step(
-// ADAM-SAME: onnx.name = "w1.first_moment"
-// ADAM-SAME: onnx.name = "w1.second_moment"
+// ADAM-SAME: #fqt.slot<state, "w1.first_moment">
+// ADAM-SAME: #fqt.slot<state, "w1.second_moment">
 // ADAM: math.powf
 // ADAM: math.sqrt
 

@@ -32,9 +32,10 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
     (`running * momentum + batch * (1 - momentum)`, population variance),
     and `eval_step` takes and normalizes with (inference mode).
 
-    Every argument and result carries `fqt.kind` (param, state, input,
-    label, hyper, loss, sample_loss, output, grad) and `onnx.name`; `lr`,
-    `step` and `seed` are rank-0 tensors. The parameters are the float
+    Every argument and result carries its `fqt.slot`, a `#fqt.slot<KIND,
+    "NAME">` (KIND one of param, state, weight, input, label, hyper, loss,
+    sample_loss, output, grad; NAME the ONNX name), which the fqt dialect
+    verifies; `lr`, `step` and `seed` are rank-0 tensors. The parameters are the float
     initializers that receive a gradient (or those named by `trainable`).
 
     The forward ops stay `onnx` ops except the products: `Gemm`, `MatMul` and
@@ -109,7 +110,8 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
                "The step functions to build besides init: train, eval, grad, "
                "qat-grad (default: all four; train is always built)">
   ];
-  let dependentDialects = ["::mlir::arith::ArithDialect",
+  let dependentDialects = ["::fqt::FQTDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::math::MathDialect",
