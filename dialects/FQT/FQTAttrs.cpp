@@ -164,3 +164,20 @@ DictionaryAttr fqt::getSlotAttrs(MLIRContext *ctx, SlotKind kind,
                              {NamedAttribute(StringAttr::get(ctx, kSlotName),
                                              SlotAttr::get(ctx, kind, name))});
 }
+
+LogicalResult ProgramAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  StringRef loss, StringRef optimizer,
+                                  APFloat lr, DictionaryAttr quantizers) {
+  if (loss.empty() || optimizer.empty())
+    return emitError() << "#fqt.program needs a loss and an optimizer";
+  if (!(lr.convertToDouble() > 0.0))
+    return emitError() << "#fqt.program lr must be positive, got "
+                       << lr.convertToDouble();
+  if (quantizers)
+    for (NamedAttribute entry : quantizers)
+      if (!isa<StringAttr>(entry.getValue()))
+        return emitError() << "#fqt.program quantizer '"
+                           << entry.getName().getValue()
+                           << "' must be a string such as \"ptq:8\"";
+  return success();
+}

@@ -109,6 +109,19 @@ class FQT_RealParameter<string default, string desc>
   let printer = [{ $_printer << $_self.convertToDouble() }];
 }
 
+// A real number without a default, written as a plain number.
+class FQT_NumberParameter<string desc> : APFloatParameter<desc> {
+  let parser = [{
+    [&]() -> ::mlir::FailureOr<::llvm::APFloat> {
+      double value;
+      if ($_parser.parseFloat(value))
+        return ::mlir::failure();
+      return ::llvm::APFloat(value);
+    }()
+  }];
+  let printer = [{ $_printer << $_self.convertToDouble() }];
+}
+
 class FQT_Quantizer<string name, string attrMnemonic, string granularity,
                     string rounding, code extraDecl = [{}]>
     : AttrDef<FQT_Dialect, name, [FQT_QuantizerAttrInterface]> {
@@ -300,6 +313,31 @@ def FQT_SlotAttr : AttrDef<FQT_Dialect, "Slot"> {
     /// output, grad).
     bool isResultKind() const;
   }];
+}
+
+def FQT_ProgramAttr : AttrDef<FQT_Dialect, "Program"> {
+  let mnemonic = "program";
+  let summary = "the training configuration a program reports to its runtime";
+  let description = [{
+    The value of the dialect's discardable attribute `fqt.program` on the
+    module of a training program: its loss, its optimizer with the default
+    learning rate, and (once `--fqt-insert-quantizers` ran) its quantization
+    policy by role. `--fqt-emit-entry-points` writes it, with the step
+    functions' `#fqt.slot`s, into the description the runtime reads.
+
+    ```mlir
+    module attributes {fqt.program = #fqt.program<loss = "softmax-cross-entropy",
+        optimizer = "sgd", lr = 1.000000e-02,
+        quantizers = {act = "ptq:8", dgrad = "psq:4", mode = "integer",
+                      weight = "ptq:8", wgrad = "ptq:8"}>} { ... }
+    ```
+  }];
+  let parameters = (ins StringRefParameter<"loss">:$loss,
+                        StringRefParameter<"optimizer">:$optimizer,
+                        FQT_NumberParameter<"default learning rate">:$lr,
+                        OptionalParameter<"::mlir::DictionaryAttr">:$quantizers);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
 }
 
 #endif // FQT_DIALECT_FQTATTRS_TD

@@ -4,6 +4,8 @@
 #include "FQT/FQTAttrs.h"
 #include "FQT/FQTOps.h"
 
+#include "mlir/IR/BuiltinOps.h"
+
 using namespace mlir;
 using namespace fqt;
 
@@ -53,4 +55,21 @@ LogicalResult FQTDialect::verifyRegionResultAttribute(
     return op->emitError("unknown fqt attribute '")
            << attribute.getName().getValue() << "' on result #" << resultIndex;
   return verifySlot(op, attribute, /*onResult=*/true, resultIndex);
+}
+
+LogicalResult FQTDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attribute) {
+  if (attribute.getName() == SlotAttrHelper::getNameStr())
+    return op->emitError("'fqt.slot' belongs on the arguments and results of "
+                         "a function, not on an operation");
+  // Other fqt.* attributes are the passes' own markers (fqt.product on the
+  // products, ...), each checked by the pass that reads it.
+  if (attribute.getName() != ProgramAttrHelper::getNameStr())
+    return success();
+  if (!isa<ModuleOp>(op))
+    return op->emitError("'fqt.program' belongs on a module");
+  if (!isa<ProgramAttr>(attribute.getValue()))
+    return op->emitError("'fqt.program' must be a #fqt.program, got ")
+           << attribute.getValue();
+  return success();
 }

@@ -32,10 +32,13 @@ def FQT_Dialect : Dialect {
   }];
   let cppNamespace = "::fqt";
   let useDefaultAttributePrinterParser = 1;
-  // `fqt.slot` on the arguments and results of step functions.
-  let discardableAttrs = (ins "::fqt::SlotAttr":$slot);
+  // `fqt.slot` on the arguments and results of step functions, and
+  // `fqt.program` on the module of a training program.
+  let discardableAttrs = (ins "::fqt::SlotAttr":$slot,
+                              "::fqt::ProgramAttr":$program);
   let hasRegionArgAttrVerify = 1;
   let hasRegionResultAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerAttributes();
   }];

@@ -8,7 +8,7 @@
 //     return ...
 //   }
 //
-// with a `fqt.model_info` description listing its buffers, so that the CPU
+// with a `#fqt.slot` on each of its buffers, so that the CPU
 // pipeline's entry-points mode gives it the same `fqt_quantize(void **)`
 // entry point as a training program's steps. ExecutionEngine JIT-compiles it
 // for the host.
@@ -95,15 +95,6 @@ std::string shapeText(ArrayRef<int64_t> shape, StringRef separator) {
 /// tensor<8x16xf32>, tensor<f32>.
 std::string tensorType(ArrayRef<int64_t> shape, StringRef element) {
   return "tensor<" + shapeText(shape, "x") + element.str() + ">";
-}
-
-/// The info text's shape: 8x16, or scalar.
-std::string infoShape(ArrayRef<int64_t> shape) {
-  if (shape.empty())
-    return "scalar";
-  std::string text = shapeText(shape, "x");
-  text.pop_back();
-  return text;
 }
 
 /// Parses SPEC into an attribute of CONTEXT and fills RESULT.
@@ -263,12 +254,16 @@ fqt::QuantizerKernel::create(Kind kind, const std::string &specText,
   llvm::raw_string_ostream os(source);
   auto type = [](const Buffer &b) { return tensorType(b.shape, b.dtype); };
   std::string name = quantize ? "quantize" : "dequantize";
+  // Every buffer carries its slot, so that the CPU pipeline's entry-points
+  // mode describes the function to the runtime as a step function.
   os << "func.func @" << name << "(";
   for (auto [i, b] : llvm::enumerate(args))
-    os << (i ? ", " : "") << "%" << b.name << ": " << type(b);
+    os << (i ? ", " : "") << "%" << b.name << ": " << type(b)
+       << " {fqt.slot = #fqt.slot<input, \"" << b.name << "\">}";
   os << ") -> (";
   for (auto [i, b] : llvm::enumerate(results))
-    os << (i ? ", " : "") << type(b);
+    os << (i ? ", " : "") << type(b) << " {fqt.slot = #fqt.slot<output, \""
+       << b.name << "\">}";
   os << ") {\n";
   auto resultList = [&](StringRef prefix) {
     std::string list;
@@ -308,16 +303,6 @@ fqt::QuantizerKernel::create(Kind kind, const std::string &specText,
     os << (i ? ", " : "") << type(b);
   os << "\n}\n";
 
-  // The description the entry-points mode reads (Model.h's format).
-  std::string info = "fqt-model 1\nfunction " + name + "\n";
-  for (const Buffer &b : args)
-    info += "arg input " + b.name + " " + b.dtype + " " + infoShape(b.shape) +
-            "\n";
-  for (const Buffer &b : results)
-    info += "result output " + b.name + " " + b.dtype + " " +
-            infoShape(b.shape) + "\n";
-  info += "end\n";
-
   std::string diagnostics;
   {
     DiagnosticCapture capture(context.get(), diagnostics);
@@ -328,8 +313,6 @@ fqt::QuantizerKernel::create(Kind kind, const std::string &specText,
               ":\n" + diagnostics;
       return nullptr;
     }
-    (*module)->setAttr("fqt.model_info",
-                       StringAttr::get(context.get(), info));
     PassManager pm(context.get());
     FqtCpuPipelineOptions cpuOptions;
     cpuOptions.entryPoints = true;

@@ -371,7 +371,6 @@ private:
   SmallVector<std::string> allGammas;
   llvm::StringSet<> allGammaSet;
   /// Lines to add to the model description, by function name.
-  llvm::StringMap<std::pair<std::string, std::string>> infoLines;
 };
 
 } // namespace
@@ -406,10 +405,6 @@ FailureOr<GammaState> FQTInsertQuantizersPass::addGammaState(func::FuncOp fn,
     allGammaSet.insert(name);
     allGammas.push_back(name);
   }
-  auto &[args, results] = infoLines[fn.getName()];
-  args += "arg state " + name + " f32 scalar\n";
-  if (updatesState)
-    results += "result state " + name + " f32 scalar\n";
   // `updated` is filled in once the quantize op exists.
   return GammaState{name, raw, effective, Value()};
 }
@@ -811,7 +806,6 @@ LogicalResult FQTInsertQuantizersPass::initGammaStates(ModuleOp module) {
       index = i + 1;
   OpBuilder b(module.getContext());
   auto type = RankedTensorType::get({}, b.getF32Type());
-  auto &[args, results] = infoLines["init"];
   for (const std::string &name : allGammas) {
     DictionaryAttr attrs =
         getSlotAttrs(module.getContext(), SlotKind::state, name);
@@ -828,62 +822,10 @@ LogicalResult FQTInsertQuantizersPass::initGammaStates(ModuleOp module) {
         ret->insertOperands(index, value);
       }
     ++index;
-    results += "result state " + name + " f32 scalar\n";
   }
   return success();
 }
 
-/// Inserts `lines` into the model description's block of `function`: the
-/// new `arg` lines after its last param/state argument, the `result` lines
-/// after its last param/state result, where the signature has them.
-static std::string describeGammaStates(
-    StringRef info,
-    const llvm::StringMap<std::pair<std::string, std::string>> &lines) {
-  SmallVector<StringRef> in;
-  info.split(in, '\n');
-  std::string out;
-  for (size_t i = 0; i < in.size();) {
-    StringRef line = in[i];
-    if (!line.starts_with("function ")) {
-      out += line.str();
-      if (++i < in.size())
-        out += "\n";
-      continue;
-    }
-    auto found = lines.find(line.drop_front(9).trim());
-    size_t end = i;
-    while (end < in.size() && in[end].trim() != "end")
-      ++end;
-    if (found == lines.end() || end == in.size()) {
-      for (; i < std::min(end + 1, in.size()); ++i)
-        out += in[i].str() + (i + 1 < in.size() ? "\n" : "");
-      continue;
-    }
-    // After the last param/state arg and result, as the signature inserts
-    // them (the first position when there is none).
-    size_t argAt = i + 1, resultAt = 0;
-    for (size_t j = i + 1; j < end; ++j) {
-      SmallVector<StringRef> tokens;
-      in[j].split(tokens, ' ', -1, /*KeepEmpty=*/false);
-      if (tokens.size() < 2)
-        continue;
-      bool persistent = tokens[1] == "param" || tokens[1] == "state";
-      if (tokens[0] == "arg" && persistent)
-        argAt = j + 1;
-      if (tokens[0] == "result" && persistent)
-        resultAt = j + 1;
-    }
-    for (size_t j = i; j <= end; ++j) {
-      if (j == argAt)
-        out += found->second.first;
-      if (j == resultAt)
-        out += found->second.second;
-      out += in[j].str() + (j + 1 < in.size() ? "\n" : "");
-    }
-    i = end + 1;
-  }
-  return out;
-}
 
 void FQTInsertQuantizersPass::runOnOperation() {
   ModuleOp module = getOperation();
@@ -935,16 +877,20 @@ void FQTInsertQuantizersPass::runOnOperation() {
       return signalPassFailure();
   if (failed(initGammaStates(module)))
     return signalPassFailure();
-  // Record the policy in the model description for the runtime.
-  if (auto info = module->getAttrOfType<StringAttr>("fqt.model_info")) {
-    std::string text = describeGammaStates(info.getValue(), infoLines);
-    llvm::raw_string_ostream os(text);
-    os << "quantizers act=" << StringRef(act).trim()
-       << " weight=" << StringRef(weight).trim()
-       << " dgrad=" << StringRef(dgrad).trim() << " wgrad="
-       << (sharedGrad ? StringRef(dgrad).trim() : StringRef(wgrad).trim())
-       << " mode=" << mode << "\n";
-    module->setAttr("fqt.model_info", StringAttr::get(ctx, text));
+  // Record the policy for the runtime's description of the program.
+  if (auto program = module->getAttrOfType<ProgramAttr>("fqt.program")) {
+    auto role = [&](StringRef name, StringRef value) {
+      return NamedAttribute(StringAttr::get(ctx, name),
+                            StringAttr::get(ctx, value.trim()));
+    };
+    DictionaryAttr quantizers = DictionaryAttr::get(
+        ctx, {role("act", act), role("weight", weight), role("dgrad", dgrad),
+              role("wgrad", sharedGrad ? StringRef(dgrad) : StringRef(wgrad)),
+              role("mode", mode)});
+    module->setAttr("fqt.program",
+                    ProgramAttr::get(ctx, program.getLoss(),
+                                     program.getOptimizer(), program.getLr(),
+                                     quantizers));
   }
   for (auto &entry : perLayer)
     if (!usedLayers.contains(entry.getKey())) {

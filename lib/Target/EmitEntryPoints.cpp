@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ProgramDescription.h"
 #include "fqt/Target/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,44 +26,18 @@ using namespace mlir;
 
 namespace {
 
-/// A function of the model description and its number of buffers.
-struct DescribedFunction {
-  std::string name;
-  unsigned numBuffers = 0;
-};
-
-FailureOr<SmallVector<DescribedFunction>> readDescription(ModuleOp module) {
-  auto info = module->getAttrOfType<StringAttr>("fqt.model_info");
-  if (!info)
-    return module.emitError("no 'fqt.model_info' description; run "
-                            "--fqt-build-training first");
-  SmallVector<DescribedFunction> functions;
-  SmallVector<StringRef> lines;
-  info.getValue().split(lines, '\n', -1, /*KeepEmpty=*/false);
-  for (StringRef line : lines) {
-    if (line.consume_front("function "))
-      functions.push_back({line.trim().str(), 0});
-    else if ((line.starts_with("arg ") || line.starts_with("result ")) &&
-             !functions.empty())
-      ++functions.back().numBuffers;
-  }
-  return functions;
-}
-
 struct FQTPrepareEntryPointBufferizationPass
     : fqt::impl::FQTPrepareEntryPointBufferizationBase<
           FQTPrepareEntryPointBufferizationPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FailureOr<SmallVector<DescribedFunction>> functions =
-        readDescription(module);
-    if (failed(functions))
+    FailureOr<SmallVector<func::FuncOp>> steps = fqt::getStepFunctions(module);
+    if (failed(steps))
       return signalPassFailure();
     OpBuilder b(module.getContext());
-    for (const DescribedFunction &described : *functions)
-      if (auto fn = module.lookupSymbol<func::FuncOp>(described.name))
-        for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
-          fn.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
+    for (func::FuncOp fn : *steps)
+      for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
+        fn.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
   }
 };
 
@@ -106,8 +81,13 @@ Value wrapPointer(OpBuilder &b, Location loc, Value ptr, MemRefType type) {
 
 void FQTEmitEntryPointsPass::runOnOperation() {
   ModuleOp module = getOperation();
-  FailureOr<SmallVector<DescribedFunction>> functions = readDescription(module);
-  if (failed(functions))
+  FailureOr<SmallVector<func::FuncOp>> steps = fqt::getStepFunctions(module);
+  if (failed(steps))
+    return signalPassFailure();
+  // The description lists the functions as they are now, before the
+  // wrappers join the module.
+  FailureOr<std::string> description = fqt::describeProgram(module);
+  if (failed(description))
     return signalPassFailure();
   MLIRContext *ctx = &getContext();
   auto ptrType = LLVM::LLVMPointerType::get(ctx);
@@ -115,19 +95,11 @@ void FQTEmitEntryPointsPass::runOnOperation() {
   b.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();
 
-  for (const DescribedFunction &described : *functions) {
-    auto fn = module.lookupSymbol<func::FuncOp>(described.name);
-    if (!fn) {
-      module.emitError("the model description lists '")
-          << described.name << "', which the module does not define";
-      return signalPassFailure();
-    }
-    if (fn.getNumResults() != 0 ||
-        fn.getNumArguments() != described.numBuffers) {
-      fn.emitError("expected ")
-          << described.numBuffers
-          << " memref arguments and no results (run one-shot-bufferize with "
-             "identity layouts and --buffer-results-to-out-params first)";
+  for (func::FuncOp fn : *steps) {
+    if (fn.getNumResults() != 0) {
+      fn.emitError("expected memref arguments and no results (run "
+                   "one-shot-bufferize with identity layouts and "
+                   "--buffer-results-to-out-params first)");
       return signalPassFailure();
     }
     for (Type t : fn.getArgumentTypes()) {
@@ -138,9 +110,9 @@ void FQTEmitEntryPointsPass::runOnOperation() {
         return signalPassFailure();
       }
     }
-    auto wrapper = func::FuncOp::create(
-        b, fn.getLoc(), "fqt_" + described.name,
-        b.getFunctionType({ptrType}, {}));
+    auto wrapper =
+        func::FuncOp::create(b, fn.getLoc(), "fqt_" + fn.getName().str(),
+                             b.getFunctionType({ptrType}, {}));
     Block *block = wrapper.addEntryBlock();
     OpBuilder wb = OpBuilder::atBlockBegin(block);
     SmallVector<Value> operands;
@@ -159,8 +131,7 @@ void FQTEmitEntryPointsPass::runOnOperation() {
   auto infoFn = func::FuncOp::create(b, loc, "fqt_model_info",
                                      b.getFunctionType({}, {ptrType}));
   OpBuilder ib = OpBuilder::atBlockBegin(infoFn.addEntryBlock());
-  std::string text =
-      module->getAttrOfType<StringAttr>("fqt.model_info").getValue().str();
+  std::string text = *description;
   text.push_back('\0');
   Value str = LLVM::createGlobalString(loc, ib, "fqt_model_info_text", text,
                                        LLVM::Linkage::Internal);

@@ -8,7 +8,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ProgramDescription.h"
 #include "fqt/Target/Passes.h"
+
+#include "FQT/FQTAttrs.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -25,23 +28,26 @@ using namespace mlir;
 
 namespace {
 
-/// Function name -> number of results (trailing out-parameters), from the
-/// module's `fqt.model_info`.
-llvm::StringMap<unsigned> readResultCounts(ModuleOp module) {
+/// Function name -> number of results (trailing out-parameters) of the
+/// program's step functions; failure (diagnosed) when one cannot tell.
+/// A module without step functions has none to map.
+FailureOr<llvm::StringMap<unsigned>> readResultCounts(ModuleOp module) {
   llvm::StringMap<unsigned> counts;
-  auto info = module->getAttrOfType<StringAttr>("fqt.model_info");
-  if (!info)
+  bool labelled = false;
+  module.walk([&](func::FuncOp fn) {
+    for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
+      labelled |= fqt::getArgSlot(fn, i) != nullptr;
+  });
+  if (!labelled)
     return counts;
-  SmallVector<StringRef> lines;
-  info.getValue().split(lines, '\n', -1, /*KeepEmpty=*/false);
-  StringRef current;
-  for (StringRef line : lines) {
-    if (line.consume_front("function ")) {
-      current = line.trim();
-      counts[current] = 0;
-    } else if (line.starts_with("result ") && !current.empty()) {
-      ++counts[current];
-    }
+  FailureOr<SmallVector<func::FuncOp>> steps = fqt::getStepFunctions(module);
+  if (failed(steps))
+    return failure();
+  for (func::FuncOp fn : *steps) {
+    FailureOr<unsigned> numArgs = fqt::getNumOriginalArguments(fn);
+    if (failed(numArgs))
+      return failure();
+    counts[fn.getName()] = fn.getNumArguments() - *numArgs;
   }
   return counts;
 }
@@ -133,17 +139,15 @@ struct FQTGpuDeviceMemoryPass
     }
 
     // Arguments of the runtime's entry functions.
-    llvm::StringMap<unsigned> resultCounts = readResultCounts(module);
+    FailureOr<llvm::StringMap<unsigned>> resultCounts =
+        readResultCounts(module);
+    if (failed(resultCounts))
+      return signalPassFailure();
     for (auto func : module.getOps<func::FuncOp>()) {
-      auto it = resultCounts.find(func.getName());
-      if (func.isExternal() || it == resultCounts.end())
+      auto it = resultCounts->find(func.getName());
+      if (func.isExternal() || it == resultCounts->end())
         continue;
       unsigned numArgs = func.getNumArguments();
-      if (it->second > numArgs) {
-        func.emitError("the model description lists more results than the "
-                       "function has arguments");
-        return signalPassFailure();
-      }
       unsigned firstOut = numArgs - it->second;
       Block &entry = func.getBody().front();
       SmallVector<std::pair<Value, Value>> outParams; // (argument, copy)

@@ -62,36 +62,8 @@ struct RunningStatistic {
   RankedTensorType type;
 };
 
-/// `f32 128x784`, `i64 scalar`: a slot's type in the model description.
-std::string describeType(Type type) {
-  auto tensor = cast<RankedTensorType>(type);
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << tensor.getElementType() << ' ';
-  if (tensor.getRank() == 0)
-    os << "scalar";
-  llvm::interleave(tensor.getShape(), os, "x");
-  return text;
-}
-
-/// Appends a function's entry to the model description.
-void describeFunction(std::string &info, StringRef name, ArrayRef<Slot> args,
-                      ArrayRef<Slot> results) {
-  llvm::raw_string_ostream os(info);
-  os << "function " << name << "\n";
-  for (const Slot &s : args)
-    os << "arg " << s.kind << ' ' << s.name << ' ' << describeType(s.type)
-       << "\n";
-  for (const Slot &s : results)
-    os << "result " << s.kind << ' ' << s.name << ' ' << describeType(s.type)
-       << "\n";
-  os << "end\n";
-}
-
 func::FuncOp createFunction(OpBuilder &b, Location loc, StringRef name,
-                            ArrayRef<Slot> args, ArrayRef<Slot> results,
-                            std::string &info) {
-  describeFunction(info, name, args, results);
+                            ArrayRef<Slot> args, ArrayRef<Slot> results) {
   SmallVector<Type> argTypes, resultTypes;
   for (const Slot &s : args)
     argTypes.push_back(s.type);
@@ -362,12 +334,6 @@ void FQTBuildTrainingPass::runOnOperation() {
                                        "carry";
         return signalPassFailure();
       }
-  std::string info;
-  {
-    llvm::raw_string_ostream os(info);
-    os << "fqt-model 1\nloss " << loss << "\noptimizer " << optimizer
-       << " lr=" << learningRate << "\n";
-  }
 
   b.setInsertionPoint(forward);
   size_t numParams = params.size(), numInputs = inputSlots.size();
@@ -385,7 +351,7 @@ void FQTBuildTrainingPass::runOnOperation() {
     SmallVector<Slot> results(paramSlots);
     results.append(stateSlots);
     results.append(statSlots);
-    func::FuncOp fn = createFunction(b, loc, "init", weights, results, info);
+    func::FuncOp fn = createFunction(b, loc, "init", weights, results);
     Block &block = fn.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&block);
     TensorEmitter e(fb, loc);
@@ -411,7 +377,7 @@ void FQTBuildTrainingPass::runOnOperation() {
     results.append(paramSlots);
     results.append(stateSlots);
     results.append(statSlots);
-    func::FuncOp fn = createFunction(b, loc, "train_step", args, results, info);
+    func::FuncOp fn = createFunction(b, loc, "train_step", args, results);
     Block &block = fn.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&block);
     TensorEmitter e(fb, loc);
@@ -478,7 +444,7 @@ void FQTBuildTrainingPass::runOnOperation() {
         "sample_loss", "sample_loss"};
     Slot output{outputType, "output", outputName};
     func::FuncOp fn =
-        createFunction(b, loc, "eval_step", args, {sampleLoss, output}, info);
+        createFunction(b, loc, "eval_step", args, {sampleLoss, output});
     Block &block = fn.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&block);
     TensorEmitter e(fb, loc);
@@ -508,7 +474,7 @@ void FQTBuildTrainingPass::runOnOperation() {
     args.append({labelSlot, stepSlot, seedSlot});
     SmallVector<Slot> results = {lossSlot};
     results.append(gradSlots);
-    func::FuncOp fn = createFunction(b, loc, name, args, results, info);
+    func::FuncOp fn = createFunction(b, loc, name, args, results);
     Block &block = fn.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&block);
     TensorEmitter e(fb, loc);
@@ -529,7 +495,10 @@ void FQTBuildTrainingPass::runOnOperation() {
     func::ReturnOp::create(fb, loc, results2);
   }
 
-  // Record the training configuration for the runtime's model description.
-  module->setAttr("fqt.model_info", b.getStringAttr(info));
+  // The training configuration the runtime reports and defaults to.
+  module->setAttr("fqt.program",
+                  fqt::ProgramAttr::get(ctx, loss, optimizer,
+                                        llvm::APFloat(double(learningRate)),
+                                        DictionaryAttr()));
   forward.erase();
 }

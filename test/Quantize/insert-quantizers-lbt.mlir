@@ -17,7 +17,7 @@
 #rhs = affine_map<(m, n, k) -> (k, n)>
 #lhsT = affine_map<(m, n, k) -> (k, m)>
 #out = affine_map<(m, n, k) -> (m, n)>
-module attributes {fqt.model_info = "fqt-model 1\0Aloss mse\0Afunction init\0Aresult param w f32 3x4\0Aend\0Afunction train_step\0Aarg param w f32 3x4\0Aarg input x f32 5x4\0Aarg hyper step i64 scalar\0Aarg hyper seed i64 scalar\0Aresult loss loss f32 scalar\0Aresult param w f32 3x4\0Aend\0Afunction grad_step\0Aarg param w f32 3x4\0Aarg input x f32 5x4\0Aarg hyper step i64 scalar\0Aarg hyper seed i64 scalar\0Aresult grad w f32 3x4\0Aend\0A"} {
+module attributes {fqt.program = #fqt.program<loss = "mse", optimizer = "sgd", lr = 1.000000e-02>} {
 func.func @init() -> (tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">}) {
   %w = arith.constant dense<1.0> : tensor<3x4xf32>
   return %w : tensor<3x4xf32>
@@ -67,7 +67,8 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
 }
 }
 
-// DGRAD: fqt.model_info = "fqt-model 1\0Aloss mse\0Afunction init\0Aresult param w f32 3x4\0Aresult state fc.dgrad.lbt_gamma f32 scalar\0Aend\0Afunction train_step\0Aarg param w f32 3x4\0Aarg state fc.dgrad.lbt_gamma f32 scalar\0Aarg input x f32 5x4\0Aarg hyper step i64 scalar\0Aarg hyper seed i64 scalar\0Aresult loss loss f32 scalar\0Aresult param w f32 3x4\0Aresult state fc.dgrad.lbt_gamma f32 scalar\0Aend\0Afunction grad_step\0Aarg param w f32 3x4\0Aarg state fc.dgrad.lbt_gamma f32 scalar\0Aarg input x f32 5x4\0Aarg hyper step i64 scalar\0Aarg hyper seed i64 scalar\0Aresult grad w f32 3x4\0Aend\0Aquantizers act=ptq:8 weight=ptq:8 dgrad=lbt:4 wgrad=ptq:8 mode=simulate\0A"
+// The policy joins the program's configuration for the runtime.
+// DGRAD: fqt.program = #fqt.program<loss = "mse", optimizer = "sgd", lr = 1.000000e-02, quantizers = {act = "ptq:8", dgrad = "lbt:4", mode = "simulate", weight = "ptq:8", wgrad = "ptq:8"}>
 // DGRAD-LABEL: func.func @init()
 // DGRAD-SAME: -> (tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">}, tensor<f32> {fqt.slot = #fqt.slot<state, "fc.dgrad.lbt_gamma">})
 // DGRAD: %[[UNCAL:.*]] = arith.constant dense<0.000000e+00> : tensor<f32>
@@ -121,7 +122,8 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
 // DGRAD-NOT: scf.while
 // DGRAD: return
 
-// WGRAD: result state fc.wgrad.lbt_gamma f32 scalar\0Aend\0Afunction train_step\0Aarg param w f32 3x4\0Aarg state fc.wgrad.lbt_gamma f32 scalar
+// WGRAD-LABEL: func.func @init(
+// WGRAD-SAME: #fqt.slot<state, "fc.wgrad.lbt_gamma">
 // WGRAD-LABEL: func.func @train_step(
 // WGRAD-SAME: #fqt.slot<state, "fc.wgrad.lbt_gamma">
 // WGRAD-DAG: fqt.quantize %{{.*}} gamma(%{{.*}}) {quantizer = #fqt.lbt<bits = 8>
@@ -131,17 +133,16 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
 
 // Two lbt paths: two independent quantizers, two gammas (tau = 1e-3 / 7 for
 // the 3-bit one).
-// BOTH: arg state fc.dgrad.lbt_gamma f32 scalar\0Aarg state fc.wgrad.lbt_gamma f32 scalar
-// BOTH: result state fc.dgrad.lbt_gamma f32 scalar\0Aresult state fc.wgrad.lbt_gamma f32 scalar
 // BOTH-LABEL: func.func @train_step(
 // BOTH-SAME: %{{[^:]*}}: tensor<f32> {fqt.slot = #fqt.slot<state, "fc.dgrad.lbt_gamma">}, %{{[^:]*}}: tensor<f32> {fqt.slot = #fqt.slot<state, "fc.wgrad.lbt_gamma">}
+// BOTH-SAME: -> ({{.*}}, tensor<f32> {fqt.slot = #fqt.slot<state, "fc.dgrad.lbt_gamma">}, tensor<f32> {fqt.slot = #fqt.slot<state, "fc.wgrad.lbt_gamma">})
 // BOTH-DAG: fqt.quantize {{.*}} {quantizer = #fqt.lbt<bits = 4>
 // BOTH-DAG: fqt.quantize {{.*}} {quantizer = #fqt.lbt<bits = 3>
 // BOTH-DAG: arith.constant 1.42857141E-4 : f32
 // BOTH: return {{.*}} : tensor<f32>, tensor<3x4xf32>, tensor<f32>, tensor<f32>
 
 // Kim et al.'s arrangement: dY quantized once, one gamma for both products.
-// SHARED: quantizers act=ptq:8 weight=ptq:8 dgrad=lbt:4 wgrad=lbt:4
+// SHARED: quantizers = {act = "ptq:8", dgrad = "lbt:4", mode = "simulate", weight = "ptq:8", wgrad = "lbt:4"}
 // SHARED-LABEL: func.func @train_step(
 // SHARED-COUNT-1: fqt.quantize {{.*}}lbt
 // SHARED-NOT: fqt.quantize {{.*}}lbt

@@ -1,10 +1,13 @@
 // RUN: fqt-opt %s --split-input-file --fqt-prepare-entry-point-bufferization --verify-diagnostics | FileCheck %s
 
-// The runtime owns the buffers: the described functions never write into
-// their arguments; other functions are left alone.
+// The runtime owns the buffers: the step functions (whose buffers carry
+// #fqt.slot) never write into their arguments; other functions are left
+// alone.
 
-module attributes {fqt.model_info = "fqt-model 1\0Afunction step\0Aarg param w f32 2x3\0Aresult loss loss f32 scalar\0Aend\0A"} {
-  func.func @step(%w: tensor<2x3xf32>) -> tensor<f32> {
+module {
+  func.func @step(%w: tensor<2x3xf32> {fqt.slot = #fqt.slot<param, "w">},
+                  %x: tensor<2xf32> {fqt.slot = #fqt.slot<input, "x">})
+      -> (tensor<f32> {fqt.slot = #fqt.slot<loss, "loss">}) {
     %c = arith.constant dense<0.0> : tensor<f32>
     return %c : tensor<f32>
   }
@@ -14,12 +17,23 @@ module attributes {fqt.model_info = "fqt-model 1\0Afunction step\0Aarg param w f
 }
 
 // CHECK-LABEL: func.func @step(
-// CHECK-SAME: %{{.*}}: tensor<2x3xf32> {bufferization.writable = false})
+// CHECK-SAME: %{{.*}}: tensor<2x3xf32> {bufferization.writable = false, fqt.slot = #fqt.slot<param, "w">}
+// CHECK-SAME: %{{.*}}: tensor<2xf32> {bufferization.writable = false, fqt.slot = #fqt.slot<input, "x">})
 // CHECK-LABEL: func.func @helper(
 // CHECK-SAME: %{{.*}}: tensor<2xf32>)
 
 // -----
 
-// expected-error @+1 {{no 'fqt.model_info' description; run --fqt-build-training first}}
+// expected-error @+1 {{no step functions (public functions whose arguments and results carry fqt.slot); run --fqt-build-training first}}
 module {
+}
+
+// -----
+
+module {
+  // expected-error @+1 {{step function 'step' has a #fqt.slot on 1 of its 2 arguments and results; the runtime needs all}}
+  func.func @step(%w: tensor<2x3xf32> {fqt.slot = #fqt.slot<param, "w">}) -> tensor<f32> {
+    %c = arith.constant dense<0.0> : tensor<f32>
+    return %c : tensor<f32>
+  }
 }

@@ -20,7 +20,10 @@ func.func @forward(%x: tensor<5x4xf32> {onnx.name = "input"}) -> (tensor<5x2xf32
   return %y : tensor<5x2xf32>
 }
 
-// CHECK: module attributes {fqt.model_info = "fqt-model 1\0Aloss softmax-cross-entropy\0Aoptimizer sgd lr=1.000000e-02\0Afunction init\0Aarg weight w1 f32 3x4\0Aarg weight b1 f32 3\0Aarg weight w2 f32 2x3\0Aresult param w1 f32 3x4\0Aresult param b1 f32 3\0Aresult param w2 f32 2x3\0Aend\0Afunction train_step\0Aarg param w1 f32 3x4\0Aarg param b1 f32 3\0Aarg param w2 f32 2x3\0Aarg input input f32 5x4\0Aarg label labels i64 5\0Aarg hyper lr f32 scalar\0Aarg hyper step i64 scalar\0Aarg hyper seed i64 scalar\0Aresult loss loss f32 scalar\0Aresult param w1 f32 3x4\0Aresult param b1 f32 3\0Aresult param w2 f32 2x3\0Aend\0A
+// The configuration the runtime reports; the step functions' buffers carry
+// their #fqt.slot (the runtime's description is written from both by
+// --fqt-emit-entry-points).
+// CHECK: module attributes {fqt.program = #fqt.program<loss = "softmax-cross-entropy", optimizer = "sgd", lr = 1.000000e-02>}
 // CHECK-NOT: func.func @forward
 // The initial values are init's weights, not constants: the initializers
 // stay in the module for the driver to take their data (they are not used).

@@ -65,9 +65,10 @@ def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
     the function that returns params (train_step) also returns the next
     gamma (docs/quantizers.md §4.3: calibration on the first step, then
     +-gamma_step by the clipped fraction), `init` returns 0 ("not calibrated
-    yet": that step quantizes with gamma = 1), and `fqt.model_info` lists the
-    new buffers, so the runtime carries and checkpoints gamma like optimizer
-    state. Unlike the reference code, the calibrating step also updates the
+    yet": that step quantizes with gamma = 1); the new buffers carry
+    `#fqt.slot<state, "LAYER.ROLE.lbt_gamma">`, so the runtime carries and
+    checkpoints gamma like optimizer state. The module's `#fqt.program`
+    gets the policy by role (`quantizers = {act = ..., mode = ...}`). Unlike the reference code, the calibrating step also updates the
     parameters (with the gradient quantized at gamma = 1).
 
     `mode=simulate` inserts `fqt.quantize` + `fqt.dequantize` and keeps the

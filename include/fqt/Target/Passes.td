@@ -8,12 +8,17 @@ include "mlir/Pass/PassBase.td"
 def FQTEmitEntryPoints : Pass<"fqt-emit-entry-points", "::mlir::ModuleOp"> {
   let summary = "Add the C entry points of the runtime ABI to a bufferized program";
   let description = [{
-    For every function the module's `fqt.model_info` description lists
-    (see include/fqt/Runtime/Model.h), adds `fqt_<name>(!llvm.ptr)`: it
+    For every step function (a public function whose arguments carry
+    `fqt.slot`, `#fqt.slot<kind, name>`) adds `fqt_<name>(!llvm.ptr)`: it
     reads one buffer pointer per argument and result from the array it is
     given, wraps each in a memref descriptor of the statically known shape
     (offset 0, row-major strides) and calls `<name>`. Also adds
-    `fqt_model_info()`, returning the description as a C string.
+    `fqt_model_info()`, returning the runtime's description
+    (include/fqt/Runtime/Model.h) as a C string: the module's
+    `#fqt.program` (loss, optimizer, quantizers) and each step function's
+    buffers, its results being the out-parameters after its last argument
+    of an argument-only kind (weight, input, label, hyper). This pass is
+    the one place that writes the description.
 
     Runs after bufferization with identity layouts at function boundaries
     and `--buffer-results-to-out-params`, so that `<name>` takes exactly one
@@ -29,8 +34,8 @@ def FQTPrepareEntryPointBufferization
     : Pass<"fqt-prepare-entry-point-bufferization", "::mlir::ModuleOp"> {
   let summary = "Mark the arguments of the ABI functions read-only";
   let description = [{
-    Sets `bufferization.writable = false` on every argument of the
-    functions listed in `fqt.model_info`: the runtime owns those buffers and
+    Sets `bufferization.writable = false` on every argument of the step
+    functions (those whose buffers carry `fqt.slot`): the runtime owns those buffers and
     may pass the same parameters to several steps, so the compiled code must
     never write into them.
   }];
@@ -93,8 +98,8 @@ def FQTGpuDeviceMemory : Pass<"fqt-gpu-device-memory", "::mlir::ModuleOp"> {
     managed memory, readable by kernels and by the host loops that remain
     (scalar reductions, `memref.load`). A `memref.get_global` constant
     that is used other than as the source of a `memref.copy` is copied into
-    a managed buffer for the call. In each function that the module's
-    `fqt.model_info` lists, every memref argument is copied into a managed
+    a managed buffer for the call. In each step function (its buffers carry
+    `fqt.slot`), every memref argument is copied into a managed
     buffer on entry and every out-parameter (the trailing arguments that
     `--buffer-results-to-out-params` added) is copied back before each
     return, so the runtime's calling convention is the CPU one.

@@ -73,8 +73,9 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
     `train_step`'s, and only gradient dumps and variance reports call them.
     `init` and `train_step` are always built.
 
-    The module gets a `fqt.model_info` string attribute: the description of
-    these functions that the runtime reads (format in
+    The module gets `fqt.program` (`#fqt.program<loss, optimizer, lr>`):
+    with the functions' `#fqt.slot`s, `--fqt-emit-entry-points` writes from
+    it the description the runtime reads (format in
     include/fqt/Runtime/Model.h).
 
     Shapes must be static (bind a symbolic batch at import).

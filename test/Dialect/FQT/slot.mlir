@@ -58,3 +58,44 @@ func.func @f(%w: tensor<f32> {fqt.role = #fqt.slot<param, "w">}) {
 func.func @f(%w: tensor<f32> {fqt.slot = #fqt.slot<bias, "w">}) {
   return
 }
+
+// -----
+
+// The program's configuration, on its module.
+// CHECK: module attributes {fqt.program = #fqt.program<loss = "mse", optimizer = "adam", lr = 1.000000e-03, quantizers = {act = "ptq:8", mode = "integer"}>}
+module attributes {fqt.program = #fqt.program<loss = "mse", optimizer = "adam", lr = 1.0e-3, quantizers = {act = "ptq:8", mode = "integer"}>} {
+}
+
+// -----
+
+// expected-error @below {{'fqt.program' must be a #fqt.program, got "sgd"}}
+module attributes {fqt.program = "sgd"} {
+}
+
+// -----
+
+// expected-error @below {{#fqt.program lr must be positive, got -1.000000e+00}}
+module attributes {fqt.program = #fqt.program<loss = "mse", optimizer = "sgd", lr = -1.0>} {
+}
+
+// -----
+
+// expected-error @below {{#fqt.program quantizer 'act' must be a string such as "ptq:8"}}
+module attributes {fqt.program = #fqt.program<loss = "mse", optimizer = "sgd", lr = 0.1, quantizers = {act = 8 : i64}>} {
+}
+
+// -----
+
+module {
+  // expected-error @below {{'fqt.program' belongs on a module}}
+  func.func @f() attributes {fqt.program = #fqt.program<loss = "mse", optimizer = "sgd", lr = 0.1>} {
+    return
+  }
+}
+
+// -----
+
+// expected-error @below {{'fqt.slot' belongs on the arguments and results of a function, not on an operation}}
+func.func @f() attributes {fqt.slot = #fqt.slot<param, "w">} {
+  return
+}

@@ -1,11 +1,11 @@
 // RUN: fqt-opt %s --split-input-file --verify-diagnostics --fqt-gpu-device-memory | FileCheck %s
 
-// A function of the model description: arguments are copied into managed
+// A step function (its buffers carry #fqt.slot): arguments are copied into managed
 // buffers on entry, the out-parameter (the one result) is not read but
 // copied back before the return; temporaries are managed buffers, freed on
 // a stream that is waited for.
 // CHECK-LABEL: func.func @step
-// CHECK-SAME: (%[[X:.*]]: memref<4xf32>, %[[OUT:.*]]: memref<4xf32>)
+// CHECK-SAME: (%[[X:[^:]*]]: memref<4xf32> {fqt.slot = #fqt.slot<input, "x">}, %[[OUT:[^:]*]]: memref<4xf32> {fqt.slot = #fqt.slot<output, "y">})
 // CHECK-DAG: %[[OUTD:.*]] = gpu.alloc  host_shared () : memref<4xf32>
 // CHECK-DAG: %[[XD:.*]] = gpu.alloc  host_shared () : memref<4xf32>
 // CHECK-DAG: memref.copy %[[X]], %[[XD]]
@@ -22,13 +22,14 @@
 // CHECK: return
 // CHECK-NOT: memref.alloc
 // CHECK-NOT: memref.dealloc
-module attributes {gpu.container_module, fqt.model_info = "fqt-model 1\0Afunction step\0Aarg input x f32 4\0Aresult output y f32 4\0Aend\0A"} {
+module attributes {gpu.container_module} {
   gpu.module @k {
     gpu.func @k(%a: memref<4xf32>, %b: memref<4xf32>) kernel {
       gpu.return
     }
   }
-  func.func @step(%x: memref<4xf32>, %out: memref<4xf32>) {
+  func.func @step(%x: memref<4xf32> {fqt.slot = #fqt.slot<input, "x">},
+                  %out: memref<4xf32> {fqt.slot = #fqt.slot<output, "y">}) {
     %c1 = arith.constant 1 : index
     %t = memref.alloc() : memref<4xf32>
     gpu.launch_func @k::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%x : memref<4xf32>, %t : memref<4xf32>)
@@ -36,7 +37,7 @@ module attributes {gpu.container_module, fqt.model_info = "fqt-model 1\0Afunctio
     memref.dealloc %t : memref<4xf32>
     return
   }
-  // Not in the description: only its temporaries change.
+  // Not a step function: only its temporaries change.
   // CHECK-LABEL: func.func @helper
   // CHECK-SAME: (%[[Y:.*]]: memref<4xf32>)
   // CHECK-NOT: memref.copy
@@ -50,18 +51,18 @@ module attributes {gpu.container_module, fqt.model_info = "fqt-model 1\0Afunctio
 
 // -----
 
-module attributes {fqt.model_info = "fqt-model 1\0Afunction step\0Aarg input x f32 4\0Aresult output y f32 4\0Aresult output z f32 4\0Aend\0A"} {
-  // expected-error @below {{the model description lists more results than the function has arguments}}
-  func.func @step(%x: memref<4xf32>) {
+module {
+  // expected-error @below {{step function 'step' has no weight, input, label or hyper argument: the runtime cannot tell its arguments from its results}}
+  func.func @step(%x: memref<4xf32> {fqt.slot = #fqt.slot<param, "x">}) {
     return
   }
 }
 
 // -----
 
-module attributes {fqt.model_info = "fqt-model 1\0Afunction step\0Aarg input x f32 4\0Aend\0A"} {
+module {
   // expected-error @below {{argument #0 has a dynamic shape; the GPU target needs statically shaped entry arguments}}
-  func.func @step(%x: memref<?xf32>) {
+  func.func @step(%x: memref<?xf32> {fqt.slot = #fqt.slot<input, "x">}) {
     return
   }
 }
