@@ -97,8 +97,8 @@ private:
   /// Adds the passes after stage FROM up to and including stage TO.
   void addPasses(PassManager &pm, fqt::CompileStage from,
                  fqt::CompileStage to);
-  void addTrainingPass(PassManager &pm);
-  void addQuantizerPass(PassManager &pm);
+  /// Sets fqt-train-pipeline's options TRAIN from the compile options.
+  void fillTrainPipelineOptions(fqt::FqtTrainPipelineOptions &train) const;
   void addLinalgPasses(PassManager &pm);
   void addTargetPipeline(PassManager &pm);
   /// Moves the data of init's weights out of the module (the initializers
@@ -338,43 +338,40 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage from,
                        fqt::CompileStage stage) {
   using fqt::CompileStage;
   auto after = [&](CompileStage s) { return s > from && s <= stage; };
-  if (after(CompileStage::Training))
-    addTrainingPass(pm);
-  if (after(CompileStage::Quantized))
-    addQuantizerPass(pm);
+  // The front half is fqt-train-pipeline, the pipeline fqt-opt runs under
+  // that name; stopping after the training steps is its fp32 form.
+  // (Compiles split after Quantized, never between Training and Quantized.)
+  assert(from != CompileStage::Training && "the front half is one pipeline");
+  if (after(CompileStage::Training)) {
+    fqt::FqtTrainPipelineOptions train;
+    fillTrainPipelineOptions(train);
+    train.fp32 = train.fp32 || !after(CompileStage::Quantized);
+    fqt::buildFqtTrainPipeline(pm, train);
+  }
   if (after(CompileStage::Linalg))
     addLinalgPasses(pm);
   if (after(CompileStage::LLVM))
     addTargetPipeline(pm);
 }
 
-void Driver::addTrainingPass(PassManager &pm) {
-  fqt::FQTBuildTrainingOptions training;
-  training.loss = options.loss;
-  training.optimizer = options.optimizer;
-  training.learningRate = options.lr;
-  training.momentum = options.momentum;
-  training.beta2 = options.beta2;
-  training.epsilon = options.epsilon;
-  training.weightDecay = options.weightDecay;
-  training.entryPoints.assign(options.entryPoints.begin(),
-                              options.entryPoints.end());
-  pm.addPass(fqt::createFQTBuildTraining(training));
-}
-
-void Driver::addQuantizerPass(PassManager &pm) {
-  if (!options.fp32) {
-    fqt::FQTInsertQuantizersOptions quantizers;
-    quantizers.act = options.act;
-    quantizers.weight = options.weight;
-    quantizers.dgrad = options.grad.empty() ? options.dgrad : options.grad;
-    quantizers.wgrad = options.wgrad;
-    quantizers.sharedGrad = options.sharedGrad;
-    quantizers.mode = options.mode;
-    quantizers.layerOverrides.assign(options.layerOverrides.begin(),
-                                     options.layerOverrides.end());
-    pm.addPass(fqt::createFQTInsertQuantizers(quantizers));
-  }
+void Driver::fillTrainPipelineOptions(
+    fqt::FqtTrainPipelineOptions &train) const {
+  train.loss = options.loss;
+  train.optimizer = options.optimizer;
+  train.lr = options.lr;
+  train.momentum = options.momentum;
+  train.beta2 = options.beta2;
+  train.epsilon = options.epsilon;
+  train.weightDecay = options.weightDecay;
+  train.entryPoints = ArrayRef<std::string>(options.entryPoints);
+  train.fp32 = options.fp32;
+  train.act = options.act;
+  train.weight = options.weight;
+  train.dgrad = options.grad.empty() ? options.dgrad : options.grad;
+  train.wgrad = options.wgrad;
+  train.sharedGrad = options.sharedGrad;
+  train.mode = options.mode;
+  train.layerOverrides = ArrayRef<std::string>(options.layerOverrides);
 }
 
 void Driver::addLinalgPasses(PassManager &pm) {

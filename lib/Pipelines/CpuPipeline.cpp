@@ -7,6 +7,7 @@
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Quantize/Passes.h"
 #include "fqt/Target/Passes.h"
+#include "fqt/Training/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -74,7 +75,39 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
   addHostToLLVMPasses(pm);
 }
 
+void fqt::buildFqtTrainPipeline(OpPassManager &pm,
+                                const FqtTrainPipelineOptions &options) {
+  FQTBuildTrainingOptions training;
+  training.loss = options.loss;
+  training.optimizer = options.optimizer;
+  training.learningRate = options.lr;
+  training.momentum = options.momentum;
+  training.beta2 = options.beta2;
+  training.epsilon = options.epsilon;
+  training.weightDecay = options.weightDecay;
+  training.entryPoints.assign(options.entryPoints.begin(),
+                              options.entryPoints.end());
+  pm.addPass(createFQTBuildTraining(training));
+  if (options.fp32)
+    return;
+  FQTInsertQuantizersOptions quantizers;
+  quantizers.act = options.act;
+  quantizers.weight = options.weight;
+  quantizers.dgrad = options.dgrad;
+  quantizers.wgrad = options.wgrad;
+  quantizers.sharedGrad = options.sharedGrad;
+  quantizers.mode = options.mode;
+  quantizers.layerOverrides.assign(options.layerOverrides.begin(),
+                                   options.layerOverrides.end());
+  pm.addPass(createFQTInsertQuantizers(quantizers));
+}
+
 void fqt::registerFqtPipelines() {
+  PassPipelineRegistration<FqtTrainPipelineOptions>(
+      "fqt-train-pipeline",
+      "Build the training steps of an imported model and insert their "
+      "quantizers: what fqt-compile runs before lowering",
+      buildFqtTrainPipeline);
   PassPipelineRegistration<FqtCpuPipelineOptions>(
       "fqt-cpu-pipeline",
       "Lower fqt and linalg on tensors to the LLVM dialect for the host CPU",
