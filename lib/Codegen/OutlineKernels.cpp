@@ -113,15 +113,15 @@ private:
   /// Kernels by their text (printed with a placeholder name).
   llvm::StringMap<func::FuncOp> kernels;
   unsigned numKernels = 0;
+  /// Names new kernels uniquely, also next to the kernels of an earlier run.
+  std::optional<SymbolTable> symbols;
 };
 
 void FQTOutlineKernelsPass::runOnOperation() {
   module = getOperation();
   kernels.clear();
   numKernels = 0;
-  for (auto fn : module.getOps<func::FuncOp>())
-    if (fn.getName().starts_with(kKernelPrefix))
-      ++numKernels; // Run twice, the pass keeps names unique.
+  symbols.emplace(module);
 
   SmallVector<Group> groups;
   for (auto fn : module.getOps<func::FuncOp>()) {
@@ -214,7 +214,7 @@ void FQTOutlineKernelsPass::outline(const Group &group) {
     kernel = existing;
   } else {
     kernel.setName((kKernelPrefix + Twine(numKernels++)).str());
-    module.getBody()->push_back(kernel);
+    symbols->insert(kernel); // Renamed if an earlier run took the name.
     existing = kernel;
   }
 

@@ -108,3 +108,20 @@ func.func @stay(%t: tensor<4xf32>, %codes: memref<4xi4>) -> tensor<4xf32> {
   linalg.fill ins(%c : i4) outs(%codes : memref<4xi4>)
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// A kernel of an earlier run keeps its name; the new one gets another.
+
+// CHECK-LABEL: func.func private @fqt_kernel_0(%{{.*}}: memref<2xf32>)
+// CHECK-LABEL: func.func @again(
+// CHECK: call @[[NEW:fqt_kernel_[0-9_]+]](
+// CHECK: func.func private @[[NEW]](%{{.*}}: memref<4xf32>)
+func.func private @fqt_kernel_0(%x: memref<2xf32>) {
+  return
+}
+func.func @again(%c: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<4xf32>)
+  return
+}
