@@ -4,8 +4,6 @@
 #include "fqt/Runtime/Error.h"
 
 #include <cmath>
-#include <dlfcn.h>
-#include <unistd.h>
 
 #include <set>
 
@@ -284,36 +282,10 @@ const Tensor &Program::result(const Function &function, BufferKind kind) const {
               function.desc->name + " returns no " + kindName(kind));
 }
 
-/// The weights file of a program compiled with --weights=external: its
-/// file (the executable, or the shared library that defines fqt_weights)
-/// with `.weights` appended.
-static std::string defaultWeightsFile(const void *symbol) {
-  Dl_info where;
-  if (dladdr(symbol, &where) && where.dli_fname && *where.dli_fname)
-    return std::string(where.dli_fname) + ".weights";
-  char path[4096];
-  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-  return std::string(path, n > 0 ? n : 0) + ".weights";
-}
-
 void Program::loadWeights() {
   if (weightsLoaded || initFn.desc->argsOfKind(BufferKind::Weight).empty())
     return;
-  if (!program.weights)
-    fail("init takes weights, but the program has no fqt_weights");
-  unsigned long size = 0;
-  const unsigned char *blob = program.weights(&size);
-  Weights own = Weights::parse(
-      std::string_view(reinterpret_cast<const char *>(blob), size),
-      "fqt_weights");
-  if (!weightsFile.empty())
-    weights = Weights::readFile(weightsFile, own);
-  else if (own.hasData())
-    weights = std::move(own);
-  else
-    weights = Weights::readFile(
-        defaultWeightsFile(reinterpret_cast<const void *>(program.weights)),
-        own);
+  weights = Weights::ofProgram(program, weightsFile);
   weightsLoaded = true;
 }
 

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace fqt::runtime {
 
@@ -155,6 +157,36 @@ Weights Weights::readFile(const std::string &path, const Weights &program) {
   if (actual != w.sum)
     throw Error(path, "is damaged: its data does not match its checksum");
   return w;
+}
+
+/// The weights file of a program compiled with --weights=external: its
+/// file (the executable, or the shared library that defines fqt_weights)
+/// with `.weights` appended.
+static std::string defaultWeightsFile(const void *symbol) {
+  Dl_info where;
+  if (dladdr(symbol, &where) && where.dli_fname && *where.dli_fname)
+    return std::string(where.dli_fname) + ".weights";
+  char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  return std::string(path, n > 0 ? n : 0) + ".weights";
+}
+
+Weights Weights::ofProgram(const fqt_program &program,
+                           const std::string &file) {
+  if (!program.weights)
+    throw Error("fqt_model_info",
+                "init takes weights, but the program has no fqt_weights");
+  unsigned long size = 0;
+  const unsigned char *blob = program.weights(&size);
+  Weights own =
+      parse(std::string_view(reinterpret_cast<const char *>(blob), size),
+            "fqt_weights");
+  if (!file.empty())
+    return readFile(file, own);
+  if (own.hasData())
+    return own;
+  return readFile(
+      defaultWeightsFile(reinterpret_cast<const void *>(program.weights)), own);
 }
 
 const void *Weights::find(const BufferDesc &desc) const {

@@ -320,15 +320,8 @@ Trainer::Trainer(const std::string &libraryPath, double lr, int64_t seed)
   }
   info = parseModelInfo(infoText);
   initFn = info.getFunction("init");
-  if (!initFn->argsOfKind(BufferKind::Weight).empty()) {
-    unsigned long size = 0;
-    const unsigned char *blob = abi.weights(&size);
-    weights = Weights::parse(
-        std::string_view(reinterpret_cast<const char *>(blob), size),
-        "fqt_weights");
-    if (!weights.hasData())
-      weights = Weights::readFile(libraryPath + ".weights", weights);
-  }
+  if (!initFn->argsOfKind(BufferKind::Weight).empty())
+    weights = Weights::ofProgram(abi);
   trainFn = info.getFunction("train_step");
   evalFn = info.getFunction("eval_step");
   gradFn = info.getFunction("grad_step");

@@ -11,6 +11,7 @@
 #ifndef FQT_RUNTIME_WEIGHTS_H
 #define FQT_RUNTIME_WEIGHTS_H
 
+#include "fqt/Runtime/Model.h"
 #include "fqt/Runtime/ModelInfo.h"
 #include "fqt/Runtime/WeightsFormat.h"
 
@@ -32,6 +33,12 @@ public:
   /// PROGRAM (the program's own header) describes: the same names, types and
   /// checksum, and data whose checksum is that one. Throws Error(PATH, ...).
   static Weights readFile(const std::string &path, const Weights &program);
+
+  /// The weights init reads: from FILE when given, else PROGRAM's own
+  /// (fqt_weights), else (--weights=external) the file beside the program,
+  /// its executable's or shared library's name with `.weights` appended.
+  static Weights ofProgram(const fqt_program &program,
+                           const std::string &file = "");
 
   bool hasData() const { return data != nullptr; }
   size_t size() const { return entries.size(); }
