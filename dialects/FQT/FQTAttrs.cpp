@@ -181,3 +181,13 @@ LogicalResult ProgramAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                            << "' must be a string such as \"ptq:8\"";
   return success();
 }
+
+std::string fqt::describeSlotType(ShapedType type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type.getElementType() << ' ';
+  if (type.getRank() == 0)
+    os << "scalar";
+  llvm::interleave(type.getShape(), os, "x");
+  return text;
+}

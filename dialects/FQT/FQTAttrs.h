@@ -35,6 +35,9 @@ SlotAttr getResultSlot(mlir::FunctionOpInterface fn, unsigned index);
 /// argument or result.
 mlir::DictionaryAttr getSlotAttrs(mlir::MLIRContext *ctx, SlotKind kind,
                                   llvm::StringRef name);
+/// `f32 3x4`, `i64 scalar`: a slot's type (a shaped type's element type and
+/// static shape) as the runtime's description and the weights blob write it.
+std::string describeSlotType(mlir::ShapedType type);
 /// param or state: the buffers the runtime keeps from step to step.
 inline bool isPersistent(SlotAttr slot) {
   return slot && (slot.getKind() == SlotKind::param ||

@@ -64,7 +64,6 @@
 #include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <chrono>
 #include <thread>
@@ -132,12 +131,12 @@ private:
   std::string emitObject(llvm::Module &module, llvm::TargetMachine &machine,
                          StringRef path);
   /// Optimizes MODULE and writes its object code: into the one file of
-  /// PATHS, or split into as many parts as PATHS has, compiled by WORKERS
-  /// threads; DATAMODULE (the program's data, in a context of its own), when
+  /// PATHS, or split into as many parts as PATHS has, one thread each;
+  /// DATAMODULE (the program's data, in a context of its own), when
   /// given, goes unoptimized to DATAPATH on one more thread.
   bool generateObjects(std::unique_ptr<llvm::Module> module,
-                       ArrayRef<std::string> paths, unsigned workers,
-                       llvm::Module *dataModule, StringRef dataPath);
+                       ArrayRef<std::string> paths, llvm::Module *dataModule,
+                       StringRef dataPath);
   void embedModel(llvm::Module &module, StringRef bytes);
   bool runTool(StringRef program, ArrayRef<std::string> args);
   bool isGpu() const { return options.target == "nvptx"; }
@@ -468,24 +467,32 @@ std::unique_ptr<llvm::TargetMachine> Driver::createTargetMachine() {
       std::nullopt, level.value_or(llvm::CodeGenOptLevel::Default)));
 }
 
-/// `fqt_model_onnx`: the original model, for `--save` in the runtime.
-void Driver::embedModel(llvm::Module &module, StringRef bytes) {
+/// Adds the bytes BYTES to MODULE as the constant GLOBAL (aligned to ALIGN)
+/// and `const unsigned char *ACCESSOR(unsigned long *size)`, which returns
+/// them and stores their size.
+static void embedBytes(llvm::Module &module, StringRef bytes, StringRef global,
+                       StringRef accessor, llvm::Align align = llvm::Align(1)) {
   llvm::LLVMContext &ctx = module.getContext();
   auto *data = llvm::ConstantDataArray::getRaw(bytes, bytes.size(),
                                                llvm::Type::getInt8Ty(ctx));
-  auto *global = new llvm::GlobalVariable(
+  auto *variable = new llvm::GlobalVariable(
       module, data->getType(), /*isConstant=*/true,
-      llvm::GlobalValue::InternalLinkage, data, "fqt_model_onnx_bytes");
-  auto *sizeTy = llvm::Type::getInt64Ty(ctx);
+      llvm::GlobalValue::InternalLinkage, data, global);
+  variable->setAlignment(align);
   auto *ptrTy = llvm::PointerType::get(ctx, 0);
-  // const unsigned char *fqt_model_onnx(unsigned long *size)
   auto *fnTy = llvm::FunctionType::get(ptrTy, {ptrTy}, false);
   auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
-                                    "fqt_model_onnx", module);
-  auto *entry = llvm::BasicBlock::Create(ctx, "entry", fn);
-  llvm::IRBuilder<> b(entry);
-  b.CreateStore(llvm::ConstantInt::get(sizeTy, bytes.size()), fn->getArg(0));
-  b.CreateRet(global);
+                                    accessor, module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  b.CreateStore(
+      llvm::ConstantInt::get(llvm::Type::getInt64Ty(ctx), bytes.size()),
+      fn->getArg(0));
+  b.CreateRet(variable);
+}
+
+/// `fqt_model_onnx`: the original model, for `--save` in the runtime.
+void Driver::embedModel(llvm::Module &module, StringRef bytes) {
+  embedBytes(module, bytes, "fqt_model_onnx_bytes", "fqt_model_onnx");
 }
 
 std::string Driver::optimize(llvm::Module &module,
@@ -521,7 +528,7 @@ std::string Driver::emitObject(llvm::Module &module,
 }
 
 bool Driver::generateObjects(std::unique_ptr<llvm::Module> module,
-                             ArrayRef<std::string> paths, unsigned workers,
+                             ArrayRef<std::string> paths,
                              llvm::Module *dataModule, StringRef dataPath) {
   // The data needs no optimization; its code generation, mostly copying
   // bytes into a section, runs beside the code's.
@@ -575,10 +582,9 @@ bool Driver::generateObjects(std::unique_ptr<llvm::Module> module,
         std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                       splitStart)
             .count());
-  // Each worker takes the next part until none is left: parts of uneven
-  // size even out over the workers.
+  // One thread, with its own TargetMachine, per part.
   std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
-  for (unsigned w = 0; w < workers; ++w) {
+  for (size_t i = 0; i < bitcode.size(); ++i) {
     machines.push_back(createTargetMachine());
     if (!machines.back()) {
       joinData();
@@ -586,35 +592,30 @@ bool Driver::generateObjects(std::unique_ptr<llvm::Module> module,
     }
   }
   std::vector<std::string> errors(bitcode.size()), reports(bitcode.size());
-  std::atomic<size_t> next{0};
-  auto compilePart = [&](size_t i, llvm::TargetMachine &machine) {
-    llvm::LLVMContext context;
-    llvm::Expected<std::unique_ptr<llvm::Module>> part =
-        llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode[i].str(), "part"),
-                               context);
-    if (!part) {
-      errors[i] = "cannot read back a part of the program: " +
-                  llvm::toString(part.takeError());
-      return;
-    }
-    auto start = std::chrono::steady_clock::now();
-    errors[i] = optimize(**part, machine);
-    auto optimized = std::chrono::steady_clock::now();
-    if (errors[i].empty())
-      errors[i] = emitObject(**part, machine, paths[i]);
-    auto done = std::chrono::steady_clock::now();
-    llvm::raw_string_ostream(reports[i])
-        << "part " << i << ": " << (*part)->size() << " functions, "
-        << llvm::format(
-               "optimization %.2f s, code generation %.2f s\n",
-               std::chrono::duration<double>(optimized - start).count(),
-               std::chrono::duration<double>(done - optimized).count());
-  };
   std::vector<std::thread> threads;
-  for (unsigned w = 0; w < workers; ++w)
-    threads.emplace_back([&, w] {
-      for (size_t i = next++; i < bitcode.size(); i = next++)
-        compilePart(i, *machines[w]);
+  for (size_t i = 0; i < bitcode.size(); ++i)
+    threads.emplace_back([&, i] {
+      llvm::LLVMContext context;
+      llvm::Expected<std::unique_ptr<llvm::Module>> part =
+          llvm::parseBitcodeFile(
+              llvm::MemoryBufferRef(bitcode[i].str(), "part"), context);
+      if (!part) {
+        errors[i] = "cannot read back a part of the program: " +
+                    llvm::toString(part.takeError());
+        return;
+      }
+      auto start = std::chrono::steady_clock::now();
+      errors[i] = optimize(**part, *machines[i]);
+      auto optimized = std::chrono::steady_clock::now();
+      if (errors[i].empty())
+        errors[i] = emitObject(**part, *machines[i], paths[i]);
+      auto done = std::chrono::steady_clock::now();
+      llvm::raw_string_ostream(reports[i])
+          << "part " << i << ": " << (*part)->size() << " functions, "
+          << llvm::format(
+                 "optimization %.2f s, code generation %.2f s\n",
+                 std::chrono::duration<double>(optimized - start).count(),
+                 std::chrono::duration<double>(done - optimized).count());
     });
   for (std::thread &thread : threads)
     thread.join();
@@ -632,47 +633,41 @@ bool Driver::generateObjects(std::unique_ptr<llvm::Module> module,
 }
 
 /// The bytes of an initializer's value as the runtime lays a tensor out
-/// (dense, row-major), or nullopt for a value of another kind.
-static std::optional<std::string> rawBytes(Attribute value) {
+/// (dense, row-major): a run of bytes repeated `repeat` times (a splat's one
+/// element, once per element), or nullopt for a value of another kind.
+struct RawBytes {
+  ArrayRef<char> bytes;
+  int64_t repeat = 1;
+  size_t size() const { return bytes.size() * repeat; }
+  void copyTo(char *out) const {
+    for (int64_t i = 0; i < repeat; ++i, out += bytes.size())
+      std::memcpy(out, bytes.data(), bytes.size());
+  }
+};
+
+static std::optional<RawBytes> rawBytes(Attribute value) {
   if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
     if (dense.getElementType().isInteger(1))
       return std::nullopt; // Bit-packed; weights are floats.
-    ArrayRef<char> raw = dense.getRawData();
-    if (!dense.isSplat())
-      return std::string(raw.data(), raw.size());
-    std::string bytes;
-    bytes.reserve(raw.size() * dense.getNumElements());
-    for (int64_t i = 0, e = dense.getNumElements(); i < e; ++i)
-      bytes.append(raw.data(), raw.size());
-    return bytes;
+    return RawBytes{dense.getRawData(),
+                    dense.isSplat() ? dense.getNumElements() : 1};
   }
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
       return std::nullopt;
-    ArrayRef<char> data = blob->getData();
-    return std::string(data.data(), data.size());
+    return RawBytes{blob->getData()};
   }
   return std::nullopt;
-}
-
-/// `f32 3x4`, `f32 scalar`: a type as the model description writes it.
-static std::string describeWeightType(Type type) {
-  auto tensor = cast<RankedTensorType>(type);
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << tensor.getElementType() << ' ';
-  if (tensor.getRank() == 0)
-    os << "scalar";
-  llvm::interleave(tensor.getShape(), os, "x");
-  return text;
 }
 
 bool Driver::takeWeights(ModuleOp module) {
   auto init = module.lookupSymbol<func::FuncOp>("init");
   if (!init)
     return true;
-  SmallVector<std::pair<fqt::weights::Entry, std::string>> taken;
+  // The values are copied once, into the data; the initializers hold them
+  // until then.
+  SmallVector<RawBytes> values;
   SmallVector<ml_program::GlobalOp> globals;
   for (unsigned i = 0, e = init.getNumArguments(); i < e; ++i) {
     fqt::SlotAttr slot = fqt::getArgSlot(init, i);
@@ -680,7 +675,7 @@ bool Driver::takeWeights(ModuleOp module) {
       continue;
     StringRef name = slot.getName();
     auto global = module.lookupSymbol<ml_program::GlobalOp>(name);
-    std::optional<std::string> bytes;
+    std::optional<RawBytes> bytes;
     if (global && global.getValue())
       bytes = rawBytes(*global.getValue());
     Type type = init.getArgumentTypes()[i];
@@ -688,22 +683,21 @@ bool Driver::takeWeights(ModuleOp module) {
       fail("weight '" + name +
            "' of init has no initializer of "
            "type " +
-           describeWeightType(type) + " to take its values from");
+           fqt::describeSlotType(cast<ShapedType>(type)) +
+           " to take its values from");
       return false;
     }
     fqt::weights::Entry entry;
     entry.name = name.str();
-    entry.type = describeWeightType(type);
+    entry.type = fqt::describeSlotType(cast<ShapedType>(type));
     entry.size = bytes->size();
-    taken.push_back({std::move(entry), std::move(*bytes)});
+    weightEntries.push_back(std::move(entry));
+    values.push_back(*bytes);
     globals.push_back(global);
   }
-  for (auto &[entry, bytes] : taken)
-    weightEntries.push_back(entry);
   weightData.assign(fqt::weights::layout(weightEntries), '\0');
-  for (auto [entry, taken] : llvm::zip(weightEntries, taken))
-    std::memcpy(weightData.data() + entry.offset, taken.second.data(),
-                taken.second.size());
+  for (auto [entry, value] : llvm::zip(weightEntries, values))
+    value.copyTo(weightData.data() + entry.offset);
   // The initializers now only held the weights' values. (One walk for all
   // the symbol uses: asking per initializer walks the module each time.)
   llvm::StringSet<> used;
@@ -724,31 +718,18 @@ void Driver::embedWeights(llvm::Module &module) {
   bool external = options.weights == "external";
   uint64_t sum = fqt::weights::checksum(weightData.data(), weightData.size());
   std::string blob = fqt::weights::encodeHeader(
-      weightEntries, weightData.size(), sum, /*hasData=*/!external);
-  if (!external)
-    blob += weightData;
-  else
-    weightFile = fqt::weights::encodeHeader(weightEntries, weightData.size(),
-                                            sum, /*hasData=*/true) +
-                 weightData;
-  llvm::LLVMContext &ctx = module.getContext();
-  auto *data = llvm::ConstantDataArray::getRaw(blob, blob.size(),
-                                               llvm::Type::getInt8Ty(ctx));
-  auto *global = new llvm::GlobalVariable(
-      module, data->getType(), /*isConstant=*/true,
-      llvm::GlobalValue::InternalLinkage, data, "fqt_weights_blob");
+      weightEntries, weightData.size(), sum, /*hasData=*/true);
+  blob += weightData;
+  // --weights=external: the whole blob goes to the file, the program keeps
+  // the header without the data.
+  if (external) {
+    weightFile = std::move(blob);
+    blob = fqt::weights::encodeHeader(weightEntries, weightData.size(), sum,
+                                      /*hasData=*/false);
+  }
   // init reads the weights in place: aligned as the format promises.
-  global->setAlignment(llvm::Align(fqt::weights::kAlignment));
-  auto *ptrTy = llvm::PointerType::get(ctx, 0);
-  // const unsigned char *fqt_weights(unsigned long *size)
-  auto *fnTy = llvm::FunctionType::get(ptrTy, {ptrTy}, false);
-  auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
-                                    "fqt_weights", module);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
-  b.CreateStore(llvm::ConstantInt::get(llvm::Type::getInt64Ty(ctx),
-                                       blob.size()),
-                fn->getArg(0));
-  b.CreateRet(global);
+  embedBytes(module, blob, "fqt_weights_blob", "fqt_weights",
+             llvm::Align(fqt::weights::kAlignment));
 }
 
 std::string Driver::modelForSave() const {
@@ -936,17 +917,13 @@ bool Driver::compile() {
 
   // An object file is one module; an executable or a library links the
   // parts that the host's cores optimize and compile side by side.
-  unsigned workers = 1, parts = 1;
-  if (!oneModule) {
-    workers = std::clamp(
+  // One part per core: on ResNet-18 with two cores, four parts taken from
+  // a queue compiled in 11.3-11.8 s against two parts' 9.9-10.2 s.
+  unsigned parts = 1;
+  if (!oneModule)
+    parts = std::clamp(
         llvm::heavyweight_hardware_concurrency().compute_thread_count(), 1u,
         8u);
-    // One part per worker: measured on ResNet-18 with two workers, four
-    // parts (a worker that finishes early taking another) compiled in
-    // 11.3-11.8 s against two parts' 9.9-10.2 s: per-module costs, and
-    // SplitModule already balances its partitions by size.
-    parts = workers;
-  }
   phase = root.nest(parts == 1 ? "LLVM optimization and code generation"
                                : "LLVM optimization and code generation (" +
                                      std::to_string(parts) +
@@ -964,7 +941,7 @@ bool Driver::compile() {
     removeObjects.push_back(std::make_unique<llvm::FileRemover>(path));
   }
   if (!generateObjects(std::move(llvmModule),
-                       ArrayRef(objectPaths).take_front(parts), workers,
+                       ArrayRef(objectPaths).take_front(parts),
                        oneModule ? nullptr : dataModule.get(),
                        oneModule ? "" : objectPaths.back()))
     return false;

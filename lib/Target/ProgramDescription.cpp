@@ -35,35 +35,20 @@ FailureOr<SmallVector<func::FuncOp>> fqt::getStepFunctions(ModuleOp module) {
   return steps;
 }
 
-static bool isArgumentOnly(SlotKind kind) {
-  return kind == SlotKind::weight || kind == SlotKind::input ||
-         kind == SlotKind::label || kind == SlotKind::hyper;
-}
-
 FailureOr<unsigned> fqt::getNumOriginalArguments(func::FuncOp fn) {
   std::optional<unsigned> last;
-  for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
-    if (SlotAttr slot = getArgSlot(fn, i);
-        slot && isArgumentOnly(slot.getKind()))
+  for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i) {
+    // weight, input, label, hyper: the kinds only arguments have.
+    SlotAttr slot = getArgSlot(fn, i);
+    if (slot && slot.isArgumentKind() && !slot.isResultKind())
       last = i;
+  }
   if (!last)
     return fn.emitError("step function '")
            << fn.getName()
            << "' has no weight, input, label or hyper argument: the runtime "
               "cannot tell its arguments from its results";
   return *last + 1;
-}
-
-/// `f32 3x4`, `i64 scalar`.
-static std::string describeType(Type type) {
-  auto shaped = cast<ShapedType>(type);
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << shaped.getElementType() << ' ';
-  if (shaped.getRank() == 0)
-    os << "scalar";
-  llvm::interleave(shaped.getShape(), os, "x");
-  return text;
 }
 
 FailureOr<std::string> fqt::describeProgram(ModuleOp module) {
@@ -107,13 +92,14 @@ FailureOr<std::string> fqt::describeProgram(ModuleOp module) {
       SlotAttr slot = getArgSlot(fn, i);
       os << (i < numArgs ? "arg " : "result ")
          << stringifySlotKind(slot.getKind()) << ' ' << slot.getName() << ' '
-         << describeType(fn.getArgumentTypes()[i]) << "\n";
+         << describeSlotType(cast<ShapedType>(fn.getArgumentTypes()[i]))
+         << "\n";
     }
     for (unsigned i = 0, e = fn.getNumResults(); i < e; ++i) {
       SlotAttr slot = getResultSlot(fn, i);
       os << "result " << stringifySlotKind(slot.getKind()) << ' '
-         << slot.getName() << ' ' << describeType(fn.getResultTypes()[i])
-         << "\n";
+         << slot.getName() << ' '
+         << describeSlotType(cast<ShapedType>(fn.getResultTypes()[i])) << "\n";
     }
     os << "end\n";
   }
