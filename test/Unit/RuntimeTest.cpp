@@ -747,6 +747,26 @@ TEST(ProgramTest, RejectsInconsistentPrograms) {
   EXPECT_ERROR(make(replace("arg label y i64 4\narg hyper",
                             "arg label y i64 3\narg hyper")),
                "label has batch 3 but its input has batch 4");
+  // Only init takes weights, and init nothing else.
+  EXPECT_ERROR(
+      make(replace("function init\n", "function init\narg param w f32 2\n")),
+      "init takes param w f32 2; it takes weights only");
+  EXPECT_ERROR(make(replace("arg input x f32 4x3\narg label y i64 4\narg hyper",
+                            "arg weight w f32 2\narg input x f32 4x3\narg "
+                            "label y i64 4\narg hyper")),
+               "train_step takes weight w f32 2; only init takes weights");
+}
+
+TEST(ProgramTest, InitWithoutTheProgramsWeightsIsAnError) {
+  std::string info = tinyInfo;
+  info.replace(info.find("function init\n"), 14,
+               "function init\narg weight w f32 2\n");
+  fqt_program abi = tinyProgram();
+  abi.info = info.c_str();
+  Program program(abi); // abi.weights is null: no fqt_weights.
+  EXPECT_ERROR(program.init(),
+               "fqt_model_info: init takes weights, but the program has no "
+               "fqt_weights");
 }
 
 //===----------------------------------------------------------------------===//
