@@ -44,12 +44,26 @@ bool isI4Buffer(Type type) {
   return memref && memref.getElementType().isInteger(4);
 }
 
-/// Whether OP can move into a kernel: a structured op on buffers, none of
-/// them i4 codes.
+/// Whether OP is a copy into or out of a strided view (the interior of a
+/// padded buffer, a pooling gradient's scatter): one that becomes loops
+/// (contiguous copies stay calls of memcpy, which cost nothing to emit).
+bool isStridedCopy(Operation *op) {
+  auto copy = dyn_cast<memref::CopyOp>(op);
+  if (!copy)
+    return false;
+  auto source = dyn_cast<MemRefType>(copy.getSource().getType());
+  auto target = dyn_cast<MemRefType>(copy.getTarget().getType());
+  return source && target &&
+         !(source.getLayout().isIdentity() && target.getLayout().isIdentity());
+}
+
+/// Whether OP can move into a kernel: a structured op on buffers or a
+/// strided copy, none of them on i4 codes.
 bool isOutlinable(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-  if (!linalgOp || op->getNumResults() != 0 ||
-      !linalgOp.hasPureBufferSemantics())
+  bool structured =
+      linalgOp && op->getNumResults() == 0 && linalgOp.hasPureBufferSemantics();
+  if (!structured && !isStridedCopy(op))
     return false;
   return llvm::none_of(op->getOperandTypes(), isI4Buffer);
 }
@@ -57,8 +71,9 @@ bool isOutlinable(Operation *op) {
 /// The zero fill of OP's single output just before OP (only ops without
 /// memory effects, or allocations, in between), or null: the pair that
 /// --fqt-tile-and-vectorize turns into a kernel starting from zero.
-linalg::FillOp zeroFillOf(linalg::LinalgOp op) {
-  if (isa<linalg::FillOp>(op) || op.getNumDpsInits() != 1)
+linalg::FillOp zeroFillOf(Operation *operation) {
+  auto op = dyn_cast<linalg::LinalgOp>(operation);
+  if (!op || isa<linalg::FillOp>(op) || op.getNumDpsInits() != 1)
     return {};
   Value out = op.getDpsInitOperand(0)->get();
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
@@ -128,20 +143,20 @@ void FQTOutlineKernelsPass::runOnOperation() {
     if (fn.isExternal() || fn.getName().starts_with(kKernelPrefix))
       continue;
     llvm::SmallPtrSet<Operation *, 8> grouped;
-    SmallVector<linalg::LinalgOp> ops;
-    fn.walk([&](linalg::LinalgOp op) {
+    SmallVector<Operation *> ops;
+    fn.walk([&](Operation *op) {
       if (isOutlinable(op))
         ops.push_back(op);
     });
     // Fills that join their product's kernel first, so that they are not
     // also outlined alone.
     DenseMap<Operation *, linalg::FillOp> fills;
-    for (linalg::LinalgOp op : ops)
+    for (Operation *op : ops)
       if (linalg::FillOp fill = zeroFillOf(op)) {
         fills[op] = fill;
         grouped.insert(fill);
       }
-    for (linalg::LinalgOp op : ops) {
+    for (Operation *op : ops) {
       if (grouped.contains(op))
         continue;
       Group group;

@@ -125,3 +125,26 @@ func.func @again(%c: memref<4xf32>) {
   linalg.fill ins(%zero : f32) outs(%c : memref<4xf32>)
   return
 }
+
+// -----
+
+// A copy into the interior of a padded buffer becomes loops later: two of
+// the same shape share a kernel. A copy between contiguous buffers stays
+// (it is a memcpy).
+
+// CHECK-LABEL: func.func @pad_copies(
+// CHECK: call @[[K:fqt_kernel_[0-9]+]](%{{.*}}, %{{.*}}) : (memref<2x2xf32>, memref<2x2xf32, strided<[4, 1], offset: ?>>) -> ()
+// CHECK: call @[[K]](%{{.*}}, %{{.*}}) : (memref<2x2xf32>, memref<2x2xf32, strided<[4, 1], offset: ?>>) -> ()
+// CHECK: memref.copy %{{.*}}, %{{.*}} : memref<2x2xf32> to memref<2x2xf32>
+// CHECK: func.func private @[[K]](
+// CHECK-NEXT: memref.copy
+func.func @pad_copies(%a: memref<2x2xf32>, %b: memref<2x2xf32>,
+                      %pa: memref<4x4xf32>, %pb: memref<4x4xf32>,
+                      %c: memref<2x2xf32>) {
+  %va = memref.subview %pa[1, 1] [2, 2] [1, 1] : memref<4x4xf32> to memref<2x2xf32, strided<[4, 1], offset: 5>>
+  %vb = memref.subview %pb[1, 1] [2, 2] [1, 1] : memref<4x4xf32> to memref<2x2xf32, strided<[4, 1], offset: 5>>
+  memref.copy %a, %va : memref<2x2xf32> to memref<2x2xf32, strided<[4, 1], offset: 5>>
+  memref.copy %b, %vb : memref<2x2xf32> to memref<2x2xf32, strided<[4, 1], offset: 5>>
+  memref.copy %a, %c : memref<2x2xf32> to memref<2x2xf32>
+  return
+}

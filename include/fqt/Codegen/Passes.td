@@ -286,6 +286,10 @@ def FQTOutlineKernels : Pass<"fqt-outline-kernels", "::mlir::ModuleOp"> {
     * Kernels are `no_inline`, and `noinline` for LLVM (`passthrough`):
       LLVM would otherwise inline a kernel with one call back into its
       caller.
+    * A `memref.copy` into or out of a strided view (the interior of a
+      padded buffer) is outlined too: `--fqt-tile-and-vectorize` turns it
+      into loops, which a network repeats per layer. Copies between
+      contiguous buffers stay (calls of memcpy).
     * Ops on tensors (with results) and ops on `i4` buffers (which
       `--fqt-pack-i4-buffers` rewrites within one function) stay where
       they are.
