@@ -128,6 +128,7 @@ bool SlotAttr::isArgumentKind() const {
   case SlotKind::input:
   case SlotKind::label:
   case SlotKind::hyper:
+  case SlotKind::workspace:
     return true;
   default:
     return false;

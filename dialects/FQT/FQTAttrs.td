@@ -278,7 +278,8 @@ def FQT_SlotKind : I32EnumAttr<"SlotKind",
      I32EnumAttrCase<"weight", 2>, I32EnumAttrCase<"input", 3>,
      I32EnumAttrCase<"label", 4>, I32EnumAttrCase<"hyper", 5>,
      I32EnumAttrCase<"loss", 6>, I32EnumAttrCase<"sample_loss", 7>,
-     I32EnumAttrCase<"output", 8>, I32EnumAttrCase<"grad", 9>]> {
+     I32EnumAttrCase<"output", 8>, I32EnumAttrCase<"grad", 9>,
+     I32EnumAttrCase<"workspace", 10>]> {
   let cppNamespace = "::fqt";
   let genSpecializedAttr = 0;
 }
@@ -293,7 +294,7 @@ def FQT_SlotAttr : AttrDef<FQT_Dialect, "Slot"> {
     a fixed name such as `loss` or `lr`). It is the value of the dialect's
     discardable attribute `fqt.slot` on the function's arguments and
     results, which the dialect verifies: argument kinds (`param`, `state`,
-    `weight`, `input`, `label`, `hyper`) on arguments, result kinds
+    `weight`, `input`, `label`, `hyper`, `workspace`) on arguments, result kinds
     (`param`, `state`, `loss`, `sample_loss`, `output`, `grad`) on results
     (or on the arguments that bufferization made of results).
 
@@ -307,7 +308,7 @@ def FQT_SlotAttr : AttrDef<FQT_Dialect, "Slot"> {
   let assemblyFormat = "`<` $kind `,` $name `>`";
   let extraClassDeclaration = [{
     /// A kind that an argument can have (param, state, weight, input,
-    /// label, hyper).
+    /// label, hyper, workspace).
     bool isArgumentKind() const;
     /// A kind that a result can have (param, state, loss, sample_loss,
     /// output, grad).

@@ -316,6 +316,9 @@ fqt::QuantizerKernel::create(Kind kind, const std::string &specText,
     PassManager pm(context.get());
     FqtCpuPipelineOptions cpuOptions;
     cpuOptions.entryPoints = true;
+    // The caller passes the kernel's own buffers and nothing else; the few
+    // temporaries of one quantizer stay allocations.
+    cpuOptions.workspace = false;
     buildFqtCpuPipeline(pm, cpuOptions);
     if (failed(pm.run(*module))) {
       error = "cannot compile the " + name + " kernel of " + spec.attribute +

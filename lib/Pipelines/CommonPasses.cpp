@@ -30,7 +30,7 @@ void fqt::addFqtToLinalgPasses(OpPassManager &pm, bool simulateQMatmul,
 }
 
 void fqt::addBufferizationPasses(OpPassManager &pm, bool entryPoints,
-                                 bool deallocate) {
+                                 bool deallocate, bool workspace) {
   if (entryPoints)
     pm.addPass(createFQTPrepareEntryPointBufferization());
   bufferization::OneShotBufferizePassOptions bufferization;
@@ -45,6 +45,8 @@ void fqt::addBufferizationPasses(OpPassManager &pm, bool entryPoints,
     outParams.hoistStaticAllocs = true;
     outParams.modifyPublicFunctions = true;
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+    if (workspace)
+      pm.addPass(createFQTPlanWorkspace());
   }
   // A step runs thousands of times: free its temporaries. (Functions that
   // still return memrefs hand those to their caller, who frees them.)

@@ -20,11 +20,12 @@ void addFqtToLinalgPasses(mlir::OpPassManager &pm, bool simulateQMatmul,
 /// Tensors to buffers, across function boundaries so that callers pass
 /// memrefs. With `entryPoints`, the runtime ABI: results become
 /// out-parameters the runtime allocates, temporaries are freed, and every
-/// function gets its C entry point. With `deallocate` (implied by
-/// `entryPoints`), temporaries are freed and returned buffers belong to the
-/// caller.
+/// function gets its C entry point; with `workspace` too, the step
+/// functions' temporaries are views of one workspace argument. With
+/// `deallocate` (implied by `entryPoints`), temporaries are freed and
+/// returned buffers belong to the caller.
 void addBufferizationPasses(mlir::OpPassManager &pm, bool entryPoints,
-                            bool deallocate = false);
+                            bool deallocate = false, bool workspace = false);
 
 /// Loops to the cf dialect: integer powers outlined, scf to cf, strided
 /// metadata expanded, affine lowered.

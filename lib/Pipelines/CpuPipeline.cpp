@@ -30,7 +30,8 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     pm.addPass(createFQTFuseElementwise());
     pm.addPass(createCanonicalizerPass());
   }
-  addBufferizationPasses(pm, options.entryPoints, options.deallocate);
+  addBufferizationPasses(pm, options.entryPoints, options.deallocate,
+                         options.workspace);
   if (options.outlineKernels)
     pm.addPass(createFQTOutlineKernels());
 

@@ -10,10 +10,10 @@
 namespace fqt::runtime {
 
 static const BufferKind allKinds[] = {
-    BufferKind::Param,  BufferKind::State,      BufferKind::Weight,
-    BufferKind::Input,  BufferKind::Label,      BufferKind::Hyper,
-    BufferKind::Loss,   BufferKind::SampleLoss, BufferKind::Output,
-    BufferKind::Grad};
+    BufferKind::Param, BufferKind::State,      BufferKind::Weight,
+    BufferKind::Input, BufferKind::Label,      BufferKind::Hyper,
+    BufferKind::Loss,  BufferKind::SampleLoss, BufferKind::Output,
+    BufferKind::Grad,  BufferKind::Workspace};
 
 const char *kindName(BufferKind kind) {
   switch (kind) {
@@ -37,6 +37,8 @@ const char *kindName(BufferKind kind) {
     return "output";
   case BufferKind::Grad:
     return "grad";
+  case BufferKind::Workspace:
+    return "workspace";
   }
   return "?";
 }
@@ -146,8 +148,8 @@ BufferDesc Parser::parseBuffer(const std::vector<std::string> &tokens,
     }
   if (!known)
     fail("unknown buffer kind '" + tokens[1] +
-         "' (expected param, state, weight, input, label, hyper, loss, "
-         "sample_loss, output or grad)");
+         "' (expected param, state, weight, input, label, hyper, workspace, "
+         "loss, sample_loss, output or grad)");
   switch (buffer.kind) {
   case BufferKind::Param:
   case BufferKind::State:
@@ -156,6 +158,7 @@ BufferDesc Parser::parseBuffer(const std::vector<std::string> &tokens,
   case BufferKind::Input:
   case BufferKind::Label:
   case BufferKind::Hyper:
+  case BufferKind::Workspace:
     if (!isArg)
       fail("'" + tokens[1] + "' buffers are arguments, not results");
     break;
@@ -173,6 +176,10 @@ BufferDesc Parser::parseBuffer(const std::vector<std::string> &tokens,
     fail("unknown element type '" + tokens[3] + "'");
   buffer.dtype = *dtype;
   buffer.shape = parseShape(tokens[4]);
+  if (buffer.kind == BufferKind::Workspace &&
+      (buffer.dtype != DType::I8 || buffer.shape.size() != 1))
+    fail("a workspace is a vector of bytes (i8 N), got " + tokens[3] + " " +
+         tokens[4]);
   return buffer;
 }
 

@@ -60,6 +60,13 @@ void Program::bind(Function &function, const char *name, fqt_entry_fn entry,
     fail(std::string("the info lists ") + name +
          " but the program has no entry point for it");
   function.entry = entry;
+  auto workspaces = function.desc->argsOfKind(BufferKind::Workspace);
+  if (workspaces.size() > 1)
+    fail(std::string(name) + " takes " + std::to_string(workspaces.size()) +
+         " workspaces; a function takes one at most");
+  int64_t held = workspace.data() ? workspace.getNumElements() : 0;
+  if (!workspaces.empty() && workspaces[0]->shape[0] > held)
+    workspace = Tensor(DType::I8, workspaces[0]->shape);
   for (const BufferDesc &arg : function.desc->args) {
     if (arg.kind != BufferKind::Hyper)
       continue;
@@ -249,6 +256,9 @@ void Program::call(Function &function, const Tensor *inputBuffer,
     }
     case BufferKind::Hyper:
       pointers.push_back(function.hypers.at(arg.name).data());
+      break;
+    case BufferKind::Workspace:
+      pointers.push_back(workspace.data());
       break;
     case BufferKind::Weight:
       // init only reads them (its arguments are not writable).

@@ -281,6 +281,9 @@ private:
   std::string onnxModel;
   /// init's weights, in the library (or in its .weights file).
   Weights weights;
+  /// Scratch memory for every function (calls never overlap: callMutex),
+  /// as large as the largest workspace one of them takes.
+  Tensor workspace;
 
   double lr;
   int64_t seed;
@@ -335,6 +338,12 @@ Trainer::Trainer(const std::string &libraryPath, double lr, int64_t seed)
   for (const BufferDesc *buffer : persistent)
     for (auto &set : sets)
       set.emplace(Key(buffer->kind, buffer->name), newResult(*buffer));
+  int64_t workspaceBytes = 0;
+  for (const FunctionDesc &function : info.functions)
+    for (const BufferDesc *arg : function.argsOfKind(BufferKind::Workspace))
+      workspaceBytes = std::max(workspaceBytes, arg->shape[0]);
+  if (workspaceBytes > 0)
+    workspace = Tensor(DType::I8, {workspaceBytes});
   reset();
 }
 
@@ -381,6 +390,9 @@ void Trainer::call(const FunctionDesc &desc, fqt_entry_fn fn,
                                : arg.name == "step" ? double(stepValue)
                                                     : double(seedValue));
       pointers.push_back(hypers[i].bytes);
+      break;
+    case BufferKind::Workspace:
+      pointers.push_back(workspace.data());
       break;
     default:
       break;

@@ -191,6 +191,13 @@ TEST(ModelInfoTest, RejectsMalformedText) {
   EXPECT_ERROR(parse("fqt-model 1\nfunction f\nresult input x f32 3\nend\n"),
                "'input' buffers are arguments, not results");
   EXPECT_ERROR(
+      parse("fqt-model 1\nfunction f\nresult workspace ws i8 64\nend\n"),
+      "'workspace' buffers are arguments, not results");
+  EXPECT_ERROR(parse("fqt-model 1\nfunction f\narg workspace ws f32 64\nend\n"),
+               "a workspace is a vector of bytes (i8 N), got f32 64");
+  EXPECT_ERROR(parse("fqt-model 1\nfunction f\narg workspace ws i8 8x8\nend\n"),
+               "a workspace is a vector of bytes (i8 N), got i8 8x8");
+  EXPECT_ERROR(
       parse("fqt-model 1\nfunction f\narg param w f32 3\narg param w f32 3\n"
             "end\n"),
       "line 4: duplicate arg param 'w' in f");
@@ -755,6 +762,56 @@ TEST(ProgramTest, RejectsInconsistentPrograms) {
                             "arg weight w f32 2\narg input x f32 4x3\narg "
                             "label y i64 4\narg hyper")),
                "train_step takes weight w f32 2; only init takes weights");
+}
+
+// The tiny program with a workspace in each step (train_step 100 bytes,
+// eval_step 300): the runtime passes one buffer of the larger size to both,
+// 64-byte aligned, the same in every call.
+std::vector<void *> workspacesSeen;
+
+void tinyTrainWithWorkspace(void **b) {
+  workspacesSeen.push_back(b[6]);
+  std::memset(b[6], 0xab, 100);
+  void *shifted[9] = {b[0], b[1], b[2], b[3], b[4], b[5], b[7], b[8], b[9]};
+  tinyTrain(shifted);
+}
+void tinyEvalWithWorkspace(void **b) {
+  workspacesSeen.push_back(b[3]);
+  std::memset(b[3], 0xcd, 300);
+  void *shifted[5] = {b[0], b[1], b[2], b[4], b[5]};
+  tinyEval(shifted);
+}
+
+TEST(ProgramTest, PassesOneWorkspaceToEveryFunction) {
+  std::string info = tinyInfo;
+  auto insert = [&](const std::string &before, const std::string &line) {
+    info.insert(info.find(before), line);
+  };
+  insert("result loss loss", "arg workspace workspace i8 100\n");
+  insert("result sample_loss", "arg workspace workspace i8 300\n");
+  fqt_program abi = tinyProgram();
+  abi.info = info.c_str();
+  abi.train_step = tinyTrainWithWorkspace;
+  abi.eval_step = tinyEvalWithWorkspace;
+  Program program(abi);
+  program.init();
+  Tensor x = program.makeInput(), y = program.makeLabel();
+  workspacesSeen.clear();
+  program.trainStep(x, y, 0.25, 0, 0);
+  program.evalStep(x, y);
+  program.trainStep(x, y, 0.25, 1, 0);
+  ASSERT_EQ(workspacesSeen.size(), 3u);
+  EXPECT_NE(workspacesSeen[0], nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(workspacesSeen[0]) % 64, 0u);
+  EXPECT_EQ(workspacesSeen[1], workspacesSeen[0]);
+  EXPECT_EQ(workspacesSeen[2], workspacesSeen[0]);
+  EXPECT_FLOAT_EQ(program.getParams()[0].second->as<float>()[0], 1.5f);
+
+  std::string twice = info;
+  twice.insert(twice.find("result loss loss"), "arg workspace other i8 100\n");
+  abi.info = twice.c_str();
+  EXPECT_ERROR(Program{abi},
+               "train_step takes 2 workspaces; a function takes one at most");
 }
 
 TEST(ProgramTest, InitWithoutTheProgramsWeightsIsAnError) {

@@ -101,6 +101,13 @@ struct FqtCpuPipelineOptions
                      "hold no memref.dealloc of its own), and return "
                      "buffers the caller then owns"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> workspace{
+      *this, "workspace",
+      llvm::cl::desc("With entry-points, the step functions' temporaries "
+                     "as views of one workspace argument the runtime "
+                     "allocates once (fqt-plan-workspace), not allocated "
+                     "and freed in every call"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Fuse elementwise ops and compile products to "

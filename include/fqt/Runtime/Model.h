@@ -31,8 +31,8 @@
  *   function eval_step ... end
  *   ...
  *
- * KIND is one of param, state, weight, input, label, hyper, loss,
- * sample_loss, output, grad. Names are the ONNX names (initializers for param and grad).
+ * KIND is one of param, state, weight, input, label, hyper, workspace,
+ * loss, sample_loss, output, grad. Names are the ONNX names (initializers for param and grad).
  * Besides optimizer state, `state` holds the clipping factor of each lbt
  * gradient quantizer (`arg state /fc2/Gemm.dgrad.lbt_gamma f32 scalar`), which
  * init returns as 0 (not calibrated yet), train_step updates and grad_step
@@ -53,6 +53,12 @@
  *   grad_step   (param..., input..., label, step, seed) -> (loss, grad...)
  *   qat_grad_step  as grad_step, with exact (unquantized) gradients through
  *                  the quantized forward pass: the QAT reference
+ *
+ * A function may take one `arg workspace workspace i8 N`: N bytes of
+ * scratch memory, 64-byte aligned, that it uses during the call (its
+ * temporaries, placed by the compiler at fixed offsets) and that need not
+ * be kept between calls. The caller allocates it once and may pass the same
+ * buffer to every function, as long as no two calls run at the same time.
  *
  * A `quantizers act=Q weight=Q dgrad=Q wgrad=Q mode=M` line records the
  * quantization policy (absent when the program has none).

@@ -31,7 +31,10 @@ enum class BufferKind {
   Loss,
   SampleLoss,
   Output,
-  Grad
+  Grad,
+  /// Scratch memory the function uses during a call; the caller allocates
+  /// it once and may pass the same buffer to every function.
+  Workspace
 };
 
 const char *kindName(BufferKind kind);

@@ -144,6 +144,9 @@ private:
   std::vector<const BufferDesc *> persistent;
   std::map<Key, Tensor> sets[2];
   int current = 0;
+  /// The scratch memory of every function (calls never overlap): as large
+  /// as the largest workspace one of them takes.
+  Tensor workspace;
   std::vector<void *> pointers;
 };
 

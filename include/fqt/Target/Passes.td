@@ -30,6 +30,41 @@ def FQTEmitEntryPoints : Pass<"fqt-emit-entry-points", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def FQTPlanWorkspace : Pass<"fqt-plan-workspace", "::mlir::ModuleOp"> {
+  let summary = "Put a step function's temporary buffers in one workspace the caller passes";
+  let description = [{
+    For every step function (see `--fqt-emit-entry-points`) that is
+    straight-line code, replaces each `memref.alloc` of its block with a
+    `memref.view` at a fixed offset of a new argument,
+    `%workspace: memref<Nxi8> {fqt.slot = #fqt.slot<workspace, "workspace">}`,
+    inserted after the last argument-only slot (before the
+    out-parameters). Two buffers share bytes only when their lifetimes (from
+    the allocation to the last use of any view of it, in block order) do not
+    overlap: the largest are placed first, each at the lowest free offset,
+    every offset a multiple of 64 bytes.
+
+    The runtime allocates the workspace once and passes it to every call,
+    so a step allocates and frees nothing, and the deallocation passes that
+    follow find nothing to free. A buffer stays an allocation when its
+    shape is dynamic, its layout not the identity, its elements narrower
+    than a byte (i4 codes), or when it may outlive the call: returned,
+    stored, yielded from a region, handed to a call that returns buffers,
+    or turned back into a tensor.
+
+    Runs after `--buffer-results-to-out-params` and before the deallocation
+    pipeline.
+
+    ```mlir
+    %a = memref.alloc() {alignment = 64 : i64} : memref<64x128xf32>
+    // becomes, with %workspace the new argument
+    %c0 = arith.constant 0 : index
+    %a = memref.view %workspace[%c0][] : memref<32768xi8> to memref<64x128xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def FQTPrepareEntryPointBufferization
     : Pass<"fqt-prepare-entry-point-bufferization", "::mlir::ModuleOp"> {
   let summary = "Mark the arguments of the ABI functions read-only";

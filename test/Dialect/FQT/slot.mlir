@@ -32,6 +32,23 @@ func.func @init() -> (tensor<f32> {fqt.slot = #fqt.slot<weight, "w">}) {
 
 // -----
 
+// The scratch memory the caller passes (--fqt-plan-workspace) is an argument.
+// CHECK-LABEL: func.func @with_workspace(
+// CHECK-SAME: {fqt.slot = #fqt.slot<workspace, "workspace">}
+func.func @with_workspace(%ws: memref<64xi8> {fqt.slot = #fqt.slot<workspace, "workspace">}) {
+  return
+}
+
+// -----
+
+// expected-error @below {{result #0 is a 'workspace' slot, which only arguments can be}}
+func.func @returns_workspace() -> (tensor<64xi8> {fqt.slot = #fqt.slot<workspace, "workspace">}) {
+  %c = arith.constant dense<0> : tensor<64xi8>
+  return %c : tensor<64xi8>
+}
+
+// -----
+
 // expected-error @below {{'fqt.slot' of argument #0 must be a #fqt.slot, got "param"}}
 func.func @f(%w: tensor<f32> {fqt.slot = "param"}) {
   return

@@ -35,7 +35,13 @@ class Program:
         slots = self.functions[name]
         buffers, keep, results = [], [], []
         for slot in slots:
-            if slot.direction == "arg":
+            if slot.kind == "workspace":
+                # Scratch memory of the call, 64-byte aligned as the
+                # runtime's.
+                raw = np.zeros(slot.shape[0] + 64, dtype=np.int8)
+                start = -raw.ctypes.data % 64
+                array = raw[start:start + slot.shape[0]]
+            elif slot.direction == "arg":
                 value = args.get(slot.name, args.get(slot.kind))
                 if value is None:
                     raise KeyError("missing argument %s" % slot.name)
