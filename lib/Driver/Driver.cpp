@@ -25,12 +25,12 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
-#include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
-#include "mlir/IR/SymbolTable.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -44,6 +44,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -138,6 +139,9 @@ private:
                        ArrayRef<std::string> paths, llvm::Module *dataModule,
                        StringRef dataPath);
   void embedModel(llvm::Module &module, StringRef bytes);
+  /// `fqt_cpu_features`: the CPU flags the code MACHINE generates needs.
+  static void embedCpuFeatures(llvm::Module &module,
+                               const llvm::TargetMachine &machine);
   bool runTool(StringRef program, ArrayRef<std::string> args);
   bool isGpu() const { return options.target == "nvptx"; }
   /// nvptx: finds the CUDA toolkit; with NEEDPTXAS, fails unless it has
@@ -333,6 +337,57 @@ OwningOpRef<ModuleOp> Driver::import() {
                               importOptions);
 }
 
+/// The instruction-set extensions LLVM may use in the code it generates
+/// (its name of each) and the name Linux gives each in the `flags` of
+/// /proc/cpuinfo. What x86-64 itself guarantees (SSE2) is not listed.
+static constexpr std::pair<const char *, const char *> kCpuFlags[] = {
+    {"sse3", "pni"},
+    {"ssse3", "ssse3"},
+    {"sse4.1", "sse4_1"},
+    {"sse4.2", "sse4_2"},
+    {"popcnt", "popcnt"},
+    {"avx", "avx"},
+    {"avx2", "avx2"},
+    {"fma", "fma"},
+    {"f16c", "f16c"},
+    {"bmi", "bmi1"},
+    {"bmi2", "bmi2"},
+    {"lzcnt", "abm"},
+    {"movbe", "movbe"},
+    {"avx512f", "avx512f"},
+    {"avx512bw", "avx512bw"},
+    {"avx512dq", "avx512dq"},
+    {"avx512vl", "avx512vl"},
+    {"avx512cd", "avx512cd"},
+    {"avx512vnni", "avx512_vnni"},
+    {"avx512bf16", "avx512_bf16"},
+    {"avx512fp16", "avx512_fp16"},
+    {"avx512vbmi", "avx512vbmi"},
+    {"avx512vbmi2", "avx512_vbmi2"},
+    {"avx512bitalg", "avx512_bitalg"},
+    {"avx512vpopcntdq", "avx512_vpopcntdq"},
+    {"avxvnni", "avx_vnni"},
+    {"avxvnniint8", "avx_vnni_int8"},
+    {"gfni", "gfni"},
+    {"vaes", "vaes"},
+    {"vpclmulqdq", "vpclmulqdq"},
+    {"amx-tile", "amx_tile"},
+    {"amx-int8", "amx_int8"},
+    {"amx-bf16", "amx_bf16"},
+};
+
+/// The extensions of kCpuFlags that MACHINE's code may use: LLVM's names
+/// of them, or with LINUXNAMES those of /proc/cpuinfo.
+static std::vector<std::string>
+cpuFeatureNames(const llvm::TargetMachine &machine, bool linuxNames) {
+  std::vector<std::string> names;
+  if (const llvm::MCSubtargetInfo *subtarget = machine.getMCSubtargetInfo())
+    for (auto [llvmName, linuxName] : kCpuFlags)
+      if (subtarget->checkFeatures((Twine("+") + llvmName).str()))
+        names.push_back(linuxNames ? linuxName : llvmName);
+  return names;
+}
+
 void Driver::addPasses(PassManager &pm, fqt::CompileStage from,
                        fqt::CompileStage stage) {
   using fqt::CompileStage;
@@ -397,8 +452,21 @@ void Driver::addTargetPipeline(PassManager &pm) {
   fqt::FqtCpuPipelineOptions cpuOptions;
   cpuOptions.entryPoints = true;
   // The product kernels (vpdpbusd, vpmaddwd, vector width) follow --mattr;
-  // without it, the host's features.
+  // with --mcpu alone, that CPU's features (what LLVM will compile for);
+  // without either, the host's.
   cpuOptions.cpuFeatures = options.mattr;
+  if (options.mattr.empty() && !options.cpu.empty()) {
+    fqt::initializeNativeTarget();
+    if (std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine()) {
+      std::string features;
+      for (const std::string &name :
+           cpuFeatureNames(*machine, /*linuxNames=*/false))
+        features += (features.empty() ? "+" : ",+") + name;
+      // Not empty (which would mean the host's): a baseline x86-64 CPU has
+      // none of the listed extensions.
+      cpuOptions.cpuFeatures = features.empty() ? "-avx" : features;
+    }
+  }
   cpuOptions.openmp = options.openmp;
   cpuOptions.minParallelWork = options.minParallelWork;
   cpuOptions.packI4 = options.packI4;
@@ -493,6 +561,26 @@ static void embedBytes(llvm::Module &module, StringRef bytes, StringRef global,
 /// `fqt_model_onnx`: the original model, for `--save` in the runtime.
 void Driver::embedModel(llvm::Module &module, StringRef bytes) {
   embedBytes(module, bytes, "fqt_model_onnx_bytes", "fqt_model_onnx");
+}
+
+void Driver::embedCpuFeatures(llvm::Module &module,
+                              const llvm::TargetMachine &machine) {
+  // Code for the host (the default) uses whatever the host has: an
+  // executable copied to an older CPU of the pool would die of SIGILL in
+  // its first product. The runtime compares this list with the CPU's.
+  std::string flags =
+      llvm::join(cpuFeatureNames(machine, /*linuxNames=*/true), " ");
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *text = llvm::ConstantDataArray::getString(ctx, flags);
+  auto *variable = new llvm::GlobalVariable(
+      module, text->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::InternalLinkage, text, "fqt_cpu_features_text");
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  auto *fn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, false),
+                                    llvm::GlobalValue::ExternalLinkage,
+                                    "fqt_cpu_features", module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  b.CreateRet(variable);
 }
 
 std::string Driver::optimize(llvm::Module &module,
@@ -901,6 +989,7 @@ bool Driver::compile() {
   dataModule->setTargetTriple(machine->getTargetTriple());
   embedModel(data, modelForSave());
   embedWeights(data);
+  embedCpuFeatures(data, *machine);
   bool usesOpenMP = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
   if (emit == "llvm") {
     phase = root.nest("LLVM optimization");

@@ -1,6 +1,7 @@
 //===- Program.cpp - A compiled program and its buffers -------------------===//
 
 #include "fqt/Runtime/Program.h"
+#include "fqt/Runtime/Cpu.h"
 #include "fqt/Runtime/Error.h"
 
 #include <cmath>
@@ -33,6 +34,8 @@ static bool sameType(const BufferDesc &a, const BufferDesc &b) {
 }
 
 Program::Program(const fqt_program &program) : program(program) {
+  if (program.cpu_features)
+    checkCpuFlags(program.cpu_features());
   if (!program.info)
     fail("the program has no model description");
   info = parseModelInfo(program.info, infoSubject);

@@ -18,11 +18,18 @@
 #pragma weak fqt_grad_step
 #pragma weak fqt_qat_grad_step
 #pragma weak fqt_weights
+#pragma weak fqt_cpu_features
 
 int main(int argc, char **argv) {
-  fqt_program program = {fqt_model_info(), fqt_init, fqt_train_step,
-                         NULL,             NULL,     NULL,
-                         NULL,             NULL};
+  fqt_program program = {fqt_model_info(),
+                         fqt_init,
+                         fqt_train_step,
+                         NULL,
+                         NULL,
+                         NULL,
+                         NULL,
+                         NULL,
+                         NULL};
   if (fqt_eval_step)
     program.eval_step = fqt_eval_step;
   if (fqt_grad_step)
@@ -33,5 +40,7 @@ int main(int argc, char **argv) {
     program.qat_grad_step = fqt_qat_grad_step;
   if (fqt_weights)
     program.weights = fqt_weights;
+  if (fqt_cpu_features)
+    program.cpu_features = fqt_cpu_features;
   return fqt_train_main(argc, argv, &program);
 }

@@ -309,6 +309,8 @@ Trainer::Trainer(const std::string &libraryPath, double lr, int64_t seed)
       symbol("fqt_model_onnx"));
   abi.weights = reinterpret_cast<const unsigned char *(*)(unsigned long *)>(
       symbol("fqt_weights"));
+  abi.cpu_features =
+      reinterpret_cast<const char *(*)()>(symbol("fqt_cpu_features"));
   qatGradEntry = reinterpret_cast<fqt_entry_fn>(symbol("fqt_qat_grad_step"));
   setQatGradStep(abi, qatGradEntry, 0);
   infoText = abi.info;

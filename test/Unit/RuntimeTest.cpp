@@ -3,6 +3,7 @@
 #include "fqt/Runtime/AtomicFile.h"
 #include "fqt/Runtime/Batching.h"
 #include "fqt/Runtime/Checkpoint.h"
+#include "fqt/Runtime/Cpu.h"
 #include "fqt/Runtime/Dataset.h"
 #include "fqt/Runtime/Error.h"
 #include "fqt/Runtime/Idx.h"
@@ -158,6 +159,20 @@ TEST(ModelInfoTest, OptimizerLrIsOptional) {
   EXPECT_FALSE(parseModelInfo("fqt-model 1\noptimizer sgd lr=fast\n")
                    .getOptimizerLr()
                    .has_value());
+}
+
+TEST(CpuTest, ComparesTheProgramsFlagsWithTheCpus) {
+  std::set<std::string> flags =
+      parseCpuFlags("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n"
+                    "bugs\t\t: spectre_v1\nprocessor\t: 1\n"
+                    "flags\t\t: other\n");
+  EXPECT_EQ(flags,
+            (std::set<std::string>{"fpu", "sse2", "avx", "avx2", "fma"}));
+  EXPECT_TRUE(parseCpuFlags("processor\t: 0\n").empty());
+  EXPECT_TRUE(missingCpuFlags("avx2 fma", flags).empty());
+  EXPECT_TRUE(missingCpuFlags("", flags).empty());
+  EXPECT_EQ(missingCpuFlags("avx2 avx512f fma avx512_vnni", flags),
+            (std::vector<std::string>{"avx512f", "avx512_vnni"}));
 }
 
 TEST(ModelInfoTest, RejectsMalformedText) {

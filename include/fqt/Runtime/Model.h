@@ -99,6 +99,10 @@ void fqt_qat_grad_step(void **buffers);
 const unsigned char *fqt_model_onnx(unsigned long *size);
 /* The weights blob (see above). */
 const unsigned char *fqt_weights(unsigned long *size);
+/* The CPU flags the program's code needs, in Linux's names (/proc/cpuinfo),
+ * separated by spaces: "avx2 fma avx512f avx512_vnni ...". The runtime
+ * refuses to run on a CPU that lacks one. */
+const char *fqt_cpu_features(void);
 
 /* A compiled program as the runtime sees it. */
 typedef struct fqt_program {
@@ -116,6 +120,8 @@ typedef struct fqt_program {
   fqt_entry_fn qat_grad_step;
   /* fqt_weights, or NULL for a program whose init takes no weights. */
   const unsigned char *(*weights)(unsigned long *size);
+  /* fqt_cpu_features, or NULL: nothing to check. */
+  const char *(*cpu_features)(void);
 } fqt_program;
 
 /* The training executable's main: parses the command line, trains, prints
