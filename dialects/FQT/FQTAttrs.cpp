@@ -47,13 +47,13 @@ LogicalResult PTQAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 LogicalResult PSQAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                              unsigned bits, Rounding) {
+                              unsigned bits, Rounding, ZeroPoint) {
   return verifyBits(emitError, "psq", bits);
 }
 
 LogicalResult
 PerColumnAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                      unsigned bits, Rounding) {
+                      unsigned bits, Rounding, ZeroPoint) {
   return verifyBits(emitError, "percol", bits);
 }
 

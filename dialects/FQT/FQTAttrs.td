@@ -36,6 +36,14 @@ def FQT_Granularity : I32EnumAttr<"Granularity",
 
 def FQT_GranularityAttr : EnumAttr<FQT_Dialect, FQT_Granularity, "granularity">;
 
+def FQT_ZeroPoint : I32EnumAttr<"ZeroPoint",
+    "where the grid of a range quantizer starts",
+    [I32EnumAttrCase<"range", 0>,     // at the group's minimum (the papers)
+     I32EnumAttrCase<"snapped", 1>]> { // so that 0 is a grid point
+  let cppNamespace = "::fqt";
+  let genSpecializedAttr = 0;
+}
+
 //===----------------------------------------------------------------------===//
 // QuantizerAttrInterface
 //===----------------------------------------------------------------------===//
@@ -64,6 +72,10 @@ def FQT_QuantizerAttrInterface : AttrInterface<"QuantizerAttrInterface"> {
     InterfaceMethod<[{Smallest number of rows the method accepts (BHQ needs
       three to form groups).}],
       "int64_t", "getMinRows", (ins), [{}], [{ return 1; }]>,
+    InterfaceMethod<[{True if 0 is a point of the grid (the zero point
+      snapped to an integer code): 0 dequantizes to exactly 0, and stochastic
+      rounding leaves it there.}],
+      "bool", "snapsZero", (ins), [{}], [{ return false; }]>,
   ];
   let extraSharedClassDeclaration = [{
     /// True for `#fqt.none`: the tensor stays in float.
@@ -122,6 +134,10 @@ class FQT_NumberParameter<string desc> : APFloatParameter<desc> {
   let printer = [{ $_printer << $_self.convertToDouble() }];
 }
 
+class FQT_ZeroPointParameter : EnumParameter<FQT_ZeroPoint> {
+  let defaultValue = "::fqt::ZeroPoint::range";
+}
+
 class FQT_Quantizer<string name, string attrMnemonic, string granularity,
                     string rounding, code extraDecl = [{}]>
     : AttrDef<FQT_Dialect, name, [FQT_QuantizerAttrInterface]> {
@@ -137,7 +153,21 @@ class FQT_Quantizer<string name, string attrMnemonic, string granularity,
   }] # extraDecl;
 }
 
-def FQT_PTQAttr : FQT_Quantizer<"PTQ", "ptq", "tensor", "stochastic"> {
+// A quantizer whose grid per group (row or column) spans the group's
+// min/max range: from its minimum, as in the papers, or snapped so that 0 is
+// on the grid (`zero = snapped`).
+class FQT_RangeQuantizer<string name, string attrMnemonic, string granularity>
+    : FQT_Quantizer<name, attrMnemonic, granularity, "stochastic", [{
+    bool snapsZero() const { return getZero() == ::fqt::ZeroPoint::snapped; }
+  }]> {
+  let parameters = (ins FQT_BitsParameter:$bits,
+                        FQT_RoundingParameter<"stochastic">:$rounding,
+                        FQT_ZeroPointParameter<>:$zero);
+}
+
+def FQT_PTQAttr : FQT_Quantizer<"PTQ", "ptq", "tensor", "stochastic", [{
+    bool snapsZero() const { return true; }
+  }]> {
   let summary = "per-tensor gradient quantizer (Chen et al.)";
   let description = [{
     One scale and one offset for the whole tensor. The range is widened to
@@ -152,31 +182,39 @@ def FQT_PTQAttr : FQT_Quantizer<"PTQ", "ptq", "tensor", "stochastic"> {
   }];
 }
 
-def FQT_PSQAttr : FQT_Quantizer<"PSQ", "psq", "row", "stochastic"> {
+def FQT_PSQAttr : FQT_RangeQuantizer<"PSQ", "psq", "row"> {
   let summary = "per-sample gradient quantizer (Chen et al.)";
   let description = [{
     One scale and one offset (the row minimum) per row, i.e. per sample of
     the batch. In `dX = dY * W^T` the per-row scale factors out of the
     integer dot product. Stochastic rounding by default.
 
+    With `zero = snapped` each row's range is widened to contain 0 and its
+    zero point snapped to an integer code, as `#fqt.ptq` does for the
+    tensor: exact zeros of the gradient (behind ReLU and max-pooling, most
+    of a CNN's) stay exactly zero instead of becoming rounding noise. Still
+    unbiased.
+
     ```mlir
     #fqt.psq<bits = 5>
+    #fqt.psq<bits = 4, zero = snapped>
     ```
   }];
 }
 
-def FQT_PerColumnAttr : FQT_Quantizer<"PerColumn", "percol", "column",
-                                      "stochastic"> {
+def FQT_PerColumnAttr : FQT_RangeQuantizer<"PerColumn", "percol", "column"> {
   let summary = "per-column gradient quantizer for the weight-gradient path";
   let description = [{
     One scale and one offset per column: the range of each feature across
     the batch. A convolution's dY reaches its quantizer as the
     [N * OH * OW, OC] matrix of im2col, so there a column is an output
     channel (over all samples and positions). Chen et al. use it on the
-    `dW = dY^T * X` path.
+    `dW = dY^T * X` path. `zero = snapped` keeps exact zeros, as for
+    `#fqt.psq`.
 
     ```mlir
     #fqt.percol<bits = 8>
+    #fqt.percol<bits = 4, zero = snapped>
     ```
   }];
 }
@@ -236,7 +274,9 @@ def FQT_ActAttr : FQT_Quantizer<"Act", "act", "tensor", "nearest"> {
   }];
 }
 
-def FQT_WeightAttr : FQT_Quantizer<"Weight", "weight", "tensor", "nearest"> {
+def FQT_WeightAttr : FQT_Quantizer<"Weight", "weight", "tensor", "nearest", [{
+    bool snapsZero() const { return true; }
+  }]> {
   let summary = "forward weight quantizer";
   let description = [{
     Per-tensor range widened to contain zero with the zero point snapped to

@@ -369,7 +369,8 @@ static GroupParams rangeParams(OpBuilder &b, Location loc, Value min, Value max,
   return {r[0], r[2], Value(), r[1], r[2]};
 }
 
-/// weight / ptq (docs/quantizers.md §3.2 ScalarPreconditioner): the range is
+/// weight / ptq (docs/quantizers.md §3.2 ScalarPreconditioner), and per group
+/// psq / percol with `zero = snapped` (§5.1): the range is
 /// widened to contain 0 and the zero point snapped to an integer code zc, so
 /// that y = x * s + zc maps 0 to exactly zc and, with
 /// offset = 0 - zc * scale, 0 dequantizes to exactly 0. Normally
@@ -877,7 +878,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       qlo = -qhi;
     } else {
       auto [min, max] = reduceMinMax(rewriter, loc, source, granularity);
-      params = isa<WeightAttr, PTQAttr>(quantizer)
+      params = quantizer.snapsZero()
                    ? snappedParams(rewriter, loc, min, max, bits)
                    : rangeParams(rewriter, loc, min, max, bits);
     }

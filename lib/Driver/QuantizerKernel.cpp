@@ -109,8 +109,8 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
   } else {
     SmallVector<StringRef> parts;
     text.split(parts, ':');
-    static const char *known[] = {"ptq", "psq", "bhq",   "percol",
-                                  "lbt", "act", "weight"};
+    static const char *known[] = {"ptq",     "psq", "psqz", "bhq",   "percol",
+                                  "percolz", "lbt", "act",  "weight"};
     unsigned bits = 0;
     bool ok = (parts.size() == 2 || parts.size() == 3) &&
               llvm::is_contained(known, parts[0]) &&
@@ -120,13 +120,21 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
     if (!ok) {
       error = "malformed quantizer '" + spec +
               "'; expected KIND:BITS[:ROUNDING] with KIND one of ptq, psq, "
-              "bhq, percol, lbt, act, weight and ROUNDING nearest or "
+              "psqz, bhq, percol, percolz, lbt, act, weight and ROUNDING "
+              "nearest or "
               "stochastic, or an attribute such as #fqt.psq<bits = 4>";
       return nullptr;
     }
-    attributeText = ("#fqt." + parts[0] + "<bits = " + Twine(bits)).str();
+    // psqz and percolz: psq and percol with zero on the grid.
+    StringRef kind = parts[0];
+    bool snapped = kind == "psqz" || kind == "percolz";
+    if (snapped)
+      kind = kind.drop_back();
+    attributeText = ("#fqt." + kind + "<bits = " + Twine(bits)).str();
+    if (snapped)
+      attributeText += ", zero = snapped";
     // #fqt.weight always rounds to nearest and has no rounding parameter.
-    if (parts.size() == 3 && parts[0] != "weight")
+    if (parts.size() == 3 && kind != "weight")
       attributeText += (", rounding = " + parts[2]).str();
     else if (parts.size() == 3 && parts[2] == "stochastic") {
       error = "quantizer '" + spec + "': #fqt.weight rounds to nearest";

@@ -63,14 +63,20 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
     return cast<QuantizerAttrInterface>(NoneAttr::get(ctx));
   auto [kind, bitsText] = spec.split(':');
   unsigned bits;
-  static const char *known[] = {"ptq", "psq", "bhq",   "percol",
-                                "lbt", "act", "weight"};
+  static const char *known[] = {"ptq",     "psq", "psqz", "bhq",   "percol",
+                                "percolz", "lbt", "act",  "weight"};
   if (!llvm::is_contained(known, kind) || bitsText.getAsInteger(10, bits)) {
     emitError(loc, "malformed quantizer '")
         << spec << "' for " << roleName(role)
-        << "; expected none or KIND:BITS with KIND one of ptq, psq, bhq, "
-           "percol, lbt";
+        << "; expected none or KIND:BITS with KIND one of ptq, psq, psqz, "
+           "bhq, percol, percolz, lbt";
     return nullptr;
+  }
+  // psqz and percolz: psq and percol with zero on the grid.
+  StringRef extra = "";
+  if (kind == "psqz" || kind == "percolz") {
+    kind = kind.drop_back();
+    extra = ", zero = snapped";
   }
   // On the forward roles ptq:B names the forward quantizers of the papers.
   if (role == Role::Act && kind == "ptq")
@@ -87,10 +93,11 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
   } else if (kind == "act" || kind == "weight") {
     emitError(loc, "quantizer '")
         << spec << "' is a forward quantizer; " << roleName(role)
-        << " takes ptq, psq, bhq, percol or lbt";
+        << " takes ptq, psq, psqz, bhq, percol, percolz or lbt";
     return nullptr;
   }
-  std::string text = ("#fqt." + kind + "<bits = " + Twine(bits) + ">").str();
+  std::string text =
+      ("#fqt." + kind + "<bits = " + Twine(bits) + extra + ">").str();
   // The attribute verifier checks the bit-width; report at `loc`.
   std::string problem;
   Attribute attr;

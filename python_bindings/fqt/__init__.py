@@ -123,8 +123,8 @@ def _check_role_spec(role: str, spec: object) -> str:
     match = _SPEC.match(spec)
     if not match:
         raise ValueError(f"malformed quantizer {spec!r} for {role}; expected "
-                         "none or KIND:BITS with KIND one of ptq, psq, bhq, "
-                         "percol, lbt")
+                         "none or KIND:BITS with KIND one of ptq, psq, psqz, "
+                         "bhq, percol, percolz, lbt")
     kind = match.group(1)
     try:
         _fqt.parse_quantizer_spec(spec)
@@ -136,7 +136,7 @@ def _check_role_spec(role: str, spec: object) -> str:
                              "the forward roles take none or ptq:B (per tensor)")
     elif kind in ("act", "weight"):
         raise ValueError(f"quantizer {spec!r} is a forward quantizer; {role} "
-                         "takes ptq, psq, bhq, percol or lbt")
+                         "takes ptq, psq, psqz, bhq, percol, percolz or lbt")
     return spec
 
 

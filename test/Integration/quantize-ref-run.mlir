@@ -28,6 +28,11 @@
 // CHECK: psq4: ok
 // CHECK: psq4_dyn: ok
 // CHECK: percol8: ok
+// CHECK: psqz4: ok
+// CHECK: psqz4_rows: ok
+// CHECK: psqz4_nonneg: ok
+// CHECK: percolz4: ok
+// CHECK: percolz8: ok
 // CHECK: lbt4: ok
 // CHECK: bhq5: ok
 // CHECK: bhq5_dyn: ok
@@ -220,6 +225,56 @@ func.func @percol8(%x: tensor<6x3x4xf32>) -> (tensor<6x3x4xi8>, tensor<3x4xf32>,
   %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.percol<bits = 8>, stream = 6 : i64}
       : tensor<6x3x4xf32> -> tensor<6x3x4xi8>, tensor<3x4xf32>, offset tensor<3x4xf32>
   %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.percol<bits = 8>}
+      : tensor<6x3x4xi8>, tensor<3x4xf32>, tensor<3x4xf32> -> tensor<6x3x4xf32>
+  return %q, %s, %z, %d : tensor<6x3x4xi8>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<6x3x4xf32>
+}
+
+func.func @psqz4(%x: tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<6xf32>, tensor<6xf32>, tensor<6x10xf32>) {
+  %seed = arith.constant 11 : i64
+  %step = arith.constant 2 : i64
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.psq<bits = 4, zero = snapped>, stream = 10 : i64}
+      : tensor<6x10xf32> -> tensor<6x10xi8>, tensor<6xf32>, offset tensor<6xf32>
+  %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.psq<bits = 4, zero = snapped>}
+      : tensor<6x10xi8>, tensor<6xf32>, tensor<6xf32> -> tensor<6x10xf32>
+  return %q, %s, %z, %d : tensor<6x10xi8>, tensor<6xf32>, tensor<6xf32>, tensor<6x10xf32>
+}
+
+func.func @psqz4_rows(%x: tensor<6x3x4xf32>) -> (tensor<6x3x4xi8>, tensor<6xf32>, tensor<6xf32>, tensor<6x3x4xf32>) {
+  %seed = arith.constant 11 : i64
+  %step = arith.constant 3 : i64
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.psq<bits = 4, zero = snapped>, stream = 11 : i64}
+      : tensor<6x3x4xf32> -> tensor<6x3x4xi8>, tensor<6xf32>, offset tensor<6xf32>
+  %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.psq<bits = 4, zero = snapped>}
+      : tensor<6x3x4xi8>, tensor<6xf32>, tensor<6xf32> -> tensor<6x3x4xf32>
+  return %q, %s, %z, %d : tensor<6x3x4xi8>, tensor<6xf32>, tensor<6xf32>, tensor<6x3x4xf32>
+}
+
+func.func @psqz4_nonneg(%x: tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<4xf32>, tensor<4xf32>, tensor<4x8xf32>) {
+  %seed = arith.constant 11 : i64
+  %step = arith.constant 4 : i64
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.psq<bits = 4, zero = snapped>, stream = 12 : i64}
+      : tensor<4x8xf32> -> tensor<4x8xi8>, tensor<4xf32>, offset tensor<4xf32>
+  %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.psq<bits = 4, zero = snapped>}
+      : tensor<4x8xi8>, tensor<4xf32>, tensor<4xf32> -> tensor<4x8xf32>
+  return %q, %s, %z, %d : tensor<4x8xi8>, tensor<4xf32>, tensor<4xf32>, tensor<4x8xf32>
+}
+
+func.func @percolz4(%x: tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<10xf32>, tensor<10xf32>, tensor<6x10xf32>) {
+  %seed = arith.constant 11 : i64
+  %step = arith.constant 5 : i64
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.percol<bits = 4, zero = snapped>, stream = 13 : i64}
+      : tensor<6x10xf32> -> tensor<6x10xi8>, tensor<10xf32>, offset tensor<10xf32>
+  %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.percol<bits = 4, zero = snapped>}
+      : tensor<6x10xi8>, tensor<10xf32>, tensor<10xf32> -> tensor<6x10xf32>
+  return %q, %s, %z, %d : tensor<6x10xi8>, tensor<10xf32>, tensor<10xf32>, tensor<6x10xf32>
+}
+
+func.func @percolz8(%x: tensor<6x3x4xf32>) -> (tensor<6x3x4xi8>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<6x3x4xf32>) {
+  %seed = arith.constant 11 : i64
+  %step = arith.constant 6 : i64
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.percol<bits = 8, zero = snapped>, stream = 14 : i64}
+      : tensor<6x3x4xf32> -> tensor<6x3x4xi8>, tensor<3x4xf32>, offset tensor<3x4xf32>
+  %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.percol<bits = 8, zero = snapped>}
       : tensor<6x3x4xi8>, tensor<3x4xf32>, tensor<3x4xf32> -> tensor<6x3x4xf32>
   return %q, %s, %z, %d : tensor<6x3x4xi8>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<6x3x4xf32>
 }
@@ -529,80 +584,157 @@ func.func @main() {
   %c14_r5 = tensor.collapse_shape %c14_d [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
   %c14_f5 = tensor.cast %c14_r5 : tensor<72xf32> to tensor<?xf32>
   call @print_bits(%c14_f5) : (tensor<?xf32>) -> ()
-  // lbt4
-  %c15_gamma = arith.constant 0.5 : f32
-  %c15_q, %c15_s, %c15_d = call @lbt4(%in_A, %c15_gamma) : (tensor<4x8xf32>, f32) -> (tensor<4x8xi4>, tensor<f32>, tensor<4x8xf32>)
-  %c15_r0 = tensor.collapse_shape %in_A [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
-  %c15_f0 = tensor.cast %c15_r0 : tensor<32xf32> to tensor<?xf32>
+  // psqz4
+  %c15_q, %c15_s, %c15_z, %c15_d = call @psqz4(%in_Z) : (tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<6xf32>, tensor<6xf32>, tensor<6x10xf32>)
+  %c15_r0 = tensor.collapse_shape %in_Z [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
+  %c15_f0 = tensor.cast %c15_r0 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c15_f0) : (tensor<?xf32>) -> ()
-  %c15_r1 = tensor.collapse_shape %c15_q [[0, 1]] : tensor<4x8xi4> into tensor<32xi4>
-  %c15_f1 = tensor.cast %c15_r1 : tensor<32xi4> to tensor<?xi4>
-  call @print_s4(%c15_f1) : (tensor<?xi4>) -> ()
-  %c15_r2 = tensor.expand_shape %c15_s [] output_shape [1] : tensor<f32> into tensor<1xf32>
-  %c15_f2 = tensor.cast %c15_r2 : tensor<1xf32> to tensor<?xf32>
+  %c15_r1 = tensor.collapse_shape %c15_q [[0, 1]] : tensor<6x10xi8> into tensor<60xi8>
+  %c15_f1 = tensor.cast %c15_r1 : tensor<60xi8> to tensor<?xi8>
+  call @print_u8(%c15_f1) : (tensor<?xi8>) -> ()
+  %c15_f2 = tensor.cast %c15_s : tensor<6xf32> to tensor<?xf32>
   call @print_bits(%c15_f2) : (tensor<?xf32>) -> ()
-  %c15_r5 = tensor.collapse_shape %c15_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
-  %c15_f5 = tensor.cast %c15_r5 : tensor<32xf32> to tensor<?xf32>
+  %c15_f3 = tensor.cast %c15_z : tensor<6xf32> to tensor<?xf32>
+  call @print_bits(%c15_f3) : (tensor<?xf32>) -> ()
+  %c15_r5 = tensor.collapse_shape %c15_d [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
+  %c15_f5 = tensor.cast %c15_r5 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c15_f5) : (tensor<?xf32>) -> ()
-  // bhq5
-  %c16_q, %c16_s, %c16_z, %c16_t, %c16_d = call @bhq5(%in_S) : (tensor<8x6xf32>) -> (tensor<8x6xi8>, tensor<8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8x6xf32>)
-  %c16_r0 = tensor.collapse_shape %in_S [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
-  %c16_f0 = tensor.cast %c16_r0 : tensor<48xf32> to tensor<?xf32>
+  // psqz4_rows
+  %c16_q, %c16_s, %c16_z, %c16_d = call @psqz4_rows(%in_R) : (tensor<6x3x4xf32>) -> (tensor<6x3x4xi8>, tensor<6xf32>, tensor<6xf32>, tensor<6x3x4xf32>)
+  %c16_r0 = tensor.collapse_shape %in_R [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
+  %c16_f0 = tensor.cast %c16_r0 : tensor<72xf32> to tensor<?xf32>
   call @print_bits(%c16_f0) : (tensor<?xf32>) -> ()
-  %c16_r1 = tensor.collapse_shape %c16_q [[0, 1]] : tensor<8x6xi8> into tensor<48xi8>
-  %c16_f1 = tensor.cast %c16_r1 : tensor<48xi8> to tensor<?xi8>
+  %c16_r1 = tensor.collapse_shape %c16_q [[0, 1, 2]] : tensor<6x3x4xi8> into tensor<72xi8>
+  %c16_f1 = tensor.cast %c16_r1 : tensor<72xi8> to tensor<?xi8>
   call @print_u8(%c16_f1) : (tensor<?xi8>) -> ()
-  %c16_f2 = tensor.cast %c16_s : tensor<8xf32> to tensor<?xf32>
+  %c16_f2 = tensor.cast %c16_s : tensor<6xf32> to tensor<?xf32>
   call @print_bits(%c16_f2) : (tensor<?xf32>) -> ()
-  %c16_f3 = tensor.cast %c16_z : tensor<8xf32> to tensor<?xf32>
+  %c16_f3 = tensor.cast %c16_z : tensor<6xf32> to tensor<?xf32>
   call @print_bits(%c16_f3) : (tensor<?xf32>) -> ()
-  %c16_r4 = tensor.collapse_shape %c16_t [[0, 1]] : tensor<8x8xf32> into tensor<64xf32>
-  %c16_f4 = tensor.cast %c16_r4 : tensor<64xf32> to tensor<?xf32>
-  call @print_bits(%c16_f4) : (tensor<?xf32>) -> ()
-  %c16_r5 = tensor.collapse_shape %c16_d [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
-  %c16_f5 = tensor.cast %c16_r5 : tensor<48xf32> to tensor<?xf32>
+  %c16_r5 = tensor.collapse_shape %c16_d [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
+  %c16_f5 = tensor.cast %c16_r5 : tensor<72xf32> to tensor<?xf32>
   call @print_bits(%c16_f5) : (tensor<?xf32>) -> ()
-  // bhq5_dyn
-  %c17_x = tensor.cast %in_S : tensor<8x6xf32> to tensor<?x6xf32>
-  %c17_q, %c17_s, %c17_z, %c17_t, %c17_d = call @bhq5_dyn(%c17_x) : (tensor<?x6xf32>) -> (tensor<?x6xi8>, tensor<?xf32>, tensor<?xf32>, tensor<?x?xf32>, tensor<?x6xf32>)
-  %c17_r0 = tensor.collapse_shape %in_S [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
-  %c17_f0 = tensor.cast %c17_r0 : tensor<48xf32> to tensor<?xf32>
+  // psqz4_nonneg
+  %c17_q, %c17_s, %c17_z, %c17_d = call @psqz4_nonneg(%in_P) : (tensor<4x8xf32>) -> (tensor<4x8xi8>, tensor<4xf32>, tensor<4xf32>, tensor<4x8xf32>)
+  %c17_r0 = tensor.collapse_shape %in_P [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c17_f0 = tensor.cast %c17_r0 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c17_f0) : (tensor<?xf32>) -> ()
-  %c17_q_s = tensor.cast %c17_q : tensor<?x6xi8> to tensor<8x6xi8>
-  %c17_r1 = tensor.collapse_shape %c17_q_s [[0, 1]] : tensor<8x6xi8> into tensor<48xi8>
-  %c17_f1 = tensor.cast %c17_r1 : tensor<48xi8> to tensor<?xi8>
+  %c17_r1 = tensor.collapse_shape %c17_q [[0, 1]] : tensor<4x8xi8> into tensor<32xi8>
+  %c17_f1 = tensor.cast %c17_r1 : tensor<32xi8> to tensor<?xi8>
   call @print_u8(%c17_f1) : (tensor<?xi8>) -> ()
-  %c17_s_s = tensor.cast %c17_s : tensor<?xf32> to tensor<8xf32>
-  %c17_f2 = tensor.cast %c17_s_s : tensor<8xf32> to tensor<?xf32>
+  %c17_f2 = tensor.cast %c17_s : tensor<4xf32> to tensor<?xf32>
   call @print_bits(%c17_f2) : (tensor<?xf32>) -> ()
-  %c17_z_s = tensor.cast %c17_z : tensor<?xf32> to tensor<8xf32>
-  %c17_f3 = tensor.cast %c17_z_s : tensor<8xf32> to tensor<?xf32>
+  %c17_f3 = tensor.cast %c17_z : tensor<4xf32> to tensor<?xf32>
   call @print_bits(%c17_f3) : (tensor<?xf32>) -> ()
-  %c17_t_s = tensor.cast %c17_t : tensor<?x?xf32> to tensor<8x8xf32>
-  %c17_r4 = tensor.collapse_shape %c17_t_s [[0, 1]] : tensor<8x8xf32> into tensor<64xf32>
-  %c17_f4 = tensor.cast %c17_r4 : tensor<64xf32> to tensor<?xf32>
-  call @print_bits(%c17_f4) : (tensor<?xf32>) -> ()
-  %c17_d_s = tensor.cast %c17_d : tensor<?x6xf32> to tensor<8x6xf32>
-  %c17_r5 = tensor.collapse_shape %c17_d_s [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
-  %c17_f5 = tensor.cast %c17_r5 : tensor<48xf32> to tensor<?xf32>
+  %c17_r5 = tensor.collapse_shape %c17_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c17_f5 = tensor.cast %c17_r5 : tensor<32xf32> to tensor<?xf32>
   call @print_bits(%c17_f5) : (tensor<?xf32>) -> ()
-  // bhq4_rank3
-  %c18_q, %c18_s, %c18_z, %c18_t, %c18_d = call @bhq4_rank3(%in_S3) : (tensor<5x2x3xf32>) -> (tensor<5x2x3xi8>, tensor<5xf32>, tensor<5xf32>, tensor<5x5xf32>, tensor<5x2x3xf32>)
-  %c18_r0 = tensor.collapse_shape %in_S3 [[0, 1, 2]] : tensor<5x2x3xf32> into tensor<30xf32>
-  %c18_f0 = tensor.cast %c18_r0 : tensor<30xf32> to tensor<?xf32>
+  // percolz4
+  %c18_q, %c18_s, %c18_z, %c18_d = call @percolz4(%in_Z) : (tensor<6x10xf32>) -> (tensor<6x10xi8>, tensor<10xf32>, tensor<10xf32>, tensor<6x10xf32>)
+  %c18_r0 = tensor.collapse_shape %in_Z [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
+  %c18_f0 = tensor.cast %c18_r0 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c18_f0) : (tensor<?xf32>) -> ()
-  %c18_r1 = tensor.collapse_shape %c18_q [[0, 1, 2]] : tensor<5x2x3xi8> into tensor<30xi8>
-  %c18_f1 = tensor.cast %c18_r1 : tensor<30xi8> to tensor<?xi8>
+  %c18_r1 = tensor.collapse_shape %c18_q [[0, 1]] : tensor<6x10xi8> into tensor<60xi8>
+  %c18_f1 = tensor.cast %c18_r1 : tensor<60xi8> to tensor<?xi8>
   call @print_u8(%c18_f1) : (tensor<?xi8>) -> ()
-  %c18_f2 = tensor.cast %c18_s : tensor<5xf32> to tensor<?xf32>
+  %c18_f2 = tensor.cast %c18_s : tensor<10xf32> to tensor<?xf32>
   call @print_bits(%c18_f2) : (tensor<?xf32>) -> ()
-  %c18_f3 = tensor.cast %c18_z : tensor<5xf32> to tensor<?xf32>
+  %c18_f3 = tensor.cast %c18_z : tensor<10xf32> to tensor<?xf32>
   call @print_bits(%c18_f3) : (tensor<?xf32>) -> ()
-  %c18_r4 = tensor.collapse_shape %c18_t [[0, 1]] : tensor<5x5xf32> into tensor<25xf32>
-  %c18_f4 = tensor.cast %c18_r4 : tensor<25xf32> to tensor<?xf32>
-  call @print_bits(%c18_f4) : (tensor<?xf32>) -> ()
-  %c18_r5 = tensor.collapse_shape %c18_d [[0, 1, 2]] : tensor<5x2x3xf32> into tensor<30xf32>
-  %c18_f5 = tensor.cast %c18_r5 : tensor<30xf32> to tensor<?xf32>
+  %c18_r5 = tensor.collapse_shape %c18_d [[0, 1]] : tensor<6x10xf32> into tensor<60xf32>
+  %c18_f5 = tensor.cast %c18_r5 : tensor<60xf32> to tensor<?xf32>
   call @print_bits(%c18_f5) : (tensor<?xf32>) -> ()
+  // percolz8
+  %c19_q, %c19_s, %c19_z, %c19_d = call @percolz8(%in_R) : (tensor<6x3x4xf32>) -> (tensor<6x3x4xi8>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<6x3x4xf32>)
+  %c19_r0 = tensor.collapse_shape %in_R [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
+  %c19_f0 = tensor.cast %c19_r0 : tensor<72xf32> to tensor<?xf32>
+  call @print_bits(%c19_f0) : (tensor<?xf32>) -> ()
+  %c19_r1 = tensor.collapse_shape %c19_q [[0, 1, 2]] : tensor<6x3x4xi8> into tensor<72xi8>
+  %c19_f1 = tensor.cast %c19_r1 : tensor<72xi8> to tensor<?xi8>
+  call @print_u8(%c19_f1) : (tensor<?xi8>) -> ()
+  %c19_r2 = tensor.collapse_shape %c19_s [[0, 1]] : tensor<3x4xf32> into tensor<12xf32>
+  %c19_f2 = tensor.cast %c19_r2 : tensor<12xf32> to tensor<?xf32>
+  call @print_bits(%c19_f2) : (tensor<?xf32>) -> ()
+  %c19_r3 = tensor.collapse_shape %c19_z [[0, 1]] : tensor<3x4xf32> into tensor<12xf32>
+  %c19_f3 = tensor.cast %c19_r3 : tensor<12xf32> to tensor<?xf32>
+  call @print_bits(%c19_f3) : (tensor<?xf32>) -> ()
+  %c19_r5 = tensor.collapse_shape %c19_d [[0, 1, 2]] : tensor<6x3x4xf32> into tensor<72xf32>
+  %c19_f5 = tensor.cast %c19_r5 : tensor<72xf32> to tensor<?xf32>
+  call @print_bits(%c19_f5) : (tensor<?xf32>) -> ()
+  // lbt4
+  %c20_gamma = arith.constant 0.5 : f32
+  %c20_q, %c20_s, %c20_d = call @lbt4(%in_A, %c20_gamma) : (tensor<4x8xf32>, f32) -> (tensor<4x8xi4>, tensor<f32>, tensor<4x8xf32>)
+  %c20_r0 = tensor.collapse_shape %in_A [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c20_f0 = tensor.cast %c20_r0 : tensor<32xf32> to tensor<?xf32>
+  call @print_bits(%c20_f0) : (tensor<?xf32>) -> ()
+  %c20_r1 = tensor.collapse_shape %c20_q [[0, 1]] : tensor<4x8xi4> into tensor<32xi4>
+  %c20_f1 = tensor.cast %c20_r1 : tensor<32xi4> to tensor<?xi4>
+  call @print_s4(%c20_f1) : (tensor<?xi4>) -> ()
+  %c20_r2 = tensor.expand_shape %c20_s [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %c20_f2 = tensor.cast %c20_r2 : tensor<1xf32> to tensor<?xf32>
+  call @print_bits(%c20_f2) : (tensor<?xf32>) -> ()
+  %c20_r5 = tensor.collapse_shape %c20_d [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %c20_f5 = tensor.cast %c20_r5 : tensor<32xf32> to tensor<?xf32>
+  call @print_bits(%c20_f5) : (tensor<?xf32>) -> ()
+  // bhq5
+  %c21_q, %c21_s, %c21_z, %c21_t, %c21_d = call @bhq5(%in_S) : (tensor<8x6xf32>) -> (tensor<8x6xi8>, tensor<8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8x6xf32>)
+  %c21_r0 = tensor.collapse_shape %in_S [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
+  %c21_f0 = tensor.cast %c21_r0 : tensor<48xf32> to tensor<?xf32>
+  call @print_bits(%c21_f0) : (tensor<?xf32>) -> ()
+  %c21_r1 = tensor.collapse_shape %c21_q [[0, 1]] : tensor<8x6xi8> into tensor<48xi8>
+  %c21_f1 = tensor.cast %c21_r1 : tensor<48xi8> to tensor<?xi8>
+  call @print_u8(%c21_f1) : (tensor<?xi8>) -> ()
+  %c21_f2 = tensor.cast %c21_s : tensor<8xf32> to tensor<?xf32>
+  call @print_bits(%c21_f2) : (tensor<?xf32>) -> ()
+  %c21_f3 = tensor.cast %c21_z : tensor<8xf32> to tensor<?xf32>
+  call @print_bits(%c21_f3) : (tensor<?xf32>) -> ()
+  %c21_r4 = tensor.collapse_shape %c21_t [[0, 1]] : tensor<8x8xf32> into tensor<64xf32>
+  %c21_f4 = tensor.cast %c21_r4 : tensor<64xf32> to tensor<?xf32>
+  call @print_bits(%c21_f4) : (tensor<?xf32>) -> ()
+  %c21_r5 = tensor.collapse_shape %c21_d [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
+  %c21_f5 = tensor.cast %c21_r5 : tensor<48xf32> to tensor<?xf32>
+  call @print_bits(%c21_f5) : (tensor<?xf32>) -> ()
+  // bhq5_dyn
+  %c22_x = tensor.cast %in_S : tensor<8x6xf32> to tensor<?x6xf32>
+  %c22_q, %c22_s, %c22_z, %c22_t, %c22_d = call @bhq5_dyn(%c22_x) : (tensor<?x6xf32>) -> (tensor<?x6xi8>, tensor<?xf32>, tensor<?xf32>, tensor<?x?xf32>, tensor<?x6xf32>)
+  %c22_r0 = tensor.collapse_shape %in_S [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
+  %c22_f0 = tensor.cast %c22_r0 : tensor<48xf32> to tensor<?xf32>
+  call @print_bits(%c22_f0) : (tensor<?xf32>) -> ()
+  %c22_q_s = tensor.cast %c22_q : tensor<?x6xi8> to tensor<8x6xi8>
+  %c22_r1 = tensor.collapse_shape %c22_q_s [[0, 1]] : tensor<8x6xi8> into tensor<48xi8>
+  %c22_f1 = tensor.cast %c22_r1 : tensor<48xi8> to tensor<?xi8>
+  call @print_u8(%c22_f1) : (tensor<?xi8>) -> ()
+  %c22_s_s = tensor.cast %c22_s : tensor<?xf32> to tensor<8xf32>
+  %c22_f2 = tensor.cast %c22_s_s : tensor<8xf32> to tensor<?xf32>
+  call @print_bits(%c22_f2) : (tensor<?xf32>) -> ()
+  %c22_z_s = tensor.cast %c22_z : tensor<?xf32> to tensor<8xf32>
+  %c22_f3 = tensor.cast %c22_z_s : tensor<8xf32> to tensor<?xf32>
+  call @print_bits(%c22_f3) : (tensor<?xf32>) -> ()
+  %c22_t_s = tensor.cast %c22_t : tensor<?x?xf32> to tensor<8x8xf32>
+  %c22_r4 = tensor.collapse_shape %c22_t_s [[0, 1]] : tensor<8x8xf32> into tensor<64xf32>
+  %c22_f4 = tensor.cast %c22_r4 : tensor<64xf32> to tensor<?xf32>
+  call @print_bits(%c22_f4) : (tensor<?xf32>) -> ()
+  %c22_d_s = tensor.cast %c22_d : tensor<?x6xf32> to tensor<8x6xf32>
+  %c22_r5 = tensor.collapse_shape %c22_d_s [[0, 1]] : tensor<8x6xf32> into tensor<48xf32>
+  %c22_f5 = tensor.cast %c22_r5 : tensor<48xf32> to tensor<?xf32>
+  call @print_bits(%c22_f5) : (tensor<?xf32>) -> ()
+  // bhq4_rank3
+  %c23_q, %c23_s, %c23_z, %c23_t, %c23_d = call @bhq4_rank3(%in_S3) : (tensor<5x2x3xf32>) -> (tensor<5x2x3xi8>, tensor<5xf32>, tensor<5xf32>, tensor<5x5xf32>, tensor<5x2x3xf32>)
+  %c23_r0 = tensor.collapse_shape %in_S3 [[0, 1, 2]] : tensor<5x2x3xf32> into tensor<30xf32>
+  %c23_f0 = tensor.cast %c23_r0 : tensor<30xf32> to tensor<?xf32>
+  call @print_bits(%c23_f0) : (tensor<?xf32>) -> ()
+  %c23_r1 = tensor.collapse_shape %c23_q [[0, 1, 2]] : tensor<5x2x3xi8> into tensor<30xi8>
+  %c23_f1 = tensor.cast %c23_r1 : tensor<30xi8> to tensor<?xi8>
+  call @print_u8(%c23_f1) : (tensor<?xi8>) -> ()
+  %c23_f2 = tensor.cast %c23_s : tensor<5xf32> to tensor<?xf32>
+  call @print_bits(%c23_f2) : (tensor<?xf32>) -> ()
+  %c23_f3 = tensor.cast %c23_z : tensor<5xf32> to tensor<?xf32>
+  call @print_bits(%c23_f3) : (tensor<?xf32>) -> ()
+  %c23_r4 = tensor.collapse_shape %c23_t [[0, 1]] : tensor<5x5xf32> into tensor<25xf32>
+  %c23_f4 = tensor.cast %c23_r4 : tensor<25xf32> to tensor<?xf32>
+  call @print_bits(%c23_f4) : (tensor<?xf32>) -> ()
+  %c23_r5 = tensor.collapse_shape %c23_d [[0, 1, 2]] : tensor<5x2x3xf32> into tensor<30xf32>
+  %c23_f5 = tensor.cast %c23_r5 : tensor<30xf32> to tensor<?xf32>
+  call @print_bits(%c23_f5) : (tensor<?xf32>) -> ()
   return
 }

@@ -4,8 +4,8 @@
 // RUN:   | %python %S/Inputs/quantize_check_unbiased.py | FileCheck %s
 
 // Statistical properties of the compiled stochastic quantizers
-// (docs/quantizers.md §5.1, §5.5.1-3, §5.5.5, §5.5.8). Each of PTQ, PSQ, BHQ
-// and LBT quantizes a fixed 8x16 input at steps 0 .. 9999 (10^4 independent
+// (docs/quantizers.md §5.1, §5.5.1-3, §5.5.5, §5.5.8). Each of PTQ, PSQ, BHQ,
+// LBT and the zero-snapped PSQ and per-column quantizers quantizes a fixed 8x16 input at steps 0 .. 9999 (10^4 independent
 // draws: the step is part of the Philox counter) and dequantizes it; the
 // loop over steps runs inside the compiled program and accumulates, per
 // element, the sum and the sum of squares of the dequantized values in f64.
@@ -17,6 +17,10 @@
 // CHECK: psq: unbiased
 // CHECK: bhq: unbiased
 // CHECK: lbt: unbiased where |g| <= c, clipped to +-c elsewhere
+// CHECK: psqz: unbiased
+// CHECK: psqz: exact zeros stay exactly zero
+// CHECK: percolz: unbiased
+// CHECK: percolz: exact zeros stay exactly zero
 // CHECK: all quantizers ok
 
 func.func private @printMemrefI32(memref<*xi32>)
@@ -52,6 +56,22 @@ func.func @lbt(%x: tensor<8x16xf32>, %seed: i64, %step: i64) -> tensor<8x16xf32>
       : tensor<8x16xf32> -> tensor<8x16xi4>, tensor<f32>
   %d = fqt.dequantize %q scale(%s) {quantizer = #fqt.lbt<bits = 4>}
       : tensor<8x16xi4>, tensor<f32> -> tensor<8x16xf32>
+  return %d : tensor<8x16xf32>
+}
+
+func.func @psqz(%x: tensor<8x16xf32>, %seed: i64, %step: i64) -> tensor<8x16xf32> {
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.psq<bits = 4, zero = snapped>, stream = 5 : i64}
+      : tensor<8x16xf32> -> tensor<8x16xi8>, tensor<8xf32>, offset tensor<8xf32>
+  %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.psq<bits = 4, zero = snapped>}
+      : tensor<8x16xi8>, tensor<8xf32>, tensor<8xf32> -> tensor<8x16xf32>
+  return %d : tensor<8x16xf32>
+}
+
+func.func @percolz(%x: tensor<8x16xf32>, %seed: i64, %step: i64) -> tensor<8x16xf32> {
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.percol<bits = 4, zero = snapped>, stream = 6 : i64}
+      : tensor<8x16xf32> -> tensor<8x16xi8>, tensor<16xf32>, offset tensor<16xf32>
+  %d = fqt.dequantize %q scale(%s, %z) {quantizer = #fqt.percol<bits = 4, zero = snapped>}
+      : tensor<8x16xi8>, tensor<16xf32>, tensor<16xf32> -> tensor<8x16xf32>
   return %d : tensor<8x16xf32>
 }
 
@@ -113,9 +133,11 @@ func.func @main() {
   %zero = arith.constant 0.0 : f64
   %e = tensor.empty() : tensor<8x16xf64>
   %z = linalg.fill ins(%zero : f64) outs(%e : tensor<8x16xf64>) -> tensor<8x16xf64>
-  %r:8 = scf.for %i = %c0 to %steps step %c1
-      iter_args(%s0 = %z, %q0 = %z, %s1 = %z, %q1 = %z, %s2 = %z, %q2 = %z, %s3 = %z, %q3 = %z)
+  %r:12 = scf.for %i = %c0 to %steps step %c1
+      iter_args(%s0 = %z, %q0 = %z, %s1 = %z, %q1 = %z, %s2 = %z, %q2 = %z, %s3 = %z, %q3 = %z,
+                %s4 = %z, %q4 = %z, %s5 = %z, %q5 = %z)
       -> (tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
+          tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
           tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>) {
     %step = arith.index_cast %i : index to i64
     %d0 = func.call @ptq(%x_ptq, %seed, %step) : (tensor<8x16xf32>, i64, i64) -> tensor<8x16xf32>
@@ -126,8 +148,14 @@ func.func @main() {
     %a1:2 = func.call @accumulate(%d1, %s1, %q1) : (tensor<8x16xf32>, tensor<8x16xf64>, tensor<8x16xf64>) -> (tensor<8x16xf64>, tensor<8x16xf64>)
     %a2:2 = func.call @accumulate(%d2, %s2, %q2) : (tensor<8x16xf32>, tensor<8x16xf64>, tensor<8x16xf64>) -> (tensor<8x16xf64>, tensor<8x16xf64>)
     %a3:2 = func.call @accumulate(%d3, %s3, %q3) : (tensor<8x16xf32>, tensor<8x16xf64>, tensor<8x16xf64>) -> (tensor<8x16xf64>, tensor<8x16xf64>)
-    scf.yield %a0#0, %a0#1, %a1#0, %a1#1, %a2#0, %a2#1, %a3#0, %a3#1
+    // The zero-snapped quantizers on PTQ's input, which has exact zeros.
+    %d4 = func.call @psqz(%x_ptq, %seed, %step) : (tensor<8x16xf32>, i64, i64) -> tensor<8x16xf32>
+    %d5 = func.call @percolz(%x_ptq, %seed, %step) : (tensor<8x16xf32>, i64, i64) -> tensor<8x16xf32>
+    %a4:2 = func.call @accumulate(%d4, %s4, %q4) : (tensor<8x16xf32>, tensor<8x16xf64>, tensor<8x16xf64>) -> (tensor<8x16xf64>, tensor<8x16xf64>)
+    %a5:2 = func.call @accumulate(%d5, %s5, %q5) : (tensor<8x16xf32>, tensor<8x16xf64>, tensor<8x16xf64>) -> (tensor<8x16xf64>, tensor<8x16xf64>)
+    scf.yield %a0#0, %a0#1, %a1#0, %a1#1, %a2#0, %a2#1, %a3#0, %a3#1, %a4#0, %a4#1, %a5#0, %a5#1
         : tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
+          tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
           tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>
   }
   // Per quantizer: input bits, sum, sum of squares.
@@ -143,5 +171,11 @@ func.func @main() {
   call @print_input(%x_lbt) : (tensor<8x16xf32>) -> ()
   call @print_f64(%r#6) : (tensor<8x16xf64>) -> ()
   call @print_f64(%r#7) : (tensor<8x16xf64>) -> ()
+  call @print_input(%x_ptq) : (tensor<8x16xf32>) -> ()
+  call @print_f64(%r#8) : (tensor<8x16xf64>) -> ()
+  call @print_f64(%r#9) : (tensor<8x16xf64>) -> ()
+  call @print_input(%x_ptq) : (tensor<8x16xf32>) -> ()
+  call @print_f64(%r#10) : (tensor<8x16xf64>) -> ()
+  call @print_f64(%r#11) : (tensor<8x16xf64>) -> ()
   return
 }

@@ -74,3 +74,42 @@ def test_integer_matches_simulate(conv_path):
         assert scale > 0, name
         np.testing.assert_allclose(grads["integer"][name], value,
                                    rtol=0, atol=1e-3 * scale, err_msg=name)
+
+
+@pytest.mark.parametrize("dgrad,wgrad", [("psqz:8", "percolz:8"),
+                                         ("ptq:8", "psqz:8")])
+def test_zero_snapped_integer_matches_simulate(conv_path, dgrad, wgrad):
+    """The zero-snapped per-sample and per-column quantizers (zero on each
+    group's grid: its offset is -zc * scale) in both backward products:
+    integer mode gives simulate mode's gradients within float rounding, as
+    for their range-based forms."""
+    text = fqt.ir(conv_path, "quantized", batch=BATCH, dgrad=dgrad,
+                  wgrad=wgrad, mode="integer")
+    assert "zero = snapped" in text
+    x, y = fashion_like_batch(BATCH, seed=5)
+    grads = {}
+    for mode in ("integer", "simulate"):
+        trainer = fqt.compile(conv_path, batch=BATCH, dgrad=dgrad,
+                              wgrad=wgrad, mode=mode, seed=SEED)
+        grads[mode] = trainer.gradients(x, y)
+    for name, value in grads["simulate"].items():
+        scale = np.abs(value).max()
+        assert scale > 0, name
+        np.testing.assert_allclose(grads["integer"][name], value,
+                                   rtol=0, atol=1e-3 * scale, err_msg=name)
+
+
+def test_zero_snapped_keeps_exact_zeros():
+    """fqt.quantize with psqz/percolz: the exact zeros of a ReLU-like
+    gradient dequantize to exactly 0 at 4 bits; with psq (the grid starts at
+    each row's minimum) they become rounding noise."""
+    rng = np.random.default_rng(3)
+    g = rng.normal(size=(16, 40)).astype(np.float32)
+    g[rng.random(g.shape) < 0.6] = 0
+    for spec in ("psqz:4", "percolz:4"):
+        codes, scales, offsets = fqt.quantize(g, spec, seed=1)
+        back = fqt.dequantize(codes, scales, offsets, spec)
+        assert np.all(back[g == 0] == 0), spec
+    codes, scales, offsets = fqt.quantize(g, "psq:4", seed=1)
+    back = fqt.dequantize(codes, scales, offsets, "psq:4")
+    assert np.count_nonzero(back[g == 0]) > 0

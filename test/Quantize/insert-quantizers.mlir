@@ -1,5 +1,6 @@
 // RUN: fqt-opt %s --split-input-file --fqt-insert-quantizers | FileCheck %s --check-prefix=DEFAULT
 // RUN: fqt-opt %s --split-input-file --fqt-insert-quantizers="dgrad=psq:4 wgrad=percol:8" | FileCheck %s --check-prefix=PSQ
+// RUN: fqt-opt %s --split-input-file --fqt-insert-quantizers="dgrad=psqz:4 wgrad=percolz:8" | FileCheck %s --check-prefix=PSQZ
 // RUN: fqt-opt %s --split-input-file --fqt-insert-quantizers="dgrad=bhq:5 shared-grad=true" | FileCheck %s --check-prefix=SHARED
 // RUN: fqt-opt %s --split-input-file --fqt-insert-quantizers="mode=integer dgrad=psq:4" | FileCheck %s --check-prefix=INTEGER
 // RUN: fqt-opt %s --split-input-file --fqt-insert-quantizers="act=none weight=none dgrad=none wgrad=none" | FileCheck %s --check-prefix=NONE
@@ -59,6 +60,11 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
 // PSQ-DAG: fqt.quantize %{{.*}} seed(%{{.*}}, %{{.*}}) {quantizer = #fqt.psq<bits = 4>, stream = {{[0-9]+}} : i64} : tensor<5x3xf32> -> tensor<5x3xi8>, tensor<5xf32>, offset tensor<5xf32>
 // PSQ-DAG: fqt.quantize %{{.*}} seed(%{{.*}}, %{{.*}}) {quantizer = #fqt.percol<bits = 8>, stream = {{[0-9]+}} : i64} : tensor<5x3xf32> -> tensor<5x3xi8>, tensor<3xf32>, offset tensor<3xf32>
 
+// psqz and percolz: the same quantizers with 0 on each group's grid.
+// PSQZ-LABEL: func.func @grad_step(
+// PSQZ-DAG: fqt.quantize %{{.*}} seed(%{{.*}}, %{{.*}}) {quantizer = #fqt.psq<bits = 4, zero = snapped>, stream = {{[0-9]+}} : i64} : tensor<5x3xf32> -> tensor<5x3xi8>, tensor<5xf32>, offset tensor<5xf32>
+// PSQZ-DAG: fqt.quantize %{{.*}} seed(%{{.*}}, %{{.*}}) {quantizer = #fqt.percol<bits = 8, zero = snapped>, stream = {{[0-9]+}} : i64} : tensor<5x3xf32> -> tensor<5x3xi8>, tensor<3xf32>, offset tensor<3xf32>
+
 // With shared-grad one quantized dY (here BHQ, with its transform) feeds
 // both products: only one gradient quantize op.
 // SHARED-LABEL: func.func @grad_step(
@@ -93,4 +99,4 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
 // RUN: not fqt-opt %s --fqt-insert-quantizers="act=psq:8" 2>&1 | FileCheck %s --check-prefix=ERR-ACT
 // ERR-ACT: error: quantizer 'psq:8' cannot be used for act
 // RUN: not fqt-opt %s --fqt-insert-quantizers="dgrad=weight:8" 2>&1 | FileCheck %s --check-prefix=ERR-FWD
-// ERR-FWD: error: quantizer 'weight:8' is a forward quantizer; dgrad takes ptq, psq, bhq, percol or lbt
+// ERR-FWD: error: quantizer 'weight:8' is a forward quantizer; dgrad takes ptq, psq, psqz, bhq, percol, percolz or lbt

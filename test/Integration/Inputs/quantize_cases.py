@@ -69,6 +69,18 @@ CASES = [
          key=(11, 0, 5), dynamic=True),
     dict(name="percol8", kind="percol", bits=8, x="R", code="i8",
          key=(11, 1, 6)),
+    # Zero on each group's grid: the exact zeros of Z stay exactly 0; R has
+    # rows of one sign (range widened to 0) and a constant row.
+    dict(name="psqz4", kind="psqz", bits=4, x="Z", code="i8",
+         key=(11, 2, 10)),
+    dict(name="psqz4_rows", kind="psqz", bits=4, x="R", code="i8",
+         key=(11, 3, 11)),
+    dict(name="psqz4_nonneg", kind="psqz", bits=4, x="P", code="i8",
+         key=(11, 4, 12)),
+    dict(name="percolz4", kind="percolz", bits=4, x="Z", code="i8",
+         key=(11, 5, 13)),
+    dict(name="percolz8", kind="percolz", bits=8, x="R", code="i8",
+         key=(11, 6, 14)),
     dict(name="lbt4", kind="lbt", bits=4, x="A", code="i4", key=(3, 9, 7),
          gamma=0.5),
     dict(name="bhq5", kind="bhq", bits=5, x="S", code="i8", key=(5, 2, 8)),
@@ -79,13 +91,16 @@ CASES = [
 ]
 
 ATTR = {"act": "act", "weight": "weight", "ptq": "ptq", "psq": "psq",
-        "percol": "percol", "lbt": "lbt", "bhq": "bhq"}
+        "psqz": "psq", "percol": "percol", "percolz": "percol", "lbt": "lbt",
+        "bhq": "bhq"}
+# Parameters after bits that a kind adds to its attribute.
+ATTR_EXTRA = {"psqz": ", zero = snapped", "percolz": ", zero = snapped"}
 
 
 def scale_shape(kind, shape):
-    if kind in ("psq", "bhq"):
+    if kind in ("psq", "psqz", "bhq"):
         return shape[:1]
-    if kind == "percol":
+    if kind in ("percol", "percolz"):
         return shape[1:]
     return ()
 
@@ -219,9 +234,9 @@ def generate():
         it = _ttype(shape, "f32", dyn)
         ct = _ttype(shape, c["code"], dyn)
         ss = scale_shape(kind, shape)
-        sdyn = dyn and kind in ("psq", "bhq")
+        sdyn = dyn and kind in ("psq", "psqz", "bhq")
         st = _ttype(ss, "f32", sdyn)
-        q = f"#fqt.{ATTR[kind]}<bits = {bits}"
+        q = f"#fqt.{ATTR[kind]}<bits = {bits}{ATTR_EXTRA.get(kind, '')}"
         if c.get("nearest"):
             q += ", rounding = nearest"
         q += ">"
@@ -278,7 +293,7 @@ def generate():
         it = _ttype(shape, "f32", dyn)
         ct = _ttype(shape, c["code"], dyn)
         ss = scale_shape(kind, shape)
-        sdyn = dyn and kind in ("psq", "bhq")
+        sdyn = dyn and kind in ("psq", "psqz", "bhq")
         st = _ttype(ss, "f32", sdyn)
         p = f"c{i}_"
         out.append(f"  // {c['name']}")

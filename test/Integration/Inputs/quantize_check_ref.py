@@ -116,7 +116,7 @@ for case in CASES:
     axes, _ = ref._reduce_axes(kind, x.ndim)
     mn32, mx32 = ref._minmax(want["src"], axes)
     real = (F32(mx32 + ref.EPS) - F32(mn32 - ref.EPS)) > 0
-    if kind in ("weight", "ptq", "lbt"):
+    if kind in ("weight", "ptq", "psqz", "percolz", "lbt"):
         real = np.ones_like(real)
     if kind == "bhq":
         t64, tinv64 = ref.textbook_bhq_transform(x, ref.bhq_transform(x)["groups"])
@@ -146,8 +146,9 @@ for case in CASES:
 
     # Every value lies within one bin (half a bin when rounding to nearest).
     if kind != "bhq":
-        bshape = {"psq": (-1,) + (1,) * (x.ndim - 1),
-                  "percol": (1,) + scale.shape}.get(kind, ())
+        rows, columns = (-1,) + (1,) * (x.ndim - 1), (1,) + scale.shape
+        bshape = {"psq": rows, "psqz": rows, "percol": columns,
+                  "percolz": columns}.get(kind, ())
         delta = scale.reshape(bshape).astype(np.float64) if bshape else \
             np.float64(scale)
         stochastic = want["u"] is not None
@@ -168,7 +169,7 @@ for case in CASES:
                  f"{(err - bound - slack)[mask].max():.3g}")
     # (With one bit and both signs no grid holds 0 and covers the range:
     # the lowering falls back to min/max there.)
-    if kind in ("weight", "ptq") and np.any(x == 0) and \
+    if kind in ref.SNAPPED and np.any(x == 0) and \
             (bits >= 2 or x.min() >= 0):
         if not np.all(deq[x == 0] == 0):
             fail(case, f"0 does not dequantize to 0: {deq[x == 0]}")

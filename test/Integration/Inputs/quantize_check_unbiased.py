@@ -27,8 +27,9 @@ Per element, with mu = E[x^] and sigma^2 = Var[x^] from that distribution:
      quantizer, the sample variances match sum sigma^2 within 5 standard
      deviations of the sum of sample variances, sqrt(sum (mu4 - sigma^4)/n)
      (mu4: the fourth central moment of the exact distribution).
-  4. PTQ: an exact zero dequantizes to exactly 0 at every step (sum and sum
-     of squares exactly 0).
+  4. PTQ and the zero-snapped PSQ and per-column quantizers: an exact zero
+     dequantizes to exactly 0 at every step (sum and sum of squares exactly
+     0).
 """
 
 import os
@@ -44,7 +45,7 @@ N_DRAWS = 10000
 SEED = 20240611
 ULP = 2.0**-24
 CASES = [("ptq", 4, 1, None), ("psq", 4, 2, None), ("bhq", 4, 3, None),
-         ("lbt", 4, 4, 0.5)]
+         ("lbt", 4, 4, 0.5), ("psqz", 4, 5, None), ("percolz", 4, 6, None)]
 
 blocks = ref.parse_memrefs(sys.stdin.read())
 if len(blocks) != 3 * len(CASES):
@@ -106,7 +107,8 @@ for i, (kind, bits, stream, gamma) in enumerate(CASES):
         r = 8 * 8 * ULP * (np.abs(tinv) @ row_terms) + 8 * ULP * np.abs(xd)
         peak = np.abs(tinv) @ big
     else:
-        shape = (-1, 1) if kind == "psq" else ()
+        shape = {"psq": (-1, 1), "psqz": (-1, 1),
+                 "percolz": (1, -1)}.get(kind, ())
         mu, var, mu4 = mean_j, var_j, mu4_j
         matmul = 0.0
         r = 8 * ULP * (np.abs(xd) + np.abs(offset).reshape(shape) +
@@ -156,12 +158,12 @@ for i, (kind, bits, stream, gamma) in enumerate(CASES):
             print(f"{kind}: unbiased where |g| <= c, clipped to +-c elsewhere")
         else:
             print(f"{kind}: unbiased")
-    if kind == "ptq":
+    if kind in ("ptq", "psqz", "percolz"):
         zero = x == 0
         if not zero.any() or np.any(total[zero] != 0) or np.any(squares[zero] != 0):
-            failures.append("ptq: an exact zero did not stay exactly zero")
+            failures.append(f"{kind}: an exact zero did not stay exactly zero")
         else:
-            print("ptq: exact zeros stay exactly zero")
+            print(f"{kind}: exact zeros stay exactly zero")
 
 if failures:
     sys.exit("\n".join(failures))

@@ -146,17 +146,24 @@ def selftest():
 # Quantizers, float32, in the order of operations of the lowering
 # ---------------------------------------------------------------------------
 
-KINDS = ("act", "weight", "ptq", "psq", "percol", "lbt", "bhq")
+KINDS = ("act", "weight", "ptq", "psq", "psqz", "percol", "percolz", "lbt",
+         "bhq")
 STOCHASTIC_DEFAULT = {"act": False, "weight": False, "ptq": True,
-                      "psq": True, "percol": True, "lbt": True, "bhq": True}
+                      "psq": True, "psqz": True, "percol": True,
+                      "percolz": True, "lbt": True, "bhq": True}
+# psqz and percolz: psq and percol with the zero point snapped per group
+# (#fqt.psq<..., zero = snapped>).
+SNAPPED = ("weight", "ptq", "psqz", "percolz")
+ROWS = ("psq", "psqz", "bhq")
+COLUMNS = ("percol", "percolz")
 
 
 def _reduce_axes(kind, rank):
     if kind in ("act", "weight", "ptq", "lbt"):
         return tuple(range(rank)), ()
-    if kind in ("psq", "bhq"):
+    if kind in ROWS:
         return tuple(range(1, rank)), (0,)
-    if kind == "percol":
+    if kind in COLUMNS:
         return (0,), tuple(range(1, rank))
     raise ValueError(kind)
 
@@ -224,9 +231,9 @@ def _bcast(p, kind, rank):
     if p is None:
         return None
     p = np.asarray(p, F32)
-    if kind in ("psq", "bhq"):
+    if kind in ROWS:
         return p.reshape((-1,) + (1,) * (rank - 1))
-    if kind == "percol":
+    if kind in COLUMNS:
         return p.reshape((1,) + p.shape)
     return p
 
@@ -422,7 +429,7 @@ def quantize(kind, x, bits, seed=0, step=0, stream=0, gamma=1.0,
         p = lbt_params(F32(amax), bits, F32(gamma))
         M = 2**(bits - 1) - 1
         qlo, qhi = -M, M
-    elif kind in ("weight", "ptq"):
+    elif kind in SNAPPED:
         p = snapped_params(*_minmax(src, axes), bits)
     else:
         p = range_params(*_minmax(src, axes), bits)
@@ -459,6 +466,25 @@ def matmul_f32(a, x):
 # ---------------------------------------------------------------------------
 
 
+def _textbook_snapped(x_min, x_max, B):
+    """(scale, offset) of one group whose range is widened to contain 0 and
+    whose zero point is snapped to an integer code, in float64."""
+    mn = min(x_min - 1e-8, 0.0)
+    mx = max(x_max + 1e-8, 0.0)
+    s0 = B / (mx - mn)
+    iq = np.floor(-mn * s0)
+    if iq == 0:
+        # fqt's guard (the reference code divides by zero here).
+        if x_min >= 0:
+            return mx / B, 0.0
+        if B >= 2:
+            return mx / (B - 1), -mx / (B - 1)
+        return (mx - mn) / B, mn
+    mx2 = (iq - B) * mn / iq
+    s = B / (mx2 - mn)
+    return 1 / s, mn
+
+
 def textbook_params(kind, x, bits, gamma=1.0):
     """(scale = 1/s, offset = zero point) in float64 from the formulas of
     docs/quantizers.md, plus the transform for BHQ."""
@@ -470,21 +496,13 @@ def textbook_params(kind, x, bits, gamma=1.0):
         c = gamma * np.abs(x).max()
         c = c if c != 0 else 1e-8
         return c / M, None
-    if kind in ("weight", "ptq"):
-        mn = min(x.min() - 1e-8, 0.0)
-        mx = max(x.max() + 1e-8, 0.0)
-        s0 = B / (mx - mn)
-        iq = np.floor(-mn * s0)
-        if iq == 0:
-            # fqt's guard (the reference code divides by zero here).
-            if x.min() >= 0:
-                return mx / B, 0.0
-            if B >= 2:
-                return mx / (B - 1), -mx / (B - 1)
-            return (mx - mn) / B, mn
-        mx2 = (iq - B) * mn / iq
-        s = B / (mx2 - mn)
-        return 1 / s, mn
+    if kind in SNAPPED:
+        mins, maxs = _minmax(x, axes)
+        pairs = [_textbook_snapped(lo, hi, B)
+                 for lo, hi in zip(np.ravel(mins), np.ravel(maxs))]
+        scale = np.array([p[0] for p in pairs]).reshape(np.shape(mins))
+        offset = np.array([p[1] for p in pairs]).reshape(np.shape(mins))
+        return scale, offset
     mn, mx = _minmax(x, axes)
     mn = mn - 1e-8
     mx = mx + 1e-8
