@@ -877,31 +877,6 @@ struct VectorizeIntContraction : OpRewritePattern<linalg::GenericOp> {
   KernelOptions o;
 };
 
-/// memref.copy between buffers of which one is strided (an interior view of
-/// a padded tensor, a strided scatter of a pooling gradient) lowers to a call
-/// of the C runner's generic memrefCopy, which walks the elements one by one
-/// with index arithmetic; a linalg.copy becomes loops that LLVM unrolls and
-/// vectorizes. Copies between contiguous buffers stay (memrefCopy uses
-/// memcpy for them).
-struct StridedCopyToLinalg : OpRewritePattern<memref::CopyOp> {
-  using Base::Base;
-
-  LogicalResult matchAndRewrite(memref::CopyOp op,
-                                PatternRewriter &rewriter) const override {
-    auto source = dyn_cast<MemRefType>(op.getSource().getType());
-    auto target = dyn_cast<MemRefType>(op.getTarget().getType());
-    if (!source || !target)
-      return rewriter.notifyMatchFailure(op, "unranked");
-    if (source.getLayout().isIdentity() && target.getLayout().isIdentity())
-      return rewriter.notifyMatchFailure(op, "contiguous: memcpy");
-    rewriter.setInsertionPoint(op);
-    linalg::CopyOp::create(rewriter, op.getLoc(), ValueRange{op.getSource()},
-                           ValueRange{op.getTarget()});
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
-
 struct FQTTileAndVectorizePass
     : fqt::impl::FQTTileAndVectorizeBase<FQTTileAndVectorizePass> {
   using Base::Base;
@@ -948,7 +923,4 @@ void fqt::populateTileAndVectorizePatterns(RewritePatternSet &patterns,
                                            const KernelOptions &options) {
   patterns.add<VectorizeF32Matmul, VectorizeIntContraction>(
       patterns.getContext(), options);
-  patterns.add<StridedCopyToLinalg>(patterns.getContext());
-  populateVectorizeReductionPatterns(patterns, options.vectorWidth,
-                                     options.parallel);
 }

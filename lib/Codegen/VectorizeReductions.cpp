@@ -20,14 +20,21 @@
 #include "fqt/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
+
+namespace fqt {
+#define GEN_PASS_DEF_FQTVECTORIZEREDUCTIONS
+#include "fqt/Codegen/Passes.h.inc"
+} // namespace fqt
 
 using namespace mlir;
 using namespace fqt;
@@ -349,6 +356,23 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
 
   int64_t width;
   bool parallel;
+};
+
+struct FQTVectorizeReductionsPass
+    : fqt::impl::FQTVectorizeReductionsBase<FQTVectorizeReductionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    // The vector width of the kernel options for these features (16 f32
+    // lanes with AVX-512, 8 with AVX, else 4).
+    FailureOr<KernelOptions> options = selectKernelOptions("auto", cpuFeatures);
+    RewritePatternSet patterns(&getContext());
+    populateVectorizeReductionPatterns(patterns, options->vectorWidth,
+                                       parallel);
+    GreedyRewriteConfig config;
+    config.setMaxIterations(1);
+    (void)applyPatternsGreedily(getOperation(), std::move(patterns), config);
+  }
 };
 
 } // namespace

@@ -35,7 +35,8 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
   if (options.outlineKernels)
     pm.addPass(createFQTOutlineKernels());
 
-  // Products as vector kernels, everything else as loops, then LLVM.
+  // Products as vector kernels, reductions as vector loops, strided copies
+  // as loops LLVM vectorizes; everything else as loops, then LLVM.
   if (options.vectorize) {
     FQTTileAndVectorizeOptions kernels;
     kernels.cpuFeatures = options.cpuFeatures;
@@ -45,6 +46,11 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     kernels.parallel = options.openmp;
     kernels.minParallelWork = options.minParallelWork;
     pm.addNestedPass<func::FuncOp>(createFQTTileAndVectorize(kernels));
+    FQTVectorizeReductionsOptions reductions;
+    reductions.cpuFeatures = options.cpuFeatures;
+    reductions.parallel = options.openmp;
+    pm.addNestedPass<func::FuncOp>(createFQTVectorizeReductions(reductions));
+    pm.addNestedPass<func::FuncOp>(createFQTLowerStridedCopies());
   }
   if (options.openmp) {
     // Threads: every loop over parallel dimensions as scf.parallel (the

@@ -73,8 +73,7 @@ def FQTFuseElementwise : Pass<"fqt-fuse-elementwise"> {
 
 def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
                                "::mlir::func::FuncOp"> {
-  let summary = "Cache-tiled, register-blocked vector kernels for products "
-                "and vector loops for reductions";
+  let summary = "Cache-tiled, register-blocked vector kernels for products";
   let description = [{
     Rewrites every matrix product on buffers into vector code for the host
     CPU:
@@ -99,17 +98,6 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
       vector extensions, multiplies and adds that any target lowers.
       All three are exact in i32.
 
-    * a `linalg.generic` whose innermost loop reduces over a contiguous
-      dimension of non-`i4` operands (a quantizer's min/max range, a softmax
-      row sum, a code sum) with `addf`, `maximumf`, `minimumf`, `addi`, `ori` or `andi`
-      becomes a vector loop with one partial result per lane, a
-      `vector.reduction` and a scalar remainder loop. min/max give the same
-      value in any order; float sums are reassociated.
-
-    * a `memref.copy` between buffers of which one is strided becomes a
-      `linalg.copy` (loops LLVM vectorizes) instead of a call of the C
-      runner's element-by-element `memrefCopy`.
-
     `isa=auto` picks from `cpu-features` (LLVM feature string such as
     `+avx512f,+avx512bw,+avx512vnni`) or, when that is empty, from the host
     CPU. Anything else (other element types, non-unit strides of the inner
@@ -121,10 +109,11 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
     one block of `tile-k` of the reduction (the reduction blocks stay a
     serial loop around them, so a product has the same bits for any thread
     count), the packing of the right operand by panel,
-    the row and column sums of the vpdpbusd correction, and the leading
-    parallel loops around a vectorized reduction. Products of fewer than
-    `min-parallel-work` multiply-adds keep serial loops. A reduction is
-    never split.
+    and the row and column sums of the vpdpbusd correction. Products of fewer than
+    `min-parallel-work` multiply-adds keep serial loops.
+
+    Reductions and strided copies are the jobs of
+    `--fqt-vectorize-reductions` and `--fqt-lower-strided-copies`.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", "0",
@@ -143,8 +132,7 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
            "(empty: the host's)">,
     Option<"parallel", "parallel", "bool", "false",
            "Emit the loops over parallel dimensions (blocks of a product's "
-           "result, its packing, the outer loops of reductions) as "
-           "scf.parallel">,
+           "result, its packing) as scf.parallel">,
     Option<"minParallelWork", "min-parallel-work", "int64_t",
            "::fqt::kDefaultMinParallelWork",
            "With parallel: products of fewer multiply-adds (M N K) keep "
@@ -259,6 +247,48 @@ def FQTPackI4Buffers : Pass<"fqt-pack-i4-buffers", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def FQTVectorizeReductions : Pass<"fqt-vectorize-reductions",
+                                  "::mlir::func::FuncOp"> {
+  let summary = "Vector loops for reductions over a contiguous dimension";
+  let description = [{
+    A `linalg.generic` on buffers whose innermost loop reduces over a
+    contiguous dimension of non-`i4` operands (a quantizer's min/max range,
+    a softmax row sum, a code sum) with `addf`, `maximumf`, `minimumf`,
+    `addi`, `ori` or `andi` becomes a vector loop with one partial result
+    per lane, a `vector.reduction` and a scalar remainder loop. min/max give
+    the same value in any order; float sums are reassociated. The vector
+    width follows `cpu-features` (16 f32 lanes with AVX-512, 8 with AVX,
+    else 4; empty: the host's). With `parallel`, the leading parallel loops
+    around the reduction are one `scf.parallel` (for
+    `--fqt-coarsen-parallel-loops` to keep or not); a reduction is never
+    split, so every thread count gives the same bits.
+  }];
+  let options = [
+    Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
+           "LLVM CPU features for the vector width (empty: the host's)">,
+    Option<"parallel", "parallel", "bool", "false",
+           "Emit the parallel loops around a reduction as scf.parallel">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def FQTLowerStridedCopies : Pass<"fqt-lower-strided-copies",
+                                 "::mlir::func::FuncOp"> {
+  let summary = "Copies into or out of strided views as linalg.copy";
+  let description = [{
+    A `memref.copy` between buffers of which one is strided (an interior
+    view of a padded tensor, a strided scatter of a pooling gradient)
+    becomes a `linalg.copy`: loops that LLVM unrolls and vectorizes,
+    instead of a call of the C runner's element-by-element `memrefCopy`.
+    Copies between contiguous buffers stay (`memrefCopy` uses `memcpy` for
+    them).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def FQTOutlineKernels : Pass<"fqt-outline-kernels", "::mlir::ModuleOp"> {

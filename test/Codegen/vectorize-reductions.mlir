@@ -1,0 +1,113 @@
+// RUN: fqt-opt %s --split-input-file --fqt-vectorize-reductions="cpu-features=+avx,+avx2,+fma" | FileCheck %s --check-prefixes=CHECK,GENERIC
+// RUN: fqt-opt %s --split-input-file --fqt-vectorize-reductions="cpu-features=+avx512f,+avx512bw,+avx512vnni" | FileCheck %s --check-prefixes=CHECK,VNNI
+
+// Reductions over a contiguous innermost dimension as vector loops: 8 f32
+// lanes with AVX, 16 with AVX-512.
+
+// A quantizer's range: min and max over a whole tensor, the innermost loop
+// (13 contiguous elements) as a vector loop, a vector.reduction combined
+// with the initial value, then a scalar remainder loop.
+// CHECK-LABEL: func.func @minmax
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for
+// GENERIC: vector.load %{{.*}} : memref<10x13xf32>, vector<8xf32>
+// VNNI: vector.load %{{.*}} : memref<10x13xf32>, vector<16xf32>
+// CHECK: arith.minimumf %{{.*}} : vector<
+// CHECK: arith.maximumf %{{.*}} : vector<
+// CHECK: vector.reduction <minimumf>
+// CHECK: vector.reduction <maximumf>
+// CHECK: scf.for
+// CHECK: arith.minimumf %{{.*}} : f32
+// CHECK: arith.maximumf %{{.*}} : f32
+// CHECK: memref.store
+// CHECK: memref.store
+func.func @minmax(%x: memref<10x13xf32>, %lo: memref<f32>, %hi: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>, affine_map<(i, j) -> ()>],
+                  iterator_types = ["reduction", "reduction"]}
+      ins(%x : memref<10x13xf32>) outs(%lo, %hi : memref<f32>, memref<f32>) {
+  ^bb0(%v: f32, %l: f32, %h: f32):
+    %a = arith.minimumf %v, %l : f32
+    %b = arith.maximumf %v, %h : f32
+    linalg.yield %a, %b : f32, f32
+  }
+  return
+}
+
+// -----
+
+// Row sums of exp(x - m[i]) (softmax): the broadcast operand is loaded once
+// per element and splat; the sum is reassociated across lanes.
+// CHECK-LABEL: func.func @softmax_sum
+// CHECK: vector.broadcast %{{.*}} : f32 to vector<
+// CHECK: arith.subf %{{.*}} : vector<
+// CHECK: math.exp %{{.*}} : vector<
+// CHECK: arith.addf %{{.*}} : vector<
+// CHECK: vector.reduction <add>
+func.func @softmax_sum(%x: memref<64x10xf32>, %m: memref<64xf32>, %s: memref<64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : memref<64x10xf32>, memref<64xf32>) outs(%s : memref<64xf32>) {
+  ^bb0(%v: f32, %mx: f32, %acc: f32):
+    %d = arith.subf %v, %mx : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %acc, %e : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// The sum of a filled tensor (ONNX ReduceSum of a ConstantOfShape): the
+// fill fused into the reduction leaves a partial value defined above the
+// body, which is splat like any other (it used to meet the vector
+// accumulator as a scalar: an invalid arith.addf).
+// CHECK-LABEL: func.func @sum_of_constant
+// CHECK: %[[SPLAT:.*]] = vector.broadcast %{{.*}} : f32 to vector<
+// CHECK: arith.addf %[[SPLAT]], %{{.*}} : vector<
+// CHECK: vector.reduction <add>
+func.func @sum_of_constant(%x: memref<2x3x40xf32>, %s: memref<f32>) {
+  %c = arith.constant 5.000000e-01 : f32
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, j, k)>, affine_map<(i, j, k) -> ()>],
+                  iterator_types = ["reduction", "reduction", "reduction"]}
+      ins(%x : memref<2x3x40xf32>) outs(%s : memref<f32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %c, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A column sum reads its input across rows: not contiguous along the
+// reduction, left alone (LLVM vectorizes the parallel inner loop).
+// CHECK-LABEL: func.func @column_sum
+// CHECK: linalg.generic
+func.func @column_sum(%x: memref<64x10xf32>, %s: memref<10xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(j, i) -> (i, j)>, affine_map<(j, i) -> (j)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<64x10xf32>) outs(%s : memref<10xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %acc, %v : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A sum of the running maximum is not a lane-wise reduction: left alone.
+// CHECK-LABEL: func.func @chained
+// CHECK: linalg.generic
+func.func @chained(%x: memref<4x16xf32>, %m: memref<4xf32>, %s: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x16xf32>) outs(%m, %s : memref<4xf32>, memref<4xf32>) {
+  ^bb0(%v: f32, %mx: f32, %acc: f32):
+    %n = arith.maximumf %v, %mx : f32
+    %r = arith.addf %acc, %n : f32
+    linalg.yield %n, %r : f32, f32
+  }
+  return
+}
