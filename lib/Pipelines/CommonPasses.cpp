@@ -18,6 +18,7 @@ using namespace mlir;
 
 void fqt::addFqtToLinalgPasses(OpPassManager &pm, bool simulateQMatmul,
                                bool kBlocks) {
+  pm.addPass(createFQTQuantizeBeforeIm2col());
   if (!simulateQMatmul) {
     FQTLowerQMatmulOptions options;
     options.kBlocks = kBlocks;

@@ -32,6 +32,31 @@ def FQTSimulateQMatmul : Pass<"fqt-simulate-qmatmul"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def FQTQuantizeBeforeIm2col : Pass<"fqt-quantize-before-im2col"> {
+  let summary = "Quantize a convolution's padded input, not its im2col matrix";
+  let description = [{
+    A convolution's forward product reads the im2col matrix of its padded
+    input, which holds each input element once per kernel position. An
+    `fqt.quantize` of that matrix (through `tensor.collapse_shape` and
+    `tensor.expand_shape`) with a per-tensor quantizer that rounds to
+    nearest (`#fqt.act`, `#fqt.weight`) becomes an `fqt.quantize` of the
+    gather's source and the same gather of the codes. Each element is
+    rounded on its own by a range that depends only on the set of values,
+    so the codes, the scale and the offset are the same, for a ninth of the
+    work with a 3x3 kernel and an im2col of bytes instead of floats.
+
+    Only gathers that read every element of their source qualify: one input,
+    all loops parallel, the body yields the input element, and each source
+    dimension indexed by one loop of its extent or by the sum of two loops
+    that cover it (a window of stride and dilation 1 over every position),
+    so the range over the gathered values equals the range over the
+    source, padding zeros included. Stochastic quantizers, whose noise is
+    keyed by the element's index in the quantized tensor, stay.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FQTInsertQuantizers : Pass<"fqt-insert-quantizers", "::mlir::ModuleOp"> {
   let summary = "Quantize the operands of every forward and backward product";
   let description = [{
