@@ -314,6 +314,32 @@ Value TensorEmitter::scatterWindows(Value cols, ArrayRef<int64_t> paddedSize,
   int64_t n = colShape[0], oh = colShape[1], ow = colShape[2], c = colShape[3],
           kh = colShape[4], kw = colShape[5];
   Type element = elementOf(cols);
+  MLIRContext *ctx = b.getContext();
+  if (dilations[0] == 1 && dilations[1] == 1 && strides[0] == kh &&
+      strides[1] == kw) {
+    // The windows tile the input without overlap (max-pooling 2x2 with
+    // stride 2, a 1x1 or a patchifying convolution): each input pixel is in
+    // at most one window, so it reads its value directly instead of
+    // spreading, padding and summing over KH x KW mostly-zero positions.
+    AffineExpr dn, dc, dh, dw;
+    bindDims(ctx, dn, dc, dh, dw);
+    AffineMap in = AffineMap::get(4, 0,
+                                  {dn, dh.floorDiv(kh), dw.floorDiv(kw), dc,
+                                   dh % kh, dw % kw},
+                                  ctx);
+    SmallVector<int64_t> covered = {n, c, oh * kh, ow * kw};
+    Value init = tensor::EmptyOp::create(b, loc, covered, element);
+    auto gather = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{cols}, ValueRange{init},
+        SmallVector<AffineMap>{in, b.getMultiDimIdentityMap(4)},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          linalg::YieldOp::create(nb, l, args[0]);
+        });
+    // Rows and columns past the last window get no gradient.
+    return pad(gather.getResult(0), {0, 0, 0, 0},
+               {0, 0, paddedSize[0] - oh * kh, paddedSize[1] - ow * kw}, 0.0);
+  }
   int64_t hd = (oh - 1) * strides[0] + 1, wd = (ow - 1) * strides[1] + 1;
   Value spread = cols;
   if (strides[0] != 1 || strides[1] != 1) {
@@ -332,7 +358,6 @@ Value TensorEmitter::scatterWindows(Value cols, ArrayRef<int64_t> paddedSize,
   Value padded = pad(spread, {0, lowH, lowW, 0, 0, 0},
                      {0, paddedSize[0] - hd, paddedSize[1] - wd, 0, 0, 0}, 0.0);
 
-  MLIRContext *ctx = b.getContext();
   AffineExpr dn, dc, dh, dw, dkh, dkw;
   bindDims(ctx, dn, dc, dh, dw, dkh, dkw);
   AffineMap in = AffineMap::get(6, 0,

@@ -149,6 +149,27 @@ class PoolCeil(nn.Module):
         return self.fc(torch.flatten(h, 1))
 
 
+class Disjoint(nn.Module):
+    """Windows that tile the input without overlap: MaxPool 2x2 stride 2 on
+    a 7x7 map (the last row and column in no window), the same with
+    ceil_mode (the last window overhangs), a 1x1 convolution and a
+    patchifying 2x2 stride-2 convolution (ViT's embedding, in small)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 3, 1)
+        self.patch = nn.Conv2d(3, 4, 2, stride=2)
+        self.fc = nn.Linear(3 * 3 * 3 + 3 * 4 * 4 + 4 * 3 * 3, 5)
+
+    def forward(self, x):
+        h = torch.tanh(self.conv1(x))
+        a = nn.functional.max_pool2d(h, 2, stride=2)
+        b = nn.functional.max_pool2d(h, 2, stride=2, ceil_mode=True)
+        c = torch.tanh(self.patch(h))
+        return self.fc(torch.cat([torch.flatten(a, 1), torch.flatten(b, 1),
+                                  torch.flatten(c, 1)], 1))
+
+
 class Activations(nn.Module):
     """Softplus, Elu, Selu, Softsign, Abs, elementwise Max and Min
     (torch.maximum/minimum), ReduceL2 (torch.norm over a dimension),
@@ -314,6 +335,7 @@ MODELS = {
     "elementwise": (Elementwise, (BATCH, 2, 4), 1e-2),
     "hard": (Hard, (BATCH, 2, 4), 1e-3),
     "pool-ceil": (PoolCeil, (BATCH, 2, 8, 8), 2e-3),
+    "disjoint": (Disjoint, (BATCH, 2, 7, 7), 2e-3),
     "grouped-conv": (GroupedCNN, (BATCH, 2, 7, 7), 2e-3),
     "activations": (Activations, (BATCH, 2, 4), 1e-3),
     "cnn-bn": (CNNBatchNorm, (BATCH, 2, 5, 5), 2e-3),
