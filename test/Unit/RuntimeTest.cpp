@@ -671,8 +671,8 @@ void tinyEval(void **b) {
 }
 
 fqt_program tinyProgram() {
-  return {tinyInfo, tinyInit, tinyTrain, tinyEval, nullptr, nullptr, nullptr,
-          nullptr};
+  return {tinyInfo, tinyInit, tinyTrain, tinyEval, nullptr,
+          nullptr,  nullptr,  nullptr,   nullptr};
 }
 
 TEST(ProgramTest, PingPongsParamsBetweenTwoSets) {
