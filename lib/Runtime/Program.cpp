@@ -4,7 +4,9 @@
 #include "fqt/Runtime/Cpu.h"
 #include "fqt/Runtime/Error.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include <set>
 
@@ -369,21 +371,25 @@ double Program::trainStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
 }
 
 std::optional<std::string> Program::findNonFinite() const {
-  auto allFinite = [](const auto *values, int64_t n) {
-    // No early exit: a branch-free pass vectorizes, and a step's buffers
-    // are read in a small fraction of the step's time.
-    bool finite = true;
+  // A value is not finite when its exponent bits are all ones, i.e. when
+  // ~bits & exponent is 0. The minimum of that over the buffer, with no
+  // early exit, is a loop of integer ands and mins that the compiler
+  // vectorizes; std::isfinite was a scalar loop, 10 % of the MLP's step.
+  auto allFinite = [](const auto *bits, int64_t n, auto exponent) {
+    auto least = exponent;
     for (int64_t i = 0; i < n; ++i)
-      finite &= std::isfinite(values[i]);
-    return finite;
+      least = std::min(least, decltype(exponent)(~bits[i] & exponent));
+    return least != 0;
   };
   for (const auto &[key, tensor] : sets[current]) {
     int64_t n = tensor.getNumElements();
     bool finite = true;
     if (tensor.getDType() == DType::F32)
-      finite = allFinite(tensor.as<float>(), n);
+      finite = allFinite(static_cast<const uint32_t *>(tensor.data()), n,
+                         uint32_t(0x7f800000));
     else if (tensor.getDType() == DType::F64)
-      finite = allFinite(tensor.as<double>(), n);
+      finite = allFinite(static_cast<const uint64_t *>(tensor.data()), n,
+                         uint64_t(0x7ff0000000000000));
     if (!finite)
       return key.second;
   }

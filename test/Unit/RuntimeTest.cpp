@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <zlib.h>
 
@@ -712,7 +713,13 @@ TEST(ProgramTest, PingPongsParamsBetweenTwoSets) {
   program.revertLastStep();
   EXPECT_FLOAT_EQ(program.getParams()[0].second->as<float>()[0], 1.75f);
   EXPECT_EQ(program.findNonFinite(), std::nullopt);
-  const_cast<float *>(program.getParams()[0].second->as<float>())[1] = NAN;
+  float *w = const_cast<float *>(program.getParams()[0].second->as<float>());
+  w[1] = std::numeric_limits<float>::max();
+  w[0] = std::numeric_limits<float>::denorm_min();
+  EXPECT_EQ(program.findNonFinite(), std::nullopt);
+  w[1] = -INFINITY;
+  EXPECT_EQ(program.findNonFinite(), std::optional<std::string>("w"));
+  w[1] = NAN;
   EXPECT_EQ(program.findNonFinite(), std::optional<std::string>("w"));
   program.restore(c, "ck");
 
