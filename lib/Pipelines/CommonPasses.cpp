@@ -28,6 +28,10 @@ void fqt::addFqtToLinalgPasses(OpPassManager &pm, bool simulateQMatmul,
   pm.addPass(createFQTLowerQuantize());
   pm.addPass(createFQTLowerDequantize());
   pm.addPass(createCanonicalizerPass());
+  // dY's dgrad and wgrad quantizers of one granularity (ptq:8 both, the
+  // default) reduce the same range twice; the noise differs (each
+  // quantizer has its stream), the min/max do not.
+  pm.addPass(createCSEPass());
 }
 
 void fqt::addBufferizationPasses(OpPassManager &pm, bool entryPoints,

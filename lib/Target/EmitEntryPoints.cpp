@@ -13,7 +13,9 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace fqt {
@@ -35,9 +37,30 @@ struct FQTPrepareEntryPointBufferizationPass
     if (failed(steps))
       return signalPassFailure();
     OpBuilder b(module.getContext());
-    for (func::FuncOp fn : *steps)
+    for (func::FuncOp fn : *steps) {
       for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
         fn.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
+      fn.walk([&](func::ReturnOp ret) { copyRepeatedResults(ret); });
+    }
+  }
+
+  /// The runtime gives every result a buffer of its own. A value returned
+  /// twice (two results that CSE found equal: say two state updates of the
+  /// same formula) gets a copy for each repeat, so that the two results
+  /// stay two buffers.
+  static void copyRepeatedResults(func::ReturnOp ret) {
+    llvm::SmallPtrSet<Value, 16> seen;
+    OpBuilder b(ret);
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value value = operand.get();
+      auto type = dyn_cast<RankedTensorType>(value.getType());
+      if (!type || seen.insert(value).second)
+        continue;
+      Value empty =
+          tensor::EmptyOp::create(b, ret.getLoc(), type, ValueRange{});
+      operand.set(
+          linalg::CopyOp::create(b, ret.getLoc(), value, empty).getResult(0));
+    }
   }
 };
 

@@ -24,6 +24,23 @@ module {
 
 // -----
 
+// A value returned twice (two state updates that CSE found equal) gets a
+// copy for the repeat: every result is a buffer of its own.
+// CHECK-LABEL: func.func @twice(
+// CHECK: %[[V:.*]] = arith.addf
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<4xf32>
+// CHECK: %[[C:.*]] = linalg.copy ins(%[[V]] : tensor<4xf32>) outs(%[[E]] : tensor<4xf32>)
+// CHECK: return %[[V]], %[[C]] :
+func.func @twice(%s: tensor<4xf32> {fqt.slot = #fqt.slot<state, "s">},
+                 %x: tensor<4xf32> {fqt.slot = #fqt.slot<input, "x">})
+    -> (tensor<4xf32> {fqt.slot = #fqt.slot<state, "a">},
+        tensor<4xf32> {fqt.slot = #fqt.slot<state, "b">}) {
+  %v = arith.addf %s, %x : tensor<4xf32>
+  return %v, %v : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
 // expected-error @+1 {{no step functions (public functions whose arguments and results carry fqt.slot); run --fqt-build-training first}}
 module {
 }

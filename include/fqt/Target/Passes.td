@@ -72,8 +72,12 @@ def FQTPrepareEntryPointBufferization
     Sets `bufferization.writable = false` on every argument of the step
     functions (those whose buffers carry `fqt.slot`): the runtime owns those buffers and
     may pass the same parameters to several steps, so the compiled code must
-    never write into them.
+    never write into them. A value the function returns more than once gets
+    a `linalg.copy` for each repeat, so that every result is a buffer of its
+    own.
   }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 //===----------------------------------------------------------------------===//
