@@ -69,9 +69,8 @@ void Program::bind(Function &function, const char *name, fqt_entry_fn entry,
   if (workspaces.size() > 1)
     fail(std::string(name) + " takes " + std::to_string(workspaces.size()) +
          " workspaces; a function takes one at most");
-  int64_t held = workspace.data() ? workspace.getNumElements() : 0;
-  if (!workspaces.empty() && workspaces[0]->shape[0] > held)
-    workspace = Tensor(DType::I8, workspaces[0]->shape);
+  if (!workspaces.empty())
+    workspaceBytes = std::max(workspaceBytes, workspaces[0]->shape[0]);
   for (const BufferDesc &arg : function.desc->args) {
     if (arg.kind != BufferKind::Hyper)
       continue;
@@ -263,6 +262,9 @@ void Program::call(Function &function, const Tensor *inputBuffer,
       pointers.push_back(function.hypers.at(arg.name).data());
       break;
     case BufferKind::Workspace:
+      // Allocated at the first call, not when the program is checked.
+      if (!workspace.data())
+        workspace = Tensor(DType::I8, {workspaceBytes});
       pointers.push_back(workspace.data());
       break;
     case BufferKind::Weight:

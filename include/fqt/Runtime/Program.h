@@ -145,8 +145,10 @@ private:
   std::map<Key, Tensor> sets[2];
   int current = 0;
   /// The scratch memory of every function (calls never overlap): as large
-  /// as the largest workspace one of them takes.
+  /// as the largest workspace one of them takes (workspaceBytes), allocated
+  /// at the first call that needs it.
   Tensor workspace;
+  int64_t workspaceBytes = 0;
   std::vector<void *> pointers;
 };
 
