@@ -13,6 +13,10 @@ Two measurements (docs/quantizers.md §5, §7):
       from PyTorch autograd at the models' initial weights on one batch of
       128 test images, each flattened to N x D with one row per sample
       (docs/quantizers.md §2);
+    - with --zoo, the output gradients of a first, a middle and the last
+      Conv2d/Linear of models of scripts/zoo/models.py (a transformer
+      encoder, a depthwise CNN, ...) at their seeded initial weights on a
+      seeded random batch of 32;
     - the synthetic 128 x 1024 matrices of §7: balanced (row scale 1),
       lognormal2 (row scale exp(2z)), fewlarge (4 rows of scale 1, the rest
       10^U(-3,-2)).
@@ -157,6 +161,40 @@ def real_gradients(name, n):
             for layer, v in outputs.items()}
 
 
+def zoo_gradients(name, n, layers=3):
+    """{layer: dY as N x D float32} of a model of scripts/zoo/models.py at
+    its seeded initial weights on a seeded random batch of n samples and
+    labels: the output gradients of the first, a middle and the last of
+    its Conv2d/Linear modules whose output keeps one row per sample."""
+    import torch
+    sys.path.insert(0, os.path.join(ROOT, "scripts", "zoo"))
+    import models as zoo
+    spec = zoo.MODELS[name]
+    model = spec.factory().train()
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.standard_normal(
+        (n,) + tuple(spec.sample_shape)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, spec.num_classes, n))
+    outputs = []
+
+    def keep(module, args, out):
+        if isinstance(out, torch.Tensor) and out.dim() >= 2 and \
+                out.shape[0] == n:
+            out.retain_grad()
+            outputs.append((type(module).__name__, out))
+
+    hooks = [m.register_forward_hook(keep) for m in model.modules()
+             if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    for h in hooks:
+        h.remove()
+    found = [(kind, v) for kind, v in outputs if v.grad is not None]
+    picks = sorted({0, len(found) // 2, len(found) - 1})[:layers]
+    return {"%s %d/%d" % (found[i][0], i + 1, len(found)):
+            found[i][1].grad.detach().numpy().reshape(n, -1).astype(F32)
+            for i in picks}
+
+
 def synthetic(kind, rng, n=128, d=1024):
     """The gradient models of docs/quantizers.md §7."""
     if kind == "balanced":
@@ -236,6 +274,9 @@ def quantizers_part(args):
     for name in args.models.split(","):
         for layer, g in real_gradients(name, 128).items():
             cases.append(("%s %s" % (name, layer), g))
+    for name in filter(None, args.zoo.split(",")):
+        for layer, g in zoo_gradients(name, 32).items():
+            cases.append(("%s %s" % (name, layer), g))
     rng = np.random.default_rng(12345)
     for kind in ("balanced", "lognormal2", "fewlarge"):
         cases.append((kind, synthetic(kind, rng)))
@@ -274,6 +315,10 @@ def main():
     parser.add_argument("--draws", type=int, default=16,
                         help="quantizer draws per cell (quantizers)")
     parser.add_argument("--models", default="mlp,cnn")
+    parser.add_argument("--zoo", default="",
+                        help="models of scripts/zoo/models.py whose output "
+                        "gradients at initialization join the table "
+                        "(quantizers), e.g. encoder-post-gelu,mobilenet_v2")
     parser.add_argument("--kinds", default="ptq,psq,bhq,lbt",
                         help="quantizers of the params part")
     parser.add_argument("--bits", default="4,5,6,8")
