@@ -149,6 +149,8 @@ private:
   bool findCudaToolkit(bool needPtxas);
   /// --emit=ptx: the PTX that gpu-module-to-binary embedded.
   bool writePtx(ModuleOp module);
+  /// --kernel-stats: per step function, the kernels one call runs.
+  void printStats(ModuleOp module);
 
   const fqt::CompileOptions &options;
   llvm::raw_ostream &diagnostics;
@@ -918,6 +920,42 @@ bool Driver::emitStage(fqt::CompileStage stage, std::string &ir) {
   return true;
 }
 
+void Driver::printStats(ModuleOp module) {
+  // After the lowering the step functions are LLVM functions; a GPU step
+  // launches `gpu.launch_func`s, a CPU step calls the shared kernels of
+  // --fqt-outline-kernels. What one call of the step runs is what a
+  // profile of it will show and, on a GPU, what launch latency multiplies.
+  static const char *steps[] = {"init", "train_step", "eval_step", "grad_step",
+                                "qat_grad_step"};
+  for (const char *name : steps) {
+    Operation *fn = SymbolTable::lookupSymbolIn(module, name);
+    if (!fn)
+      continue;
+    int64_t launches = 0, calls = 0;
+    llvm::StringSet<> kernels;
+    fn->walk([&](Operation *op) {
+      if (isa<gpu::LaunchFuncOp>(op)) {
+        ++launches;
+        kernels.insert(cast<gpu::LaunchFuncOp>(op).getKernelName().getValue());
+      } else if (auto call = dyn_cast<CallOpInterface>(op)) {
+        auto callee = dyn_cast_if_present<SymbolRefAttr>(
+            call.getCallableForCallee().dyn_cast<SymbolRefAttr>());
+        if (callee &&
+            callee.getLeafReference().getValue().starts_with("fqt_kernel_")) {
+          ++calls;
+          kernels.insert(callee.getLeafReference().getValue());
+        }
+      }
+    });
+    diagnostics << "stats: " << name;
+    if (options.target == "nvptx")
+      diagnostics << " gpu_launches=" << launches;
+    else
+      diagnostics << " kernel_calls=" << calls;
+    diagnostics << " distinct_kernels=" << kernels.size() << "\n";
+  }
+}
+
 bool Driver::compile() {
   // --timing: one list of every pass and phase, printed when the compile
   // ends (also when it fails, to show where).
@@ -961,6 +999,8 @@ bool Driver::compile() {
   addPasses(lowering, fqt::CompileStage::Quantized, fqt::CompileStage::LLVM);
   if (failed(lowering.run(*module)))
     return false;
+  if (options.stats)
+    printStats(*module);
   if (emit == "ptx")
     return writePtx(*module);
 

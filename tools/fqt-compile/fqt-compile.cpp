@@ -189,6 +189,12 @@ static cl::opt<bool> timing(
              "translation to LLVM IR, LLVM's optimization and code "
              "generation, and the link"),
     cl::init(false), cl::cat(category));
+static cl::opt<bool> kernelStats(
+    "kernel-stats",
+    cl::desc("Print, per step function, the kernels one call runs: "
+             "gpu_launches (--target=nvptx) or kernel_calls of the shared "
+             "CPU kernels, and how many are distinct"),
+    cl::init(false), cl::cat(category));
 static cl::opt<bool> verbose("v", cl::desc("Print each stage"), cl::init(false),
                              cl::cat(category));
 
@@ -283,6 +289,7 @@ int main(int argc, char **argv) {
   }
   options.verbose = verbose;
   options.timing = timing;
+  options.stats = kernelStats;
   options.optLevel = optLevel;
   options.weights = weights;
   options.toolName = "fqt-compile";

@@ -110,6 +110,9 @@ struct CompileOptions {
   /// Print the time of every MLIR pass and of each phase after MLIR
   /// (translation, LLVM optimization, code generation, link).
   bool timing = false;
+  /// Print, per step function, the kernels one call runs (GPU launches, or
+  /// calls of the shared CPU kernels).
+  bool stats = false;
   /// Prefix of the driver's own messages: "<toolName>: error: ...".
   std::string toolName = "fqt-compile";
 };
