@@ -148,7 +148,8 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
              weight_decay: float,
              max_memory: Optional[int] = None,
              entry_points: Iterable[str] = ENTRY_POINTS,
-             pack_i4: bool = True, opt_level: int = 3
+             pack_i4: bool = True, opt_level: int = 3,
+             cpu: Optional[str] = None
              ) -> "_fqt.CompileOptions":
     options = _fqt.CompileOptions()
     if isinstance(model, (bytes, bytearray, memoryview)):
@@ -219,6 +220,11 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
     if not 0 <= opt_level <= 3:
         raise ValueError(f"opt_level must be 0, 1, 2 or 3, got {opt_level}")
     options.opt_level = opt_level
+    if cpu is not None:
+        if not isinstance(cpu, str) or not cpu:
+            raise TypeError("cpu must be an LLVM CPU name such as "
+                            "'x86-64-v3', got %r" % (cpu,))
+        options.cpu = cpu
     options.tool_name = "fqt"
     return options
 
@@ -501,7 +507,8 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
             epsilon: float = 1e-6, weight_decay: float = 0.0,
             max_memory: Optional[int] = None, seed: int = 0,
             entry_points: Iterable[str] = ENTRY_POINTS,
-            pack_i4: bool = True, opt_level: int = 3) -> Trainer:
+            pack_i4: bool = True, opt_level: int = 3,
+            cpu: Optional[str] = None) -> Trainer:
     """Compiles ``model`` into a training program and loads it.
 
     ``model`` is a path to an ONNX file, the bytes of an ONNX model, or a
@@ -517,7 +524,7 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
     ``epsilon``, ``weight_decay``; the quantizers of the four roles of each
     matrix product: ``act`` and ``weight`` (forward: none or ptq:B),
     ``dgrad`` (dY for dX = dY W^T: none, ptq:B, psq:B, bhq:B, percol:B,
-    lbt:B;
+    lbt:B, psqz:B, percolz:B;
     ``grad`` is a shorthand that overrides it) and ``wgrad`` (dY for dW);
     ``shared_grad`` (quantize dY once for both), ``mode`` (simulate or
     integer), ``layers`` (overrides NODE:ROLE=Q), ``fp32`` (no quantizers),
@@ -529,6 +536,10 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
     halves the compile time of a large model that only trains.
     ``pack_i4`` stores the codes of quantizers of at most 4 bits two per
     byte (``--pack-i4``); ``opt_level`` is LLVM's level (``--opt-level``).
+    ``cpu`` is the CPU to compile for (``--mcpu``; default the host):
+    ``"x86-64-v3"`` gives a program for any AVX2 machine, whose results
+    equal the host's; a program started on a CPU that lacks what it was
+    compiled for is refused with an error.
 
     Raises:
         CompileError: the compiler rejected the model or the options; its
@@ -557,7 +568,7 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
                        momentum=momentum, beta2=beta2, epsilon=epsilon,
                        weight_decay=weight_decay, max_memory=max_memory,
                        entry_points=entry_points, pack_i4=pack_i4,
-                       opt_level=opt_level)
+                       opt_level=opt_level, cpu=cpu)
     return Trainer(_fqt.compile(options, _check_int("seed", seed)))
 
 

@@ -113,3 +113,21 @@ def test_zero_snapped_keeps_exact_zeros():
     codes, scales, offsets = fqt.quantize(g, "psq:4", seed=1)
     back = fqt.dequantize(codes, scales, offsets, "psq:4")
     assert np.count_nonzero(back[g == 0]) > 0
+
+
+def test_cpu_portable_program_matches_host(conv_path):
+    """cpu="x86-64-v3" (fqt-compile --mcpu) builds AVX2 code that runs on
+    any AVX2 machine of a pool; its gradients are the host program's, up to
+    the f32 sums that the vector width reassociates."""
+    x, y = fashion_like_batch(BATCH, seed=5)
+    grads = {}
+    for cpu in (None, "x86-64-v3"):
+        trainer = fqt.compile(conv_path, batch=BATCH, dgrad="psqz:8",
+                              mode="integer", seed=SEED, cpu=cpu)
+        grads[cpu] = trainer.gradients(x, y)
+    for name, value in grads[None].items():
+        scale = np.abs(value).max()
+        np.testing.assert_allclose(grads["x86-64-v3"][name], value, rtol=0,
+                                   atol=1e-5 * scale, err_msg=name)
+    with pytest.raises(TypeError, match="cpu must be an LLVM CPU name"):
+        fqt.compile(conv_path, batch=BATCH, cpu=64)
