@@ -35,12 +35,8 @@ struct StridedCopyToLinalg : OpRewritePattern<memref::CopyOp> {
 
   LogicalResult matchAndRewrite(memref::CopyOp op,
                                 PatternRewriter &rewriter) const override {
-    auto source = dyn_cast<MemRefType>(op.getSource().getType());
-    auto target = dyn_cast<MemRefType>(op.getTarget().getType());
-    if (!source || !target)
-      return rewriter.notifyMatchFailure(op, "unranked");
-    if (source.getLayout().isIdentity() && target.getLayout().isIdentity())
-      return rewriter.notifyMatchFailure(op, "contiguous: memcpy");
+    if (!fqt::isStridedCopy(op))
+      return rewriter.notifyMatchFailure(op, "contiguous (memcpy) or unranked");
     rewriter.setInsertionPoint(op);
     linalg::CopyOp::create(rewriter, op.getLoc(), ValueRange{op.getSource()},
                            ValueRange{op.getTarget()});
@@ -61,3 +57,13 @@ struct FQTLowerStridedCopiesPass
 };
 
 } // namespace
+
+bool fqt::isStridedCopy(Operation *op) {
+  auto copy = dyn_cast<memref::CopyOp>(op);
+  if (!copy)
+    return false;
+  auto source = dyn_cast<MemRefType>(copy.getSource().getType());
+  auto target = dyn_cast<MemRefType>(copy.getTarget().getType());
+  return source && target &&
+         !(source.getLayout().isIdentity() && target.getLayout().isIdentity());
+}

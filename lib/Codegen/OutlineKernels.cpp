@@ -44,26 +44,15 @@ bool isI4Buffer(Type type) {
   return memref && memref.getElementType().isInteger(4);
 }
 
-/// Whether OP is a copy into or out of a strided view (the interior of a
-/// padded buffer, a pooling gradient's scatter): one that becomes loops
-/// (contiguous copies stay calls of memcpy, which cost nothing to emit).
-bool isStridedCopy(Operation *op) {
-  auto copy = dyn_cast<memref::CopyOp>(op);
-  if (!copy)
-    return false;
-  auto source = dyn_cast<MemRefType>(copy.getSource().getType());
-  auto target = dyn_cast<MemRefType>(copy.getTarget().getType());
-  return source && target &&
-         !(source.getLayout().isIdentity() && target.getLayout().isIdentity());
-}
-
 /// Whether OP can move into a kernel: a structured op on buffers or a
 /// strided copy, none of them on i4 codes.
 bool isOutlinable(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   bool structured =
       linalgOp && op->getNumResults() == 0 && linalgOp.hasPureBufferSemantics();
-  if (!structured && !isStridedCopy(op))
+  // A strided copy becomes loops (--fqt-lower-strided-copies); a contiguous
+  // one stays a call of memcpy, which costs nothing to emit.
+  if (!structured && !fqt::isStridedCopy(op))
     return false;
   return llvm::none_of(op->getOperandTypes(), isI4Buffer);
 }

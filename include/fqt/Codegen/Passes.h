@@ -69,6 +69,12 @@ void populateVectorizeReductionPatterns(mlir::RewritePatternSet &patterns,
                                         int64_t vectorWidth,
                                         bool parallel = false);
 
+/// Whether OP is a memref.copy into or out of a strided view (the interior
+/// of a padded buffer, a pooling gradient's scatter): a copy that
+/// --fqt-lower-strided-copies turns into loops. Copies between contiguous
+/// buffers stay calls of memcpy.
+bool isStridedCopy(mlir::Operation *op);
+
 #define GEN_PASS_REGISTRATION
 #include "fqt/Codegen/Passes.h.inc"
 
