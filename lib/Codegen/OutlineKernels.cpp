@@ -32,9 +32,6 @@ using namespace mlir;
 
 namespace {
 
-/// Prefix of the kernel functions' names.
-constexpr StringLiteral kKernelPrefix = "fqt_kernel_";
-
 /// Ops that move into one kernel, in program order; the last one is where
 /// the call goes.
 using Group = SmallVector<Operation *, 2>;
@@ -129,7 +126,7 @@ void FQTOutlineKernelsPass::runOnOperation() {
 
   SmallVector<Group> groups;
   for (auto fn : module.getOps<func::FuncOp>()) {
-    if (fn.isExternal() || fn.getName().starts_with(kKernelPrefix))
+    if (fn.isExternal() || fn.getName().starts_with(fqt::kKernelPrefix))
       continue;
     llvm::SmallPtrSet<Operation *, 8> grouped;
     SmallVector<Operation *> ops;
@@ -217,7 +214,7 @@ void FQTOutlineKernelsPass::outline(const Group &group) {
     kernel->erase();
     kernel = existing;
   } else {
-    kernel.setName((kKernelPrefix + Twine(numKernels++)).str());
+    kernel.setName((fqt::kKernelPrefix + Twine(numKernels++)).str());
     symbols->insert(kernel); // Renamed if an earlier run took the name.
     existing = kernel;
   }

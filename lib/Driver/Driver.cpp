@@ -11,6 +11,7 @@
 #include "fqt/Driver/Driver.h"
 #include "Context.h"
 
+#include "fqt/Codegen/Passes.h"
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Import/ONNXProto.h"
 
@@ -938,10 +939,9 @@ void Driver::printStats(ModuleOp module) {
         ++launches;
         kernels.insert(cast<gpu::LaunchFuncOp>(op).getKernelName().getValue());
       } else if (auto call = dyn_cast<CallOpInterface>(op)) {
-        auto callee = dyn_cast_if_present<SymbolRefAttr>(
-            call.getCallableForCallee().dyn_cast<SymbolRefAttr>());
-        if (callee &&
-            callee.getLeafReference().getValue().starts_with("fqt_kernel_")) {
+        auto callee = dyn_cast<SymbolRefAttr>(call.getCallableForCallee());
+        if (callee && callee.getLeafReference().getValue().starts_with(
+                          fqt::kKernelPrefix)) {
           ++calls;
           kernels.insert(callee.getLeafReference().getValue());
         }

@@ -5,6 +5,7 @@
 
 #include "fqt/Codegen/Defaults.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <string>
 
@@ -16,6 +17,9 @@ class FuncOp;
 } // namespace mlir
 
 namespace fqt {
+
+/// Prefix of the names of the kernel functions --fqt-outline-kernels makes.
+constexpr llvm::StringLiteral kKernelPrefix = "fqt_kernel_";
 
 #define GEN_PASS_DECL
 #include "fqt/Codegen/Passes.h.inc"
