@@ -3,6 +3,7 @@
 #include "fqt/Runtime/ModelInfo.h"
 #include "fqt/Runtime/Error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <sstream>
@@ -72,6 +73,15 @@ const FunctionDesc *ModelInfo::getFunction(std::string_view name) const {
     if (function.name == name)
       return &function;
   return nullptr;
+}
+
+int64_t ModelInfo::getWorkspaceBytes() const {
+  int64_t bytes = 0;
+  for (const FunctionDesc &function : functions)
+    for (const BufferDesc *workspace :
+         function.argsOfKind(BufferKind::Workspace))
+      bytes = std::max(bytes, workspace->shape[0]);
+  return bytes;
 }
 
 std::optional<double> ModelInfo::getOptimizerLr() const {
@@ -243,6 +253,10 @@ ModelInfo Parser::parse(std::string_view text) {
         if (other.kind == buffer.kind && other.name == buffer.name)
           fail("duplicate " + key + " " + kindName(buffer.kind) + " '" +
                buffer.name + "' in " + current->name);
+      if (buffer.kind == BufferKind::Workspace &&
+          !current->argsOfKind(BufferKind::Workspace).empty())
+        fail(current->name +
+             " takes 2 workspaces; a function takes one at most");
       checkConsistent(*current, buffer);
       list.push_back(std::move(buffer));
       continue;

@@ -65,12 +65,6 @@ void Program::bind(Function &function, const char *name, fqt_entry_fn entry,
     fail(std::string("the info lists ") + name +
          " but the program has no entry point for it");
   function.entry = entry;
-  auto workspaces = function.desc->argsOfKind(BufferKind::Workspace);
-  if (workspaces.size() > 1)
-    fail(std::string(name) + " takes " + std::to_string(workspaces.size()) +
-         " workspaces; a function takes one at most");
-  if (!workspaces.empty())
-    workspaceBytes = std::max(workspaceBytes, workspaces[0]->shape[0]);
   for (const BufferDesc &arg : function.desc->args) {
     if (arg.kind != BufferKind::Hyper)
       continue;
@@ -264,7 +258,7 @@ void Program::call(Function &function, const Tensor *inputBuffer,
     case BufferKind::Workspace:
       // Allocated at the first call, not when the program is checked.
       if (!workspace.data())
-        workspace = Tensor(DType::I8, {workspaceBytes});
+        workspace = Tensor(DType::I8, {info.getWorkspaceBytes()});
       pointers.push_back(workspace.data());
       break;
     case BufferKind::Weight:

@@ -282,7 +282,7 @@ private:
   /// init's weights, in the library (or in its .weights file).
   Weights weights;
   /// Scratch memory for every function (calls never overlap: callMutex),
-  /// as large as the largest workspace one of them takes.
+  /// ModelInfo::getWorkspaceBytes() of them.
   Tensor workspace;
 
   double lr;
@@ -340,12 +340,8 @@ Trainer::Trainer(const std::string &libraryPath, double lr, int64_t seed)
   for (const BufferDesc *buffer : persistent)
     for (auto &set : sets)
       set.emplace(Key(buffer->kind, buffer->name), newResult(*buffer));
-  int64_t workspaceBytes = 0;
-  for (const FunctionDesc &function : info.functions)
-    for (const BufferDesc *arg : function.argsOfKind(BufferKind::Workspace))
-      workspaceBytes = std::max(workspaceBytes, arg->shape[0]);
-  if (workspaceBytes > 0)
-    workspace = Tensor(DType::I8, {workspaceBytes});
+  if (int64_t bytes = info.getWorkspaceBytes())
+    workspace = Tensor(DType::I8, {bytes});
   reset();
 }
 

@@ -811,6 +811,7 @@ TEST(ProgramTest, PassesOneWorkspaceToEveryFunction) {
   };
   insert("result loss loss", "arg workspace workspace i8 100\n");
   insert("result sample_loss", "arg workspace workspace i8 300\n");
+  EXPECT_EQ(parseModelInfo(info).getWorkspaceBytes(), 300);
   fqt_program abi = tinyProgram();
   abi.info = info.c_str();
   abi.train_step = tinyTrainWithWorkspace;

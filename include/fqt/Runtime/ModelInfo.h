@@ -75,6 +75,9 @@ struct ModelInfo {
 
   /// The function called NAME, or null.
   const FunctionDesc *getFunction(std::string_view name) const;
+  /// The largest workspace a function takes, in bytes (0: none takes one):
+  /// calls never overlap, so one buffer of this size serves every function.
+  int64_t getWorkspaceBytes() const;
   /// `lr=` of the optimizer line, if present and a number.
   std::optional<double> getOptimizerLr() const;
 };

@@ -144,11 +144,9 @@ private:
   std::vector<const BufferDesc *> persistent;
   std::map<Key, Tensor> sets[2];
   int current = 0;
-  /// The scratch memory of every function (calls never overlap): as large
-  /// as the largest workspace one of them takes (workspaceBytes), allocated
-  /// at the first call that needs it.
+  /// The scratch memory of every function (ModelInfo::getWorkspaceBytes),
+  /// allocated at the first call that needs it.
   Tensor workspace;
-  int64_t workspaceBytes = 0;
   std::vector<void *> pointers;
 };
 
