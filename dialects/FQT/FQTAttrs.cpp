@@ -151,6 +151,20 @@ bool SlotAttr::isResultKind() const {
 
 static constexpr llvm::StringLiteral kSlotName = "fqt.slot";
 
+std::optional<std::string> fqt::getQuantizerSpecText(StringRef kind,
+                                                     unsigned bits) {
+  static const char *plain[] = {"ptq", "psq", "bhq",   "percol",
+                                "lbt", "act", "weight"};
+  StringRef extra;
+  if (kind == "psqz" || kind == "percolz") {
+    kind = kind.drop_back();
+    extra = ", zero = snapped";
+  } else if (!llvm::is_contained(plain, kind)) {
+    return std::nullopt;
+  }
+  return ("#fqt." + kind + "<bits = " + Twine(bits) + extra).str();
+}
+
 SlotAttr fqt::getArgSlot(FunctionOpInterface fn, unsigned index) {
   return fn.getArgAttrOfType<SlotAttr>(index, kSlotName);
 }

@@ -9,6 +9,9 @@
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 
+#include <optional>
+#include <string>
+
 #include "FQT/FQTEnums.h.inc"
 
 #include "FQT/FQTAttrInterfaces.h.inc"
@@ -22,6 +25,15 @@ namespace fqt {
 /// shape `shape`, or failure if the granularity does not apply to that rank.
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 getScaleShape(QuantizerAttrInterface quantizer, llvm::ArrayRef<int64_t> shape);
+
+/// The attribute that the quantizer spec `KIND:BITS` names, as text without
+/// its closing `>` so that a caller can add parameters
+/// (`, rounding = nearest`): `#fqt.psq<bits = 4`, and for `psqz` and
+/// `percolz` (psq and percol with zero on the grid) `#fqt.psq<bits = 4,
+/// zero = snapped`. None when KIND is not one of ptq, psq, psqz, bhq,
+/// percol, percolz, lbt, act, weight.
+std::optional<std::string> getQuantizerSpecText(llvm::StringRef kind,
+                                                unsigned bits);
 
 } // namespace fqt
 

@@ -109,12 +109,12 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
   } else {
     SmallVector<StringRef> parts;
     text.split(parts, ':');
-    static const char *known[] = {"ptq",     "psq", "psqz", "bhq",   "percol",
-                                  "percolz", "lbt", "act",  "weight"};
     unsigned bits = 0;
-    bool ok = (parts.size() == 2 || parts.size() == 3) &&
-              llvm::is_contained(known, parts[0]) &&
-              !parts[1].getAsInteger(10, bits);
+    std::optional<std::string> kindText;
+    if ((parts.size() == 2 || parts.size() == 3) &&
+        !parts[1].getAsInteger(10, bits))
+      kindText = fqt::getQuantizerSpecText(parts[0], bits);
+    bool ok = kindText.has_value();
     if (ok && parts.size() == 3)
       ok = parts[2] == "nearest" || parts[2] == "stochastic";
     if (!ok) {
@@ -125,16 +125,9 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
               "stochastic, or an attribute such as #fqt.psq<bits = 4>";
       return nullptr;
     }
-    // psqz and percolz: psq and percol with zero on the grid.
-    StringRef kind = parts[0];
-    bool snapped = kind == "psqz" || kind == "percolz";
-    if (snapped)
-      kind = kind.drop_back();
-    attributeText = ("#fqt." + kind + "<bits = " + Twine(bits)).str();
-    if (snapped)
-      attributeText += ", zero = snapped";
+    attributeText = *kindText;
     // #fqt.weight always rounds to nearest and has no rounding parameter.
-    if (parts.size() == 3 && kind != "weight")
+    if (parts.size() == 3 && parts[0] != "weight")
       attributeText += (", rounding = " + parts[2]).str();
     else if (parts.size() == 3 && parts[2] == "stochastic") {
       error = "quantizer '" + spec + "': #fqt.weight rounds to nearest";

@@ -54,8 +54,8 @@ StringRef roleName(Role role) {
   return "";
 }
 
-/// Parses `none`, `ptq:B`, `psq:B`, `bhq:B`, `percol:B`, `lbt:B`, `act:B`,
-/// `weight:B` for `role`; null with a diagnostic otherwise.
+/// Parses `none` or `KIND:B` (fqt::getQuantizerSpecText) for `role`; null
+/// with a diagnostic otherwise.
 QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
                                  Role role) {
   spec = spec.trim();
@@ -63,20 +63,12 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
     return cast<QuantizerAttrInterface>(NoneAttr::get(ctx));
   auto [kind, bitsText] = spec.split(':');
   unsigned bits;
-  static const char *known[] = {"ptq",     "psq", "psqz", "bhq",   "percol",
-                                "percolz", "lbt", "act",  "weight"};
-  if (!llvm::is_contained(known, kind) || bitsText.getAsInteger(10, bits)) {
+  if (bitsText.getAsInteger(10, bits) || !getQuantizerSpecText(kind, bits)) {
     emitError(loc, "malformed quantizer '")
         << spec << "' for " << roleName(role)
         << "; expected none or KIND:BITS with KIND one of ptq, psq, psqz, "
            "bhq, percol, percolz, lbt";
     return nullptr;
-  }
-  // psqz and percolz: psq and percol with zero on the grid.
-  StringRef extra = "";
-  if (kind == "psqz" || kind == "percolz") {
-    kind = kind.drop_back();
-    extra = ", zero = snapped";
   }
   // On the forward roles ptq:B names the forward quantizers of the papers.
   if (role == Role::Act && kind == "ptq")
@@ -96,8 +88,7 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
         << " takes ptq, psq, psqz, bhq, percol, percolz or lbt";
     return nullptr;
   }
-  std::string text =
-      ("#fqt." + kind + "<bits = " + Twine(bits) + extra + ">").str();
+  std::string text = *getQuantizerSpecText(kind, bits) + ">";
   // The attribute verifier checks the bit-width; report at `loc`.
   std::string problem;
   Attribute attr;
