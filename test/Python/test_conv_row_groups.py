@@ -56,14 +56,20 @@ def test_scales_and_transform_per_sample(conv_path):
     assert f"tensor<{rows}x{rows}xf32>" not in text
 
 
-def test_integer_matches_simulate(conv_path):
-    """bhq:8 on dX (grouped transform on the result rows) and psq:8 on dW
-    (K blocks); the other quantizers are those of both runs."""
+# bhq:8 on dX (grouped transform on the result rows) and psq:8 on dW (K
+# blocks); and the zero-snapped per-sample and per-column quantizers (zero
+# on each group's grid: the offset is -zc * scale) in both backward products.
+@pytest.mark.parametrize("dgrad,wgrad", [("bhq:8", "psq:8"),
+                                         ("psqz:8", "percolz:8"),
+                                         ("ptq:8", "psqz:8")])
+def test_integer_matches_simulate(conv_path, dgrad, wgrad):
+    """Integer mode gives simulate mode's gradients within float rounding;
+    the other quantizers are those of both runs."""
     x, y = fashion_like_batch(BATCH, seed=5)
     grads = {}
     for mode in ("integer", "simulate"):
-        trainer = fqt.compile(conv_path, batch=BATCH, dgrad="bhq:8",
-                              wgrad="psq:8", mode=mode, seed=SEED)
+        trainer = fqt.compile(conv_path, batch=BATCH, dgrad=dgrad,
+                              wgrad=wgrad, mode=mode, seed=SEED)
         grads[mode] = trainer.gradients(x, y)
     for name, value in grads["simulate"].items():
         # The same quantizers on the same key; the two modes differ by f32
@@ -76,27 +82,13 @@ def test_integer_matches_simulate(conv_path):
                                    rtol=0, atol=1e-3 * scale, err_msg=name)
 
 
-@pytest.mark.parametrize("dgrad,wgrad", [("psqz:8", "percolz:8"),
-                                         ("ptq:8", "psqz:8")])
-def test_zero_snapped_integer_matches_simulate(conv_path, dgrad, wgrad):
-    """The zero-snapped per-sample and per-column quantizers (zero on each
-    group's grid: its offset is -zc * scale) in both backward products:
-    integer mode gives simulate mode's gradients within float rounding, as
-    for their range-based forms."""
-    text = fqt.ir(conv_path, "quantized", batch=BATCH, dgrad=dgrad,
-                  wgrad=wgrad, mode="integer")
-    assert "zero = snapped" in text
-    x, y = fashion_like_batch(BATCH, seed=5)
-    grads = {}
-    for mode in ("integer", "simulate"):
-        trainer = fqt.compile(conv_path, batch=BATCH, dgrad=dgrad,
-                              wgrad=wgrad, mode=mode, seed=SEED)
-        grads[mode] = trainer.gradients(x, y)
-    for name, value in grads["simulate"].items():
-        scale = np.abs(value).max()
-        assert scale > 0, name
-        np.testing.assert_allclose(grads["integer"][name], value,
-                                   rtol=0, atol=1e-3 * scale, err_msg=name)
+def test_zero_snapped_specs_name_snapped_attributes(conv_path):
+    """psqz and percolz reach the program as #fqt.psq / #fqt.percol with
+    zero = snapped."""
+    text = fqt.ir(conv_path, "quantized", batch=BATCH, dgrad="psqz:8",
+                  wgrad="percolz:8", mode="integer")
+    assert "#fqt.psq<bits = 8, zero = snapped>" in text
+    assert "#fqt.percol<bits = 8, zero = snapped>" in text
 
 
 def test_zero_snapped_keeps_exact_zeros():
