@@ -28,6 +28,8 @@ PACKAGES=(
   python3-torchvision
   # oneDNN, the peer of fqt's GEMM kernels in benchmarks/.
   libdnnl-dev
+  # Data-parallel training (fqt-compile --distributed=mpi) and its tests.
+  libopenmpi-dev openmpi-bin
   # Real data.
   dataset-fashion-mnist
 )

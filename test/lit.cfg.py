@@ -92,6 +92,17 @@ import shutil
 if shutil.which("cc") and shutil.which("c++"):
     config.available_features.add("cc")
 
+# Data-parallel training: fqt built with MPI (libfqt_runtime_mpi) and a
+# launcher. %mpirun starts a job; CI runs as root, which OpenMPI refuses
+# unless told, and oversubscribing lets 2 ranks share fewer cores.
+if os.path.isfile(os.path.join(config.fqt_obj_root, "lib", "libfqt_runtime_mpi.a")) \
+        and shutil.which("mpirun"):
+    config.available_features.add("mpi")
+config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+config.environment["MPIRUN"] = "mpirun --oversubscribe"
+config.substitutions.append(("%mpirun", "mpirun --oversubscribe"))
+
 # test/Python: pytest over the `fqt` package built into build/python_packages
 # (UNSUPPORTED without the bindings, pytest or numpy).
 import glob

@@ -129,6 +129,7 @@ bool SlotAttr::isArgumentKind() const {
   case SlotKind::label:
   case SlotKind::hyper:
   case SlotKind::workspace:
+  case SlotKind::grad: // apply_update's
     return true;
   default:
     return false;

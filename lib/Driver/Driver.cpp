@@ -213,6 +213,24 @@ bool Driver::checkOptions() {
          "needs an output file, not standard output");
     return false;
   }
+  if (options.distributed != "none" && options.distributed != "mpi") {
+    fail("unknown --distributed=" + options.distributed +
+         "; expected none or mpi");
+    return false;
+  }
+  if (options.distributed == "mpi") {
+    if (isGpu()) {
+      fail("--distributed=mpi trains on CPUs; data-parallel training on "
+           "GPUs (NCCL) is not implemented");
+      return false;
+    }
+    if (options.emit == "exe" &&
+        StringRef(FQT_RUNTIME_MPI_LINK_FLAGS).empty()) {
+      fail("--distributed=mpi: this fqt was built without MPI (install "
+           "libopenmpi-dev and rebuild)");
+      return false;
+    }
+  }
   if (options.optLevel > 3) {
     fail("--opt-level=" + Twine(options.optLevel) + "; expected 0, 1, 2 or 3");
     return false;
@@ -420,7 +438,13 @@ void Driver::fillTrainPipelineOptions(
   train.beta2 = options.beta2;
   train.epsilon = options.epsilon;
   train.weightDecay = options.weightDecay;
-  train.entryPoints = ArrayRef<std::string>(options.entryPoints);
+  // A data-parallel program's training step is the split one.
+  std::vector<std::string> entryPoints = options.entryPoints;
+  if (options.distributed != "none")
+    for (std::string &name : entryPoints)
+      if (name == "train")
+        name = "split-train";
+  train.entryPoints = ArrayRef<std::string>(entryPoints);
   train.fp32 = options.fp32;
   train.act = options.act;
   train.weight = options.weight;
@@ -926,7 +950,8 @@ void Driver::printStats(ModuleOp module) {
   // launches `gpu.launch_func`s, a CPU step calls the shared kernels of
   // --fqt-outline-kernels. What one call of the step runs is what a
   // profile of it will show and, on a GPU, what launch latency multiplies.
-  static const char *steps[] = {"init", "train_step", "eval_step", "grad_step",
+  static const char *steps[] = {"init",         "train_step", "train_grad_step",
+                                "apply_update", "eval_step",  "grad_step",
                                 "qat_grad_step"};
   for (const char *name : steps) {
     Operation *fn = SymbolTable::lookupSymbolIn(module, name);
@@ -1103,7 +1128,10 @@ bool Driver::compile() {
   if (emit == "shared") {
     args.push_back("-shared");
   } else {
-    for (StringRef lib : llvm::split(FQT_RUNTIME_LINK_FLAGS, ' '))
+    StringRef runtime = options.distributed == "mpi"
+                            ? FQT_RUNTIME_MPI_LINK_FLAGS
+                            : FQT_RUNTIME_LINK_FLAGS;
+    for (StringRef lib : llvm::split(runtime, ' '))
       if (!lib.empty())
         args.push_back(lib.str());
   }

@@ -500,7 +500,10 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
   for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
     if (isPersistent(getArgSlot(fn, i)))
       gammaArgIndex = i + 1;
-  updatesState = false;
+  // The gradient half of a split training step updates the state its
+  // quantizers keep, as train_step does, even where it returns no other
+  // state (a model without BatchNormalization).
+  updatesState = fn.getName() == "train_grad_step";
   for (unsigned i = 0, e = fn.getNumResults(); i < e; ++i)
     if (isPersistent(getResultSlot(fn, i)))
       updatesState = true;

@@ -172,10 +172,11 @@ BufferDesc Parser::parseBuffer(const std::vector<std::string> &tokens,
     if (!isArg)
       fail("'" + tokens[1] + "' buffers are arguments, not results");
     break;
+  case BufferKind::Grad: // apply_update takes what train_grad_step returns
+    break;
   case BufferKind::Loss:
   case BufferKind::SampleLoss:
   case BufferKind::Output:
-  case BufferKind::Grad:
     if (isArg)
       fail("'" + tokens[1] + "' buffers are results, not arguments");
     break;

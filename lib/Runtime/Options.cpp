@@ -157,6 +157,11 @@ Options parseOptions(int argc, char **argv) {
       if (hasValue)
         throw Error(name, "takes no value");
       options.skipNonFinite = true;
+    } else if (name == "--allreduce") {
+      needValue();
+      if (value != "fp32" && value != "int8" && value != "int4")
+        throw Error(name, "expected fp32, int8 or int4, got '" + value + "'");
+      options.allreduce = value;
     } else if (name == "--batch-steps") {
       needValue();
       options.batchSteps = parseInt(name, value, 1);
@@ -212,6 +217,8 @@ std::string helpText(const char *program) {
 Trains the compiled model on an image classification set in IDX files
 (Fashion-MNIST by default) and prints, last,
   final train_loss=L test_loss=L test_accuracy=A step_ms=T
+(a data-parallel program adds ranks=N allreduce=MODE comm_bytes_per_step=B
+comm_ms_per_step=T)
 
 options:
   --data=DIR              dataset directory with {train,t10k}-{images-idx3,
@@ -257,6 +264,13 @@ options:
                           step=K train_loss=L, then final train_loss=L
   --dump-gradients=DIR    with --inputs=X.npy --labels=Y.npy (one batch):
                           write loss.npy and NAME.npy per gradient, then exit
+  --allreduce=MODE        a data-parallel job's gradient average (a program
+                          compiled with --distributed=mpi, started by
+                          mpirun -np N): fp32 (default; exact, the same for
+                          a given N), int8 or int4 (unbiased, stochastically
+                          rounded codes summed in integers: 4x or 8x fewer
+                          bytes). --batch is per rank; rank 0 prints and
+                          writes checkpoints, --save and --log
   --quiet, -q             no progress bar and no per-epoch lines
   --help, -h              this text
 )";

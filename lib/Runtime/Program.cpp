@@ -42,7 +42,18 @@ Program::Program(const fqt_program &program) : program(program) {
     fail("the program has no model description");
   info = parseModelInfo(program.info, infoSubject);
   bind(initFn, "init", program.init, true);
-  bind(train, "train_step", program.train_step, true);
+  bind(trainGrad, "train_grad_step", program.train_grad_step, false);
+  bind(update, "apply_update", program.apply_update, false);
+  bool split = trainGrad.desc || update.desc;
+  if (split && !(trainGrad.desc && update.desc))
+    fail(std::string("the program has ") +
+         (trainGrad.desc ? "train_grad_step but no apply_update"
+                         : "apply_update but no train_grad_step") +
+         "; a split training step needs both");
+  if (split && info.getFunction("train_step"))
+    fail("the program has both train_step and train_grad_step; it trains "
+         "with one or the other");
+  bind(train, "train_step", program.train_step, !split);
   bind(eval, "eval_step", program.eval_step, false);
   bind(grad, "grad_step", program.grad_step, false);
   bind(qatGrad, "qat_grad_step", program.qat_grad_step, false);
@@ -83,18 +94,23 @@ void Program::bind(Function &function, const char *name, fqt_entry_fn entry,
 }
 
 void Program::check() {
-  const FunctionDesc &t = *train.desc;
-  for (const BufferDesc &arg : t.args)
-    if (isPersistent(arg.kind))
-      persistent.push_back(&arg);
-  auto keys = persistentKeys(t.args);
+  bool split = trainGrad.desc != nullptr;
+  // The function that takes the batch.
+  const FunctionDesc &t = split ? *trainGrad.desc : *train.desc;
+  std::set<Key> keys;
+  for (const FunctionDesc *f : {&t, split ? update.desc : nullptr})
+    if (f)
+      for (const BufferDesc &arg : f->args)
+        if (isPersistent(arg.kind) && keys.insert({arg.kind, arg.name}).second)
+          persistent.push_back(&arg);
 
   // The functions that produce params and state must produce all of them:
   // the next set is written whole, or it would carry stale buffers.
   for (const BufferDesc &arg : initFn.desc->args)
     if (arg.kind != BufferKind::Weight)
       fail("init takes " + arg.str() + "; it takes weights only");
-  for (Function *function : {&train, &eval, &grad, &qatGrad})
+  for (Function *function :
+       {&train, &eval, &grad, &qatGrad, &trainGrad, &update})
     if (function->desc)
       for (const BufferDesc &arg : function->desc->args)
         if (arg.kind == BufferKind::Weight)
@@ -106,16 +122,45 @@ void Program::check() {
   if (persistentKeys(initFn.desc->results) != keys)
     fail("init does not return exactly the params and state train_step "
          "takes");
-  if (persistentKeys(t.results) != keys)
+  if (!split && persistentKeys(t.results) != keys)
     fail("train_step does not return exactly the params and state it takes");
+  if (split) {
+    // Between them, the halves write every param and state once: the next
+    // set is written whole.
+    std::set<Key> written;
+    for (const FunctionDesc *f : {trainGrad.desc, update.desc})
+      for (const BufferDesc &result : f->results)
+        if (isPersistent(result.kind) &&
+            (!keys.count({result.kind, result.name}) ||
+             !written.insert({result.kind, result.name}).second))
+          fail(f->name + " returns " + result.str() +
+               ", which the other half of the step returns too or neither "
+               "takes");
+    if (written != keys)
+      fail("train_grad_step and apply_update do not return all the params "
+           "and state they take");
+    for (const BufferDesc &arg : update.desc->args) {
+      if (arg.kind == BufferKind::Input || arg.kind == BufferKind::Label)
+        fail("apply_update takes " + arg.str() + "; it takes no batch");
+      if (arg.kind != BufferKind::Grad)
+        continue;
+      const auto &results = trainGrad.desc->results;
+      auto it = std::find_if(results.begin(), results.end(), [&](auto &r) {
+        return r.kind == BufferKind::Grad && r.name == arg.name;
+      });
+      if (it == results.end() || !sameType(*it, arg))
+        fail("apply_update takes " + arg.str() +
+             ", which train_grad_step does not return");
+    }
+  }
 
   auto inputs = t.argsOfKind(BufferKind::Input);
   auto labels = t.argsOfKind(BufferKind::Label);
   if (inputs.size() != 1)
-    fail("train_step takes " + std::to_string(inputs.size()) +
+    fail(t.name + " takes " + std::to_string(inputs.size()) +
          " inputs; the training driver feeds one (the images)");
   if (labels.size() != 1)
-    fail("train_step takes " + std::to_string(labels.size()) +
+    fail(t.name + " takes " + std::to_string(labels.size()) +
          " labels; the training driver feeds one");
   input = inputs[0];
   label = labels[0];
@@ -140,7 +185,7 @@ void Program::check() {
     numClasses = label->shape[1];
   auto losses = t.resultsOfKind(BufferKind::Loss);
   if (losses.size() != 1 || !losses[0]->shape.empty())
-    fail("train_step must return one scalar loss");
+    fail(t.name + " must return one scalar loss");
 
   // eval_step and grad_step see the same params, input and label.
   for (Function *function : {&eval, &grad}) {
@@ -169,7 +214,7 @@ void Program::check() {
     for (const BufferDesc &result : f.results)
       if (isPersistent(result.kind))
         fail(f.name + " returns " + result.str() +
-             "; only init and train_step update params and state");
+             "; only init and the training step update params and state");
   }
   if (eval.desc) {
     auto sampleLosses = eval.desc->resultsOfKind(BufferKind::SampleLoss);
@@ -231,7 +276,7 @@ void Program::setHyper(Function &function, const char *name, double value) {
 }
 
 void Program::call(Function &function, const Tensor *inputBuffer,
-                   const Tensor *labelBuffer) {
+                   const Tensor *labelBuffer, bool swap) {
   const FunctionDesc &desc = *function.desc;
   bool updates = false;
   pointers.clear();
@@ -265,6 +310,15 @@ void Program::call(Function &function, const Tensor *inputBuffer,
       // init only reads them (its arguments are not writable).
       pointers.push_back(const_cast<void *>(weights.find(arg)));
       break;
+    case BufferKind::Grad: {
+      // apply_update's: train_grad_step's result of that name (check()
+      // found it).
+      const auto &results = trainGrad.desc->results;
+      for (size_t i = 0; i < results.size(); ++i)
+        if (results[i].kind == BufferKind::Grad && results[i].name == arg.name)
+          pointers.push_back(trainGrad.results[i].data());
+      break;
+    }
     default:
       break; // The parser rejects result kinds among arguments.
     }
@@ -280,7 +334,7 @@ void Program::call(Function &function, const Tensor *inputBuffer,
     }
   }
   function.entry(pointers.data());
-  if (updates)
+  if (updates && swap)
     current = 1 - current;
 }
 
@@ -359,6 +413,34 @@ std::vector<std::pair<std::string, const Tensor *>> Program::getState() const {
 
 double Program::trainStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
                           double lr, int64_t step, int64_t seed) {
+  if (trainGrad.desc) {
+    // Both halves read the current set and write the other one, which
+    // becomes current after the update.
+    setHyper(trainGrad, "step", static_cast<double>(step));
+    setHyper(trainGrad, "seed", static_cast<double>(seed));
+    call(trainGrad, &inputBuffer, &labelBuffer, /*swap=*/false);
+    StepValues values;
+    values.step = step;
+    values.seed = seed;
+    const auto &results = trainGrad.desc->results;
+    for (size_t i = 0; i < results.size(); ++i) {
+      const BufferDesc &r = results[i];
+      if (r.kind == BufferKind::Loss)
+        values.loss = trainGrad.results[i].getAsDouble(0);
+      else if (r.kind == BufferKind::Grad)
+        values.grads.emplace_back(r.name, &trainGrad.results[i]);
+      else if (isPersistent(r.kind))
+        values.state.emplace_back(r.name,
+                                  &sets[1 - current].at({r.kind, r.name}));
+    }
+    if (stepReducer)
+      stepReducer(values);
+    setHyper(update, "lr", lr);
+    setHyper(update, "step", static_cast<double>(step));
+    call(update, nullptr, nullptr, /*swap=*/false);
+    current = 1 - current;
+    return values.loss;
+  }
   setHyper(train, "lr", lr);
   setHyper(train, "step", static_cast<double>(step));
   setHyper(train, "seed", static_cast<double>(seed));

@@ -10,14 +10,17 @@
 #include "fqt/Runtime/AtomicFile.h"
 #include "fqt/Runtime/Batching.h"
 #include "fqt/Runtime/Checkpoint.h"
+#include "fqt/Runtime/Communicator.h"
 #include "fqt/Runtime/Dataset.h"
 #include "fqt/Runtime/Error.h"
+#include "fqt/Runtime/GradientAllreduce.h"
 #include "fqt/Runtime/Model.h"
 #include "fqt/Runtime/Npy.h"
 #include "fqt/Runtime/OnnxExport.h"
 #include "fqt/Runtime/Options.h"
 #include "fqt/Runtime/Program.h"
 #include "fqt/Runtime/Progress.h"
+#include "fqt/Runtime/TrainMain.h"
 
 #include <chrono>
 #include <cmath>
@@ -38,23 +41,36 @@ extern "C" void omp_set_num_threads(int) __attribute__((weak));
 
 namespace {
 
+/// An error every rank of a job finds at the same point (a collective check
+/// failed): rank 0 reports it for all, and no rank needs to end the others.
+class JobError : public Error {
+public:
+  using Error::Error;
+};
+
 struct Metrics {
   double loss = 0;
   double accuracy = 0;
 };
 
 /// Mean per-sample loss and accuracy of eval_step over DATA; the padded rows
-/// of the last batch are not counted.
+/// of the last batch are not counted. In a job of several ranks each
+/// evaluates its contiguous share of DATA and the sums are added up.
 Metrics evaluate(Program &program, const Dataset &data, Tensor &input,
-                 Tensor &label, const std::string &labelSubject) {
+                 Tensor &label, const std::string &labelSubject,
+                 Communicator &comm) {
   int64_t batch = program.getBatchSize();
-  BatchPlan plan{data.size(), batch, /*padLast=*/true};
+  auto [shardBegin, shardEnd] =
+      chunkOf(static_cast<size_t>(data.size()), comm.getSize(), comm.getRank());
+  int64_t shardFirst = static_cast<int64_t>(shardBegin);
+  BatchPlan plan{static_cast<int64_t>(shardEnd - shardBegin), batch,
+                 /*padLast=*/true};
   size_t rowBytes = static_cast<size_t>(data.sampleSize()) * sizeof(float);
   std::vector<int64_t> classes(static_cast<size_t>(batch));
   double lossSum = 0;
   int64_t correct = 0;
   for (int64_t b = 0; b < plan.numBatches(); ++b) {
-    int64_t first = plan.firstRow(b), valid = plan.validRows(b);
+    int64_t first = shardFirst + plan.firstRow(b), valid = plan.validRows(b);
     gatherRows(data.images.data(), rowBytes, nullptr, first, valid, batch,
                input.data());
     gatherRows(data.labels.data(), sizeof(int64_t), nullptr, first, valid,
@@ -78,8 +94,10 @@ Metrics evaluate(Program &program, const Dataset &data, Tensor &input,
       correct += best == classes[row];
     }
   }
+  double sums[2] = {lossSum, static_cast<double>(correct)};
+  allreduceSum(comm, sums, 2);
   double n = static_cast<double>(data.size());
-  return {lossSum / n, static_cast<double>(correct) / n};
+  return {sums[0] / n, sums[1] / n};
 }
 
 /// NAME with every character that is not safe in a file name replaced by
@@ -374,6 +392,65 @@ void batchSteps(const Options &options, Program &program, int64_t firstStep) {
   std::fflush(stdout);
 }
 
+/// Every so many steps the ranks of a job compare their weights.
+constexpr int64_t kConsistencyCheckEvery = 100;
+
+/// 64-bit FNV-1a.
+uint64_t fnv1a(const void *data, size_t size, uint64_t hash) {
+  const auto *bytes = static_cast<const unsigned char *>(data);
+  for (size_t i = 0; i < size; ++i)
+    hash = (hash ^ bytes[i]) * 0x100000001b3ull;
+  return hash;
+}
+constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ull;
+
+/// The ranks of a job must run the same program with the same options: the
+/// same data order, steps and rounding on every rank, or the weights would
+/// drift apart (or a rank wait for a message that never comes).
+void checkSameJob(Communicator &comm, const Options &options,
+                  const char *programInfo) {
+  std::string job = programInfo;
+  for (const std::string *text :
+       {&options.data, &options.resume, &options.allreduce})
+    job += "\n" + *text;
+  for (double value :
+       {double(options.epochs), double(options.batch.value_or(0)),
+        double(options.seed), options.lr.value_or(-1.0),
+        double(options.schedule.kind), double(options.schedule.every),
+        options.schedule.gamma, double(options.trainLimit),
+        double(options.testLimit), double(options.skipNonFinite),
+        double(options.normalize.mean), double(options.normalize.std)})
+    job += "\n" + std::to_string(value);
+  std::vector<uint64_t> hashes =
+      allgather(comm, fnv1a(job.data(), job.size(), kFnvBasis));
+  for (size_t r = 1; r < hashes.size(); ++r)
+    if (hashes[r] != hashes[0])
+      throw JobError("mpirun", "rank " + std::to_string(r) +
+                                   " runs another program or other options "
+                                   "than rank 0 (--data, --epochs, --seed, "
+                                   "--lr, --lr-schedule, --train-limit, "
+                                   "--test-limit, --allreduce, --resume, "
+                                   "--normalize and --skip-non-finite must "
+                                   "agree)");
+}
+
+/// The ranks hold the same params and state after every step (they apply
+/// the same averaged update); a difference is a bug or a broken machine,
+/// and the run stops rather than drift.
+void checkSameWeights(Communicator &comm, const Program &program,
+                      int64_t step) {
+  uint64_t hash = kFnvBasis;
+  for (const Checkpoint::Buffer &buffer : program.snapshot())
+    hash = fnv1a(buffer.value.data(), buffer.value.getByteSize(), hash);
+  std::vector<uint64_t> hashes = allgather(comm, hash);
+  for (size_t r = 1; r < hashes.size(); ++r)
+    if (hashes[r] != hashes[0])
+      throw JobError("step " + std::to_string(step),
+                     "the params and state of rank " + std::to_string(r) +
+                         " differ from rank 0's; the ranks no longer train "
+                         "the same model");
+}
+
 /// Fails before any training when a label is outside the model's classes.
 void checkLabels(const Dataset &data, int64_t numClasses,
                  const std::string &subject) {
@@ -386,15 +463,34 @@ void checkLabels(const Dataset &data, int64_t numClasses,
                                std::to_string(numClasses) + " classes");
 }
 
-int run(int argc, char **argv, const fqt_program *programAbi) {
+int run(int argc, char **argv, const fqt_program *programAbi,
+        Communicator &comm) {
   Options options = parseOptions(argc, argv);
+  int ranks = comm.getSize(), rank = comm.getRank();
+  // Rank 0 speaks and writes for the job.
+  bool lead = rank == 0;
   if (options.help) {
-    std::fputs(helpText(argc > 0 ? argv[0] : "fqt-train").c_str(), stdout);
+    if (lead)
+      std::fputs(helpText(argc > 0 ? argv[0] : "fqt-train").c_str(), stdout);
     return 0;
   }
+  if (!lead)
+    options.quiet = true;
   if (!programAbi)
     throw Error("fqt_train_main", "no program");
   Program program(*programAbi);
+  if (ranks > 1 && !program.isSplitStep())
+    throw Error("mpirun -np " + std::to_string(ranks),
+                "this program trains in one process; compile it with "
+                "fqt-compile --distributed=mpi to train on several");
+  if (ranks > 1 && (!options.dumpGradients.empty() ||
+                    options.gradientVariance || options.batchSteps))
+    throw Error("mpirun -np " + std::to_string(ranks),
+                "--dump-gradients, --gradient-variance and --batch-steps "
+                "look at one batch in one process; run them without mpirun");
+  AllreduceMode allreduceMode = *parseAllreduceMode(options.allreduce);
+  if (ranks > 1)
+    checkSameJob(comm, options, programAbi->info);
   program.setWeightsFile(options.weights);
   int64_t batch = program.getBatchSize();
   if (options.batch && *options.batch != batch)
@@ -434,7 +530,7 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   // run: creating (and discarding) the temporary file finds it now.
   for (const std::string &output :
        {options.checkpoint, options.save, options.log})
-    if (!output.empty() && options.dumpGradients.empty())
+    if (!output.empty() && options.dumpGradients.empty() && lead)
       AtomicFile probe(output);
 
   Checkpoint resumed;
@@ -520,18 +616,24 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   std::string testLabels = findIdxFile(options.data, "t10k-labels-idx1-ubyte");
   checkLabels(train, program.getNumClasses(), trainLabels);
   checkLabels(test, program.getNumClasses(), testLabels);
-  if (train.size() < batch)
+  // Each global batch is `ranks` consecutive batches of the shuffled
+  // order, one per rank.
+  int64_t globalBatch = batch * ranks;
+  if (train.size() < globalBatch)
     throw Error(options.trainLimit >= 0 ? "--train-limit" : trainImages,
                 std::to_string(train.size()) +
                     " training samples are fewer than one batch of " +
-                    std::to_string(batch));
+                    std::to_string(batch) +
+                    (ranks > 1
+                         ? " for each of " + std::to_string(ranks) + " ranks"
+                         : std::string()));
   if (test.size() == 0)
     throw Error(testImages, "has no samples");
 
   double baseLr = options.lr
                       ? *options.lr
                       : program.getInfo().getOptimizerLr().value_or(0.01);
-  int64_t stepsPerEpoch = train.size() / batch;
+  int64_t stepsPerEpoch = train.size() / globalBatch;
   int64_t step = resuming ? resumed.step : 0;
   int64_t firstEpoch = resuming ? resumed.epoch : 0;
   int64_t firstBatch = resuming ? resumed.batchInEpoch : 0;
@@ -551,8 +653,62 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
     rng.setState(resumed.rngState);
 
   StepLog log;
-  if (!options.log.empty())
+  if (!options.log.empty() && lead)
     log.open(options.log, resuming ? resumed.step : 0);
+
+  // A split step (a program compiled with --distributed) averages the
+  // gradients, the loss and the state train_grad_step updated over the
+  // ranks before apply_update; the time and bytes that takes are the
+  // job's communication cost.
+  std::optional<GradientAllreduce> gradientAllreduce;
+  double commSeconds = 0;
+  uint64_t commBytes = 0;
+  int64_t commSteps = 0;
+  program.setStepReducer([&](Program::StepValues &values) {
+    ++commSteps;
+    if (ranks == 1)
+      return;
+    auto begin = std::chrono::steady_clock::now();
+    uint64_t bytesBefore = comm.getBytesSent();
+    std::vector<float *> grads;
+    std::vector<size_t> sizes;
+    for (auto &[name, grad] : values.grads) {
+      if (grad->getDType() != DType::F32)
+        throw Error("fqt_model_info", "gradient '" + name + "' is " +
+                                          dtypeName(grad->getDType()) +
+                                          "; the all-reduce takes f32");
+      grads.push_back(static_cast<float *>(grad->data()));
+      sizes.push_back(static_cast<size_t>(grad->getNumElements()));
+    }
+    if (!gradientAllreduce)
+      gradientAllreduce.emplace(comm, allreduceMode, sizes);
+    gradientAllreduce->run(grads, static_cast<uint64_t>(values.seed),
+                           static_cast<uint64_t>(values.step));
+    // The loss and the state (running statistics, lbt factors): their f32
+    // mean, in one exact all-reduce.
+    std::vector<float> rest = {static_cast<float>(values.loss)};
+    for (auto &[name, state] : values.state) {
+      if (state->getDType() != DType::F32)
+        throw Error("fqt_model_info", "state '" + name + "' is " +
+                                          dtypeName(state->getDType()) +
+                                          "; the all-reduce takes f32");
+      const float *v = static_cast<const float *>(state->data());
+      rest.insert(rest.end(), v, v + state->getNumElements());
+    }
+    allreduceSum(comm, rest.data(), rest.size());
+    for (float &v : rest)
+      v /= static_cast<float>(ranks);
+    values.loss = rest[0];
+    size_t offset = 1;
+    for (auto &[name, state] : values.state) {
+      std::memcpy(state->data(), rest.data() + offset, state->getByteSize());
+      offset += static_cast<size_t>(state->getNumElements());
+    }
+    commBytes += comm.getBytesSent() - bytesBefore;
+    commSeconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin)
+            .count();
+  });
 
   Tensor input = program.makeInput();
   Tensor label = program.makeLabel();
@@ -595,9 +751,10 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
     int64_t taken = startBatch;
     double epochSeconds = 0;
     for (int64_t b = startBatch; b < stepsPerEpoch; ++b) {
-      gatherRows(train.images.data(), rowBytes, order.data(), b * batch, batch,
+      int64_t firstRow = b * globalBatch + rank * batch;
+      gatherRows(train.images.data(), rowBytes, order.data(), firstRow, batch,
                  batch, input.data());
-      gatherRows(train.labels.data(), sizeof(int64_t), order.data(), b * batch,
+      gatherRows(train.labels.data(), sizeof(int64_t), order.data(), firstRow,
                  batch, batch, classes.data());
       program.setLabels(label, classes.data(), trainLabels);
       double lr = options.schedule.at(baseLr, epoch, step, stepsPerEpoch,
@@ -619,8 +776,10 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
       }
       progress.update(b + 1, taken ? lossSum / static_cast<double>(taken)
                                    : static_cast<double>(NAN));
+      if (ranks > 1 && step % kConsistencyCheckEvery == 0)
+        checkSameWeights(comm, program, step);
       if (options.checkpointEvery && step % options.checkpointEvery == 0 &&
-          b + 1 < stepsPerEpoch)
+          b + 1 < stepsPerEpoch && lead)
         saveCheckpoint(epoch, b + 1, epochRngState, lossSum);
     }
     progress.finish();
@@ -629,7 +788,9 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
     totalSteps += epochSteps;
     trainLoss =
         taken ? lossSum / static_cast<double>(taken) : static_cast<double>(NAN);
-    metrics = evaluate(program, test, input, label, testLabels);
+    if (ranks > 1)
+      checkSameWeights(comm, program, step);
+    metrics = evaluate(program, test, input, label, testLabels, comm);
     evaluated = true;
     if (!options.quiet) {
       std::printf("epoch %lld/%lld train_loss=%.6f test_loss=%.6f "
@@ -643,15 +804,17 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
       std::fflush(stdout);
     }
     log.flush();
-    if (!options.checkpoint.empty())
+    if (!options.checkpoint.empty() && lead)
       saveCheckpoint(epoch + 1, 0, rng.getState(), 0);
   }
   log.flush();
   if (!evaluated) // resumed from a checkpoint of the last epoch
-    metrics = evaluate(program, test, input, label, testLabels);
+    metrics = evaluate(program, test, input, label, testLabels, comm);
 
-  if (!options.save.empty())
+  if (!options.save.empty() && lead)
     saveModel();
+  if (!lead)
+    return 0;
 
   double stepMs =
       totalSteps ? 1000 * totalStepSeconds / static_cast<double>(totalSteps)
@@ -659,8 +822,17 @@ int run(int argc, char **argv, const fqt_program *programAbi) {
   reportSkipped(skipped);
   // The last line of stdout; scripts parse it, keep its format.
   std::printf("final train_loss=%.6f test_loss=%.6f test_accuracy=%.4f "
-              "step_ms=%.3f\n",
+              "step_ms=%.3f",
               trainLoss, metrics.loss, metrics.accuracy, stepMs);
+  if (program.isSplitStep()) {
+    double steps = commSteps ? static_cast<double>(commSteps) : 1.0;
+    std::printf(" ranks=%d allreduce=%s comm_bytes_per_step=%.0f "
+                "comm_ms_per_step=%.3f",
+                ranks, allreduceModeName(allreduceMode),
+                static_cast<double>(commBytes) / steps,
+                1000 * commSeconds / steps);
+  }
+  std::printf("\n");
   std::fflush(stdout);
   return 0;
 }
@@ -677,20 +849,58 @@ static void keepLargeBuffersInHeap() {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
-extern "C" int fqt_train_main(int argc, char **argv,
-                              const fqt_program *program) {
+int fqt::runtime::trainMain(int argc, char **argv, const fqt_program *program,
+                            Communicator &comm, bool *everyRankFailed) {
   keepLargeBuffersInHeap();
+  if (everyRankFailed)
+    *everyRankFailed = false;
+  // In a job of several ranks, a message names the rank it comes from.
+  std::string where = comm.getSize() > 1
+                          ? "rank " + std::to_string(comm.getRank()) + ": "
+                          : std::string();
   try {
-    return run(argc, argv, program);
+    return run(argc, argv, program, comm);
+  } catch (const JobError &error) {
+    if (everyRankFailed)
+      *everyRankFailed = true;
+    std::fflush(stdout);
+    if (comm.getRank() == 0)
+      std::fprintf(stderr, "fqt: error: %s\n", error.message().c_str());
   } catch (const Error &error) {
     std::fflush(stdout);
-    std::fprintf(stderr, "fqt: error: %s\n", error.message().c_str());
+    std::fprintf(stderr, "fqt: error: %s%s\n", where.c_str(),
+                 error.message().c_str());
   } catch (const std::bad_alloc &) {
     std::fflush(stdout);
-    std::fprintf(stderr, "fqt: error: out of memory\n");
+    std::fprintf(stderr, "fqt: error: %sout of memory\n", where.c_str());
   } catch (const std::exception &error) {
     std::fflush(stdout);
-    std::fprintf(stderr, "fqt: error: %s\n", error.what());
+    std::fprintf(stderr, "fqt: error: %s%s\n", where.c_str(), error.what());
   }
   return 1;
+}
+
+/// The size of the job a launcher started this process in (OpenMPI's
+/// mpirun, MPICH's and Slurm's), or 1.
+static int launchedJobSize() {
+  for (const char *name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
+    if (const char *value = std::getenv(name))
+      return std::max(1, std::atoi(value));
+  return 1;
+}
+
+extern "C" int fqt_train_main(int argc, char **argv,
+                              const fqt_program *program) {
+  // N copies of a one-process program would each train alone and, with
+  // --save or --checkpoint, overwrite each other's files.
+  if (int size = launchedJobSize(); size > 1) {
+    std::fprintf(stderr,
+                 "fqt: error: mpirun -np %d: this program trains in one "
+                 "process; compile it with fqt-compile --distributed=mpi to "
+                 "train on several\n",
+                 size);
+    return 1;
+  }
+  SingleProcess comm;
+  return trainMain(argc, argv, program, comm);
 }

@@ -264,9 +264,10 @@ void FQTBuildTrainingPass::runOnOperation() {
     return signalPassFailure();
   llvm::StringSet<> wanted;
   for (const std::string &name : entryPoints) {
-    if (!llvm::is_contained({"train", "eval", "grad", "qat-grad"}, name)) {
+    if (!llvm::is_contained(
+            {"train", "split-train", "eval", "grad", "qat-grad"}, name)) {
       emitError(loc, "unknown entry point '")
-          << name << "'; expected train, eval, grad or qat-grad";
+          << name << "'; expected train, split-train, eval, grad or qat-grad";
       return signalPassFailure();
     }
     wanted.insert(name);
@@ -274,6 +275,13 @@ void FQTBuildTrainingPass::runOnOperation() {
   auto builds = [&](StringRef name) {
     return entryPoints.empty() || wanted.contains(name);
   };
+  // split-train replaces train_step; it is never a default.
+  bool splitTrain = wanted.contains("split-train");
+  if (splitTrain && wanted.contains("train")) {
+    emitError(loc, "entry points train and split-train are two forms of the "
+                   "same step; ask for one");
+    return signalPassFailure();
+  }
 
   MLIRContext *ctx = &getContext();
   OpBuilder b(ctx);
@@ -365,9 +373,48 @@ void FQTBuildTrainingPass::runOnOperation() {
     func::ReturnOp::create(fb, loc, values);
   }
 
+  // The optimizer update of every param, from GRADS, and the updated
+  // optimizer state in state-slot order.
+  auto emitUpdates = [&](TensorEmitter &e, ValueRange paramArgs,
+                         ValueRange stateArgs, ValueRange grads, Value lr,
+                         Value step, SmallVectorImpl<Value> &newParams,
+                         SmallVectorImpl<Value> &newStates) {
+    newStates.assign(stateSlots.size(), Value());
+    for (size_t i = 0; i < numParams; ++i) {
+      SmallVector<Value> state;
+      for (size_t s = 0; s < stateNames.size(); ++s)
+        state.push_back(stateArgs[s * numParams + i]);
+      Value np;
+      SmallVector<Value> ns;
+      emitOptimizerUpdate(e, *opt, paramArgs[i], grads[i], state, lr, step, np,
+                          ns);
+      newParams.push_back(np);
+      for (size_t s = 0; s < ns.size(); ++s)
+        newStates[s * numParams + i] = ns[s];
+    }
+  };
+  // The running statistics after a step, as the BatchNormalizations'
+  // running_mean and running_var outputs define them.
+  auto emitStatistics = [&](TensorEmitter &e, const ForwardReplay &replay,
+                            ValueRange statArgs,
+                            SmallVectorImpl<Value> &newStats) {
+    for (size_t i = 0; i < stats.size(); ++i) {
+      RunningStatistic &r = stats[i];
+      if (r.isVariance)
+        continue; // Emitted with its mean, which precedes it.
+      e.setLoc(r.op.getLoc());
+      auto [mean, var] = emitRunningStatistics(
+          e, replay.mapping.lookup(r.op.getX()), statArgs[i], statArgs[i + 1],
+          r.op.getMomentum().convertToDouble());
+      newStats.push_back(mean);
+      newStats.push_back(var);
+    }
+  };
+  size_t numStates = stateSlots.size(), numStats = statSlots.size();
+
   // train_step(param..., state..., input..., label, lr, step, seed)
   //   -> (loss, param'..., state'...)
-  {
+  if (!splitTrain) {
     SmallVector<Slot> args(paramSlots);
     args.append(stateSlots);
     args.append(statSlots);
@@ -383,8 +430,7 @@ void FQTBuildTrainingPass::runOnOperation() {
     TensorEmitter e(fb, loc);
     ValueRange all = block.getArguments();
     ValueRange paramArgs = all.take_front(numParams);
-    ValueRange stateArgs = all.slice(numParams, stateSlots.size());
-    size_t numStates = stateSlots.size(), numStats = statSlots.size();
+    ValueRange stateArgs = all.slice(numParams, numStates);
     ValueRange statArgs = all.slice(numParams + numStates, numStats);
     ValueRange inputArgs =
         all.slice(numParams + numStates + numStats, numInputs);
@@ -401,36 +447,75 @@ void FQTBuildTrainingPass::runOnOperation() {
     if (failed(grads))
       return signalPassFailure();
     e.setLoc(loc);
-    SmallVector<Value> newParams, newStates(stateSlots.size());
-    for (size_t i = 0; i < numParams; ++i) {
-      SmallVector<Value> state;
-      for (size_t s = 0; s < stateNames.size(); ++s)
-        state.push_back(stateArgs[s * numParams + i]);
-      Value np;
-      SmallVector<Value> ns;
-      emitOptimizerUpdate(e, *opt, paramArgs[i], (*grads)[i], state, lr, step,
-                          np, ns);
-      newParams.push_back(np);
-      for (size_t s = 0; s < ns.size(); ++s)
-        newStates[s * numParams + i] = ns[s];
-    }
-    SmallVector<Value> results2 = {fwd->second.loss};
-    results2.append(newParams);
+    SmallVector<Value> results2 = {fwd->second.loss}, newStates;
+    emitUpdates(e, paramArgs, stateArgs, *grads, lr, step, results2, newStates);
     results2.append(newStates);
-    // The running statistics, as the BatchNormalizations' running_mean and
-    // running_var outputs define them.
-    for (size_t i = 0; i < stats.size(); ++i) {
-      RunningStatistic &r = stats[i];
-      if (r.isVariance)
-        continue; // Emitted with its mean, which precedes it.
-      e.setLoc(r.op.getLoc());
-      auto [mean, var] = emitRunningStatistics(
-          e, fwd->first.mapping.lookup(r.op.getX()), statArgs[i],
-          statArgs[i + 1], r.op.getMomentum().convertToDouble());
-      results2.push_back(mean);
-      results2.push_back(var);
-    }
+    emitStatistics(e, fwd->first, statArgs, results2);
     func::ReturnOp::create(fb, loc, results2);
+  } else {
+    // The same step in two functions, for data-parallel training: the
+    // runtime averages the gradients (and the running statistics) of all
+    // processes between them, so that every process applies the same
+    // update.
+    //   train_grad_step(param..., stat..., input..., label, step, seed)
+    //     -> (loss, grad..., stat'...)
+    //   apply_update(param..., state..., grad..., lr, step)
+    //     -> (param'..., state'...)
+    {
+      SmallVector<Slot> args(paramSlots);
+      args.append(statSlots);
+      args.append(inputSlots);
+      args.append({labelSlot, stepSlot, seedSlot});
+      SmallVector<Slot> results = {lossSlot};
+      results.append(gradSlots);
+      results.append(statSlots);
+      func::FuncOp fn =
+          createFunction(b, loc, "train_grad_step", args, results);
+      Block &block = fn.getBody().front();
+      OpBuilder fb = OpBuilder::atBlockBegin(&block);
+      TensorEmitter e(fb, loc);
+      ValueRange all = block.getArguments();
+      ValueRange paramArgs = all.take_front(numParams);
+      ValueRange statArgs = all.slice(numParams, numStats);
+      ValueRange inputArgs = all.slice(numParams + numStats, numInputs);
+      Value labels = all[numParams + numStats + numInputs];
+      auto fwd = emitForwardAndLoss(e, forward, paramArgs, inputArgs, labels,
+                                    statArgs);
+      if (failed(fwd))
+        return signalPassFailure();
+      SmallVector<Value> wrt;
+      for (Parameter &p : params)
+        wrt.push_back(p.load.getResult());
+      auto grads =
+          emitReverse(e, forward, fwd->first, 0, fwd->second.grad, wrt);
+      if (failed(grads))
+        return signalPassFailure();
+      e.setLoc(loc);
+      SmallVector<Value> results2 = {fwd->second.loss};
+      results2.append(*grads);
+      emitStatistics(e, fwd->first, statArgs, results2);
+      func::ReturnOp::create(fb, loc, results2);
+    }
+    {
+      SmallVector<Slot> args(paramSlots);
+      args.append(stateSlots);
+      args.append(gradSlots);
+      args.append({lrSlot, stepSlot});
+      SmallVector<Slot> results(paramSlots);
+      results.append(stateSlots);
+      func::FuncOp fn = createFunction(b, loc, "apply_update", args, results);
+      Block &block = fn.getBody().front();
+      OpBuilder fb = OpBuilder::atBlockBegin(&block);
+      TensorEmitter e(fb, loc);
+      ValueRange all = block.getArguments();
+      SmallVector<Value> results2, newStates;
+      emitUpdates(e, all.take_front(numParams), all.slice(numParams, numStates),
+                  all.slice(numParams + numStates, numParams),
+                  all[all.size() - 2], all[all.size() - 1], results2,
+                  newStates);
+      results2.append(newStates);
+      func::ReturnOp::create(fb, loc, results2);
+    }
   }
 
   // eval_step(param..., input..., label) -> (sample_loss, output)

@@ -8,7 +8,7 @@
 // so a program that only trains does without them.
 
 ml_program.global private @w(dense<0.5> : tensor<2x4xf32>) : tensor<2x4xf32>
-// expected-error @below {{unknown entry point 'backward'; expected train, eval, grad or qat-grad}}
+// expected-error @below {{unknown entry point 'backward'; expected train, split-train, eval, grad or qat-grad}}
 func.func @forward(%x: tensor<5x4xf32> {onnx.name = "input"}) -> (tensor<5x2xf32> {onnx.name = "logits"}) {
   %w = ml_program.global_load_const @w : tensor<2x4xf32>
   %none = onnx.NoValue

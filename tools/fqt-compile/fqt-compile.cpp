@@ -178,6 +178,13 @@ static cl::opt<std::string> weights(
              "or external (OUTPUT.weights beside it, read and checked when "
              "the program starts)"),
     cl::value_desc("embed|external"), cl::init("embed"), cl::cat(category));
+static cl::opt<std::string> distributed(
+    "distributed",
+    cl::desc("Data-parallel training: mpi builds an executable that runs as "
+             "one rank per process of `mpirun -np N` (the gradients averaged "
+             "over the ranks before each update; ./train --allreduce picks "
+             "how), or none (default)"),
+    cl::value_desc("none|mpi"), cl::init("none"), cl::cat(category));
 static cl::opt<unsigned> optLevel(
     "opt-level",
     cl::desc("LLVM's optimization level of the generated code, 0-3 (default "
@@ -269,7 +276,8 @@ int main(int argc, char **argv) {
   options.packI4 = packI4;
   if (entryPoints.getNumOccurrences()) {
     options.entryPoints.assign(entryPoints.begin(), entryPoints.end());
-    if (!llvm::is_contained(options.entryPoints, "train"))
+    if (!llvm::is_contained(options.entryPoints, "train") &&
+        !llvm::is_contained(options.entryPoints, "split-train"))
       options.entryPoints.push_back("train");
   }
   options.fp32 = fp32;
@@ -292,6 +300,7 @@ int main(int argc, char **argv) {
   options.stats = kernelStats;
   options.optLevel = optLevel;
   options.weights = weights;
+  options.distributed = distributed;
   options.toolName = "fqt-compile";
   return fqt::compileModel(options, llvm::errs()) ? 0 : 1;
 }

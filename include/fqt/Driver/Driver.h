@@ -113,6 +113,11 @@ struct CompileOptions {
   /// Print, per step function, the kernels one call runs (GPU launches, or
   /// calls of the shared CPU kernels).
   bool stats = false;
+  /// Data-parallel training: "none" (default) or "mpi": the training step
+  /// is built as train_grad_step and apply_update (entry point split-train)
+  /// and an executable links the MPI runtime (one rank per process of
+  /// `mpirun -np N`).
+  std::string distributed = "none";
   /// Prefix of the driver's own messages: "<toolName>: error: ...".
   std::string toolName = "fqt-compile";
 };

@@ -17,9 +17,8 @@
  *   loss softmax-cross-entropy           (or mse)
  *   optimizer sgd lr=0.01                (the default learning rate)
  *   function train_step
- *   arg param fc1.weight f32 128x784     (KIND NAME TYPE SHAPE; "scalar" = rank 0)
- *   arg state fc1.weight.momentum f32 128x784
- *   arg input input f32 64x1x28x28
+ *   arg param fc1.weight f32 128x784     (KIND NAME TYPE SHAPE; "scalar" = rank
+ * 0) arg state fc1.weight.momentum f32 128x784 arg input input f32 64x1x28x28
  *   arg label labels i64 64
  *   arg hyper lr f32 scalar
  *   arg hyper step i64 scalar
@@ -32,14 +31,15 @@
  *   ...
  *
  * KIND is one of param, state, weight, input, label, hyper, workspace,
- * loss, sample_loss, output, grad. Names are the ONNX names (initializers for param and grad).
- * Besides optimizer state, `state` holds the clipping factor of each lbt
- * gradient quantizer (`arg state /fc2/Gemm.dgrad.lbt_gamma f32 scalar`), which
- * init returns as 0 (not calibrated yet), train_step updates and grad_step
- * reads; the runtime carries and checkpoints it like any state. The running
- * mean and variance of a training-mode BatchNormalization are state too
- * (named after their initializers): train_step updates them and eval_step
- * reads them, to normalize as inference mode does.
+ * loss, sample_loss, output, grad (a result, or apply_update's argument). Names
+ * are the ONNX names (initializers for param and grad). Besides optimizer
+ * state, `state` holds the clipping factor of each lbt gradient quantizer (`arg
+ * state /fc2/Gemm.dgrad.lbt_gamma f32 scalar`), which init returns as 0 (not
+ * calibrated yet), train_step updates and grad_step reads; the runtime carries
+ * and checkpoints it like any state. The running mean and variance of a
+ * training-mode BatchNormalization are state too (named after their
+ * initializers): train_step updates them and eval_step reads them, to normalize
+ * as inference mode does.
  *
  * The functions:
  *   init        (weight...) -> (param..., state...)
@@ -51,6 +51,15 @@
  *   eval_step   (param..., [running statistics (state)...,] input..., label)
  *                  -> (sample_loss[B], output[B,K])
  *   grad_step   (param..., input..., label, step, seed) -> (loss, grad...)
+ *   train_grad_step and apply_update (fqt-compile --distributed), in place
+ *               of train_step: the same step in two halves, between which
+ *               the runtime averages the gradients and running statistics
+ *               of the processes of a data-parallel job
+ *               train_grad_step (param..., state (running statistics,
+ *                  lbt factors)..., input..., label, step, seed)
+ *                  -> (loss, grad..., state'...)
+ *               apply_update (param..., state (optimizer)..., grad..., lr,
+ *                  step) -> (param'..., state'...)
  *   qat_grad_step  as grad_step, with exact (unquantized) gradients through
  *                  the quantized forward pass: the QAT reference
  *
@@ -91,6 +100,8 @@ typedef void (*fqt_entry_fn)(void **buffers);
 const char *fqt_model_info(void);
 void fqt_init(void **buffers);
 void fqt_train_step(void **buffers);
+void fqt_train_grad_step(void **buffers);
+void fqt_apply_update(void **buffers);
 void fqt_eval_step(void **buffers);
 void fqt_grad_step(void **buffers);
 /* Optional (see fqt_program.qat_grad_step). */
@@ -122,6 +133,10 @@ typedef struct fqt_program {
   const unsigned char *(*weights)(unsigned long *size);
   /* fqt_cpu_features, or NULL: nothing to check. */
   const char *(*cpu_features)(void);
+  /* fqt_train_grad_step and fqt_apply_update, or NULL: a program compiled
+   * with fqt-compile --distributed has them and no train_step. */
+  fqt_entry_fn train_grad_step;
+  fqt_entry_fn apply_update;
 } fqt_program;
 
 /* The training executable's main: parses the command line, trains, prints

@@ -59,6 +59,8 @@ struct Options {
   /// --skip-non-finite: a step whose loss or update is not finite is
   /// undone and counted instead of stopping the run (as with loss scaling).
   bool skipNonFinite = false;
+  /// --allreduce: fp32, int8 or int4 (GradientAllreduce.h).
+  std::string allreduce = "fp32";
   std::string inputs;
   std::string labels;
   Normalization normalize;

@@ -20,6 +20,7 @@
 #include "fqt/Runtime/Tensor.h"
 #include "fqt/Runtime/Weights.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -76,7 +77,29 @@ public:
   /// BatchNormalization running statistics), in train_step's order.
   std::vector<std::pair<std::string, const Tensor *>> getState() const;
 
-  /// One train_step; returns the loss.
+  /// Whether the training step is train_grad_step and apply_update
+  /// (fqt-compile --distributed) instead of train_step.
+  bool isSplitStep() const { return trainGrad.desc != nullptr; }
+
+  /// What a split step computed before its update: the loss, the gradients
+  /// and the state train_grad_step updated (running statistics, lbt
+  /// factors), each by name in result order.
+  struct StepValues {
+    /// The step's `step` and `seed` hypers.
+    int64_t step = 0;
+    int64_t seed = 0;
+    double loss = 0;
+    std::vector<std::pair<std::string, Tensor *>> grads;
+    std::vector<std::pair<std::string, Tensor *>> state;
+  };
+  /// Called between the halves of a split step; it may change the values
+  /// in place (a data-parallel job averages them over its processes), and
+  /// apply_update then reads the gradients it leaves.
+  using StepReducer = std::function<void(StepValues &)>;
+  void setStepReducer(StepReducer reducer) { stepReducer = std::move(reducer); }
+
+  /// One training step (train_step, or train_grad_step, the reducer and
+  /// apply_update); returns the loss (as the reducer left it).
   double trainStep(const Tensor &input, const Tensor &label, double lr,
                    int64_t step, int64_t seed);
   /// The name of the first current param or state buffer holding a NaN or
@@ -118,7 +141,10 @@ private:
   void bind(Function &function, const char *name, fqt_entry_fn entry,
             bool required);
   void check();
-  void call(Function &function, const Tensor *input, const Tensor *label);
+  /// Calls FUNCTION. One that returns params or state writes them into the
+  /// other set, which becomes the current one unless SWAP is false.
+  void call(Function &function, const Tensor *input, const Tensor *label,
+            bool swap = true);
   void setHyper(Function &function, const char *name, double value);
   const Tensor &result(const Function &function, BufferKind kind) const;
   /// grad_step and qat_grad_step: same buffers, different functions.
@@ -135,12 +161,14 @@ private:
   std::string weightsFile;
   Weights weights;
   bool weightsLoaded = false;
-  Function initFn, train, eval, grad, qatGrad;
+  Function initFn, train, eval, grad, qatGrad, trainGrad, update;
+  StepReducer stepReducer;
   const BufferDesc *input = nullptr;
   const BufferDesc *label = nullptr;
   int64_t batchSize = 0;
   int64_t numClasses = 0;
-  /// The params and state of train_step, in its order.
+  /// The params and state of train_step (or of train_grad_step, then
+  /// apply_update), in its order.
   std::vector<const BufferDesc *> persistent;
   std::map<Key, Tensor> sets[2];
   int current = 0;

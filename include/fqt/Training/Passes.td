@@ -71,7 +71,17 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
     `entry-points` selects the step functions: `grad_step` and
     `qat_grad_step` each hold a whole forward and backward pass, as large as
     `train_step`'s, and only gradient dumps and variance reports call them.
-    `init` and `train_step` are always built.
+    `init` and `train_step` are always built, except that `split-train`
+    builds the training step as two functions in its place, for
+    data-parallel training (the runtime averages the gradients and running
+    statistics of all processes between them):
+
+    ```
+    func @train_grad_step(param..., stat..., input..., label, step, seed)
+        -> (loss, grad..., stat'...)
+    func @apply_update(param..., state..., grad..., lr, step)
+        -> (param'..., state'...)
+    ```
 
     The module gets `fqt.program` (`#fqt.program<loss, optimizer, lr>`):
     with the functions' `#fqt.slot`s, `--fqt-emit-entry-points` writes from
@@ -109,7 +119,8 @@ def FQTBuildTraining : Pass<"fqt-build-training", "::mlir::ModuleOp"> {
                "that reaches the loss)">,
     ListOption<"entryPoints", "entry-points", "std::string",
                "The step functions to build besides init: train, eval, grad, "
-               "qat-grad (default: all four; train is always built)">
+               "qat-grad (default: all four; train is always built), or "
+               "split-train in place of train">
   ];
   let dependentDialects = ["::fqt::FQTDialect",
                            "::mlir::arith::ArithDialect",
