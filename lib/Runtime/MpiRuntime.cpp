@@ -12,69 +12,51 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fqt/Runtime/Communicator.h"
 #include "fqt/Runtime/Error.h"
+#include "fqt/Runtime/MpiCommunicator.h"
 #include "fqt/Runtime/TrainMain.h"
 
-// MPI's C API only: OpenMPI's and MPICH's mpi.h otherwise declare their
-// (deprecated) C++ bindings, whose library a C link does not name.
-#define OMPI_SKIP_MPICXX 1
-#define MPICH_SKIP_MPICXX 1
-#include <mpi.h>
-
 #include <algorithm>
-#include <climits>
 #include <cstdio>
 
-using namespace fqt::runtime;
+namespace fqt::runtime {
 
-namespace {
+MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm(comm) {
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+}
 
-class MpiCommunicator final : public Communicator {
-public:
-  explicit MpiCommunicator(MPI_Comm comm) : comm(comm) {
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-  }
-  int getRank() const override { return rank; }
-  int getSize() const override { return size; }
-  std::string getName() const override { return "mpi"; }
-
-protected:
-  void sendRecv(const void *send, size_t sendBytes, int to, void *recv,
-                size_t recvBytes, int from) override {
-    // MPI counts in int: messages go in pieces of at most 1 GiB, as many
-    // on both sides as the larger of the two needs.
-    constexpr size_t piece = size_t(1) << 30;
-    size_t pieces = std::max<size_t>(
-        1, (std::max(sendBytes, recvBytes) + piece - 1) / piece);
-    for (size_t i = 0; i < pieces; ++i) {
-      size_t sendOffset = std::min(sendBytes, i * piece);
-      size_t recvOffset = std::min(recvBytes, i * piece);
-      int sendCount = static_cast<int>(std::min(piece, sendBytes - sendOffset));
-      int recvCount = static_cast<int>(std::min(piece, recvBytes - recvOffset));
-      MPI_Status status;
-      int rc = MPI_Sendrecv(static_cast<const char *>(send) + sendOffset,
-                            sendCount, MPI_BYTE, to, /*sendtag=*/0,
-                            static_cast<char *>(recv) + recvOffset, recvCount,
-                            MPI_BYTE, from, /*recvtag=*/0, comm, &status);
-      if (rc != MPI_SUCCESS) {
-        char text[MPI_MAX_ERROR_STRING];
-        int length = 0;
-        MPI_Error_string(rc, text, &length);
-        throw Error("mpi", "MPI_Sendrecv with rank " + std::to_string(to) +
-                               " and " + std::to_string(from) +
-                               " failed: " + std::string(text, length));
-      }
+void MpiCommunicator::sendRecv(const void *send, size_t sendBytes, int to,
+                               void *recv, size_t recvBytes, int from) {
+  // MPI counts in int: messages go in pieces of at most 1 GiB, as many on
+  // both sides as the larger of the two needs.
+  constexpr size_t piece = size_t(1) << 30;
+  size_t pieces =
+      std::max<size_t>(1, (std::max(sendBytes, recvBytes) + piece - 1) / piece);
+  for (size_t i = 0; i < pieces; ++i) {
+    size_t sendOffset = std::min(sendBytes, i * piece);
+    size_t recvOffset = std::min(recvBytes, i * piece);
+    int sendCount = static_cast<int>(std::min(piece, sendBytes - sendOffset));
+    int recvCount = static_cast<int>(std::min(piece, recvBytes - recvOffset));
+    MPI_Status status;
+    int rc = MPI_Sendrecv(static_cast<const char *>(send) + sendOffset,
+                          sendCount, MPI_BYTE, to, /*sendtag=*/0,
+                          static_cast<char *>(recv) + recvOffset, recvCount,
+                          MPI_BYTE, from, /*recvtag=*/0, comm, &status);
+    if (rc != MPI_SUCCESS) {
+      char text[MPI_MAX_ERROR_STRING];
+      int length = 0;
+      MPI_Error_string(rc, text, &length);
+      throw Error("mpi", "MPI_Sendrecv with rank " + std::to_string(to) +
+                             " and " + std::to_string(from) +
+                             " failed: " + std::string(text, length));
     }
   }
+}
 
-private:
-  MPI_Comm comm;
-  int rank = 0, size = 1;
-};
+} // namespace fqt::runtime
 
-} // namespace
+using namespace fqt::runtime;
 
 extern "C" int fqt_train_main_mpi(int argc, char **argv,
                                   const fqt_program *program) {

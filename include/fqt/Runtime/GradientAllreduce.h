@@ -72,6 +72,13 @@ private:
   /// parameter blockParam[b]; blocks never span two parameters.
   std::vector<uint32_t> blockParam;
   std::vector<size_t> blockStart, blockSize;
+  /// Buffers kept from step to step (their pages are touched once).
+  struct Scratch {
+    std::vector<float> flat, scale1, scale2;
+    std::vector<int8_t> codes, received;
+    std::vector<int32_t> sums;
+    std::vector<uint8_t> out, in;
+  } scratch;
 };
 
 } // namespace fqt::runtime

@@ -55,7 +55,7 @@ inline std::array<float, 4> philoxUniform4(uint64_t seed, uint64_t step,
 /// at a time in lanes the compiler vectorizes (32 x 32 -> 64-bit products).
 inline void philoxUniforms(uint64_t seed, uint64_t step, uint32_t stream,
                            uint64_t first, size_t count, float *out) {
-  constexpr size_t lanes = 8;
+  constexpr size_t lanes = 64;
   for (size_t base = 0; base < count; base += lanes) {
     uint32_t c0[lanes], c1[lanes], c2[lanes], c3[lanes];
     for (size_t l = 0; l < lanes; ++l) {
