@@ -1,6 +1,6 @@
 //===- fqt-bench-allreduce.cpp - The gradient all-reduce under MPI --------===//
 //
-//   mpirun -np N fqt-bench-allreduce [--values=V] [--repeats=R]
+//   mpirun -np N fqt-bench-allreduce [--values=V] [--repeats=R] [--threads=T]
 //
 // Times GradientAllreduce (the all-reduce of a data-parallel training step)
 // of one gradient of V floats (default 11,689,512: ResNet-18's parameters)
@@ -9,7 +9,8 @@
 // transport (shared memory when the ranks share a machine). Also the time of
 // the local work alone (the rounding, packing and decoding of the quantized
 // modes): a run of one rank against itself, through a loop-back
-// communicator, which the network model of docs/distributed.md takes.
+// communicator, which the network model of docs/distributed.md takes. The
+// local work runs on T threads (default 1).
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,12 +46,12 @@ protected:
 };
 
 double timeRuns(Communicator &comm, AllreduceMode mode, size_t values,
-                int repeats, bool barrier) {
+                int repeats, int threads, bool barrier) {
   std::vector<float> grad(values);
   for (size_t i = 0; i < values; ++i)
     grad[i] = std::sin(0.001f * float(i) + float(comm.getRank()));
   std::vector<float *> grads = {grad.data()};
-  GradientAllreduce allreduce(comm, mode, {values});
+  GradientAllreduce allreduce(comm, mode, {values}, threads);
   allreduce.run(grads, 1, 0);
   if (barrier)
     MPI_Barrier(MPI_COMM_WORLD);
@@ -72,17 +73,19 @@ int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   size_t values = 11689512;
-  int repeats = 5;
+  int repeats = 5, threads = 1;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--values=", 0) == 0)
       values = std::strtoull(arg.c_str() + 9, nullptr, 10);
     else if (arg.rfind("--repeats=", 0) == 0)
       repeats = std::atoi(arg.c_str() + 10);
+    else if (arg.rfind("--threads=", 0) == 0)
+      threads = std::atoi(arg.c_str() + 10);
     else {
       std::fprintf(stderr,
                    "usage: mpirun -np N %s [--values=V] "
-                   "[--repeats=R]\n",
+                   "[--repeats=R] [--threads=T]\n",
                    argv[0]);
       MPI_Finalize();
       return 1;
@@ -91,17 +94,17 @@ int main(int argc, char **argv) {
   try {
     MpiCommunicator comm(MPI_COMM_WORLD);
     if (comm.getRank() == 0)
-      std::printf("values=%zu ranks=%d repeats=%d\n", values, comm.getSize(),
-                  repeats);
+      std::printf("values=%zu ranks=%d repeats=%d threads=%d\n", values,
+                  comm.getSize(), repeats, threads);
     for (AllreduceMode mode :
          {AllreduceMode::F32, AllreduceMode::Int8, AllreduceMode::Int4}) {
       uint64_t before = comm.getBytesSent();
-      double seconds = timeRuns(comm, mode, values, repeats, true);
+      double seconds = timeRuns(comm, mode, values, repeats, threads, true);
       uint64_t bytes = (comm.getBytesSent() - before) / (repeats + 1);
       double local = 0;
       if (comm.getRank() == 0) {
         LoopBack loopBack;
-        local = timeRuns(loopBack, mode, values, repeats, false);
+        local = timeRuns(loopBack, mode, values, repeats, threads, false);
       }
       if (comm.getRank() == 0)
         std::printf("allreduce=%s bytes_per_rank=%llu ms=%.2f "

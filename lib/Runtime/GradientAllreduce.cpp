@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <thread>
 
 namespace fqt::runtime {
 
@@ -31,8 +32,9 @@ std::optional<AllreduceMode> parseAllreduceMode(const std::string &name) {
 }
 
 GradientAllreduce::GradientAllreduce(Communicator &comm, AllreduceMode mode,
-                                     std::vector<size_t> sizesIn)
-    : comm(comm), mode(mode), sizes(std::move(sizesIn)) {
+                                     std::vector<size_t> sizesIn, int threads)
+    : comm(comm), mode(mode), sizes(std::move(sizesIn)),
+      threads(std::max(1, threads)) {
   if (mode == AllreduceMode::F32)
     return;
   if (comm.getSize() > (1 << 14) || sizes.size() > (1u << 16))
@@ -123,33 +125,91 @@ uint32_t streamOf(int stage, int rank, uint32_t param) {
   return 0x80000000u | (uint32_t(stage) << 30) | (uint32_t(rank) << 16) | param;
 }
 
+/// BODY(begin, end) over [0, N) in THREADS contiguous ranges, one thread
+/// each. The blocks are independent, so the results do not depend on
+/// THREADS.
+template <typename Body> void parallelFor(size_t n, int threads, Body body) {
+  if (threads <= 1 || n < 2 * static_cast<size_t>(threads)) {
+    body(size_t(0), n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) {
+    auto [begin, end] = chunkOf(n, threads, t);
+    pool.emplace_back([&body, begin = begin, end = end] { body(begin, end); });
+  }
+  auto [begin, end] = chunkOf(n, threads, 0);
+  body(begin, end);
+  for (std::thread &thread : pool)
+    thread.join();
+}
+
+/// max |V[i]| over [0, n). On the bits: the magnitudes of floats order as
+/// their bit patterns do (a NaN above infinity, so that it wins), and an
+/// integer maximum vectorizes where a float one, with its NaN rules, does
+/// not.
+float absMax(const float *v, size_t n) {
+  uint32_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &v[i], sizeof(bits));
+    m = std::max(m, bits & 0x7FFFFFFFu);
+  }
+  float result;
+  std::memcpy(&result, &m, sizeof(result));
+  return result;
+}
+
 /// Codes as they travel: one per byte (8 bits), or two per byte (4 bits:
 /// code + 8 in each nibble, the first in the low one).
 size_t wireBytes(size_t n, bool int4) { return int4 ? (n + 1) / 2 : n; }
 
-void pack(const int8_t *codes, size_t n, bool int4, uint8_t *out) {
+void pack(const int8_t *codes, size_t n, bool int4, uint8_t *out, int threads) {
   if (!int4) {
     std::memcpy(out, codes, n);
     return;
   }
-  for (size_t i = 0; i < n; i += 2) {
-    uint8_t low = static_cast<uint8_t>(codes[i] + 8);
-    uint8_t high = i + 1 < n ? static_cast<uint8_t>(codes[i + 1] + 8) : 8;
-    out[i / 2] = static_cast<uint8_t>(low | (high << 4));
-  }
+  parallelFor(n / 2, threads, [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j)
+      out[j] = static_cast<uint8_t>((codes[2 * j] + 8) |
+                                    ((codes[2 * j + 1] + 8) << 4));
+  });
+  if (n % 2)
+    out[n / 2] = static_cast<uint8_t>((codes[n - 1] + 8) | (8 << 4));
 }
 
-void unpack(const uint8_t *in, size_t n, bool int4, int8_t *codes) {
+void unpack(const uint8_t *in, size_t n, bool int4, int8_t *codes,
+            int threads) {
   if (!int4) {
     std::memcpy(codes, in, n);
     return;
   }
-  for (size_t i = 0; i + 1 < n; i += 2) {
-    codes[i] = static_cast<int8_t>(int(in[i / 2] & 0xF) - 8);
-    codes[i + 1] = static_cast<int8_t>(int(in[i / 2] >> 4) - 8);
-  }
+  parallelFor(n / 2, threads, [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j) {
+      codes[2 * j] = static_cast<int8_t>(int(in[j] & 0xF) - 8);
+      codes[2 * j + 1] = static_cast<int8_t>(int(in[j] >> 4) - 8);
+    }
+  });
   if (n % 2)
     codes[n - 1] = static_cast<int8_t>(int(in[n / 2] & 0xF) - 8);
+}
+
+/// SUMS[i] += the code at I of the N on the wire.
+void unpackAdd(const uint8_t *in, size_t n, bool int4, int32_t *sums,
+               int threads) {
+  parallelFor(int4 ? n / 2 : n, threads, [&](size_t begin, size_t end) {
+    if (!int4) {
+      for (size_t i = begin; i < end; ++i)
+        sums[i] += static_cast<int8_t>(in[i]);
+      return;
+    }
+    for (size_t j = begin; j < end; ++j) {
+      sums[2 * j] += int(in[j] & 0xF) - 8;
+      sums[2 * j + 1] += int(in[j] >> 4) - 8;
+    }
+  });
+  if (int4 && n % 2)
+    sums[n - 1] += int(in[n / 2] & 0xF) - 8;
 }
 
 int wrap(int r, int size) { return ((r % size) + size) % size; }
@@ -171,13 +231,10 @@ void GradientAllreduce::runQuantized(const std::vector<float *> &grads,
   // (1) One scale per block that every rank uses.
   std::vector<float> &scale1 = scratch.scale1;
   scale1.resize(numBlocks);
-  for (size_t b = 0; b < numBlocks; ++b) {
-    const float *v = values(b);
-    float m = 0;
-    for (size_t i = 0; i < blockSize[b]; ++i)
-      m = std::max(m, std::fabs(v[i]));
-    scale1[b] = m;
-  }
+  parallelFor(numBlocks, threads, [&](size_t begin, size_t end) {
+    for (size_t b = begin; b < end; ++b)
+      scale1[b] = absMax(values(b), blockSize[b]);
+  });
   allreduceMax(comm, scale1.data(), numBlocks);
   for (float &s : scale1)
     s /= static_cast<float>(qmax);
@@ -185,10 +242,12 @@ void GradientAllreduce::runQuantized(const std::vector<float *> &grads,
   // (2) This rank's codes of every block.
   std::vector<int8_t> &codes = scratch.codes;
   codes.resize(codeStart[numBlocks]);
-  for (size_t b = 0; b < numBlocks; ++b)
-    roundBlock(values(b), blockSize[b], scale1[b], qmax, seed, step,
-               streamOf(0, rank, blockParam[b]), blockStart[b],
-               codes.data() + codeStart[b]);
+  parallelFor(numBlocks, threads, [&](size_t begin, size_t end) {
+    for (size_t b = begin; b < end; ++b)
+      roundBlock(values(b), blockSize[b], scale1[b], qmax, seed, step,
+                 streamOf(0, rank, blockParam[b]), blockStart[b],
+                 codes.data() + codeStart[b]);
+  });
 
   // (3) Every rank's codes of this rank's chunk of blocks, summed exactly.
   auto [ownBegin, ownEnd] = chunkOf(numBlocks, size, rank);
@@ -198,38 +257,33 @@ void GradientAllreduce::runQuantized(const std::vector<float *> &grads,
   sums.assign(codes.begin() + ownFirst, codes.begin() + ownFirst + ownCount);
   std::vector<uint8_t> &sendWire = scratch.out, &recvWire = scratch.in;
   recvWire.resize(wireBytes(ownCount, int4));
-  std::vector<int8_t> &received = scratch.received;
-  received.resize(ownCount);
   for (int s = 1; s < size; ++s) {
     int to = wrap(rank + s, size), from = wrap(rank - s, size);
     auto [toBegin, toEnd] = chunkOf(numBlocks, size, to);
     size_t toFirst = codeStart[toBegin], toCount = codeStart[toEnd] - toFirst;
     sendWire.resize(wireBytes(toCount, int4));
-    pack(codes.data() + toFirst, toCount, int4, sendWire.data());
+    pack(codes.data() + toFirst, toCount, int4, sendWire.data(), threads);
     comm.exchange(sendWire.data(), sendWire.size(), to, recvWire.data(),
                   recvWire.size(), from);
-    unpack(recvWire.data(), ownCount, int4, received.data());
-    for (size_t i = 0; i < ownCount; ++i)
-      sums[i] += received[i];
+    unpackAdd(recvWire.data(), ownCount, int4, sums.data(), threads);
   }
 
   // (4) The owner's b-bit codes of the mean of its blocks.
   std::vector<float> &scale2 = scratch.scale2;
   scale2.resize(numBlocks);
-  float mean[kBlock];
   float ranks = static_cast<float>(size);
-  for (size_t b = ownBegin; b < ownEnd; ++b) {
-    float m = 0;
-    for (size_t i = 0; i < blockSize[b]; ++i) {
-      mean[i] = scale1[b] *
-                static_cast<float>(sums[codeStart[b] - ownFirst + i]) / ranks;
-      m = std::max(m, std::fabs(mean[i]));
+  parallelFor(ownEnd - ownBegin, threads, [&](size_t begin, size_t end) {
+    float mean[kBlock];
+    for (size_t b = ownBegin + begin; b < ownBegin + end; ++b) {
+      const int32_t *sum = sums.data() + (codeStart[b] - ownFirst);
+      for (size_t i = 0; i < blockSize[b]; ++i)
+        mean[i] = scale1[b] * static_cast<float>(sum[i]) / ranks;
+      scale2[b] = absMax(mean, blockSize[b]) / static_cast<float>(qmax);
+      roundBlock(mean, blockSize[b], scale2[b], qmax, seed, step,
+                 streamOf(1, rank, blockParam[b]), blockStart[b],
+                 codes.data() + codeStart[b]);
     }
-    scale2[b] = m / static_cast<float>(qmax);
-    roundBlock(mean, blockSize[b], scale2[b], qmax, seed, step,
-               streamOf(1, rank, blockParam[b]), blockStart[b],
-               codes.data() + codeStart[b]);
-  }
+  });
 
   // (5) The owners' scales and codes round the ring; message = the chunk's
   // scales, then its codes on the wire.
@@ -247,23 +301,25 @@ void GradientAllreduce::runQuantized(const std::vector<float *> &grads,
     out.resize(sendScales + sendCodes);
     std::memcpy(out.data(), scale2.data() + sb, sendScales);
     pack(codes.data() + codeStart[sb], codeStart[se] - codeStart[sb], int4,
-         out.data() + sendScales);
+         out.data() + sendScales, threads);
     auto [recvScales, recvCodes] = message(recvOwner);
     auto [rb, re] = chunkOf(numBlocks, size, recvOwner);
     in.resize(recvScales + recvCodes);
     comm.exchange(out.data(), out.size(), next, in.data(), in.size(), prev);
     std::memcpy(scale2.data() + rb, in.data(), recvScales);
     unpack(in.data() + recvScales, codeStart[re] - codeStart[rb], int4,
-           codes.data() + codeStart[rb]);
+           codes.data() + codeStart[rb], threads);
   }
 
   // (6) The same decoded mean on every rank.
-  for (size_t b = 0; b < numBlocks; ++b) {
-    float *v = values(b);
-    const int8_t *c = codes.data() + codeStart[b];
-    for (size_t i = 0; i < blockSize[b]; ++i)
-      v[i] = scale2[b] * static_cast<float>(c[i]);
-  }
+  parallelFor(numBlocks, threads, [&](size_t begin, size_t end) {
+    for (size_t b = begin; b < end; ++b) {
+      float *v = values(b);
+      const int8_t *c = codes.data() + codeStart[b];
+      for (size_t i = 0; i < blockSize[b]; ++i)
+        v[i] = scale2[b] * static_cast<float>(c[i]);
+    }
+  });
 }
 
 } // namespace fqt::runtime

@@ -32,6 +32,7 @@
 #include <memory>
 #include <set>
 #include <system_error>
+#include <thread>
 
 using namespace fqt::runtime;
 
@@ -681,7 +682,10 @@ int run(int argc, char **argv, const fqt_program *programAbi,
       sizes.push_back(static_cast<size_t>(grad->getNumElements()));
     }
     if (!gradientAllreduce)
-      gradientAllreduce.emplace(comm, allreduceMode, sizes);
+      gradientAllreduce.emplace(
+          comm, allreduceMode, sizes,
+          static_cast<int>(options.threads.value_or(
+              std::max(1u, std::thread::hardware_concurrency()))));
     gradientAllreduce->run(grads, static_cast<uint64_t>(values.seed),
                            static_cast<uint64_t>(values.step));
     // The loss and the state (running statistics, lbt factors): their f32

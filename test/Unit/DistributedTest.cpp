@@ -285,6 +285,28 @@ TEST(GradientAllreduceTest, Int4IsUnbiasedAndTheSameOnEveryRank) {
   checkUnbiased(AllreduceMode::Int4, 3);
 }
 
+TEST(GradientAllreduceTest, ThreadsDoNotChangeTheResult) {
+  std::vector<size_t> sizes = {5000, 700};
+  for (AllreduceMode mode : {AllreduceMode::Int8, AllreduceMode::Int4}) {
+    std::map<int, std::vector<std::vector<float>>> byThreads;
+    for (int threads : {1, 3})
+      runRanks(2, [&](Communicator &comm) {
+        std::vector<std::vector<float>> grads;
+        std::vector<float *> pointers;
+        for (size_t p = 0; p < sizes.size(); ++p) {
+          grads.emplace_back(sizes[p]);
+          for (size_t i = 0; i < sizes[p]; ++i)
+            grads[p][i] = gradientOf(comm.getRank(), int(p), i);
+          pointers.push_back(grads[p].data());
+        }
+        GradientAllreduce(comm, mode, sizes, threads).run(pointers, 3, 4);
+        if (comm.getRank() == 1)
+          byThreads[threads] = grads;
+      });
+    EXPECT_EQ(byThreads[1], byThreads[3]) << allreduceModeName(mode);
+  }
+}
+
 TEST(GradientAllreduceTest, CodesTravelInAQuarterAndAnEighthOfTheBytes) {
   std::vector<size_t> sizes = {100000};
   std::map<AllreduceMode, uint64_t> bytes;

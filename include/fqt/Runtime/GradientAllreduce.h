@@ -49,11 +49,12 @@ public:
   /// Values per block of one scale (Int8, Int4).
   static constexpr size_t kBlock = 256;
 
-  /// For gradients of SIZES elements, one per parameter. Throws Error when
-  /// the job is too large for the stream layout (2^14 ranks, 2^16
-  /// parameters).
+  /// For gradients of SIZES elements, one per parameter; the local work of
+  /// the quantized modes (rounding, decoding) on THREADS threads, with the
+  /// same results for any number. Throws Error when the job is too large
+  /// for the stream layout (2^14 ranks, 2^16 parameters).
   GradientAllreduce(Communicator &comm, AllreduceMode mode,
-                    std::vector<size_t> sizes);
+                    std::vector<size_t> sizes, int threads = 1);
 
   /// Replaces every GRADS[p] (of sizes[p] floats) by the mean over the
   /// ranks (F32) or its unbiased estimate (Int8, Int4). SEED and STEP key
@@ -68,6 +69,7 @@ private:
   Communicator &comm;
   AllreduceMode mode;
   std::vector<size_t> sizes;
+  int threads;
   /// Block b covers values [blockStart[b], blockStart[b] + blockSize[b]) of
   /// parameter blockParam[b]; blocks never span two parameters.
   std::vector<uint32_t> blockParam;
@@ -75,7 +77,7 @@ private:
   /// Buffers kept from step to step (their pages are touched once).
   struct Scratch {
     std::vector<float> flat, scale1, scale2;
-    std::vector<int8_t> codes, received;
+    std::vector<int8_t> codes;
     std::vector<int32_t> sums;
     std::vector<uint8_t> out, in;
   } scratch;
