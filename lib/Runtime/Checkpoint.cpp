@@ -11,7 +11,7 @@
 namespace fqt::runtime {
 
 static const char magic[8] = {'F', 'Q', 'T', 'C', 'K', 'P', 'T', '\0'};
-static const uint32_t version = 2;
+static const uint32_t version = 3;
 
 const Checkpoint::Buffer *Checkpoint::find(BufferKind kind,
                                            const std::string &name) const {
@@ -89,6 +89,7 @@ std::string encodeCheckpoint(const Checkpoint &checkpoint) {
   w.put(checkpoint.batchInEpoch);
   w.put(checkpoint.epochLossSum);
   w.put(checkpoint.trainSamples);
+  w.put(checkpoint.ranks);
   w.put(static_cast<uint32_t>(checkpoint.buffers.size()));
   for (const Checkpoint::Buffer &buffer : checkpoint.buffers) {
     w.putString<uint8_t>(kindName(buffer.kind));
@@ -118,10 +119,10 @@ Checkpoint decodeCheckpoint(std::string_view bytes, const std::string &source) {
   Reader r(bytes.substr(0, body), source);
   r.take(sizeof(magic), "header");
   uint32_t fileVersion = r.get<uint32_t>("header");
-  if (fileVersion != 1 && fileVersion != version)
+  if (fileVersion < 1 || fileVersion > version)
     throw Error(source, "unsupported checkpoint version " +
                             std::to_string(fileVersion) +
-                            " (this runtime reads versions 1 and 2)");
+                            " (this runtime reads versions 1 to 3)");
   if (checksum(bytes.data(), body) != stored)
     throw Error(source, "corrupt checkpoint (checksum mismatch)");
 
@@ -137,8 +138,11 @@ Checkpoint decodeCheckpoint(std::string_view bytes, const std::string &source) {
     checkpoint.epochLossSum = r.get<double>("header");
     checkpoint.trainSamples = r.get<int64_t>("header");
   }
+  if (fileVersion >= 3)
+    checkpoint.ranks = r.get<int64_t>("header");
   if (checkpoint.epoch < 0 || checkpoint.step < 0 ||
-      checkpoint.batchInEpoch < 0 || checkpoint.trainSamples < 0)
+      checkpoint.batchInEpoch < 0 || checkpoint.trainSamples < 0 ||
+      checkpoint.ranks < 0)
     throw Error(source, "corrupt checkpoint (negative counter)");
   if (checkpoint.threads < 0 || checkpoint.threads > kMaxThreads)
     throw Error(source,

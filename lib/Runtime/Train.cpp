@@ -549,6 +549,16 @@ int run(int argc, char **argv, const fqt_program *programAbi,
                       std::to_string(resumed.seed) +
                       "; resume without --seed (or with the same one)");
     options.seed = resumed.seed;
+    // Another number of ranks cuts other global batches from the shuffle.
+    if (resumed.ranks > 0 && resumed.ranks != ranks)
+      throw Error(options.resume,
+                  "was written by a job of " + std::to_string(resumed.ranks) +
+                      (resumed.ranks == 1 ? " rank" : " ranks") +
+                      "; resume with " +
+                      (resumed.ranks == 1
+                           ? std::string("one process")
+                           : "mpirun -np " + std::to_string(resumed.ranks)) +
+                      " (this job has " + std::to_string(ranks) + ")");
     if (!options.threads && resumed.threads > 0)
       options.threads = resumed.threads;
     if (resumed.epoch + (resumed.batchInEpoch > 0) > options.epochs &&
@@ -737,6 +747,7 @@ int run(int argc, char **argv, const fqt_program *programAbi,
     checkpoint.batchInEpoch = batchInEpoch;
     checkpoint.epochLossSum = epochLossSum;
     checkpoint.trainSamples = train.size();
+    checkpoint.ranks = ranks;
     checkpoint.buffers = program.snapshot();
     // The log holds at least the steps the checkpoint covers.
     log.flush();

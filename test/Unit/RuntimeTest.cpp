@@ -502,6 +502,7 @@ Checkpoint sampleCheckpoint() {
   c.batchInEpoch = 7;
   c.epochLossSum = 3.5;
   c.trainSamples = 1000;
+  c.ranks = 4;
   Tensor w(DType::F32, {2, 3});
   for (int i = 0; i < 6; ++i)
     w.as<float>()[i] = 0.5f * i;
@@ -524,6 +525,7 @@ TEST_F(RuntimeFileTest, CheckpointRoundTrips) {
   EXPECT_EQ(c.batchInEpoch, 7);
   EXPECT_EQ(c.epochLossSum, 3.5);
   EXPECT_EQ(c.trainSamples, 1000);
+  EXPECT_EQ(c.ranks, 4);
   ASSERT_EQ(c.buffers.size(), 2u);
   const Checkpoint::Buffer *w = c.find(BufferKind::Param, "fc/weight");
   ASSERT_NE(w, nullptr);
@@ -534,29 +536,42 @@ TEST_F(RuntimeFileTest, CheckpointRoundTrips) {
   EXPECT_EQ(listing(), std::set<std::string>{"ck"});
 }
 
-// Version 1 (epoch-end checkpoints only) is still read: the same bytes
-// without the three mid-epoch fields, as an epoch-end checkpoint.
-TEST_F(RuntimeFileTest, VersionOneCheckpointIsRead) {
-  std::string v2 = encodeCheckpoint(sampleCheckpoint());
+// Versions 1 (epoch-end checkpoints only) and 2 (no ranks) are still read:
+// the same bytes without the fields added since.
+std::string olderCheckpoint(uint32_t version) {
+  std::string v3 = encodeCheckpoint(sampleCheckpoint());
   // magic(8) version(4) epoch step rng seed threads loss (6 x 8), then the
-  // 24 bytes of the v2 fields.
-  size_t fields = 8 + 4 + 6 * 8;
-  std::string v1 = v2.substr(0, fields) +
-                   v2.substr(fields + 24, v2.size() - 4 - fields - 24);
-  v1[8] = 1;
+  // 24 bytes of the v2 fields and the 8 of v3's.
+  size_t fields = 8 + 4 + 6 * 8, dropped = version == 1 ? 32 : 8;
+  size_t kept = version == 1 ? fields : fields + 24;
+  std::string old = v3.substr(0, kept) +
+                    v3.substr(kept + dropped, v3.size() - 4 - kept - dropped);
+  old[8] = static_cast<char>(version);
   uLong crc = crc32(0, Z_NULL, 0);
-  crc = crc32(crc, reinterpret_cast<const Bytef *>(v1.data()),
-              static_cast<uInt>(v1.size()));
+  crc = crc32(crc, reinterpret_cast<const Bytef *>(old.data()),
+              static_cast<uInt>(old.size()));
   uint32_t stored = static_cast<uint32_t>(crc);
-  v1.append(reinterpret_cast<const char *>(&stored), 4);
-  Checkpoint c = decodeCheckpoint(v1, "ck");
+  old.append(reinterpret_cast<const char *>(&stored), 4);
+  return old;
+}
+
+TEST_F(RuntimeFileTest, OlderCheckpointVersionsAreRead) {
+  Checkpoint c = decodeCheckpoint(olderCheckpoint(1), "ck");
   EXPECT_EQ(c.step, 180);
   EXPECT_EQ(c.lastTrainLoss, 0.25);
   EXPECT_EQ(c.batchInEpoch, 0);
   EXPECT_EQ(c.trainSamples, 0);
+  EXPECT_EQ(c.ranks, 0);
   EXPECT_EQ(c.buffers.size(), 2u);
-  v1[8] = 3;
-  EXPECT_ERROR(decodeCheckpoint(v1, "ck"), "unsupported checkpoint version 3");
+  c = decodeCheckpoint(olderCheckpoint(2), "ck");
+  EXPECT_EQ(c.batchInEpoch, 7);
+  EXPECT_EQ(c.trainSamples, 1000);
+  EXPECT_EQ(c.ranks, 0);
+  EXPECT_EQ(c.buffers.size(), 2u);
+  std::string future = encodeCheckpoint(sampleCheckpoint());
+  future[8] = 4;
+  EXPECT_ERROR(decodeCheckpoint(future, "ck"),
+               "unsupported checkpoint version 4");
 }
 
 TEST_F(RuntimeFileTest, CorruptCheckpointsAreRejected) {

@@ -56,6 +56,9 @@ struct Checkpoint {
   /// Training samples of the run (the batches of an epoch depend on it);
   /// 0 when unknown (version 1).
   int64_t trainSamples = 0;
+  /// The ranks of the job that wrote it (its global batches and roundings
+  /// depend on them); 0 when unknown (versions 1 and 2).
+  int64_t ranks = 0;
 
   struct Buffer {
     BufferKind kind;

@@ -88,10 +88,10 @@ def main():
     # never replaces the checkpoint.
     data = read(ck)
     # Header: magic(8) version(4) epoch step rng seed threads loss, then
-    # batch_in_epoch (version 2).
+    # batch_in_epoch (version 2 on).
     version, epoch, step = struct.unpack_from("<Iqq", data, 8)
     batch_in_epoch, = struct.unpack_from("<q", data, 8 + 4 + 6 * 8)
-    if version != 2 or batch_in_epoch <= 0:
+    if version < 2 or batch_in_epoch <= 0:
         fail("not a mid-epoch checkpoint: version %d epoch %d batch %d"
              % (version, epoch, batch_in_epoch))
     print("killed in epoch %d after step %d (batch %d of the epoch)"
