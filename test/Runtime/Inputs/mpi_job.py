@@ -59,8 +59,21 @@ def compare(a, b, rtol):
 
 
 def children(pid):
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-    return [int(p) for p in found.stdout.split()]
+    """The processes whose parent is PID (from /proc: no procps needed)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
 
 
 def kill_resume(work, ranks, kill_after, exe, options):
@@ -94,7 +107,6 @@ def kill_resume(work, ranks, kill_after, exe, options):
     ranks_started = sorted(children(proc.pid))
     if len(ranks_started) < 2:
         fail("expected the ranks as children of mpirun, found %s" % ranks_started)
-    killed_at = time.monotonic()
     os.kill(ranks_started[-1], signal.SIGKILL)
     try:
         proc.wait(timeout=60)
@@ -107,7 +119,6 @@ def kill_resume(work, ranks, kill_after, exe, options):
         fail("the killed job wrote " + killed_out)
     print("killed a rank after step %d: the job ended, status non-zero, within 60 s"
           % checkpoint_step())
-    del killed_at
 
     resumed = subprocess.run(job + [exe] + options + [
         "--resume=" + ck, "--save=" + killed_out], capture_output=True, text=True)
