@@ -20,6 +20,7 @@
 #include "fqt/Runtime/Options.h"
 #include "fqt/Runtime/Program.h"
 #include "fqt/Runtime/Progress.h"
+#include "fqt/Runtime/StepAverager.h"
 #include "fqt/Runtime/TrainMain.h"
 
 #include <chrono>
@@ -671,58 +672,11 @@ int run(int argc, char **argv, const fqt_program *programAbi,
   // gradients, the loss and the state train_grad_step updated over the
   // ranks before apply_update; the time and bytes that takes are the
   // job's communication cost.
-  std::optional<GradientAllreduce> gradientAllreduce;
-  double commSeconds = 0;
-  uint64_t commBytes = 0;
-  int64_t commSteps = 0;
-  program.setStepReducer([&](Program::StepValues &values) {
-    ++commSteps;
-    if (ranks == 1)
-      return;
-    auto begin = std::chrono::steady_clock::now();
-    uint64_t bytesBefore = comm.getBytesSent();
-    std::vector<float *> grads;
-    std::vector<size_t> sizes;
-    for (auto &[name, grad] : values.grads) {
-      if (grad->getDType() != DType::F32)
-        throw Error("fqt_model_info", "gradient '" + name + "' is " +
-                                          dtypeName(grad->getDType()) +
-                                          "; the all-reduce takes f32");
-      grads.push_back(static_cast<float *>(grad->data()));
-      sizes.push_back(static_cast<size_t>(grad->getNumElements()));
-    }
-    if (!gradientAllreduce)
-      gradientAllreduce.emplace(
-          comm, allreduceMode, sizes,
-          static_cast<int>(options.threads.value_or(
-              std::max(1u, std::thread::hardware_concurrency()))));
-    gradientAllreduce->run(grads, static_cast<uint64_t>(values.seed),
-                           static_cast<uint64_t>(values.step));
-    // The loss and the state (running statistics, lbt factors): their f32
-    // mean, in one exact all-reduce.
-    std::vector<float> rest = {static_cast<float>(values.loss)};
-    for (auto &[name, state] : values.state) {
-      if (state->getDType() != DType::F32)
-        throw Error("fqt_model_info", "state '" + name + "' is " +
-                                          dtypeName(state->getDType()) +
-                                          "; the all-reduce takes f32");
-      const float *v = static_cast<const float *>(state->data());
-      rest.insert(rest.end(), v, v + state->getNumElements());
-    }
-    allreduceSum(comm, rest.data(), rest.size());
-    for (float &v : rest)
-      v /= static_cast<float>(ranks);
-    values.loss = rest[0];
-    size_t offset = 1;
-    for (auto &[name, state] : values.state) {
-      std::memcpy(state->data(), rest.data() + offset, state->getByteSize());
-      offset += static_cast<size_t>(state->getNumElements());
-    }
-    commBytes += comm.getBytesSent() - bytesBefore;
-    commSeconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin)
-            .count();
-  });
+  StepAverager averager(comm, allreduceMode,
+                        static_cast<int>(options.threads.value_or(
+                            std::max(1u, std::thread::hardware_concurrency()))));
+  program.setStepReducer(
+      [&](Program::StepValues &values) { averager(values); });
 
   Tensor input = program.makeInput();
   Tensor label = program.makeLabel();
@@ -840,12 +794,12 @@ int run(int argc, char **argv, const fqt_program *programAbi,
               "step_ms=%.3f",
               trainLoss, metrics.loss, metrics.accuracy, stepMs);
   if (program.isSplitStep()) {
-    double steps = commSteps ? static_cast<double>(commSteps) : 1.0;
+    double steps = std::max<double>(1, static_cast<double>(averager.getSteps()));
     std::printf(" ranks=%d allreduce=%s comm_bytes_per_step=%.0f "
                 "comm_ms_per_step=%.3f",
                 ranks, allreduceModeName(allreduceMode),
-                static_cast<double>(commBytes) / steps,
-                1000 * commSeconds / steps);
+                static_cast<double>(averager.getBytes()) / steps,
+                1000 * averager.getSeconds() / steps);
   }
   std::printf("\n");
   std::fflush(stdout);
