@@ -275,8 +275,19 @@ void Program::setHyper(Function &function, const char *name, double value) {
     it->second.setFromDouble(0, value);
 }
 
-void Program::call(Function &function, const Tensor *inputBuffer,
-                   const Tensor *labelBuffer, bool swap) {
+Program::Batch Program::batchOf(const Tensor &inputBuffer,
+                                const Tensor &labelBuffer) const {
+  for (auto [buffer, desc] :
+       {std::pair(&inputBuffer, input), std::pair(&labelBuffer, label)})
+    if (buffer->getDType() != desc->dtype || buffer->getShape() != desc->shape)
+      throw Error(infoSubject, "the program's " + desc->str() +
+                                   " was given a buffer of " +
+                                   dtypeName(buffer->getDType()) + " " +
+                                   shapeString(buffer->getShape()));
+  return {inputBuffer.data(), labelBuffer.data()};
+}
+
+void Program::call(Function &function, const Batch *batch, bool swap) {
   const FunctionDesc &desc = *function.desc;
   bool updates = false;
   pointers.clear();
@@ -287,16 +298,14 @@ void Program::call(Function &function, const Tensor *inputBuffer,
       pointers.push_back(sets[current].at({arg.kind, arg.name}).data());
       break;
     case BufferKind::Input:
-    case BufferKind::Label: {
-      const Tensor *buffer =
-          arg.kind == BufferKind::Input ? inputBuffer : labelBuffer;
-      if (!buffer || buffer->getDType() != arg.dtype ||
-          buffer->getShape() != arg.shape)
-        throw Error(infoSubject, desc.name + "'s " + arg.str() +
-                                     " was given a buffer of another type");
-      pointers.push_back(const_cast<void *>(buffer->data()));
+    case BufferKind::Label:
+      // check() made every step's input and label those of batchOf.
+      if (!batch)
+        throw Error(infoSubject, desc.name + " takes " + arg.str() +
+                                     " but was called without a batch");
+      pointers.push_back(const_cast<void *>(
+          arg.kind == BufferKind::Input ? batch->input : batch->label));
       break;
-    }
     case BufferKind::Hyper:
       pointers.push_back(function.hypers.at(arg.name).data());
       break;
@@ -356,7 +365,7 @@ void Program::loadWeights() {
 
 void Program::init() {
   loadWeights();
-  call(initFn, nullptr, nullptr);
+  call(initFn, nullptr);
 }
 
 void Program::restore(const Checkpoint &checkpoint, const std::string &source) {
@@ -411,14 +420,18 @@ std::vector<std::pair<std::string, const Tensor *>> Program::getState() const {
   return state;
 }
 
-double Program::trainStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
-                          double lr, int64_t step, int64_t seed) {
+Tensor *Program::findCurrent(BufferKind kind, const std::string &name) {
+  auto it = sets[current].find({kind, name});
+  return it == sets[current].end() ? nullptr : &it->second;
+}
+
+double Program::trainStep(Batch batch, double lr, int64_t step, int64_t seed) {
   if (trainGrad.desc) {
     // Both halves read the current set and write the other one, which
     // becomes current after the update.
     setHyper(trainGrad, "step", static_cast<double>(step));
     setHyper(trainGrad, "seed", static_cast<double>(seed));
-    call(trainGrad, &inputBuffer, &labelBuffer, /*swap=*/false);
+    call(trainGrad, &batch, /*swap=*/false);
     StepValues values;
     values.step = step;
     values.seed = seed;
@@ -437,14 +450,14 @@ double Program::trainStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
       stepReducer(values);
     setHyper(update, "lr", lr);
     setHyper(update, "step", static_cast<double>(step));
-    call(update, nullptr, nullptr, /*swap=*/false);
+    call(update, nullptr, /*swap=*/false);
     current = 1 - current;
     return values.loss;
   }
   setHyper(train, "lr", lr);
   setHyper(train, "step", static_cast<double>(step));
   setHyper(train, "seed", static_cast<double>(seed));
-  call(train, &inputBuffer, &labelBuffer);
+  call(train, &batch);
   return result(train, BufferKind::Loss).getAsDouble(0);
 }
 
@@ -474,10 +487,10 @@ std::optional<std::string> Program::findNonFinite() const {
   return std::nullopt;
 }
 
-void Program::evalStep(const Tensor &inputBuffer, const Tensor &labelBuffer) {
+void Program::evalStep(Batch batch) {
   if (!eval.desc)
     throw Error(infoSubject, "the program has no eval_step function");
-  call(eval, &inputBuffer, &labelBuffer);
+  call(eval, &batch);
 }
 
 const Tensor &Program::getSampleLoss() const {
@@ -488,16 +501,14 @@ const Tensor &Program::getOutput() const {
   return result(eval, BufferKind::Output);
 }
 
-double Program::runGradients(Function &function, const char *name,
-                             const Tensor &inputBuffer,
-                             const Tensor &labelBuffer, int64_t step,
-                             int64_t seed) {
+double Program::runGradients(Function &function, const char *name, Batch batch,
+                             int64_t step, int64_t seed) {
   if (!function.desc)
     throw Error(infoSubject,
                 std::string("the program has no ") + name + " function");
   setHyper(function, "step", static_cast<double>(step));
   setHyper(function, "seed", static_cast<double>(seed));
-  call(function, &inputBuffer, &labelBuffer);
+  call(function, &batch);
   return result(function, BufferKind::Loss).getAsDouble(0);
 }
 
@@ -511,16 +522,12 @@ Program::gradientsOf(const Function &function) {
   return grads;
 }
 
-double Program::gradStep(const Tensor &inputBuffer, const Tensor &labelBuffer,
-                         int64_t step, int64_t seed) {
-  return runGradients(grad, "grad_step", inputBuffer, labelBuffer, step, seed);
+double Program::gradStep(Batch batch, int64_t step, int64_t seed) {
+  return runGradients(grad, "grad_step", batch, step, seed);
 }
 
-double Program::qatGradStep(const Tensor &inputBuffer,
-                            const Tensor &labelBuffer, int64_t step,
-                            int64_t seed) {
-  return runGradients(qatGrad, "qat_grad_step", inputBuffer, labelBuffer, step,
-                      seed);
+double Program::qatGradStep(Batch batch, int64_t step, int64_t seed) {
+  return runGradients(qatGrad, "qat_grad_step", batch, step, seed);
 }
 
 std::vector<std::pair<std::string, const Tensor *>>

@@ -6,9 +6,11 @@
 // JIT-compiled quantizer kernels. python_bindings/fqt/__init__.py is the
 // documented, typed API over this module; tests and users import `fqt`.
 //
-// Buffers: arguments that are C-contiguous arrays of the program's element
-// type are passed to the compiled code as they are (no copy); anything else
-// is converted once. Results are numpy arrays the compiled code writes into.
+// Buffers: the Trainer runs the runtime's Program (lib/Runtime), which owns
+// the params and state; batches that are C-contiguous arrays of the
+// program's element type are passed to the compiled code as they are (no
+// copy), anything else is converted once. What the Trainer returns (params,
+// gradients) are numpy copies.
 //
 //===----------------------------------------------------------------------===//
 
@@ -156,11 +158,7 @@ char elementKind(py::handle obj) {
 // Trainer: a compiled program, its parameters and its optimizer state
 //===----------------------------------------------------------------------===//
 
-bool isPersistent(BufferKind kind) {
-  return kind == BufferKind::Param || kind == BufferKind::State;
-}
-
-/// A small host buffer for a hyper-parameter of any scalar type.
+/// A small host buffer for a scalar argument of any type.
 struct Scalar {
   alignas(8) unsigned char bytes[16] = {};
   void set(DType type, double value) {
@@ -187,18 +185,6 @@ struct Scalar {
   }
 };
 
-/// Sets PROGRAM.qat_grad_step where Model.h's fqt_program has that field.
-template <typename P>
-auto setQatGradStep(P &program, fqt_entry_fn fn, int)
-    -> decltype(program.qat_grad_step = fn, void()) {
-  program.qat_grad_step = fn;
-}
-template <typename P> void setQatGradStep(P &, fqt_entry_fn, long) {}
-
-double scalarValue(const py::array &a) {
-  return py::float_(a.attr("item")());
-}
-
 class Trainer {
 public:
   Trainer(const std::string &libraryPath, double lr, int64_t seed);
@@ -211,11 +197,9 @@ public:
   std::pair<double, double> evaluate(py::handle x, py::handle y);
   py::dict gradients(py::handle x, py::handle y, std::optional<int64_t> seed,
                      std::optional<int64_t> step, bool withLoss, bool qat);
-  bool hasQatGradients() const { return qatGradFn != nullptr; }
-  py::dict parameters() const { return persistentDict(BufferKind::Param); }
-  py::dict optimizerState() const {
-    return persistentDict(BufferKind::State);
-  }
+  bool hasQatGradients() const { return program->hasQatGradStep(); }
+  py::dict parameters() const { return copies(program->getParams()); }
+  py::dict optimizerState() const { return copies(program->getState()); }
   void setParameters(const py::dict &values);
   void save(const std::string &path) const;
 
@@ -234,19 +218,20 @@ public:
   int64_t getNumClasses() const { return numClasses; }
   py::tuple getInputShape() const { return py::cast(input->shape); }
   const std::string &getInfo() const { return infoText; }
-  std::string getLoss() const { return info.loss; }
+  std::string getLoss() const { return program->getInfo().loss; }
   std::vector<std::string> getParameterNames() const;
-  bool hasOnnxModel() const { return !onnxModel.empty(); }
+  bool hasOnnxModel() const { return !program->getOnnxModel().empty(); }
 
 private:
-  using Key = std::pair<BufferKind, std::string>;
-
-  const FunctionDesc &function(const char *name) const;
-  /// Calls FN of DESC with the current params/state, INPUT, LABEL and the
-  /// hypers; non-persistent results go to RESULTS (in result order).
-  void call(const FunctionDesc &desc, fqt_entry_fn fn, const void *inputData,
-            const void *labelData, const std::vector<void *> &results,
-            double lrValue, int64_t stepValue, int64_t seedValue);
+  /// Runs BODY on the program: without the GIL (the compiled code may run
+  /// long and on threads), one call at a time (the trainer's lock is taken
+  /// after the GIL is released: a thread waiting for it must not hold the
+  /// GIL). BODY touches no Python object beyond the buffers' data.
+  template <typename Body> auto locked(Body body) {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(callMutex);
+    return body();
+  }
   /// X as one batch of the program's input (no copy when it fits).
   py::array batchInput(py::handle x) const;
   /// Y as one batch of the program's label.
@@ -256,34 +241,25 @@ private:
   py::array classIndices(py::handle y, int64_t n, const char *what) const;
   void checkClasses(const py::array &classes, const char *what) const;
   void fillLabel(const int64_t *classes, int64_t rows, void *label) const;
-  py::dict persistentDict(BufferKind kind) const;
-  py::array newResult(const BufferDesc &desc) const {
+  py::array newArray(const BufferDesc &desc) const {
     return py::array(numpyDType(desc.dtype), desc.shape);
   }
+  /// Numpy copies of the program's TENSORS, by name.
+  static py::dict
+  copies(const std::vector<std::pair<std::string, const Tensor *>> &tensors);
 
   void *handle = nullptr;
   fqt_program abi = {};
   std::string infoText;
-  ModelInfo info;
-  const FunctionDesc *initFn = nullptr, *trainFn = nullptr,
-                     *evalFn = nullptr, *gradFn = nullptr,
-                     *qatGradFn = nullptr;
-  fqt_entry_fn qatGradEntry = nullptr;
+  /// The runtime's program: it checks the functions, owns the params and
+  /// state (two sets, ping-ponged) and calls the entry points, for the
+  /// training executable and this trainer alike.
+  std::unique_ptr<Program> program;
   const BufferDesc *input = nullptr, *label = nullptr;
   int64_t batch = 0;
   int64_t numClasses = 0;
   int64_t sampleSize = 0;
-  std::vector<const BufferDesc *> persistent;
-  std::map<Key, py::array> sets[2];
-  int current = 0;
-  /// Held while the compiled code runs (see call).
   std::mutex callMutex;
-  std::string onnxModel;
-  /// init's weights, in the library (or in its .weights file).
-  Weights weights;
-  /// Scratch memory for every function (calls never overlap: callMutex),
-  /// ModelInfo::getWorkspaceBytes() of them.
-  Tensor workspace;
 
   double lr;
   int64_t seed;
@@ -297,122 +273,44 @@ Trainer::Trainer(const std::string &libraryPath, double lr, int64_t seed)
     throw std::runtime_error(std::string("cannot load the compiled program: ") +
                              dlerror());
   auto symbol = [&](const char *name) { return dlsym(handle, name); };
+  auto entry = [&](const char *name) {
+    return reinterpret_cast<fqt_entry_fn>(symbol(name));
+  };
   auto infoFn = reinterpret_cast<const char *(*)()>(symbol("fqt_model_info"));
   if (!infoFn)
     throw std::runtime_error("the compiled program has no fqt_model_info");
   abi.info = infoFn();
-  abi.init = reinterpret_cast<fqt_entry_fn>(symbol("fqt_init"));
-  abi.train_step = reinterpret_cast<fqt_entry_fn>(symbol("fqt_train_step"));
-  abi.eval_step = reinterpret_cast<fqt_entry_fn>(symbol("fqt_eval_step"));
-  abi.grad_step = reinterpret_cast<fqt_entry_fn>(symbol("fqt_grad_step"));
+  abi.init = entry("fqt_init");
+  abi.train_step = entry("fqt_train_step");
+  abi.eval_step = entry("fqt_eval_step");
+  abi.grad_step = entry("fqt_grad_step");
   abi.onnx = reinterpret_cast<const unsigned char *(*)(unsigned long *)>(
       symbol("fqt_model_onnx"));
   abi.weights = reinterpret_cast<const unsigned char *(*)(unsigned long *)>(
       symbol("fqt_weights"));
   abi.cpu_features =
       reinterpret_cast<const char *(*)()>(symbol("fqt_cpu_features"));
-  qatGradEntry = reinterpret_cast<fqt_entry_fn>(symbol("fqt_qat_grad_step"));
-  setQatGradStep(abi, qatGradEntry, 0);
+  abi.qat_grad_step = entry("fqt_qat_grad_step");
+  abi.train_grad_step = entry("fqt_train_grad_step");
+  abi.apply_update = entry("fqt_apply_update");
   infoText = abi.info;
-
-  // The runtime's checks: the functions fit together, one input, one label,
-  // a static batch. (Its buffers are freed at once; ours are numpy arrays.)
-  {
-    Program check(abi);
-    batch = check.getBatchSize();
-    numClasses = check.getNumClasses();
-    onnxModel = std::string(check.getOnnxModel());
-  }
-  info = parseModelInfo(infoText);
-  initFn = info.getFunction("init");
-  if (!initFn->argsOfKind(BufferKind::Weight).empty())
-    weights = Weights::ofProgram(abi);
-  trainFn = info.getFunction("train_step");
-  evalFn = info.getFunction("eval_step");
-  gradFn = info.getFunction("grad_step");
-  qatGradFn = qatGradEntry ? info.getFunction("qat_grad_step") : nullptr;
-  input = trainFn->argsOfKind(BufferKind::Input)[0];
-  label = trainFn->argsOfKind(BufferKind::Label)[0];
+  program = std::make_unique<Program>(abi);
+  batch = program->getBatchSize();
+  numClasses = program->getNumClasses();
+  input = &program->getInputDesc();
+  label = &program->getLabelDesc();
   sampleSize = numElements(input->shape) / batch;
-  for (const BufferDesc &arg : trainFn->args)
-    if (isPersistent(arg.kind))
-      persistent.push_back(&arg);
-  for (const BufferDesc *buffer : persistent)
-    for (auto &set : sets)
-      set.emplace(Key(buffer->kind, buffer->name), newResult(*buffer));
-  if (int64_t bytes = info.getWorkspaceBytes())
-    workspace = Tensor(DType::I8, {bytes});
   reset();
 }
 
 Trainer::~Trainer() {
-  sets[0].clear();
-  sets[1].clear();
+  program.reset();
   if (handle)
     dlclose(handle);
 }
 
-void Trainer::call(const FunctionDesc &desc, fqt_entry_fn fn,
-                   const void *inputData, const void *labelData,
-                   const std::vector<void *> &results, double lrValue,
-                   int64_t stepValue, int64_t seedValue) {
-  // The compiled code runs without the GIL. The trainer's own lock orders
-  // calls from several threads; it is taken after the GIL is released (a
-  // thread waiting for it must not hold the GIL), so nothing in here may
-  // touch Python objects beyond reading the buffers' data pointers.
-  py::gil_scoped_release release;
-  std::lock_guard<std::mutex> lock(callMutex);
-  std::vector<void *> pointers;
-  std::vector<Scalar> hypers(desc.args.size());
-  bool updates = false;
-  for (size_t i = 0; i < desc.args.size(); ++i) {
-    const BufferDesc &arg = desc.args[i];
-    switch (arg.kind) {
-    case BufferKind::Param:
-    case BufferKind::State:
-      pointers.push_back(sets[current].at({arg.kind, arg.name}).mutable_data());
-      break;
-    case BufferKind::Input:
-      pointers.push_back(const_cast<void *>(inputData));
-      break;
-    case BufferKind::Label:
-      pointers.push_back(const_cast<void *>(labelData));
-      break;
-    case BufferKind::Weight:
-      // init only reads them.
-      pointers.push_back(const_cast<void *>(weights.find(arg)));
-      break;
-    case BufferKind::Hyper:
-      // Program checked that every hyper is lr, step or seed.
-      hypers[i].set(arg.dtype, arg.name == "lr"     ? lrValue
-                               : arg.name == "step" ? double(stepValue)
-                                                    : double(seedValue));
-      pointers.push_back(hypers[i].bytes);
-      break;
-    case BufferKind::Workspace:
-      pointers.push_back(workspace.data());
-      break;
-    default:
-      break;
-    }
-  }
-  size_t next = 0;
-  for (const BufferDesc &result : desc.results) {
-    if (isPersistent(result.kind)) {
-      pointers.push_back(
-          sets[1 - current].at({result.kind, result.name}).mutable_data());
-      updates = true;
-    } else {
-      pointers.push_back(results.at(next++));
-    }
-  }
-  fn(pointers.data());
-  if (updates)
-    current = 1 - current;
-}
-
 void Trainer::reset() {
-  call(*initFn, abi.init, nullptr, nullptr, {}, lr, 0, seed);
+  locked([&] { program->init(); });
   stepCount = 0;
 }
 
@@ -499,7 +397,7 @@ py::array Trainer::batchLabel(py::handle y) const {
     }
   }
   py::array classes = classIndices(y, batch, "y");
-  py::array result = newResult(*label);
+  py::array result = newArray(*label);
   fillLabel(classes.unchecked<int64_t, 1>().data(0), batch,
             result.mutable_data());
   return result;
@@ -509,29 +407,16 @@ double Trainer::step(py::handle x, py::handle y,
                      std::optional<double> lrOverride) {
   py::array in = batchInput(x);
   py::array lab = batchLabel(y);
-  std::vector<py::array> results;
-  std::vector<void *> pointers;
-  for (const BufferDesc &r : trainFn->results)
-    if (!isPersistent(r.kind)) {
-      results.push_back(newResult(r));
-      pointers.push_back(results.back().mutable_data());
-    }
-  call(*trainFn, abi.train_step, in.data(), lab.data(), pointers,
-       lrOverride.value_or(lr), stepCount, seed);
+  double stepLr = lrOverride.value_or(lr);
+  double loss = locked([&] {
+    return program->trainStep({in.data(), lab.data()}, stepLr, stepCount, seed);
+  });
   ++stepCount;
-  size_t next = 0;
-  for (const BufferDesc &r : trainFn->results) {
-    if (isPersistent(r.kind))
-      continue;
-    if (r.kind == BufferKind::Loss)
-      return scalarValue(results[next]);
-    ++next;
-  }
-  return 0.0; // Program checked that train_step returns a loss.
+  return loss;
 }
 
 std::pair<double, double> Trainer::evaluate(py::handle x, py::handle y) {
-  if (!evalFn)
+  if (!program->hasEvalStep())
     throw std::runtime_error("the program has no eval_step function");
   py::array data = asArray(x, numpyDType(input->dtype), "x");
   if (data.ndim() == 0 || data.shape(0) == 0 ||
@@ -543,79 +428,53 @@ std::pair<double, double> Trainer::evaluate(py::handle x, py::handle y) {
   int64_t n = data.shape(0);
   py::array classes = classIndices(y, n, "y");
   const int64_t *c = classes.unchecked<int64_t, 1>().data(0);
-
-  std::vector<py::array> results;
-  std::vector<void *> pointers;
-  int sampleLossIndex = -1, outputIndex = -1;
-  for (const BufferDesc &r : evalFn->results) {
-    if (r.kind == BufferKind::SampleLoss)
-      sampleLossIndex = static_cast<int>(results.size());
-    if (r.kind == BufferKind::Output)
-      outputIndex = static_cast<int>(results.size());
-    results.push_back(newResult(r));
-    pointers.push_back(results.back().mutable_data());
-  }
-  py::array sampleLoss = results[sampleLossIndex];
-  py::array output = results[outputIndex];
-  const BufferDesc &outputDesc =
-      *evalFn->resultsOfKind(BufferKind::Output)[0];
-  const BufferDesc &lossDesc =
-      *evalFn->resultsOfKind(BufferKind::SampleLoss)[0];
-  int64_t k = outputDesc.shape[1];
-  size_t inputRow = sampleSize * dtypeSize(input->dtype);
-  py::array padded = newResult(*input);
-  py::array labelBuffer = newResult(*label);
-  std::vector<int64_t> batchClasses(batch);
-  Tensor lossView(lossDesc.dtype, {}), outView(outputDesc.dtype, {});
-  auto element = [](const py::array &a, const BufferDesc &d, int64_t i,
-                    Tensor &view) {
-    size_t size = dtypeSize(d.dtype);
-    std::memcpy(view.data(), static_cast<const char *>(a.data()) + i * size,
-                size);
-    return view.getAsDouble(0);
-  };
-
-  double lossSum = 0;
-  int64_t correct = 0;
   const char *base = static_cast<const char *>(data.data());
-  for (int64_t first = 0; first < n; first += batch) {
-    int64_t valid = std::min(batch, n - first);
-    const void *in = base + first * inputRow;
-    if (valid < batch) {
-      // The last batch: valid rows, then zeros; only valid rows count.
-      std::memset(padded.mutable_data(), 0, padded.nbytes());
-      std::memcpy(padded.mutable_data(), in, valid * inputRow);
-      in = padded.data();
-    }
-    for (int64_t r = 0; r < batch; ++r)
-      batchClasses[r] = r < valid ? c[first + r] : 0;
-    fillLabel(batchClasses.data(), batch, labelBuffer.mutable_data());
-    call(*evalFn, abi.eval_step, in, labelBuffer.data(), pointers, lr,
-         stepCount, seed);
-    for (int64_t r = 0; r < valid; ++r) {
-      lossSum += element(sampleLoss, lossDesc, r, lossView);
-      int64_t best = 0;
-      double bestValue = element(output, outputDesc, r * k, outView);
-      for (int64_t j = 1; j < k; ++j) {
-        double v = element(output, outputDesc, r * k + j, outView);
-        if (v > bestValue) {
-          bestValue = v;
-          best = j;
-        }
+  return locked([&] {
+    size_t inputRow = sampleSize * dtypeSize(input->dtype);
+    Tensor padded = program->makeInput();
+    Tensor labelBuffer = program->makeLabel();
+    std::vector<int64_t> batchClasses(batch);
+    double lossSum = 0;
+    int64_t correct = 0;
+    for (int64_t first = 0; first < n; first += batch) {
+      int64_t valid = std::min(batch, n - first);
+      const void *in = base + first * inputRow;
+      if (valid < batch) {
+        // The last batch: valid rows, then zeros; only valid rows count.
+        std::memset(padded.data(), 0, padded.getByteSize());
+        std::memcpy(padded.data(), in, valid * inputRow);
+        in = padded.data();
       }
-      correct += best == batchClasses[r];
+      for (int64_t r = 0; r < batch; ++r)
+        batchClasses[r] = r < valid ? c[first + r] : 0;
+      fillLabel(batchClasses.data(), batch, labelBuffer.data());
+      program->evalStep({in, labelBuffer.data()});
+      const Tensor &sampleLoss = program->getSampleLoss();
+      const Tensor &output = program->getOutput();
+      int64_t k = output.getShape()[1];
+      for (int64_t r = 0; r < valid; ++r) {
+        lossSum += sampleLoss.getAsDouble(r);
+        int64_t best = 0;
+        double bestValue = output.getAsDouble(r * k);
+        for (int64_t j = 1; j < k; ++j) {
+          double v = output.getAsDouble(r * k + j);
+          if (v > bestValue) {
+            bestValue = v;
+            best = j;
+          }
+        }
+        correct += best == batchClasses[r];
+      }
     }
-  }
-  return {lossSum / double(n), double(correct) / double(n)};
+    return std::pair(lossSum / double(n), double(correct) / double(n));
+  });
 }
 
 py::dict Trainer::gradients(py::handle x, py::handle y,
                             std::optional<int64_t> seedOverride,
                             std::optional<int64_t> stepOverride, bool withLoss,
                             bool qat) {
-  const FunctionDesc *desc = qat ? qatGradFn : gradFn;
-  fqt_entry_fn entry = qat ? qatGradEntry : abi.grad_step;
-  if (!desc)
+  if (!(qat ? program->hasQatGradStep() : program->hasGradStep()))
     throw std::runtime_error(
         std::string("the program has no ") +
         (qat ? "qat_grad_step function" : "grad_step function") +
@@ -623,90 +482,76 @@ py::dict Trainer::gradients(py::handle x, py::handle y,
         (qat ? "'qat-grad'" : "'grad'"));
   py::array in = batchInput(x);
   py::array lab = batchLabel(y);
-  std::vector<py::array> results;
-  std::vector<void *> pointers;
-  for (const BufferDesc &r : desc->results) {
-    results.push_back(newResult(r));
-    pointers.push_back(results.back().mutable_data());
-  }
-  call(*desc, entry, in.data(), lab.data(), pointers, lr,
-       stepOverride.value_or(stepCount), seedOverride.value_or(seed));
-  py::dict grads;
-  for (size_t i = 0; i < desc->results.size(); ++i) {
-    const BufferDesc &r = desc->results[i];
-    if (r.kind == BufferKind::Grad)
-      grads[py::str(r.name)] = results[i];
-    else if (r.kind == BufferKind::Loss && withLoss)
-      grads[py::str("loss")] = py::float_(scalarValue(results[i]));
-  }
+  int64_t stepValue = stepOverride.value_or(stepCount);
+  int64_t seedValue = seedOverride.value_or(seed);
+  double loss = locked([&] {
+    Program::Batch batchData{in.data(), lab.data()};
+    return qat ? program->qatGradStep(batchData, stepValue, seedValue)
+               : program->gradStep(batchData, stepValue, seedValue);
+  });
+  py::dict grads = copies(qat ? program->getQatGrads() : program->getGrads());
+  if (withLoss)
+    grads[py::str("loss")] = py::float_(loss);
   return grads;
 }
 
-py::dict Trainer::persistentDict(BufferKind kind) const {
+py::dict Trainer::copies(
+    const std::vector<std::pair<std::string, const Tensor *>> &tensors) {
   py::dict values;
-  for (const BufferDesc *buffer : persistent)
-    if (buffer->kind == kind)
-      values[py::str(buffer->name)] =
-          py::array(sets[current].at({buffer->kind, buffer->name}))
-              .attr("copy")();
+  for (const auto &[name, tensor] : tensors) {
+    py::array a(numpyDType(tensor->getDType()), tensor->getShape());
+    std::memcpy(a.mutable_data(), tensor->data(), tensor->getByteSize());
+    values[py::str(name)] = a;
+  }
   return values;
 }
 
 std::vector<std::string> Trainer::getParameterNames() const {
   std::vector<std::string> names;
-  for (const BufferDesc *buffer : persistent)
-    if (buffer->kind == BufferKind::Param)
-      names.push_back(buffer->name);
+  for (const auto &[name, tensor] : program->getParams())
+    names.push_back(name);
   return names;
 }
 
 void Trainer::setParameters(const py::dict &values) {
   // Check everything before changing anything.
-  std::vector<std::pair<py::array, py::array>> copies;
+  std::vector<std::pair<Tensor *, py::array>> copies;
   for (auto [key, value] : values) {
     if (!py::isinstance<py::str>(key))
       typeError("parameter names must be strings, got " + typeName(key));
     std::string name = py::str(key);
-    auto it = sets[current].find({BufferKind::Param, name});
-    if (it == sets[current].end()) {
+    Tensor *param = program->findCurrent(BufferKind::Param, name);
+    if (!param) {
       std::string known;
       for (const std::string &n : getParameterNames())
         known += (known.empty() ? "" : ", ") + n;
       valueError("the program has no parameter '" + name +
                  "'; its parameters are " + known);
     }
-    py::array a = asArray(value, it->second.dtype(), name.c_str());
-    if (arrayShape(a) != arrayShape(it->second))
+    py::array a = asArray(value, numpyDType(param->getDType()), name.c_str());
+    if (arrayShape(a) != param->getShape())
       valueError("parameter '" + name + "' has shape " +
-                 shapeRepr(arrayShape(it->second)) + ", got " +
+                 shapeRepr(param->getShape()) + ", got " +
                  shapeRepr(arrayShape(a)));
-    copies.emplace_back(it->second, a);
+    copies.emplace_back(param, a);
   }
   for (auto &[dst, src] : copies)
-    std::memcpy(dst.mutable_data(), src.data(), dst.nbytes());
+    std::memcpy(dst->data(), src.data(), dst->getByteSize());
 }
 
 void Trainer::save(const std::string &path) const {
+  std::string_view onnxModel = program->getOnnxModel();
   if (onnxModel.empty())
     throw std::runtime_error(
         "the program embeds no ONNX model (fqt_model_onnx); cannot save");
-  std::vector<Tensor> tensors;
-  std::vector<std::pair<std::string, const Tensor *>> params;
-  std::vector<const BufferDesc *> descs;
   // Params, and the state named after an initializer (BatchNormalization's
   // running statistics); other state has no initializer and is skipped.
-  for (const BufferDesc *buffer : persistent)
-    if (buffer->kind == BufferKind::Param || buffer->kind == BufferKind::State)
-      descs.push_back(buffer);
-  tensors.reserve(descs.size());
-  for (const BufferDesc *buffer : descs) {
-    const py::array &value = sets[current].at({buffer->kind, buffer->name});
-    tensors.emplace_back(buffer->dtype, buffer->shape);
-    std::memcpy(tensors.back().data(), value.data(), value.nbytes());
-    params.emplace_back(buffer->name, &tensors.back());
-  }
-  writeFileAtomically(
-      path, replaceInitializers(onnxModel, params, "fqt_model_onnx"));
+  std::vector<std::pair<std::string, const Tensor *>> saved =
+      program->getParams();
+  for (const auto &entry : program->getState())
+    saved.push_back(entry);
+  writeFileAtomically(path,
+                      replaceInitializers(onnxModel, saved, "fqt_model_onnx"));
 }
 
 //===----------------------------------------------------------------------===//

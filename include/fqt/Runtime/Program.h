@@ -50,6 +50,16 @@ public:
   /// The serialized ONNX model embedded in the program, empty when none.
   std::string_view getOnnxModel() const;
 
+  /// One batch as the step functions take it: data of the types and shapes
+  /// of getInputDesc() and getLabelDesc() (every step takes the same).
+  struct Batch {
+    const void *input = nullptr;
+    const void *label = nullptr;
+  };
+  /// INPUT and LABEL as a batch; throws Error when their types or shapes
+  /// are not the program's.
+  Batch batchOf(const Tensor &input, const Tensor &label) const;
+
   /// Zero-filled buffers shaped like the input and label arguments.
   Tensor makeInput() const { return Tensor(input->dtype, input->shape); }
   Tensor makeLabel() const { return Tensor(label->dtype, label->shape); }
@@ -100,8 +110,14 @@ public:
 
   /// One training step (train_step, or train_grad_step, the reducer and
   /// apply_update); returns the loss (as the reducer left it).
+  double trainStep(Batch batch, double lr, int64_t step, int64_t seed);
   double trainStep(const Tensor &input, const Tensor &label, double lr,
-                   int64_t step, int64_t seed);
+                   int64_t step, int64_t seed) {
+    return trainStep(batchOf(input, label), lr, step, seed);
+  }
+  /// The current buffer of the param or state NAME (to read or to set),
+  /// or null.
+  Tensor *findCurrent(BufferKind kind, const std::string &name);
   /// The name of the first current param or state buffer holding a NaN or
   /// an infinity (after a train step: the first whose update is not
   /// finite), or nullopt.
@@ -110,20 +126,29 @@ public:
   /// are still the other buffer set, which becomes the current one again.
   void revertLastStep() { current = 1 - current; }
   /// One eval_step; results in getSampleLoss() and getOutput().
-  void evalStep(const Tensor &input, const Tensor &label);
+  void evalStep(Batch batch);
+  void evalStep(const Tensor &input, const Tensor &label) {
+    evalStep(batchOf(input, label));
+  }
   const Tensor &getSampleLoss() const;
   const Tensor &getOutput() const;
   /// One grad_step; returns the loss, gradients in getGrads().
+  double gradStep(Batch batch, int64_t step, int64_t seed);
   double gradStep(const Tensor &input, const Tensor &label, int64_t step,
-                  int64_t seed);
+                  int64_t seed) {
+    return gradStep(batchOf(input, label), step, seed);
+  }
   /// grad_step's gradients by name, in result order.
   std::vector<std::pair<std::string, const Tensor *>> getGrads() const;
 
   bool hasQatGradStep() const { return qatGrad.desc != nullptr; }
   /// One qat_grad_step (gradients through the quantized forward pass with
   /// no gradient quantizer); gradients in getQatGrads().
+  double qatGradStep(Batch batch, int64_t step, int64_t seed);
   double qatGradStep(const Tensor &input, const Tensor &label, int64_t step,
-                     int64_t seed);
+                     int64_t seed) {
+    return qatGradStep(batchOf(input, label), step, seed);
+  }
   std::vector<std::pair<std::string, const Tensor *>> getQatGrads() const;
 
 private:
@@ -143,13 +168,12 @@ private:
   void check();
   /// Calls FUNCTION. One that returns params or state writes them into the
   /// other set, which becomes the current one unless SWAP is false.
-  void call(Function &function, const Tensor *input, const Tensor *label,
-            bool swap = true);
+  void call(Function &function, const Batch *batch, bool swap = true);
   void setHyper(Function &function, const char *name, double value);
   const Tensor &result(const Function &function, BufferKind kind) const;
   /// grad_step and qat_grad_step: same buffers, different functions.
-  double runGradients(Function &function, const char *name, const Tensor &input,
-                      const Tensor &label, int64_t step, int64_t seed);
+  double runGradients(Function &function, const char *name, Batch batch,
+                      int64_t step, int64_t seed);
   static std::vector<std::pair<std::string, const Tensor *>>
   gradientsOf(const Function &function);
 
