@@ -80,6 +80,10 @@ STAGES = ("import", "training", "quantized", "linalg", "llvm")
 #: The step functions a program can have (``entry_points`` of
 #: :func:`compile`); train_step is always built.
 ENTRY_POINTS = ("train", "eval", "grad", "qat-grad")
+#: ``distributed`` of :func:`compile`: one process, or a rank of an MPI job.
+DISTRIBUTED = ("none", "mpi")
+#: How the ranks of a job average their gradients (``allreduce``).
+ALLREDUCE_MODES = ("fp32", "int8", "int4")
 
 _SPEC = re.compile(r"^\s*([a-z]+):(\d+)\s*$")
 
@@ -149,7 +153,7 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
              max_memory: Optional[int] = None,
              entry_points: Iterable[str] = ENTRY_POINTS,
              pack_i4: bool = True, opt_level: int = 3,
-             cpu: Optional[str] = None
+             cpu: Optional[str] = None, distributed: str = "none"
              ) -> "_fqt.CompileOptions":
     options = _fqt.CompileOptions()
     if isinstance(model, (bytes, bytearray, memoryview)):
@@ -225,6 +229,8 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
             raise TypeError("cpu must be an LLVM CPU name such as "
                             "'x86-64-v3', got %r" % (cpu,))
         options.cpu = cpu
+    options.distributed = _check_choice("distributed", distributed,
+                                        DISTRIBUTED)
     options.tool_name = "fqt"
     return options
 
@@ -430,6 +436,21 @@ class Trainer:
         return tuple(self._impl.parameter_names)
 
     @property
+    def rank(self) -> int:
+        """This process's rank in its MPI job (0 when not distributed)."""
+        return self._impl.rank
+
+    @property
+    def ranks(self) -> int:
+        """The ranks of the job (1 when not distributed)."""
+        return self._impl.ranks
+
+    @property
+    def comm_bytes(self) -> int:
+        """Bytes this rank has sent averaging gradients, in all steps."""
+        return self._impl.comm_bytes
+
+    @property
     def has_qat_gradients(self) -> bool:
         """Whether the program has ``qat_grad_step`` (:meth:`qat_gradients`)."""
         return self._impl.has_qat_gradients
@@ -508,7 +529,8 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
             max_memory: Optional[int] = None, seed: int = 0,
             entry_points: Iterable[str] = ENTRY_POINTS,
             pack_i4: bool = True, opt_level: int = 3,
-            cpu: Optional[str] = None) -> Trainer:
+            cpu: Optional[str] = None, distributed: str = "none",
+            allreduce: str = "fp32", threads: Optional[int] = None) -> Trainer:
     """Compiles ``model`` into a training program and loads it.
 
     ``model`` is a path to an ONNX file, the bytes of an ONNX model, or a
@@ -540,6 +562,15 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
     ``"x86-64-v3"`` gives a program for any AVX2 machine, whose results
     equal the host's; a program started on a CPU that lacks what it was
     compiled for is refused with an error.
+    ``distributed="mpi"`` (``--distributed=mpi``) makes the trainer one rank
+    of the MPI job the process was started in (``mpirun -np N python
+    script.py``; MPI is initialized here unless it already is): each rank
+    steps on its own batch, and every :meth:`Trainer.step` averages the
+    gradients over the ranks before the update, ``allreduce`` saying how
+    (fp32, int8 or int4, as the executables' ``--allreduce``; the quantized
+    modes' local work on ``threads`` threads, default one per core), so
+    that all ranks keep the same parameters. Which samples a rank takes is
+    the script's choice (e.g. rows ``rank::ranks`` of each global batch).
 
     Raises:
         CompileError: the compiler rejected the model or the options; its
@@ -568,8 +599,17 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
                        momentum=momentum, beta2=beta2, epsilon=epsilon,
                        weight_decay=weight_decay, max_memory=max_memory,
                        entry_points=entry_points, pack_i4=pack_i4,
-                       opt_level=opt_level, cpu=cpu)
-    return Trainer(_fqt.compile(options, _check_int("seed", seed)))
+                       opt_level=opt_level, cpu=cpu, distributed=distributed)
+    allreduce = _check_choice("allreduce", allreduce, ALLREDUCE_MODES)
+    if threads is None:
+        threads = os.cpu_count() or 1
+    threads = _check_int("threads", threads)
+    if threads <= 0:
+        raise ValueError(f"threads must be positive, got {threads}")
+    impl = _fqt.compile(options, _check_int("seed", seed))
+    if distributed == "mpi":
+        impl.join_mpi(allreduce, threads)
+    return Trainer(impl)
 
 
 def ir(model: ModelLike, stage: str, *, batch: int = 64,

@@ -22,7 +22,11 @@
 #include "fqt/Runtime/ModelInfo.h"
 #include "fqt/Runtime/OnnxExport.h"
 #include "fqt/Runtime/Program.h"
+#include "fqt/Runtime/StepAverager.h"
 #include "fqt/Runtime/Tensor.h"
+#ifdef FQT_HAVE_MPI
+#include "fqt/Runtime/MpiCommunicator.h"
+#endif
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -222,6 +226,17 @@ public:
   std::vector<std::string> getParameterNames() const;
   bool hasOnnxModel() const { return !program->getOnnxModel().empty(); }
 
+  /// Makes this trainer one rank of the MPI job the process belongs to
+  /// (MPI_COMM_WORLD; MPI is initialized here unless it already is): every
+  /// step averages the gradients, loss and state over the ranks, ALLREDUCE
+  /// (fp32, int8, int4) saying how, the quantized modes' local work on
+  /// THREADS threads.
+  void joinMpi(const std::string &allreduce, int threads);
+  int getRank() const { return comm ? comm->getRank() : 0; }
+  int getRanks() const { return comm ? comm->getSize() : 1; }
+  /// Bytes this rank sent in the averaging, in all steps so far.
+  uint64_t getCommBytes() const { return averager ? averager->getBytes() : 0; }
+
 private:
   /// Runs BODY on the program: without the GIL (the compiled code may run
   /// long and on threads), one call at a time (the trainer's lock is taken
@@ -260,11 +275,74 @@ private:
   int64_t numClasses = 0;
   int64_t sampleSize = 0;
   std::mutex callMutex;
+  /// A rank of a data-parallel job (joinMpi), or null.
+  std::unique_ptr<Communicator> comm;
+  std::unique_ptr<StepAverager> averager;
 
   double lr;
   int64_t seed;
   int64_t stepCount = 0;
 };
+
+#ifdef FQT_HAVE_MPI
+/// MPI, initialized once per process by the first trainer that joins a job
+/// (unless the program or mpi4py did), and finalized when Python exits.
+void ensureMpi() {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized)
+    return;
+  // This extension was loaded RTLD_LOCAL; OpenMPI's components, which it
+  // loads at MPI_Init, need libmpi's symbols in the global namespace.
+  for (const char *name : {"libmpi.so.40", "libmpi.so.12", "libmpi.so"})
+    if (dlopen(name, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD))
+      break;
+  int provided = 0;
+  if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) !=
+      MPI_SUCCESS)
+    throw std::runtime_error("MPI_Init failed");
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  py::module_::import("atexit").attr("register")(py::cpp_function([] {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized)
+      MPI_Finalize();
+  }));
+}
+#endif
+
+void Trainer::joinMpi(const std::string &allreduce, int threads) {
+  std::optional<AllreduceMode> mode = parseAllreduceMode(allreduce);
+  if (!mode)
+    valueError("allreduce must be fp32, int8 or int4, got '" + allreduce + "'");
+  if (comm)
+    throw std::runtime_error("the trainer is already a rank of a job");
+  if (!program->isSplitStep())
+    throw std::runtime_error(
+        "the program trains in one process; compile it with "
+        "distributed='mpi' to train as a rank of a job");
+#ifdef FQT_HAVE_MPI
+  ensureMpi();
+  comm = std::make_unique<MpiCommunicator>(MPI_COMM_WORLD);
+#else
+  throw std::runtime_error("this fqt was built without MPI (install "
+                           "libopenmpi-dev and rebuild)");
+#endif
+  // Every rank must run the same program in the same mode.
+  std::string job = infoText + "\n" + allreduce;
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : job)
+    hash = (hash ^ c) * 0x100000001b3ull;
+  std::vector<uint64_t> hashes = locked([&] { return allgather(*comm, hash); });
+  for (size_t r = 1; r < hashes.size(); ++r)
+    if (hashes[r] != hashes[0])
+      throw std::runtime_error(
+          "rank " + std::to_string(r) +
+          " runs another program or another allreduce mode than rank 0");
+  averager = std::make_unique<StepAverager>(*comm, *mode, std::max(1, threads));
+  program->setStepReducer(
+      [this](Program::StepValues &values) { (*averager)(values); });
+}
 
 Trainer::Trainer(const std::string &libraryPath, double lr, int64_t seed)
     : lr(lr), seed(seed) {
@@ -863,9 +941,9 @@ PYBIND11_MODULE(_fqt, m) {
       .def_readwrite("opt_level", &fqt::CompileOptions::optLevel)
       .def_readwrite("fp32", &fqt::CompileOptions::fp32)
       .def_readwrite("openmp", &fqt::CompileOptions::openmp)
-      .def_readwrite("min_parallel_work",
-                     &fqt::CompileOptions::minParallelWork)
+      .def_readwrite("min_parallel_work", &fqt::CompileOptions::minParallelWork)
       .def_readwrite("max_memory", &fqt::CompileOptions::maxMemory)
+      .def_readwrite("distributed", &fqt::CompileOptions::distributed)
       .def_readwrite("tool_name", &fqt::CompileOptions::toolName);
 
   py::class_<Trainer>(m, "Trainer")
@@ -890,7 +968,12 @@ PYBIND11_MODULE(_fqt, m) {
       .def_property_readonly("info", &Trainer::getInfo)
       .def_property_readonly("loss", &Trainer::getLoss)
       .def_property_readonly("has_qat_gradients", &Trainer::hasQatGradients)
-      .def_property_readonly("parameter_names", &Trainer::getParameterNames);
+      .def_property_readonly("parameter_names", &Trainer::getParameterNames)
+      .def("join_mpi", &Trainer::joinMpi, py::arg("allreduce"),
+           py::arg("threads"))
+      .def_property_readonly("rank", &Trainer::getRank)
+      .def_property_readonly("ranks", &Trainer::getRanks)
+      .def_property_readonly("comm_bytes", &Trainer::getCommBytes);
 
   m.def("compile", &compileTrainer, py::arg("options"), py::arg("seed"));
   m.def("emit_ir", &emitIR, py::arg("options"), py::arg("stage"));
