@@ -431,13 +431,12 @@ void Driver::addPasses(PassManager &pm, fqt::CompileStage from,
 
 void Driver::fillTrainPipelineOptions(
     fqt::FqtTrainPipelineOptions &train) const {
-  train.loss = options.loss;
-  train.optimizer = options.optimizer;
-  train.lr = options.lr;
-  train.momentum = options.momentum;
-  train.beta2 = options.beta2;
-  train.epsilon = options.epsilon;
-  train.weightDecay = options.weightDecay;
+  // The same list declares both.
+#define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
+  train.FIELD = options.FIELD;
+#include "fqt/Pipelines/TrainOptions.def"
+  if (!options.grad.empty())
+    train.dgrad = options.grad;
   // A data-parallel program's training step is the split one.
   std::vector<std::string> entryPoints = options.entryPoints;
   if (options.distributed != "none")
@@ -445,13 +444,6 @@ void Driver::fillTrainPipelineOptions(
       if (name == "train")
         name = "split-train";
   train.entryPoints = ArrayRef<std::string>(entryPoints);
-  train.fp32 = options.fp32;
-  train.act = options.act;
-  train.weight = options.weight;
-  train.dgrad = options.grad.empty() ? options.dgrad : options.grad;
-  train.wgrad = options.wgrad;
-  train.sharedGrad = options.sharedGrad;
-  train.mode = options.mode;
   train.layerOverrides = ArrayRef<std::string>(options.layerOverrides);
 }
 
@@ -1205,4 +1197,26 @@ fqt::CompileResult fqt::emitStage(const CompileOptions &options,
   if (!result.succeeded)
     result.output.clear();
   return result;
+}
+
+void fqt::printOptionTable(llvm::raw_ostream &os) {
+  os << "| flag | Python | default | what |\n|---|---|---|---|\n";
+  auto row = [&](const char *kind, StringRef flag, StringRef python,
+                 const std::string &shown, StringRef help) {
+    StringRef value = StringRef(kind) == "Bool" ? "" : "=VALUE";
+    if (StringRef(kind) == "List")
+      value = "=VALUE (repeatable)";
+    else if (StringRef(kind) == "CommaList")
+      value = "=A,B,...";
+    os << "| `-" << (flag.size() > 1 ? "-" : "") << flag << value << "` | "
+       << (python.empty() ? std::string("—") : ("`" + python + "`").str())
+       << " | " << (shown.empty() ? std::string("—") : shown) << " | " << help
+       << " |\n";
+  };
+#define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
+  row(#KIND, FLAG, PYTHON, SHOWN, HELP);
+#include "fqt/Pipelines/TrainOptions.def"
+#define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
+  row(#KIND, FLAG, PYTHON, SHOWN, HELP);
+#include "fqt/Driver/CompileOptions.def"
 }

@@ -208,7 +208,7 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
         if not isinstance(override, str):
             raise TypeError("layers must be strings NODE:ROLE=Q, got "
                             f"{type(override).__name__}")
-    options.layer_overrides = overrides
+    options.layers = overrides
     if isinstance(entry_points, str):
         entry_points = [entry_points]
     points = list(entry_points)

@@ -10,12 +10,10 @@ class CompileError(RuntimeError):
     diagnostics: str
 
 class CompileOptions:
+    """fqt-compile's options that Python takes (compile_option_schema())."""
     model_path: str
     model_bytes: Optional[bytes]
-    batch: int
-    target: str
-    cpu: str
-    mattr: str
+    tool_name: str
     loss: str
     optimizer: str
     lr: float
@@ -26,17 +24,23 @@ class CompileOptions:
     act: str
     weight: str
     dgrad: str
-    grad: str
     wgrad: str
     shared_grad: bool
     mode: str
-    layer_overrides: List[str]
     fp32: bool
-    openmp: bool
-    min_parallel_work: int
+    batch: int
+    grad: str
+    layers: List[str]
+    entry_points: List[str]
     distributed: str
-    tool_name: str
+    target: str
+    cpu: str
+    pack_i4: bool
+    opt_level: int
+    max_memory: int
     def __init__(self) -> None: ...
+
+def compile_option_schema() -> List[Dict[str, str]]: ...
 
 class Trainer:
     seed: int

@@ -901,8 +901,8 @@ PYBIND11_MODULE(_fqt, m) {
     }
   });
 
-  py::class_<fqt::CompileOptions>(m, "CompileOptions")
-      .def(py::init<>())
+  py::class_<fqt::CompileOptions> compileOptions(m, "CompileOptions");
+  compileOptions.def(py::init<>())
       .def_readwrite("model_path", &fqt::CompileOptions::modelPath)
       .def_property(
           "model_bytes",
@@ -917,34 +917,33 @@ PYBIND11_MODULE(_fqt, m) {
             else
               o.modelBytes = std::string(py::bytes(v));
           })
-      .def_readwrite("batch", &fqt::CompileOptions::batch)
-      .def_readwrite("target", &fqt::CompileOptions::target)
-      .def_readwrite("cpu", &fqt::CompileOptions::cpu)
-      .def_readwrite("mattr", &fqt::CompileOptions::mattr)
-      .def_readwrite("loss", &fqt::CompileOptions::loss)
-      .def_readwrite("optimizer", &fqt::CompileOptions::optimizer)
-      .def_readwrite("lr", &fqt::CompileOptions::lr)
-      .def_readwrite("momentum", &fqt::CompileOptions::momentum)
-      .def_readwrite("beta2", &fqt::CompileOptions::beta2)
-      .def_readwrite("epsilon", &fqt::CompileOptions::epsilon)
-      .def_readwrite("weight_decay", &fqt::CompileOptions::weightDecay)
-      .def_readwrite("act", &fqt::CompileOptions::act)
-      .def_readwrite("weight", &fqt::CompileOptions::weight)
-      .def_readwrite("dgrad", &fqt::CompileOptions::dgrad)
-      .def_readwrite("grad", &fqt::CompileOptions::grad)
-      .def_readwrite("wgrad", &fqt::CompileOptions::wgrad)
-      .def_readwrite("shared_grad", &fqt::CompileOptions::sharedGrad)
-      .def_readwrite("mode", &fqt::CompileOptions::mode)
-      .def_readwrite("layer_overrides", &fqt::CompileOptions::layerOverrides)
-      .def_readwrite("entry_points", &fqt::CompileOptions::entryPoints)
-      .def_readwrite("pack_i4", &fqt::CompileOptions::packI4)
-      .def_readwrite("opt_level", &fqt::CompileOptions::optLevel)
-      .def_readwrite("fp32", &fqt::CompileOptions::fp32)
-      .def_readwrite("openmp", &fqt::CompileOptions::openmp)
-      .def_readwrite("min_parallel_work", &fqt::CompileOptions::minParallelWork)
-      .def_readwrite("max_memory", &fqt::CompileOptions::maxMemory)
-      .def_readwrite("distributed", &fqt::CompileOptions::distributed)
       .def_readwrite("tool_name", &fqt::CompileOptions::toolName);
+  // Every option of the two lists that Python takes, under its Python name;
+  // compile_option_schema() describes them all (test/Python/test_options.py
+  // holds fqt.compile's keywords to it).
+  py::list schema;
+  auto option = [&](const char *kind, const char *flag, const char *python,
+                    const std::string &shown, const char *help) {
+    py::dict entry;
+    entry["kind"] = kind;
+    entry["flag"] = flag;
+    entry["python"] = python;
+    entry["default"] = shown;
+    entry["help"] = help;
+    schema.append(entry);
+  };
+#define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
+  if (*PYTHON)                                                                 \
+    compileOptions.def_readwrite(PYTHON, &fqt::CompileOptions::FIELD);         \
+  option(#KIND, FLAG, PYTHON, SHOWN, HELP);
+#include "fqt/Pipelines/TrainOptions.def"
+#define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
+  if (*PYTHON)                                                                 \
+    compileOptions.def_readwrite(PYTHON, &fqt::CompileOptions::FIELD);         \
+  option(#KIND, FLAG, PYTHON, SHOWN, HELP);
+  using fqt::kDefaultMinParallelWork;
+#include "fqt/Driver/CompileOptions.def"
+  m.def("compile_option_schema", [schema] { return schema; });
 
   py::class_<Trainer>(m, "Trainer")
       .def("reset", &Trainer::reset)

@@ -9,6 +9,7 @@
 #define FQT_PIPELINES_PIPELINES_H
 
 #include "fqt/Codegen/Defaults.h"
+#include "fqt/Pipelines/OptionKinds.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -19,57 +20,18 @@ namespace fqt {
 
 /// Options of the front half of a compile: the training steps and their
 /// quantizers (the options of fqt-build-training and fqt-insert-quantizers,
-/// with fqt-compile's names and defaults).
+/// with fqt-compile's names and defaults: fqt/Pipelines/TrainOptions.def).
 struct FqtTrainPipelineOptions
     : public mlir::PassPipelineOptions<FqtTrainPipelineOptions> {
-  PassOptions::Option<std::string> loss{
-      *this, "loss", llvm::cl::desc("softmax-cross-entropy (default) or mse"),
-      llvm::cl::init("softmax-cross-entropy")};
-  PassOptions::Option<std::string> optimizer{
-      *this, "optimizer",
-      llvm::cl::desc("sgd (default), momentum, nesterov, adagrad, adam"),
-      llvm::cl::init("sgd")};
-  PassOptions::Option<double> lr{*this, "lr",
-                                 llvm::cl::desc("Default learning rate"),
-                                 llvm::cl::init(0.01)};
-  PassOptions::Option<double> momentum{
-      *this, "momentum", llvm::cl::desc("Momentum alpha / Adam beta1"),
-      llvm::cl::init(0.9)};
-  PassOptions::Option<double> beta2{
-      *this, "beta2", llvm::cl::desc("Adam beta2"), llvm::cl::init(0.999)};
-  PassOptions::Option<double> epsilon{*this, "epsilon",
-                                      llvm::cl::desc("Adagrad/Adam epsilon"),
-                                      llvm::cl::init(1e-6)};
-  PassOptions::Option<double> weightDecay{
-      *this, "weight-decay",
-      llvm::cl::desc("L2 coefficient (ONNX norm_coefficient)"),
-      llvm::cl::init(0.0)};
+#define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
+  PassOptions::Option<FQT_OPTION_TYPE(KIND)> FIELD{                            \
+      *this, FLAG, llvm::cl::desc(HELP), llvm::cl::init(DEFAULT)};
+#include "fqt/Pipelines/TrainOptions.def"
   PassOptions::ListOption<std::string> entryPoints{
       *this, "entry-points",
       llvm::cl::desc("Step functions besides init and train_step: eval, "
-                     "grad, qat-grad (default: all)")};
-  PassOptions::Option<bool> fp32{*this, "fp32",
-                                 llvm::cl::desc("No quantizers at all"),
-                                 llvm::cl::init(false)};
-  PassOptions::Option<std::string> act{
-      *this, "act", llvm::cl::desc("Forward activation quantizer"),
-      llvm::cl::init("ptq:8")};
-  PassOptions::Option<std::string> weight{
-      *this, "weight", llvm::cl::desc("Forward weight quantizer"),
-      llvm::cl::init("ptq:8")};
-  PassOptions::Option<std::string> dgrad{
-      *this, "dgrad", llvm::cl::desc("Quantizer of dY for dX = dY W^T"),
-      llvm::cl::init("ptq:8")};
-  PassOptions::Option<std::string> wgrad{
-      *this, "wgrad", llvm::cl::desc("Quantizer of dY for dW = dY^T X"),
-      llvm::cl::init("ptq:8")};
-  PassOptions::Option<bool> sharedGrad{
-      *this, "shared-grad",
-      llvm::cl::desc("Quantize dY once, with the dgrad quantizer"),
-      llvm::cl::init(false)};
-  PassOptions::Option<std::string> mode{
-      *this, "mode", llvm::cl::desc("simulate (default) or integer products"),
-      llvm::cl::init("simulate")};
+                     "grad, qat-grad (default: all), or split-train in "
+                     "place of train_step")};
   PassOptions::ListOption<std::string> layerOverrides{
       *this, "layer",
       llvm::cl::desc("Per-layer overrides NODE:ROLE=QUANTIZER")};
