@@ -10,8 +10,11 @@ class CompileError(RuntimeError):
     diagnostics: str
 
 class CompileOptions:
-    """fqt-compile's options that Python takes (compile_option_schema())."""
+    """Every option of fqt-compile (compile_option_schema()): those
+    fqt.compile takes under their Python names, the others under their
+    flags (gpu_arch, emit, timing, ...)."""
     model_path: str
+    output_path: str
     model_bytes: Optional[bytes]
     tool_name: str
     loss: str
@@ -38,6 +41,18 @@ class CompileOptions:
     pack_i4: bool
     opt_level: int
     max_memory: int
+    emit: str
+    gpu_arch: str
+    cuda_root: str
+    mattr: str
+    openmp: bool
+    min_parallel_work: int
+    weights: str
+    print_memory: bool
+    sanitize: str
+    timing: bool
+    kernel_stats: bool
+    v: bool
     def __init__(self) -> None: ...
 
 def compile_option_schema() -> List[Dict[str, str]]: ...
@@ -81,6 +96,7 @@ class Trainer:
 
 def compile(options: CompileOptions, seed: int) -> Trainer: ...
 def emit_ir(options: CompileOptions, stage: str) -> str: ...
+def compile_file(options: CompileOptions) -> str: ...
 def quantize(array: object, spec: str, seed: int, step: int,
              gamma: Optional[float], stream: int) -> Tuple[np.ndarray, ...]: ...
 def dequantize(codes: object, scales: object, offsets: object, spec: str,

@@ -35,8 +35,10 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -682,6 +684,20 @@ std::unique_ptr<Trainer> compileTrainer(fqt::CompileOptions options,
   return std::make_unique<Trainer>(result.output, options.lr, seed);
 }
 
+/// fqt-compile: OPTIONS.modelPath to OPTIONS.outputPath as OPTIONS.emit
+/// says; the diagnostics (--timing, --kernel-stats, warnings) are returned,
+/// an error raises CompileError.
+std::string compileFile(const fqt::CompileOptions &options) {
+  fqt::CompileResult result;
+  {
+    py::gil_scoped_release release;
+    result = fqt::compileModel(options);
+  }
+  if (!result.succeeded)
+    throw CompileFailure(messageOf(result.diagnostics), result.diagnostics);
+  return result.diagnostics;
+}
+
 std::string emitIR(const fqt::CompileOptions &options,
                     const std::string &stageName) {
   auto stage = fqt::parseCompileStage(stageName);
@@ -904,6 +920,7 @@ PYBIND11_MODULE(_fqt, m) {
   py::class_<fqt::CompileOptions> compileOptions(m, "CompileOptions");
   compileOptions.def(py::init<>())
       .def_readwrite("model_path", &fqt::CompileOptions::modelPath)
+      .def_readwrite("output_path", &fqt::CompileOptions::outputPath)
       .def_property(
           "model_bytes",
           [](const fqt::CompileOptions &o) -> py::object {
@@ -918,29 +935,35 @@ PYBIND11_MODULE(_fqt, m) {
               o.modelBytes = std::string(py::bytes(v));
           })
       .def_readwrite("tool_name", &fqt::CompileOptions::toolName);
-  // Every option of the two lists that Python takes, under its Python name;
-  // compile_option_schema() describes them all (test/Python/test_options.py
-  // holds fqt.compile's keywords to it).
+  // Every option of the two lists, as an attribute named by its Python
+  // name (those fqt.compile takes) or else by its flag (`gpu-arch`:
+  // gpu_arch); compile_option_schema() describes them all
+  // (test/Python/test_options.py holds fqt.compile's keywords to it, and
+  // `python -m fqt compile` builds its command line from it).
   py::list schema;
+  static std::deque<std::string> attributeNames;
   auto option = [&](const char *kind, const char *flag, const char *python,
                     const std::string &shown, const char *help) {
+    std::string attribute = *python ? python : flag;
+    std::replace(attribute.begin(), attribute.end(), '-', '_');
+    attributeNames.push_back(attribute);
     py::dict entry;
     entry["kind"] = kind;
     entry["flag"] = flag;
     entry["python"] = python;
+    entry["attribute"] = attribute;
     entry["default"] = shown;
     entry["help"] = help;
     schema.append(entry);
+    return attributeNames.back().c_str();
   };
 #define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
-  if (*PYTHON)                                                                 \
-    compileOptions.def_readwrite(PYTHON, &fqt::CompileOptions::FIELD);         \
-  option(#KIND, FLAG, PYTHON, SHOWN, HELP);
+  compileOptions.def_readwrite(option(#KIND, FLAG, PYTHON, SHOWN, HELP),       \
+                               &fqt::CompileOptions::FIELD);
 #include "fqt/Pipelines/TrainOptions.def"
 #define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
-  if (*PYTHON)                                                                 \
-    compileOptions.def_readwrite(PYTHON, &fqt::CompileOptions::FIELD);         \
-  option(#KIND, FLAG, PYTHON, SHOWN, HELP);
+  compileOptions.def_readwrite(option(#KIND, FLAG, PYTHON, SHOWN, HELP),       \
+                               &fqt::CompileOptions::FIELD);
   using fqt::kDefaultMinParallelWork;
 #include "fqt/Driver/CompileOptions.def"
   m.def("compile_option_schema", [schema] { return schema; });
@@ -976,6 +999,7 @@ PYBIND11_MODULE(_fqt, m) {
 
   m.def("compile", &compileTrainer, py::arg("options"), py::arg("seed"));
   m.def("emit_ir", &emitIR, py::arg("options"), py::arg("stage"));
+  m.def("compile_file", &compileFile, py::arg("options"));
   m.def("quantize", &quantize, py::arg("array"), py::arg("spec"),
         py::arg("seed"), py::arg("step"), py::arg("gamma"), py::arg("stream"));
   m.def("dequantize", &dequantize, py::arg("codes"), py::arg("scales"),
