@@ -23,6 +23,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%fqt_src_root", config.fqt_src_root))
+config.substitutions.append(("%fqt_obj_root", config.fqt_obj_root))
 # A sanitizer build (scripts/sanitize.sh): a finding ends the process with
 # a report, so a test fails on it. Python is not instrumented: it preloads
 # the shared sanitizer runtime to load the bindings, and its own leaks

@@ -66,11 +66,52 @@
 #include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
+#include <dlfcn.h>
 #include <thread>
 
 using namespace mlir;
+
+/// The directory of the runtime's archives that training executables link:
+/// $FQT_RUNTIME_DIR; else lib/fqt of the installation this code runs from
+/// (`cmake --install` puts the tools in bin/ and the archives in lib/fqt),
+/// found from the binary that holds this function (fqt-compile, or the
+/// Python extension) or the running executable; else the build tree's.
+static const std::string &runtimeDir() {
+  static const std::string dir = [] {
+    if (const char *env = std::getenv("FQT_RUNTIME_DIR"); env && *env)
+      return std::string(env);
+    llvm::SmallVector<std::string, 2> binaries;
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&runtimeDir), &info) && info.dli_fname)
+      binaries.push_back(info.dli_fname);
+    binaries.push_back(llvm::sys::fs::getMainExecutable(
+        nullptr, reinterpret_cast<void *>(&runtimeDir)));
+    for (const std::string &binary : binaries) {
+      llvm::SmallString<256> path(binary);
+      if (llvm::sys::fs::make_absolute(path))
+        continue;
+      llvm::sys::path::remove_filename(path); // bin/
+      llvm::sys::path::remove_filename(path); // the prefix
+      llvm::sys::path::append(path, "lib", "fqt");
+      llvm::SmallString<256> probe(path);
+      llvm::sys::path::append(probe, "libfqt_runtime.a");
+      if (llvm::sys::fs::exists(probe))
+        return std::string(path);
+    }
+    return std::string(FQT_RUNTIME_BUILD_DIR);
+  }();
+  return dir;
+}
+
+/// FLAG with `{runtime}` replaced by runtimeDir().
+static std::string withRuntimeDir(StringRef flag) {
+  std::string text = flag.str();
+  for (size_t at; (at = text.find("{runtime}")) != std::string::npos;)
+    text.replace(at, 9, runtimeDir());
+  return text;
+}
 
 namespace {
 
@@ -1114,7 +1155,7 @@ bool Driver::compile() {
   if (isGpu()) {
     // The mgpu* functions the kernel launches call; libcuda is opened at
     // run time, so nothing of CUDA is linked.
-    args.push_back(FQT_CUDA_RUNTIME);
+    args.push_back(withRuntimeDir(FQT_CUDA_RUNTIME));
     args.push_back("-ldl");
   }
   if (emit == "shared") {
@@ -1125,7 +1166,7 @@ bool Driver::compile() {
                             : FQT_RUNTIME_LINK_FLAGS;
     for (StringRef lib : llvm::split(runtime, ' '))
       if (!lib.empty())
-        args.push_back(lib.str());
+        args.push_back(withRuntimeDir(lib));
   }
   args.push_back(FQT_MLIR_C_RUNNER_UTILS);
   args.push_back("-Wl,-rpath," +
