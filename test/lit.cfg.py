@@ -104,6 +104,10 @@ config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
 config.environment["MPIRUN"] = "mpirun --oversubscribe"
 config.substitutions.append(("%mpirun", "mpirun --oversubscribe"))
 
+# `pip install .` builds the package from scratch (minutes): on request.
+if os.environ.get("FQT_TEST_PIP_INSTALL") == "1":
+    config.available_features.add("pip-install")
+
 # test/Python: pytest over the `fqt` package built into build/python_packages
 # (UNSUPPORTED without the bindings, pytest or numpy).
 import glob

@@ -74,10 +74,11 @@
 using namespace mlir;
 
 /// The directory of the runtime's archives that training executables link:
-/// $FQT_RUNTIME_DIR; else lib/fqt of the installation this code runs from
-/// (`cmake --install` puts the tools in bin/ and the archives in lib/fqt),
-/// found from the binary that holds this function (fqt-compile, or the
-/// Python extension) or the running executable; else the build tree's.
+/// $FQT_RUNTIME_DIR; else, beside the binary that holds this function
+/// (fqt-compile, or the Python extension) or the running executable,
+/// lib/fqt of an installation (`cmake --install` puts the tools in bin/ and
+/// the archives in lib/fqt) or runtime/ of the Python package (`pip
+/// install .`); else the build tree's.
 static const std::string &runtimeDir() {
   static const std::string dir = [] {
     if (const char *env = std::getenv("FQT_RUNTIME_DIR"); env && *env)
@@ -89,16 +90,20 @@ static const std::string &runtimeDir() {
     binaries.push_back(llvm::sys::fs::getMainExecutable(
         nullptr, reinterpret_cast<void *>(&runtimeDir)));
     for (const std::string &binary : binaries) {
-      llvm::SmallString<256> path(binary);
-      if (llvm::sys::fs::make_absolute(path))
+      llvm::SmallString<256> dir(binary);
+      if (llvm::sys::fs::make_absolute(dir))
         continue;
-      llvm::sys::path::remove_filename(path); // bin/
-      llvm::sys::path::remove_filename(path); // the prefix
-      llvm::sys::path::append(path, "lib", "fqt");
-      llvm::SmallString<256> probe(path);
-      llvm::sys::path::append(probe, "libfqt_runtime.a");
-      if (llvm::sys::fs::exists(probe))
-        return std::string(path);
+      llvm::sys::path::remove_filename(dir); // bin/, or the package
+      llvm::SmallString<256> installed(dir), package(dir);
+      llvm::sys::path::remove_filename(installed); // the prefix
+      llvm::sys::path::append(installed, "lib", "fqt");
+      llvm::sys::path::append(package, "runtime");
+      for (const llvm::SmallString<256> &path : {installed, package}) {
+        llvm::SmallString<256> probe(path);
+        llvm::sys::path::append(probe, "libfqt_runtime.a");
+        if (llvm::sys::fs::exists(probe))
+          return std::string(path);
+      }
     }
     return std::string(FQT_RUNTIME_BUILD_DIR);
   }();
