@@ -22,8 +22,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "fqt/Conversion/Passes.h"
+#include "fqt/Conversion/Philox.h"
 #include "fqt/Conversion/RowGroups.h"
-#include "fqt/Quantize/Philox.h"
 
 #include "FQT/FQTOps.h"
 

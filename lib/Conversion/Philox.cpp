@@ -1,6 +1,6 @@
 //===- Philox.cpp - Philox-4x32-10 in arith -------------------------------===//
 
-#include "fqt/Quantize/Philox.h"
+#include "fqt/Conversion/Philox.h"
 #include "fqt/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -24,13 +24,6 @@ constexpr llvm::StringLiteral kKernelPrefix = "fqt_kernel_";
 #define GEN_PASS_DECL
 #include "fqt/Codegen/Passes.h.inc"
 
-/// Patterns rewriting fqt.qmatmul on i8 codes into an i32 contraction of the
-/// codes plus an f32 epilogue.
-/// `kBlocks`: lower products whose scale varies along the reduction in
-/// blocks of it (see --fqt-lower-qmatmul).
-void populateLowerQMatmulPatterns(mlir::RewritePatternSet &patterns,
-                                  bool kBlocks = true);
-
 /// Elementwise producer-consumer fusion of linalg.generic ops on tensors that
 /// never repeats a producer's computation (see --fqt-fuse-elementwise).
 void populateFuseElementwisePatterns(mlir::RewritePatternSet &patterns);

@@ -5,56 +5,6 @@
 
 include "mlir/Pass/PassBase.td"
 
-def FQTLowerQMatmul : Pass<"fqt-lower-qmatmul"> {
-  let summary = "Compute quantized products on integer codes";
-  let description = [{
-    Rewrites `fqt.qmatmul` into an integer contraction of the codes (i8
-    operands, i32 accumulators) followed by an f32 epilogue that applies the
-    scales and zero points. With `a = sa * qa + oa` and `b = sb * qb + ob`
-    and scales constant along the reduction (per tensor, per row of the left
-    operand, per column of the right operand):
-
-    ```
-    C[m,n] = sa[m] sb[n] P[m,n] + sa[m] ob[n] RA[m] + oa[m] sb[n] CB[n]
-           + K oa[m] ob[n]
-    P = qa * qb (i32),  RA[m] = sum_k qa[m,k],  CB[n] = sum_k qb[k,n]
-    ```
-
-    The contraction is a `linalg.generic` whose body extends the codes to
-    i32 (`arith.extui` for the unsigned codes of asymmetric quantizers,
-    `arith.extsi` for symmetric ones), multiplies and adds;
-    `--fqt-tile-and-vectorize` turns it into VNNI / `vpmaddwd` kernels. A
-    `#fqt.bhq` left operand has its inverse transform applied to the rows of
-    the result, as `fqt.dequantize` would have.
-
-    A scale that varies along the reduction (the per-row scale of a
-    transposed left operand, the per-column scale of a non-transposed one,
-    and the mirror cases on the right) cannot leave the integer sum. Where
-    that scale is shared by blocks of consecutive reduction indices (a
-    per-sample `psq`/`bhq` dY on the wgrad path of a convolution: one scale
-    per sample, OH*OW rows each), the reduction runs block by block in an
-    `scf.for`: each block an i32 contraction of the code slices with its own
-    f32 epilogue (the block's scale and offset, code sums over the block),
-    added to an f32 accumulator. Scales that change at every reduction index
-    (blocks of one) would make every multiply-add a float one; those
-    products, products with both scales along the reduction, and codes other
-    than i8 and i4 are left for `--fqt-simulate-qmatmul` (float product of the
-    dequantized codes).
-
-    Afterwards every `fqt.qmatmul` on i8 or i4 codes whose scales are constant
-    along the reduction, or constant over blocks of it, is gone.
-  }];
-  let options = [
-    Option<"kBlocks", "k-blocks", "bool", /*default=*/"true",
-           "Lower products whose scale varies along the reduction in blocks "
-           "(scf.for over the blocks); off: leave them to simulate mode">
-  ];
-  let dependentDialects = ["::mlir::arith::ArithDialect",
-                           "::mlir::linalg::LinalgDialect",
-                           "::mlir::scf::SCFDialect",
-                           "::mlir::tensor::TensorDialect"];
-}
-
 def FQTFuseElementwise : Pass<"fqt-fuse-elementwise"> {
   let summary = "Fuse elementwise linalg.generic producers into consumers";
   let description = [{

@@ -1,4 +1,10 @@
 //===- Passes.h - fqt conversion passes -------------------------*- C++ -*-===//
+//
+// Every lowering of the fqt dialect's ops (fqt.quantize, fqt.dequantize,
+// fqt.qmatmul in its simulate and integer forms) and of the onnx dialect's
+// forward ops, to linalg, tensor and arith on tensors.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef FQT_CONVERSION_PASSES_H
 #define FQT_CONVERSION_PASSES_H
@@ -22,6 +28,17 @@ void populateLowerDequantizePatterns(mlir::RewritePatternSet &patterns);
 /// elementwise ops (+ scf loops on tensors for the BHQ grouping), with
 /// Philox-4x32-10 noise for stochastic rounding.
 void populateLowerQuantizePatterns(mlir::RewritePatternSet &patterns);
+
+/// Patterns rewriting fqt.qmatmul into fqt.dequantize + linalg.matmul (the
+/// simulate mode's products).
+void populateSimulateQMatmulPatterns(mlir::RewritePatternSet &patterns);
+
+/// Patterns rewriting fqt.qmatmul on i8 codes into an i32 contraction of the
+/// codes plus an f32 epilogue.
+/// `kBlocks`: lower products whose scale varies along the reduction in
+/// blocks of it (see --fqt-lower-qmatmul).
+void populateLowerQMatmulPatterns(mlir::RewritePatternSet &patterns,
+                                  bool kBlocks = true);
 
 /// Patterns lowering the forward-pass onnx ops to linalg, tensor, arith and
 /// math on tensors (every op family of --fqt-convert-onnx-to-linalg).

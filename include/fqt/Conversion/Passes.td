@@ -57,7 +57,7 @@ def FQTLowerQuantize : Pass<"fqt-lower-quantize"> {
     instead of dividing by zero. Nearest rounding is `math.roundeven`;
     stochastic rounding is floor(y) + (u < y - floor(y)) with u the uniform
     of Philox-4x32-10 keyed by (seed, step, stream, element index), see
-    include/fqt/Quantize/Philox.h. Dynamic sizes are read with `tensor.dim`.
+    include/fqt/Conversion/Philox.h. Dynamic sizes are read with `tensor.dim`.
 
     Afterwards no `fqt.quantize` remains. The pass fails, with an error at
     the op, on a `stream` attribute outside [0, 2^32).
@@ -72,7 +72,7 @@ def FQTLowerQuantize : Pass<"fqt-lower-quantize"> {
 def FQTTestPhilox : Pass<"fqt-test-philox", "::mlir::ModuleOp"> {
   let summary = "Test only: give Philox test functions their bodies";
   let description = [{
-    Exposes the Philox-4x32-10 builders of include/fqt/Quantize/Philox.h to
+    Exposes the Philox-4x32-10 builders of include/fqt/Conversion/Philox.h to
     tests. Every function declaration named `fqt_test_philox4x32_10` of type
     `(i32, i32, i32, i32, i32, i32) -> (i32, i32, i32, i32)` (counter words,
     key words -> output words) or `fqt_test_philox_uniform` of type
@@ -150,6 +150,83 @@ def FQTEstimateMemory : Pass<"fqt-estimate-memory", "::mlir::ModuleOp"> {
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark with each function's estimate">,
   ];
+}
+
+def FQTSimulateQMatmul : Pass<"fqt-simulate-qmatmul"> {
+  let summary = "Compute quantized products as dequantize + float matmul";
+  let description = [{
+    Rewrites every `fqt.qmatmul` into an `fqt.dequantize` of each operand
+    (undoing a `#fqt.bhq` transform on the left operand) followed by a float
+    `linalg.matmul` whose indexing maps carry the operand transposes.
+
+    This is the `simulate` semantics of fully quantized training, as in the
+    papers' reference code: the values are exactly the quantized ones, but
+    the product runs in f32. It is the reference the integer lowering is
+    checked against. Afterwards no `fqt.qmatmul` remains.
+
+    ```mlir
+    %r = fqt.qmatmul %a as #fqt.psq<bits = 4> scale(%sa, %oa),
+                     %b as #fqt.weight<bits = 8> scale(%sb, %ob) transposed
+        : (...) -> tensor<4x8xf32>
+    // becomes
+    %da = fqt.dequantize %a scale(%sa, %oa) {quantizer = #fqt.psq<bits = 4>} ...
+    %db = fqt.dequantize %b scale(%sb, %ob) {quantizer = #fqt.weight<bits = 8>} ...
+    %r = linalg.matmul indexing_maps = [...] ins(%da, %db ...) outs(%zero ...)
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FQTLowerQMatmul : Pass<"fqt-lower-qmatmul"> {
+  let summary = "Compute quantized products on integer codes";
+  let description = [{
+    Rewrites `fqt.qmatmul` into an integer contraction of the codes (i8
+    operands, i32 accumulators) followed by an f32 epilogue that applies the
+    scales and zero points. With `a = sa * qa + oa` and `b = sb * qb + ob`
+    and scales constant along the reduction (per tensor, per row of the left
+    operand, per column of the right operand):
+
+    ```
+    C[m,n] = sa[m] sb[n] P[m,n] + sa[m] ob[n] RA[m] + oa[m] sb[n] CB[n]
+           + K oa[m] ob[n]
+    P = qa * qb (i32),  RA[m] = sum_k qa[m,k],  CB[n] = sum_k qb[k,n]
+    ```
+
+    The contraction is a `linalg.generic` whose body extends the codes to
+    i32 (`arith.extui` for the unsigned codes of asymmetric quantizers,
+    `arith.extsi` for symmetric ones), multiplies and adds;
+    `--fqt-tile-and-vectorize` turns it into VNNI / `vpmaddwd` kernels. A
+    `#fqt.bhq` left operand has its inverse transform applied to the rows of
+    the result, as `fqt.dequantize` would have.
+
+    A scale that varies along the reduction (the per-row scale of a
+    transposed left operand, the per-column scale of a non-transposed one,
+    and the mirror cases on the right) cannot leave the integer sum. Where
+    that scale is shared by blocks of consecutive reduction indices (a
+    per-sample `psq`/`bhq` dY on the wgrad path of a convolution: one scale
+    per sample, OH*OW rows each), the reduction runs block by block in an
+    `scf.for`: each block an i32 contraction of the code slices with its own
+    f32 epilogue (the block's scale and offset, code sums over the block),
+    added to an f32 accumulator. Scales that change at every reduction index
+    (blocks of one) would make every multiply-add a float one; those
+    products, products with both scales along the reduction, and codes other
+    than i8 and i4 are left for `--fqt-simulate-qmatmul` (float product of the
+    dequantized codes).
+
+    Afterwards every `fqt.qmatmul` on i8 or i4 codes whose scales are constant
+    along the reduction, or constant over blocks of it, is gone.
+  }];
+  let options = [
+    Option<"kBlocks", "k-blocks", "bool", /*default=*/"true",
+           "Lower products whose scale varies along the reduction in blocks "
+           "(scf.for over the blocks); off: leave them to simulate mode">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 #endif // FQT_CONVERSION_PASSES_TD

@@ -14,9 +14,6 @@ namespace fqt {
 #define GEN_PASS_DECL
 #include "fqt/Quantize/Passes.h.inc"
 
-/// Patterns rewriting fqt.qmatmul into fqt.dequantize + linalg.matmul.
-void populateSimulateQMatmulPatterns(mlir::RewritePatternSet &patterns);
-
 #define GEN_PASS_REGISTRATION
 #include "fqt/Quantize/Passes.h.inc"
 

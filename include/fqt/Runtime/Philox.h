@@ -2,7 +2,7 @@
 //
 // The counter-based generator of the compiled quantizers (the arith version
 // and its key and counter layout are documented in
-// include/fqt/Quantize/Philox.h), for the stochastic rounding the runtime
+// include/fqt/Conversion/Philox.h), for the stochastic rounding the runtime
 // does itself: the quantized gradient all-reduce of data-parallel training.
 // Ten rounds of Random123's philox4x32; the known-answer vectors are in the
 // unit tests.

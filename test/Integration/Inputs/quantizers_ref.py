@@ -3,7 +3,7 @@
 Two layers:
 
 * ``philox4x32_10`` and ``uniform``: the counter-based generator that
-  ``--fqt-lower-quantize`` emits in ``arith`` (include/fqt/Quantize/Philox.h
+  ``--fqt-lower-quantize`` emits in ``arith`` (include/fqt/Conversion/Philox.h
   documents the key and counter layout). ``selftest()`` checks the generator
   against Random123's known-answer vectors and checks the same round function
   at 64-bit words against ``numpy.random.Philox`` (Philox-4x64-10).

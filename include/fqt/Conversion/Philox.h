@@ -31,8 +31,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FQT_QUANTIZE_PHILOX_H
-#define FQT_QUANTIZE_PHILOX_H
+#ifndef FQT_CONVERSION_PHILOX_H
+#define FQT_CONVERSION_PHILOX_H
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Location.h"
@@ -59,4 +59,4 @@ mlir::Value buildPhiloxUniform(mlir::OpBuilder &builder, mlir::Location loc,
 
 } // namespace fqt
 
-#endif // FQT_QUANTIZE_PHILOX_H
+#endif // FQT_CONVERSION_PHILOX_H

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fqt/Codegen/Passes.h"
+#include "fqt/Conversion/Passes.h"
 #include "fqt/Conversion/RowGroups.h"
 
 #include "FQT/FQTOps.h"
@@ -29,7 +29,7 @@
 
 namespace fqt {
 #define GEN_PASS_DEF_FQTLOWERQMATMUL
-#include "fqt/Codegen/Passes.h.inc"
+#include "fqt/Conversion/Passes.h.inc"
 } // namespace fqt
 
 using namespace mlir;

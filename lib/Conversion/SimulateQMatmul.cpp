@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fqt/Quantize/Passes.h"
+#include "fqt/Conversion/Passes.h"
 
 #include "FQT/FQTOps.h"
 
@@ -19,7 +19,7 @@
 
 namespace fqt {
 #define GEN_PASS_DEF_FQTSIMULATEQMATMUL
-#include "fqt/Quantize/Passes.h.inc"
+#include "fqt/Conversion/Passes.h.inc"
 } // namespace fqt
 
 using namespace mlir;
