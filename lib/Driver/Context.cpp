@@ -1,6 +1,6 @@
 //===- Context.cpp - The MLIR context of a compilation --------------------===//
 
-#include "Context.h"
+#include "fqt/Driver/Context.h"
 
 #include "FQT/FQTDialect.h"
 #include "ONNX/ONNXDialect.h"

@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fqt/Driver/Driver.h"
-#include "Context.h"
+#include "fqt/Driver/Context.h"
 
 #include "fqt/Codegen/Passes.h"
 #include "fqt/Conversion/Passes.h"

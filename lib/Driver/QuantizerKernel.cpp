@@ -17,7 +17,7 @@
 
 #include "fqt/Driver/QuantizerKernel.h"
 
-#include "Context.h"
+#include "fqt/Driver/Context.h"
 
 #include "fqt/Pipelines/Pipelines.h"
 

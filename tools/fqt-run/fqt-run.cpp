@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fqt/Conversion/Passes.h"
+#include "fqt/Driver/Context.h"
 #include "fqt/Import/ONNXImporter.h"
 #include "fqt/Import/TensorProto.h"
 #include "fqt/Pipelines/Pipelines.h"
@@ -25,12 +26,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/CommandLine.h"
@@ -38,7 +34,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/TargetSelect.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -322,15 +317,9 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<fqt::FQTDialect, fqt::onnx::ONNXDialect>();
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  // The parallel loops of the CPU pipeline (omp.parallel, omp.wsloop).
-  registerOpenMPDialectTranslation(registry);
-  MLIRContext context(registry);
+  // The compile driver's context: the same dialects and translations.
+  std::unique_ptr<MLIRContext> contextOwner = fqt::createCompilerContext();
+  MLIRContext &context = *contextOwner;
   ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
     fqt::printModelDiagnostic(diag, llvm::errs());
     return success();
@@ -442,8 +431,7 @@ int main(int argc, char **argv) {
   if (printIR)
     module->print(llvm::outs());
 
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
+  fqt::initializeNativeTarget();
   ExecutionEngineOptions engineOptions;
   // Bufferized copies call memrefCopy from MLIR's C runner utilities; the
   // parallel loops call libomp.

@@ -1,12 +1,12 @@
 //===- Context.h - The MLIR context of a compilation ------------*- C++ -*-===//
 //
-// Private to lib/Driver: every compilation (a model, a quantizer kernel)
+// Every compilation (a model, a quantizer kernel, fqt-run's forward pass)
 // gets a fresh context with the same dialects and translations as fqt-opt.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FQT_LIB_DRIVER_CONTEXT_H
-#define FQT_LIB_DRIVER_CONTEXT_H
+#ifndef FQT_DRIVER_CONTEXT_H
+#define FQT_DRIVER_CONTEXT_H
 
 #include "mlir/IR/MLIRContext.h"
 
@@ -23,4 +23,4 @@ void initializeNativeTarget();
 
 } // namespace fqt
 
-#endif // FQT_LIB_DRIVER_CONTEXT_H
+#endif // FQT_DRIVER_CONTEXT_H
