@@ -152,18 +152,40 @@ bool SlotAttr::isResultKind() const {
 
 static constexpr llvm::StringLiteral kSlotName = "fqt.slot";
 
-std::optional<std::string> fqt::getQuantizerSpecText(StringRef kind,
-                                                     unsigned bits) {
-  static const char *plain[] = {"ptq", "psq", "bhq",   "percol",
-                                "lbt", "act", "weight"};
-  StringRef extra;
-  if (kind == "psqz" || kind == "percolz") {
-    kind = kind.drop_back();
-    extra = ", zero = snapped";
-  } else if (!llvm::is_contained(plain, kind)) {
-    return std::nullopt;
-  }
-  return ("#fqt." + kind + "<bits = " + Twine(bits) + extra).str();
+bool fqt::isQuantizerSpecKind(StringRef kind) {
+  return llvm::is_contained({"ptq", "psq", "psqz", "bhq", "percol", "percolz",
+                             "lbt", "act", "weight"},
+                            kind);
+}
+
+QuantizerAttrInterface
+fqt::getQuantizerAttr(function_ref<InFlightDiagnostic()> emitError,
+                      MLIRContext *ctx, StringRef kind, unsigned bits,
+                      std::optional<Rounding> rounding) {
+  auto stochastic = rounding.value_or(Rounding::stochastic);
+  auto zero = kind.ends_with("z") ? ZeroPoint::snapped : ZeroPoint::range;
+  Attribute attr;
+  if (kind == "ptq")
+    attr = PTQAttr::getChecked(emitError, ctx, bits, stochastic);
+  else if (kind == "psq" || kind == "psqz")
+    attr = PSQAttr::getChecked(emitError, ctx, bits, stochastic, zero);
+  else if (kind == "percol" || kind == "percolz")
+    attr = PerColumnAttr::getChecked(emitError, ctx, bits, stochastic, zero);
+  else if (kind == "bhq")
+    attr = BHQAttr::getChecked(emitError, ctx, bits, stochastic);
+  else if (kind == "lbt")
+    attr = LBTAttr::getChecked(emitError, ctx, bits, stochastic,
+                               llvm::APFloat(1.0e-3), llvm::APFloat(1.0e-3),
+                               llvm::APFloat(1.0e-3));
+  else if (kind == "act")
+    attr = ActAttr::getChecked(emitError, ctx, bits,
+                               rounding.value_or(Rounding::nearest));
+  else if (kind == "weight")
+    attr = WeightAttr::getChecked(emitError, ctx, bits,
+                                  rounding.value_or(Rounding::nearest));
+  else
+    emitError() << "unknown quantizer kind '" << kind << "'";
+  return llvm::dyn_cast_or_null<QuantizerAttrInterface>(attr);
 }
 
 SlotAttr fqt::getArgSlot(FunctionOpInterface fn, unsigned index) {

@@ -26,14 +26,19 @@ namespace fqt {
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 getScaleShape(QuantizerAttrInterface quantizer, llvm::ArrayRef<int64_t> shape);
 
-/// The attribute that the quantizer spec `KIND:BITS` names, as text without
-/// its closing `>` so that a caller can add parameters
-/// (`, rounding = nearest`): `#fqt.psq<bits = 4`, and for `psqz` and
-/// `percolz` (psq and percol with zero on the grid) `#fqt.psq<bits = 4,
-/// zero = snapped`. None when KIND is not one of ptq, psq, psqz, bhq,
-/// percol, percolz, lbt, act, weight.
-std::optional<std::string> getQuantizerSpecText(llvm::StringRef kind,
-                                                unsigned bits);
+/// Whether KIND is a kind of the quantizer specs `KIND:BITS` of the command
+/// lines: ptq, psq, psqz, bhq, percol, percolz, lbt, act, weight (`psqz`
+/// and `percolz`: psq and percol with zero on the grid).
+bool isQuantizerSpecKind(llvm::StringRef kind);
+
+/// The quantizer attribute the spec `KIND:BITS` names, with the attribute's
+/// defaults (ROUNDING, where given, replaces the default rounding); null
+/// after a diagnostic through EMITERROR when the kind is unknown or the
+/// attribute's verifier refuses the bit-width.
+QuantizerAttrInterface
+getQuantizerAttr(llvm::function_ref<mlir::InFlightDiagnostic()> emitError,
+                 mlir::MLIRContext *ctx, llvm::StringRef kind, unsigned bits,
+                 std::optional<Rounding> rounding = std::nullopt);
 
 } // namespace fqt
 

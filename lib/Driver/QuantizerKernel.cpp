@@ -1,6 +1,6 @@
 //===- QuantizerKernel.cpp - One quantizer, compiled for one shape --------===//
 //
-// The kernel is a one-function module written as text,
+// The kernel is a one-function module, built with the ops' builders,
 //
 //   func.func @quantize(%input: tensor<8x16xf32>, %seed: tensor<i64>,
 //                       %step: tensor<i64>) -> (codes, scale, offset) {
@@ -23,13 +23,16 @@
 
 #include "FQT/FQTAttrs.h"
 #include "FQT/FQTDialect.h"
+#include "FQT/FQTOps.h"
 
 #include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/Parser/Parser.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -92,50 +95,12 @@ std::string shapeText(ArrayRef<int64_t> shape, StringRef separator) {
   return text;
 }
 
-/// tensor<8x16xf32>, tensor<f32>.
-std::string tensorType(ArrayRef<int64_t> shape, StringRef element) {
-  return "tensor<" + shapeText(shape, "x") + element.str() + ">";
-}
-
 /// Parses SPEC into an attribute of CONTEXT and fills RESULT.
 fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
                                       const std::string &spec,
                                       fqt::QuantizerSpec &result,
                                       std::string &error) {
   StringRef text = StringRef(spec).trim();
-  std::string attributeText;
-  if (text.starts_with("#")) {
-    attributeText = text.str();
-  } else {
-    SmallVector<StringRef> parts;
-    text.split(parts, ':');
-    unsigned bits = 0;
-    std::optional<std::string> kindText;
-    if ((parts.size() == 2 || parts.size() == 3) &&
-        !parts[1].getAsInteger(10, bits))
-      kindText = fqt::getQuantizerSpecText(parts[0], bits);
-    bool ok = kindText.has_value();
-    if (ok && parts.size() == 3)
-      ok = parts[2] == "nearest" || parts[2] == "stochastic";
-    if (!ok) {
-      error = "malformed quantizer '" + spec +
-              "'; expected KIND:BITS[:ROUNDING] with KIND one of ptq, psq, "
-              "psqz, bhq, percol, percolz, lbt, act, weight and ROUNDING "
-              "nearest or "
-              "stochastic, or an attribute such as #fqt.psq<bits = 4>";
-      return nullptr;
-    }
-    attributeText = *kindText;
-    // #fqt.weight always rounds to nearest and has no rounding parameter.
-    if (parts.size() == 3 && parts[0] != "weight")
-      attributeText += (", rounding = " + parts[2]).str();
-    else if (parts.size() == 3 && parts[2] == "stochastic") {
-      error = "quantizer '" + spec + "': #fqt.weight rounds to nearest";
-      return nullptr;
-    }
-    attributeText += ">";
-  }
-
   std::string problem;
   Attribute attr;
   {
@@ -144,7 +109,37 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
         problem = diag.str();
       return success();
     });
-    attr = parseAttribute(attributeText, context);
+    if (text.starts_with("#")) {
+      // An attribute written out, with any of its parameters.
+      attr = parseAttribute(text, context);
+    } else {
+      SmallVector<StringRef> parts;
+      text.split(parts, ':');
+      unsigned bits = 0;
+      bool ok = (parts.size() == 2 || parts.size() == 3) &&
+                fqt::isQuantizerSpecKind(parts[0]) &&
+                !parts[1].getAsInteger(10, bits);
+      std::optional<fqt::Rounding> rounding;
+      if (ok && parts.size() == 3) {
+        rounding = fqt::symbolizeRounding(parts[2]);
+        ok = rounding.has_value();
+      }
+      if (!ok) {
+        error = "malformed quantizer '" + spec +
+                "'; expected KIND:BITS[:ROUNDING] with KIND one of ptq, psq, "
+                "psqz, bhq, percol, percolz, lbt, act, weight and ROUNDING "
+                "nearest or "
+                "stochastic, or an attribute such as #fqt.psq<bits = 4>";
+        return nullptr;
+      }
+      if (parts[0] == "weight" && rounding == fqt::Rounding::stochastic) {
+        error = "quantizer '" + spec + "': #fqt.weight rounds to nearest";
+        return nullptr;
+      }
+      attr = fqt::getQuantizerAttr(
+          [&] { return mlir::emitError(UnknownLoc::get(context)); }, context,
+          parts[0], bits, rounding);
+    }
   }
   auto quantizer = llvm::dyn_cast_or_null<fqt::QuantizerAttrInterface>(attr);
   if (!quantizer || !problem.empty()) {
@@ -189,7 +184,10 @@ fqt::QuantizerKernel::create(Kind kind, const std::string &specText,
                              const std::vector<int64_t> &shape, int64_t stream,
                              std::string &error) {
   std::unique_ptr<MLIRContext> context = createCompilerContext();
-  context->loadDialect<fqt::FQTDialect>();
+  // The dialects of the kernel's ops (a builder, unlike the parser, does
+  // not load them).
+  context->loadDialect<fqt::FQTDialect, func::FuncDialect,
+                       tensor::TensorDialect>();
   std::unique_ptr<QuantizerKernel> kernel(new QuantizerKernel());
   QuantizerSpec &spec = kernel->spec;
   QuantizerAttrInterface quantizer =
@@ -250,66 +248,72 @@ fqt::QuantizerKernel::create(Kind kind, const std::string &specText,
     results.push_back({"result", "f32", shape});
   }
 
-  // The module.
-  std::string &source = kernel->source;
-  llvm::raw_string_ostream os(source);
-  auto type = [](const Buffer &b) { return tensorType(b.shape, b.dtype); };
+  // The module, op by op: one function whose every buffer carries its
+  // slot, so that the CPU pipeline's entry-points mode describes it to the
+  // runtime as a step function.
+  MLIRContext *ctx = context.get();
   std::string name = quantize ? "quantize" : "dequantize";
-  // Every buffer carries its slot, so that the CPU pipeline's entry-points
-  // mode describes the function to the runtime as a step function.
-  os << "func.func @" << name << "(";
-  for (auto [i, b] : llvm::enumerate(args))
-    os << (i ? ", " : "") << "%" << b.name << ": " << type(b)
-       << " {fqt.slot = #fqt.slot<input, \"" << b.name << "\">}";
-  os << ") -> (";
-  for (auto [i, b] : llvm::enumerate(results))
-    os << (i ? ", " : "") << type(b) << " {fqt.slot = #fqt.slot<output, \""
-       << b.name << "\">}";
-  os << ") {\n";
-  auto resultList = [&](StringRef prefix) {
-    std::string list;
-    for (auto [i, b] : llvm::enumerate(results))
-      list += (i ? ", %" : "%") + prefix.str() + b.name;
-    return list;
+  Location loc = NameLoc::get(StringAttr::get(ctx, "<" + name + ">"));
+  auto type = [&](const Buffer &buffer) -> RankedTensorType {
+    Type element = buffer.dtype == "i8"    ? Type(IntegerType::get(ctx, 8))
+                   : buffer.dtype == "i64" ? Type(IntegerType::get(ctx, 64))
+                                           : Type(Float32Type::get(ctx));
+    return RankedTensorType::get(buffer.shape, element);
   };
+  SmallVector<Type> argTypes, resultTypes;
+  for (const Buffer &buffer : args)
+    argTypes.push_back(type(buffer));
+  for (const Buffer &buffer : results)
+    resultTypes.push_back(type(buffer));
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OpBuilder b = OpBuilder::atBlockEnd(module->getBody());
+  auto fn = func::FuncOp::create(b, loc, name,
+                                 b.getFunctionType(argTypes, resultTypes));
+  for (auto [i, buffer] : llvm::enumerate(args))
+    fn.setArgAttrs(i, getSlotAttrs(ctx, SlotKind::input, buffer.name));
+  for (auto [i, buffer] : llvm::enumerate(results))
+    fn.setResultAttrs(i, getSlotAttrs(ctx, SlotKind::output, buffer.name));
+  Block *block = fn.addEntryBlock();
+  b.setInsertionPointToStart(block);
+  auto arg = [&](StringRef argName) -> Value {
+    for (auto [i, buffer] : llvm::enumerate(args))
+      if (buffer.name == argName)
+        return block->getArgument(i);
+    return Value();
+  };
+  auto scalar = [&](StringRef argName) -> Value {
+    Value tensor = arg(argName);
+    return tensor ? tensor::ExtractOp::create(b, loc, tensor, ValueRange{})
+                        .getResult()
+                  : Value();
+  };
+  SmallVector<Value> returned;
   if (quantize) {
-    std::string key, gamma;
-    if (spec.stochastic) {
-      os << "  %s = tensor.extract %seed[] : tensor<i64>\n"
-         << "  %t = tensor.extract %step[] : tensor<i64>\n";
-      key = " seed(%s, %t)";
-    }
-    if (spec.gamma) {
-      os << "  %g = tensor.extract %gamma[] : tensor<f32>\n";
-      gamma = " gamma(%g)";
-    }
-    os << "  " << resultList("r_") << " = fqt.quantize %input" << key << gamma
-       << " {quantizer = " << spec.attribute << ", stream = " << stream
-       << " : i64} : " << type(args[0]) << " -> " << type(results[0]) << ", "
-       << type(results[1]);
-    for (const Buffer &b : ArrayRef<Buffer>(results).drop_front(2))
-      os << ", " << b.name << " " << type(b);
-    os << "\n";
+    // codes, scale, then the optional offset and transform.
+    auto result = [&](StringRef resultName) -> Type {
+      for (auto [i, buffer] : llvm::enumerate(results))
+        if (buffer.name == resultName)
+          return resultTypes[i];
+      return Type();
+    };
+    auto op = QuantizeOp::create(
+        b, loc, result("codes"), result("scale"), result("offset"),
+        result("transform"), arg("input"), scalar("seed"), scalar("step"),
+        scalar("gamma"), quantizer, static_cast<uint64_t>(stream));
+    returned.append(op->result_begin(), op->result_end());
   } else {
-    os << "  %r_result = fqt.dequantize %codes scale(%scale"
-       << (spec.symmetric ? "" : ", %offset") << ")"
-       << (spec.transform ? " transform(%transform)" : "")
-       << " {quantizer = " << spec.attribute << "} : ";
-    for (auto [i, b] : llvm::enumerate(args))
-      os << (i ? ", " : "") << type(b);
-    os << " -> " << type(results[0]) << "\n";
+    returned.push_back(
+        DequantizeOp::create(b, loc, resultTypes[0], arg("codes"), arg("scale"),
+                             arg("offset"), arg("transform"), quantizer));
   }
-  os << "  return " << resultList("r_") << " : ";
-  for (auto [i, b] : llvm::enumerate(results))
-    os << (i ? ", " : "") << type(b);
-  os << "\n}\n";
+  func::ReturnOp::create(b, loc, returned);
+  llvm::raw_string_ostream os(kernel->source);
+  module->print(os);
 
   std::string diagnostics;
   {
     DiagnosticCapture capture(context.get(), diagnostics);
-    OwningOpRef<ModuleOp> module =
-        parseSourceString<ModuleOp>(source, context.get(), "<" + name + ">");
-    if (!module) {
+    if (failed(verify(*module))) {
       error = "cannot build the " + name + " kernel of " + spec.attribute +
               ":\n" + diagnostics;
       return nullptr;

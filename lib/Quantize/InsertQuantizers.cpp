@@ -54,8 +54,8 @@ StringRef roleName(Role role) {
   return "";
 }
 
-/// Parses `none` or `KIND:B` (fqt::getQuantizerSpecText) for `role`; null
-/// with a diagnostic otherwise.
+/// Parses `none` or `KIND:B` (fqt::getQuantizerAttr) for `role`; null with
+/// a diagnostic otherwise.
 QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
                                  Role role) {
   spec = spec.trim();
@@ -63,7 +63,7 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
     return cast<QuantizerAttrInterface>(NoneAttr::get(ctx));
   auto [kind, bitsText] = spec.split(':');
   unsigned bits;
-  if (bitsText.getAsInteger(10, bits) || !getQuantizerSpecText(kind, bits)) {
+  if (bitsText.getAsInteger(10, bits) || !isQuantizerSpecKind(kind)) {
     emitError(loc, "malformed quantizer '")
         << spec << "' for " << roleName(role)
         << "; expected none or KIND:BITS with KIND one of ptq, psq, psqz, "
@@ -88,24 +88,14 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
         << " takes ptq, psq, psqz, bhq, percol, percolz or lbt";
     return nullptr;
   }
-  std::string text = *getQuantizerSpecText(kind, bits) + ">";
-  // The attribute verifier checks the bit-width; report at `loc`.
-  std::string problem;
-  Attribute attr;
-  {
-    ScopedDiagnosticHandler capture(ctx, [&](Diagnostic &diag) {
-      if (problem.empty())
-        problem = diag.str();
-      return success();
-    });
-    attr = parseAttribute(text, ctx);
-  }
-  if (!attr || !problem.empty()) {
-    emitError(loc, "invalid quantizer '")
-        << spec << "' for " << roleName(role) << ": " << problem;
-    return nullptr;
-  }
-  return cast<QuantizerAttrInterface>(attr);
+  // The attribute's verifier checks the bit-width; its message is reported
+  // at `loc`, naming the spec and the role.
+  return getQuantizerAttr(
+      [&]() -> InFlightDiagnostic {
+        return emitError(loc, "invalid quantizer '")
+               << spec << "' for " << roleName(role) << ": ";
+      },
+      ctx, kind, bits);
 }
 
 struct Policy {
