@@ -1,4 +1,4 @@
-"""Type stubs of fqt's C++ extension (python_bindings/src/Bindings.cpp).
+"""Type stubs of fqt's C++ extension (python_bindings/src/: Module.cpp and its parts).
 
 Use the documented `fqt` package; this module is its implementation.
 """

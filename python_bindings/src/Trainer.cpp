@@ -1,21 +1,16 @@
-//===- Bindings.cpp - The fqt._fqt Python extension -----------------------===//
+//===- Trainer.cpp - fqt.Trainer: a compiled program and its state --------===//
 //
-// pybind11 over fqt's own C++ API: the compile driver (lib/Driver), the
-// compiled program's C ABI (include/fqt/Runtime/Model.h, called directly on
-// numpy buffers), the runtime's model-info parser and ONNX export, and the
-// JIT-compiled quantizer kernels. python_bindings/fqt/__init__.py is the
-// documented, typed API over this module; tests and users import `fqt`.
-//
-// Buffers: the Trainer runs the runtime's Program (lib/Runtime), which owns
-// the params and state; batches that are C-contiguous arrays of the
-// program's element type are passed to the compiled code as they are (no
-// copy), anything else is converted once. What the Trainer returns (params,
-// gradients) are numpy copies.
+// The Trainer runs the runtime's Program (lib/Runtime), which owns the
+// params and state; batches that are C-contiguous arrays of the program's
+// element type are passed to the compiled code as they are (no copy),
+// anything else is converted once. What it returns (params, gradients) are
+// numpy copies. With distributed="mpi" it is one rank of an MPI job.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Bindings.h"
+
 #include "fqt/Driver/Driver.h"
-#include "fqt/Driver/QuantizerKernel.h"
 #include "fqt/Runtime/AtomicFile.h"
 #include "fqt/Runtime/Error.h"
 #include "fqt/Runtime/Model.h"
@@ -23,173 +18,21 @@
 #include "fqt/Runtime/OnnxExport.h"
 #include "fqt/Runtime/Program.h"
 #include "fqt/Runtime/StepAverager.h"
-#include "fqt/Runtime/Tensor.h"
 #ifdef FQT_HAVE_MPI
 #include "fqt/Runtime/MpiCommunicator.h"
 #endif
 
-#include <pybind11/numpy.h>
-#include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <dlfcn.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cstdlib>
-#include <cstring>
-#include <deque>
-#include <filesystem>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <sstream>
-#include <tuple>
 
-namespace py = pybind11;
 using namespace fqt::runtime;
 
+namespace fqt::python {
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Errors
-//===----------------------------------------------------------------------===//
-
-/// A compilation failed; `diagnostics` holds every line the compiler printed.
-struct CompileFailure : std::exception {
-  CompileFailure(std::string message, std::string diagnostics)
-      : message(std::move(message)), diagnostics(std::move(diagnostics)) {}
-  const char *what() const noexcept override { return message.c_str(); }
-  std::string message;
-  std::string diagnostics;
-};
-
-PyObject *compileErrorType = nullptr;
-
-[[noreturn]] void valueError(const std::string &message) {
-  throw py::value_error(message);
-}
-[[noreturn]] void typeError(const std::string &message) {
-  throw py::type_error(message);
-}
-
-//===----------------------------------------------------------------------===//
-// numpy helpers
-//===----------------------------------------------------------------------===//
-
-py::dtype numpyDType(DType type) {
-  switch (type) {
-  case DType::F16:
-    return py::dtype("float16");
-  case DType::BF16: // numpy has no bfloat16: the raw 16-bit patterns.
-    return py::dtype("uint16");
-  case DType::F32:
-    return py::dtype::of<float>();
-  case DType::F64:
-    return py::dtype::of<double>();
-  case DType::I1:
-    return py::dtype::of<bool>();
-  case DType::I8:
-    return py::dtype::of<int8_t>();
-  case DType::I16:
-    return py::dtype::of<int16_t>();
-  case DType::I32:
-    return py::dtype::of<int32_t>();
-  case DType::I64:
-    return py::dtype::of<int64_t>();
-  case DType::U8:
-    return py::dtype::of<uint8_t>();
-  }
-  return py::dtype::of<float>();
-}
-
-std::string shapeRepr(const Shape &shape) {
-  std::string text = "(";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += std::to_string(shape[i]) + (shape.size() == 1 ? "," : "") +
-            (i + 1 < shape.size() ? ", " : "");
-  return text + ")";
-}
-
-Shape arrayShape(const py::array &a) {
-  return Shape(a.shape(), a.shape() + a.ndim());
-}
-
-std::string typeName(py::handle obj) {
-  return py::str(py::type::handle_of(obj).attr("__name__"));
-}
-
-/// OBJ as a C-contiguous array of DTYPE: OBJ itself when it already is one,
-/// else a converted copy. WHAT names the argument in errors.
-py::array asArray(py::handle obj, const py::dtype &dtype, const char *what) {
-  if (obj.is_none())
-    typeError(std::string(what) + " must be an array, got None");
-  if (py::isinstance<py::array>(obj)) {
-    auto a = py::reinterpret_borrow<py::array>(obj);
-    if (a.dtype().is(dtype) || a.dtype().equal(dtype))
-      if (a.flags() & py::array::c_style)
-        return a;
-  }
-  py::module_ np = py::module_::import("numpy");
-  try {
-    py::array a = np.attr("asarray")(obj);
-    char kind = a.dtype().kind();
-    if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
-      typeError(std::string(what) + " must be a numeric array, got " +
-                (py::isinstance<py::array>(obj)
-                     ? "an array of dtype " + std::string(py::str(a.dtype()))
-                     : typeName(obj)));
-    return np.attr("ascontiguousarray")(a, dtype);
-  } catch (py::error_already_set &e) {
-    if (e.matches(PyExc_TypeError) || e.matches(PyExc_ValueError))
-      typeError(std::string(what) + " must be a numeric array, got " +
-                typeName(obj) + " (" + e.what() + ")");
-    throw;
-  }
-}
-
-/// The kind of OBJ's elements as numpy sees them: 'f', 'i', 'u', 'b', ...
-char elementKind(py::handle obj) {
-  if (py::isinstance<py::array>(obj))
-    return py::reinterpret_borrow<py::array>(obj).dtype().kind();
-  py::module_ np = py::module_::import("numpy");
-  try {
-    return py::array(np.attr("asarray")(obj)).dtype().kind();
-  } catch (py::error_already_set &) {
-    return '?';
-  }
-}
-
-//===----------------------------------------------------------------------===//
-// Trainer: a compiled program, its parameters and its optimizer state
-//===----------------------------------------------------------------------===//
-
-/// A small host buffer for a scalar argument of any type.
-struct Scalar {
-  alignas(8) unsigned char bytes[16] = {};
-  void set(DType type, double value) {
-    switch (type) {
-    case DType::F32: {
-      float v = static_cast<float>(value);
-      std::memcpy(bytes, &v, sizeof v);
-      break;
-    }
-    case DType::F64:
-      std::memcpy(bytes, &value, sizeof value);
-      break;
-    case DType::I32: {
-      int32_t v = static_cast<int32_t>(value);
-      std::memcpy(bytes, &v, sizeof v);
-      break;
-    }
-    default: {
-      int64_t v = static_cast<int64_t>(value);
-      std::memcpy(bytes, &v, sizeof v);
-      break;
-    }
-    }
-  }
-};
 
 class Trainer {
 public:
@@ -408,8 +251,8 @@ void Trainer::checkClasses(const py::array &classes, const char *what) const {
   auto c = classes.unchecked<int64_t, 1>();
   for (py::ssize_t i = 0; i < c.shape(0); ++i)
     if (c(i) < 0 || (numClasses && c(i) >= numClasses))
-      valueError(std::string(what) + "[" + std::to_string(i) + "] = " +
-                 std::to_string(c(i)) + " is outside the model's " +
+      valueError(std::string(what) + "[" + std::to_string(i) +
+                 "] = " + std::to_string(c(i)) + " is outside the model's " +
                  std::to_string(numClasses) + " classes");
 }
 
@@ -503,8 +346,8 @@ std::pair<double, double> Trainer::evaluate(py::handle x, py::handle y) {
       data.size() != data.shape(0) * sampleSize)
     valueError("x has shape " + shapeRepr(arrayShape(data)) +
                "; expected N samples of " + std::to_string(sampleSize) +
-               " elements each (the program's input '" + input->name +
-               "' is " + shapeRepr(input->shape) + ")");
+               " elements each (the program's input '" + input->name + "' is " +
+               shapeRepr(input->shape) + ")");
   int64_t n = data.shape(0);
   py::array classes = classIndices(y, n, "y");
   const int64_t *c = classes.unchecked<int64_t, 1>().data(0);
@@ -634,40 +477,6 @@ void Trainer::save(const std::string &path) const {
                       replaceInitializers(onnxModel, saved, "fqt_model_onnx"));
 }
 
-//===----------------------------------------------------------------------===//
-// Compilation
-//===----------------------------------------------------------------------===//
-
-/// A fresh directory under $TMPDIR, removed with its contents on scope exit.
-class TempDir {
-public:
-  TempDir() {
-    std::filesystem::path base = std::filesystem::temp_directory_path();
-    std::string pattern = (base / "fqt-XXXXXX").string();
-    if (!mkdtemp(pattern.data()))
-      throw std::runtime_error("cannot create a temporary directory in " +
-                               base.string() + ": " + std::strerror(errno));
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  const std::string &get() const { return path; }
-
-private:
-  std::string path;
-};
-
-/// The message of a CompileError: the diagnostics without the final
-/// newline.
-std::string messageOf(const std::string &diagnostics) {
-  std::string message = diagnostics;
-  while (!message.empty() && message.back() == '\n')
-    message.pop_back();
-  return message.empty() ? "compilation failed" : message;
-}
-
 std::unique_ptr<Trainer> compileTrainer(fqt::CompileOptions options,
                                         int64_t seed) {
   TempDir dir;
@@ -684,290 +493,9 @@ std::unique_ptr<Trainer> compileTrainer(fqt::CompileOptions options,
   return std::make_unique<Trainer>(result.output, options.lr, seed);
 }
 
-/// fqt-compile: OPTIONS.modelPath to OPTIONS.outputPath as OPTIONS.emit
-/// says; the diagnostics (--timing, --kernel-stats, warnings) are returned,
-/// an error raises CompileError.
-std::string compileFile(const fqt::CompileOptions &options) {
-  fqt::CompileResult result;
-  {
-    py::gil_scoped_release release;
-    result = fqt::compileModel(options);
-  }
-  if (!result.succeeded)
-    throw CompileFailure(messageOf(result.diagnostics), result.diagnostics);
-  return result.diagnostics;
-}
-
-std::string emitIR(const fqt::CompileOptions &options,
-                    const std::string &stageName) {
-  auto stage = fqt::parseCompileStage(stageName);
-  if (!stage)
-    valueError("unknown stage '" + stageName + "'; expected one of " +
-               fqt::compileStageNames());
-  fqt::CompileResult result;
-  {
-    py::gil_scoped_release release;
-    result = fqt::emitStage(options, *stage);
-  }
-  if (!result.succeeded)
-    throw CompileFailure(messageOf(result.diagnostics), result.diagnostics);
-  return result.output;
-}
-
-//===----------------------------------------------------------------------===//
-// Quantizer kernels
-//===----------------------------------------------------------------------===//
-
-using KernelKey = std::tuple<int, std::string, std::vector<int64_t>, int64_t>;
-
-std::mutex kernelMutex;
-std::map<KernelKey, std::shared_ptr<fqt::QuantizerKernel>> &kernelCache() {
-  static auto *cache =
-      new std::map<KernelKey, std::shared_ptr<fqt::QuantizerKernel>>();
-  return *cache;
-}
-
-std::shared_ptr<fqt::QuantizerKernel>
-getKernel(fqt::QuantizerKernel::Kind kind, const std::string &spec,
-          const std::vector<int64_t> &shape, int64_t stream) {
-  KernelKey key(static_cast<int>(kind), spec, shape, stream);
-  {
-    std::lock_guard<std::mutex> lock(kernelMutex);
-    auto it = kernelCache().find(key);
-    if (it != kernelCache().end())
-      return it->second;
-  }
-  std::string error;
-  std::unique_ptr<fqt::QuantizerKernel> kernel;
-  {
-    py::gil_scoped_release release;
-    kernel = fqt::QuantizerKernel::create(kind, spec, shape, stream, error);
-  }
-  if (!kernel)
-    throw CompileFailure(messageOf(error), error);
-  std::shared_ptr<fqt::QuantizerKernel> shared = std::move(kernel);
-  std::lock_guard<std::mutex> lock(kernelMutex);
-  return kernelCache().emplace(key, shared).first->second;
-}
-
-/// SPEC parsed (once per distinct string: parsing builds an MLIR context).
-fqt::QuantizerSpec parseSpec(const std::string &spec) {
-  static std::mutex mutex;
-  static auto *parsed = new std::map<std::string, fqt::QuantizerSpec>();
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = parsed->find(spec);
-    if (it != parsed->end())
-      return it->second;
-  }
-  fqt::QuantizerSpec result;
-  std::string error;
-  if (!fqt::parseQuantizerSpec(spec, result, error))
-    valueError(error);
-  std::lock_guard<std::mutex> lock(mutex);
-  return parsed->emplace(spec, result).first->second;
-}
-
-py::dtype codeDType(const fqt::QuantizerSpec &spec) {
-  return spec.symmetric ? py::dtype::of<int8_t>() : py::dtype::of<uint8_t>();
-}
-
-py::tuple quantize(py::handle x, const std::string &specText, int64_t seed,
-                   int64_t step, std::optional<double> gamma, int64_t stream) {
-  fqt::QuantizerSpec spec = parseSpec(specText);
-  if (spec.gamma && !gamma)
-    valueError(spec.attribute + " needs its clipping factor: pass gamma=");
-  if (!spec.gamma && gamma)
-    valueError("only lbt takes gamma, not " + spec.attribute);
-  py::array in = asArray(x, py::dtype::of<float>(), "array");
-  if (in.size() == 0)
-    valueError("array is empty (shape " + shapeRepr(arrayShape(in)) +
-               "); there is nothing to quantize");
-  std::vector<int64_t> shape = arrayShape(in);
-  auto kernel =
-      getKernel(fqt::QuantizerKernel::Kind::Quantize, specText, shape, stream);
-  Scalar seedBuf, stepBuf, gammaBuf;
-  std::memcpy(seedBuf.bytes, &seed, sizeof seed);
-  std::memcpy(stepBuf.bytes, &step, sizeof step);
-  gammaBuf.set(DType::F32, gamma.value_or(0.0));
-  std::vector<void *> pointers;
-  for (const auto &arg : kernel->args()) {
-    if (arg.name == "input")
-      pointers.push_back(const_cast<void *>(in.data()));
-    else if (arg.name == "seed")
-      pointers.push_back(seedBuf.bytes);
-    else if (arg.name == "step")
-      pointers.push_back(stepBuf.bytes);
-    else
-      pointers.push_back(gammaBuf.bytes);
-  }
-  std::vector<py::array> results;
-  for (const auto &r : kernel->results()) {
-    py::dtype dt =
-        r.name == "codes" ? codeDType(spec) : py::dtype::of<float>();
-    results.push_back(py::array(dt, r.shape));
-    pointers.push_back(results.back().mutable_data());
-  }
-  {
-    py::gil_scoped_release release;
-    kernel->call(pointers.data());
-  }
-  py::tuple t(results.size());
-  for (size_t i = 0; i < results.size(); ++i)
-    t[i] = results[i];
-  return t;
-}
-
-py::array dequantize(py::handle codes, py::handle scales, py::handle offsets,
-                     const std::string &specText, py::handle transform) {
-  fqt::QuantizerSpec spec = parseSpec(specText);
-  char kind = elementKind(codes);
-  if (kind != 'i' && kind != 'u')
-    typeError("codes must be an integer array, got " +
-              (kind == '?' ? typeName(codes)
-                           : std::string("elements of kind '") + kind + "'"));
-  // Range check before narrowing to the 8-bit storage of the codes.
-  py::module_ np = py::module_::import("numpy");
-  py::array wide = asArray(codes, py::dtype::of<int64_t>(), "codes");
-  int64_t lo = spec.symmetric ? -((int64_t(1) << (spec.bits - 1)) - 1) : 0;
-  int64_t hi = spec.symmetric ? (int64_t(1) << (spec.bits - 1)) - 1
-                              : (int64_t(1) << spec.bits) - 1;
-  if (wide.size() > 0) {
-    int64_t mn = py::int_(np.attr("min")(wide));
-    int64_t mx = py::int_(np.attr("max")(wide));
-    if (mn < lo || mx > hi)
-      valueError("codes range over [" + std::to_string(mn) + ", " +
-                 std::to_string(mx) + "], outside the [" + std::to_string(lo) +
-                 ", " + std::to_string(hi) + "] of " + spec.attribute);
-  }
-  py::array narrow = asArray(codes, codeDType(spec), "codes");
-  std::vector<int64_t> shape = arrayShape(narrow);
-  auto kernel = getKernel(fqt::QuantizerKernel::Kind::Dequantize, specText,
-                          shape, 0);
-  std::vector<py::array> keep;
-  std::vector<void *> pointers;
-  for (const auto &arg : kernel->args()) {
-    if (arg.name == "codes") {
-      keep.push_back(narrow);
-    } else {
-      py::handle value = arg.name == "scale"    ? scales
-                         : arg.name == "offset" ? offsets
-                                                : transform;
-      if (value.is_none())
-        valueError(spec.attribute + " needs its " + arg.name +
-                   (arg.name == "transform" ? " (the 4th result of quantize)"
-                                            : ""));
-      py::array a = asArray(value, py::dtype::of<float>(), arg.name.c_str());
-      if (arrayShape(a) != Shape(arg.shape))
-        valueError(arg.name + " has shape " + shapeRepr(arrayShape(a)) +
-                   "; " + spec.attribute + " on codes of shape " +
-                   shapeRepr(shape) + " needs " + shapeRepr(arg.shape));
-      keep.push_back(a);
-    }
-    // Read only: the kernel's arguments are not written.
-    pointers.push_back(const_cast<void *>(keep.back().data()));
-  }
-  if (spec.symmetric && !offsets.is_none())
-    valueError("symmetric " + spec.attribute + " has no offsets; pass None");
-  if (!spec.transform && !transform.is_none())
-    valueError("only bhq has a transform, not " + spec.attribute);
-  py::array result(py::dtype::of<float>(), shape);
-  pointers.push_back(result.mutable_data());
-  {
-    py::gil_scoped_release release;
-    kernel->call(pointers.data());
-  }
-  return result;
-}
-
 } // namespace
 
-PYBIND11_MODULE(_fqt, m) {
-  m.doc() = "fqt's C++ extension; use the `fqt` package, which documents it.";
-
-  compileErrorType = PyErr_NewExceptionWithDoc(
-      "fqt.CompileError",
-      "The compiler rejected a model or a quantizer. str(error) and "
-      "error.diagnostics hold the compiler's diagnostics, one line each.",
-      PyExc_RuntimeError, nullptr);
-  m.add_object("CompileError", py::handle(compileErrorType));
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p)
-        std::rethrow_exception(p);
-    } catch (const CompileFailure &e) {
-      // Diagnostics quote names from the model file, which need not be
-      // UTF-8: undecodable bytes become U+FFFD rather than a second error.
-      auto lossy = [](const std::string &text) {
-        return py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(
-            text.data(), Py_ssize_t(text.size()), "replace"));
-      };
-      py::object message = lossy(e.message);
-      if (!message)
-        return; // The call set a Python error already.
-      py::object error = py::reinterpret_steal<py::object>(
-          PyObject_CallFunctionObjArgs(compileErrorType, message.ptr(),
-                                       nullptr));
-      if (!error)
-        return;
-      error.attr("diagnostics") = lossy(e.diagnostics);
-      PyErr_SetObject(compileErrorType, error.ptr());
-    } catch (const Error &e) {
-      PyErr_SetString(PyExc_RuntimeError, e.message().c_str());
-    }
-  });
-
-  py::class_<fqt::CompileOptions> compileOptions(m, "CompileOptions");
-  compileOptions.def(py::init<>())
-      .def_readwrite("model_path", &fqt::CompileOptions::modelPath)
-      .def_readwrite("output_path", &fqt::CompileOptions::outputPath)
-      .def_property(
-          "model_bytes",
-          [](const fqt::CompileOptions &o) -> py::object {
-            if (!o.modelBytes)
-              return py::none();
-            return py::bytes(*o.modelBytes);
-          },
-          [](fqt::CompileOptions &o, py::object v) {
-            if (v.is_none())
-              o.modelBytes.reset();
-            else
-              o.modelBytes = std::string(py::bytes(v));
-          })
-      .def_readwrite("tool_name", &fqt::CompileOptions::toolName);
-  // Every option of the two lists, as an attribute named by its Python
-  // name (those fqt.compile takes) or else by its flag (`gpu-arch`:
-  // gpu_arch); compile_option_schema() describes them all
-  // (test/Python/test_options.py holds fqt.compile's keywords to it, and
-  // `python -m fqt compile` builds its command line from it).
-  py::list schema;
-  static std::deque<std::string> attributeNames;
-  auto option = [&](const char *kind, const char *flag, const char *python,
-                    const std::string &shown, const char *help) {
-    std::string attribute = *python ? python : flag;
-    std::replace(attribute.begin(), attribute.end(), '-', '_');
-    attributeNames.push_back(attribute);
-    py::dict entry;
-    entry["kind"] = kind;
-    entry["flag"] = flag;
-    entry["python"] = python;
-    entry["attribute"] = attribute;
-    entry["default"] = shown;
-    entry["help"] = help;
-    schema.append(entry);
-    return attributeNames.back().c_str();
-  };
-#define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
-  compileOptions.def_readwrite(option(#KIND, FLAG, PYTHON, SHOWN, HELP),       \
-                               &fqt::CompileOptions::FIELD);
-#include "fqt/Pipelines/TrainOptions.def"
-#define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
-  compileOptions.def_readwrite(option(#KIND, FLAG, PYTHON, SHOWN, HELP),       \
-                               &fqt::CompileOptions::FIELD);
-  using fqt::kDefaultMinParallelWork;
-#include "fqt/Driver/CompileOptions.def"
-  m.def("compile_option_schema", [schema] { return schema; });
-
+void registerTrainer(py::module_ &m) {
   py::class_<Trainer>(m, "Trainer")
       .def("reset", &Trainer::reset)
       .def("step", &Trainer::step, py::arg("x"), py::arg("y"),
@@ -998,27 +526,6 @@ PYBIND11_MODULE(_fqt, m) {
       .def_property_readonly("comm_bytes", &Trainer::getCommBytes);
 
   m.def("compile", &compileTrainer, py::arg("options"), py::arg("seed"));
-  m.def("emit_ir", &emitIR, py::arg("options"), py::arg("stage"));
-  m.def("compile_file", &compileFile, py::arg("options"));
-  m.def("quantize", &quantize, py::arg("array"), py::arg("spec"),
-        py::arg("seed"), py::arg("step"), py::arg("gamma"), py::arg("stream"));
-  m.def("dequantize", &dequantize, py::arg("codes"), py::arg("scales"),
-        py::arg("offsets"), py::arg("spec"), py::arg("transform"));
-  m.def(
-      "parse_quantizer_spec",
-      [](const std::string &spec) {
-        fqt::QuantizerSpec s = parseSpec(spec);
-        py::dict d;
-        d["attribute"] = s.attribute;
-        d["kind"] = s.kind;
-        d["bits"] = s.bits;
-        d["symmetric"] = s.symmetric;
-        d["stochastic"] = s.stochastic;
-        d["transform"] = s.transform;
-        d["gamma"] = s.gamma;
-        d["min_rows"] = s.minRows;
-        return d;
-      },
-      py::arg("spec"));
-  m.def("compile_stages", [] { return std::string(fqt::compileStageNames()); });
 }
+
+} // namespace fqt::python
