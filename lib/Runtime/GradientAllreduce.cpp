@@ -166,7 +166,8 @@ size_t wireBytes(size_t n, bool int4) { return int4 ? (n + 1) / 2 : n; }
 
 void pack(const int8_t *codes, size_t n, bool int4, uint8_t *out, int threads) {
   if (!int4) {
-    std::memcpy(out, codes, n);
+    if (n) // the buffers of an empty chunk may be null
+      std::memcpy(out, codes, n);
     return;
   }
   parallelFor(n / 2, threads, [&](size_t begin, size_t end) {
@@ -181,7 +182,8 @@ void pack(const int8_t *codes, size_t n, bool int4, uint8_t *out, int threads) {
 void unpack(const uint8_t *in, size_t n, bool int4, int8_t *codes,
             int threads) {
   if (!int4) {
-    std::memcpy(codes, in, n);
+    if (n)
+      std::memcpy(codes, in, n);
     return;
   }
   parallelFor(n / 2, threads, [&](size_t begin, size_t end) {
@@ -299,14 +301,16 @@ void GradientAllreduce::runQuantized(const std::vector<float *> &grads,
     auto [sendScales, sendCodes] = message(sendOwner);
     auto [sb, se] = chunkOf(numBlocks, size, sendOwner);
     out.resize(sendScales + sendCodes);
-    std::memcpy(out.data(), scale2.data() + sb, sendScales);
+    if (sendScales)
+      std::memcpy(out.data(), scale2.data() + sb, sendScales);
     pack(codes.data() + codeStart[sb], codeStart[se] - codeStart[sb], int4,
          out.data() + sendScales, threads);
     auto [recvScales, recvCodes] = message(recvOwner);
     auto [rb, re] = chunkOf(numBlocks, size, recvOwner);
     in.resize(recvScales + recvCodes);
     comm.exchange(out.data(), out.size(), next, in.data(), in.size(), prev);
-    std::memcpy(scale2.data() + rb, in.data(), recvScales);
+    if (recvScales)
+      std::memcpy(scale2.data() + rb, in.data(), recvScales);
     unpack(in.data() + recvScales, codeStart[re] - codeStart[rb], int4,
            codes.data() + codeStart[rb], threads);
   }
