@@ -75,4 +75,12 @@ std::vector<uint64_t> allgather(Communicator &comm, uint64_t value) {
   return values;
 }
 
+int firstRankDiffering(Communicator &comm, uint64_t value) {
+  std::vector<uint64_t> values = allgather(comm, value);
+  for (size_t r = 1; r < values.size(); ++r)
+    if (values[r] != values[0])
+      return static_cast<int>(r);
+  return -1;
+}
+
 } // namespace fqt::runtime

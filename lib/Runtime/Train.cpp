@@ -22,6 +22,7 @@
 #include "fqt/Runtime/Progress.h"
 #include "fqt/Runtime/StepAverager.h"
 #include "fqt/Runtime/TrainMain.h"
+#include "fqt/Runtime/WeightsFormat.h"
 
 #include <chrono>
 #include <cmath>
@@ -397,15 +398,6 @@ void batchSteps(const Options &options, Program &program, int64_t firstStep) {
 /// Every so many steps the ranks of a job compare their weights.
 constexpr int64_t kConsistencyCheckEvery = 100;
 
-/// 64-bit FNV-1a.
-uint64_t fnv1a(const void *data, size_t size, uint64_t hash) {
-  const auto *bytes = static_cast<const unsigned char *>(data);
-  for (size_t i = 0; i < size; ++i)
-    hash = (hash ^ bytes[i]) * 0x100000001b3ull;
-  return hash;
-}
-constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ull;
-
 /// The ranks of a job must run the same program with the same options: the
 /// same data order, steps and rounding on every rank, or the weights would
 /// drift apart (or a rank wait for a message that never comes).
@@ -423,17 +415,16 @@ void checkSameJob(Communicator &comm, const Options &options,
         double(options.testLimit), double(options.skipNonFinite),
         double(options.normalize.mean), double(options.normalize.std)})
     job += "\n" + std::to_string(value);
-  std::vector<uint64_t> hashes =
-      allgather(comm, fnv1a(job.data(), job.size(), kFnvBasis));
-  for (size_t r = 1; r < hashes.size(); ++r)
-    if (hashes[r] != hashes[0])
-      throw JobError("mpirun", "rank " + std::to_string(r) +
-                                   " runs another program or other options "
-                                   "than rank 0 (--data, --epochs, --seed, "
-                                   "--lr, --lr-schedule, --train-limit, "
-                                   "--test-limit, --allreduce, --resume, "
-                                   "--normalize and --skip-non-finite must "
-                                   "agree)");
+  if (int r = firstRankDiffering(
+          comm, fqt::weights::checksum(job.data(), job.size()));
+      r >= 0)
+    throw JobError("mpirun", "rank " + std::to_string(r) +
+                                 " runs another program or other options "
+                                 "than rank 0 (--data, --epochs, --seed, "
+                                 "--lr, --lr-schedule, --train-limit, "
+                                 "--test-limit, --allreduce, --resume, "
+                                 "--normalize and --skip-non-finite must "
+                                 "agree)");
 }
 
 /// The ranks hold the same params and state after every step (they apply
@@ -441,16 +432,18 @@ void checkSameJob(Communicator &comm, const Options &options,
 /// and the run stops rather than drift.
 void checkSameWeights(Communicator &comm, const Program &program,
                       int64_t step) {
-  uint64_t hash = kFnvBasis;
-  for (const Checkpoint::Buffer &buffer : program.snapshot())
-    hash = fnv1a(buffer.value.data(), buffer.value.getByteSize(), hash);
-  std::vector<uint64_t> hashes = allgather(comm, hash);
-  for (size_t r = 1; r < hashes.size(); ++r)
-    if (hashes[r] != hashes[0])
-      throw JobError("step " + std::to_string(step),
-                     "the params and state of rank " + std::to_string(r) +
-                         " differ from rank 0's; the ranks no longer train "
-                         "the same model");
+  // The buffers themselves: a snapshot() would copy them.
+  auto params = program.getParams(), state = program.getState();
+  uint64_t hash = 0;
+  for (const auto *buffers : {&params, &state})
+    for (const auto &[name, tensor] : *buffers)
+      hash =
+          fqt::weights::checksum(tensor->data(), tensor->getByteSize(), hash);
+  if (int r = firstRankDiffering(comm, hash); r >= 0)
+    throw JobError("step " + std::to_string(step),
+                   "the params and state of rank " + std::to_string(r) +
+                       " differ from rank 0's; the ranks no longer train "
+                       "the same model");
 }
 
 /// Fails before any training when a label is outside the model's classes.

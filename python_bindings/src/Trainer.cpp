@@ -18,6 +18,7 @@
 #include "fqt/Runtime/OnnxExport.h"
 #include "fqt/Runtime/Program.h"
 #include "fqt/Runtime/StepAverager.h"
+#include "fqt/Runtime/WeightsFormat.h"
 #ifdef FQT_HAVE_MPI
 #include "fqt/Runtime/MpiCommunicator.h"
 #endif
@@ -175,15 +176,11 @@ void Trainer::joinMpi(const std::string &allreduce, int threads) {
 #endif
   // Every rank must run the same program in the same mode.
   std::string job = infoText + "\n" + allreduce;
-  uint64_t hash = 0xcbf29ce484222325ull;
-  for (unsigned char c : job)
-    hash = (hash ^ c) * 0x100000001b3ull;
-  std::vector<uint64_t> hashes = locked([&] { return allgather(*comm, hash); });
-  for (size_t r = 1; r < hashes.size(); ++r)
-    if (hashes[r] != hashes[0])
-      throw std::runtime_error(
-          "rank " + std::to_string(r) +
-          " runs another program or another allreduce mode than rank 0");
+  uint64_t hash = fqt::weights::checksum(job.data(), job.size());
+  if (int r = locked([&] { return firstRankDiffering(*comm, hash); }); r >= 0)
+    throw std::runtime_error(
+        "rank " + std::to_string(r) +
+        " runs another program or another allreduce mode than rank 0");
   averager = std::make_unique<StepAverager>(*comm, *mode, std::max(1, threads));
   program->setStepReducer(
       [this](Program::StepValues &values) { (*averager)(values); });

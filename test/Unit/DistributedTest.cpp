@@ -177,6 +177,8 @@ TEST(CollectivesTest, MaxAndGather) {
     EXPECT_TRUE(std::isnan(data[2])); // a NaN reaches every rank
     std::vector<uint64_t> all = allgather(comm, 10 + comm.getRank());
     EXPECT_EQ(all, (std::vector<uint64_t>{10, 11, 12, 13}));
+    EXPECT_EQ(firstRankDiffering(comm, 5), -1);
+    EXPECT_EQ(firstRankDiffering(comm, comm.getRank() >= 2 ? 7 : 5), 2);
   });
 }
 

@@ -76,6 +76,9 @@ void allreduceSum(Communicator &comm, double *data, size_t n);
 void allreduceMax(Communicator &comm, float *data, size_t n);
 /// Every rank's VALUE, in rank order.
 std::vector<uint64_t> allgather(Communicator &comm, uint64_t value);
+/// The first rank whose VALUE differs from rank 0's, or -1 when all agree
+/// (the same answer on every rank).
+int firstRankDiffering(Communicator &comm, uint64_t value);
 
 /// Rank R's share [begin, end) of N items split into SIZE contiguous chunks
 /// (the first N % SIZE chunks one item longer).
