@@ -501,6 +501,29 @@ const Tensor &Program::getOutput() const {
   return result(eval, BufferKind::Output);
 }
 
+std::pair<double, int64_t> Program::scoreRows(const int64_t *classes,
+                                              int64_t rows) const {
+  const Tensor &sampleLoss = getSampleLoss();
+  const Tensor &output = getOutput();
+  int64_t k = output.getShape()[1];
+  double lossSum = 0;
+  int64_t correct = 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    lossSum += sampleLoss.getAsDouble(row);
+    int64_t best = 0;
+    double bestValue = output.getAsDouble(row * k);
+    for (int64_t c = 1; c < k; ++c) {
+      double value = output.getAsDouble(row * k + c);
+      if (value > bestValue) {
+        bestValue = value;
+        best = c;
+      }
+    }
+    correct += best == classes[row];
+  }
+  return {lossSum, correct};
+}
+
 double Program::runGradients(Function &function, const char *name, Batch batch,
                              int64_t step, int64_t seed) {
   if (!function.desc)

@@ -80,22 +80,9 @@ Metrics evaluate(Program &program, const Dataset &data, Tensor &input,
                batch, classes.data());
     program.setLabels(label, classes.data(), labelSubject);
     program.evalStep(input, label);
-    const Tensor &sampleLoss = program.getSampleLoss();
-    const Tensor &output = program.getOutput();
-    int64_t k = output.getShape()[1];
-    for (int64_t row = 0; row < valid; ++row) {
-      lossSum += sampleLoss.getAsDouble(row);
-      int64_t best = 0;
-      double bestValue = output.getAsDouble(row * k);
-      for (int64_t c = 1; c < k; ++c) {
-        double value = output.getAsDouble(row * k + c);
-        if (value > bestValue) {
-          bestValue = value;
-          best = c;
-        }
-      }
-      correct += best == classes[row];
-    }
+    auto [batchLoss, batchCorrect] = program.scoreRows(classes.data(), valid);
+    lossSum += batchLoss;
+    correct += batchCorrect;
   }
   double sums[2] = {lossSum, static_cast<double>(correct)};
   allreduceSum(comm, sums, 2);

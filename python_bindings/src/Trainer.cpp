@@ -369,22 +369,10 @@ std::pair<double, double> Trainer::evaluate(py::handle x, py::handle y) {
         batchClasses[r] = r < valid ? c[first + r] : 0;
       fillLabel(batchClasses.data(), batch, labelBuffer.data());
       program->evalStep({in, labelBuffer.data()});
-      const Tensor &sampleLoss = program->getSampleLoss();
-      const Tensor &output = program->getOutput();
-      int64_t k = output.getShape()[1];
-      for (int64_t r = 0; r < valid; ++r) {
-        lossSum += sampleLoss.getAsDouble(r);
-        int64_t best = 0;
-        double bestValue = output.getAsDouble(r * k);
-        for (int64_t j = 1; j < k; ++j) {
-          double v = output.getAsDouble(r * k + j);
-          if (v > bestValue) {
-            bestValue = v;
-            best = j;
-          }
-        }
-        correct += best == batchClasses[r];
-      }
+      auto [batchLoss, batchCorrect] =
+          program->scoreRows(batchClasses.data(), valid);
+      lossSum += batchLoss;
+      correct += batchCorrect;
     }
     return std::pair(lossSum / double(n), double(correct) / double(n));
   });

@@ -711,6 +711,12 @@ TEST(ProgramTest, PingPongsParamsBetweenTwoSets) {
   EXPECT_FLOAT_EQ(params[0].second->as<float>()[1], 1.75f);
   program.evalStep(x, y);
   EXPECT_FLOAT_EQ(program.getSampleLoss().as<float>()[3], 1.75f);
+  // The output is all zeros: the first class is the largest (ties go to
+  // the first), and only the rows asked for count.
+  int64_t classes[4] = {0, 1, 0, 0};
+  auto [lossSum, correct] = program.scoreRows(classes, 3);
+  EXPECT_FLOAT_EQ(lossSum, 3 * 1.75);
+  EXPECT_EQ(correct, 2);
 
   // Snapshot, train on, restore: back to the snapshot's values.
   Checkpoint c;

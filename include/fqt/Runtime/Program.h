@@ -132,6 +132,11 @@ public:
   }
   const Tensor &getSampleLoss() const;
   const Tensor &getOutput() const;
+  /// After an eval step: the sum of the sample losses of its first ROWS
+  /// rows, and how many of those rows have their largest output at
+  /// CLASSES[row] (the first largest, on ties).
+  std::pair<double, int64_t> scoreRows(const int64_t *classes,
+                                       int64_t rows) const;
   /// One grad_step; returns the loss, gradients in getGrads().
   double gradStep(Batch batch, int64_t step, int64_t seed);
   double gradStep(const Tensor &input, const Tensor &label, int64_t step,
