@@ -373,6 +373,14 @@ void FQTBuildTrainingPass::runOnOperation() {
     func::ReturnOp::create(fb, loc, values);
   }
 
+  // The gradient of the loss of FWD with respect to every param.
+  auto emitParamGradients = [&](TensorEmitter &e,
+                                std::pair<ForwardReplay, LossValues> &fwd) {
+    SmallVector<Value> wrt;
+    for (Parameter &p : params)
+      wrt.push_back(p.load.getResult());
+    return emitReverse(e, forward, fwd.first, 0, fwd.second.grad, wrt);
+  };
   // The optimizer update of every param, from GRADS, and the updated
   // optimizer state in state-slot order.
   auto emitUpdates = [&](TensorEmitter &e, ValueRange paramArgs,
@@ -440,10 +448,7 @@ void FQTBuildTrainingPass::runOnOperation() {
         emitForwardAndLoss(e, forward, paramArgs, inputArgs, labels, statArgs);
     if (failed(fwd))
       return signalPassFailure();
-    SmallVector<Value> wrt;
-    for (Parameter &p : params)
-      wrt.push_back(p.load.getResult());
-    auto grads = emitReverse(e, forward, fwd->first, 0, fwd->second.grad, wrt);
+    auto grads = emitParamGradients(e, *fwd);
     if (failed(grads))
       return signalPassFailure();
     e.setLoc(loc);
@@ -483,11 +488,7 @@ void FQTBuildTrainingPass::runOnOperation() {
                                     statArgs);
       if (failed(fwd))
         return signalPassFailure();
-      SmallVector<Value> wrt;
-      for (Parameter &p : params)
-        wrt.push_back(p.load.getResult());
-      auto grads =
-          emitReverse(e, forward, fwd->first, 0, fwd->second.grad, wrt);
+      auto grads = emitParamGradients(e, *fwd);
       if (failed(grads))
         return signalPassFailure();
       e.setLoc(loc);
@@ -569,10 +570,7 @@ void FQTBuildTrainingPass::runOnOperation() {
                                   all[numParams + numInputs]);
     if (failed(fwd))
       return signalPassFailure();
-    SmallVector<Value> wrt;
-    for (Parameter &p : params)
-      wrt.push_back(p.load.getResult());
-    auto grads = emitReverse(e, forward, fwd->first, 0, fwd->second.grad, wrt);
+    auto grads = emitParamGradients(e, *fwd);
     if (failed(grads))
       return signalPassFailure();
     SmallVector<Value> results2 = {fwd->second.loss};
