@@ -12,8 +12,6 @@
 
 #include "fqt/Runtime/Model.h"
 
-#include <stddef.h>
-
 /* Optional: a program compiled without its ONNX model, or without some of
  * the step functions (fqt-compile --entry-points; --distributed builds
  * train_grad_step and apply_update in place of train_step), leaves them
@@ -28,36 +26,20 @@
 #pragma weak fqt_train_grad_step
 #pragma weak fqt_apply_update
 
+/* The address of a weak symbol the program does not define is NULL: the
+ * fields of what it lacks are NULL. */
 static fqt_program fqt_linked_program(void) {
-  fqt_program program = {fqt_model_info(),
-                         fqt_init,
-                         NULL,
-                         NULL,
-                         NULL,
-                         NULL,
-                         NULL,
-                         NULL,
-                         NULL,
-                         NULL,
-                         NULL};
-  if (fqt_train_step)
-    program.train_step = fqt_train_step;
-  if (fqt_eval_step)
-    program.eval_step = fqt_eval_step;
-  if (fqt_grad_step)
-    program.grad_step = fqt_grad_step;
-  if (fqt_model_onnx)
-    program.onnx = fqt_model_onnx;
-  if (fqt_qat_grad_step)
-    program.qat_grad_step = fqt_qat_grad_step;
-  if (fqt_weights)
-    program.weights = fqt_weights;
-  if (fqt_cpu_features)
-    program.cpu_features = fqt_cpu_features;
-  if (fqt_train_grad_step)
-    program.train_grad_step = fqt_train_grad_step;
-  if (fqt_apply_update)
-    program.apply_update = fqt_apply_update;
+  fqt_program program = {.info = fqt_model_info(),
+                         .init = fqt_init,
+                         .train_step = fqt_train_step,
+                         .eval_step = fqt_eval_step,
+                         .grad_step = fqt_grad_step,
+                         .onnx = fqt_model_onnx,
+                         .qat_grad_step = fqt_qat_grad_step,
+                         .weights = fqt_weights,
+                         .cpu_features = fqt_cpu_features,
+                         .train_grad_step = fqt_train_grad_step,
+                         .apply_update = fqt_apply_update};
   return program;
 }
 
