@@ -50,6 +50,9 @@ GradientAllreduce::GradientAllreduce(Communicator &comm, AllreduceMode mode,
       blockStart.push_back(start);
       blockSize.push_back(std::min(kBlock, sizes[p] - start));
     }
+  codeStart.assign(blockSize.size() + 1, 0);
+  for (size_t b = 0; b < blockSize.size(); ++b)
+    codeStart[b + 1] = codeStart[b] + blockSize[b];
 }
 
 void GradientAllreduce::run(const std::vector<float *> &grads, uint64_t seed,
@@ -224,10 +227,6 @@ void GradientAllreduce::runQuantized(const std::vector<float *> &grads,
   bool int4 = mode == AllreduceMode::Int4;
   int qmax = int4 ? 7 : 127;
   size_t numBlocks = blockParam.size();
-  // Where each block's values are in the flat code arrays.
-  std::vector<size_t> codeStart(numBlocks + 1, 0);
-  for (size_t b = 0; b < numBlocks; ++b)
-    codeStart[b + 1] = codeStart[b] + blockSize[b];
   auto values = [&](size_t b) { return grads[blockParam[b]] + blockStart[b]; };
 
   // (1) One scale per block that every rank uses.

@@ -74,6 +74,9 @@ private:
   /// parameter blockParam[b]; blocks never span two parameters.
   std::vector<uint32_t> blockParam;
   std::vector<size_t> blockStart, blockSize;
+  /// Where block b's values are in the flat code arrays: [codeStart[b],
+  /// codeStart[b + 1]).
+  std::vector<size_t> codeStart;
   /// Buffers kept from step to step (their pages are touched once).
   struct Scratch {
     std::vector<float> flat, scale1, scale2;
