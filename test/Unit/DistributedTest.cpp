@@ -190,20 +190,30 @@ float gradientOf(int r, int p, size_t i) {
          0.01f * float(r);
 }
 
+/// RANK's gradients of parameters of SIZES (gradientOf), and the pointers
+/// GradientAllreduce::run takes.
+struct RankGradients {
+  RankGradients(int rank, const std::vector<size_t> &sizes) {
+    for (size_t p = 0; p < sizes.size(); ++p) {
+      values.emplace_back(sizes[p]);
+      for (size_t i = 0; i < sizes[p]; ++i)
+        values[p][i] = gradientOf(rank, int(p), i);
+    }
+    for (std::vector<float> &value : values)
+      pointers.push_back(value.data());
+  }
+  std::vector<std::vector<float>> values;
+  std::vector<float *> pointers;
+};
+
 TEST(GradientAllreduceTest, F32IsTheMeanOnEveryRank) {
   std::vector<size_t> sizes = {1000, 3, 300};
   std::vector<std::vector<std::vector<float>>> results(3);
   runRanks(3, [&](Communicator &comm) {
-    std::vector<std::vector<float>> grads;
-    std::vector<float *> pointers;
-    for (size_t p = 0; p < sizes.size(); ++p) {
-      grads.emplace_back(sizes[p]);
-      for (size_t i = 0; i < sizes[p]; ++i)
-        grads[p][i] = gradientOf(comm.getRank(), int(p), i);
-      pointers.push_back(grads[p].data());
-    }
-    GradientAllreduce(comm, AllreduceMode::F32, sizes).run(pointers, 1, 2);
-    results[comm.getRank()] = grads;
+    RankGradients grads(comm.getRank(), sizes);
+    GradientAllreduce(comm, AllreduceMode::F32, sizes)
+        .run(grads.pointers, 1, 2);
+    results[comm.getRank()] = grads.values;
   });
   for (size_t p = 0; p < sizes.size(); ++p)
     for (size_t i = 0; i < sizes[p]; ++i) {
@@ -233,16 +243,9 @@ void checkUnbiased(AllreduceMode mode, int size) {
       static_cast<size_t>(size));
   for (int step = 0; step < steps; ++step) {
     runRanks(size, [&](Communicator &comm) {
-      std::vector<std::vector<float>> grads;
-      std::vector<float *> pointers;
-      for (size_t p = 0; p < sizes.size(); ++p) {
-        grads.emplace_back(sizes[p]);
-        for (size_t i = 0; i < sizes[p]; ++i)
-          grads[p][i] = gradientOf(comm.getRank(), int(p), i);
-        pointers.push_back(grads[p].data());
-      }
-      GradientAllreduce(comm, mode, sizes).run(pointers, 7, step);
-      results[comm.getRank()] = grads;
+      RankGradients grads(comm.getRank(), sizes);
+      GradientAllreduce(comm, mode, sizes).run(grads.pointers, 7, step);
+      results[comm.getRank()] = grads.values;
     });
     for (int r = 1; r < size; ++r)
       ASSERT_EQ(results[r], results[0]) << "step " << step << " rank " << r;
@@ -295,17 +298,10 @@ TEST(GradientAllreduceTest, ThreadsDoNotChangeTheResult) {
     std::map<int, std::vector<std::vector<float>>> byThreads;
     for (int threads : {1, 3})
       runRanks(2, [&](Communicator &comm) {
-        std::vector<std::vector<float>> grads;
-        std::vector<float *> pointers;
-        for (size_t p = 0; p < sizes.size(); ++p) {
-          grads.emplace_back(sizes[p]);
-          for (size_t i = 0; i < sizes[p]; ++i)
-            grads[p][i] = gradientOf(comm.getRank(), int(p), i);
-          pointers.push_back(grads[p].data());
-        }
-        GradientAllreduce(comm, mode, sizes, threads).run(pointers, 3, 4);
+        RankGradients grads(comm.getRank(), sizes);
+        GradientAllreduce(comm, mode, sizes, threads).run(grads.pointers, 3, 4);
         if (comm.getRank() == 1)
-          byThreads[threads] = grads;
+          byThreads[threads] = grads.values;
       });
     EXPECT_EQ(byThreads[1], byThreads[3]) << allreduceModeName(mode);
   }
