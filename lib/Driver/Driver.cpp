@@ -51,6 +51,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -1265,4 +1266,34 @@ void fqt::printOptionTable(llvm::raw_ostream &os) {
 #define FQT_OPTION(KIND, FIELD, FLAG, PYTHON, DEFAULT, SHOWN, HELP)            \
   row(#KIND, FLAG, PYTHON, SHOWN, HELP);
 #include "fqt/Driver/CompileOptions.def"
+}
+
+std::optional<int64_t> fqt::parseByteSize(std::string_view input) {
+  llvm::StringRef text(input.data(), input.size());
+  int64_t scale = 1;
+  if (!text.empty()) {
+    switch (llvm::toUpper(text.back())) {
+    case 'K':
+      scale = int64_t(1) << 10;
+      break;
+    case 'M':
+      scale = int64_t(1) << 20;
+      break;
+    case 'G':
+      scale = int64_t(1) << 30;
+      break;
+    case 'T':
+      scale = int64_t(1) << 40;
+      break;
+    default:
+      break;
+    }
+    if (scale != 1)
+      text = text.drop_back();
+  }
+  int64_t value, bytes;
+  if (text.getAsInteger(10, value) || value <= 0 ||
+      llvm::MulOverflow(value, scale, bytes))
+    return std::nullopt;
+  return bytes;
 }

@@ -38,13 +38,11 @@ def _flag_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _size(text: str) -> int:
-    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    factor = scale.get(text[-1:].upper(), 1)
-    digits = text[:-1] if factor != 1 else text
-    if not digits.isdigit() or int(digits) <= 0:
+    size = _fqt.parse_byte_size(text)
+    if size is None:
         raise ValueError(f"expected a positive size such as 16G, 512M or "
                          f"1048576, got '{text}'")
-    return int(digits) * factor
+    return size
 
 
 def _compile(argv) -> int:
@@ -89,15 +87,7 @@ def main(argv=None) -> int:
     if argv[:1] == ["compile"]:
         return _compile(argv[1:])
     if argv[:1] == ["options"]:
-        rows = ["| flag | Python | default | what |", "|---|---|---|---|"]
-        for o in _fqt.compile_option_schema():
-            value = {"Bool": "", "List": "=VALUE (repeatable)",
-                     "CommaList": "=A,B,..."}.get(o["kind"], "=VALUE")
-            dashes = "--" if len(o["flag"]) > 1 else "-"
-            python = f"`{o['python']}`" if o["python"] else "—"
-            rows.append(f"| `{dashes}{o['flag']}{value}` | {python} | "
-                        f"{o['default'] or '—'} | {o['help']} |")
-        print("\n".join(rows))
+        sys.stdout.write(_fqt.option_table())
         return 0
     sys.stderr.write("usage: python -m fqt compile MODEL -o OUT [options]\n"
                      "       python -m fqt options\n")

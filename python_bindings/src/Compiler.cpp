@@ -10,6 +10,8 @@
 
 #include "fqt/Driver/Driver.h"
 
+#include "llvm/Support/raw_ostream.h"
+
 #include <pybind11/stl.h>
 
 #include <algorithm>
@@ -108,6 +110,17 @@ void registerCompiler(py::module_ &m) {
   m.def("emit_ir", &emitIR, py::arg("options"), py::arg("stage"));
   m.def("compile_file", &compileFile, py::arg("options"));
   m.def("compile_stages", [] { return std::string(fqt::compileStageNames()); });
+  // What python -m fqt takes from fqt-compile rather than writing again.
+  m.def(
+      "parse_byte_size",
+      [](const std::string &text) { return fqt::parseByteSize(text); },
+      py::arg("text"));
+  m.def("option_table", [] {
+    std::string table;
+    llvm::raw_string_ostream os(table);
+    fqt::printOptionTable(os);
+    return table;
+  });
 }
 
 } // namespace fqt::python

@@ -18,9 +18,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/MathExtras.h"
-
 #include <csignal>
 #include <optional>
 
@@ -68,36 +65,6 @@ static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
 using fqt::kDefaultMinParallelWork;
 #include "fqt/Driver/CompileOptions.def"
 
-/// "16G" -> 16 * 2^30; nullopt for anything else (or an overflow).
-static std::optional<int64_t> parseSize(llvm::StringRef text) {
-  int64_t scale = 1;
-  if (!text.empty()) {
-    switch (llvm::toUpper(text.back())) {
-    case 'K':
-      scale = int64_t(1) << 10;
-      break;
-    case 'M':
-      scale = int64_t(1) << 20;
-      break;
-    case 'G':
-      scale = int64_t(1) << 30;
-      break;
-    case 'T':
-      scale = int64_t(1) << 40;
-      break;
-    default:
-      break;
-    }
-    if (scale != 1)
-      text = text.drop_back();
-  }
-  int64_t value, bytes;
-  if (text.getAsInteger(10, value) || value <= 0 ||
-      llvm::MulOverflow(value, scale, bytes))
-    return std::nullopt;
-  return bytes;
-}
-
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // Under a file size limit (ulimit -f), a write past it should fail like a
@@ -129,7 +96,7 @@ int main(int argc, char **argv) {
 #define FQT_COPY_Level(FIELD) options.FIELD = FIELD##Flag;
 #define FQT_COPY_Size(FIELD)                                                   \
   if (!FIELD##Flag.empty()) {                                                  \
-    std::optional<int64_t> bytes = parseSize(FIELD##Flag);                     \
+    std::optional<int64_t> bytes = fqt::parseByteSize(FIELD##Flag);            \
     if (!bytes) {                                                              \
       llvm::errs() << "fqt-compile: error: --" << FIELD##Flag.ArgStr << "="    \
                    << FIELD##Flag << ": expected a positive size such as "     \

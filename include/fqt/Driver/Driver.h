@@ -60,6 +60,10 @@ struct CompileOptions {
 bool compileModel(const CompileOptions &options,
                   llvm::raw_ostream &diagnostics);
 
+/// A Size option's value: "16G" -> 16 * 2^30 (K, M, G, T: powers of 1024,
+/// or plain bytes); nullopt for anything else, zero or an overflow.
+std::optional<int64_t> parseByteSize(std::string_view text);
+
 /// The option table of docs/options.md: every option of the two lists, its
 /// flag, Python name, default and help, in Markdown.
 void printOptionTable(llvm::raw_ostream &os);
