@@ -83,6 +83,49 @@ LogicalResult LBTAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+/// Block quantizers are symmetric, so they need two bits (a level on each
+/// side of zero), a positive block size and a dimension to run along.
+static LogicalResult verifyBlocks(function_ref<InFlightDiagnostic()> emitError,
+                                  StringRef name, unsigned bits, int64_t size,
+                                  int64_t axis) {
+  if (failed(verifyBits(emitError, name, bits, /*minBits=*/2)))
+    return failure();
+  if (size < 1)
+    return emitError() << "#fqt." << name << " size must be positive, got "
+                       << size;
+  if (axis < 0)
+    return emitError() << "#fqt." << name
+                       << " axis must be a dimension (>= 0), got " << axis;
+  return success();
+}
+
+LogicalResult BlockAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                unsigned bits, int64_t size, int64_t axis,
+                                Rounding) {
+  return verifyBlocks(emitError, "blk", bits, size, axis);
+}
+
+LogicalResult RHTAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              unsigned bits, int64_t size, int64_t axis,
+                              int64_t signs, Rounding rounding) {
+  if (failed(verifyBlocks(emitError, "rht", bits, size, axis)))
+    return failure();
+  // The signs are drawn with the key of the stochastic rounding.
+  if (rounding != Rounding::stochastic)
+    return emitError() << "#fqt.rht rounds stochastically: its random signs "
+                          "use the rounding's seed and step";
+  // The fast transform pairs halves, so the order is a power of two; 2^12
+  // bounds the sums of the transform (each a sum of `size` values).
+  if (size < 2 || size > 4096 || (size & (size - 1)) != 0)
+    return emitError() << "#fqt.rht size must be a power of two in [2, 4096], "
+                          "got "
+                       << size;
+  if (signs < 0 || signs > static_cast<int64_t>(UINT32_MAX))
+    return emitError() << "#fqt.rht signs must be a stream in [0, 2^32), got "
+                       << signs;
+  return success();
+}
+
 LogicalResult ActAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                               unsigned bits, Rounding) {
   return verifyBits(emitError, "act", bits);
@@ -112,6 +155,15 @@ fqt::getScaleShape(QuantizerAttrInterface quantizer, ArrayRef<int64_t> shape) {
     if (shape.size() < 2)
       return failure();
     return SmallVector<int64_t>(shape.drop_front());
+  case Granularity::block: {
+    int64_t axis = quantizer.getBlockAxis(), size = quantizer.getBlockSize();
+    if (axis < 0 || axis >= static_cast<int64_t>(shape.size()) || size < 1)
+      return failure();
+    SmallVector<int64_t> scales(shape);
+    if (!ShapedType::isDynamic(scales[axis]))
+      scales[axis] = llvm::divideCeil(scales[axis], size);
+    return scales;
+  }
   }
   return failure();
 }
@@ -154,14 +206,19 @@ static constexpr llvm::StringLiteral kSlotName = "fqt.slot";
 
 bool fqt::isQuantizerSpecKind(StringRef kind) {
   return llvm::is_contained({"ptq", "psq", "psqz", "bhq", "percol", "percolz",
-                             "lbt", "act", "weight"},
+                             "lbt", "act", "weight", "blk", "rht"},
                             kind);
+}
+
+bool fqt::isBlockSpecKind(StringRef kind) {
+  return kind == "blk" || kind == "rht";
 }
 
 QuantizerAttrInterface
 fqt::getQuantizerAttr(function_ref<InFlightDiagnostic()> emitError,
                       MLIRContext *ctx, StringRef kind, unsigned bits,
-                      std::optional<Rounding> rounding) {
+                      std::optional<Rounding> rounding, int64_t blockSize,
+                      int64_t blockAxis, int64_t signs) {
   auto stochastic = rounding.value_or(Rounding::stochastic);
   auto zero = kind.ends_with("z") ? ZeroPoint::snapped : ZeroPoint::range;
   Attribute attr;
@@ -177,6 +234,12 @@ fqt::getQuantizerAttr(function_ref<InFlightDiagnostic()> emitError,
     attr = LBTAttr::getChecked(emitError, ctx, bits, stochastic,
                                llvm::APFloat(1.0e-3), llvm::APFloat(1.0e-3),
                                llvm::APFloat(1.0e-3));
+  else if (kind == "blk")
+    attr = BlockAttr::getChecked(emitError, ctx, bits, blockSize, blockAxis,
+                                 stochastic);
+  else if (kind == "rht")
+    attr = RHTAttr::getChecked(emitError, ctx, bits, blockSize, blockAxis,
+                               signs, stochastic);
   else if (kind == "act")
     attr = ActAttr::getChecked(emitError, ctx, bits,
                                rounding.value_or(Rounding::nearest));

@@ -28,17 +28,28 @@ getScaleShape(QuantizerAttrInterface quantizer, llvm::ArrayRef<int64_t> shape);
 
 /// Whether KIND is a kind of the quantizer specs `KIND:BITS` of the command
 /// lines: ptq, psq, psqz, bhq, percol, percolz, lbt, act, weight (`psqz`
-/// and `percolz`: psq and percol with zero on the grid).
+/// and `percolz`: psq and percol with zero on the grid), and the block kinds
+/// blk and rht, written `KIND:BITS/SIZE`.
 bool isQuantizerSpecKind(llvm::StringRef kind);
+
+/// Whether KIND is blk or rht, whose specs carry a block size
+/// (`blk:4/32`) and whose attributes a block axis.
+bool isBlockSpecKind(llvm::StringRef kind);
+
+/// The block size of a `KIND:BITS/SIZE` spec where none is written.
+inline constexpr int64_t kDefaultBlockSize = 32;
 
 /// The quantizer attribute the spec `KIND:BITS` names, with the attribute's
 /// defaults (ROUNDING, where given, replaces the default rounding); null
 /// after a diagnostic through EMITERROR when the kind is unknown or the
-/// attribute's verifier refuses the bit-width.
+/// attribute's verifier refuses the bit-width. The block kinds take
+/// BLOCKSIZE, BLOCKAXIS and (rht) the stream SIGNS of their random signs.
 QuantizerAttrInterface
 getQuantizerAttr(llvm::function_ref<mlir::InFlightDiagnostic()> emitError,
                  mlir::MLIRContext *ctx, llvm::StringRef kind, unsigned bits,
-                 std::optional<Rounding> rounding = std::nullopt);
+                 std::optional<Rounding> rounding = std::nullopt,
+                 int64_t blockSize = kDefaultBlockSize, int64_t blockAxis = 1,
+                 int64_t signs = 0);
 
 } // namespace fqt
 

@@ -29,7 +29,9 @@ def FQT_Granularity : I32EnumAttr<"Granularity",
     [I32EnumAttrCase<"none", 0>,      // not quantized
      I32EnumAttrCase<"tensor", 1>,    // one scale for the whole tensor
      I32EnumAttrCase<"row", 2>,       // one scale per row (sample), dim 0
-     I32EnumAttrCase<"column", 3>]> { // one scale per column, dims 1..r-1
+     I32EnumAttrCase<"column", 3>,    // one scale per column, dims 1..r-1
+     I32EnumAttrCase<"block", 4>]> {  // one scale per block of `size`
+                                      // consecutive values along `axis`
   let cppNamespace = "::fqt";
   let genSpecializedAttr = 0;
 }
@@ -76,6 +78,13 @@ def FQT_QuantizerAttrInterface : AttrInterface<"QuantizerAttrInterface"> {
       snapped to an integer code): 0 dequantizes to exactly 0, and stochastic
       rounding leaves it there.}],
       "bool", "snapsZero", (ins), [{}], [{ return false; }]>,
+    InterfaceMethod<[{For granularity `block`: how many consecutive values
+      along the block axis share one scale (the last block of an axis whose
+      length it does not divide is shorter); 0 otherwise.}],
+      "int64_t", "getBlockSize", (ins), [{}], [{ return 0; }]>,
+    InterfaceMethod<[{For granularity `block`: the dimension the blocks run
+      along; -1 otherwise.}],
+      "int64_t", "getBlockAxis", (ins), [{}], [{ return -1; }]>,
   ];
   let extraSharedClassDeclaration = [{
     /// True for `#fqt.none`: the tensor stays in float.
@@ -217,6 +226,63 @@ def FQT_PerColumnAttr : FQT_RangeQuantizer<"PerColumn", "percol", "column"> {
     #fqt.percol<bits = 4, zero = snapped>
     ```
   }];
+}
+
+// A symmetric quantizer with one scale per block of `size` consecutive
+// values along `axis` (the reduction of the product that reads the codes).
+class FQT_BlockQuantizer<string name, string attrMnemonic, code extraDecl = [{}]>
+    : FQT_Quantizer<name, attrMnemonic, "block", "stochastic", [{
+    bool isSymmetric() const { return true; }
+    bool snapsZero() const { return true; }
+    int64_t getBlockSize() const { return getSize(); }
+    int64_t getBlockAxis() const { return getAxis(); }
+  }] # extraDecl>;
+
+def FQT_BlockAttr : FQT_BlockQuantizer<"Block", "blk"> {
+  let summary = "block-scaled symmetric quantizer along the reduction";
+  let description = [{
+    One scale per block of `size` consecutive values along dimension `axis`
+    (in a product, the reduction: the integer lowering then sums each block
+    in i32 and scales it once). Symmetric codes in [-M, M], M = 2^(bits-1) - 1,
+    scale max|x| / M over the block, so 0 is a code and stochastic rounding
+    leaves exact zeros at zero. A last block shorter than `size` covers the
+    rest of an axis that `size` does not divide. Stochastic rounding by
+    default (unbiased).
+
+    ```mlir
+    #fqt.blk<bits = 4, size = 32, axis = 1>
+    #fqt.blk<bits = 8, size = 32, axis = 0, rounding = nearest>
+    ```
+  }];
+  let parameters = (ins FQT_BitsParameter:$bits,
+                        "int64_t":$size,
+                        "int64_t":$axis,
+                        FQT_RoundingParameter<"stochastic">:$rounding);
+}
+
+def FQT_RHTAttr : FQT_BlockQuantizer<"RHT", "rht"> {
+  let summary = "randomized Hadamard transform, then block-scaled quantizer";
+  let description = [{
+    Multiplies each block of `size` consecutive values along `axis` by
+    T = H D / sqrt(size), with H the Walsh-Hadamard matrix of order `size`
+    (a power of two) and D a diagonal of random signs, then quantizes the
+    result as `#fqt.blk` does with the same blocks. The signs are drawn from
+    the counter-based generator keyed by the quantize op's seed and step and
+    by `signs` (a stream of its own), and the op yields them as its
+    `transform`, with which `fqt.dequantize` undoes T. T is orthogonal, so
+    two operands of a product transformed along its reduction with the same
+    `signs` have the product of the untransformed ones: `fqt.qmatmul` takes
+    them as they are.
+
+    ```mlir
+    #fqt.rht<bits = 4, size = 32, axis = 1, signs = 7>
+    ```
+  }];
+  let parameters = (ins FQT_BitsParameter:$bits,
+                        "int64_t":$size,
+                        "int64_t":$axis,
+                        "int64_t":$signs,
+                        FQT_RoundingParameter<"stochastic">:$rounding);
 }
 
 def FQT_BHQAttr : FQT_Quantizer<"BHQ", "bhq", "row", "stochastic", [{

@@ -55,12 +55,15 @@ static std::string shapeStr(ArrayRef<int64_t> shape) {
 /// Verifies that `codes` of shape `shape` quantized by `quantizer` come with
 /// a scale, offset and transform of the right shapes. `what` names the value
 /// in messages ("codes", "lhs", "rhs").
+/// In a product (`inProduct`) an #fqt.rht operand carries no transform: both
+/// operands are in the transformed domain, where the product is the same.
 static LogicalResult verifyQuantizedValue(Operation *op, StringRef what,
                                           QuantizerAttrInterface quantizer,
                                           RankedTensorType codesType,
                                           RankedTensorType scaleType,
                                           RankedTensorType offsetType,
-                                          RankedTensorType transformType) {
+                                          RankedTensorType transformType,
+                                          bool inProduct = false) {
   if (quantizer.isNone())
     return op->emitOpError()
            << what << ": #fqt.none is not a quantizer of codes";
@@ -124,13 +127,40 @@ static LogicalResult verifyQuantizedValue(Operation *op, StringRef what,
              << " differs from scale shape " << shapeStr(scaleType.getShape());
   }
 
+  if (auto rht = dyn_cast<RHTAttr>(quantizer)) {
+    int64_t length = shape[rht.getAxis()];
+    if (!ShapedType::isDynamic(length) && length % rht.getSize() != 0)
+      return op->emitOpError()
+             << what << ": " << str(quantizer) << " transforms blocks of "
+             << rht.getSize() << ", which do not divide the " << length
+             << " values of dimension " << rht.getAxis();
+    if (inProduct) {
+      if (transformType)
+        return op->emitOpError()
+               << what << ": an #fqt.rht operand of a product takes no "
+               << "transform (the product is the same in the transformed "
+                  "domain)";
+      return success();
+    }
+    if (!transformType)
+      return op->emitOpError()
+             << what << ": " << str(quantizer) << " needs its signs as "
+             << "transform";
+    if (!shapesCompatible(transformType.getShape(), {rht.getSize()}))
+      return op->emitOpError()
+             << what << ": transform shape "
+             << shapeStr(transformType.getShape()) << " is not the "
+             << shapeStr({rht.getSize()}) << " signs of " << str(quantizer);
+    return success();
+  }
+
   bool needsTransform = isa<BHQAttr>(quantizer);
   if (needsTransform && !transformType)
     return op->emitOpError()
            << what << ": " << str(quantizer) << " needs its inverse transform";
   if (!needsTransform && transformType)
-    return op->emitOpError()
-           << what << ": only #fqt.bhq has a transform, not " << str(quantizer);
+    return op->emitOpError() << what << ": only #fqt.bhq and #fqt.rht have a "
+                             << "transform, not " << str(quantizer);
   if (transformType) {
     // G x G for G groups of consecutive rows (see fqt.quantize).
     int64_t rows = shape.front();
@@ -164,6 +194,38 @@ static RankedTensorType typeOf(Value value) {
 //===----------------------------------------------------------------------===//
 // QuantizeOp
 //===----------------------------------------------------------------------===//
+
+/// `, offset TYPE` and `, transform TYPE`, each optional (an #fqt.rht has a
+/// transform and no offset, so the comma cannot tell which follows).
+static ParseResult parseOffsetAndTransform(OpAsmParser &parser, Type &offset,
+                                           Type &transform) {
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef keyword;
+    if (parser.parseKeyword(&keyword))
+      return failure();
+    if (keyword == "offset" && !offset && !transform) {
+      if (parser.parseType(offset))
+        return failure();
+    } else if (keyword == "transform" && !transform) {
+      if (parser.parseType(transform))
+        return failure();
+    } else {
+      return parser.emitError(parser.getCurrentLocation(),
+                              "expected 'offset' or 'transform' (in that "
+                              "order), got '")
+             << keyword << "'";
+    }
+  }
+  return success();
+}
+
+static void printOffsetAndTransform(OpAsmPrinter &printer, Operation *,
+                                    Type offset, Type transform) {
+  if (offset)
+    printer << ", offset " << offset;
+  if (transform)
+    printer << ", transform " << transform;
+}
 
 LogicalResult QuantizeOp::verify() {
   QuantizerAttrInterface quantizer = getQuantizer();
@@ -246,11 +308,29 @@ LogicalResult QMatmulOp::verify() {
 
   if (failed(verifyQuantizedValue(*this, "lhs", getLhsQuantizer(), lhsType,
                                   typeOf(getLhsScale()), typeOf(getLhsOffset()),
-                                  typeOf(getLhsTransform()))) ||
+                                  typeOf(getLhsTransform()),
+                                  /*inProduct=*/true)) ||
       failed(verifyQuantizedValue(*this, "rhs", getRhsQuantizer(), rhsType,
                                   typeOf(getRhsScale()), typeOf(getRhsOffset()),
-                                  /*transformType=*/RankedTensorType())))
+                                  /*transformType=*/RankedTensorType(),
+                                  /*inProduct=*/true)))
     return failure();
+
+  // Operands transformed by T = H D along the reduction multiply to the
+  // product of the untransformed ones only if both are, with the same D,
+  // along k.
+  auto lhsRht = dyn_cast<RHTAttr>(getLhsQuantizer());
+  auto rhsRht = dyn_cast<RHTAttr>(getRhsQuantizer());
+  if (lhsRht || rhsRht) {
+    if (!lhsRht || !rhsRht || lhsRht.getSize() != rhsRht.getSize() ||
+        lhsRht.getSigns() != rhsRht.getSigns())
+      return emitOpError() << "an #fqt.rht operand needs an #fqt.rht partner "
+                              "of the same size and signs";
+    if (lhsRht.getAxis() != (getTransposeLhs() ? 0 : 1) ||
+        rhsRht.getAxis() != (getTransposeRhs() ? 1 : 0))
+      return emitOpError() << "#fqt.rht operands must be transformed along "
+                              "the reduction";
+  }
 
   // The inverse BHQ transform mixes rows of the result, so the rows of the
   // stored lhs must be the rows of the product.

@@ -74,7 +74,7 @@ def FQT_QuantizeOp : FQT_Op<"quantize",
   let assemblyFormat = [{
     $input (`seed` `(` $seed^ `,` $step `)`)? (`gamma` `(` $gamma^ `)`)?
     attr-dict `:` type($input) `->` type($codes) `,` type($scale)
-    (`,` `offset` type($offset)^)? (`,` `transform` type($transform)^)?
+    `` custom<OffsetAndTransform>(type($offset), type($transform))
   }];
   let hasVerifier = 1;
 }

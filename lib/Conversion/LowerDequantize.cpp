@@ -2,10 +2,12 @@
 //
 // code * scale + offset, elementwise, with scale and offset broadcast along
 // the quantizer's granularity; then the inverse BHQ transform on the rows
-// (on the row groups, see RowGroups.h).
+// (on the row groups, see RowGroups.h), or the inverse Hadamard transform
+// on the blocks of an #fqt.rht.
 //
 //===----------------------------------------------------------------------===//
 
+#include "fqt/Conversion/BlockViews.h"
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Conversion/RowGroups.h"
 
@@ -32,9 +34,9 @@ namespace {
 /// The indexing map that broadcasts a scale of `granularity` over a tensor
 /// of rank `rank`; a row scale covers `rowsPerScale` consecutive rows (more
 /// than one for row groups).
-static AffineMap scaleMap(Granularity granularity, unsigned rank,
+static AffineMap scaleMap(QuantizerAttrInterface quantizer, unsigned rank,
                           int64_t rowsPerScale, MLIRContext *ctx) {
-  switch (granularity) {
+  switch (quantizer.getGranularity()) {
   case Granularity::row:
     return AffineMap::get(rank, 0,
                           getAffineDimExpr(0, ctx).floorDiv(rowsPerScale), ctx);
@@ -42,6 +44,15 @@ static AffineMap scaleMap(Granularity granularity, unsigned rank,
     SmallVector<AffineExpr> dims;
     for (unsigned d = 1; d < rank; ++d)
       dims.push_back(getAffineDimExpr(d, ctx));
+    return AffineMap::get(rank, 0, dims, ctx);
+  }
+  case Granularity::block: {
+    SmallVector<AffineExpr> dims;
+    for (unsigned d = 0; d < rank; ++d)
+      dims.push_back(
+          static_cast<int64_t>(d) == quantizer.getBlockAxis()
+              ? getAffineDimExpr(d, ctx).floorDiv(quantizer.getBlockSize())
+              : getAffineDimExpr(d, ctx));
     return AffineMap::get(rank, 0, dims, ctx);
   }
   case Granularity::tensor:
@@ -65,7 +76,7 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
     SmallVector<Value> inputs = {op.getCodes(), op.getScale()};
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     AffineMap broadcast =
-        scaleMap(quantizer.getGranularity(), rank,
+        scaleMap(quantizer, rank,
                  rowsPerScale(quantizer, op.getCodes().getType(),
                               cast<RankedTensorType>(op.getScale().getType())),
                  ctx);
@@ -100,8 +111,16 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
           linalg::YieldOp::create(b, nested, value);
         });
     Value result = generic.getResult(0);
-    if (Value transform = op.getTransform())
+    if (auto rht = dyn_cast<RHTAttr>(quantizer)) {
+      // The values of T x; T^T = D H / sqrt(size) takes them back.
+      Value view = splitBlocks(rewriter, loc, result, rht.getAxis(),
+                               rht.getSize());
+      view = applyHadamard(rewriter, loc, view, rht.getAxis() + 1,
+                           op.getTransform(), /*inverse=*/true);
+      result = mergeBlocks(rewriter, loc, view, rht.getAxis(), result);
+    } else if (Value transform = op.getTransform()) {
       result = applyRowTransform(rewriter, loc, transform, result);
+    }
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -51,6 +51,7 @@ static ScaleAxis scaleAxis(QuantizerAttrInterface q, ScaleAxis rowAxis,
     return colAxis;
   case Granularity::tensor:
   case Granularity::none:
+  case Granularity::block: // see describe()
     break;
   }
   return ScaleAxis::none;
@@ -64,6 +65,14 @@ struct Operand {
   /// share one scale (row groups: the OH*OW rows of a sample).
   ScaleAxis axis = ScaleAxis::none;
   int64_t perScale = 1;
+  /// A block quantizer's: the number of consecutive reduction indices that
+  /// share a scale (0: not blocked along k); its scale then also follows
+  /// `axis` (m or n), one entry per index.
+  int64_t kBlock = 0;
+  /// The stored dimension its blocks run along.
+  int64_t blockDim = -1;
+  /// Blocks that run along m or n: the scale changes at every k.
+  bool blocksAcrossK = false;
 };
 
 static Operand describe(Value codes, Value scale, Value offset,
@@ -79,6 +88,17 @@ static Operand describe(Value codes, Value scale, Value offset,
                       : scaleAxis(q, rowAxis, colAxis);
   o.perScale = rowsPerScale(q, cast<RankedTensorType>(codes.getType()),
                             cast<RankedTensorType>(scale.getType()));
+  if (q.getGranularity() == Granularity::block) {
+    // Stored dimension 0 is k for a transposed lhs and an untransposed rhs.
+    bool rowIsK = (rowAxis == ScaleAxis::k) != transposed;
+    int64_t kDim = rowIsK ? 0 : 1;
+    o.blockDim = q.getBlockAxis();
+    o.axis = rowAxis == ScaleAxis::k ? colAxis : rowAxis;
+    if (o.blockDim == kDim)
+      o.kBlock = q.getBlockSize();
+    else
+      o.blocksAcrossK = true;
+  }
   return o;
 }
 
@@ -269,6 +289,22 @@ static Operand blockOf(OpBuilder &b, Location loc, const Operand &o,
   sizes[kDim] = b.getIndexAttr(size);
   r.codes =
       tensor::ExtractSliceOp::create(b, loc, o.codes, offsets, sizes, strides);
+  if (o.kBlock) {
+    // The block's scales: its entry along k of the [.., blocks, ..] scale,
+    // one per index of the other dimension.
+    auto scaleType = cast<RankedTensorType>(o.scale.getType());
+    int64_t other = scaleType.getDimSize(1 - kDim);
+    SmallVector<OpFoldResult> at = {b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> extent = {b.getIndexAttr(other),
+                                        b.getIndexAttr(other)};
+    at[kDim] = block;
+    extent[kDim] = b.getIndexAttr(1);
+    r.scale = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({other}, scaleType.getElementType()),
+        o.scale, at, extent, strides);
+    r.kBlock = 0;
+    return r;
+  }
   if (o.axis == ScaleAxis::k) {
     auto one = [&](Value v) -> Value {
       return tensor::ExtractSliceOp::create(
@@ -335,7 +371,16 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
               "(left to simulate)");
 
     Value result;
-    if (a.axis != ScaleAxis::k && b.axis != ScaleAxis::k) {
+    if (a.blocksAcrossK || b.blocksAcrossK)
+      return rewriter.notifyMatchFailure(
+          op, "a block quantizer's blocks run across the reduction, so its "
+              "scale changes at every k (left to simulate)");
+    if (a.kBlock || b.kBlock) {
+      FailureOr<Value> blocked = emitBlockScaled(rewriter, op, a, b, shape);
+      if (failed(blocked))
+        return failure();
+      result = *blocked;
+    } else if (a.axis != ScaleAxis::k && b.axis != ScaleAxis::k) {
       if (kTotal <= exactK)
         result = emitScaledProduct(rewriter, loc, a, b, shape, Value());
       else if (!lhsType.hasStaticShape() || !rhsType.hasStaticShape())
@@ -413,6 +458,48 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
     int64_t kTotal = aType.getDimSize(a.transposed ? 0 : 1);
     int64_t size = blocked.perScale, count = kTotal / size;
     return emitBlockLoop(rewriter, loc, a, b, shape, size, count);
+  }
+
+  /// Block quantizers along the reduction (#fqt.blk, #fqt.rht): blocks of
+  /// their size, each an i32 product scaled by the block's scales, summed in
+  /// f32; a last, shorter block where the size does not divide K. The other
+  /// operand's scale must be constant along k, or blocked alike.
+  FailureOr<Value> emitBlockScaled(PatternRewriter &rewriter, QMatmulOp op,
+                                   const Operand &a, const Operand &b,
+                                   const ResultShape &shape) const {
+    int64_t size = a.kBlock ? a.kBlock : b.kBlock;
+    for (const Operand *o : {&a, &b}) {
+      if (o->kBlock && o->kBlock != size)
+        return rewriter.notifyMatchFailure(
+            op, "the operands' blocks along the reduction differ in size "
+                "(left to simulate)");
+      if (!o->kBlock && o->axis == ScaleAxis::k)
+        return rewriter.notifyMatchFailure(
+            op, "one operand is block-scaled, the other's scale varies along "
+                "the reduction otherwise (left to simulate)");
+    }
+    auto aType = cast<RankedTensorType>(a.codes.getType());
+    auto bType = cast<RankedTensorType>(b.codes.getType());
+    if (!aType.hasStaticShape() || !bType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "K blocks need static sizes");
+    int64_t maxProduct =
+        std::max<int64_t>(op.getLhsQuantizer().getMaxCode(), 1) *
+        std::max<int64_t>(op.getRhsQuantizer().getMaxCode(), 1);
+    if (size > std::numeric_limits<int32_t>::max() / maxProduct)
+      return rewriter.notifyMatchFailure(
+          op, "a block is longer than the i32 sums allow (left to simulate)");
+    Location loc = op.getLoc();
+    int64_t kTotal = aType.getDimSize(a.transposed ? 0 : 1);
+    int64_t count = kTotal / size, rest = kTotal % size;
+    Value result = emitBlockLoop(rewriter, loc, a, b, shape, size, count);
+    if (rest) {
+      Value start = arith::ConstantIndexOp::create(rewriter, loc, count * size);
+      Value last = arith::ConstantIndexOp::create(rewriter, loc, count);
+      Operand ab = blockOf(rewriter, loc, a, a.transposed, start, rest, last);
+      Operand bb = blockOf(rewriter, loc, b, !b.transposed, start, rest, last);
+      result = emitScaledProduct(rewriter, loc, ab, bb, shape, result);
+    }
+    return result;
   }
 
   /// `count` blocks of `size` reduction indices from 0 in an scf.for, each

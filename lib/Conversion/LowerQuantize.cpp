@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fqt/Conversion/BlockViews.h"
 #include "fqt/Conversion/Passes.h"
 #include "fqt/Conversion/Philox.h"
 #include "fqt/Conversion/RowGroups.h"
@@ -188,6 +189,7 @@ static bool isScaleDim(Granularity granularity, unsigned dim) {
     return dim != 0;
   case Granularity::tensor:
   case Granularity::none:
+  case Granularity::block: // lowered on its own (lowerBlockQuantizer)
     break;
   }
   return false;
@@ -803,6 +805,129 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
 }
 
 //===----------------------------------------------------------------------===//
+// Block quantizers
+//===----------------------------------------------------------------------===//
+
+/// #fqt.blk and #fqt.rht (docs/quantizers.md §5.2, §5.3) on the splitBlocks
+/// view of the input (the block's values at dimension axis + 1): rht first
+/// transforms every block; then per block c = max|x| (1e-8 where that is 0),
+/// codes round-or-SR(clamp(x * (M / c), -M, M)) and scale c / M, with
+/// M = 2^(bits-1) - 1. The noise of an element is keyed by its row-major
+/// index in the input, as for every other quantizer. Returns the codes, the
+/// scale and (rht) the signs.
+static SmallVector<Value> lowerBlockQuantizer(OpBuilder &b, Location loc,
+                                              QuantizeOp op,
+                                              const NoiseKey &key,
+                                              IntegerType codeType) {
+  QuantizerAttrInterface quantizer = op.getQuantizer();
+  MLIRContext *ctx = b.getContext();
+  int64_t axis = quantizer.getBlockAxis(), size = quantizer.getBlockSize();
+  Value input = op.getInput();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  Value view = splitBlocks(b, loc, input, axis, size);
+  auto viewType = cast<RankedTensorType>(view.getType());
+  int64_t rank = viewType.getRank(), valueDim = axis + 1;
+  Value signs;
+  if (auto rht = dyn_cast<RHTAttr>(quantizer)) {
+    signs = buildRandomSigns(b, loc, key.seed, key.step, rht.getSigns(), size);
+    view = applyHadamard(b, loc, view, valueDim, signs, /*inverse=*/false);
+  }
+
+  // max |x| per block.
+  SmallVector<AffineExpr> scaleDims;
+  SmallVector<int64_t> scaleShape;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t d = 0; d < rank; ++d) {
+    iterators.push_back(d == valueDim ? utils::IteratorType::reduction
+                                      : utils::IteratorType::parallel);
+    if (d == valueDim)
+      continue;
+    scaleDims.push_back(getAffineDimExpr(d, ctx));
+    scaleShape.push_back(viewType.getDimSize(d));
+  }
+  AffineMap scaleMap = AffineMap::get(rank, 0, scaleDims, ctx);
+  AffineMap identity = b.getMultiDimIdentityMap(rank);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value init = filled(
+      b, loc, tensor::EmptyOp::create(b, loc, scaleShape, b.getF32Type()),
+      zero);
+  Value absMax =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, view, init,
+          ArrayRef<AffineMap>{identity, scaleMap}, iterators,
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Arith a{nb, nloc};
+            linalg::YieldOp::create(nb, nloc,
+                                    a.maxf(a.absf(args[0]), args[1]));
+          })
+          .getResult(0);
+
+  int64_t maxCode = quantizer.getMaxCode();
+  SmallVector<Value> params = mapScales(
+      b, loc, ValueRange{absMax}, 2,
+      [&](Arith &a, ValueRange args) -> SmallVector<Value> {
+        Value M = a.f32(static_cast<float>(maxCode));
+        Value c = args[0];
+        Value isZero = a.cmpf(arith::CmpFPredicate::OEQ, c, a.f32(0.0f));
+        c = a.select(isZero, a.f32(kRangeEps), c);
+        return nanUnlessFinite(a, args[0], {a.div(M, c), a.div(c, M)});
+      });
+
+  // Codes, each keyed by its index in the input.
+  SmallVector<int64_t> strideOf(inputType.getRank(), 1);
+  for (int64_t d = inputType.getRank() - 2; d >= 0; --d)
+    strideOf[d] = strideOf[d + 1] * inputType.getDimSize(d + 1);
+  Value stream;
+  if (key.seed)
+    stream = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(key.stream));
+  Value empty = tensor::EmptyOp::create(b, loc, viewType.getShape(), codeType);
+  float qhi = static_cast<float>(maxCode);
+  Value codeView =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{empty.getType()}, ValueRange{view, params[0]},
+          empty, ArrayRef<AffineMap>{identity, scaleMap, identity},
+          SmallVector<utils::IteratorType>(rank,
+                                           utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Arith a{nb, nloc};
+            Value y = a.mul(args[0], args[1]);
+            y = a.maxf(a.minf(y, a.f32(qhi)), a.f32(-qhi));
+            Value q;
+            if (key.seed) {
+              Value linear = a.idx(0);
+              for (int64_t d = 0; d < rank; ++d) {
+                if (d == valueDim)
+                  continue;
+                Value at = linalg::IndexOp::create(nb, nloc, d);
+                int64_t inputDim = d < valueDim ? d : d - 1;
+                if (d == axis)
+                  at = a.add(a.mul(at, a.idx(size)),
+                             linalg::IndexOp::create(nb, nloc, valueDim));
+                linear = a.add(linear, a.mul(at, a.idx(strideOf[inputDim])));
+              }
+              Value index =
+                  arith::IndexCastOp::create(nb, nloc, nb.getI64Type(), linear);
+              Value u = buildPhiloxUniform(nb, nloc, key.seed, key.step,
+                                           stream, index);
+              Value down = a.floor(y);
+              Value up = a.cmpf(arith::CmpFPredicate::OLT, u, a.sub(y, down));
+              q = a.add(down, a.select(up, a.f32(1.0f), a.f32(0.0f)));
+            } else {
+              q = math::RoundEvenOp::create(nb, nloc, y);
+            }
+            linalg::YieldOp::create(
+                nb, nloc,
+                arith::FPToSIOp::create(nb, nloc, codeType, q).getResult());
+          })
+          .getResult(0);
+  SmallVector<Value> results = {mergeBlocks(b, loc, codeView, axis, input),
+                                params[1]};
+  if (signs)
+    results.push_back(signs);
+  return results;
+}
+
+//===----------------------------------------------------------------------===//
 // Pattern
 //===----------------------------------------------------------------------===//
 
@@ -832,6 +957,11 @@ checkLowerable(QuantizeOp op, function_ref<void(const Twine &)> reportFailure) {
                   " row groups needs static input sizes");
     return failure();
   }
+  if (op.getQuantizer().getGranularity() == Granularity::block &&
+      !op.getInput().getType().hasStaticShape()) {
+    reportFailure("block quantizers need static input sizes");
+    return failure();
+  }
   return success();
 }
 
@@ -858,6 +988,17 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     Granularity granularity = quantizer.getGranularity();
     auto codeType = cast<IntegerType>(op.getCodes().getType().getElementType());
     NoiseKey key{op.getSeed(), op.getStep(), op.getStreamAttr().getInt()};
+
+    if (granularity == Granularity::block) {
+      SmallVector<Value> blocks =
+          lowerBlockQuantizer(rewriter, loc, op, key, codeType);
+      SmallVector<Value> results;
+      for (auto [value, result] : llvm::zip(blocks, op.getResults()))
+        if (result)
+          results.push_back(castTo(rewriter, loc, value, result.getType()));
+      rewriter.replaceOp(op, results);
+      return success();
+    }
 
     // A row quantizer with one scale per row group (a convolution's
     // samples, see RowGroups.h) quantizes the rows of the row-group view;

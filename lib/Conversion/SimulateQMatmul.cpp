@@ -34,6 +34,12 @@ static Value dequantizeOperand(PatternRewriter &rewriter, Location loc,
                                QuantizerAttrInterface quantizer) {
   auto codesType = cast<RankedTensorType>(codes.getType());
   auto floatType = codesType.clone(rewriter.getF32Type());
+  // Both operands of an #fqt.rht product are in the transformed domain,
+  // where the product is the same: their values are those of the blocks.
+  if (auto rht = dyn_cast<RHTAttr>(quantizer))
+    quantizer = cast<QuantizerAttrInterface>(
+        BlockAttr::get(rewriter.getContext(), rht.getBits(), rht.getSize(),
+                       rht.getAxis(), rht.getRounding()));
   return DequantizeOp::create(rewriter, loc, floatType, codes, scale, offset,
                               transform, quantizer);
 }

@@ -97,7 +97,7 @@ func.func @bhq_too_few_groups(%x: tensor<8x16xf32>, %seed: i64, %step: i64) {
 // -----
 
 func.func @transform_not_bhq(%x: tensor<8x16xf32>, %seed: i64, %step: i64) {
-  // expected-error @below {{codes: only #fqt.bhq has a transform, not #fqt.psq<bits = 4>}}
+  // expected-error @below {{codes: only #fqt.bhq and #fqt.rht have a transform, not #fqt.psq<bits = 4>}}
   %q, %s, %z, %t = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.psq<bits = 4>} : tensor<8x16xf32> -> tensor<8x16xi8>, tensor<8xf32>, offset tensor<8xf32>, transform tensor<8x8xf32>
   return
 }

@@ -575,3 +575,101 @@ def f32_from_bits(bits):
 
 def bits_of_f32(values):
     return np.asarray(values, F32).view(np.uint32).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------
+# Block quantizers (#fqt.blk, #fqt.rht; docs/quantizers.md §5.2, §5.3)
+# ---------------------------------------------------------------------------
+
+
+def random_signs(seed, step, stream, size):
+    """The rht signs: -1 where the Philox uniform of index j is below 1/2."""
+    u = uniform(seed, step, stream, np.arange(size, dtype=np.int64))
+    return np.where(u < F32(0.5), F32(-1), F32(1)).astype(F32)
+
+
+def split_blocks(x, axis, size):
+    """x padded with zeros along `axis` to a multiple of `size`, that axis
+    split into [blocks, size]."""
+    n = x.shape[axis]
+    nb = -(-n // size)
+    pad = [(0, 0)] * x.ndim
+    pad[axis] = (0, nb * size - n)
+    xp = np.pad(x, pad)
+    return xp.reshape(x.shape[:axis] + (nb, size) + x.shape[axis + 1:])
+
+
+def merge_blocks(view, axis, shape):
+    merged = view.reshape(view.shape[:axis] +
+                          (view.shape[axis] * view.shape[axis + 1],) +
+                          view.shape[axis + 2:])
+    return merged[tuple(slice(0, d) for d in shape)]
+
+
+def hadamard(view, vdim, signs, inverse):
+    """T v = H (D v) / sqrt(S) on every block (values at dimension vdim), or
+    T^T v = D (H v) / sqrt(S), in the lowering's float32 order."""
+    size = view.shape[vdim]
+    factor = F32(1.0 / np.sqrt(size))
+    bshape = [1] * view.ndim
+    bshape[vdim] = size
+    sg = signs.reshape(bshape)
+    x = np.asarray(view, F32)
+    if not inverse:
+        x = (x * sg).astype(F32)
+    h = 1
+    while h < size:
+        pairs = x.reshape(view.shape[:vdim] + (size // (2 * h), 2, h) +
+                          view.shape[vdim + 1:])
+        a = np.take(pairs, 0, axis=vdim + 1)
+        b = np.take(pairs, 1, axis=vdim + 1)
+        x = np.stack([(a + b).astype(F32), (a - b).astype(F32)],
+                     axis=vdim + 1).reshape(view.shape)
+        h *= 2
+    if inverse:
+        return ((x * sg).astype(F32) * factor).astype(F32)
+    return (x * factor).astype(F32)
+
+
+def block_quantize(x, bits, size, axis, seed=0, step=0, stream=0,
+                   signs_stream=None, stochastic=True):
+    """#fqt.blk (signs_stream None) or #fqt.rht: dict(codes, scale, signs,
+    src (the transformed blocks, merged), view_scale)."""
+    x = np.asarray(x, F32)
+    view = split_blocks(x, axis, size)
+    vdim = axis + 1
+    signs = None
+    if signs_stream is not None:
+        signs = random_signs(seed, step, signs_stream, size)
+        view = hadamard(view, vdim, signs, inverse=False)
+    amax = np.abs(view).max(axis=vdim).astype(F32)
+    M = F32(2**(bits - 1) - 1)
+    c = np.where(amax == 0, EPS, amax).astype(F32)
+    mul = (M / c).astype(F32)
+    scale = (c / M).astype(F32)
+    y = (view * np.expand_dims(mul, vdim)).astype(F32)
+    u = None
+    if stochastic:
+        coords = list(np.indices(view.shape))
+        orig = coords[:axis] + [coords[axis] * size + coords[vdim]] + \
+            coords[vdim + 1:]
+        strides = np.cumprod((x.shape[1:] + (1,))[::-1])[::-1]
+        linear = sum(o.astype(np.int64) * int(s) for o, s in zip(orig, strides))
+        u = uniform(seed, step, stream, linear)
+    q = round_codes(y, -M, M, stochastic, u)
+    return dict(codes=merge_blocks(q, axis, x.shape).astype(np.int64),
+                scale=scale, signs=signs,
+                src=merge_blocks(view, axis, x.shape))
+
+
+def block_dequantize(res, size, axis):
+    """codes * scale (the block's scale), then T^T for rht."""
+    q = np.asarray(res["codes"], F32)
+    scale = np.repeat(res["scale"], size, axis=axis)
+    scale = scale[tuple(slice(0, d) for d in q.shape)]
+    v = (q * scale).astype(F32)
+    if res["signs"] is not None:
+        view = split_blocks(v, axis, size)
+        v = merge_blocks(hadamard(view, axis + 1, res["signs"], inverse=True),
+                         axis, q.shape)
+    return v
