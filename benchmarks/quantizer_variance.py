@@ -54,9 +54,13 @@ import numpy as np
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DATA = "/usr/share/datasets/fashion-mnist"
 F32 = np.float32
-KINDS = ("ptq", "psq", "psqz", "percol", "percolz", "bhq", "lbt")
-# Not in the papers: zero on every group's grid (docs/quantizers.md §3.4.1).
-NEW_KINDS = ("psqz", "percolz")
+KINDS = ("ptq", "psq", "psqz", "percol", "percolz", "bhq", "lbt", "blk",
+         "rht")
+# Not in the papers: zero on every group's grid (docs/quantizers.md §3.4.1),
+# blocks of 32 along the reduction and the randomized Hadamard transform
+# (§3.6, §3.7).
+NEW_KINDS = ("psqz", "percolz", "blk", "rht")
+BLOCK = 32
 
 
 def batch(n):
@@ -124,7 +128,7 @@ def params_part(args):
 # ---------------------------------------------------------------------------
 
 def real_gradients(name, n):
-    """{layer: dY as N x D float32} of the bundled model at its initial
+    """{layer: dY (float32, its own shape)} of the bundled model at its initial
     weights (loaded from the ONNX file) on n test images."""
     import onnx
     import torch
@@ -157,12 +161,12 @@ def real_gradients(name, n):
         h = model.pool(torch.relu(keep("conv2", model.conv2(h))))
         logits = keep("fc", model.fc(torch.flatten(h, 1)))
     torch.nn.functional.cross_entropy(logits, torch.from_numpy(y)).backward()
-    return {layer: v.grad.detach().numpy().reshape(n, -1).astype(F32)
+    return {layer: v.grad.detach().numpy().astype(F32)
             for layer, v in outputs.items()}
 
 
 def zoo_gradients(name, n, layers=3):
-    """{layer: dY as N x D float32} of a model of scripts/zoo/models.py at
+    """{layer: dY (float32, its own shape)} of a model of scripts/zoo/models.py at
     its seeded initial weights on a seeded random batch of n samples and
     labels: the output gradients of the first, a middle and the last of
     its Conv2d/Linear modules whose output keeps one row per sample."""
@@ -191,7 +195,7 @@ def zoo_gradients(name, n, layers=3):
     found = [(kind, v) for kind, v in outputs if v.grad is not None]
     picks = sorted({0, len(found) // 2, len(found) - 1})[:layers]
     return {"%s %d/%d" % (found[i][0], i + 1, len(found)):
-            found[i][1].grad.detach().numpy().reshape(n, -1).astype(F32)
+            found[i][1].grad.detach().numpy().astype(F32)
             for i in picks}
 
 
@@ -224,18 +228,45 @@ def lbt_gamma(g, bits, alpha=1e-3, step=1e-3, gamma_min=1e-3):
     return float(min(max(gamma, F32(gamma_min)), F32(1.0)))
 
 
+def product_view(v):
+    """dY as the dgrad product dX = dY W^T reads it: one row per output
+    position (a convolution's N*OH*OW, a sequence's N*T), the features (the
+    reduction) along the last dimension."""
+    if v.ndim == 4:
+        v = v.transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(v.reshape(-1, v.shape[-1]))
+
+
+def block_size(d):
+    """The pass's rule for rht (and the block of blk): 32, or the largest
+    power of two that divides the reduction."""
+    size = BLOCK
+    while size > 1 and d % size:
+        size //= 2
+    return size
+
+
 def measure_quantizer(fqt, g, kind, bits, draws):
-    """(Monte Carlo E|Q(g) - g|^2, bound), both over |g|^2."""
+    """(Monte Carlo E|Q(g) - g|^2, bound), both over |g|^2. The block
+    quantizers see g in its product layout (g["product"])."""
+    g, product = g["rows"], g["product"]
     spec = "%s:%d" % (kind, bits)
+    if kind in ("blk", "rht"):
+        g = product
+        size = block_size(g.shape[1]) if kind == "rht" else BLOCK
+        spec = "%s:%d/%d" % (kind, bits, size)
     gamma = lbt_gamma(g, bits) if kind == "lbt" else None
     g64 = g.astype(np.float64)
     n, d = g.shape
     error = 0.0
     for seed in range(draws):
         result = fqt.quantize(g, spec, seed=seed, step=0, gamma=gamma)
-        if kind == "lbt":
+        if kind == "lbt" or kind == "blk":
             codes, scale = result
             q = fqt.dequantize(codes, scale, None, spec)
+        elif kind == "rht":
+            codes, scale, transform = result
+            q = fqt.dequantize(codes, scale, None, spec, transform)
         elif kind == "bhq":
             codes, scale, offset, transform = result
             q = fqt.dequantize(codes, scale, offset, spec, transform)
@@ -257,6 +288,15 @@ def measure_quantizer(fqt, g, kind, bits, draws):
     elif kind == "bhq":
         inverse = np.asarray(transform, np.float64)
         bound = d / 4 * np.sum(np.sum(inverse ** 2, axis=0) * scale ** 2)
+    elif kind in ("blk", "rht"):
+        size = int(spec.split("/")[1])
+        pad = (-d) % size
+        per_block = np.pad(g64 if kind == "blk" else np.ones_like(g64),
+                           ((0, 0), (0, pad))).reshape(n, -1, size)
+        # blk: the non-zero entries of each block (zeros stay exact); rht:
+        # all of them (the transform mixes zeros away).
+        count = np.count_nonzero(per_block, axis=2)
+        bound = np.sum(count * scale ** 2) / 4
     else:
         delta = float(scale)
         c = delta * (2**(bits - 1) - 1)
@@ -271,23 +311,27 @@ def quantizers_part(args):
     sys.path.insert(0, os.path.join(args.build, "python_packages"))
     import fqt
     cases = []
+    def both(v):
+        return dict(rows=np.ascontiguousarray(v.reshape(v.shape[0], -1)),
+                    product=product_view(v))
     for name in args.models.split(","):
         for layer, g in real_gradients(name, 128).items():
-            cases.append(("%s %s" % (name, layer), g))
+            cases.append(("%s %s" % (name, layer), both(g)))
     for name in filter(None, args.zoo.split(",")):
         for layer, g in zoo_gradients(name, 32).items():
-            cases.append(("%s %s" % (name, layer), g))
+            cases.append(("%s %s" % (name, layer), both(g)))
     rng = np.random.default_rng(12345)
     for kind in ("balanced", "lognormal2", "fewlarge"):
-        cases.append((kind, synthetic(kind, rng)))
+        cases.append((kind, both(synthetic(kind, rng))))
     names = {"ptq": "PTQ", "psq": "PSQ", "psqz": "PSQZ", "percol": "percol",
-             "percolz": "percolz", "bhq": "BHQ", "lbt": "LBT (gamma)"}
+             "percolz": "percolz", "bhq": "BHQ", "lbt": "LBT (gamma)",
+             "blk": "blk/32", "rht": "rht/32"}
     print("| gradient (N x D), zeros | bits | " +
           " | ".join(names[k] for k in KINDS) +
           " | best new / PTQ | best new / PSQ |")
     print("|---|---|" + "---|" * (len(KINDS) + 2))
     for label, g in cases:
-        zeros = np.count_nonzero(g == 0) / g.size
+        zeros = np.count_nonzero(g["rows"] == 0) / g["rows"].size
         for bits in [int(b) for b in args.bits.split(",")]:
             cell, var = {}, {}
             for kind in KINDS:
@@ -299,7 +343,8 @@ def quantizers_part(args):
                     cell[kind] = "%.3g (%.3g) γ=%.3f" % (v, bound, gamma)
             best = min(var[k] for k in NEW_KINDS)
             print("| %s (%dx%d), %.0f %% | %d | %s | %.3g | %.3g |"
-                  % (label, g.shape[0], g.shape[1], 100 * zeros, bits,
+                  % (label, g["rows"].shape[0], g["rows"].shape[1],
+                     100 * zeros, bits,
                      " | ".join(cell[k] for k in KINDS),
                      best / var["ptq"], best / var["psq"]))
             sys.stdout.flush()

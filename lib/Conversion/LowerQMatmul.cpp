@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 
 namespace fqt {
 #define GEN_PASS_DEF_FQTLOWERQMATMUL
@@ -297,7 +298,12 @@ static Operand blockOf(OpBuilder &b, Location loc, const Operand &o,
     SmallVector<OpFoldResult> at = {b.getIndexAttr(0), b.getIndexAttr(0)};
     SmallVector<OpFoldResult> extent = {b.getIndexAttr(other),
                                         b.getIndexAttr(other)};
-    at[kDim] = block;
+    // Blocks of the loop never straddle the operand's own (their size
+    // divides it): the entry is that of the block's start.
+    at[kDim] =
+        arith::DivUIOp::create(b, loc, start,
+                               arith::ConstantIndexOp::create(b, loc, o.kBlock))
+            .getResult();
     extent[kDim] = b.getIndexAttr(1);
     r.scale = tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get({other}, scaleType.getElementType()),
@@ -463,16 +469,15 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
   /// Block quantizers along the reduction (#fqt.blk, #fqt.rht): blocks of
   /// their size, each an i32 product scaled by the block's scales, summed in
   /// f32; a last, shorter block where the size does not divide K. The other
-  /// operand's scale must be constant along k, or blocked alike.
+  /// operand's scale must be constant along k, or blocked too (the loop then
+  /// runs over blocks of the two sizes' greatest common divisor).
   FailureOr<Value> emitBlockScaled(PatternRewriter &rewriter, QMatmulOp op,
                                    const Operand &a, const Operand &b,
                                    const ResultShape &shape) const {
-    int64_t size = a.kBlock ? a.kBlock : b.kBlock;
+    // Blocks of both operands' sizes, where both are blocked: the loop's
+    // blocks are their greatest common divisor.
+    int64_t size = std::gcd(a.kBlock, b.kBlock);
     for (const Operand *o : {&a, &b}) {
-      if (o->kBlock && o->kBlock != size)
-        return rewriter.notifyMatchFailure(
-            op, "the operands' blocks along the reduction differ in size "
-                "(left to simulate)");
       if (!o->kBlock && o->axis == ScaleAxis::k)
         return rewriter.notifyMatchFailure(
             op, "one operand is block-scaled, the other's scale varies along "

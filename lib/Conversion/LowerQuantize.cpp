@@ -808,7 +808,7 @@ static std::pair<Value, Value> buildBHQTransform(OpBuilder &b, Location loc,
 // Block quantizers
 //===----------------------------------------------------------------------===//
 
-/// #fqt.blk and #fqt.rht (docs/quantizers.md §5.2, §5.3) on the splitBlocks
+/// #fqt.blk and #fqt.rht (docs/quantizers.md §3.6, §3.7) on the splitBlocks
 /// view of the input (the block's values at dimension axis + 1): rht first
 /// transforms every block; then per block c = max|x| (1e-8 where that is 0),
 /// codes round-or-SR(clamp(x * (M / c), -M, M)) and scale c / M, with

@@ -116,9 +116,15 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
       SmallVector<StringRef> parts;
       text.split(parts, ':');
       unsigned bits = 0;
+      int64_t size = fqt::kDefaultBlockSize;
       bool ok = (parts.size() == 2 || parts.size() == 3) &&
-                fqt::isQuantizerSpecKind(parts[0]) &&
-                !parts[1].getAsInteger(10, bits);
+                fqt::isQuantizerSpecKind(parts[0]);
+      if (ok) {
+        auto [bitsText, sizeText] = parts[1].split('/');
+        ok = !bitsText.getAsInteger(10, bits) &&
+             (sizeText.empty() || (fqt::isBlockSpecKind(parts[0]) &&
+                                   !sizeText.getAsInteger(10, size)));
+      }
       std::optional<fqt::Rounding> rounding;
       if (ok && parts.size() == 3) {
         rounding = fqt::symbolizeRounding(parts[2]);
@@ -127,18 +133,21 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
       if (!ok) {
         error = "malformed quantizer '" + spec +
                 "'; expected KIND:BITS[:ROUNDING] with KIND one of ptq, psq, "
-                "psqz, bhq, percol, percolz, lbt, act, weight and ROUNDING "
-                "nearest or "
-                "stochastic, or an attribute such as #fqt.psq<bits = 4>";
+                "psqz, bhq, percol, percolz, lbt, act, weight, or "
+                "KIND:BITS/SIZE[:ROUNDING] with KIND blk or rht, ROUNDING "
+                "nearest or stochastic, or an attribute such as "
+                "#fqt.psq<bits = 4>";
         return nullptr;
       }
       if (parts[0] == "weight" && rounding == fqt::Rounding::stochastic) {
         error = "quantizer '" + spec + "': #fqt.weight rounds to nearest";
         return nullptr;
       }
+      // Blocks along the last dimension of a matrix (a dY on its way to
+      // dX = dY W^T); an attribute spells out another axis.
       attr = fqt::getQuantizerAttr(
           [&] { return mlir::emitError(UnknownLoc::get(context)); }, context,
-          parts[0], bits, rounding);
+          parts[0], bits, rounding, size, /*blockAxis=*/1);
     }
   }
   auto quantizer = llvm::dyn_cast_or_null<fqt::QuantizerAttrInterface>(attr);
@@ -162,7 +171,9 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
   result.bits = quantizer.getBits();
   result.symmetric = quantizer.isSymmetric();
   result.stochastic = quantizer.getRounding() == fqt::Rounding::stochastic;
-  result.transform = isa<fqt::BHQAttr>(attr);
+  result.transform = isa<fqt::BHQAttr, fqt::RHTAttr>(attr);
+  if (auto rht = dyn_cast<fqt::RHTAttr>(attr))
+    result.transformSize = rht.getSize();
   result.gamma = isa<fqt::LBTAttr>(attr);
   result.minRows = quantizer.getMinRows();
   return quantizer;
@@ -225,7 +236,9 @@ fqt::QuantizerKernel::create(Kind kind, const std::string &specText,
   auto &results = kernel->resultBuffers;
   std::vector<int64_t> scales(scaleShape->begin(), scaleShape->end());
   std::vector<int64_t> square;
-  if (spec.transform)
+  if (spec.transformSize)
+    square = {spec.transformSize};
+  else if (spec.transform)
     square = {shape.front(), shape.front()};
   bool quantize = kind == Kind::Quantize;
   std::vector<QuantizerKernel::Buffer> quantized = {{"codes", "i8", shape},

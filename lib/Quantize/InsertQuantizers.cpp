@@ -54,20 +54,25 @@ StringRef roleName(Role role) {
   return "";
 }
 
-/// Parses `none` or `KIND:B` (fqt::getQuantizerAttr) for `role`; null with
-/// a diagnostic otherwise.
+/// Parses `none`, `KIND:B` or, for the block kinds, `KIND:B/S`
+/// (fqt::getQuantizerAttr) for `role`; null with a diagnostic otherwise. A
+/// block quantizer's axis is that of the product it serves, set there.
 QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
                                  Role role) {
   spec = spec.trim();
   if (spec == "none")
     return cast<QuantizerAttrInterface>(NoneAttr::get(ctx));
-  auto [kind, bitsText] = spec.split(':');
+  auto [kind, widths] = spec.split(':');
+  auto [bitsText, sizeText] = widths.split('/');
   unsigned bits;
-  if (bitsText.getAsInteger(10, bits) || !isQuantizerSpecKind(kind)) {
+  int64_t size = kDefaultBlockSize;
+  bool blocks = isBlockSpecKind(kind);
+  if (bitsText.getAsInteger(10, bits) || !isQuantizerSpecKind(kind) ||
+      (!sizeText.empty() && (!blocks || sizeText.getAsInteger(10, size)))) {
     emitError(loc, "malformed quantizer '")
         << spec << "' for " << roleName(role)
-        << "; expected none or KIND:BITS with KIND one of ptq, psq, psqz, "
-           "bhq, percol, percolz, lbt";
+        << "; expected none, KIND:BITS with KIND one of ptq, psq, psqz, "
+           "bhq, percol, percolz, lbt, or KIND:BITS/SIZE with KIND blk or rht";
     return nullptr;
   }
   // On the forward roles ptq:B names the forward quantizers of the papers.
@@ -75,17 +80,20 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
     kind = "act";
   if (role == Role::Weight && kind == "ptq")
     kind = "weight";
+  std::optional<Rounding> rounding;
   if (role == Role::Act || role == Role::Weight) {
-    if (kind != "act" && kind != "weight") {
+    if (kind != "act" && kind != "weight" && kind != "blk") {
       emitError(loc, "quantizer '")
           << spec << "' cannot be used for " << roleName(role)
-          << ": the forward roles take none or ptq:B (per tensor)";
+          << ": the forward roles take none, ptq:B (per tensor) or blk:B/S";
       return nullptr;
     }
+    // Forward values round to nearest, as the papers' forward quantizers.
+    rounding = Rounding::nearest;
   } else if (kind == "act" || kind == "weight") {
     emitError(loc, "quantizer '")
         << spec << "' is a forward quantizer; " << roleName(role)
-        << " takes ptq, psq, psqz, bhq, percol, percolz or lbt";
+        << " takes ptq, psq, psqz, bhq, percol, percolz, lbt, blk or rht";
     return nullptr;
   }
   // The attribute's verifier checks the bit-width; its message is reported
@@ -95,7 +103,23 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
         return emitError(loc, "invalid quantizer '")
                << spec << "' for " << roleName(role) << ": ";
       },
-      ctx, kind, bits);
+      ctx, kind, bits, blocks ? rounding : std::nullopt, size);
+}
+
+/// `q` with its blocks along stored dimension `axis` (and, for rht, the
+/// transform size `size` and the signs stream `signs`); `q` itself for the
+/// other kinds.
+QuantizerAttrInterface alongAxis(QuantizerAttrInterface q, int64_t axis,
+                                 int64_t size = 0, int64_t signs = 0) {
+  MLIRContext *ctx = q.getContext();
+  if (auto blk = dyn_cast<BlockAttr>(q))
+    return cast<QuantizerAttrInterface>(BlockAttr::get(
+        ctx, blk.getBits(), blk.getSize(), axis, blk.getRounding()));
+  if (auto rht = dyn_cast<RHTAttr>(q))
+    return cast<QuantizerAttrInterface>(
+        RHTAttr::get(ctx, rht.getBits(), size ? size : rht.getSize(), axis,
+                     signs, rht.getRounding()));
+  return q;
 }
 
 struct Policy {
@@ -288,6 +312,8 @@ FailureOr<int64_t> scaleBlock(QuantizerAttrInterface q, Value scale,
   }
   case Granularity::column:
     return groupDim == 1 ? shape[1] / groups : 0;
+  case Granularity::block: // grouped products of blocks are simulated
+    break;
   }
   return failure();
 }
@@ -324,10 +350,13 @@ private:
                                    MutableArrayRef<Quantized> q,
                                    ArrayRef<QuantizerAttrInterface> quantizers,
                                    DictionaryAttr info);
-  /// `samples` is the number of row groups of `v` (0: one per row).
+  /// `samples` is the number of row groups of `v` (0: one per row). A
+  /// value already quantized under `key` (the policy's quantizer, whose
+  /// block axis the first product fixed; `q` where null) is reused.
   FailureOr<Quantized> quantize(func::FuncOp fn, Value v,
                                 QuantizerAttrInterface q, Role role,
-                                StringRef layer, int64_t samples, Location loc);
+                                StringRef layer, int64_t samples, Location loc,
+                                Attribute key = Attribute());
   /// Adds the gamma state argument of an lbt quantizer of `layer`.
   FailureOr<GammaState> addGammaState(func::FuncOp fn, StringRef layer,
                                       Role role, Location loc);
@@ -399,9 +428,9 @@ FailureOr<GammaState> FQTInsertQuantizersPass::addGammaState(func::FuncOp fn,
 
 FailureOr<Quantized> FQTInsertQuantizersPass::quantize(
     func::FuncOp fn, Value v, QuantizerAttrInterface q, Role role,
-    StringRef layer, int64_t samples, Location loc) {
+    StringRef layer, int64_t samples, Location loc, Attribute keyAttr) {
   int path = role == Role::DGrad ? 1 : role == Role::WGrad ? 2 : 0;
-  auto key = std::make_tuple(v, Attribute(q), path);
+  auto key = std::make_tuple(v, keyAttr ? keyAttr : Attribute(q), path);
   auto it = cache.find(key);
   if (it != cache.end())
     return it->second;
@@ -448,6 +477,9 @@ FailureOr<Quantized> FQTInsertQuantizersPass::quantize(
   // dense transform over them would be (N*OH*OW)^2 floats.
   if (isa<BHQAttr>(q))
     transformType = RankedTensorType::get({groups, groups}, b.getF32Type());
+  // rht yields its random signs.
+  if (auto rht = dyn_cast<RHTAttr>(q))
+    transformType = RankedTensorType::get({rht.getSize()}, b.getF32Type());
   // lbt clips at gamma * max|g| with gamma kept by the runtime: each
   // function reads it, and the one that updates state returns the next one.
   Value gamma;
@@ -608,18 +640,67 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
                           "integer product (layer '")
              << layer << "', " << role << ")";
 
+    // Block quantizers scale blocks of the reduction: the stored dimension
+    // that is k.
+    int64_t kAxis[2] = {transposeLhs ? 0 : 1, transposeRhs ? 1 : 0};
+    // rht transforms the gradient along the reduction with signs of this
+    // product, in blocks of its size or of the largest power of two that
+    // divides the reduction.
+    int64_t rhtSize = 0, signs = 0;
+    if (gradOperand >= 0) {
+      if (auto rht = dyn_cast<RHTAttr>(quantizers[gradOperand])) {
+        int64_t k = cast<ShapedType>(matrices[gradOperand].getType())
+                        .getDimSize(kAxis[gradOperand]);
+        int64_t size = rht.getSize();
+        while (size > 1 && k % size != 0)
+          size /= 2;
+        if (size < 2)
+          return op.emitError("rht cannot transform the reduction of layer '")
+                 << layer << "' (" << role << "): no power of two >= 2 "
+                 << "divides its " << k << " values; use blk";
+        rhtSize = size;
+        signs = nextStream++;
+      }
+    }
     SmallVector<Quantized, 2> q(2);
     for (int64_t i = 0; i < 2; ++i) {
       if (quantizers[i].isNone())
         continue;
+      QuantizerAttrInterface actual =
+          alongAxis(quantizers[i], kAxis[i], rhtSize, signs);
+      Attribute key =
+          isa<RHTAttr>(actual) ? Attribute(actual) : Attribute(quantizers[i]);
       FailureOr<Quantized> r =
-          quantize(fn, matrices[i], quantizers[i], roles[i], layer,
-                   i == gradOperand ? samples : 0, op.getLoc());
+          quantize(fn, matrices[i], actual, roles[i], layer,
+                   i == gradOperand ? samples : 0, op.getLoc(), key);
       if (failed(r))
         return failure();
       q[i] = *r;
     }
-    bool integer = mode == "integer" && q[0].op && q[1].op;
+    // The partner of an rht gradient is transformed alike, from its
+    // quantized forward value (so that the product stays an unbiased
+    // estimate of the QAT gradient), and quantized again with its bits and
+    // stochastic rounding.
+    if (rhtSize && q[1 - gradOperand].op) {
+      int64_t p = 1 - gradOperand;
+      unsigned bits = std::max(quantizers[p].getBits(), 2u);
+      auto partner = cast<QuantizerAttrInterface>(
+          RHTAttr::get(fn.getContext(), bits, rhtSize, kAxis[p], signs,
+                       Rounding::stochastic));
+      FailureOr<Quantized> r =
+          quantize(fn, q[p].dequantized, partner, roles[gradOperand], layer, 0,
+                   op.getLoc());
+      if (failed(r))
+        return failure();
+      q[p] = *r;
+    }
+    // Grouped products of block quantizers are simulated (their scales
+    // would have to be cut by group as well as by block).
+    bool blocked = llvm::any_of(q, [](Quantized &v) {
+      return v.op && v.op.getQuantizer().getGranularity() == Granularity::block;
+    });
+    bool integer =
+        mode == "integer" && q[0].op && q[1].op && !(grouped && blocked);
     if (!integer) {
       for (int64_t i = 0; i < 2; ++i) {
         if (!q[i].op)
@@ -645,11 +726,15 @@ LogicalResult FQTInsertQuantizersPass::processFunction(func::FuncOp fn) {
     }
     OpBuilder b(op);
     UnitAttr unit = b.getUnitAttr();
+    // The quantizers as the codes were made (block axes, rht signs); only
+    // BHQ's transform is undone after the product (rht's cancels in it).
+    QuantizerAttrInterface lhsQ = q[0].op.getQuantizer();
+    Value lhsTransform = isa<BHQAttr>(lhsQ) ? q[0].op.getTransform() : Value();
     auto qmm = QMatmulOp::create(
         b, op.getLoc(), op->getResultTypes()[0], q[0].op.getCodes(),
-        q[0].op.getScale(), q[0].op.getOffset(), q[0].op.getTransform(),
-        q[1].op.getCodes(), q[1].op.getScale(), q[1].op.getOffset(),
-        quantizers[0], quantizers[1], transposeLhs ? unit : UnitAttr(),
+        q[0].op.getScale(), q[0].op.getOffset(), lhsTransform,
+        q[1].op.getCodes(), q[1].op.getScale(), q[1].op.getOffset(), lhsQ,
+        q[1].op.getQuantizer(), transposeLhs ? unit : UnitAttr(),
         transposeRhs ? unit : UnitAttr());
     qmm->setAttr("fqt.product", info);
     op->getResult(0).replaceAllUsesWith(qmm.getResult());

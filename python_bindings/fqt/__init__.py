@@ -85,7 +85,7 @@ DISTRIBUTED = ("none", "mpi")
 #: How the ranks of a job average their gradients (``allreduce``).
 ALLREDUCE_MODES = ("fp32", "int8", "int4")
 
-_SPEC = re.compile(r"^\s*([a-z]+):(\d+)\s*$")
+_SPEC = re.compile(r"^\s*([a-z]+):(\d+)(/\d+)?\s*$")
 
 
 def _check_choice(name: str, value: object, choices: Tuple[str, ...]) -> str:
@@ -127,20 +127,26 @@ def _check_role_spec(role: str, spec: object) -> str:
     match = _SPEC.match(spec)
     if not match:
         raise ValueError(f"malformed quantizer {spec!r} for {role}; expected "
-                         "none or KIND:BITS with KIND one of ptq, psq, psqz, "
-                         "bhq, percol, percolz, lbt")
+                         "none, KIND:BITS with KIND one of ptq, psq, psqz, "
+                         "bhq, percol, percolz, lbt, or KIND:BITS/SIZE with "
+                         "KIND blk or rht")
     kind = match.group(1)
+    if match.group(3) and kind not in ("blk", "rht"):
+        raise ValueError(f"malformed quantizer {spec!r} for {role}: only blk "
+                         "and rht take a block size")
     try:
         _fqt.parse_quantizer_spec(spec)
     except ValueError as error:
         raise ValueError(f"{role}: {error}") from None
     if role in ("act", "weight"):
-        if kind not in ("ptq", role):
+        if kind not in ("ptq", role, "blk"):
             raise ValueError(f"quantizer {spec!r} cannot be used for {role}: "
-                             "the forward roles take none or ptq:B (per tensor)")
+                             "the forward roles take none, ptq:B (per tensor) "
+                             "or blk:B/S")
     elif kind in ("act", "weight"):
         raise ValueError(f"quantizer {spec!r} is a forward quantizer; {role} "
-                         "takes ptq, psq, psqz, bhq, percol, percolz or lbt")
+                         "takes ptq, psq, psqz, bhq, percol, percolz, lbt, "
+                         "blk or rht")
     return spec
 
 
@@ -657,6 +663,8 @@ def quantize(array: ArrayLike, spec: str, seed: int = 0, step: int = 0, *,
     Returns:
         ``(codes, scales)`` for symmetric quantizers (lbt),
         ``(codes, scales, offsets)`` for the others, and
+        ``(codes, scales, transform)`` for rht (blk:B/S and rht:B/S block
+        the last dimension; transform is rht's random signs),
         ``(codes, scales, offsets, transform)`` for bhq, where transform is
         the inverse rotation T^-1 that :func:`dequantize` applies. Codes are
         uint8 (int8 for symmetric quantizers); every element is recovered as

@@ -186,7 +186,7 @@ py::array dequantize(py::handle codes, py::handle scales, py::handle offsets,
       if (value.is_none())
         valueError(
             spec.attribute + " needs its " + arg.name +
-            (arg.name == "transform" ? " (the 4th result of quantize)" : ""));
+            (arg.name == "transform" ? " (the last result of quantize)" : ""));
       py::array a = asArray(value, py::dtype::of<float>(), arg.name.c_str());
       if (arrayShape(a) != Shape(arg.shape))
         valueError(arg.name + " has shape " + shapeRepr(arrayShape(a)) + "; " +
@@ -200,7 +200,7 @@ py::array dequantize(py::handle codes, py::handle scales, py::handle offsets,
   if (spec.symmetric && !offsets.is_none())
     valueError("symmetric " + spec.attribute + " has no offsets; pass None");
   if (!spec.transform && !transform.is_none())
-    valueError("only bhq has a transform, not " + spec.attribute);
+    valueError("only bhq and rht have a transform, not " + spec.attribute);
   py::array result(py::dtype::of<float>(), shape);
   pointers.push_back(result.mutable_data());
   {

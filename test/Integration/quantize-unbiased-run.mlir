@@ -5,7 +5,8 @@
 
 // Statistical properties of the compiled stochastic quantizers
 // (docs/quantizers.md §5.1, §5.5.1-3, §5.5.5, §5.5.8). Each of PTQ, PSQ, BHQ,
-// LBT and the zero-snapped PSQ and per-column quantizers quantizes a fixed 8x16 input at steps 0 .. 9999 (10^4 independent
+// LBT, the zero-snapped PSQ and per-column quantizers and the block
+// quantizers blk and rht (whose random signs change with the step) quantizes a fixed 8x16 input at steps 0 .. 9999 (10^4 independent
 // draws: the step is part of the Philox counter) and dequantizes it; the
 // loop over steps runs inside the compiled program and accumulates, per
 // element, the sum and the sum of squares of the dequantized values in f64.
@@ -21,6 +22,9 @@
 // CHECK: psqz: exact zeros stay exactly zero
 // CHECK: percolz: unbiased
 // CHECK: percolz: exact zeros stay exactly zero
+// CHECK: blk: unbiased
+// CHECK: blk: exact zeros stay exactly zero
+// CHECK: rht: unbiased
 // CHECK: all quantizers ok
 
 func.func private @printMemrefI32(memref<*xi32>)
@@ -121,6 +125,22 @@ func.func @print_f64(%x: tensor<8x16xf64>) {
   return
 }
 
+func.func @blk(%x: tensor<8x16xf32>, %seed: i64, %step: i64) -> tensor<8x16xf32> {
+  %q, %s = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.blk<bits = 4, size = 4, axis = 1>, stream = 7 : i64}
+      : tensor<8x16xf32> -> tensor<8x16xi8>, tensor<8x4xf32>
+  %d = fqt.dequantize %q scale(%s) {quantizer = #fqt.blk<bits = 4, size = 4, axis = 1>}
+      : tensor<8x16xi8>, tensor<8x4xf32> -> tensor<8x16xf32>
+  return %d : tensor<8x16xf32>
+}
+
+func.func @rht(%x: tensor<8x16xf32>, %seed: i64, %step: i64) -> tensor<8x16xf32> {
+  %q, %s, %t = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.rht<bits = 4, size = 8, axis = 1, signs = 9>, stream = 8 : i64}
+      : tensor<8x16xf32> -> tensor<8x16xi8>, tensor<8x2xf32>, transform tensor<8xf32>
+  %d = fqt.dequantize %q scale(%s) transform(%t) {quantizer = #fqt.rht<bits = 4, size = 8, axis = 1, signs = 9>}
+      : tensor<8x16xi8>, tensor<8x2xf32>, tensor<8xf32> -> tensor<8x16xf32>
+  return %d : tensor<8x16xf32>
+}
+
 func.func @main() {
   %x_ptq = arith.constant dense<[[0.0, -0.464418411, 0.0505150631, 0.686230838, -1.75679052, 0.0, -0.457842827, -0.596420109, 0.0, 0.931792021, 0.674980462, 1.24444115, 0.893087447, 0.263004929, 0.328517854, 0.0], [0.0, -0.0458960868, 0.38187173, -0.452538967, 0.721664906, -0.352163404, 0.672797024, 0.140623301, 0.462560683, -1.51765287, -0.860297561, 1.34456873, 0.178086326, -0.081318289, 0.0, 0.750888884], [0.0, -0.64308089, 1.96093488, 0.690720439, -1.5720551, 0.839465439, 0.768478036, 0.813917816, -0.403894842, 0.0, 0.0, 1.21113563, 0.292586476, 1.69733894, -0.388611823, 0.696423948], [0.844831586, -0.323760688, 0.0112522123, -0.414602816, 0.478243291, 0.0, -0.291656017, 0.0, 0.0, -0.521098852, -1.9225868, -1.17404222, -0.673933744, 0.108182758, 0.0, 0.269041538], [0.0913609639, 0.347901076, -1.40148842, 0.0483800583, -0.868113995, -0.573720574, 2.03630114, 1.84737277, 0.977152288, 0.543007433, 0.50359863, 0.0, -1.25545084, 0.334719926, -0.447193235, -0.776719749], [-0.0803223997, 0.0, 0.0, -0.739599705, 0.0173079092, 0.0, 1.22683227, 1.51920366, -1.10439897, 0.427307308, 0.0, 0.0, 0.0628524423, 1.19308817, 0.553271651, -0.868517399], [0.0801815018, -0.017562611, 0.0, 0.0, 0.0, 1.35927403, -0.18787241, 0.440992922, 0.0, -1.67761064, 0.327230453, 0.129049078, 0.908819199, -1.15224254, -0.284819245, -2.49237752], [-0.836597085, -0.433336645, 0.0, -0.554781914, 0.954104066, 0.0, 0.0, 0.460356981, 0.0, 1.33655119, 0.68912214, 0.332664788, -1.71408594, -0.617609859, 0.267985761, -0.643845141]]> : tensor<8x16xf32>
   %x_psq = arith.constant dense<[[1.59282601, -0.693920135, 0.465077102, -0.77181077, 1.30214345, -0.797723532, -0.178959444, 1.43941176, 0.936263442, -0.315349936, 1.23630273, 0.640274882, 1.06456316, 1.53645265, 1.63360596, -0.888095558], [-0.00832749251, 0.00529378653, -0.00299158902, -0.0314882398, 0.00976024196, -0.0126481121, -0.00295496313, -0.00683148485, -0.00349672325, 0.00624884805, -0.0180940256, -0.00314543582, -0.0153633598, -0.00334798056, 0.00264047831, 0.00969717186], [-0.726686001, 7.44468021, 2.79352975, 3.7079823, 2.21736336, -0.773307741, -1.43062282, -2.74132943, 0.0955901891, -9.13003445, -1.45989072, -0.0961563066, -4.18950272, -3.21834183, 1.21258044, 1.81747532], [0.155535668, -1.13716543, 0.92874527, -0.11674393, 1.50593722, -0.0220028032, 0.269124359, -0.224424705, 0.317508698, 0.858730137, 0.243798226, 0.506392181, 0.334369212, -0.829344034, 0.317622721, -0.343319714], [4.96719804e-05, -9.84979124e-05, 0.000134385962, -5.49668766e-05, 0.000210033293, -3.50639857e-05, 8.72399178e-05, -0.000130772911, 1.88051818e-05, -7.39338939e-05, 5.95173769e-05, 0.000146889535, 0.000112848778, -6.09113958e-05, -0.000118619813, -3.60265913e-05], [-10.5560522, 10.3905344, 3.44997358, 5.88465023, -14.4750595, -9.76203156, -9.68099213, 3.22277617, 3.56791377, -22.1374416, 12.6542168, 19.4398727, -18.0728416, -8.89481735, 7.51143312, -7.72402859], [1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5], [-0.3580302, -0.118246473, -0.176881447, -0.0178005807, 0.0941731259, 0.484065175, 0.126677334, -0.0175308753, -0.405700535, -0.309776127, -0.244729921, -0.0716900751, -0.402612329, 0.0329146609, 0.266648978, 0.0990148187]]> : tensor<8x16xf32>
@@ -133,10 +153,11 @@ func.func @main() {
   %zero = arith.constant 0.0 : f64
   %e = tensor.empty() : tensor<8x16xf64>
   %z = linalg.fill ins(%zero : f64) outs(%e : tensor<8x16xf64>) -> tensor<8x16xf64>
-  %r:12 = scf.for %i = %c0 to %steps step %c1
+  %r:16 = scf.for %i = %c0 to %steps step %c1
       iter_args(%s0 = %z, %q0 = %z, %s1 = %z, %q1 = %z, %s2 = %z, %q2 = %z, %s3 = %z, %q3 = %z,
-                %s4 = %z, %q4 = %z, %s5 = %z, %q5 = %z)
+                %s4 = %z, %q4 = %z, %s5 = %z, %q5 = %z, %s6 = %z, %q6 = %z, %s7 = %z, %q7 = %z)
       -> (tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
+          tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
           tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
           tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>) {
     %step = arith.index_cast %i : index to i64
@@ -153,8 +174,16 @@ func.func @main() {
     %d5 = func.call @percolz(%x_ptq, %seed, %step) : (tensor<8x16xf32>, i64, i64) -> tensor<8x16xf32>
     %a4:2 = func.call @accumulate(%d4, %s4, %q4) : (tensor<8x16xf32>, tensor<8x16xf64>, tensor<8x16xf64>) -> (tensor<8x16xf64>, tensor<8x16xf64>)
     %a5:2 = func.call @accumulate(%d5, %s5, %q5) : (tensor<8x16xf32>, tensor<8x16xf64>, tensor<8x16xf64>) -> (tensor<8x16xf64>, tensor<8x16xf64>)
-    scf.yield %a0#0, %a0#1, %a1#0, %a1#1, %a2#0, %a2#1, %a3#0, %a3#1, %a4#0, %a4#1, %a5#0, %a5#1
+    // The block quantizers: blk on PTQ's input (exact zeros), rht on PSQ's
+    // (rows of very different scales).
+    %d6 = func.call @blk(%x_ptq, %seed, %step) : (tensor<8x16xf32>, i64, i64) -> tensor<8x16xf32>
+    %d7 = func.call @rht(%x_psq, %seed, %step) : (tensor<8x16xf32>, i64, i64) -> tensor<8x16xf32>
+    %a6:2 = func.call @accumulate(%d6, %s6, %q6) : (tensor<8x16xf32>, tensor<8x16xf64>, tensor<8x16xf64>) -> (tensor<8x16xf64>, tensor<8x16xf64>)
+    %a7:2 = func.call @accumulate(%d7, %s7, %q7) : (tensor<8x16xf32>, tensor<8x16xf64>, tensor<8x16xf64>) -> (tensor<8x16xf64>, tensor<8x16xf64>)
+    scf.yield %a0#0, %a0#1, %a1#0, %a1#1, %a2#0, %a2#1, %a3#0, %a3#1, %a4#0, %a4#1, %a5#0, %a5#1,
+              %a6#0, %a6#1, %a7#0, %a7#1
         : tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
+          tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
           tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>,
           tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>, tensor<8x16xf64>
   }
@@ -177,5 +206,11 @@ func.func @main() {
   call @print_input(%x_ptq) : (tensor<8x16xf32>) -> ()
   call @print_f64(%r#10) : (tensor<8x16xf64>) -> ()
   call @print_f64(%r#11) : (tensor<8x16xf64>) -> ()
+  call @print_input(%x_ptq) : (tensor<8x16xf32>) -> ()
+  call @print_f64(%r#12) : (tensor<8x16xf64>) -> ()
+  call @print_f64(%r#13) : (tensor<8x16xf64>) -> ()
+  call @print_input(%x_psq) : (tensor<8x16xf32>) -> ()
+  call @print_f64(%r#14) : (tensor<8x16xf64>) -> ()
+  call @print_f64(%r#15) : (tensor<8x16xf64>) -> ()
   return
 }

@@ -59,17 +59,27 @@ def test_scales_and_transform_per_sample(conv_path):
 # bhq:8 on dX (grouped transform on the result rows) and psq:8 on dW (K
 # blocks); and the zero-snapped per-sample and per-column quantizers (zero
 # on each group's grid: the offset is -zc * scale) in both backward products.
-@pytest.mark.parametrize("dgrad,wgrad", [("bhq:8", "psq:8"),
-                                         ("psqz:8", "percolz:8"),
-                                         ("ptq:8", "psqz:8")])
-def test_integer_matches_simulate(conv_path, dgrad, wgrad):
+# The block quantizers: blocks of 4 and 32 along each product's reduction
+# (a shorter last block where 32 does not divide it), the randomized
+# Hadamard transform of dY and of the product's other operand (sizes cut to
+# the power of two that divides each reduction), and blocks on the forward
+# roles.
+@pytest.mark.parametrize("dgrad,wgrad,forward", [
+    ("bhq:8", "psq:8", {}),
+    ("psqz:8", "percolz:8", {}),
+    ("ptq:8", "psqz:8", {}),
+    ("blk:8/4", "blk:8/32", {}),
+    ("rht:8/4", "rht:8/16", {}),
+    ("ptq:8", "ptq:8", dict(act="blk:8/16", weight="blk:8/8")),
+])
+def test_integer_matches_simulate(conv_path, dgrad, wgrad, forward):
     """Integer mode gives simulate mode's gradients within float rounding;
     the other quantizers are those of both runs."""
     x, y = fashion_like_batch(BATCH, seed=5)
     grads = {}
     for mode in ("integer", "simulate"):
         trainer = fqt.compile(conv_path, batch=BATCH, dgrad=dgrad,
-                              wgrad=wgrad, mode=mode, seed=SEED)
+                              wgrad=wgrad, mode=mode, seed=SEED, **forward)
         grads[mode] = trainer.gradients(x, y)
     for name, value in grads["simulate"].items():
         # The same quantizers on the same key; the two modes differ by f32

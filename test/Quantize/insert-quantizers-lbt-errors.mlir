@@ -4,7 +4,7 @@
 // RUN: not fqt-opt %s --split-input-file --fqt-insert-quantizers="dgrad=lbt:1" 2>&1 | FileCheck %s --check-prefix=ERR-BITS
 // RUN: not fqt-opt %s --split-input-file --fqt-insert-quantizers="layer=fc:wgrad=lbt:9" 2>&1 | FileCheck %s --check-prefix=ERR-OVERRIDE
 
-// ERR-ACT: error: quantizer 'lbt:4' cannot be used for act: the forward roles take none or ptq:B (per tensor)
+// ERR-ACT: error: quantizer 'lbt:4' cannot be used for act: the forward roles take none, ptq:B (per tensor) or blk:B/S
 // ERR-WEIGHT: error: quantizer 'lbt:4' cannot be used for weight
 // ERR-BITS: error: invalid quantizer 'lbt:1' for dgrad: #fqt.lbt bits must be in [2, 8], got 1
 // ERR-OVERRIDE: error: invalid quantizer 'lbt:9' for wgrad: #fqt.lbt bits must be in [2, 8], got 9

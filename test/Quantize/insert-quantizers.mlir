@@ -97,6 +97,6 @@ func.func @grad_step(%w: tensor<3x4xf32> {fqt.slot = #fqt.slot<param, "w">},
 // RUN: not fqt-opt %s --fqt-insert-quantizers="layer=fc:bias=none" 2>&1 | FileCheck %s --check-prefix=ERR-OVERRIDE
 // ERR-OVERRIDE: error: malformed layer override 'fc:bias=none'; expected NODE:ROLE=QUANTIZER
 // RUN: not fqt-opt %s --fqt-insert-quantizers="act=psq:8" 2>&1 | FileCheck %s --check-prefix=ERR-ACT
-// ERR-ACT: error: quantizer 'psq:8' cannot be used for act
+// ERR-ACT: error: quantizer 'psq:8' cannot be used for act: the forward roles take none, ptq:B (per tensor) or blk:B/S
 // RUN: not fqt-opt %s --fqt-insert-quantizers="dgrad=weight:8" 2>&1 | FileCheck %s --check-prefix=ERR-FWD
-// ERR-FWD: error: quantizer 'weight:8' is a forward quantizer; dgrad takes ptq, psq, psqz, bhq, percol, percolz or lbt
+// ERR-FWD: error: quantizer 'weight:8' is a forward quantizer; dgrad takes ptq, psq, psqz, bhq, percol, percolz, lbt, blk or rht

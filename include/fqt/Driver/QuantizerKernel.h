@@ -32,8 +32,11 @@ struct QuantizerSpec {
   bool symmetric = false;
   /// Stochastic rounding: the kernel takes seed and step.
   bool stochastic = false;
-  /// BHQ: quantize also returns the d0 x d0 inverse transform.
+  /// BHQ: quantize also returns the d0 x d0 inverse transform; rht: its
+  /// `transformSize` random signs.
   bool transform = false;
+  /// rht: the number of signs (its block size); 0: BHQ's d0 x d0.
+  int64_t transformSize = 0;
   /// LBT: quantize takes the clipping factor gamma.
   bool gamma = false;
   /// Fewest rows (dimension 0) the quantizer accepts.
@@ -41,8 +44,9 @@ struct QuantizerSpec {
 };
 
 /// Parses SPEC: `KIND:BITS` with KIND one of ptq, psq, bhq, percol, lbt, act,
-/// weight, optionally `:nearest` or `:stochastic` (e.g. `ptq:4:nearest`), or
-/// an attribute such as `#fqt.ptq<bits = 4, rounding = nearest>`. Returns
+/// weight, or `KIND:BITS/SIZE` with KIND blk or rht (blocks along the last
+/// dimension), optionally `:nearest` or `:stochastic` (e.g. `ptq:4:nearest`),
+/// or an attribute such as `#fqt.ptq<bits = 4, rounding = nearest>`. Returns
 /// false with a one-line message in ERROR when SPEC is not a quantizer.
 bool parseQuantizerSpec(const std::string &spec, QuantizerSpec &result,
                         std::string &error);
@@ -64,9 +68,9 @@ public:
   ///
   /// quantize:   (input f32 SHAPE, [seed i64, step i64], [gamma f32])
   ///          -> (codes i8 SHAPE, scale f32 S, [offset f32 S],
-  ///              [transform f32 d0 x d0])
+  ///              [transform f32 d0 x d0 (bhq) or SIZE (rht)])
   /// dequantize: (codes i8 SHAPE, scale f32 S, [offset f32 S],
-  ///              [transform f32 d0 x d0]) -> (result f32 SHAPE)
+  ///              [transform]) -> (result f32 SHAPE)
   /// where S is the scale shape of the quantizer's granularity.
   static std::unique_ptr<QuantizerKernel>
   create(Kind kind, const std::string &spec, const std::vector<int64_t> &shape,

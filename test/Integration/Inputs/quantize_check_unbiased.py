@@ -45,7 +45,10 @@ N_DRAWS = 10000
 SEED = 20240611
 ULP = 2.0**-24
 CASES = [("ptq", 4, 1, None), ("psq", 4, 2, None), ("bhq", 4, 3, None),
-         ("lbt", 4, 4, 0.5), ("psqz", 4, 5, None), ("percolz", 4, 6, None)]
+         ("lbt", 4, 4, 0.5), ("psqz", 4, 5, None), ("percolz", 4, 6, None),
+         ("blk", 4, 7, None), ("rht", 4, 8, None)]
+# (size, axis, signs stream) of the block quantizers.
+BLOCKS = {"blk": (4, 1, None), "rht": (8, 1, 9)}
 
 blocks = ref.parse_memrefs(sys.stdin.read())
 if len(blocks) != 3 * len(CASES):
@@ -76,10 +79,79 @@ def element_moments(kind, bits, res):
     return x0, x1, p
 
 
+def check_blocks(kind, bits, stream, x, total, squares):
+    """blk: the exact per-element distribution, as for the others (the
+    blocks do not depend on the step). rht: its signs change with the step,
+    so each draw comes from another transform; every draw is unbiased given
+    its signs, so the mean is tested against x with the sample variance
+    (5 sigma/sqrt(n)) plus the float32 rounding of the two transforms."""
+    size, axis, signs = BLOCKS[kind]
+    mean = total / N_DRAWS
+    xd = x.astype(np.float64)
+    if kind == "blk":
+        res = ref.block_quantize(x, bits, size, axis, SEED, 0, stream)
+        view = ref.split_blocks(x, axis, size)
+        M = F32(2**(bits - 1) - 1)
+        amax = np.abs(view).max(axis=axis + 1).astype(F32)
+        c = np.where(amax == 0, ref.EPS, amax).astype(F32)
+        mul = np.repeat((M / c).astype(F32), size, axis=axis)[:, :x.shape[1]]
+        y = np.clip((x * mul).astype(F32), -M, M)
+        fl = np.floor(y).astype(np.float64)
+        frac = (y - fl).astype(np.float64)
+        p = np.ceil(frac * 2.0**24) / 2.0**24
+        scale = np.repeat(res["scale"].astype(np.float64), size,
+                          axis=axis)[:, :x.shape[1]]
+        x0 = (fl * scale).astype(F32).astype(np.float64)
+        x1 = ((fl + 1) * scale).astype(F32).astype(np.float64)
+        mu = x0 + p * (x1 - x0)
+        var = p * (1 - p) * (x1 - x0)**2
+        sigma_n = np.sqrt(var / N_DRAWS)
+        r = 8 * ULP * (np.abs(xd) + M * scale)
+        if np.any(np.abs(mean - mu) > 5 * sigma_n + N_DRAWS * 2.0**-53 *
+                  np.maximum(np.abs(x0), np.abs(x1))):
+            failures.append(f"{kind}: a mean is off its exact expectation")
+        if np.any(np.abs(mu - xd) > r):
+            failures.append(f"{kind}: expectation off x beyond rounding")
+    else:
+        emp = np.maximum(squares / N_DRAWS - mean**2, 0) * N_DRAWS / (N_DRAWS - 1)
+        sigma_n = np.sqrt(emp / N_DRAWS)
+        # Float32 rounding: the forward and inverse transforms (log2 S
+        # stages of sums of up to S values, then the factor) and the
+        # product code * scale, on values of the block's magnitude.
+        block = ref.split_blocks(np.abs(xd), axis, size).max(axis=axis + 1)
+        peak = np.repeat(block, size, axis=axis)[:, :x.shape[1]]
+        r = 4 * np.log2(size) * ULP * np.sqrt(size) * peak * 2
+        if np.any(np.abs(mean - xd) > 5 * sigma_n + r):
+            failures.append(f"{kind}: |mean - x| exceeds 5 sigma/sqrt(n) + "
+                            f"rounding")
+        # The variance of a 4-bit rht draw is at most one bin per element in
+        # norm: sum of (scale/2)^2 over the block, scale <= max|Tx| / M <=
+        # sqrt(S) max|x| / M.
+        M = 2**(bits - 1) - 1
+        bound = (np.sqrt(size) * peak / M)**2 / 4
+        if np.any(emp > bound * (1 + 5 * np.sqrt(2 / N_DRAWS))):
+            failures.append(f"{kind}: a variance exceeds its bound")
+    z = np.where(sigma_n > 0, np.abs(mean - (mu if kind == "blk" else xd)) /
+                 np.where(sigma_n > 0, sigma_n, 1), 0)
+    print(f"# {kind}: max |z| = {z.max():.2f} over {z.size} elements")
+    if not any(f.startswith(kind + ":") for f in failures):
+        print(f"{kind}: unbiased")
+    if kind == "blk":
+        zero = x == 0
+        if not zero.any() or np.any(total[zero] != 0) or \
+                np.any(squares[zero] != 0):
+            failures.append(f"{kind}: an exact zero did not stay exactly zero")
+        else:
+            print(f"{kind}: exact zeros stay exactly zero")
+
+
 for i, (kind, bits, stream, gamma) in enumerate(CASES):
     x = ref.f32_from_bits(blocks[3 * i]).reshape(8, 16)
     total = f64_from_bits(blocks[3 * i + 1])
     squares = f64_from_bits(blocks[3 * i + 2])
+    if kind in BLOCKS:
+        check_blocks(kind, bits, stream, x, total, squares)
+        continue
     mean = total / N_DRAWS
     res = ref.quantize(kind, x, bits, SEED, 0, stream,
                        gamma=1.0 if gamma is None else gamma)
