@@ -10,9 +10,13 @@ Two measurements (docs/quantizers.md §5, §7):
   runs), on
     - the real output gradients dY of the bundled Fashion-MNIST MLP and CNN:
       every layer with a data-gradient product (MLP fc2, fc3; CNN conv2, fc),
-      from PyTorch autograd at the models' initial weights on one batch of
-      128 test images, each flattened to N x D with one row per sample
-      (docs/quantizers.md §2);
+      and of the row transformer (rowtf: its feed-forward linear1, linear2
+      and head), from PyTorch autograd at the models' initial weights, or
+      after --epochs of fp32 SGD, on one batch of 128 test images, each
+      flattened to N x D with one row per sample (docs/quantizers.md §2);
+      blk and rht see dY as the dgrad product reads it (one row per output
+      position, the features along the reduction), in blocks of 32 (rht:
+      the largest power of two <= 32 dividing the features);
     - with --zoo, the output gradients of a first, a middle and the last
       Conv2d/Linear of models of scripts/zoo/models.py (a transformer
       encoder, a depthwise CNN, ...) at their seeded initial weights on a
@@ -63,14 +67,33 @@ NEW_KINDS = ("psqz", "percolz", "blk", "rht")
 BLOCK = 32
 
 
-def batch(n):
-    with gzip.open(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")) as f:
+def batch(n, split="t10k"):
+    with gzip.open(os.path.join(DATA, split + "-images-idx3-ubyte.gz")) as f:
         images = np.frombuffer(f.read(), np.uint8, offset=16)
-    with gzip.open(os.path.join(DATA, "t10k-labels-idx1-ubyte.gz")) as f:
+    with gzip.open(os.path.join(DATA, split + "-labels-idx1-ubyte.gz")) as f:
         labels = np.frombuffer(f.read(), np.uint8, offset=8)
+    n = min(n, labels.size)
     x = images[:n * 784].reshape(n, 1, 28, 28).astype(np.float32) / 255.0
     x = (x - 0.2860) / 0.3530
     return x, labels[:n].astype(np.int64)
+
+
+def train_epochs(model, epochs, batch_size=64, lr=0.01, momentum=0.9):
+    """`epochs` epochs of fp32 SGD (PyTorch, seeded order) on the
+    Fashion-MNIST training set: the gradients "after training"."""
+    import torch
+    x, y = batch(60000, "train")
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    order = np.random.default_rng(0)
+    for _ in range(epochs):
+        perm = order.permutation(len(y))
+        for start in range(0, len(y) - batch_size + 1, batch_size):
+            idx = perm[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(
+                model(torch.from_numpy(x[idx])), torch.from_numpy(y[idx]))
+            loss.backward()
+            optimizer.step()
 
 
 # ---------------------------------------------------------------------------
@@ -127,22 +150,33 @@ def params_part(args):
 # The quantizers alone (fqt.quantize) on real and synthetic gradients
 # ---------------------------------------------------------------------------
 
-def real_gradients(name, n):
-    """{layer: dY (float32, its own shape)} of the bundled model at its initial
-    weights (loaded from the ONNX file) on n test images."""
-    import onnx
+def real_gradients(name, n, epochs=0):
+    """{layer: dY (float32, its own shape)} of the bundled model (mlp, cnn:
+    the initial weights of its ONNX file) or of the row transformer of
+    make_row_transformer.py (rowtf: its seeded initialization) on n test
+    images, after `epochs` epochs of fp32 training."""
     import torch
-    from onnx import numpy_helper
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
-    from make_example_models import CNN, MLP
-    model = {"mlp": MLP, "cnn": CNN}[name]()
-    onnx_model = onnx.load(os.path.join(ROOT, "examples", "fashion-mnist",
-                                        name + ".onnx"))
-    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
-               for i in onnx_model.graph.initializer}
-    state = model.state_dict()
-    assert set(weights) == set(state), (set(weights), set(state))
-    model.load_state_dict(weights)
+    if name == "rowtf":
+        sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+        from make_row_transformer import RowTransformer
+        torch.manual_seed(0)
+        model = RowTransformer()
+    else:
+        import onnx
+        from onnx import numpy_helper
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        from make_example_models import CNN, MLP
+        model = {"mlp": MLP, "cnn": CNN}[name]()
+        onnx_model = onnx.load(os.path.join(ROOT, "examples", "fashion-mnist",
+                                            name + ".onnx"))
+        weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
+                   for i in onnx_model.graph.initializer}
+        state = model.state_dict()
+        assert set(weights) == set(state), (set(weights), set(state))
+        model.load_state_dict(weights)
+    if epochs:
+        torch.manual_seed(1)
+        train_epochs(model, epochs)
     x, y = batch(n)
     x = torch.from_numpy(x)
     outputs = {}
@@ -156,10 +190,21 @@ def real_gradients(name, n):
         h = torch.relu(model.fc1(model.flatten(x)))
         h = torch.relu(keep("fc2", model.fc2(h)))
         logits = keep("fc3", model.fc3(h))
-    else:
+    elif name == "cnn":
         h = model.pool(torch.relu(model.conv1(x)))
         h = model.pool(torch.relu(keep("conv2", model.conv2(h))))
         logits = keep("fc", model.fc(torch.flatten(h, 1)))
+    else:
+        # The dY of the feed-forward block (behind ReLU: linear2's input
+        # is relu(linear1), so linear1's dY has the zeros) and of the head.
+        layer = model.layer
+        rows = model.embed(x.reshape(n, 28, 28)) + model.position
+        attn = layer.self_attn(rows, rows, rows, need_weights=False)[0]
+        h = layer.norm1(rows + attn)
+        ff = keep("linear2", layer.linear2(torch.relu(
+            keep("linear1", layer.linear1(h)))))
+        h = layer.norm2(h + ff)
+        logits = keep("head", model.head(h.mean(dim=1)))
     torch.nn.functional.cross_entropy(logits, torch.from_numpy(y)).backward()
     return {layer: v.grad.detach().numpy().astype(F32)
             for layer, v in outputs.items()}
@@ -315,8 +360,10 @@ def quantizers_part(args):
         return dict(rows=np.ascontiguousarray(v.reshape(v.shape[0], -1)),
                     product=product_view(v))
     for name in args.models.split(","):
-        for layer, g in real_gradients(name, 128).items():
-            cases.append(("%s %s" % (name, layer), both(g)))
+        for epochs in [int(e) for e in args.epochs.split(",")]:
+            when = "init" if epochs == 0 else "%d ep" % epochs
+            for layer, g in real_gradients(name, 128, epochs).items():
+                cases.append(("%s %s (%s)" % (name, layer, when), both(g)))
     for name in filter(None, args.zoo.split(",")):
         for layer, g in zoo_gradients(name, 32).items():
             cases.append(("%s %s" % (name, layer), both(g)))
@@ -359,7 +406,12 @@ def main():
                         help="--gradient-variance samples (params)")
     parser.add_argument("--draws", type=int, default=16,
                         help="quantizer draws per cell (quantizers)")
-    parser.add_argument("--models", default="mlp,cnn")
+    parser.add_argument("--models", default="mlp,cnn",
+                        help="mlp, cnn, rowtf (benchmarks/"
+                        "make_row_transformer.py)")
+    parser.add_argument("--epochs", default="0",
+                        help="real gradients after these numbers of fp32 "
+                        "training epochs, e.g. 0,1 (quantizers)")
     parser.add_argument("--zoo", default="",
                         help="models of scripts/zoo/models.py whose output "
                         "gradients at initialization join the table "

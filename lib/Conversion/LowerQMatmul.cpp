@@ -474,6 +474,9 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
   FailureOr<Value> emitBlockScaled(PatternRewriter &rewriter, QMatmulOp op,
                                    const Operand &a, const Operand &b,
                                    const ResultShape &shape) const {
+    if (!kBlocks)
+      return rewriter.notifyMatchFailure(
+          op, "block scales along the reduction (K blocks are off)");
     // Blocks of both operands' sizes, where both are blocked: the loop's
     // blocks are their greatest common divisor.
     int64_t size = std::gcd(a.kBlock, b.kBlock);

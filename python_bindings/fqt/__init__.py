@@ -550,9 +550,9 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
     ``loss`` (softmax-cross-entropy or mse), ``optimizer`` (sgd, momentum,
     nesterov, adagrad, adam) with ``lr``, ``momentum``, ``beta2``,
     ``epsilon``, ``weight_decay``; the quantizers of the four roles of each
-    matrix product: ``act`` and ``weight`` (forward: none or ptq:B),
-    ``dgrad`` (dY for dX = dY W^T: none, ptq:B, psq:B, bhq:B, percol:B,
-    lbt:B, psqz:B, percolz:B;
+    matrix product: ``act`` and ``weight`` (forward: none, ptq:B or
+    blk:B/S), ``dgrad`` (dY for dX = dY W^T: none, ptq:B, psq:B, bhq:B,
+    percol:B, lbt:B, psqz:B, percolz:B, blk:B/S, rht:B/S;
     ``grad`` is a shorthand that overrides it) and ``wgrad`` (dY for dW);
     ``shared_grad`` (quantize dY once for both), ``mode`` (simulate or
     integer), ``layers`` (overrides NODE:ROLE=Q), ``fp32`` (no quantizers),

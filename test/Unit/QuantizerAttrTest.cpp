@@ -95,6 +95,48 @@ TEST_F(QuantizerAttrTest, ScaleShapeFollowsGranularity) {
   EXPECT_TRUE(failed(getScaleShape(parse("#fqt.none"), shape)));
 }
 
+TEST_F(QuantizerAttrTest, BlockScalesCoverTheAxisInBlocks) {
+  auto blk = parse("#fqt.blk<bits = 4, size = 32, axis = 1>");
+  ASSERT_TRUE(blk);
+  EXPECT_EQ(blk.getGranularity(), Granularity::block);
+  EXPECT_TRUE(blk.isSymmetric());
+  EXPECT_TRUE(blk.snapsZero());
+  EXPECT_EQ(blk.getBlockSize(), 32);
+  EXPECT_EQ(blk.getBlockAxis(), 1);
+  EXPECT_EQ(blk.getMaxCode(), 7);
+  // 80 = 32 + 32 + 16: a shorter last block.
+  auto columns = getScaleShape(blk, {8, 80});
+  ASSERT_TRUE(succeeded(columns));
+  EXPECT_EQ(*columns, SmallVector<int64_t>({8, 3}));
+  auto rows =
+      getScaleShape(parse("#fqt.blk<bits = 8, size = 16, axis = 0>"), {64, 10});
+  ASSERT_TRUE(succeeded(rows));
+  EXPECT_EQ(*rows, SmallVector<int64_t>({4, 10}));
+  // The axis must be a dimension of the tensor.
+  EXPECT_TRUE(failed(getScaleShape(blk, {80})));
+  auto rht = parse("#fqt.rht<bits = 4, size = 16, axis = 1, signs = 3>");
+  ASSERT_TRUE(rht);
+  EXPECT_EQ(rht.getGranularity(), Granularity::block);
+  EXPECT_EQ(rht.getRounding(), Rounding::stochastic);
+  EXPECT_EQ(*getScaleShape(rht, {8, 64}), SmallVector<int64_t>({8, 4}));
+  // Other quantizers have no blocks.
+  EXPECT_EQ(parse("#fqt.psq<bits = 4>").getBlockSize(), 0);
+  EXPECT_EQ(parse("#fqt.psq<bits = 4>").getBlockAxis(), -1);
+}
+
+TEST_F(QuantizerAttrTest, BlockSpecsBuildBlockAttributes) {
+  auto emit = [&] { return mlir::emitError(UnknownLoc::get(&context)); };
+  auto blk = getQuantizerAttr(emit, &context, "blk", 4, std::nullopt, 16, 0);
+  EXPECT_EQ(llvm::cast<Attribute>(blk),
+            parse("#fqt.blk<bits = 4, size = 16, axis = 0>"));
+  auto rht = getQuantizerAttr(emit, &context, "rht", 4, std::nullopt, 32, 1,
+                              /*signs=*/5);
+  EXPECT_EQ(llvm::cast<Attribute>(rht),
+            parse("#fqt.rht<bits = 4, size = 32, axis = 1, signs = 5>"));
+  EXPECT_TRUE(isBlockSpecKind("rht"));
+  EXPECT_FALSE(isBlockSpecKind("psq"));
+}
+
 TEST_F(QuantizerAttrTest, OutOfRangeBitsAreRejected) {
   std::string message;
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
