@@ -48,6 +48,12 @@ def configs(bits):
          fwd + ["--dgrad=rht:%d/32" % b, "--wgrad=rht:%d/32" % b]),
         ("%d-bit, rht/32 dgrad, blk/32 wgrad" % b,
          fwd + ["--dgrad=rht:%d/32" % b, "--wgrad=blk:%d/32" % b]),
+        # Blocks on the forward operands too; the backward products then
+        # read X and W in blocks across their reductions and run as
+        # dequantize + f32 product (docs/quantizers.md §3.6).
+        ("%d-bit, blk/32 forward, rht/32 dgrad, blk/32 wgrad" % b,
+         ["--act=blk:%d/32" % b, "--weight=blk:%d/32" % b,
+          "--dgrad=rht:%d/32" % b, "--wgrad=blk:%d/32" % b]),
     ]
 
 

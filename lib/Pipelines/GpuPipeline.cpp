@@ -55,6 +55,9 @@ void fqt::buildFqtGpuPipeline(OpPassManager &pm,
   // Loop nests to kernels.
   if (options.int8Mma)
     pm.addNestedPass<func::FuncOp>(createFQTGpuInt8Mma());
+  // Reductions start from their fill value in registers: one launch, not
+  // a fill and a reduction that loads and stores its output every step.
+  pm.addNestedPass<func::FuncOp>(createFQTGpuFoldFills());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   // Inner loops of constant size (guarded by scf.if) so that the block size
   // is a constant of the launch.

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fqt/Target/FillInitializer.h"
 #include "fqt/Target/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -176,6 +177,15 @@ struct ProductToMma : OpRewritePattern<linalg::GenericOp> {
 
     Location loc = op.getLoc();
     Value c = op.getDpsInits()[0];
+    // A C just filled with zeros (fqt-lower-qmatmul's i32 products) starts
+    // from zero registers, and the fill, a launch of its own, goes.
+    std::optional<fqt::FillInitializer> zeroFill =
+        fqt::findFillInitializer(op, c);
+    if (zeroFill) {
+      auto value = dyn_cast<IntegerAttr>(zeroFill->value);
+      if (!value || !value.getValue().isZero())
+        zeroFill.reset();
+    }
     auto cst = [&](int64_t v) {
       return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
     };
@@ -220,7 +230,9 @@ struct ProductToMma : OpRewritePattern<linalg::GenericOp> {
       Value row = addC(rowG, 8 * (i / 2));
       Value col = addC(arith::AddIOp::create(bld, loc, n0, t2), i % 2);
       cIndex[i] = {row, col};
-      init.push_back(loadOrZero(bld, loc, cOperand, row, col, mSize, nSize));
+      init.push_back(
+          zeroFill ? arith::ConstantIntOp::create(bld, loc, 0, 32).getResult()
+                   : loadOrZero(bld, loc, cOperand, row, col, mSize, nSize));
     }
 
     Type i32 = bld.getI32Type();
@@ -283,6 +295,8 @@ struct ProductToMma : OpRewritePattern<linalg::GenericOp> {
     }
     gpu::TerminatorOp::create(bld, loc);
     rewriter.eraseOp(op);
+    if (zeroFill)
+      fqt::eraseFillInitializer(rewriter, *zeroFill);
     return success();
   }
 };

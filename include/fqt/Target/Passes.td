@@ -112,6 +112,41 @@ def FQTGpuInt8Mma : Pass<"fqt-gpu-int8-mma", "::mlir::func::FuncOp"> {
                            "::mlir::LLVM::LLVMDialect"];
 }
 
+def FQTGpuFoldFills : Pass<"fqt-gpu-fold-fills", "::mlir::func::FuncOp"> {
+  let summary = "Start reductions from their fill value in a register";
+  let description = [{
+    A bufferized reduction (a `linalg.generic` with reduction iterators)
+    whose output buffer was just filled with a constant by `linalg.fill`
+    (directly, or through a `memref.copy` of a filled buffer) becomes one
+    loop nest: an `scf.parallel` over its parallel dimensions holding
+    `scf.for` loops over its reduction dimensions that carry the
+    accumulator, started at the constant, and one store at the end. The fill
+    (and the copy) go: on the GPU each was a kernel launch of its own, and
+    the reduction read and wrote its output at every step. The reduction
+    order of every output element is that of the loop nest linalg lowers
+    to, so the values are the same.
+
+    Only fills of a buffer allocated in the same block and not touched by
+    any op between the fill and the reduction are folded; anything else is
+    left to the generic lowering.
+
+    ```mlir
+    linalg.fill ins(%c0 : i32) outs(%sums : memref<64xi32>)
+    linalg.generic {... iterator_types = ["parallel", "reduction"]}
+        ins(%codes : memref<64x9xi8>) outs(%sums : memref<64xi32>) { ... }
+    // becomes
+    scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+      %sum = scf.for %k = %c0 to %c9 step %c1 iter_args(%acc = %c0_i32) -> i32 { ... }
+      memref.store %sum, %sums[%i] : memref<64xi32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def FQTGpuMergeKernelModules
     : Pass<"fqt-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
   let summary = "Put every outlined kernel into one gpu.module";

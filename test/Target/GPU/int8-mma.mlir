@@ -123,3 +123,30 @@ func.func @tensor_product(%a: tensor<16x32xi8>, %b: tensor<32x8xi8>, %c: tensor<
   } -> tensor<16x8xi32>
   return %r : tensor<16x8xi32>
 }
+
+// -----
+
+// A C just filled with zeros (the products of fqt-lower-qmatmul) starts
+// from zero registers: no load of C, and the fill is gone.
+// CHECK-LABEL: func.func @zero_filled
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch
+// CHECK-NOT: memref.load %[[C0:.*]][
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[Z:.*]], %{{.*}} = %[[Z]], %{{.*}} = %[[Z]], %{{.*}} = %[[Z]])
+// CHECK: nvvm.mma.sync
+func.func @zero_filled(%a: memref<64x40xi8>, %b: memref<40x48xi8>) -> memref<64x48xi32> {
+  %c0 = arith.constant 0 : i32
+  %c = memref.alloc() : memref<64x48xi32>
+  linalg.fill ins(%c0 : i32) outs(%c : memref<64x48xi32>)
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x40xi8>, memref<40x48xi8>) outs(%c : memref<64x48xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extsi %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  return %c : memref<64x48xi32>
+}

@@ -1,0 +1,172 @@
+//===- GpuFoldFills.cpp - reductions that start from their fill value -----===//
+//
+// A filled output buffer and the reduction into it are two loop nests, and
+// so two kernel launches on the GPU, where the reduction also loads and
+// stores its output at every step. Here they become one nest whose
+// reduction loops carry the accumulator in a register from the fill's
+// constant (see the pass description in Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "fqt/Target/FillInitializer.h"
+#include "fqt/Target/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace fqt {
+#define GEN_PASS_DEF_FQTGPUFOLDFILLS
+#include "fqt/Target/Passes.h.inc"
+} // namespace fqt
+
+using namespace mlir;
+
+namespace {
+
+/// The indices `map` gives for the loop induction variables `ivs` (one per
+/// loop dimension): the variable itself for a dimension, an affine.apply
+/// otherwise.
+SmallVector<Value> indicesOf(OpBuilder &b, Location loc, AffineMap map,
+                             ArrayRef<Value> ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+      indices.push_back(ivs[dim.getPosition()]);
+      continue;
+    }
+    indices.push_back(affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
+  }
+  return indices;
+}
+
+struct FoldFillIntoReduction : OpRewritePattern<linalg::GenericOp> {
+  using Base::Base;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0 ||
+        op.getNumParallelLoops() == 0)
+      return rewriter.notifyMatchFailure(op, "not a bufferized reduction");
+    // Every output (a range reduction has two, min and max) starts from a
+    // fill.
+    SmallVector<fqt::FillInitializer> inits;
+    for (OpOperand &output : op.getDpsInitsMutable()) {
+      if (!op.getMatchingIndexingMap(&output).isProjectedPermutation())
+        return rewriter.notifyMatchFailure(op, "output map is not a "
+                                               "projection");
+      std::optional<fqt::FillInitializer> init =
+          fqt::findFillInitializer(op, output.get());
+      if (!init)
+        return rewriter.notifyMatchFailure(op, "output is not just filled");
+      inits.push_back(*init);
+    }
+
+    Location loc = op.getLoc();
+    SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation())
+                                    .createLoopRanges(rewriter, loc);
+    auto value = [&](OpFoldResult v) {
+      return getValueOrCreateConstantIndexOp(rewriter, loc, v);
+    };
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    SmallVector<Value> lbs, ubs, steps;
+    SmallVector<unsigned> parallelDims, reductionDims;
+    for (auto [dim, iterator] : llvm::enumerate(iterators)) {
+      (iterator == utils::IteratorType::parallel ? parallelDims
+                                                 : reductionDims)
+          .push_back(dim);
+      if (iterator == utils::IteratorType::parallel) {
+        lbs.push_back(value(ranges[dim].offset));
+        ubs.push_back(value(ranges[dim].size));
+        steps.push_back(value(ranges[dim].stride));
+      }
+    }
+    SmallVector<Value> starts;
+    for (const fqt::FillInitializer &init : inits)
+      starts.push_back(arith::ConstantOp::create(rewriter, loc, init.value));
+    Block &body = op.getRegion().front();
+    unsigned numInputs = op.getNumDpsInputs();
+    scf::ParallelOp::create(
+        rewriter, loc, lbs, ubs, steps,
+        [&](OpBuilder &b, Location nloc, ValueRange parallelIvs) {
+          SmallVector<Value> ivs(iterators.size());
+          for (auto [dim, iv] : llvm::zip(parallelDims, parallelIvs))
+            ivs[dim] = iv;
+          // The reduction loops, outermost first, carrying the
+          // accumulators.
+          std::function<SmallVector<Value>(OpBuilder &, unsigned, ValueRange)>
+              reduce = [&](OpBuilder &fb, unsigned level,
+                           ValueRange accs) -> SmallVector<Value> {
+            if (level == reductionDims.size()) {
+              IRMapping mapping;
+              for (OpOperand *input : op.getDpsInputOperands()) {
+                Value in = input->get();
+                Value loaded = in;
+                if (isa<MemRefType>(in.getType()))
+                  loaded = memref::LoadOp::create(
+                      fb, nloc, in,
+                      indicesOf(fb, nloc, op.getMatchingIndexingMap(input),
+                                ivs));
+                mapping.map(body.getArgument(input->getOperandNumber()),
+                            loaded);
+              }
+              for (auto [i, acc] : llvm::enumerate(accs))
+                mapping.map(body.getArgument(numInputs + i), acc);
+              for (Operation &nested : body.without_terminator()) {
+                if (auto index = dyn_cast<linalg::IndexOp>(nested)) {
+                  mapping.map(index.getResult(), ivs[index.getDim()]);
+                  continue;
+                }
+                fb.clone(nested, mapping);
+              }
+              SmallVector<Value> results;
+              for (Value v :
+                   cast<linalg::YieldOp>(body.getTerminator()).getValues())
+                results.push_back(mapping.lookupOrDefault(v));
+              return results;
+            }
+            unsigned dim = reductionDims[level];
+            auto loop = scf::ForOp::create(
+                fb, nloc, value(ranges[dim].offset), value(ranges[dim].size),
+                value(ranges[dim].stride), accs,
+                [&](OpBuilder &lb, Location, Value iv, ValueRange iter) {
+                  ivs[dim] = iv;
+                  scf::YieldOp::create(lb, nloc, reduce(lb, level + 1, iter));
+                });
+            return SmallVector<Value>(loop.getResults());
+          };
+          SmallVector<Value> results = reduce(b, 0, starts);
+          for (auto [output, result] :
+               llvm::zip(op.getDpsInitsMutable(), results))
+            memref::StoreOp::create(
+                b, nloc, result, output.get(),
+                indicesOf(b, nloc, op.getMatchingIndexingMap(&output), ivs));
+        });
+    rewriter.eraseOp(op);
+    for (const fqt::FillInitializer &init : inits)
+      fqt::eraseFillInitializer(rewriter, init);
+    return success();
+  }
+};
+
+struct FQTGpuFoldFillsPass
+    : fqt::impl::FQTGpuFoldFillsBase<FQTGpuFoldFillsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FoldFillIntoReduction>(&getContext());
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)))
+      signalPassFailure();
+  }
+};
+
+} // namespace
