@@ -133,3 +133,30 @@ def test_cpu_portable_program_matches_host(conv_path):
                                    atol=1e-5 * scale, err_msg=name)
     with pytest.raises(TypeError, match="cpu must be an LLVM CPU name"):
         fqt.compile(conv_path, batch=BATCH, cpu=64)
+
+
+def test_block_quantizers_in_python():
+    """fqt.quantize with blk:B/S and rht:B/S blocks the last dimension:
+    one scale per block (a shorter last block), signed codes, exact zeros
+    kept by blk; rht also returns its signs, which dequantize needs."""
+    rng = np.random.default_rng(4)
+    g = rng.normal(size=(16, 40)).astype(np.float32)
+    g[rng.random(g.shape) < 0.3] = 0
+    codes, scales = fqt.quantize(g, "blk:4/16", seed=2)
+    assert codes.dtype == np.int8 and scales.shape == (16, 3)
+    assert np.abs(codes).max() <= 7
+    back = fqt.dequantize(codes, scales, None, "blk:4/16")
+    assert np.all(back[g == 0] == 0)
+    bins = np.repeat(scales, 16, axis=1)[:, :40]
+    assert np.all(np.abs(back - g) <= bins * (1 + 1e-6))
+    codes, scales, signs = fqt.quantize(g, "rht:4/8", seed=2)
+    assert scales.shape == (16, 5) and signs.shape == (8,)
+    assert set(np.unique(signs)) <= {-1.0, 1.0}
+    back = fqt.dequantize(codes, scales, None, "rht:4/8", signs)
+    # Within one bin per value of each transformed block, in norm.
+    err = ((back - g) ** 2).reshape(16, 5, 8).sum(axis=2)
+    assert np.all(np.sqrt(err) <= np.sqrt(8) * scales * (1 + 1e-5))
+    with pytest.raises(ValueError, match="needs its transform"):
+        fqt.dequantize(codes, scales, None, "rht:4/8")
+    with pytest.raises(fqt.CompileError, match="do not divide the 40 values"):
+        fqt.quantize(g, "rht:4/16", seed=2)

@@ -129,7 +129,7 @@ def test_quantize_rejects_bad_arguments():
         fqt.dequantize(wide, scales, offsets, "psq:4")
     with pytest.raises(TypeError, match="codes must be an integer array"):
         fqt.dequantize(codes.astype(np.float32), scales, offsets, "psq:4")
-    with pytest.raises(ValueError, match="only bhq has a transform"):
+    with pytest.raises(ValueError, match="only bhq and rht have a transform"):
         fqt.dequantize(codes, scales, offsets, "psq:4", np.eye(4))
 
 
