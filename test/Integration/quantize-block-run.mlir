@@ -43,6 +43,7 @@ func.func @print_bits(%t: tensor<?xf32>) {
   return
 }
 
+
 func.func @print_u8(%t: tensor<?xi8>) {
   %c0 = arith.constant 0 : index
   %n = tensor.dim %t, %c0 : tensor<?xi8>

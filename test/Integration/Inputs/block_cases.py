@@ -9,8 +9,8 @@ scale, signs (rht) and dequantized values, flattened, floats as IEEE bits.
 
 import numpy as np
 
-from quantize_cases import INPUTS as BASE_INPUTS, PRINTERS, _dense, _flatten, \
-    _ttype
+from quantize_cases import INPUTS as BASE_INPUTS, PRINT_S8, PRINTERS, _dense, \
+    _flatten, _ttype
 
 F32 = np.float32
 
@@ -64,24 +64,6 @@ def attribute(case):
     return text + ">"
 
 
-PRINT_S8 = """
-func.func @print_s8(%t: tensor<?xi8>) {
-  %c0 = arith.constant 0 : index
-  %n = tensor.dim %t, %c0 : tensor<?xi8>
-  %e = tensor.empty(%n) : tensor<?xi32>
-  %b = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
-                       iterator_types = ["parallel"]}
-      ins(%t : tensor<?xi8>) outs(%e : tensor<?xi32>) {
-  ^bb0(%a: i8, %o: i32):
-    %v = arith.extsi %a : i8 to i32
-    linalg.yield %v : i32
-  } -> tensor<?xi32>
-  %m = bufferization.to_buffer %b : tensor<?xi32> to memref<?xi32>
-  %u = memref.cast %m : memref<?xi32> to memref<*xi32>
-  call @printMemrefI32(%u) : (memref<*xi32>) -> ()
-  return
-}
-"""
 
 
 def generate():

@@ -7,14 +7,9 @@ import os
 import re
 
 import numpy as np
+
+from quantize_cases import _dense as dense
 rng = np.random.default_rng(5)
-def dense(x):
-    def rec(v):
-        if v.ndim == 0:
-            s = "%.6g" % float(v)
-            return s if any(c in s for c in ".en") else s + ".0"
-        return "[" + ", ".join(rec(e) for e in v) + "]"
-    return "dense<%s>" % rec(x)
 def t(shape, e="f32"): return "tensor<" + "x".join(map(str, shape)) + "x" + e + ">"
 g1 = rng.normal(0, 1, (6, 40)).astype(np.float32); g1[g1 < -0.5] = 0
 w1 = rng.normal(0, 0.3, (5, 40)).astype(np.float32)

@@ -169,40 +169,34 @@ func.func @print_bits(%t: tensor<?xf32>) {
   return
 }
 
-func.func @print_u8(%t: tensor<?xi8>) {
-  %c0 = arith.constant 0 : index
-  %n = tensor.dim %t, %c0 : tensor<?xi8>
-  %e = tensor.empty(%n) : tensor<?xi32>
-  %b = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
-                       iterator_types = ["parallel"]}
-      ins(%t : tensor<?xi8>) outs(%e : tensor<?xi32>) {
-  ^bb0(%a: i8, %o: i32):
-    %v = arith.extui %a : i8 to i32
-    linalg.yield %v : i32
-  } -> tensor<?xi32>
-  %m = bufferization.to_buffer %b : tensor<?xi32> to memref<?xi32>
-  %u = memref.cast %m : memref<?xi32> to memref<*xi32>
-  call @printMemrefI32(%u) : (memref<*xi32>) -> ()
-  return
-}
-
-func.func @print_s4(%t: tensor<?xi4>) {
-  %c0 = arith.constant 0 : index
-  %n = tensor.dim %t, %c0 : tensor<?xi4>
-  %e = tensor.empty(%n) : tensor<?xi32>
-  %b = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
-                       iterator_types = ["parallel"]}
-      ins(%t : tensor<?xi4>) outs(%e : tensor<?xi32>) {
-  ^bb0(%a: i4, %o: i32):
-    %v = arith.extsi %a : i4 to i32
-    linalg.yield %v : i32
-  } -> tensor<?xi32>
-  %m = bufferization.to_buffer %b : tensor<?xi32> to memref<?xi32>
-  %u = memref.cast %m : memref<?xi32> to memref<*xi32>
-  call @printMemrefI32(%u) : (memref<*xi32>) -> ()
-  return
-}
 """
+
+
+def _code_printer(name, elem, extend):
+    """A printer of codes as i32 (`extend`: arith.extsi or arith.extui)."""
+    return f"""
+func.func @{name}(%t: tensor<?x{elem}>) {{
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %t, %c0 : tensor<?x{elem}>
+  %e = tensor.empty(%n) : tensor<?xi32>
+  %b = linalg.generic {{indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
+                       iterator_types = ["parallel"]}}
+      ins(%t : tensor<?x{elem}>) outs(%e : tensor<?xi32>) {{
+  ^bb0(%a: {elem}, %o: i32):
+    %v = {extend} %a : {elem} to i32
+    linalg.yield %v : i32
+  }} -> tensor<?xi32>
+  %m = bufferization.to_buffer %b : tensor<?xi32> to memref<?xi32>
+  %u = memref.cast %m : memref<?xi32> to memref<*xi32>
+  call @printMemrefI32(%u) : (memref<*xi32>) -> ()
+  return
+}}
+"""
+
+
+PRINTERS += (_code_printer("print_u8", "i8", "arith.extui") +
+             _code_printer("print_s4", "i4", "arith.extsi"))
+PRINT_S8 = _code_printer("print_s8", "i8", "arith.extsi")
 
 
 def generate():

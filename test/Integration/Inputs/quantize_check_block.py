@@ -20,10 +20,8 @@ def fail(case, msg):
 
 
 def same_bits(case, what, got_bits, want):
-    want_bits = ref.bits_of_f32(np.asarray(want, F32).ravel()) & 0xFFFFFFFF
-    got_bits = np.asarray(got_bits).ravel() & 0xFFFFFFFF
-    if not np.array_equal(got_bits, want_bits):
-        bad = np.flatnonzero(got_bits != want_bits)
+    bad = ref.mismatched_bits(got_bits, want)
+    if bad.size:
         fail(case, f"{what} differs from the reference at {bad[:8]}")
 
 

@@ -32,10 +32,9 @@ def fail(case, msg):
 
 
 def same_bits(case, what, got_bits, want):
-    want_bits = ref.bits_of_f32(np.asarray(want, F32).ravel())
-    got_bits = np.asarray(got_bits).ravel() & 0xFFFFFFFF
-    if not np.array_equal(got_bits, want_bits & 0xFFFFFFFF):
-        bad = np.flatnonzero(got_bits != want_bits & 0xFFFFFFFF)
+    bad = ref.mismatched_bits(got_bits, want)
+    if bad.size:
+        got_bits = np.asarray(got_bits).ravel()
         fail(case, f"{what} differs from the reference at {bad[:8]}: "
              f"{ref.f32_from_bits(got_bits)[bad[:4]]} vs "
              f"{np.asarray(want, F32).ravel()[bad[:4]]}")

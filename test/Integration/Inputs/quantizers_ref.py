@@ -569,6 +569,14 @@ def parse_memrefs(text):
     return arrays
 
 
+def mismatched_bits(got_bits, want):
+    """Positions where the printed IEEE bits `got_bits` differ from the
+    float32 values `want` (both flattened)."""
+    want_bits = bits_of_f32(np.asarray(want, F32).ravel()) & 0xFFFFFFFF
+    got_bits = np.asarray(got_bits).ravel() & 0xFFFFFFFF
+    return np.flatnonzero(got_bits != want_bits)
+
+
 def f32_from_bits(bits):
     return np.asarray(bits, np.int64).astype(np.uint32).view(F32)
 
