@@ -122,8 +122,9 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
       if (ok) {
         auto [bitsText, sizeText] = parts[1].split('/');
         ok = !bitsText.getAsInteger(10, bits) &&
-             (sizeText.empty() || (fqt::isBlockSpecKind(parts[0]) &&
-                                   !sizeText.getAsInteger(10, size)));
+             (!parts[1].contains('/') ||
+              (fqt::isBlockSpecKind(parts[0]) &&
+               !sizeText.getAsInteger(10, size)));
       }
       std::optional<fqt::Rounding> rounding;
       if (ok && parts.size() == 3) {

@@ -67,8 +67,9 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
   unsigned bits;
   int64_t size = kDefaultBlockSize;
   bool blocks = isBlockSpecKind(kind);
+  bool hasSize = widths.contains('/');
   if (bitsText.getAsInteger(10, bits) || !isQuantizerSpecKind(kind) ||
-      (!sizeText.empty() && (!blocks || sizeText.getAsInteger(10, size)))) {
+      (hasSize && (!blocks || sizeText.getAsInteger(10, size)))) {
     emitError(loc, "malformed quantizer '")
         << spec << "' for " << roleName(role)
         << "; expected none, KIND:BITS with KIND one of ptq, psq, psqz, "

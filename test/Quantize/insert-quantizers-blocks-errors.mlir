@@ -3,6 +3,8 @@
 // ERR-ODD: error: rht cannot transform the reduction of layer 'fc' (dgrad): no power of two >= 2 divides its 3 values; use blk
 // RUN: not fqt-opt %s --fqt-insert-quantizers="dgrad=psq:4/32" 2>&1 | FileCheck %s --check-prefix=ERR-SIZE
 // ERR-SIZE: error: malformed quantizer 'psq:4/32' for dgrad; expected none, KIND:BITS with KIND one of ptq, psq, psqz, bhq, percol, percolz, lbt, or KIND:BITS/SIZE with KIND blk or rht
+// RUN: not fqt-opt %s --fqt-insert-quantizers="dgrad=blk:4/" 2>&1 | FileCheck %s --check-prefix=ERR-EMPTY
+// ERR-EMPTY: error: malformed quantizer 'blk:4/' for dgrad
 // RUN: not fqt-opt %s --fqt-insert-quantizers="act=rht:4/32" 2>&1 | FileCheck %s --check-prefix=ERR-ACT
 // ERR-ACT: error: quantizer 'rht:4/32' cannot be used for act: the forward roles take none, ptq:B (per tensor) or blk:B/S
 // RUN: not fqt-opt %s --fqt-insert-quantizers="wgrad=blk:1/32" 2>&1 | FileCheck %s --check-prefix=ERR-BITS
