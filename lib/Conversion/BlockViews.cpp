@@ -54,14 +54,12 @@ Value fqt::splitBlocks(OpBuilder &b, Location loc, Value value, int64_t axis,
 
 Value fqt::mergeBlocks(OpBuilder &b, Location loc, Value view, int64_t axis,
                        Value like) {
-  auto viewType = cast<RankedTensorType>(view.getType());
   auto likeType = cast<RankedTensorType>(like.getType());
   Value merged = tensor::CollapseShapeOp::create(
       b, loc, view, splitAt(likeType.getRank(), axis, 2));
   auto mergedType = cast<RankedTensorType>(merged.getType());
   if (mergedType.getShape() == likeType.getShape())
     return merged;
-  (void)viewType;
   int64_t rank = likeType.getRank();
   SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
   SmallVector<OpFoldResult> sizes, strides(rank, b.getIndexAttr(1));

@@ -14,7 +14,9 @@
 //     row-major linear index).
 //
 // BHQ first rotates the rows (Y = T x, built from the row ranges with scf
-// loops on tensors over the rows) and then quantizes Y per row.
+// loops on tensors over the rows) and then quantizes Y per row. The block
+// quantizers (blk, rht) take their own path on the view of the input with
+// the block axis split in two (BlockViews.h), rht after its transform.
 //
 // All arithmetic is f32 with a fixed order of operations, so that
 // test/Integration/Inputs/quantizers_ref.py reproduces the codes bit for bit.
@@ -990,12 +992,13 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     NoiseKey key{op.getSeed(), op.getStep(), op.getStreamAttr().getInt()};
 
     if (granularity == Granularity::block) {
-      SmallVector<Value> blocks =
-          lowerBlockQuantizer(rewriter, loc, op, key, codeType);
+      // Codes, scale and (rht) signs: the op's results, in order (block
+      // quantizers are symmetric, without offset).
       SmallVector<Value> results;
-      for (auto [value, result] : llvm::zip(blocks, op.getResults()))
-        if (result)
-          results.push_back(castTo(rewriter, loc, value, result.getType()));
+      for (auto [value, result] : llvm::zip_equal(
+               lowerBlockQuantizer(rewriter, loc, op, key, codeType),
+               op.getResults()))
+        results.push_back(castTo(rewriter, loc, value, result.getType()));
       rewriter.replaceOp(op, results);
       return success();
     }
