@@ -32,10 +32,27 @@ void fqt::populateFuseElementwisePatterns(RewritePatternSet &patterns) {
 }
 
 namespace {
+/// A linalg.transpose or linalg.map as the linalg.generic it is.
+template <typename NamedOp> struct GeneralizeNamed : OpRewritePattern<NamedOp> {
+  using OpRewritePattern<NamedOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(NamedOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics())
+      return rewriter.notifyMatchFailure(op, "not on tensors");
+    return linalg::generalizeNamedOp(rewriter,
+                                     cast<linalg::LinalgOp>(op.getOperation()));
+  }
+};
+
 struct FQTFuseElementwisePass
     : fqt::impl::FQTFuseElementwiseBase<FQTFuseElementwisePass> {
+  using Base::Base;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
+    if (generalizeNamed)
+      patterns.add<GeneralizeNamed<linalg::TransposeOp>,
+                   GeneralizeNamed<linalg::MapOp>>(&getContext());
     populateFuseElementwisePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

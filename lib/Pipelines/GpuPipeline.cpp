@@ -47,7 +47,9 @@ void fqt::buildFqtGpuPipeline(OpPassManager &pm,
   // kernel launches; those products stay dequantize + f32 product here.
   addFqtToLinalgPasses(pm, options.simulateQMatmul, /*kBlocks=*/false);
   // Fewer, larger kernels: each fused elementwise chain is one launch.
-  pm.addPass(createFQTFuseElementwise());
+  FQTFuseElementwiseOptions fusion;
+  fusion.generalizeNamed = true;
+  pm.addPass(createFQTFuseElementwise(fusion));
   pm.addPass(createCanonicalizerPass());
   // Tensors to buffers and the runtime ABI, as on the CPU.
   addBufferizationPasses(pm, options.entryPoints);

@@ -17,7 +17,16 @@ def FQTFuseElementwise : Pass<"fqt-fuse-elementwise"> {
     float products keep their plain operands for `--fqt-tile-and-vectorize`.
     The arithmetic of every element is unchanged; only temporaries and
     their memory traffic go away.
+
+    With `generalize-named`, `linalg.transpose` and `linalg.map` ops are
+    first rewritten as the `linalg.generic` they are, so that they fuse too
+    (on the GPU each unfused op is a kernel launch; the CPU pipeline keeps
+    them named for its strided-copy lowering).
   }];
+  let options = [
+    Option<"generalizeNamed", "generalize-named", "bool", /*default=*/"false",
+           "Generalize linalg.transpose and linalg.map so that they fuse">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
