@@ -32,7 +32,8 @@ void fqt::populateFuseElementwisePatterns(RewritePatternSet &patterns) {
 }
 
 namespace {
-/// A linalg.transpose or linalg.map as the linalg.generic it is.
+/// A linalg.transpose, linalg.map or NCHW pooling as the linalg.generic it
+/// is.
 template <typename NamedOp> struct GeneralizeNamed : OpRewritePattern<NamedOp> {
   using OpRewritePattern<NamedOp>::OpRewritePattern;
   LogicalResult matchAndRewrite(NamedOp op,
@@ -52,7 +53,9 @@ struct FQTFuseElementwisePass
     RewritePatternSet patterns(&getContext());
     if (generalizeNamed)
       patterns.add<GeneralizeNamed<linalg::TransposeOp>,
-                   GeneralizeNamed<linalg::MapOp>>(&getContext());
+                   GeneralizeNamed<linalg::MapOp>,
+                   GeneralizeNamed<linalg::PoolingNchwMaxOp>,
+                   GeneralizeNamed<linalg::PoolingNchwSumOp>>(&getContext());
     populateFuseElementwisePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

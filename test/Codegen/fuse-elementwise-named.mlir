@@ -36,3 +36,21 @@ func.func @transpose_map_relu(%x: tensor<4x8xf32>, %b: tensor<8x4xf32>) -> tenso
   } -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
+
+// Max-pooling as the generic it is (its window is a reduction), so that the
+// GPU pipeline can later fold the fill of its output into it.
+// CHECK-LABEL: func.func @pooling
+// CHECK-NOT: linalg.pooling_nchw_max
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK: arith.maximumf
+// NAMED-LABEL: func.func @pooling
+// NAMED: linalg.pooling_nchw_max
+func.func @pooling(%x: tensor<2x3x8x8xf32>) -> tensor<2x3x4x4xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<2x3x4x4xf32>
+  %init = linalg.fill ins(%ninf : f32) outs(%e : tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+  %w = tensor.empty() : tensor<2x2xf32>
+  %p = linalg.pooling_nchw_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+      ins(%x, %w : tensor<2x3x8x8xf32>, tensor<2x2xf32>) outs(%init : tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+  return %p : tensor<2x3x4x4xf32>
+}

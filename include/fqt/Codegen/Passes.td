@@ -18,14 +18,16 @@ def FQTFuseElementwise : Pass<"fqt-fuse-elementwise"> {
     The arithmetic of every element is unchanged; only temporaries and
     their memory traffic go away.
 
-    With `generalize-named`, `linalg.transpose` and `linalg.map` ops are
-    first rewritten as the `linalg.generic` they are, so that they fuse too
-    (on the GPU each unfused op is a kernel launch; the CPU pipeline keeps
-    them named for its strided-copy lowering).
+    With `generalize-named`, `linalg.transpose`, `linalg.map` and the NCHW
+    pooling ops are first rewritten as the `linalg.generic` they are, so
+    that they fuse too, and a pooling's fill of its output can be folded
+    into it later (on the GPU each unfused op is a kernel launch; the CPU
+    pipeline keeps them named for its own lowerings).
   }];
   let options = [
     Option<"generalizeNamed", "generalize-named", "bool", /*default=*/"false",
-           "Generalize linalg.transpose and linalg.map so that they fuse">,
+           "Generalize linalg.transpose, linalg.map and NCHW pooling so "
+           "that they fuse">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
