@@ -113,7 +113,8 @@ def FQTGpuInt8Mma : Pass<"fqt-gpu-int8-mma", "::mlir::func::FuncOp"> {
 }
 
 def FQTGpuFoldFills : Pass<"fqt-gpu-fold-fills", "::mlir::func::FuncOp"> {
-  let summary = "Start reductions from their fill value in a register";
+  let summary = "Start reductions from their fill value in a register, and "
+                "merge independent ones";
   let description = [{
     A bufferized reduction (a `linalg.generic` with reduction iterators)
     whose output buffer was just filled with a constant by `linalg.fill`
@@ -129,6 +130,13 @@ def FQTGpuFoldFills : Pass<"fqt-gpu-fold-fills", "::mlir::func::FuncOp"> {
     Only fills of a buffer allocated in the same block and not touched by
     any op between the fill and the reduction are folded; anything else is
     left to the generic lowering.
+
+    Then two such loops in a row, each one-dimensional, that share no
+    buffer one of them writes (the row sums of one operand and the column
+    sums of the other that an integer product's zero-point corrections
+    need) become one loop over the sum of their lengths, whose first
+    indices run the first body and the rest the second: one launch, not
+    two.
 
     ```mlir
     linalg.fill ins(%c0 : i32) outs(%sums : memref<64xi32>)

@@ -11,11 +11,15 @@
 // RUN: fqt-opt %s --fqt-gpu-fold-fills | FileCheck %s --check-prefix=FOLDED
 // FOLDED-NOT: linalg.fill
 // FOLDED-NOT: memref.copy
+// FOLDED: scf.parallel
+// FOLDED: scf.if
+// FOLDED: scf.parallel
 
 func.func private @printMemrefF32(memref<*xf32>)
 func.func private @printMemrefI32(memref<*xi32>)
 
 // CHECK: [-3,  5,  2,  -1,  7]
+// CHECK: [1,  5,  -2,  2,  -5,  -1,  3,  7,  0]
 // CHECK: [0.2,  0.3,  0.4]
 // CHECK: [0.55,  0.55,  0.5]
 // CHECK: [-0.5,  -0.45,  -0.35]
@@ -53,8 +57,22 @@ func.func @main() {
     %s = arith.addi %acc, %e : i32
     linalg.yield %s : i32
   }
+  // Column sums of the same codes: independent of the row sums, so the
+  // two folded loops become one.
+  %cols = memref.alloc() : memref<9xi32>
+  linalg.fill ins(%c0 : i32) outs(%cols : memref<9xi32>)
+  linalg.generic {indexing_maps = [affine_map<(j, i) -> (i, j)>, affine_map<(j, i) -> (j)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<5x9xi8>) outs(%cols : memref<9xi32>) {
+  ^bb0(%v: i8, %acc: i32):
+    %e = arith.extsi %v : i8 to i32
+    %s = arith.addi %acc, %e : i32
+    linalg.yield %s : i32
+  }
   %su = memref.cast %sums : memref<5xi32> to memref<*xi32>
   call @printMemrefI32(%su) : (memref<*xi32>) -> ()
+  %cu = memref.cast %cols : memref<9xi32> to memref<*xi32>
+  call @printMemrefI32(%cu) : (memref<*xi32>) -> ()
 
   // y[n, c, h] = (x[c, 2 n + h mod 2] + 0.5 h) / 10 (f32 sums whose
   // order matters), reduced over n and h: a sum, a min and a max, the

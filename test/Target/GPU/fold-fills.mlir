@@ -119,3 +119,75 @@ func.func @not_folded(%x: memref<8x4xf32>, %f: f32) -> (memref<8xf32>, memref<8x
   }
   return %a, %b, %c, %seen : memref<8xf32>, memref<8xf32>, memref<8xf32>, f32
 }
+
+// -----
+
+// The two code sums of an integer product (rows of one operand, columns of
+// the other) once folded: independent, so one loop over 64 + 16 indices,
+// the first 64 running the row sums and the rest the column sums.
+// CHECK-LABEL: func.func @code_sums
+// CHECK-SAME: (%[[A:.*]]: memref<64x9xi8>, %[[B:.*]]: memref<9x16xi8>)
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: %[[TOTAL:.*]] = arith.addi %[[C64]], %[[C16]] : index
+// CHECK: scf.parallel (%[[I:[a-z0-9_]+]]) = (%{{.*}}) to (%[[TOTAL]])
+// CHECK: %[[FIRST:.*]] = arith.cmpi ult, %[[I]], %[[C64]]
+// CHECK: scf.if %[[FIRST]] {
+// CHECK: memref.load %[[A]][%[[I]], %{{.*}}]
+// CHECK: } else {
+// CHECK: %[[J:.*]] = arith.subi %[[I]], %[[C64]]
+// CHECK: memref.load %[[B]][%{{.*}}, %[[J]]]
+// CHECK-NOT: scf.parallel
+func.func @code_sums(%a: memref<64x9xi8>, %b: memref<9x16xi8>) -> (memref<64xi32>, memref<16xi32>) {
+  %c0 = arith.constant 0 : i32
+  %rows = memref.alloc() : memref<64xi32>
+  linalg.fill ins(%c0 : i32) outs(%rows : memref<64xi32>)
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i, k)>, affine_map<(i, k) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<64x9xi8>) outs(%rows : memref<64xi32>) {
+  ^bb0(%v: i8, %acc: i32):
+    %e = arith.extui %v : i8 to i32
+    %s = arith.addi %acc, %e : i32
+    linalg.yield %s : i32
+  }
+  %cols = memref.alloc() : memref<16xi32>
+  linalg.fill ins(%c0 : i32) outs(%cols : memref<16xi32>)
+  linalg.generic {indexing_maps = [affine_map<(j, k) -> (k, j)>, affine_map<(j, k) -> (j)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%b : memref<9x16xi8>) outs(%cols : memref<16xi32>) {
+  ^bb0(%v: i8, %acc: i32):
+    %e = arith.extsi %v : i8 to i32
+    %s = arith.addi %acc, %e : i32
+    linalg.yield %s : i32
+  }
+  return %rows, %cols : memref<64xi32>, memref<16xi32>
+}
+
+// -----
+
+// Not merged: the second loop reads what the first writes.
+// CHECK-LABEL: func.func @dependent
+// CHECK-COUNT-2: scf.parallel
+func.func @dependent(%a: memref<8x4xi32>) -> (memref<8xi32>, memref<8xi32>) {
+  %c0 = arith.constant 0 : i32
+  %first = memref.alloc() : memref<8xi32>
+  linalg.fill ins(%c0 : i32) outs(%first : memref<8xi32>)
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i, k)>, affine_map<(i, k) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<8x4xi32>) outs(%first : memref<8xi32>) {
+  ^bb0(%v: i32, %acc: i32):
+    %s = arith.addi %acc, %v : i32
+    linalg.yield %s : i32
+  }
+  %second = memref.alloc() : memref<8xi32>
+  linalg.fill ins(%c0 : i32) outs(%second : memref<8xi32>)
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i, k)>, affine_map<(i, k) -> (i)>, affine_map<(i, k) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a, %first : memref<8x4xi32>, memref<8xi32>) outs(%second : memref<8xi32>) {
+  ^bb0(%v: i32, %f: i32, %acc: i32):
+    %p = arith.muli %v, %f : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  return %first, %second : memref<8xi32>, memref<8xi32>
+}
