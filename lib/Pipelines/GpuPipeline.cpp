@@ -61,6 +61,8 @@ void fqt::buildFqtGpuPipeline(OpPassManager &pm,
   // a fill and a reduction that loads and stores its output every step.
   pm.addNestedPass<func::FuncOp>(createFQTGpuFoldFills());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  // Independent loops in a row as one launch.
+  pm.addNestedPass<func::FuncOp>(createFQTGpuMergeParallelLoops());
   // Inner loops of constant size (guarded by scf.if) so that the block size
   // is a constant of the launch.
   pm.addNestedPass<func::FuncOp>(createParallelLoopTilingPass(

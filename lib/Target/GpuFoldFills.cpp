@@ -17,11 +17,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace fqt {
@@ -159,121 +156,6 @@ struct FoldFillIntoReduction : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
-/// The allocation `v` is a view of (through view ops), or null for a
-/// function argument: arguments may alias each other, so they count as one
-/// buffer.
-Value rootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  if (v.getDefiningOp<memref::AllocOp>())
-    return v;
-  return Value();
-}
-
-/// The buffers (rootBuffer) a loop nest loads from and stores to; false
-/// where it does anything else with memory, or reaches memory that is
-/// neither an allocation nor an argument.
-bool collectAccesses(scf::ParallelOp loop, SmallVectorImpl<Value> &reads,
-                     SmallVectorImpl<Value> &writes) {
-  auto known = [](Value v) {
-    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-      v = view.getViewSource();
-    return isa<BlockArgument>(v) || v.getDefiningOp<memref::AllocOp>();
-  };
-  WalkResult result = loop.getBody()->walk([&](Operation *op) {
-    if (auto load = dyn_cast<memref::LoadOp>(op)) {
-      reads.push_back(rootBuffer(load.getMemRef()));
-      return known(load.getMemRef()) ? WalkResult::advance()
-                                     : WalkResult::interrupt();
-    }
-    if (auto store = dyn_cast<memref::StoreOp>(op)) {
-      writes.push_back(rootBuffer(store.getMemRef()));
-      return known(store.getMemRef()) ? WalkResult::advance()
-                                      : WalkResult::interrupt();
-    }
-    if (isa<scf::ForOp, scf::YieldOp, scf::ReduceOp, scf::IfOp>(op) ||
-        isMemoryEffectFree(op))
-      return WalkResult::advance();
-    return WalkResult::interrupt();
-  });
-  return !result.wasInterrupted();
-}
-
-/// Whether `a` and `b` name a common buffer (null, the arguments, included).
-bool intersects(ArrayRef<Value> a, ArrayRef<Value> b) {
-  return llvm::any_of(a, [&](Value v) { return llvm::is_contained(b, v); });
-}
-
-/// A loop over [0, n) with step 1 and no reductions: its n, or null.
-Value simpleExtent(scf::ParallelOp loop) {
-  if (loop.getNumLoops() != 1 || !loop.getInitVals().empty() ||
-      !isConstantIntValue(loop.getLowerBound()[0], 0) ||
-      !isConstantIntValue(loop.getStep()[0], 1))
-    return Value();
-  return loop.getUpperBound()[0];
-}
-
-/// Two 1-D parallel loops in a row (the two code sums of an integer
-/// product's zero-point corrections, once their fills are folded) that touch
-/// no buffer one writes and the other uses become one loop over the sum of
-/// their lengths, each index running one of the two bodies: one launch
-/// instead of two.
-struct MergeIndependentLoops : OpRewritePattern<scf::ParallelOp> {
-  using Base::Base;
-
-  LogicalResult matchAndRewrite(scf::ParallelOp second,
-                                PatternRewriter &rewriter) const override {
-    // The loop before, past allocations and ops without memory effects.
-    Operation *prev = second->getPrevNode();
-    while (prev && (isa<memref::AllocOp>(prev) || isMemoryEffectFree(prev)))
-      prev = prev->getPrevNode();
-    auto first = dyn_cast_or_null<scf::ParallelOp>(prev);
-    if (!first)
-      return rewriter.notifyMatchFailure(second, "no loop just before");
-    Value n1 = simpleExtent(first), n2 = simpleExtent(second);
-    if (!n1 || !n2)
-      return rewriter.notifyMatchFailure(second, "not 1-D loops from 0");
-    SmallVector<Value> reads1, writes1, reads2, writes2;
-    if (!collectAccesses(first, reads1, writes1) ||
-        !collectAccesses(second, reads2, writes2) ||
-        intersects(writes1, reads2) || intersects(writes1, writes2) ||
-        intersects(writes2, reads1))
-      return rewriter.notifyMatchFailure(second, "the loops share a buffer");
-
-    Location loc = second.getLoc();
-    rewriter.setInsertionPoint(second);
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value total = arith::AddIOp::create(rewriter, loc, n1, n2);
-    scf::ParallelOp::create(
-        rewriter, loc, ValueRange{zero}, ValueRange{total}, ValueRange{one},
-        [&](OpBuilder &b, Location nloc, ValueRange ivs) {
-          Value i = ivs[0];
-          Value inFirst =
-              arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult, i, n1);
-          auto clone = [&](OpBuilder &ib, scf::ParallelOp loop, Value iv) {
-            IRMapping mapping;
-            mapping.map(loop.getInductionVars()[0], iv);
-            for (Operation &op : loop.getBody()->without_terminator())
-              ib.clone(op, mapping);
-          };
-          scf::IfOp::create(
-              b, nloc, inFirst,
-              [&](OpBuilder &tb, Location tl) {
-                clone(tb, first, i);
-                scf::YieldOp::create(tb, tl);
-              },
-              [&](OpBuilder &eb, Location el) {
-                clone(eb, second, arith::SubIOp::create(eb, el, i, n1));
-                scf::YieldOp::create(eb, el);
-              });
-        });
-    rewriter.eraseOp(second);
-    rewriter.eraseOp(first);
-    return success();
-  }
-};
-
 struct FQTGpuFoldFillsPass
     : fqt::impl::FQTGpuFoldFillsBase<FQTGpuFoldFillsPass> {
   void runOnOperation() override {
@@ -281,14 +163,8 @@ struct FQTGpuFoldFillsPass
     patterns.add<FoldFillIntoReduction>(&getContext());
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
-      return signalPassFailure();
-    // Then the independent loops in a row, pairwise.
-    RewritePatternSet merges(&getContext());
-    merges.add<MergeIndependentLoops>(&getContext());
     if (failed(
-            applyPatternsGreedily(getOperation(), std::move(merges), config)))
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       signalPassFailure();
   }
 };

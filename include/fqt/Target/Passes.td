@@ -113,8 +113,7 @@ def FQTGpuInt8Mma : Pass<"fqt-gpu-int8-mma", "::mlir::func::FuncOp"> {
 }
 
 def FQTGpuFoldFills : Pass<"fqt-gpu-fold-fills", "::mlir::func::FuncOp"> {
-  let summary = "Start reductions from their fill value in a register, and "
-                "merge independent ones";
+  let summary = "Start reductions from their fill value in a register";
   let description = [{
     A bufferized reduction (a `linalg.generic` with reduction iterators)
     whose output buffer was just filled with a constant by `linalg.fill`
@@ -131,13 +130,6 @@ def FQTGpuFoldFills : Pass<"fqt-gpu-fold-fills", "::mlir::func::FuncOp"> {
     any op between the fill and the reduction are folded; anything else is
     left to the generic lowering.
 
-    Then two such loops in a row, each one-dimensional, that share no
-    buffer one of them writes (the row sums of one operand and the column
-    sums of the other that an integer product's zero-point corrections
-    need) become one loop over the sum of their lengths, whose first
-    indices run the first body and the rest the second: one launch, not
-    two.
-
     ```mlir
     linalg.fill ins(%c0 : i32) outs(%sums : memref<64xi32>)
     linalg.generic {... iterator_types = ["parallel", "reduction"]}
@@ -152,6 +144,29 @@ def FQTGpuFoldFills : Pass<"fqt-gpu-fold-fills", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::affine::AffineDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def FQTGpuMergeParallelLoops
+    : Pass<"fqt-gpu-merge-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Run independent parallel loops in a row as one launch";
+  let description = [{
+    On buffers, after linalg's parallel loops: every top-level
+    `scf.parallel` without reductions is first collapsed to one dimension;
+    then two such loops in a row (only allocations and ops without memory
+    effects between them) that share no buffer one of them writes become
+    one loop over the sum of their lengths, whose first indices run the
+    first body and the rest the second. On the GPU each top-level loop is a
+    kernel launch; the row sums of one operand and the column sums of the
+    other that an integer product's zero-point corrections need, a step's
+    parameter updates, the two stochastic quantizations of one dY run as
+    one launch each.
+
+    Buffers are compared by the allocation they view; function arguments,
+    which may alias each other, count as one buffer. A loop that touches
+    memory other than by `memref.load` and `memref.store` is not merged.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect"];
 }
 

@@ -1,14 +1,15 @@
 // The reductions --fqt-gpu-fold-fills rewrites compute what the fill and
-// the linalg.generic computed: the same program run on the CPU with and
-// without the pass prints the same values (the sums run in the same
-// order).
-// RUN: fqt-opt %s --fqt-gpu-fold-fills --convert-linalg-to-loops --lower-affine --convert-scf-to-cf --convert-to-llvm --reconcile-unrealized-casts \
+// the linalg.generic computed, and the loops --fqt-gpu-merge-parallel-loops
+// collapses and merges what they computed apart: the same program run on the
+// CPU with and without the passes prints the same values (the sums run in
+// the same order).
+// RUN: fqt-opt %s --fqt-gpu-fold-fills --convert-linalg-to-parallel-loops --fqt-gpu-merge-parallel-loops --convert-linalg-to-loops --lower-affine --convert-scf-to-cf --convert-to-llvm --reconcile-unrealized-casts \
 // RUN:   | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext \
 // RUN:   | FileCheck %s
 // RUN: fqt-opt %s --convert-linalg-to-loops --lower-affine --convert-scf-to-cf --convert-to-llvm --reconcile-unrealized-casts \
 // RUN:   | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext \
 // RUN:   | FileCheck %s
-// RUN: fqt-opt %s --fqt-gpu-fold-fills | FileCheck %s --check-prefix=FOLDED
+// RUN: fqt-opt %s --fqt-gpu-fold-fills --convert-linalg-to-parallel-loops --fqt-gpu-merge-parallel-loops | FileCheck %s --check-prefix=FOLDED
 // FOLDED-NOT: linalg.fill
 // FOLDED-NOT: memref.copy
 // FOLDED: scf.parallel
