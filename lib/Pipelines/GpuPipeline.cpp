@@ -61,7 +61,10 @@ void fqt::buildFqtGpuPipeline(OpPassManager &pm,
   // a fill and a reduction that loads and stores its output every step.
   pm.addNestedPass<func::FuncOp>(createFQTGpuFoldFills());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
-  // Independent loops in a row as one launch.
+  // A loop that reads what the loop before it wrote at the same indices
+  // joins it (upstream's fusion); then independent loops in a row run as
+  // one launch.
+  pm.addNestedPass<func::FuncOp>(createParallelLoopFusionPass());
   pm.addNestedPass<func::FuncOp>(createFQTGpuMergeParallelLoops());
   // Inner loops of constant size (guarded by scf.if) so that the block size
   // is a constant of the launch.

@@ -18,6 +18,7 @@
 #include "fqt/Target/FillInitializer.h"
 #include "fqt/Target/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -26,7 +27,10 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace fqt {
@@ -99,6 +103,120 @@ Value pack(OpBuilder &b, Location loc, ArrayRef<Value> bytes) {
     word = arith::OrIOp::create(b, loc, word, w);
   }
   return word;
+}
+
+/// Whether `op` may write memory that `buffers` (allocations or arguments)
+/// hold: conservatively, any op with memory effects other than an
+/// allocation, a linalg op or copy that writes only other allocations.
+bool mayWrite(Operation *op, ArrayRef<Value> buffers) {
+  auto root = [](Value v) {
+    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+      v = view.getViewSource();
+    return v;
+  };
+  auto isOther = [&](Value written) {
+    Value r = root(written);
+    return r.getDefiningOp<memref::AllocOp>() &&
+           llvm::none_of(buffers, [&](Value b) { return root(b) == r; });
+  };
+  if (isa<memref::AllocOp>(op) || isMemoryEffectFree(op))
+    return false;
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+    return !llvm::all_of(linalgOp.getDpsInits(), isOther);
+  if (auto copy = dyn_cast<memref::CopyOp>(op))
+    return !isOther(copy.getTarget());
+  if (auto store = dyn_cast<memref::StoreOp>(op))
+    return !isOther(store.getMemRef());
+  if (isa<memref::LoadOp>(op))
+    return false;
+  // A kernel already made of another product, or a loop nest: what its body
+  // stores.
+  if (isa<gpu::LaunchOp, scf::ForOp, scf::ParallelOp, scf::IfOp>(op)) {
+    WalkResult result = op->walk([&](Operation *nested) {
+      if (nested == op || nested->hasTrait<OpTrait::IsTerminator>() ||
+          isa<gpu::LaunchOp, scf::ForOp, scf::ParallelOp, scf::IfOp>(nested))
+        return WalkResult::advance();
+      return mayWrite(nested, buffers) ? WalkResult::interrupt()
+                                       : WalkResult::advance();
+    });
+    return result.wasInterrupted();
+  }
+  return true;
+}
+
+/// The elementwise op that reads the product's result `c` after it (the
+/// scales and zero-point corrections of fqt-lower-qmatmul's epilogue), where
+/// the kernel can apply it to its accumulators instead of storing them: an
+/// all-parallel 2-D linalg.generic reading `c` with the identity map and
+/// writing another buffer with it, `c` read by nothing else, and nothing in
+/// between touching `c` or writing the product's operands `a` and `b` (so
+/// that the kernel can run at the epilogue's place).
+linalg::GenericOp findEpilogue(linalg::GenericOp product, Value a, Value b,
+                               Value c) {
+  for (Operation *op = product->getNextNode(); op; op = op->getNextNode()) {
+    bool namesC = false;
+    op->walk([&](Operation *nested) {
+      if (llvm::is_contained(nested->getOperands(), c))
+        namesC = true;
+    });
+    auto epilogue = dyn_cast<linalg::GenericOp>(op);
+    if (namesC && epilogue && epilogue.hasPureBufferSemantics() &&
+        epilogue.getNumDpsInits() == 1 && epilogue.getNumLoops() == 2 &&
+        epilogue.getNumParallelLoops() == 2 && epilogue.getDpsInits()[0] != c &&
+        epilogue.getIndexingMapsArray().back().isIdentity()) {
+      for (OpOperand *input : epilogue.getDpsInputOperands())
+        if (input->get() == c &&
+            !epilogue.getMatchingIndexingMap(input).isIdentity())
+          return {};
+      // Besides the product and the epilogue, only C's zero initializer
+      // (which goes) and its deallocation.
+      bool onlyReader = llvm::all_of(c.getUsers(), [&](Operation *user) {
+        auto copy = dyn_cast<memref::CopyOp>(user);
+        return user == product || user == epilogue ||
+               isa<memref::DeallocOp, linalg::FillOp>(user) ||
+               (copy && copy.getTarget() == c);
+      });
+      return onlyReader ? epilogue : linalg::GenericOp();
+    }
+    if (namesC || mayWrite(op, {a, b}))
+      return {};
+  }
+  return {};
+}
+
+/// The epilogue's value at (row, col) with `acc` for its read of `c`:
+/// every other input loaded through its indexing map, the body cloned.
+Value applyEpilogue(OpBuilder &b, Location loc, linalg::GenericOp epilogue,
+                    Value c, Value acc, Value row, Value col) {
+  Block &body = epilogue.getRegion().front();
+  SmallVector<Value> ivs = {row, col};
+  IRMapping mapping;
+  auto load = [&](OpOperand *operand) -> Value {
+    Value buffer = operand->get();
+    if (!isa<MemRefType>(buffer.getType()))
+      return buffer;
+    AffineMap map = epilogue.getMatchingIndexingMap(operand);
+    SmallVector<Value> indices;
+    for (AffineExpr expr : map.getResults())
+      indices.push_back(affine::AffineApplyOp::create(
+          b, loc, AffineMap::get(2, 0, expr), ivs));
+    return memref::LoadOp::create(b, loc, buffer, indices);
+  };
+  for (OpOperand *input : epilogue.getDpsInputOperands())
+    mapping.map(body.getArgument(input->getOperandNumber()),
+                input->get() == c ? acc : load(input));
+  BlockArgument out = body.getArgument(epilogue.getNumDpsInputs());
+  if (!out.use_empty())
+    mapping.map(out, load(epilogue.getDpsInitOperand(0)));
+  for (Operation &op : body.without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+      mapping.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(op, mapping);
+  }
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  return mapping.lookupOrDefault(yield.getValues()[0]);
 }
 
 struct ProductToMma : OpRewritePattern<linalg::GenericOp> {
@@ -186,11 +304,22 @@ struct ProductToMma : OpRewritePattern<linalg::GenericOp> {
       if (!value || !value.getValue().isZero())
         zeroFill.reset();
     }
+    // The epilogue applied to the accumulators, with the kernel at its
+    // place (after the code sums it reads), instead of a store of C and a
+    // launch of its own. Only from zero registers: C is then never read.
+    linalg::GenericOp epilogue;
+    if (zeroFill)
+      epilogue = findEpilogue(op, a.buffer, b.buffer, c);
+    if (epilogue)
+      rewriter.setInsertionPoint(epilogue);
     auto cst = [&](int64_t v) {
       return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
     };
-    Value mSize = memref::DimOp::create(rewriter, loc, c, 0);
-    Value nSize = memref::DimOp::create(rewriter, loc, c, 1);
+    // The result's sizes: C's, or those of the epilogue's output (the same,
+    // both indexed by the identity), so that C is left unused.
+    Value shaped = epilogue ? epilogue.getDpsInits()[0] : c;
+    Value mSize = memref::DimOp::create(rewriter, loc, shaped, 0);
+    Value nSize = memref::DimOp::create(rewriter, loc, shaped, 1);
     Value kSize =
         memref::DimOp::create(rewriter, loc, a.buffer, a.transposed ? 0 : 1);
     auto ceilDiv = [&](Value v, int64_t d) -> Value {
@@ -291,12 +420,28 @@ struct ProductToMma : OpRewritePattern<linalg::GenericOp> {
       auto ifOp = scf::IfOp::create(bld, loc, inside, /*withElse=*/false);
       OpBuilder::InsertionGuard inIf(bld);
       bld.setInsertionPointToStart(ifOp.thenBlock());
-      memref::StoreOp::create(bld, loc, loop.getResult(i), c, cIndex[i]);
+      if (!epilogue) {
+        memref::StoreOp::create(bld, loc, loop.getResult(i), c, cIndex[i]);
+        continue;
+      }
+      Value value = applyEpilogue(bld, loc, epilogue, c, loop.getResult(i),
+                                  cIndex[i][0], cIndex[i][1]);
+      memref::StoreOp::create(bld, loc, value, epilogue.getDpsInits()[0],
+                              cIndex[i]);
     }
     gpu::TerminatorOp::create(bld, loc);
     rewriter.eraseOp(op);
     if (zeroFill)
       fqt::eraseFillInitializer(rewriter, *zeroFill);
+    if (epilogue) {
+      rewriter.eraseOp(epilogue);
+      // C is no longer written or read.
+      for (Operation *user : llvm::make_early_inc_range(c.getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          rewriter.eraseOp(user);
+      if (c.use_empty() && c.getDefiningOp<memref::AllocOp>())
+        rewriter.eraseOp(c.getDefiningOp());
+    }
     return success();
   }
 };

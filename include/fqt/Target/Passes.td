@@ -103,6 +103,14 @@ def FQTGpuInt8Mma : Pass<"fqt-gpu-int8-mma", "::mlir::func::FuncOp"> {
     matrix edges read as zero, so any m, n, k is correct. The accumulator's
     current value is the initial C, so the rewrite computes exactly what the
     `linalg.generic` computed. Products of any other form are left alone.
+
+    A C just filled with zeros starts from zero registers (the fill goes).
+    Then, where the next reader of C is an elementwise epilogue (the scales
+    and zero-point corrections of `fqt-lower-qmatmul`) that C feeds through
+    the identity map, and nothing between the product and it writes the
+    operands or touches C, the kernel is placed at the epilogue and applies
+    it to each accumulator, storing the epilogue's value: C, its store and
+    the epilogue's launch go.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::NVVM::NVVMDialect",

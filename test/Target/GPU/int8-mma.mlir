@@ -150,3 +150,99 @@ func.func @zero_filled(%a: memref<64x40xi8>, %b: memref<40x48xi8>) -> memref<64x
   }
   return %c : memref<64x48xi32>
 }
+
+// -----
+
+// The product's epilogue (scales and zero-point corrections, reading the
+// code sums computed after the product) applied to the accumulators: the
+// kernel runs at the epilogue's place, after the sums, and stores the
+// epilogue's values; C, its fill and the epilogue are gone.
+// CHECK-LABEL: func.func @fused_epilogue
+// CHECK-SAME: (%[[A:.*]]: memref<64x40xi8>, %[[B:.*]]: memref<40x48xi8>, %[[S:.*]]: memref<f32>)
+// CHECK-NOT: memref<64x48xi32>
+// CHECK: %[[SUMS:.*]] = memref.alloc() : memref<64xi32>
+// CHECK: linalg.generic {{.*}} outs(%[[SUMS]]
+// CHECK: %[[E:.*]] = memref.alloc() : memref<64x48xf32>
+// CHECK: gpu.launch
+// CHECK: nvvm.mma.sync
+// CHECK: scf.if
+// CHECK: %[[SC:.*]] = memref.load %[[S]][]
+// CHECK: memref.load %[[SUMS]][
+// CHECK: arith.sitofp
+// CHECK: memref.store %{{.*}}, %[[E]][
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[E]]
+func.func @fused_epilogue(%a: memref<64x40xi8>, %b: memref<40x48xi8>, %s: memref<f32>) -> memref<64x48xf32> {
+  %c0 = arith.constant 0 : i32
+  %c = memref.alloc() : memref<64x48xi32>
+  linalg.fill ins(%c0 : i32) outs(%c : memref<64x48xi32>)
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x40xi8>, memref<40x48xi8>) outs(%c : memref<64x48xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %sum = arith.addi %acc, %p : i32
+    linalg.yield %sum : i32
+  }
+  %sums = memref.alloc() : memref<64xi32>
+  linalg.fill ins(%c0 : i32) outs(%sums : memref<64xi32>)
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i, k)>, affine_map<(i, k) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<64x40xi8>) outs(%sums : memref<64xi32>) {
+  ^bb0(%v: i8, %acc: i32):
+    %e = arith.extui %v : i8 to i32
+    %r = arith.addi %acc, %e : i32
+    linalg.yield %r : i32
+  }
+  %out = memref.alloc() : memref<64x48xf32>
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>, affine_map<(m, n) -> (m)>, affine_map<(m, n) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c, %s, %sums : memref<64x48xi32>, memref<f32>, memref<64xi32>) outs(%out : memref<64x48xf32>) {
+  ^bb0(%p: i32, %sc: f32, %rs: i32, %o: f32):
+    %pf = arith.sitofp %p : i32 to f32
+    %rf = arith.sitofp %rs : i32 to f32
+    %t = arith.addf %pf, %rf : f32
+    %v = arith.mulf %t, %sc : f32
+    linalg.yield %v : f32
+  }
+  return %out : memref<64x48xf32>
+}
+
+// -----
+
+// Not fused: an op between the product and the epilogue writes an operand
+// of the product, so the kernel cannot move there; C is stored as before.
+// CHECK-LABEL: func.func @operand_written_between
+// CHECK: gpu.launch
+// CHECK: memref.store %{{.*}}, %{{.*}} : memref<64x48xi32>
+// CHECK: linalg.fill
+// CHECK: linalg.generic
+func.func @operand_written_between(%a: memref<64x40xi8>, %b: memref<40x48xi8>) -> memref<64x48xf32> {
+  %c0 = arith.constant 0 : i32
+  %z8 = arith.constant 0 : i8
+  %c = memref.alloc() : memref<64x48xi32>
+  linalg.fill ins(%c0 : i32) outs(%c : memref<64x48xi32>)
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x40xi8>, memref<40x48xi8>) outs(%c : memref<64x48xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extsi %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %sum = arith.addi %acc, %p : i32
+    linalg.yield %sum : i32
+  }
+  linalg.fill ins(%z8 : i8) outs(%a : memref<64x40xi8>)
+  %out = memref.alloc() : memref<64x48xf32>
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<64x48xi32>) outs(%out : memref<64x48xf32>) {
+  ^bb0(%p: i32, %o: f32):
+    %pf = arith.sitofp %p : i32 to f32
+    linalg.yield %pf : f32
+  }
+  return %out : memref<64x48xf32>
+}
