@@ -421,16 +421,18 @@ static GroupParams snappedParams(OpBuilder &b, Location loc, Value min,
   return {r[0], r[1], r[2], r[3], r[4]};
 }
 
-/// lbt (docs/quantizers.md §4.2): c = gamma * max|g| (1e-8 where that is 0),
-/// signed codes in [-M, M] with M = 2^(bits-1) - 1, scale c / M.
-static GroupParams lbtParams(OpBuilder &b, Location loc, Value absMax,
-                             Value gamma, unsigned bits) {
+/// The symmetric quantizers, per group: lbt (docs/quantizers.md §4.2) with
+/// c = gamma * max|g|, the block quantizers (§3.6) without `gamma` (null)
+/// and c = max|x|; c is 1e-8 where it is 0, codes are signed in [-M, M]
+/// with M = 2^(bits-1) - 1, the scale is c / M.
+static GroupParams symmetricParams(OpBuilder &b, Location loc, Value absMax,
+                                   Value gamma, unsigned bits) {
   float maxCode = static_cast<float>((uint64_t(1) << (bits - 1)) - 1);
   SmallVector<Value> r = mapScales(
       b, loc, ValueRange{absMax}, 2,
       [&](Arith &a, ValueRange args) -> SmallVector<Value> {
         Value M = a.f32(maxCode);
-        Value c = a.mul(gamma, args[0]);
+        Value c = gamma ? a.mul(gamma, args[0]) : args[0];
         Value isZero = a.cmpf(arith::CmpFPredicate::OEQ, c, a.f32(0.0f));
         c = a.select(isZero, a.f32(kRangeEps), c);
         return nanUnlessFinite(a, args[0], {a.div(M, c), a.div(c, M)});
@@ -865,15 +867,8 @@ static SmallVector<Value> lowerBlockQuantizer(OpBuilder &b, Location loc,
           .getResult(0);
 
   int64_t maxCode = quantizer.getMaxCode();
-  SmallVector<Value> params = mapScales(
-      b, loc, ValueRange{absMax}, 2,
-      [&](Arith &a, ValueRange args) -> SmallVector<Value> {
-        Value M = a.f32(static_cast<float>(maxCode));
-        Value c = args[0];
-        Value isZero = a.cmpf(arith::CmpFPredicate::OEQ, c, a.f32(0.0f));
-        c = a.select(isZero, a.f32(kRangeEps), c);
-        return nanUnlessFinite(a, args[0], {a.div(M, c), a.div(c, M)});
-      });
+  GroupParams params =
+      symmetricParams(b, loc, absMax, /*gamma=*/Value(), quantizer.getBits());
 
   // Codes, each keyed by its index in the input.
   SmallVector<int64_t> strideOf(inputType.getRank(), 1);
@@ -886,10 +881,9 @@ static SmallVector<Value> lowerBlockQuantizer(OpBuilder &b, Location loc,
   float qhi = static_cast<float>(maxCode);
   Value codeView =
       linalg::GenericOp::create(
-          b, loc, TypeRange{empty.getType()}, ValueRange{view, params[0]},
+          b, loc, TypeRange{empty.getType()}, ValueRange{view, params.mul},
           empty, ArrayRef<AffineMap>{identity, scaleMap, identity},
-          SmallVector<utils::IteratorType>(rank,
-                                           utils::IteratorType::parallel),
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
           [&](OpBuilder &nb, Location nloc, ValueRange args) {
             Arith a{nb, nloc};
             Value y = a.mul(args[0], args[1]);
@@ -923,7 +917,7 @@ static SmallVector<Value> lowerBlockQuantizer(OpBuilder &b, Location loc,
           })
           .getResult(0);
   SmallVector<Value> results = {mergeBlocks(b, loc, codeView, axis, input),
-                                params[1]};
+                                params.scale};
   if (signs)
     results.push_back(signs);
   return results;
@@ -1017,8 +1011,9 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     GroupParams params;
     int64_t qlo = 0, qhi = quantizer.getMaxCode();
     if (isa<LBTAttr>(quantizer)) {
-      params = lbtParams(rewriter, loc, reduceAbsMax(rewriter, loc, source),
-                         op.getGamma(), bits);
+      params =
+          symmetricParams(rewriter, loc, reduceAbsMax(rewriter, loc, source),
+                          op.getGamma(), bits);
       qlo = -qhi;
     } else {
       auto [min, max] = reduceMinMax(rewriter, loc, source, granularity);
