@@ -382,7 +382,8 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
           op, "a block quantizer's blocks run across the reduction, so its "
               "scale changes at every k (left to simulate)");
     if (a.kBlock || b.kBlock) {
-      FailureOr<Value> blocked = emitBlockScaled(rewriter, op, a, b, shape);
+      FailureOr<Value> blocked =
+          emitBlockScaled(rewriter, op, a, b, shape, exactK);
       if (failed(blocked))
         return failure();
       result = *blocked;
@@ -425,16 +426,7 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
                             const ResultShape &shape, int64_t kTotal,
                             int64_t exactK) const {
     int64_t size = exactK >= 64 ? exactK / 64 * 64 : exactK;
-    int64_t count = kTotal / size, rest = kTotal % size;
-    Value result = emitBlockLoop(rewriter, loc, a, b, shape, size, count);
-    if (rest) {
-      Value start = arith::ConstantIndexOp::create(rewriter, loc, count * size);
-      Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
-      Operand ab = blockOf(rewriter, loc, a, a.transposed, start, rest, c0);
-      Operand bb = blockOf(rewriter, loc, b, !b.transposed, start, rest, c0);
-      result = emitScaledProduct(rewriter, loc, ab, bb, shape, result);
-    }
-    return result;
+    return emitBlocks(rewriter, loc, a, b, shape, size, kTotal);
   }
 
   /// A scale that varies along the reduction (a per-sample dY on the wgrad
@@ -462,8 +454,7 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
 
     Location loc = op.getLoc();
     int64_t kTotal = aType.getDimSize(a.transposed ? 0 : 1);
-    int64_t size = blocked.perScale, count = kTotal / size;
-    return emitBlockLoop(rewriter, loc, a, b, shape, size, count);
+    return emitBlocks(rewriter, loc, a, b, shape, blocked.perScale, kTotal);
   }
 
   /// Block quantizers along the reduction (#fqt.blk, #fqt.rht): blocks of
@@ -473,7 +464,8 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
   /// runs over blocks of the two sizes' greatest common divisor).
   FailureOr<Value> emitBlockScaled(PatternRewriter &rewriter, QMatmulOp op,
                                    const Operand &a, const Operand &b,
-                                   const ResultShape &shape) const {
+                                   const ResultShape &shape,
+                                   int64_t exactK) const {
     if (!kBlocks)
       return rewriter.notifyMatchFailure(
           op, "block scales along the reduction (K blocks are off)");
@@ -490,32 +482,21 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
     auto bType = cast<RankedTensorType>(b.codes.getType());
     if (!aType.hasStaticShape() || !bType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "K blocks need static sizes");
-    int64_t maxProduct =
-        std::max<int64_t>(op.getLhsQuantizer().getMaxCode(), 1) *
-        std::max<int64_t>(op.getRhsQuantizer().getMaxCode(), 1);
-    if (size > std::numeric_limits<int32_t>::max() / maxProduct)
+    if (size > exactK)
       return rewriter.notifyMatchFailure(
           op, "a block is longer than the i32 sums allow (left to simulate)");
-    Location loc = op.getLoc();
-    int64_t kTotal = aType.getDimSize(a.transposed ? 0 : 1);
-    int64_t count = kTotal / size, rest = kTotal % size;
-    Value result = emitBlockLoop(rewriter, loc, a, b, shape, size, count);
-    if (rest) {
-      Value start = arith::ConstantIndexOp::create(rewriter, loc, count * size);
-      Value last = arith::ConstantIndexOp::create(rewriter, loc, count);
-      Operand ab = blockOf(rewriter, loc, a, a.transposed, start, rest, last);
-      Operand bb = blockOf(rewriter, loc, b, !b.transposed, start, rest, last);
-      result = emitScaledProduct(rewriter, loc, ab, bb, shape, result);
-    }
-    return result;
+    return emitBlocks(rewriter, op.getLoc(), a, b, shape, size,
+                      aType.getDimSize(a.transposed ? 0 : 1));
   }
 
-  /// `count` blocks of `size` reduction indices from 0 in an scf.for, each
-  /// an i32 product of the blocks' codes scaled in f32 (a scale along k read
-  /// for its block) and added to the f32 result the loop carries.
-  Value emitBlockLoop(PatternRewriter &rewriter, Location loc, const Operand &a,
-                      const Operand &b, const ResultShape &shape, int64_t size,
-                      int64_t count) const {
+  /// The reduction [0, kTotal) in blocks of `size`: the full ones in an
+  /// scf.for, then a last, shorter one where `size` does not divide
+  /// `kTotal`; each an i32 product of the blocks' codes scaled in f32 (a
+  /// scale along k read for its block) and added to the f32 result.
+  Value emitBlocks(PatternRewriter &rewriter, Location loc, const Operand &a,
+                   const Operand &b, const ResultShape &shape, int64_t size,
+                   int64_t kTotal) const {
+    int64_t count = kTotal / size, rest = kTotal % size;
     Value init = zeros(rewriter, loc, shape.type.getShape(),
                        rewriter.getF32Type(), shape.sizes);
     Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
@@ -533,7 +514,14 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
           Value sum = emitScaledProduct(nb, nloc, ab, bb, shape, acc[0]);
           scf::YieldOp::create(nb, nloc, sum);
         });
-    return loop.getResult(0);
+    Value result = loop.getResult(0);
+    if (rest) {
+      Value start = arith::ConstantIndexOp::create(rewriter, loc, count * size);
+      Operand ab = blockOf(rewriter, loc, a, a.transposed, start, rest, end);
+      Operand bb = blockOf(rewriter, loc, b, !b.transposed, start, rest, end);
+      result = emitScaledProduct(rewriter, loc, ab, bb, shape, result);
+    }
+    return result;
   }
 
   bool kBlocks;
