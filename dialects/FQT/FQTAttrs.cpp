@@ -214,6 +214,19 @@ bool fqt::isBlockSpecKind(StringRef kind) {
   return kind == "blk" || kind == "rht";
 }
 
+FailureOr<QuantizerSpecParts> fqt::splitQuantizerSpec(StringRef kind,
+                                                      StringRef widths) {
+  QuantizerSpecParts parts;
+  parts.kind = kind;
+  auto [bitsText, sizeText] = widths.split('/');
+  if (!isQuantizerSpecKind(kind) || bitsText.getAsInteger(10, parts.bits))
+    return failure();
+  if (widths.contains('/') &&
+      (!isBlockSpecKind(kind) || sizeText.getAsInteger(10, parts.blockSize)))
+    return failure();
+  return parts;
+}
+
 QuantizerAttrInterface
 fqt::getQuantizerAttr(function_ref<InFlightDiagnostic()> emitError,
                       MLIRContext *ctx, StringRef kind, unsigned bits,

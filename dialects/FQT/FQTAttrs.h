@@ -39,6 +39,20 @@ bool isBlockSpecKind(llvm::StringRef kind);
 /// The block size of a `KIND:BITS/SIZE` spec where none is written.
 inline constexpr int64_t kDefaultBlockSize = 32;
 
+/// The parts of a spec `KIND:BITS` or, for blk and rht, `KIND:BITS/SIZE`.
+struct QuantizerSpecParts {
+  llvm::StringRef kind;
+  unsigned bits = 0;
+  /// SIZE, or kDefaultBlockSize where it is left out.
+  int64_t blockSize = kDefaultBlockSize;
+};
+
+/// KIND and BITS[/SIZE] (the text after the colon) as parts; failure when
+/// KIND is not a spec kind, BITS or SIZE is not a number, or a kind other
+/// than blk and rht has a size.
+mlir::FailureOr<QuantizerSpecParts> splitQuantizerSpec(llvm::StringRef kind,
+                                                       llvm::StringRef widths);
+
 /// The quantizer attribute the spec `KIND:BITS` names, with the attribute's
 /// defaults (ROUNDING, where given, replaces the default rounding); null
 /// after a diagnostic through EMITERROR when the kind is unknown or the

@@ -115,17 +115,10 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
     } else {
       SmallVector<StringRef> parts;
       text.split(parts, ':');
-      unsigned bits = 0;
-      int64_t size = fqt::kDefaultBlockSize;
-      bool ok = (parts.size() == 2 || parts.size() == 3) &&
-                fqt::isQuantizerSpecKind(parts[0]);
-      if (ok) {
-        auto [bitsText, sizeText] = parts[1].split('/');
-        ok = !bitsText.getAsInteger(10, bits) &&
-             (!parts[1].contains('/') ||
-              (fqt::isBlockSpecKind(parts[0]) &&
-               !sizeText.getAsInteger(10, size)));
-      }
+      FailureOr<fqt::QuantizerSpecParts> widths = failure();
+      if (parts.size() == 2 || parts.size() == 3)
+        widths = fqt::splitQuantizerSpec(parts[0], parts[1]);
+      bool ok = succeeded(widths);
       std::optional<fqt::Rounding> rounding;
       if (ok && parts.size() == 3) {
         rounding = fqt::symbolizeRounding(parts[2]);
@@ -148,7 +141,8 @@ fqt::QuantizerAttrInterface parseSpec(MLIRContext *context,
       // dX = dY W^T); an attribute spells out another axis.
       attr = fqt::getQuantizerAttr(
           [&] { return mlir::emitError(UnknownLoc::get(context)); }, context,
-          parts[0], bits, rounding, size, /*blockAxis=*/1);
+          parts[0], widths->bits, rounding, widths->blockSize,
+          /*blockAxis=*/1);
     }
   }
   auto quantizer = llvm::dyn_cast_or_null<fqt::QuantizerAttrInterface>(attr);

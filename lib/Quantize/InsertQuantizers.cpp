@@ -62,20 +62,16 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
   spec = spec.trim();
   if (spec == "none")
     return cast<QuantizerAttrInterface>(NoneAttr::get(ctx));
-  auto [kind, widths] = spec.split(':');
-  auto [bitsText, sizeText] = widths.split('/');
-  unsigned bits;
-  int64_t size = kDefaultBlockSize;
-  bool blocks = isBlockSpecKind(kind);
-  bool hasSize = widths.contains('/');
-  if (bitsText.getAsInteger(10, bits) || !isQuantizerSpecKind(kind) ||
-      (hasSize && (!blocks || sizeText.getAsInteger(10, size)))) {
+  auto [kindText, widths] = spec.split(':');
+  FailureOr<QuantizerSpecParts> parts = splitQuantizerSpec(kindText, widths);
+  if (failed(parts)) {
     emitError(loc, "malformed quantizer '")
         << spec << "' for " << roleName(role)
         << "; expected none, KIND:BITS with KIND one of ptq, psq, psqz, "
            "bhq, percol, percolz, lbt, or KIND:BITS/SIZE with KIND blk or rht";
     return nullptr;
   }
+  StringRef kind = parts->kind;
   // On the forward roles ptq:B names the forward quantizers of the papers.
   if (role == Role::Act && kind == "ptq")
     kind = "act";
@@ -104,7 +100,8 @@ QuantizerAttrInterface parseSpec(MLIRContext *ctx, Location loc, StringRef spec,
         return emitError(loc, "invalid quantizer '")
                << spec << "' for " << roleName(role) << ": ";
       },
-      ctx, kind, bits, blocks ? rounding : std::nullopt, size);
+      ctx, kind, parts->bits, isBlockSpecKind(kind) ? rounding : std::nullopt,
+      parts->blockSize);
 }
 
 /// `q` with its blocks along stored dimension `axis` (and, for rht, the
