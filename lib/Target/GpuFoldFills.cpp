@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fqt/Target/BufferedLinalg.h"
 #include "fqt/Target/FillInitializer.h"
 #include "fqt/Target/Passes.h"
 
@@ -17,7 +18,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -29,23 +29,6 @@ namespace fqt {
 using namespace mlir;
 
 namespace {
-
-/// The indices `map` gives for the loop induction variables `ivs` (one per
-/// loop dimension): the variable itself for a dimension, an affine.apply
-/// otherwise.
-SmallVector<Value> indicesOf(OpBuilder &b, Location loc, AffineMap map,
-                             ArrayRef<Value> ivs) {
-  SmallVector<Value> indices;
-  for (AffineExpr expr : map.getResults()) {
-    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
-      indices.push_back(ivs[dim.getPosition()]);
-      continue;
-    }
-    indices.push_back(affine::AffineApplyOp::create(
-        b, loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
-  }
-  return indices;
-}
 
 struct FoldFillIntoReduction : OpRewritePattern<linalg::GenericOp> {
   using Base::Base;
@@ -91,8 +74,6 @@ struct FoldFillIntoReduction : OpRewritePattern<linalg::GenericOp> {
     SmallVector<Value> starts;
     for (const fqt::FillInitializer &init : inits)
       starts.push_back(arith::ConstantOp::create(rewriter, loc, init.value));
-    Block &body = op.getRegion().front();
-    unsigned numInputs = op.getNumDpsInputs();
     scf::ParallelOp::create(
         rewriter, loc, lbs, ubs, steps,
         [&](OpBuilder &b, Location nloc, ValueRange parallelIvs) {
@@ -105,32 +86,11 @@ struct FoldFillIntoReduction : OpRewritePattern<linalg::GenericOp> {
               reduce = [&](OpBuilder &fb, unsigned level,
                            ValueRange accs) -> SmallVector<Value> {
             if (level == reductionDims.size()) {
-              IRMapping mapping;
-              for (OpOperand *input : op.getDpsInputOperands()) {
-                Value in = input->get();
-                Value loaded = in;
-                if (isa<MemRefType>(in.getType()))
-                  loaded = memref::LoadOp::create(
-                      fb, nloc, in,
-                      indicesOf(fb, nloc, op.getMatchingIndexingMap(input),
-                                ivs));
-                mapping.map(body.getArgument(input->getOperandNumber()),
-                            loaded);
-              }
-              for (auto [i, acc] : llvm::enumerate(accs))
-                mapping.map(body.getArgument(numInputs + i), acc);
-              for (Operation &nested : body.without_terminator()) {
-                if (auto index = dyn_cast<linalg::IndexOp>(nested)) {
-                  mapping.map(index.getResult(), ivs[index.getDim()]);
-                  continue;
-                }
-                fb.clone(nested, mapping);
-              }
-              SmallVector<Value> results;
-              for (Value v :
-                   cast<linalg::YieldOp>(body.getTerminator()).getValues())
-                results.push_back(mapping.lookupOrDefault(v));
-              return results;
+              SmallVector<Value> args;
+              for (OpOperand *input : op.getDpsInputOperands())
+                args.push_back(fqt::loadOperand(fb, nloc, op, input, ivs));
+              llvm::append_range(args, accs);
+              return fqt::inlineBody(fb, op, args, ivs);
             }
             unsigned dim = reductionDims[level];
             auto loop = scf::ForOp::create(
@@ -147,7 +107,8 @@ struct FoldFillIntoReduction : OpRewritePattern<linalg::GenericOp> {
                llvm::zip(op.getDpsInitsMutable(), results))
             memref::StoreOp::create(
                 b, nloc, result, output.get(),
-                indicesOf(b, nloc, op.getMatchingIndexingMap(&output), ivs));
+                fqt::indicesOf(b, nloc, op.getMatchingIndexingMap(&output),
+                               ivs));
         });
     rewriter.eraseOp(op);
     for (const fqt::FillInitializer &init : inits)

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fqt/Target/BufferedLinalg.h"
 #include "fqt/Target/FillInitializer.h"
 #include "fqt/Target/Passes.h"
 
@@ -27,10 +28,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace fqt {
@@ -109,15 +108,11 @@ Value pack(OpBuilder &b, Location loc, ArrayRef<Value> bytes) {
 /// hold: conservatively, any op with memory effects other than an
 /// allocation, a linalg op or copy that writes only other allocations.
 bool mayWrite(Operation *op, ArrayRef<Value> buffers) {
-  auto root = [](Value v) {
-    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-      v = view.getViewSource();
-    return v;
-  };
   auto isOther = [&](Value written) {
-    Value r = root(written);
+    Value r = fqt::viewSource(written);
     return r.getDefiningOp<memref::AllocOp>() &&
-           llvm::none_of(buffers, [&](Value b) { return root(b) == r; });
+           llvm::none_of(buffers,
+                         [&](Value b) { return fqt::viewSource(b) == r; });
   };
   if (isa<memref::AllocOp>(op) || isMemoryEffectFree(op))
     return false;
@@ -188,35 +183,20 @@ linalg::GenericOp findEpilogue(linalg::GenericOp product, Value a, Value b,
 /// every other input loaded through its indexing map, the body cloned.
 Value applyEpilogue(OpBuilder &b, Location loc, linalg::GenericOp epilogue,
                     Value c, Value acc, Value row, Value col) {
-  Block &body = epilogue.getRegion().front();
   SmallVector<Value> ivs = {row, col};
-  IRMapping mapping;
-  auto load = [&](OpOperand *operand) -> Value {
-    Value buffer = operand->get();
-    if (!isa<MemRefType>(buffer.getType()))
-      return buffer;
-    AffineMap map = epilogue.getMatchingIndexingMap(operand);
-    SmallVector<Value> indices;
-    for (AffineExpr expr : map.getResults())
-      indices.push_back(affine::AffineApplyOp::create(
-          b, loc, AffineMap::get(2, 0, expr), ivs));
-    return memref::LoadOp::create(b, loc, buffer, indices);
-  };
+  SmallVector<Value> args;
   for (OpOperand *input : epilogue.getDpsInputOperands())
-    mapping.map(body.getArgument(input->getOperandNumber()),
-                input->get() == c ? acc : load(input));
-  BlockArgument out = body.getArgument(epilogue.getNumDpsInputs());
-  if (!out.use_empty())
-    mapping.map(out, load(epilogue.getDpsInitOperand(0)));
-  for (Operation &op : body.without_terminator()) {
-    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
-      mapping.map(index.getResult(), ivs[index.getDim()]);
-      continue;
-    }
-    b.clone(op, mapping);
-  }
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  return mapping.lookupOrDefault(yield.getValues()[0]);
+    args.push_back(input->get() == c
+                       ? acc
+                       : fqt::loadOperand(b, loc, epilogue, input, ivs));
+  // The output's current value, where the body reads it (an accumulation).
+  Block &body = epilogue.getRegion().front();
+  bool readsOutput = !body.getArgument(epilogue.getNumDpsInputs()).use_empty();
+  args.push_back(readsOutput
+                     ? fqt::loadOperand(b, loc, epilogue,
+                                        epilogue.getDpsInitOperand(0), ivs)
+                     : Value());
+  return fqt::inlineBody(b, epilogue, args, ivs)[0];
 }
 
 struct ProductToMma : OpRewritePattern<linalg::GenericOp> {

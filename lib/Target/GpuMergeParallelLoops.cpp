@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fqt/Target/BufferedLinalg.h"
 #include "fqt/Target/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -19,7 +20,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <numeric>
@@ -37,8 +37,7 @@ namespace {
 /// function argument: arguments may alias each other, so they count as one
 /// buffer.
 Value rootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
+  v = fqt::viewSource(v);
   if (v.getDefiningOp<memref::AllocOp>())
     return v;
   return Value();
@@ -50,8 +49,7 @@ Value rootBuffer(Value v) {
 bool collectAccesses(scf::ParallelOp loop, SmallVectorImpl<Value> &reads,
                      SmallVectorImpl<Value> &writes) {
   auto known = [](Value v) {
-    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-      v = view.getViewSource();
+    v = fqt::viewSource(v);
     return isa<BlockArgument>(v) || v.getDefiningOp<memref::AllocOp>();
   };
   WalkResult result = loop.getBody()->walk([&](Operation *op) {
