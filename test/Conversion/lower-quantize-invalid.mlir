@@ -30,6 +30,16 @@ func.func @row_groups_dynamic(%x: tensor<12x?xf32>, %seed: i64, %step: i64) -> t
 
 // -----
 
+// Block quantizers split an axis of a static shape into blocks.
+func.func @blocks_dynamic(%x: tensor<?x64xf32>, %seed: i64, %step: i64) -> tensor<?x64xi8> {
+  // expected-error @below {{'fqt.quantize' op block quantizers need static input sizes}}
+  %q, %s = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.blk<bits = 4, size = 32, axis = 1>, stream = 1 : i64}
+      : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?x2xf32>
+  return %q : tensor<?x64xi8>
+}
+
+// -----
+
 // The Philox test hook only fills declarations of the documented types.
 // expected-error @below {{expected a declaration of type '(i64, i64, i64, i64) -> f32'}}
 func.func private @fqt_test_philox_uniform(i64, i64, i64) -> f32

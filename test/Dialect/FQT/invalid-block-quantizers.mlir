@@ -10,6 +10,16 @@ func.func private @blk_empty_blocks() attributes {fqt.q = #fqt.blk<bits = 4, siz
 
 // -----
 
+// expected-error @below {{#fqt.blk axis must be a dimension (>= 0), got -1}}
+func.func private @blk_negative_axis() attributes {fqt.q = #fqt.blk<bits = 4, size = 32, axis = -1>}
+
+// -----
+
+// expected-error @below {{#fqt.rht signs must be a stream in [0, 2^32), got 4294967296}}
+func.func private @rht_signs_beyond_32_bits() attributes {fqt.q = #fqt.rht<bits = 4, size = 16, axis = 1, signs = 4294967296>}
+
+// -----
+
 // expected-error @below {{#fqt.rht size must be a power of two in [2, 4096], got 24}}
 func.func private @rht_not_power_of_two() attributes {fqt.q = #fqt.rht<bits = 4, size = 24, axis = 1, signs = 0>}
 
@@ -79,5 +89,13 @@ func.func @rht_partner_missing(%a: tensor<8x64xi8>, %as: tensor<8x4xf32>, %b: te
 func.func @rht_not_along_k(%a: tensor<64x8xi8>, %as: tensor<4x8xf32>, %b: tensor<64x5xi8>, %bs: tensor<4x5xf32>) {
   // expected-error @below {{#fqt.rht operands must be transformed along the reduction}}
   %c = fqt.qmatmul %a as #fqt.rht<bits = 4, size = 16, axis = 0, signs = 9> scale(%as), %b as #fqt.rht<bits = 8, size = 16, axis = 0, signs = 9> scale(%bs) : (tensor<64x8xi8>, tensor<4x8xf32>, tensor<64x5xi8>, tensor<4x5xf32>) -> tensor<8x5xf32>
+  return
+}
+
+// -----
+
+func.func @rht_product_with_transform(%a: tensor<8x64xi8>, %as: tensor<8x4xf32>, %t: tensor<16xf32>, %b: tensor<64x5xi8>, %bs: tensor<4x5xf32>) {
+  // expected-error @below {{lhs: an #fqt.rht operand of a product takes no transform (the product is the same in the transformed domain)}}
+  %c = fqt.qmatmul %a as #fqt.rht<bits = 4, size = 16, axis = 1, signs = 9> scale(%as) transform(%t), %b as #fqt.rht<bits = 8, size = 16, axis = 0, signs = 9> scale(%bs) : (tensor<8x64xi8>, tensor<8x4xf32>, tensor<16xf32>, tensor<64x5xi8>, tensor<4x5xf32>) -> tensor<8x5xf32>
   return
 }
