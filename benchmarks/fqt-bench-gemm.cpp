@@ -14,10 +14,13 @@
 //   fqt_i8_gops=... fqt_f32_gflops=... onednn_i8_gops=... onednn_f32_gflops=...
 //   fqt_kernel=... onednn_isa=...
 //
-// fqt_kernel is the integer kernel family fqt's pipeline chose (avx512vnni,
-// avx2, generic); onednn_isa the instruction set class oneDNN dispatches to,
-// which ONEDNN_MAX_CPU_ISA (e.g. AVX512_CORE_VNNI, AVX2) caps, so that both
-// libraries can be compared on the same class.
+// fqt_kernel is the integer kernel family fqt's pipeline chose (amx where
+// the CPU features have AMX-INT8 and Linux grants the tile state, else
+// avx512vnni, avx2, generic, with "(amx-refused)" after it where AMX kernels
+// were compiled but their run-time check said no); onednn_isa the instruction
+// set class oneDNN dispatches to, which ONEDNN_MAX_CPU_ISA (e.g.
+// AVX512_CORE_VNNI, AVX2) caps, so that both libraries can be compared on the
+// same class.
 //
 // Each figure is the best of R timed batches (a batch repeats the product
 // until it has run for at least T milliseconds), counting 2 M N K operations
@@ -278,6 +281,14 @@ int main(int argc, char **argv) {
   if (!engine)
     return fail("JIT compilation failed: " +
                 llvm::toString(engine.takeError()));
+  // With AMX kernels, the family is what their run-time check answers.
+  std::string kernelName = fqtKernel;
+  if (auto gate = (*engine)->lookup(fqt::kAmxGateName)) {
+    auto ready = reinterpret_cast<bool (*)()>(*gate);
+    kernelName = ready() ? "amx" : kernelName + "(amx-refused)";
+  } else {
+    llvm::consumeError(gate.takeError());
+  }
 
   // --- Data: the same operands for both libraries.
   std::mt19937 rng(42);
@@ -379,6 +390,7 @@ int main(int argc, char **argv) {
   double oneF32 = ops / bestSeconds(dnnlF32) * 1e-9;
   std::printf("fqt_i8_gops=%.2f fqt_f32_gflops=%.2f onednn_i8_gops=%.2f "
               "onednn_f32_gflops=%.2f fqt_kernel=%s onednn_isa=%s\n",
-              fqtI8, fqtF32, oneI8, oneF32, fqtKernel, onednnIsaName());
+              fqtI8, fqtF32, oneI8, oneF32, kernelName.c_str(),
+              onednnIsaName());
   return 0;
 }

@@ -21,6 +21,8 @@
 
 #include "fqt/Codegen/Passes.h"
 
+#include "GemmMatch.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -71,6 +73,7 @@ FailureOr<KernelOptions> fqt::selectKernelOptions(StringRef isa,
 
   KernelOptions options;
   options.vectorWidth = has("avx512f") ? 16 : has("avx") ? 8 : 4;
+  options.amx = has("amx-int8") && has("amx-tile");
   if (isa == "auto") {
     if (has("avx512vnni") && has("avx512bw"))
       options.isa = IntKernelIsa::avx512vnni;
@@ -95,18 +98,6 @@ namespace {
 //===----------------------------------------------------------------------===//
 // Matching
 //===----------------------------------------------------------------------===//
-
-/// A product C[m,n] += sum_k A(m,k) * B(k,n) on rank-2 buffers, with A
-/// stored [M,K] or [K,M] and B stored [K,N] or [N,K].
-struct Gemm {
-  Value a, b, c;
-  bool transA = false, transB = false;
-  /// Integer products: whether the i8 codes of A / B are read signed.
-  bool isInt = false, aSigned = true, bSigned = true;
-  /// C was just filled with zeros (the fill is dropped): the first block of
-  /// the reduction starts its accumulators from zero instead of loading C.
-  bool zeroInit = false;
-};
 
 /// The linalg.fill with zero of `c` that the product `op` follows, with only
 /// ops between them that touch no existing memory (constants, index
@@ -137,100 +128,6 @@ static void dropZeroFill(RewriterBase &rewriter, Operation *op, Gemm &g) {
     g.zeroInit = true;
     rewriter.eraseOp(fill);
   }
-}
-
-/// Reads the operand transpositions off matmul-like indexing maps over
-/// (m, n, k); fails on anything else (broadcasts, batch dimensions).
-static LogicalResult matchMaps(ArrayRef<AffineMap> maps, Gemm &gemm) {
-  if (maps.size() != 3)
-    return failure();
-  MLIRContext *ctx = maps[0].getContext();
-  AffineExpr m, n, k;
-  bindDims(ctx, m, n, k);
-  auto map = [&](AffineExpr x, AffineExpr y) {
-    return AffineMap::get(3, 0, {x, y}, ctx);
-  };
-  if (maps[2] != map(m, n))
-    return failure();
-  if (maps[0] == map(m, k))
-    gemm.transA = false;
-  else if (maps[0] == map(k, m))
-    gemm.transA = true;
-  else
-    return failure();
-  if (maps[1] == map(k, n))
-    gemm.transB = false;
-  else if (maps[1] == map(n, k))
-    gemm.transB = true;
-  else
-    return failure();
-  return success();
-}
-
-/// Rank-2 memref whose innermost dimension is contiguous.
-static bool isUnitStrideMatrix(Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type || type.getRank() != 2)
-    return false;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(type.getStridesAndOffset(strides, offset)))
-    return false;
-  return strides[1] == 1;
-}
-
-static bool isMatrix(Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  return type && type.getRank() == 2;
-}
-
-/// `ext(x)` of a block argument of `block`: the argument number and whether
-/// the extension is signed.
-static std::optional<std::pair<unsigned, bool>> matchExt(Value v,
-                                                         Block *block) {
-  Operation *def = v.getDefiningOp();
-  if (!def)
-    return std::nullopt;
-  bool isSigned;
-  if (isa<arith::ExtSIOp>(def))
-    isSigned = true;
-  else if (isa<arith::ExtUIOp>(def))
-    isSigned = false;
-  else
-    return std::nullopt;
-  auto arg = dyn_cast<BlockArgument>(def->getOperand(0));
-  if (!arg || arg.getOwner() != block)
-    return std::nullopt;
-  return std::make_pair(arg.getArgNumber(), isSigned);
-}
-
-/// The body `yield(c + ext(a) * ext(b))` of an i8 x i8 -> i32 contraction.
-static LogicalResult matchIntBody(linalg::GenericOp op, Gemm &gemm) {
-  Block *body = op.getBody();
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  if (yield.getNumOperands() != 1)
-    return failure();
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddIOp>();
-  if (!add)
-    return failure();
-  Value acc = body->getArgument(2);
-  Value product = add.getLhs() == acc   ? add.getRhs()
-                  : add.getRhs() == acc ? add.getLhs()
-                                        : Value();
-  auto mul = product ? product.getDefiningOp<arith::MulIOp>() : nullptr;
-  if (!mul)
-    return failure();
-  auto x = matchExt(mul.getLhs(), body), y = matchExt(mul.getRhs(), body);
-  if (!x || !y || x->first == y->first || x->first > 1 || y->first > 1)
-    return failure();
-  if (x->first == 1)
-    std::swap(x, y);
-  gemm.aSigned = x->second;
-  gemm.bSigned = y->second;
-  // Only the extensions, the multiply and the add.
-  if (body->getOperations().size() != 5)
-    return failure();
-  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -798,7 +695,7 @@ struct VectorizeF32Matmul : OpRewritePattern<linalg::MatmulOp> {
     if (!op.hasPureBufferSemantics())
       return rewriter.notifyMatchFailure(op, "not on buffers");
     Gemm g;
-    if (failed(matchMaps(op.getIndexingMapsArray(), g)))
+    if (failed(matchGemmMaps(op.getIndexingMapsArray(), g)))
       return rewriter.notifyMatchFailure(op, "not a plain 2-d product");
     g.a = op.getDpsInputs()[0];
     g.b = op.getDpsInputs()[1];
@@ -829,39 +726,9 @@ struct VectorizeIntContraction : OpRewritePattern<linalg::GenericOp> {
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(op, "not on buffers");
-    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
-      return rewriter.notifyMatchFailure(op, "not two inputs, one output");
-    auto iterators = op.getIteratorTypesArray();
-    if (iterators.size() != 3 ||
-        iterators[0] != utils::IteratorType::parallel ||
-        iterators[1] != utils::IteratorType::parallel ||
-        iterators[2] != utils::IteratorType::reduction)
-      return rewriter.notifyMatchFailure(op, "not (parallel, parallel, "
-                                             "reduction)");
     Gemm g;
-    g.isInt = true;
-    if (failed(matchMaps(op.getIndexingMapsArray(), g)))
-      return rewriter.notifyMatchFailure(op, "not a plain 2-d product");
-    g.a = op.getDpsInputs()[0];
-    g.b = op.getDpsInputs()[1];
-    g.c = op.getDpsInits()[0];
-    for (Value v : {g.a, g.b, g.c})
-      if (!isMatrix(v))
-        return rewriter.notifyMatchFailure(op, "not matrices");
-    auto elt = [](Value v) {
-      return cast<MemRefType>(v.getType()).getElementType();
-    };
-    // i4 codes are read one at a time while packing the panels (loads that
-    // --fqt-pack-i4-buffers unpacks from bytes) and widened like i8 ones.
-    auto isCode = [](Type t) { return t.isInteger(8) || t.isInteger(4); };
-    if (!isCode(elt(g.a)) || !isCode(elt(g.b)) || !elt(g.c).isInteger(32))
-      return rewriter.notifyMatchFailure(op, "not (i8|i4) x (i8|i4) -> i32");
-    if (failed(matchIntBody(op, g)))
-      return rewriter.notifyMatchFailure(op, "body is not c + ext(a) * ext(b)");
-    if (!isUnitStrideMatrix(g.c))
-      return rewriter.notifyMatchFailure(op, "result rows not contiguous");
+    if (failed(matchIntGemm(op, rewriter, g)))
+      return failure();
     int64_t lanes = o.isa == IntKernelIsa::avx512vnni ? 16
                     : o.isa == IntKernelIsa::avx2     ? 8
                                                       : o.vectorWidth;

@@ -230,6 +230,11 @@ bool Driver::checkOptions() {
     fail("unknown --target=" + options.target + "; expected x86-64 or nvptx");
     return false;
   }
+  if (!llvm::is_contained({"auto", "on", "off", "emulate"}, options.amx)) {
+    fail("unknown --amx=" + options.amx +
+         "; expected auto, on, off or emulate");
+    return false;
+  }
   if (options.emit == "ptx" && !isGpu()) {
     fail("--emit=ptx needs --target=nvptx");
     return false;
@@ -536,6 +541,11 @@ void Driver::addTargetPipeline(PassManager &pm) {
   cpuOptions.openmp = options.openmp;
   cpuOptions.minParallelWork = options.minParallelWork;
   cpuOptions.packI4 = options.packI4;
+  cpuOptions.amx = llvm::StringSwitch<fqt::AmxMode>(options.amx)
+                       .Case("on", fqt::AmxMode::on)
+                       .Case("off", fqt::AmxMode::off)
+                       .Case("emulate", fqt::AmxMode::emulate)
+                       .Default(fqt::AmxMode::automatic);
   fqt::buildFqtCpuPipeline(pm, cpuOptions);
 }
 
@@ -634,8 +644,14 @@ void Driver::embedCpuFeatures(llvm::Module &module,
   // Code for the host (the default) uses whatever the host has: an
   // executable copied to an older CPU of the pool would die of SIGILL in
   // its first product. The runtime compares this list with the CPU's.
-  std::string flags =
-      llvm::join(cpuFeatureNames(machine, /*linuxNames=*/true), " ");
+  // The AMX kernels run only after fqt_amx_ready() has checked the CPU and
+  // the kernel (--fqt-amx-kernels), and fall back to the others: AMX is
+  // not required.
+  std::vector<std::string> required;
+  for (std::string &name : cpuFeatureNames(machine, /*linuxNames=*/true))
+    if (!StringRef(name).starts_with("amx_"))
+      required.push_back(std::move(name));
+  std::string flags = llvm::join(required, " ");
   llvm::LLVMContext &ctx = module.getContext();
   auto *text = llvm::ConstantDataArray::getString(ctx, flags);
   auto *variable = new llvm::GlobalVariable(

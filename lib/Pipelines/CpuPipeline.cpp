@@ -38,6 +38,23 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
   // Products as vector kernels, reductions as vector loops, strided copies
   // as loops LLVM vectorizes; everything else as loops, then LLVM.
   if (options.vectorize) {
+    // AMX tiles first, where the target has them: each integer product
+    // becomes a checked call of an AMX kernel, and the product itself
+    // stays for the other kernels as the fallback.
+    bool amx = options.amx == AmxMode::on || options.amx == AmxMode::emulate;
+    if (options.amx == AmxMode::automatic) {
+      FailureOr<KernelOptions> selected =
+          selectKernelOptions("auto", options.cpuFeatures);
+      amx = succeeded(selected) && selected->amx;
+    }
+    if (amx) {
+      FQTAmxKernelsOptions amxKernels;
+      amxKernels.parallel = options.openmp;
+      amxKernels.minParallelWork = options.minParallelWork;
+      pm.addPass(createFQTAmxKernels(amxKernels));
+      if (options.amx == AmxMode::emulate)
+        pm.addPass(createFQTEmulateAmx());
+    }
     FQTTileAndVectorizeOptions kernels;
     kernels.cpuFeatures = options.cpuFeatures;
     kernels.tileM = options.tileM;

@@ -82,6 +82,8 @@ STAGES = ("import", "training", "quantized", "linalg", "llvm")
 ENTRY_POINTS = ("train", "eval", "grad", "qat-grad")
 #: ``distributed`` of :func:`compile`: one process, or a rank of an MPI job.
 DISTRIBUTED = ("none", "mpi")
+#: Whether the integer products get AMX-INT8 tile kernels (``amx``).
+AMX_MODES = ("auto", "on", "off", "emulate")
 #: How the ranks of a job average their gradients (``allreduce``).
 ALLREDUCE_MODES = ("fp32", "int8", "int4")
 
@@ -159,8 +161,8 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
              max_memory: Optional[int] = None,
              entry_points: Iterable[str] = ENTRY_POINTS,
              pack_i4: bool = True, opt_level: int = 3,
-             cpu: Optional[str] = None, distributed: str = "none"
-             ) -> "_fqt.CompileOptions":
+             cpu: Optional[str] = None, distributed: str = "none",
+             amx: str = "auto") -> "_fqt.CompileOptions":
     options = _fqt.CompileOptions()
     if isinstance(model, (bytes, bytearray, memoryview)):
         if len(model) == 0:
@@ -237,6 +239,7 @@ def _options(model: ModelLike, *, batch: int, loss: str, optimizer: str,
         options.cpu = cpu
     options.distributed = _check_choice("distributed", distributed,
                                         DISTRIBUTED)
+    options.amx = _check_choice("amx", amx, AMX_MODES)
     options.tool_name = "fqt"
     return options
 
@@ -536,7 +539,8 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
             entry_points: Iterable[str] = ENTRY_POINTS,
             pack_i4: bool = True, opt_level: int = 3,
             cpu: Optional[str] = None, distributed: str = "none",
-            allreduce: str = "fp32", threads: Optional[int] = None) -> Trainer:
+            allreduce: str = "fp32", threads: Optional[int] = None,
+            amx: str = "auto") -> Trainer:
     """Compiles ``model`` into a training program and loads it.
 
     ``model`` is a path to an ONNX file, the bytes of an ONNX model, or a
@@ -567,7 +571,9 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
     ``cpu`` is the CPU to compile for (``--mcpu``; default the host):
     ``"x86-64-v3"`` gives a program for any AVX2 machine, whose results
     equal the host's; a program started on a CPU that lacks what it was
-    compiled for is refused with an error.
+    compiled for is refused with an error. ``amx`` (``--amx``: auto, on,
+    off, emulate) adds AMX-INT8 tile kernels for the integer products, used
+    where the CPU has AMX and Linux grants the tile state (same results).
     ``distributed="mpi"`` (``--distributed=mpi``) makes the trainer one rank
     of the MPI job the process was started in (``mpirun -np N python
     script.py``; MPI is initialized here unless it already is): each rank
@@ -605,7 +611,8 @@ def compile(model: Union[ModelLike, "torch.nn.Module"],
                        momentum=momentum, beta2=beta2, epsilon=epsilon,
                        weight_decay=weight_decay, max_memory=max_memory,
                        entry_points=entry_points, pack_i4=pack_i4,
-                       opt_level=opt_level, cpu=cpu, distributed=distributed)
+                       opt_level=opt_level, cpu=cpu, distributed=distributed,
+                       amx=amx)
     allreduce = _check_choice("allreduce", allreduce, ALLREDUCE_MODES)
     if threads is None:
         threads = os.cpu_count() or 1

@@ -21,6 +21,10 @@ namespace fqt {
 /// Prefix of the names of the kernel functions --fqt-outline-kernels makes.
 constexpr llvm::StringLiteral kKernelPrefix = "fqt_kernel_";
 
+/// The function --fqt-amx-kernels calls before an AMX kernel: whether this
+/// process may use the tiles (asked of Linux once).
+constexpr llvm::StringLiteral kAmxGateName = "fqt_amx_ready";
+
 #define GEN_PASS_DECL
 #include "fqt/Codegen/Passes.h.inc"
 
@@ -40,6 +44,9 @@ struct KernelOptions {
   /// f32 lanes per vector register (8 for AVX2, 16 for AVX-512).
   int64_t vectorWidth = 8;
   IntKernelIsa isa = IntKernelIsa::generic;
+  /// The features name AMX-INT8 (and AMX-TILE): --fqt-amx-kernels applies,
+  /// with `isa` the family of the fallback.
+  bool amx = false;
   /// Loops over parallel dimensions as scf.parallel (for OpenMP), for
   /// products of at least `minParallelWork` multiply-adds.
   bool parallel = false;

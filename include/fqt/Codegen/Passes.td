@@ -107,6 +107,77 @@ def FQTTileAndVectorize : Pass<"fqt-tile-and-vectorize",
                            "::mlir::vector::VectorDialect"];
 }
 
+def FQTAmxKernels : Pass<"fqt-amx-kernels", "::mlir::ModuleOp"> {
+  let summary = "AMX-INT8 tile kernels for the integer products, behind a "
+                "run-time check";
+  let description = [{
+    Every integer contraction on buffers that `--fqt-tile-and-vectorize`
+    takes (`(i8|i4) x (i8|i4) -> i32`, either operand transposed) becomes
+
+    ```mlir
+    %ready = func.call @fqt_amx_ready() : () -> i1
+    scf.if %ready {
+      func.call @fqt_amx_gemm(%a, %b, %c) : (...) -> ()
+    } else {
+      linalg.generic ...   // the product, for the other kernel families
+    }
+    ```
+
+    `@fqt_amx_gemm` (one per operand types, transpositions and
+    signedness) pads A into rows of 64 bytes, packs B in VNNI order
+    (`Bp[n/16][k/4][(n%16)*4 + k%4]`, one 16x64 tile per 64 k and 16
+    columns), and computes the result in 32x32 blocks of four `amx.tile_muli`
+    accumulators over the whole reduction; then `C += ` the block sums.
+    Signed and unsigned codes are multiplied as they are (`zext` flags).
+    Products are exact in i32: the AMX kernel gives the bits of the others.
+
+    `@fqt_amx_ready` asks Linux once for the tile state
+    (`arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)`) and answers
+    false where the CPU has no AMX, the kernel refuses, or the environment
+    sets `FQT_AMX=0`: the executable runs on every CPU of its instruction
+    set, with AMX where it can. The kernel functions are `noinline`, since
+    LLVM configures the tiles (`ldtilecfg`) at the entry of the function
+    that uses them.
+
+    With `parallel`, the 32x32 blocks are an `scf.parallel` for products of
+    at least `min-parallel-work` multiply-adds.
+  }];
+  let options = [
+    Option<"parallel", "parallel", "bool", "false",
+           "Emit the loop over result blocks as scf.parallel">,
+    Option<"minParallelWork", "min-parallel-work", "int64_t",
+           "::fqt::kDefaultMinParallelWork",
+           "With parallel: products of fewer multiply-adds keep serial "
+           "loops">,
+  ];
+  let dependentDialects = ["::mlir::amx::AMXDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def FQTEmulateAmx : Pass<"fqt-emulate-amx", "::mlir::ModuleOp"> {
+  let summary = "Run AMX tile ops as vector code (tests AMX kernels on any "
+                "CPU)";
+  let description = [{
+    For testing `--fqt-amx-kernels` where the CPU has no AMX: a tile becomes
+    a 2-d vector of its shape, `amx.tile_load`/`amx.tile_store` transfers
+    of the rows they address (implicit strides only), `amx.tile_zero` a
+    zero constant, and `amx.tile_muli` the contraction it performs
+    (`acc[m][n] += sum_{g,j} ext(lhs[m][4g+j]) * ext(rhs[g][4n+j])`, `zext`
+    per operand) on scratch buffers. Calls of `@fqt_amx_ready` become
+    `true`, so the emulated kernels run. The tile configuration LLVM adds
+    is not exercised: only AMX hardware runs it.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def FQTCoarsenParallelLoops : Pass<"fqt-coarsen-parallel-loops",
                                    "::mlir::func::FuncOp"> {
   let summary = "Keep only the scf.parallel loops that pay for a fork of "

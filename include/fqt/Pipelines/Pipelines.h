@@ -44,6 +44,9 @@ struct FqtTrainPipelineOptions
 void buildFqtTrainPipeline(mlir::OpPassManager &pm,
                            const FqtTrainPipelineOptions &options);
 
+/// Whether the CPU pipeline emits AMX kernels (see FqtCpuPipelineOptions).
+enum class AmxMode { automatic, on, off, emulate };
+
 /// Options of the CPU pipeline. Quantized products run on integer codes
 /// (fqt-lower-qmatmul) where their scales allow it, else in the simulate mode
 /// (f32 products of dequantized operands).
@@ -119,6 +122,20 @@ struct FqtCpuPipelineOptions
           "LLVM CPU features the kernels may use, e.g. "
           "+avx2,+avx512f,+avx512bw,+avx512vnni (empty: the host's)"),
       llvm::cl::init("")};
+  PassOptions::Option<AmxMode> amx{
+      *this, "amx",
+      llvm::cl::desc("AMX-INT8 kernels for the integer products, behind a "
+                     "run-time check (fqt-amx-kernels)"),
+      llvm::cl::init(AmxMode::automatic),
+      llvm::cl::values(
+          clEnumValN(AmxMode::automatic, "auto",
+                     "where cpu-features (or the host) have amx-int8 and "
+                     "amx-tile"),
+          clEnumValN(AmxMode::on, "on", "always"),
+          clEnumValN(AmxMode::off, "off", "never"),
+          clEnumValN(AmxMode::emulate, "emulate",
+                     "with the tile ops run as vector code: tests the AMX "
+                     "kernels on any CPU"))};
   PassOptions::Option<bool> openmp{
       *this, "openmp",
       llvm::cl::desc("Run the loops over parallel dimensions (blocks of "
