@@ -16,7 +16,14 @@
 // and exits with status 1. A failing CUDA call likewise names the call and
 // CUDA's error and exits: a training step cannot continue after one.
 // FQT_LIBCUDA names another driver library (tests use it to simulate a
-// machine without one).
+// machine without one, and test/Unit's fake driver to test this file).
+//
+// Device and managed memory is pooled: a training step allocates the same
+// buffers every time it runs, and cuMemAlloc/cuMemFree cost tens of
+// microseconds each and synchronize the device. A freed buffer waits in a
+// list by size and kind for the next allocation of its size; where the
+// device runs out of memory, the pool is emptied and the allocation tried
+// once more. FQT_GPU_POOL=0 frees every buffer at once instead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,8 +34,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "fqt/Runtime/CudaRuntime.h"
 
 namespace {
 
@@ -43,6 +55,7 @@ using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUevent = struct CUevent_st *;
 constexpr CUresult kSuccess = 0;
+constexpr CUresult kOutOfMemory = 2;
 constexpr CUresult kHostMemoryAlreadyRegistered = 712;
 constexpr CUresult kHostMemoryNotRegistered = 713;
 constexpr unsigned kMemAttachGlobal = 1;
@@ -195,6 +208,108 @@ const Driver &driver() {
   return d;
 }
 
+/// Buffers of mgpuMemAlloc, reused across steps (see the file comment).
+class BufferPool {
+public:
+  void *allocate(const Driver &d, size_t size, bool managed) {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<CUdeviceptr> &cached =
+        (managed ? freeManaged : freeDevice)[size];
+    CUdeviceptr ptr = 0;
+    if (!cached.empty()) {
+      ptr = cached.back();
+      cached.pop_back();
+      cachedBytes -= size;
+      ++stats.reused;
+    } else {
+      CUresult result = driverAlloc(d, &ptr, size, managed);
+      if (result == kOutOfMemory && cachedBytes > 0) {
+        // Buffers of other sizes wait in the pool: give them back and try
+        // once more.
+        trimLocked(d);
+        result = driverAlloc(d, &ptr, size, managed);
+      }
+      if (result != kSuccess) {
+        char what[160];
+        std::snprintf(what, sizeof(what), "%s of %zu bytes (%zu in use)",
+                      managed ? "cuMemAllocManaged" : "cuMemAlloc", size,
+                      liveBytes);
+        check(d, result, what);
+      }
+      ++stats.driverAllocations;
+    }
+    live[ptr] = {size, managed};
+    liveBytes += size;
+    return reinterpret_cast<void *>(ptr);
+  }
+
+  void release(const Driver &d, void *pointer) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = live.find(reinterpret_cast<CUdeviceptr>(pointer));
+    if (it == live.end())
+      fatal("mgpuMemFree of a pointer that mgpuMemAlloc did not return, or "
+            "freed twice");
+    auto [size, managed] = it->second;
+    live.erase(it);
+    liveBytes -= size;
+    if (!enabled) {
+      check(d, d.cuMemFree(reinterpret_cast<CUdeviceptr>(pointer)),
+            "cuMemFree");
+      return;
+    }
+    (managed ? freeManaged : freeDevice)[size].push_back(
+        reinterpret_cast<CUdeviceptr>(pointer));
+    cachedBytes += size;
+  }
+
+  void trim(const Driver &d) {
+    std::lock_guard<std::mutex> lock(mutex);
+    trimLocked(d);
+  }
+
+  FqtGpuPoolStats getStats() {
+    std::lock_guard<std::mutex> lock(mutex);
+    FqtGpuPoolStats result = stats;
+    result.liveBytes = liveBytes;
+    result.cachedBytes = cachedBytes;
+    return result;
+  }
+
+private:
+  static CUresult driverAlloc(const Driver &d, CUdeviceptr *ptr, size_t size,
+                              bool managed) {
+    return managed ? d.cuMemAllocManaged(ptr, size, kMemAttachGlobal)
+                   : d.cuMemAlloc(ptr, size);
+  }
+
+  void trimLocked(const Driver &d) {
+    for (auto *lists : {&freeDevice, &freeManaged})
+      for (auto &[size, pointers] : *lists)
+        for (CUdeviceptr ptr : pointers)
+          check(d, d.cuMemFree(ptr), "cuMemFree");
+    freeDevice.clear();
+    freeManaged.clear();
+    cachedBytes = 0;
+  }
+
+  std::mutex mutex;
+  std::unordered_map<size_t, std::vector<CUdeviceptr>> freeDevice, freeManaged;
+  std::unordered_map<CUdeviceptr, std::pair<size_t, bool>> live;
+  size_t liveBytes = 0, cachedBytes = 0;
+  FqtGpuPoolStats stats{};
+  const bool enabled = [] {
+    const char *value = std::getenv("FQT_GPU_POOL");
+    return !(value && std::strcmp(value, "0") == 0);
+  }();
+};
+
+BufferPool &pool() {
+  // Never destroyed: buffers may be freed by static destructors after
+  // main returns.
+  static BufferPool *instance = new BufferPool;
+  return *instance;
+}
+
 } // namespace
 
 extern "C" {
@@ -314,22 +429,26 @@ void *mgpuMemAlloc(uint64_t sizeBytes, CUstream /*stream*/, bool isHostShared) {
   const Driver &d = driver();
   // Zero-sized buffers exist (empty tensors); CUDA refuses them.
   size_t size = sizeBytes ? sizeBytes : 1;
-  CUdeviceptr ptr = 0;
-  if (isHostShared)
-    check(d, d.cuMemAllocManaged(&ptr, size, kMemAttachGlobal),
-          "cuMemAllocManaged");
-  else
-    check(d, d.cuMemAlloc(&ptr, size), "cuMemAlloc");
-  return reinterpret_cast<void *>(ptr);
+  return pool().allocate(d, size, isHostShared);
 }
 
-void mgpuMemFree(void *ptr, CUstream /*stream*/) {
+void mgpuMemFree(void *ptr, CUstream stream) {
   const Driver &d = driver();
-  check(d, d.cuMemFree(reinterpret_cast<CUdeviceptr>(ptr)), "cuMemFree");
+  // Kernels of STREAM may still read the buffer: it waits in the pool only
+  // once they are done.
+  if (stream)
+    check(d, d.cuStreamSynchronize(stream), "cuStreamSynchronize");
+  pool().release(d, ptr);
 }
+
+void fqt_gpu_pool_stats(FqtGpuPoolStats *stats) { *stats = pool().getStats(); }
+
+void fqt_gpu_pool_trim() { pool().trim(driver()); }
 
 void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, CUstream stream) {
   const Driver &d = driver();
+  if (sizeBytes && (!dst || !src))
+    fatal("mgpuMemcpy of a null pointer");
   check(d,
         d.cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                         reinterpret_cast<CUdeviceptr>(src), sizeBytes, stream),

@@ -4,7 +4,11 @@
 // convention), and the host code between kernels still reads and writes
 // some buffers itself (whole-tensor reductions, scalars). CUDA managed
 // memory serves both: the step copies its arguments into managed buffers,
-// allocates every temporary there, and copies its out-parameters back.
+// allocates there the temporaries the host touches, and copies its
+// out-parameters back. Temporaries that only kernels read and write (most
+// activations and gradients) are device memory: no page migrates between
+// host and device for them. The runtime keeps both kinds in a pool across
+// steps (lib/Runtime/CudaRuntime.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +22,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace fqt {
 #define GEN_PASS_DEF_FQTGPUDEVICEMEMORY
@@ -60,6 +65,38 @@ Value allocShared(OpBuilder &b, Location loc, MemRefType type,
       .getMemref();
 }
 
+/// A buffer of device memory. gpu-to-llvm lowers only the asynchronous
+/// form of a gpu.alloc that is not host-shared: on a stream of its own,
+/// waited for at once.
+Value allocDevice(OpBuilder &b, Location loc, MemRefType type,
+                  ValueRange dynamicSizes, ValueRange symbols) {
+  Type token = gpu::AsyncTokenType::get(b.getContext());
+  Value stream =
+      gpu::WaitOp::create(b, loc, token, ValueRange()).getAsyncToken();
+  auto alloc = gpu::AllocOp::create(b, loc, type, token, ValueRange{stream},
+                                    dynamicSizes, symbols,
+                                    /*hostShared=*/false);
+  gpu::WaitOp::create(b, loc, Type(), ValueRange{alloc.getAsyncToken()});
+  return alloc.getMemref();
+}
+
+/// Whether only kernels touch BUFFER: every use, through views of it, is a
+/// kernel launch's argument, a device copy or fill, or its deallocation.
+/// Anything else (a host load or store, a memref.copy, a call) may read it
+/// on the host.
+bool isDeviceOnly(Value buffer) {
+  return llvm::all_of(buffer.getUses(), [](OpOperand &use) {
+    Operation *user = use.getOwner();
+    if (isa<gpu::LaunchFuncOp, gpu::MemcpyOp, gpu::MemsetOp, memref::DeallocOp>(
+            user))
+      return true;
+    if (auto view = dyn_cast<ViewLikeOpInterface>(user))
+      return view.getViewSource() == use.get() &&
+             llvm::all_of(user->getResults(), isDeviceOnly);
+    return false;
+  });
+}
+
 /// Frees a buffer of allocShared. gpu-to-llvm lowers only the asynchronous
 /// form of gpu.dealloc, so the free runs on a stream of its own that is
 /// waited for at once.
@@ -99,8 +136,13 @@ struct FQTGpuDeviceMemoryPass
         auto alloc = cast<memref::AllocOp>(op);
         rewriter.setInsertionPoint(alloc);
         Value shared =
-            allocShared(rewriter, alloc.getLoc(), alloc.getType(),
-                        alloc.getDynamicSizes(), alloc.getSymbolOperands());
+            isDeviceOnly(alloc.getResult())
+                ? allocDevice(rewriter, alloc.getLoc(), alloc.getType(),
+                              alloc.getDynamicSizes(),
+                              alloc.getSymbolOperands())
+                : allocShared(rewriter, alloc.getLoc(), alloc.getType(),
+                              alloc.getDynamicSizes(),
+                              alloc.getSymbolOperands());
         rewriter.replaceOp(alloc, shared);
       }
       for (Operation *op : deallocs) {

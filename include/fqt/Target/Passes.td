@@ -200,9 +200,12 @@ def FQTGpuDeviceMemory : Pass<"fqt-gpu-device-memory", "::mlir::ModuleOp"> {
     Host functions of a bufferized GPU program allocate with `memref.alloc`
     and receive the runtime's buffers as arguments; kernels cannot read
     either. This pass rewrites every host `memref.alloc` (and its
-    `memref.dealloc`) to `gpu.alloc host_shared` (`gpu.dealloc`): CUDA
-    managed memory, readable by kernels and by the host loops that remain
-    (scalar reductions, `memref.load`). A `memref.get_global` constant
+    `memref.dealloc`) to `gpu.alloc` (`gpu.dealloc`): device memory where
+    only kernels use the buffer (every use, through views, is a
+    `gpu.launch_func` argument, a `gpu.memcpy`/`gpu.memset` or the
+    deallocation), else `gpu.alloc host_shared`, CUDA managed memory,
+    readable by kernels and by the host loops that remain (scalar
+    reductions, `memref.load`). A `memref.get_global` constant
     that is used other than as the source of a `memref.copy` is copied into
     a managed buffer for the call. In each step function (its buffers carry
     `fqt.slot`), every memref argument is copied into a managed

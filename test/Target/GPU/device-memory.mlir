@@ -2,15 +2,17 @@
 
 // A step function (its buffers carry #fqt.slot): arguments are copied into managed
 // buffers on entry, the out-parameter (the one result) is not read but
-// copied back before the return; temporaries are managed buffers, freed on
-// a stream that is waited for.
+// copied back before the return; a temporary only kernels use is device
+// memory, freed on a stream that is waited for.
 // CHECK-LABEL: func.func @step
 // CHECK-SAME: (%[[X:[^:]*]]: memref<4xf32> {fqt.slot = #fqt.slot<input, "x">}, %[[OUT:[^:]*]]: memref<4xf32> {fqt.slot = #fqt.slot<output, "y">})
 // CHECK-DAG: %[[OUTD:.*]] = gpu.alloc  host_shared () : memref<4xf32>
 // CHECK-DAG: %[[XD:.*]] = gpu.alloc  host_shared () : memref<4xf32>
 // CHECK-DAG: memref.copy %[[X]], %[[XD]]
 // CHECK-NOT: memref.copy %[[OUT]]
-// CHECK: %[[T:.*]] = gpu.alloc  host_shared () : memref<4xf32>
+// CHECK: %[[TS:.*]] = gpu.wait async
+// CHECK: %[[T:.*]], %[[TA:.*]] = gpu.alloc async [%[[TS]]] () : memref<4xf32>
+// CHECK: gpu.wait [%[[TA]]]
 // CHECK: gpu.launch_func @k::@k {{.*}} args(%[[XD]] : memref<4xf32>, %[[T]] : memref<4xf32>)
 // CHECK: gpu.launch_func @k::@k {{.*}} args(%[[T]] : memref<4xf32>, %[[OUTD]] : memref<4xf32>)
 // CHECK: %[[S:.*]] = gpu.wait async
@@ -95,5 +97,49 @@ module attributes {gpu.container_module} {
     memref.copy %h, %out : memref<4xf32> to memref<4xf32>
     gpu.launch_func @k::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%g : memref<4xf32>)
     return
+  }
+}
+
+// -----
+
+// Device memory for what only kernels touch, through views too; managed
+// memory for what the host reads or writes, or copies with memref.copy.
+// CHECK-LABEL: func.func @kinds
+// CHECK: %[[KERNELS:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] () : memref<8xf32>
+// CHECK: %[[VIEWED:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] () : memref<8xf32>
+// CHECK: %[[LOADED:.*]] = gpu.alloc  host_shared () : memref<8xf32>
+// CHECK: %[[LOADEDVIEW:.*]] = gpu.alloc  host_shared () : memref<8xf32>
+// CHECK: %[[COPIED:.*]] = gpu.alloc  host_shared () : memref<8xf32>
+// CHECK: %[[FILLED:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] () : memref<8xf32>
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @k(%a: memref<8xf32>, %b: memref<4xf32, strided<[1], offset: 4>>) kernel {
+      gpu.return
+    }
+  }
+  func.func @kinds(%out: memref<8xf32>) -> f32 {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %zero = arith.constant 0.0 : f32
+    %kernels = memref.alloc() : memref<8xf32>
+    %viewed = memref.alloc() : memref<8xf32>
+    %loaded = memref.alloc() : memref<8xf32>
+    %loaded_view = memref.alloc() : memref<8xf32>
+    %copied = memref.alloc() : memref<8xf32>
+    %filled = memref.alloc() : memref<8xf32>
+    %v = memref.subview %viewed[4] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1], offset: 4>>
+    gpu.launch_func @k::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%kernels : memref<8xf32>, %v : memref<4xf32, strided<[1], offset: 4>>)
+    %x = memref.load %loaded[%c0] : memref<8xf32>
+    %w = memref.subview %loaded_view[4] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1], offset: 4>>
+    memref.store %x, %w[%c0] : memref<4xf32, strided<[1], offset: 4>>
+    memref.copy %copied, %out : memref<8xf32> to memref<8xf32>
+    gpu.memset %filled, %zero : memref<8xf32>, f32
+    memref.dealloc %kernels : memref<8xf32>
+    memref.dealloc %viewed : memref<8xf32>
+    memref.dealloc %loaded : memref<8xf32>
+    memref.dealloc %loaded_view : memref<8xf32>
+    memref.dealloc %copied : memref<8xf32>
+    memref.dealloc %filled : memref<8xf32>
+    return %x : f32
   }
 }
