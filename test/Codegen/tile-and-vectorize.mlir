@@ -88,9 +88,13 @@ func.func @int_product(%a: memref<13x37xi8>, %b: memref<37x29xi8>, %c: memref<13
 // up by 128 and the rhs down by 128 (xor 0x80 on the byte); the i32 result
 // is corrected with the row sums of the shifted lhs and the column sums of
 // the shifted rhs.
+// The transposed lhs is packed 4 rows x 16 codes at a time, interleaved
+// into groups of k (vector code); the transposed rhs one code at a time.
 // CHECK-LABEL: func.func @int_shifted
 // VNNI: arith.xori %{{.*}}, %{{.*}} : i8
-// VNNI: arith.xori %{{.*}}, %{{.*}} : i8
+// VNNI: vector.maskedload %{{.*}} : memref<37x13xi8>, vector<16xi1>, vector<16xi8> into vector<16xi8>
+// VNNI: arith.xori %{{.*}}, %{{.*}} : vector<16xi8>
+// VNNI: vector.shuffle %{{.*}}, %{{.*}} {{.*}} : vector<32xi8>, vector<32xi8>
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // -alpha * beta * K = -128 * 128 * 37:
 // VNNI: arith.constant -606208 : i32
@@ -104,6 +108,43 @@ func.func @int_shifted(%a: memref<37x13xi8>, %b: memref<29x37xi8>, %c: memref<13
       ins(%a, %b : memref<37x13xi8>, memref<29x37xi8>) outs(%c : memref<13x29xi32>) {
   ^bb0(%x: i8, %y: i8, %acc: i32):
     %xe = arith.extsi %x : i8 to i32
+    %ye = arith.extui %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  return
+}
+
+// -----
+
+// Codes in contiguous rows are packed with vectors: B's four rows of a
+// group interleaved (no fill of the panels, every byte is stored), A's
+// rows copied 64 codes at a time, the correction's line sums (B unsigned:
+// the row sums of A) summed 64 codes at a time.
+// CHECK-LABEL: func.func @int_vector_packing
+// VNNI-NOT: linalg.fill
+// VNNI: vector.maskedload %{{.*}} : memref<45x70xi8>, vector<16xi1>, vector<16xi8> into vector<16xi8>
+// VNNI: vector.shuffle %{{.*}}, %{{.*}} [0, 16, 1, 17, {{.*}}] : vector<16xi8>, vector<16xi8>
+// VNNI: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 32, 33, 2, 3, 34, 35, {{.*}}] : vector<32xi8>, vector<32xi8>
+// VNNI: arith.xori %{{.*}}, %{{.*}} : vector<16xi8>
+// VNNI: vector.store %{{.*}} : memref<?x?x{{[0-9]+}}xi8>, vector<64xi8>
+// VNNI: linalg.fill
+// VNNI: vector.maskedload %{{.*}} : memref<13x45xi8>, vector<64xi1>, vector<64xi8> into vector<64xi8>
+// VNNI: vector.maskedstore %{{.*}} : memref<?x?xi8>, vector<64xi1>, vector<64xi8>
+// VNNI: vector.maskedload %{{.*}} : memref<13x45xi8>, vector<64xi1>, vector<64xi8> into vector<64xi8>
+// VNNI: arith.extui %{{.*}} : vector<64xi8> to vector<64xi32>
+// VNNI: vector.reduction <add>, %{{.*}} : vector<64xi32> into i32
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// AVX2-NOT: vector.shuffle
+// GENERIC-NOT: vector.shuffle
+// CHECK: return
+func.func @int_vector_packing(%a: memref<13x45xi8>, %b: memref<45x70xi8>, %c: memref<13x70xi32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<13x45xi8>, memref<45x70xi8>) outs(%c : memref<13x70xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
     %ye = arith.extui %y : i8 to i32
     %p = arith.muli %xe, %ye : i32
     %s = arith.addi %acc, %p : i32
