@@ -236,6 +236,7 @@ private:
   Value interleaveFour(Value src, Value row0, Value col0, Value cols,
                        int64_t shift);
   void packBRowsVectors();
+  void packBColumnsVectors();
   void packARowsVectors();
   void packAColumnsVectors();
   Value lineSums(Value operand, Value lines, bool kIsRow, bool isSigned,
@@ -347,6 +348,58 @@ void GemmEmitter::packBRowsVectors() {
                 arith::SubIOp::create(b, loc, cols, cst(c)), kind.beta);
             vector::StoreOp::create(b, loc, packed, Bp,
                                     ValueRange{nt, kg, cst(c * 4)});
+          }
+          scf::YieldOp::create(b, loc);
+        });
+  });
+}
+
+void GemmEmitter::packBColumnsVectors() {
+  // B stored [N, K]: the four codes of a group of column n are one word of
+  // its row, B(n, 4 kg .. 4 kg + 3); 16 of them make 64 bytes of the panel,
+  // Bp[nt][kg][4j .. 4j + 3]. Past K and N the words are zero.
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto groupType = VectorType::get({4}, i8);
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(groupType));
+  Value flip = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(groupType, b.getIntegerAttr(i8, -128)));
+  Value c0 = cst(0), c1 = cst(1), tn = cst(o.tileN);
+  Value lastRow = arith::SubIOp::create(b, loc, N, c1);
+  loop(c0, NT, c1, [&](Value nt) {
+    Value n0 = arith::MulIOp::create(b, loc, nt, tn);
+    Value cols = arith::SubIOp::create(b, loc, N, n0);
+    scf::ForOp::create(
+        b, loc, c0, Kg, c1, {},
+        [&](OpBuilder &, Location, Value kg, ValueRange) {
+          Value k0 = arith::MulIOp::create(b, loc, kg, cst(4));
+          Value kLeft = arith::SubIOp::create(b, loc, K, k0);
+          for (int64_t c = 0; c < o.tileN; c += 16) {
+            SmallVector<Value> words;
+            for (int64_t j = 0; j < 16; ++j) {
+              Value inN = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::sgt, cols, cst(c + j));
+              Value count = arith::SelectOp::create(b, loc, inN, kLeft, c0);
+              Value mask = maskFor(count, 4);
+              Value row = minIdx(arith::AddIOp::create(b, loc, n0, cst(c + j)),
+                                 lastRow);
+              Value group = vector::MaskedLoadOp::create(
+                  b, loc, groupType, g.b, ValueRange{row, k0}, mask, zero);
+              if (kind.beta != 0)
+                group = arith::SelectOp::create(
+                    b, loc, mask, arith::XOrIOp::create(b, loc, group, flip),
+                    zero);
+              Value word = vector::BitCastOp::create(
+                  b, loc, VectorType::get({1}, i32), group);
+              words.push_back(vector::ExtractOp::create(b, loc, word,
+                                                        ArrayRef<int64_t>{0}));
+            }
+            Value panel = vector::FromElementsOp::create(
+                b, loc, VectorType::get({16}, i32), words);
+            vector::StoreOp::create(
+                b, loc,
+                vector::BitCastOp::create(b, loc, VectorType::get({64}, i8),
+                                          panel),
+                Bp, ValueRange{nt, kg, cst(c * 4)});
           }
           scf::YieldOp::create(b, loc);
         });
@@ -481,9 +534,12 @@ void GemmEmitter::packB() {
                                b.getI64IntegerAttr(64));
   Value zero =
       arith::ConstantOp::create(b, loc, b.getZeroAttr(kind.packedType));
-  if (!g.transB && canPackVectors(g.b)) {
+  if (canPackVectors(g.b)) {
     // Every byte is stored (zeros past N and K): no fill.
-    packBRowsVectors();
+    if (g.transB)
+      packBColumnsVectors();
+    else
+      packBRowsVectors();
     return;
   }
   linalg::FillOp::create(b, loc, zero, Bp);
