@@ -354,52 +354,78 @@ void GemmEmitter::packBRowsVectors() {
   });
 }
 
+/// The 16 x 16 transpose of ROWS (16 vectors of 16 lanes): at each level s
+/// (8, 4, 2, 1) rows i and i + s exchange their off-diagonal s x s blocks,
+/// one two-input shuffle per row.
+static SmallVector<Value> transpose16(OpBuilder &b, Location loc,
+                                      SmallVector<Value> rows) {
+  for (int64_t s = 8; s >= 1; s /= 2) {
+    SmallVector<int64_t> upper, lower;
+    for (int64_t c = 0; c < 16; ++c) {
+      upper.push_back((c & s) ? 16 + c - s : c);
+      lower.push_back((c & s) ? 16 + c : c + s);
+    }
+    SmallVector<Value> next(rows);
+    for (int64_t i = 0; i < 16; ++i) {
+      if (i & s)
+        continue;
+      next[i] = vector::ShuffleOp::create(b, loc, rows[i], rows[i + s], upper);
+      next[i + s] =
+          vector::ShuffleOp::create(b, loc, rows[i], rows[i + s], lower);
+    }
+    rows = std::move(next);
+  }
+  return rows;
+}
+
 void GemmEmitter::packBColumnsVectors() {
   // B stored [N, K]: the four codes of a group of column n are one word of
-  // its row, B(n, 4 kg .. 4 kg + 3); 16 of them make 64 bytes of the panel,
-  // Bp[nt][kg][4j .. 4j + 3]. Past K and N the words are zero.
+  // its row, B(n, 4 kg .. 4 kg + 3). 16 rows of B, 64 codes (16 words) each,
+  // are a 16 x 16 matrix of words; transposed, its rows are 16 groups of
+  // the panel, Bp[nt][kg][4j .. 4j + 3] for 16 columns j. Bp has room for
+  // whole blocks of 16 groups; past K and N the words are zero.
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
-  auto groupType = VectorType::get({4}, i8);
-  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(groupType));
+  auto chunkType = VectorType::get({64}, i8);
+  auto wordsType = VectorType::get({16}, i32);
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(chunkType));
   Value flip = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(groupType, b.getIntegerAttr(i8, -128)));
+      b, loc, DenseElementsAttr::get(chunkType, b.getIntegerAttr(i8, -128)));
   Value c0 = cst(0), c1 = cst(1), tn = cst(o.tileN);
   Value lastRow = arith::SubIOp::create(b, loc, N, c1);
   loop(c0, NT, c1, [&](Value nt) {
     Value n0 = arith::MulIOp::create(b, loc, nt, tn);
     Value cols = arith::SubIOp::create(b, loc, N, n0);
     scf::ForOp::create(
-        b, loc, c0, Kg, c1, {},
-        [&](OpBuilder &, Location, Value kg, ValueRange) {
-          Value k0 = arith::MulIOp::create(b, loc, kg, cst(4));
+        b, loc, c0, ceilDiv(Kg, 16), c1, {},
+        [&](OpBuilder &, Location, Value block, ValueRange) {
+          Value k0 = arith::MulIOp::create(b, loc, block, cst(64));
+          Value kg0 = arith::MulIOp::create(b, loc, block, cst(16));
           Value kLeft = arith::SubIOp::create(b, loc, K, k0);
           for (int64_t c = 0; c < o.tileN; c += 16) {
-            SmallVector<Value> words;
+            SmallVector<Value> rows;
             for (int64_t j = 0; j < 16; ++j) {
               Value inN = arith::CmpIOp::create(
                   b, loc, arith::CmpIPredicate::sgt, cols, cst(c + j));
               Value count = arith::SelectOp::create(b, loc, inN, kLeft, c0);
-              Value mask = maskFor(count, 4);
+              Value mask = maskFor(count, 64);
               Value row = minIdx(arith::AddIOp::create(b, loc, n0, cst(c + j)),
                                  lastRow);
-              Value group = vector::MaskedLoadOp::create(
-                  b, loc, groupType, g.b, ValueRange{row, k0}, mask, zero);
+              Value codes = vector::MaskedLoadOp::create(
+                  b, loc, chunkType, g.b, ValueRange{row, k0}, mask, zero);
               if (kind.beta != 0)
-                group = arith::SelectOp::create(
-                    b, loc, mask, arith::XOrIOp::create(b, loc, group, flip),
+                codes = arith::SelectOp::create(
+                    b, loc, mask, arith::XOrIOp::create(b, loc, codes, flip),
                     zero);
-              Value word = vector::BitCastOp::create(
-                  b, loc, VectorType::get({1}, i32), group);
-              words.push_back(vector::ExtractOp::create(b, loc, word,
-                                                        ArrayRef<int64_t>{0}));
+              rows.push_back(
+                  vector::BitCastOp::create(b, loc, wordsType, codes));
             }
-            Value panel = vector::FromElementsOp::create(
-                b, loc, VectorType::get({16}, i32), words);
-            vector::StoreOp::create(
-                b, loc,
-                vector::BitCastOp::create(b, loc, VectorType::get({64}, i8),
-                                          panel),
-                Bp, ValueRange{nt, kg, cst(c * 4)});
+            SmallVector<Value> groups = transpose16(b, loc, rows);
+            for (int64_t t = 0; t < 16; ++t)
+              vector::StoreOp::create(
+                  b, loc,
+                  vector::BitCastOp::create(b, loc, chunkType, groups[t]), Bp,
+                  ValueRange{nt, arith::AddIOp::create(b, loc, kg0, cst(t)),
+                             cst(c * 4)});
           }
           scf::YieldOp::create(b, loc);
         });
@@ -530,7 +556,12 @@ void GemmEmitter::packB() {
   int64_t width = o.tileN * kind.kGroup;
   auto type = MemRefType::get(
       {ShapedType::kDynamic, ShapedType::kDynamic, width}, kind.packedType);
-  Bp = memref::AllocOp::create(b, loc, type, ValueRange{NT, Kg},
+  // The transposed vector packing writes whole blocks of 16 groups.
+  Value groups =
+      g.transB && canPackVectors(g.b)
+          ? arith::MulIOp::create(b, loc, ceilDiv(Kg, 16), cst(16)).getResult()
+          : Kg;
+  Bp = memref::AllocOp::create(b, loc, type, ValueRange{NT, groups},
                                b.getI64IntegerAttr(64));
   Value zero =
       arith::ConstantOp::create(b, loc, b.getZeroAttr(kind.packedType));

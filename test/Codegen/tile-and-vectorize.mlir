@@ -88,13 +88,14 @@ func.func @int_product(%a: memref<13x37xi8>, %b: memref<37x29xi8>, %c: memref<13
 // up by 128 and the rhs down by 128 (xor 0x80 on the byte); the i32 result
 // is corrected with the row sums of the shifted lhs and the column sums of
 // the shifted rhs.
-// The transposed rhs is packed a word (one group of 4 k of a column) at a
-// time, 16 words to 64 bytes; the transposed lhs 4 rows x 16 codes at a
-// time, interleaved into groups of k.
+// The transposed rhs is packed 16 rows x 64 codes at a time: 16 x 16 words
+// (a word: one group of 4 k of a column), transposed with shuffles into 16
+// groups of the panel; the transposed lhs 4 rows x 16 codes at a time,
+// interleaved into groups of k.
 // CHECK-LABEL: func.func @int_shifted
-// VNNI: vector.maskedload %{{.*}} : memref<29x37xi8>, vector<4xi1>, vector<4xi8> into vector<4xi8>
-// VNNI: arith.xori %{{.*}}, %{{.*}} : vector<4xi8>
-// VNNI: vector.from_elements {{.*}} : vector<16xi32>
+// VNNI: vector.maskedload %{{.*}} : memref<29x37xi8>, vector<64xi1>, vector<64xi8> into vector<64xi8>
+// VNNI: arith.xori %{{.*}}, %{{.*}} : vector<64xi8>
+// VNNI: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xi32>, vector<16xi32>
 // VNNI: vector.maskedload %{{.*}} : memref<37x13xi8>, vector<16xi1>, vector<16xi8> into vector<16xi8>
 // VNNI: arith.xori %{{.*}}, %{{.*}} : vector<16xi8>
 // VNNI: vector.shuffle %{{.*}}, %{{.*}} {{.*}} : vector<32xi8>, vector<32xi8>
