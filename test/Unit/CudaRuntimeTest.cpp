@@ -25,6 +25,7 @@ void *mgpuStreamCreate();
 void mgpuStreamDestroy(void *stream);
 void *mgpuModuleLoad(void *data, size_t size);
 void *mgpuModuleGetFunction(void *module, const char *name);
+void mgpuModuleUnload(void *module);
 void mgpuSetDefaultDevice(int32_t device);
 }
 
@@ -221,6 +222,7 @@ TEST_F(CudaRuntimeDeathTest, AModuleTheDriverRefusesIsNamed) {
   EXPECT_EXIT(mgpuModuleGetFunction(module, "kernel"),
               ::testing::ExitedWithCode(1),
               "error: cuModuleLoadData failed: CUDA_ERROR_NOT_SUPPORTED");
+  mgpuModuleUnload(module);
 }
 
 } // namespace
