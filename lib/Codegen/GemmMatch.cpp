@@ -97,19 +97,12 @@ LogicalResult fqt::matchIntGemmBody(linalg::GenericOp op, Gemm &gemm) {
   return success();
 }
 
-LogicalResult fqt::matchIntGemm(linalg::GenericOp op, RewriterBase &rewriter,
-                                Gemm &g) {
+LogicalResult fqt::matchGemmOperands(linalg::LinalgOp op,
+                                     RewriterBase &rewriter, Gemm &g) {
   if (!op.hasPureBufferSemantics())
     return rewriter.notifyMatchFailure(op, "not on buffers");
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return rewriter.notifyMatchFailure(op, "not two inputs, one output");
-  auto iterators = op.getIteratorTypesArray();
-  if (iterators.size() != 3 || iterators[0] != utils::IteratorType::parallel ||
-      iterators[1] != utils::IteratorType::parallel ||
-      iterators[2] != utils::IteratorType::reduction)
-    return rewriter.notifyMatchFailure(op, "not (parallel, parallel, "
-                                           "reduction)");
-  g.isInt = true;
   if (failed(matchGemmMaps(op.getIndexingMapsArray(), g)))
     return rewriter.notifyMatchFailure(op, "not a plain 2-d product");
   g.a = op.getDpsInputs()[0];
@@ -118,6 +111,20 @@ LogicalResult fqt::matchIntGemm(linalg::GenericOp op, RewriterBase &rewriter,
   for (Value v : {g.a, g.b, g.c})
     if (!isMatrix(v))
       return rewriter.notifyMatchFailure(op, "not matrices");
+  return success();
+}
+
+LogicalResult fqt::matchIntGemm(linalg::GenericOp op, RewriterBase &rewriter,
+                                Gemm &g) {
+  auto iterators = op.getIteratorTypesArray();
+  if (iterators.size() != 3 || iterators[0] != utils::IteratorType::parallel ||
+      iterators[1] != utils::IteratorType::parallel ||
+      iterators[2] != utils::IteratorType::reduction)
+    return rewriter.notifyMatchFailure(op, "not (parallel, parallel, "
+                                           "reduction)");
+  g.isInt = true;
+  if (failed(matchGemmOperands(op, rewriter, g)))
+    return failure();
   auto elt = [](Value v) {
     return cast<MemRefType>(v.getType()).getElementType();
   };

@@ -43,6 +43,12 @@ bool isMatrix(mlir::Value v);
 /// the signedness of A and B.
 mlir::LogicalResult matchIntGemmBody(mlir::linalg::GenericOp op, Gemm &gemm);
 
+/// The operands of a 2-d product on buffers (matmul-like maps, rank-2
+/// memrefs): fills GEMM's operands and transpositions, or reports through
+/// REWRITER why not.
+mlir::LogicalResult matchGemmOperands(mlir::linalg::LinalgOp op,
+                                      mlir::RewriterBase &rewriter, Gemm &gemm);
+
 /// An (i8|i4) x (i8|i4) -> i32 contraction on buffers (the linalg.generic of
 /// --fqt-lower-qmatmul) whose result rows are contiguous: fills GEMM, or
 /// reports through REWRITER why not.

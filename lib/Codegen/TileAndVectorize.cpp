@@ -1027,17 +1027,11 @@ struct VectorizeF32Matmul : OpRewritePattern<linalg::MatmulOp> {
 
   LogicalResult matchAndRewrite(linalg::MatmulOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(op, "not on buffers");
     Gemm g;
-    if (failed(matchGemmMaps(op.getIndexingMapsArray(), g)))
-      return rewriter.notifyMatchFailure(op, "not a plain 2-d product");
-    g.a = op.getDpsInputs()[0];
-    g.b = op.getDpsInputs()[1];
-    g.c = op.getDpsInits()[0];
+    if (failed(matchGemmOperands(op, rewriter, g)))
+      return failure();
     for (Value v : {g.a, g.b, g.c})
-      if (!isMatrix(v) ||
-          !cast<MemRefType>(v.getType()).getElementType().isF32())
+      if (!cast<MemRefType>(v.getType()).getElementType().isF32())
         return rewriter.notifyMatchFailure(op, "not f32 matrices");
     if (!isUnitStrideMatrix(g.c))
       return rewriter.notifyMatchFailure(op, "result rows not contiguous");
