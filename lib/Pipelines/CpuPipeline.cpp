@@ -67,6 +67,10 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     reductions.cpuFeatures = options.cpuFeatures;
     reductions.parallel = options.openmp;
     pm.addNestedPass<func::FuncOp>(createFQTVectorizeReductions(reductions));
+    FQTVectorizePoolingOptions pooling;
+    pooling.cpuFeatures = options.cpuFeatures;
+    pooling.parallel = options.openmp;
+    pm.addNestedPass<func::FuncOp>(createFQTVectorizePooling(pooling));
     pm.addNestedPass<func::FuncOp>(createFQTLowerStridedCopies());
   }
   if (options.openmp) {

@@ -309,6 +309,30 @@ def FQTVectorizeReductions : Pass<"fqt-vectorize-reductions",
                            "::mlir::vector::VectorDialect"];
 }
 
+def FQTVectorizePooling : Pass<"fqt-vectorize-pooling", "::mlir::func::FuncOp"> {
+  let summary = "2x2 max-pooling with stride 2 as vector code";
+  let description = [{
+    A `linalg.pooling_nchw_max` on f32 buffers with contiguous rows, a 2x2
+    window, stride 2 and dilation 1 becomes, per output row, a vector loop:
+    the two input rows under it loaded 2L values at a time, their maximum,
+    the maximum of its even and odd lanes (two shuffles), and the maximum
+    with the output's L values (masked at the row's end). `maximumf` is
+    commutative and associative, so the bits are the loops'. The vector
+    width L follows `cpu-features` (16 with AVX-512, 8 with AVX, else 4).
+    With `parallel`, the loop over output rows is an `scf.parallel`.
+  }];
+  let options = [
+    Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
+           "LLVM CPU features for the vector width (empty: the host's)">,
+    Option<"parallel", "parallel", "bool", "false",
+           "Emit the loop over output rows as scf.parallel">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def FQTLowerStridedCopies : Pass<"fqt-lower-strided-copies",
                                  "::mlir::func::FuncOp"> {
   let summary = "Copies into or out of strided views as linalg.copy";
