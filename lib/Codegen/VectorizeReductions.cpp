@@ -87,6 +87,68 @@ static bool hasContiguousRows(Value v) {
   return strides.back() == 1;
 }
 
+/// A reduction of whole buffers to scalars (a per-tensor quantizer's
+/// min/max range) over more than one dimension, whose inputs are contiguous:
+/// the same reduction over the buffers viewed as one dimension. The vector
+/// loop then runs over all elements with one horizontal reduction at the
+/// end, instead of one per row of the innermost dimension (a 50176 x 16
+/// range took 0.8 ms). Only combiners whose result does not depend on the
+/// order (min/max, integer ops), so the bits do not change.
+struct CollapseWholeReduction : OpRewritePattern<linalg::GenericOp> {
+  CollapseWholeReduction(MLIRContext *ctx)
+      : OpRewritePattern(ctx, /*benefit=*/2) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    unsigned numLoops = op.getNumLoops();
+    if (!op.hasPureBufferSemantics() || numLoops < 2 ||
+        op.getNumParallelLoops() != 0)
+      return rewriter.notifyMatchFailure(op, "not a reduction to scalars");
+    if (!op.getBody()->getOps<linalg::IndexOp>().empty())
+      return rewriter.notifyMatchFailure(op, "reads the iteration indices");
+    for (OpOperand &operand : op->getOpOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      auto type = dyn_cast<MemRefType>(operand.get().getType());
+      if (!type)
+        return rewriter.notifyMatchFailure(op, "scalar operand");
+      if (op.isDpsInit(&operand)) {
+        if (type.getRank() != 0)
+          return rewriter.notifyMatchFailure(op, "output not a scalar");
+        continue;
+      }
+      if (!map.isIdentity() || !type.getLayout().isIdentity() ||
+          type.getElementType().isInteger(4))
+        return rewriter.notifyMatchFailure(op, "input not a whole buffer");
+    }
+    auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
+    for (Value value : yield.getOperands()) {
+      Operation *def = value.getDefiningOp();
+      if (!def || !matchCombiner(def, value.getType()) ||
+          (isa<FloatType>(value.getType()) && isa<arith::AddFOp>(def)))
+        return rewriter.notifyMatchFailure(op, "order-dependent combiner");
+    }
+    Location loc = op.getLoc();
+    ReassociationIndices all;
+    for (unsigned i = 0; i < numLoops; ++i)
+      all.push_back(i);
+    SmallVector<Value> inputs;
+    for (Value input : op.getDpsInputs())
+      inputs.push_back(memref::CollapseShapeOp::create(
+          rewriter, loc, input, ArrayRef<ReassociationIndices>{all}));
+    MLIRContext *ctx = op.getContext();
+    SmallVector<AffineMap> maps(inputs.size(),
+                                AffineMap::getMultiDimIdentityMap(1, ctx));
+    maps.append(op.getNumDpsInits(), AffineMap::get(1, 0, ctx));
+    auto collapsed = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{}, inputs, op.getDpsInits(), maps,
+        SmallVector<utils::IteratorType>{utils::IteratorType::reduction});
+    rewriter.inlineRegionBefore(op.getRegion(), collapsed.getRegion(),
+                                collapsed.getRegion().begin());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
   VectorizeInnerReduction(MLIRContext *ctx, int64_t width, bool parallel)
       : OpRewritePattern(ctx), width(width), parallel(parallel) {}
@@ -380,6 +442,7 @@ struct FQTVectorizeReductionsPass
 void fqt::populateVectorizeReductionPatterns(RewritePatternSet &patterns,
                                              int64_t vectorWidth,
                                              bool parallel) {
+  patterns.add<CollapseWholeReduction>(patterns.getContext());
   patterns.add<VectorizeInnerReduction>(patterns.getContext(), vectorWidth,
                                         parallel);
 }

@@ -4,14 +4,15 @@
 // Reductions over a contiguous innermost dimension as vector loops: 8 f32
 // lanes with AVX, 16 with AVX-512.
 
-// A quantizer's range: min and max over a whole tensor, the innermost loop
-// (13 contiguous elements) as a vector loop, a vector.reduction combined
-// with the initial value, then a scalar remainder loop.
+// A quantizer's range: min and max over a whole tensor (viewed as one
+// dimension of 130 contiguous elements) as a vector loop, a
+// vector.reduction combined with the initial value, then a scalar
+// remainder loop.
 // CHECK-LABEL: func.func @minmax
 // CHECK-NOT: linalg.generic
 // CHECK: scf.for
-// GENERIC: vector.load %{{.*}} : memref<10x13xf32>, vector<8xf32>
-// VNNI: vector.load %{{.*}} : memref<10x13xf32>, vector<16xf32>
+// GENERIC: vector.load %{{.*}} : memref<130xf32>, vector<8xf32>
+// VNNI: vector.load %{{.*}} : memref<130xf32>, vector<16xf32>
 // CHECK: arith.minimumf %{{.*}} : vector<
 // CHECK: arith.maximumf %{{.*}} : vector<
 // CHECK: vector.reduction <minimumf>
@@ -108,6 +109,55 @@ func.func @chained(%x: memref<4x16xf32>, %m: memref<4xf32>, %s: memref<4xf32>) {
     %n = arith.maximumf %v, %mx : f32
     %r = arith.addf %acc, %n : f32
     linalg.yield %n, %r : f32, f32
+  }
+  return
+}
+
+// -----
+
+// A per-tensor range (min and max of a whole buffer) over two dimensions is
+// one vector loop over the buffer viewed as one dimension, with one
+// horizontal reduction at the end, not one per row.
+// CHECK-LABEL: func.func @whole_range
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1]] : memref<50x12xf32> into memref<600xf32>
+// CHECK: scf.for
+// CHECK: vector.load %[[FLAT]]
+// CHECK: arith.minimumf
+// CHECK: arith.maximumf
+// CHECK-COUNT-2: vector.reduction
+// CHECK-NOT: vector.reduction
+// CHECK: return
+func.func @whole_range(%x: memref<50x12xf32>, %lo: memref<f32>, %hi: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>, affine_map<(i, j) -> ()>], iterator_types = ["reduction", "reduction"]}
+      ins(%x : memref<50x12xf32>) outs(%lo, %hi : memref<f32>, memref<f32>) {
+  ^bb0(%in: f32, %a: f32, %b: f32):
+    %0 = arith.minimumf %in, %a : f32
+    %1 = arith.maximumf %in, %b : f32
+    linalg.yield %0, %1 : f32, f32
+  }
+  return
+}
+
+// -----
+
+// A float sum of a whole buffer keeps its rows (collapsing would change how
+// it is reassociated, and so its bits); so does a strided input.
+// CHECK-LABEL: func.func @whole_sum_and_strided
+// CHECK-NOT: memref.collapse_shape
+// CHECK: return
+func.func @whole_sum_and_strided(%x: memref<50x12xf32>, %s: memref<f32>,
+                                 %y: memref<50x12xf32, strided<[16, 1]>>, %m: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>], iterator_types = ["reduction", "reduction"]}
+      ins(%x : memref<50x12xf32>) outs(%s : memref<f32>) {
+  ^bb0(%in: f32, %a: f32):
+    %0 = arith.addf %in, %a : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>], iterator_types = ["reduction", "reduction"]}
+      ins(%y : memref<50x12xf32, strided<[16, 1]>>) outs(%m : memref<f32>) {
+  ^bb0(%in: f32, %a: f32):
+    %0 = arith.maximumf %in, %a : f32
+    linalg.yield %0 : f32
   }
   return
 }
