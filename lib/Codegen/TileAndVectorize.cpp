@@ -22,6 +22,7 @@
 #include "fqt/Codegen/Passes.h"
 
 #include "GemmMatch.h"
+#include "VectorTranspose.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -352,30 +353,6 @@ void GemmEmitter::packBRowsVectors() {
           scf::YieldOp::create(b, loc);
         });
   });
-}
-
-/// The 16 x 16 transpose of ROWS (16 vectors of 16 lanes): at each level s
-/// (8, 4, 2, 1) rows i and i + s exchange their off-diagonal s x s blocks,
-/// one two-input shuffle per row.
-static SmallVector<Value> transpose16(OpBuilder &b, Location loc,
-                                      SmallVector<Value> rows) {
-  for (int64_t s = 8; s >= 1; s /= 2) {
-    SmallVector<int64_t> upper, lower;
-    for (int64_t c = 0; c < 16; ++c) {
-      upper.push_back((c & s) ? 16 + c - s : c);
-      lower.push_back((c & s) ? 16 + c : c + s);
-    }
-    SmallVector<Value> next(rows);
-    for (int64_t i = 0; i < 16; ++i) {
-      if (i & s)
-        continue;
-      next[i] = vector::ShuffleOp::create(b, loc, rows[i], rows[i + s], upper);
-      next[i + s] =
-          vector::ShuffleOp::create(b, loc, rows[i], rows[i + s], lower);
-    }
-    rows = std::move(next);
-  }
-  return rows;
 }
 
 void GemmEmitter::packBColumnsVectors() {

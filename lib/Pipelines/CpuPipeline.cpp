@@ -71,6 +71,9 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     pooling.cpuFeatures = options.cpuFeatures;
     pooling.parallel = options.openmp;
     pm.addNestedPass<func::FuncOp>(createFQTVectorizePooling(pooling));
+    FQTVectorizeTransposesOptions transposes;
+    transposes.parallel = options.openmp;
+    pm.addNestedPass<func::FuncOp>(createFQTVectorizeTransposes(transposes));
     pm.addNestedPass<func::FuncOp>(createFQTLowerStridedCopies());
   }
   if (options.openmp) {

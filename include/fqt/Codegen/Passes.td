@@ -333,6 +333,29 @@ def FQTVectorizePooling : Pass<"fqt-vectorize-pooling", "::mlir::func::FuncOp"> 
                            "::mlir::vector::VectorDialect"];
 }
 
+def FQTVectorizeTransposes : Pass<"fqt-vectorize-transposes",
+                                  "::mlir::func::FuncOp"> {
+  let summary = "Layout transposes (NCHW <-> NHWC) as 16x16 vector tiles";
+  let description = [{
+    A `linalg.transpose` of contiguous buffers of 32-bit elements whose
+    permutation moves a block of dimensions behind the following ones
+    (`[0 .. a-1, s .. r-1, a .. s-1]`: NCHW to NHWC is `[0, 2, 3, 1]`, back
+    `[0, 3, 1, 2]`) is a batch of 2-d transposes once the dimensions are
+    collapsed, `[B][R][C] -> [B][C][R]`. Each 16 x 16 tile becomes 16 vector
+    loads, 64 shuffles and 16 vector stores, masked at the edges. Elements
+    are moved, not computed: the bits are those of linalg's loops. With
+    `parallel`, the loop over the batch is an `scf.parallel`.
+  }];
+  let options = [
+    Option<"parallel", "parallel", "bool", "false",
+           "Emit the loop over the batch as scf.parallel">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def FQTLowerStridedCopies : Pass<"fqt-lower-strided-copies",
                                  "::mlir::func::FuncOp"> {
   let summary = "Copies into or out of strided views as linalg.copy";

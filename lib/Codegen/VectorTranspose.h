@@ -1,0 +1,38 @@
+//===- VectorTranspose.h - 16 x 16 transposes in vector registers -*- C++ -*-===//
+
+#ifndef FQT_LIB_CODEGEN_VECTORTRANSPOSE_H
+#define FQT_LIB_CODEGEN_VECTORTRANSPOSE_H
+
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace fqt {
+
+/// The 16 x 16 transpose of ROWS (16 vectors of 16 lanes, any element
+/// type): at each level s (8, 4, 2, 1) rows i and i + s exchange their
+/// off-diagonal s x s blocks, one two-input shuffle per row (64 in all).
+inline llvm::SmallVector<mlir::Value>
+transpose16(mlir::OpBuilder &b, mlir::Location loc,
+            llvm::SmallVector<mlir::Value> rows) {
+  for (int64_t s = 8; s >= 1; s /= 2) {
+    llvm::SmallVector<int64_t> upper, lower;
+    for (int64_t c = 0; c < 16; ++c) {
+      upper.push_back((c & s) ? 16 + c - s : c);
+      lower.push_back((c & s) ? 16 + c : c + s);
+    }
+    llvm::SmallVector<mlir::Value> next(rows);
+    for (int64_t i = 0; i < 16; ++i) {
+      if (i & s)
+        continue;
+      next[i] =
+          mlir::vector::ShuffleOp::create(b, loc, rows[i], rows[i + s], upper);
+      next[i + s] =
+          mlir::vector::ShuffleOp::create(b, loc, rows[i], rows[i + s], lower);
+    }
+    rows = std::move(next);
+  }
+  return rows;
+}
+
+} // namespace fqt
+
+#endif // FQT_LIB_CODEGEN_VECTORTRANSPOSE_H
