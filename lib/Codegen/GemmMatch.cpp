@@ -33,15 +33,22 @@ LogicalResult fqt::matchGemmMaps(ArrayRef<AffineMap> maps, Gemm &gemm) {
   return success();
 }
 
+int64_t fqt::gemmWork(const Gemm &g) {
+  auto size = [](Value v, unsigned d) {
+    return cast<MemRefType>(v.getType()).getDimSize(d);
+  };
+  int64_t work = 1;
+  for (int64_t n : {size(g.c, 0), size(g.c, 1), size(g.a, g.transA ? 0 : 1)})
+    work =
+        ShapedType::isDynamic(n) || work > INT64_MAX / std::max<int64_t>(n, 1)
+            ? INT64_MAX
+            : work * n;
+  return work;
+}
+
 bool fqt::isUnitStrideMatrix(Value v) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type || type.getRank() != 2)
-    return false;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(type.getStridesAndOffset(strides, offset)))
-    return false;
-  return strides[1] == 1;
+  return type && type.getRank() == 2 && type.isLastDimUnitStride();
 }
 
 bool fqt::isMatrix(Value v) {

@@ -33,6 +33,10 @@ struct Gemm {
 mlir::LogicalResult matchGemmMaps(llvm::ArrayRef<mlir::AffineMap> maps,
                                   Gemm &gemm);
 
+/// The multiply-adds of the product, M N K (INT64_MAX when a size is dynamic
+/// or the product overflows): what decides whether it is worth threads.
+int64_t gemmWork(const Gemm &gemm);
+
 /// Rank-2 memref whose innermost dimension is contiguous.
 bool isUnitStrideMatrix(mlir::Value v);
 

@@ -210,6 +210,16 @@ private:
           arith::ConstantOp::create(b, loc, b.getIntegerAttr(to, shift)));
     return wide;
   }
+  /// V (an i8 code or a vector of them) moved by 128: x + 128 and x - 128
+  /// are both x xor 0x80 in i8, mapping s8 to u8 and back.
+  Value flipSign(Value v) {
+    Type i8 = b.getI8Type();
+    TypedAttr flip = b.getIntegerAttr(i8, -128);
+    if (auto vec = dyn_cast<VectorType>(v.getType()))
+      flip = DenseElementsAttr::get(vec, flip);
+    return arith::XOrIOp::create(b, loc, v,
+                                 arith::ConstantOp::create(b, loc, flip));
+  }
   /// A code ready for a packed panel: f32 as is; integers widened to the
   /// packed type (i32 generic, i16 pmaddwd) or shifted in i8 (vpdpbusd).
   Value packValue(Value v, bool isSigned, int64_t shift) {
@@ -218,13 +228,7 @@ private:
     if (kind.packedType.getIntOrFloatBitWidth() == 8) {
       if (v.getType().getIntOrFloatBitWidth() < 8)
         v = widen(v, isSigned, kind.packedType, 0);
-      if (shift == 0)
-        return v;
-      // x + 128 or x - 128 in i8 is x xor 0x80: it maps s8 to u8 and back.
-      return arith::XOrIOp::create(
-          b, loc, v,
-          arith::ConstantOp::create(b, loc,
-                                    b.getIntegerAttr(b.getI8Type(), -128)));
+      return shift == 0 ? v : flipSign(v);
     }
     return widen(v, isSigned, kind.packedType, 0);
   }
@@ -318,13 +322,8 @@ Value GemmEmitter::interleaveFour(Value src, Value row0, Value col0,
     Value codes = vector::MaskedLoadOp::create(b, loc, rowType, src,
                                                ValueRange{row, col0}, mask,
                                                zero);
-    if (shift != 0) {
-      // x + 128 and x - 128 in i8 are both x xor 0x80.
-      Value flip = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(rowType, b.getIntegerAttr(i8, -128)));
-      codes = arith::SelectOp::create(
-          b, loc, mask, arith::XOrIOp::create(b, loc, codes, flip), zero);
-    }
+    if (shift != 0)
+      codes = arith::SelectOp::create(b, loc, mask, flipSign(codes), zero);
     rows.push_back(codes);
   }
   Value low = vector::ShuffleOp::create(b, loc, rows[0], rows[1], pairs);
@@ -365,8 +364,6 @@ void GemmEmitter::packBColumnsVectors() {
   auto chunkType = VectorType::get({64}, i8);
   auto wordsType = VectorType::get({16}, i32);
   Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(chunkType));
-  Value flip = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(chunkType, b.getIntegerAttr(i8, -128)));
   Value c0 = cst(0), c1 = cst(1), tn = cst(o.tileN);
   Value lastRow = arith::SubIOp::create(b, loc, N, c1);
   loop(c0, NT, c1, [&](Value nt) {
@@ -390,9 +387,8 @@ void GemmEmitter::packBColumnsVectors() {
               Value codes = vector::MaskedLoadOp::create(
                   b, loc, chunkType, g.b, ValueRange{row, k0}, mask, zero);
               if (kind.beta != 0)
-                codes = arith::SelectOp::create(
-                    b, loc, mask, arith::XOrIOp::create(b, loc, codes, flip),
-                    zero);
+                codes = arith::SelectOp::create(b, loc, mask, flipSign(codes),
+                                                zero);
               rows.push_back(
                   vector::BitCastOp::create(b, loc, wordsType, codes));
             }
@@ -447,12 +443,7 @@ void GemmEmitter::packARowsVectors() {
           Value chunk = vector::MaskedLoadOp::create(
               b, loc, chunkType, g.a, ValueRange{m, k}, mask, zero);
           if (kind.alpha != 0)
-            chunk = arith::XOrIOp::create(
-                b, loc, chunk,
-                arith::ConstantOp::create(
-                    b, loc,
-                    DenseElementsAttr::get(chunkType,
-                                           b.getIntegerAttr(i8, -128))));
+            chunk = flipSign(chunk);
           vector::MaskedStoreOp::create(b, loc, Ap, ValueRange{m, k}, mask,
                                         chunk);
           scf::YieldOp::create(b, loc);
@@ -887,16 +878,7 @@ void GemmEmitter::emit() {
   fitTileN(kind.lanes);
   // Threads pay off for products of at least minParallelWork multiply-adds
   // (any product of a dynamic size).
-  auto shape = [](Value v) { return cast<MemRefType>(v.getType()).getShape(); };
-  int64_t sizes[] = {shape(g.c)[0], shape(g.c)[1],
-                     shape(g.a)[g.transA ? 0 : 1]};
-  int64_t work = 1;
-  for (int64_t size : sizes)
-    work = ShapedType::isDynamic(size) ||
-                   work > INT64_MAX / std::max<int64_t>(size, 1)
-               ? INT64_MAX
-               : work * size;
-  par = o.parallel && work >= o.minParallelWork;
+  par = o.parallel && gemmWork(g) >= o.minParallelWork;
   accVec = VectorType::get({kind.lanes}, kind.accType);
   bVec = VectorType::get({kind.lanes * kind.kGroup}, kind.packedType);
 

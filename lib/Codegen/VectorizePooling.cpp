@@ -36,12 +36,8 @@ namespace {
 /// Rank-4 f32 buffer whose rows are contiguous.
 bool isContiguousRows(Value v) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type || type.getRank() != 4 || !type.getElementType().isF32())
-    return false;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(type.getStridesAndOffset(strides, offset)) &&
-         strides[3] == 1;
+  return type && type.getRank() == 4 && type.getElementType().isF32() &&
+         type.isLastDimUnitStride();
 }
 
 struct VectorizeMaxPool2x2 : OpRewritePattern<linalg::PoolingNchwMaxOp> {

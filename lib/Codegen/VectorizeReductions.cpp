@@ -74,19 +74,6 @@ static std::optional<Combiner> matchCombiner(Operation *op, Type type) {
   return std::nullopt;
 }
 
-static bool hasContiguousRows(Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type)
-    return false;
-  if (type.getRank() == 0)
-    return true;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(type.getStridesAndOffset(strides, offset)))
-    return false;
-  return strides.back() == 1;
-}
-
 /// A reduction of whole buffers to scalars (a per-tensor quantizer's
 /// min/max range) over more than one dimension, whose inputs are contiguous:
 /// the same reduction over the buffers viewed as one dimension. The vector
@@ -174,8 +161,9 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
                                                  "reduction");
         continue;
       }
-      if (usesInner && (map.getResults().back() != inner ||
-                        !hasContiguousRows(operand.get())))
+      if (usesInner &&
+          (map.getResults().back() != inner ||
+           !cast<MemRefType>(operand.get().getType()).isLastDimUnitStride()))
         return rewriter.notifyMatchFailure(op, "input not contiguous along "
                                                "the reduction");
       auto memref = dyn_cast<MemRefType>(operand.get().getType());
