@@ -222,6 +222,9 @@ private:
                     : arith::ExtUIOp::create(b, loc, i8, code).getResult();
   }
 
+  /// BODY(i, j, code) for every element (i, j) of the rank-2 SRC.
+  void forEachCode(Value src, bool isSigned,
+                   llvm::function_ref<void(Value, Value, Value)> body);
   void packA();
   void packB();
   void emitBlocks();
@@ -234,34 +237,35 @@ private:
   Value M, N, K, Mp, Np, Kp, Ap, Bp, Cp;
 };
 
-void AmxGemmEmitter::packA() {
-  // Ap[m][k] = A(m, k), in the source's memory order.
+void AmxGemmEmitter::forEachCode(
+    Value src, bool isSigned,
+    llvm::function_ref<void(Value, Value, Value)> body) {
+  // In the source's memory order, each code as a tile byte.
   Value c0 = cst(0);
-  Value outer = g.transA ? K : M, inner = g.transA ? M : K;
-  forLoop(c0, outer, 1, [&](Value i) {
-    forLoop(c0, inner, 1, [&](Value j) {
-      Value m = g.transA ? j : i, k = g.transA ? i : j;
-      Value v = memref::LoadOp::create(b, loc, g.a, ValueRange{i, j});
-      memref::StoreOp::create(b, loc, toByte(v, g.aSigned), Ap,
-                              ValueRange{m, k});
+  forLoop(c0, dim(src, 0), 1, [&](Value i) {
+    forLoop(c0, dim(src, 1), 1, [&](Value j) {
+      Value code = memref::LoadOp::create(b, loc, src, ValueRange{i, j});
+      body(i, j, toByte(code, isSigned));
     });
+  });
+}
+
+void AmxGemmEmitter::packA() {
+  // Ap[m][k] = A(m, k).
+  forEachCode(g.a, g.aSigned, [&](Value i, Value j, Value code) {
+    Value m = g.transA ? j : i, k = g.transA ? i : j;
+    memref::StoreOp::create(b, loc, code, Ap, ValueRange{m, k});
   });
 }
 
 void AmxGemmEmitter::packB() {
   // Bp[n / 16][k / 4][(n % 16) * 4 + k % 4] = B(k, n): one row of a B tile
   // is the 4 k of one group for 16 columns.
-  Value c0 = cst(0);
-  Value outer = g.transB ? N : K, inner = g.transB ? K : N;
-  forLoop(c0, outer, 1, [&](Value i) {
-    forLoop(c0, inner, 1, [&](Value j) {
-      Value k = g.transB ? j : i, n = g.transB ? i : j;
-      Value v = memref::LoadOp::create(b, loc, g.b, ValueRange{i, j});
-      Value col = add(mul(rem(n, kTileRows), cst(kGroup)), rem(k, kGroup));
-      memref::StoreOp::create(
-          b, loc, toByte(v, g.bSigned), Bp,
-          ValueRange{div(n, kTileRows), div(k, kGroup), col});
-    });
+  forEachCode(g.b, g.bSigned, [&](Value i, Value j, Value code) {
+    Value k = g.transB ? j : i, n = g.transB ? i : j;
+    Value col = add(mul(rem(n, kTileRows), cst(kGroup)), rem(k, kGroup));
+    memref::StoreOp::create(b, loc, code, Bp,
+                            ValueRange{div(n, kTileRows), div(k, kGroup), col});
   });
 }
 
@@ -437,16 +441,8 @@ struct FQTAmxKernelsPass : fqt::impl::FQTAmxKernelsBase<FQTAmxKernelsPass> {
     args.a = body->getArgument(0);
     args.b = body->getArgument(1);
     args.c = body->getArgument(2);
-    int64_t work = 1;
-    for (int64_t size :
-         {cast<MemRefType>(g.c.getType()).getDimSize(0),
-          cast<MemRefType>(g.c.getType()).getDimSize(1),
-          cast<MemRefType>(g.a.getType()).getDimSize(g.transA ? 0 : 1)})
-      work = ShapedType::isDynamic(size) ||
-                     work > INT64_MAX / std::max<int64_t>(size, 1)
-                 ? INT64_MAX
-                 : work * size;
-    AmxGemmEmitter(b, loc, args, parallel && work >= minParallelWork).emit();
+    AmxGemmEmitter(b, loc, args, parallel && gemmWork(g) >= minParallelWork)
+        .emit();
     func::ReturnOp::create(b, loc);
     return kernel;
   }
