@@ -2,13 +2,14 @@
 //
 // Most machines have no AMX, and no AMX kernel may run there: the kernels
 // of --fqt-amx-kernels are tested by running their tile ops as plain code
-// instead. A tile becomes a 2-d vector of its shape; loads and stores become
-// transfers of the rows the instruction would read or write (the implicit
-// stride is that of the buffer's second innermost dimension, as in the
-// instruction); a tile product becomes the contraction it performs,
+// instead. A tile becomes the 1-d vector of its elements, row after row;
+// loads and stores become vector loads and stores of the rows the
+// instruction would read or write (the implicit stride is that of the
+// buffer's second innermost dimension, as in the instruction); a tile
+// product becomes the contraction it performs,
 //
-//   acc[m][n] += sum_{g < K/4} sum_{j < 4} ext(lhs[m][4g + j]) * ext(rhs[g][4n
-//   + j])
+//   acc[m][n] += sum_{g < K/4} sum_{j < 4}
+//                ext(lhs[m][4g + j]) * ext(rhs[g][4n + j])
 //
 // as scalar loops over the tile vectors, in i32. The run-time check of the AMX
 // kernels answers true: emulated tiles need no permission. What this cannot
@@ -21,8 +22,6 @@
 #include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"

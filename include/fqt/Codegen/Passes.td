@@ -164,17 +164,17 @@ def FQTEmulateAmx : Pass<"fqt-emulate-amx", "::mlir::ModuleOp"> {
                 "CPU)";
   let description = [{
     For testing `--fqt-amx-kernels` where the CPU has no AMX: a tile becomes
-    a 2-d vector of its shape, `amx.tile_load`/`amx.tile_store` transfers
-    of the rows they address (implicit strides only), `amx.tile_zero` a
+    the 1-d vector of its elements, `amx.tile_load`/`amx.tile_store` vector
+    loads and stores of the rows they address (implicit strides only; an
+    explicit one is not emulated and fails to legalize), `amx.tile_zero` a
     zero constant, and `amx.tile_muli` the contraction it performs
     (`acc[m][n] += sum_{g,j} ext(lhs[m][4g+j]) * ext(rhs[g][4n+j])`, `zext`
-    per operand) on scratch buffers. Calls of `@fqt_amx_ready` become
-    `true`, so the emulated kernels run. The tile configuration LLVM adds
+    per operand) as scalar loops over the tile vectors. Calls of
+    `@fqt_amx_ready` become `true`, so the emulated kernels run. The tile configuration LLVM adds
     is not exercised: only AMX hardware runs it.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
-                           "::mlir::linalg::LinalgDialect",
-                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
 }
 
