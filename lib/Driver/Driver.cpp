@@ -218,6 +218,16 @@ private:
   std::string weightFile;
 };
 
+/// --amx's value as the CPU pipeline's mode; none when unknown.
+static std::optional<fqt::AmxMode> parseAmxMode(StringRef value) {
+  return llvm::StringSwitch<std::optional<fqt::AmxMode>>(value)
+      .Case("auto", fqt::AmxMode::automatic)
+      .Case("on", fqt::AmxMode::on)
+      .Case("off", fqt::AmxMode::off)
+      .Case("emulate", fqt::AmxMode::emulate)
+      .Default(std::nullopt);
+}
+
 bool Driver::checkOptions() {
   static const char *kinds[] = {"exe",  "shared", "object",
                                 "mlir", "llvm",   "ptx"};
@@ -230,7 +240,7 @@ bool Driver::checkOptions() {
     fail("unknown --target=" + options.target + "; expected x86-64 or nvptx");
     return false;
   }
-  if (!llvm::is_contained({"auto", "on", "off", "emulate"}, options.amx)) {
+  if (!parseAmxMode(options.amx)) {
     fail("unknown --amx=" + options.amx +
          "; expected auto, on, off or emulate");
     return false;
@@ -541,11 +551,7 @@ void Driver::addTargetPipeline(PassManager &pm) {
   cpuOptions.openmp = options.openmp;
   cpuOptions.minParallelWork = options.minParallelWork;
   cpuOptions.packI4 = options.packI4;
-  cpuOptions.amx = llvm::StringSwitch<fqt::AmxMode>(options.amx)
-                       .Case("on", fqt::AmxMode::on)
-                       .Case("off", fqt::AmxMode::off)
-                       .Case("emulate", fqt::AmxMode::emulate)
-                       .Default(fqt::AmxMode::automatic);
+  cpuOptions.amx = *parseAmxMode(options.amx); // checked by checkOptions
   fqt::buildFqtCpuPipeline(pm, cpuOptions);
 }
 
