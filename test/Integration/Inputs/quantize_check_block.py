@@ -12,17 +12,8 @@ from block_cases import CASES, INPUTS, scale_shape  # noqa: E402
 
 F32 = np.float32
 blocks = ref.parse_memrefs(sys.stdin.read())
-failures = []
-
-
-def fail(case, msg):
-    failures.append(f"{case['name']}: {msg}")
-
-
-def same_bits(case, what, got_bits, want):
-    bad = ref.mismatched_bits(got_bits, want)
-    if bad.size:
-        fail(case, f"{what} differs from the reference at {bad[:8]}")
+checks = ref.CaseChecks()
+failures, fail, same_bits = checks.failures, checks.fail, checks.same_bits
 
 
 pos = 0
@@ -91,7 +82,7 @@ for case in CASES:
         s2 = ref.split_blocks(slack, axis, size).sum(axis=axis + 1)
         if np.any(np.sqrt(e2) > np.sqrt(d2) + s2):
             fail(case, "a block off by more than its bins")
-    if not any(f.startswith(case["name"] + ":") for f in failures):
+    if checks.passed(case):
         print(f"{case['name']}: ok")
 
 if pos != len(blocks):

@@ -24,22 +24,8 @@ from quantize_cases import CASES, INPUTS, has_offset, scale_shape  # noqa: E402
 
 F32 = np.float32
 blocks = ref.parse_memrefs(sys.stdin.read())
-failures = []
-
-
-def fail(case, msg):
-    failures.append(f"{case['name']}: {msg}")
-
-
-def same_bits(case, what, got_bits, want):
-    bad = ref.mismatched_bits(got_bits, want)
-    if bad.size:
-        got_bits = np.asarray(got_bits).ravel()
-        fail(case, f"{what} differs from the reference at {bad[:8]}: "
-             f"{ref.f32_from_bits(got_bits)[bad[:4]]} vs "
-             f"{np.asarray(want, F32).ravel()[bad[:4]]}")
-        return False
-    return True
+checks = ref.CaseChecks()
+failures, fail, same_bits = checks.failures, checks.fail, checks.same_bits
 
 
 def rel_close(case, what, got, want, tol=1e-6, mask=None):
@@ -175,7 +161,7 @@ for case in CASES:
     if case["name"] == "act4_const":
         if not (np.all(codes == 0) and np.array_equal(deq, x)):
             fail(case, "constant tensor not reproduced exactly")
-    if not any(f.startswith(case["name"] + ":") for f in failures):
+    if checks.passed(case):
         print(f"{case['name']}: ok")
 
 if pos != len(blocks):

@@ -577,6 +577,31 @@ def mismatched_bits(got_bits, want):
     return np.flatnonzero(got_bits != want_bits)
 
 
+class CaseChecks:
+    """The failures a checker collects, each named by its case."""
+
+    def __init__(self):
+        self.failures = []
+
+    def fail(self, case, msg):
+        self.failures.append(f"{case['name']}: {msg}")
+
+    def same_bits(self, case, what, got_bits, want):
+        """Whether the printed bits `got_bits` are those of the float32
+        values `want`; a failure naming the first differences if not."""
+        bad = mismatched_bits(got_bits, want)
+        if bad.size:
+            got_bits = np.asarray(got_bits).ravel()
+            self.fail(case, f"{what} differs from the reference at {bad[:8]}: "
+                      f"{f32_from_bits(got_bits)[bad[:4]]} vs "
+                      f"{np.asarray(want, F32).ravel()[bad[:4]]}")
+            return False
+        return True
+
+    def passed(self, case):
+        return not any(f.startswith(case["name"] + ":") for f in self.failures)
+
+
 def f32_from_bits(bits):
     return np.asarray(bits, np.int64).astype(np.uint32).view(F32)
 
