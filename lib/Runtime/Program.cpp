@@ -461,26 +461,37 @@ double Program::trainStep(Batch batch, double lr, int64_t step, int64_t seed) {
   return result(train, BufferKind::Loss).getAsDouble(0);
 }
 
+// A value is not finite when its exponent bits are all ones. The loops
+// below OR one flag per element, with no early exit: compare, and, or, which
+// vectorize even at SSE2 (an unsigned minimum, the earlier form, does not
+// exist before SSE4.1 and took 11 instructions per 4 values), and the clones
+// run them 16 lanes wide where the CPU has AVX-512. The check reads every
+// parameter and state value after every step: 9 % of the MLP's step before.
+__attribute__((target_clones("avx512f", "avx2", "default"))) static bool
+allFiniteF32(const uint32_t *bits, int64_t n) {
+  uint32_t notFinite = 0;
+  for (int64_t i = 0; i < n; ++i)
+    notFinite |= uint32_t((bits[i] & 0x7f800000u) == 0x7f800000u);
+  return notFinite == 0;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) static bool
+allFiniteF64(const uint64_t *bits, int64_t n) {
+  uint64_t notFinite = 0;
+  constexpr uint64_t exponent = 0x7ff0000000000000ull;
+  for (int64_t i = 0; i < n; ++i)
+    notFinite |= uint64_t((bits[i] & exponent) == exponent);
+  return notFinite == 0;
+}
+
 std::optional<std::string> Program::findNonFinite() const {
-  // A value is not finite when its exponent bits are all ones, i.e. when
-  // ~bits & exponent is 0. The minimum of that over the buffer, with no
-  // early exit, is a loop of integer ands and mins that the compiler
-  // vectorizes; std::isfinite was a scalar loop, 10 % of the MLP's step.
-  auto allFinite = [](const auto *bits, int64_t n, auto exponent) {
-    auto least = exponent;
-    for (int64_t i = 0; i < n; ++i)
-      least = std::min(least, decltype(exponent)(~bits[i] & exponent));
-    return least != 0;
-  };
   for (const auto &[key, tensor] : sets[current]) {
     int64_t n = tensor.getNumElements();
     bool finite = true;
     if (tensor.getDType() == DType::F32)
-      finite = allFinite(static_cast<const uint32_t *>(tensor.data()), n,
-                         uint32_t(0x7f800000));
+      finite = allFiniteF32(static_cast<const uint32_t *>(tensor.data()), n);
     else if (tensor.getDType() == DType::F64)
-      finite = allFinite(static_cast<const uint64_t *>(tensor.data()), n,
-                         uint64_t(0x7ff0000000000000));
+      finite = allFiniteF64(static_cast<const uint64_t *>(tensor.data()), n);
     if (!finite)
       return key.second;
   }
