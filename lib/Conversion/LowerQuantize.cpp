@@ -11,7 +11,9 @@
 //  3. codes: one elementwise linalg.generic computing y, clamping it to the
 //     code range and rounding it (math.roundeven, or stochastic rounding
 //     floor(y) + (u < frac(y)) with Philox noise keyed by the element's
-//     row-major linear index).
+//     row-major linear index: word index % 4 of block index / 4, the
+//     generic running over blocks of four lanes where it can, so that a
+//     block is drawn once per four codes).
 //
 // BHQ first rotates the rows (Y = T x, built from the row ranges with scf
 // loops on tensors over the rows) and then quantizes Y per row. The block
@@ -470,30 +472,30 @@ static SmallVector<Value> strides(OpBuilder &b, Location loc, Value input) {
   return result;
 }
 
-/// Codes of `input` (element type `codeType`) under `params` broadcast along
-/// `granularity`, clamped to [qlo, qhi] and rounded to nearest (ties to
-/// even) or stochastically.
-static Value emitCodes(OpBuilder &b, Location loc, Value input,
-                       Granularity granularity, const GroupParams &params,
-                       int64_t qlo, int64_t qhi, const NoiseKey &key,
-                       IntegerType codeType, bool isSigned) {
+/// The generic that rounds `input` (f32, the iteration shape) to codes of
+/// `codeType`: y = (x - lo) * mul + zc clamped to [qlo, qhi] (every param read
+/// through `paramMap`), rounded to nearest (ties to even) or, where `uniform`
+/// is given, stochastically with the uniform it builds in the body.
+static Value
+roundToCodes(OpBuilder &b, Location loc, Value input, AffineMap paramMap,
+             const GroupParams &params, int64_t qlo, int64_t qhi,
+             IntegerType codeType, bool isSigned,
+             function_ref<Value(OpBuilder &, Location, Arith &)> uniform) {
   auto type = cast<RankedTensorType>(input.getType());
   unsigned rank = type.getRank();
-  MLIRContext *ctx = b.getContext();
   AffineMap identity = b.getMultiDimIdentityMap(rank);
-  AffineMap broadcast = scaleMap(granularity, rank, ctx);
   SmallVector<Value> inputs = {input, params.mul};
-  SmallVector<AffineMap> maps = {identity, broadcast};
+  SmallVector<AffineMap> maps = {identity, paramMap};
   int loPos = -1, zcPos = -1;
   if (params.lo) {
     loPos = inputs.size();
     inputs.push_back(params.lo);
-    maps.push_back(broadcast);
+    maps.push_back(paramMap);
   }
   if (params.zc) {
     zcPos = inputs.size();
     inputs.push_back(params.zc);
-    maps.push_back(broadcast);
+    maps.push_back(paramMap);
   }
   maps.push_back(identity);
 
@@ -503,12 +505,6 @@ static Value emitCodes(OpBuilder &b, Location loc, Value input,
       dynamic.push_back(tensor::DimOp::create(b, loc, input, d));
   Value empty =
       tensor::EmptyOp::create(b, loc, type.getShape(), codeType, dynamic);
-  SmallVector<Value> stride;
-  Value stream;
-  if (key.seed) {
-    stride = strides(b, loc, input);
-    stream = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(key.stream));
-  }
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
@@ -524,15 +520,8 @@ static Value emitCodes(OpBuilder &b, Location loc, Value input,
         y = a.maxf(a.minf(y, a.f32(static_cast<float>(qhi))),
                    a.f32(static_cast<float>(qlo)));
         Value q;
-        if (key.seed) {
-          Value linear = a.idx(0);
-          for (unsigned d = 0; d < rank; ++d)
-            linear = a.add(
-                linear, a.mul(linalg::IndexOp::create(nb, nloc, d), stride[d]));
-          Value index =
-              arith::IndexCastOp::create(nb, nloc, nb.getI64Type(), linear);
-          Value u =
-              buildPhiloxUniform(nb, nloc, key.seed, key.step, stream, index);
+        if (uniform) {
+          Value u = uniform(nb, nloc, a);
           Value down = a.floor(y);
           Value frac = a.sub(y, down);
           Value up = a.cmpf(arith::CmpFPredicate::OLT, u, frac);
@@ -548,6 +537,128 @@ static Value emitCodes(OpBuilder &b, Location loc, Value input,
         linalg::YieldOp::create(nb, nloc, code);
       });
   return generic.getResult(0);
+}
+
+/// Stochastic codes drawn a Philox block at a time: the four elements of a
+/// block (Philox.h: element i takes word i % 4 of block i / 4) are the four
+/// lanes of an innermost dimension of 4, so the block depends on the outer
+/// indices only and LLVM computes it once per four codes (hoisted out of
+/// the lane loop, which it unrolls) instead of once per code. A per-tensor
+/// quantizer's tensor is viewed as one row first, so that the loop LLVM
+/// vectorizes runs over the whole buffer rather than over rows of a few
+/// blocks (a convolution's dY has rows of 16). Null where the shape is not
+/// static, the innermost dimension (the row) is not a multiple of 4, or the
+/// codes are narrower than a byte (`--fqt-pack-i4-buffers` packs the stores
+/// of plain row loops).
+static Value emitCodesByPhiloxBlocks(OpBuilder &b, Location loc, Value input,
+                                     Granularity granularity,
+                                     const GroupParams &params, int64_t qlo,
+                                     int64_t qhi, const NoiseKey &key,
+                                     IntegerType codeType, bool isSigned) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  if (!type.hasStaticShape() || rank == 0 || codeType.getWidth() < 8)
+    return {};
+  MLIRContext *ctx = b.getContext();
+  AffineMap paramMap = scaleMap(granularity, rank, ctx);
+  bool perTensor = paramMap.getNumResults() == 0;
+  SmallVector<int64_t> shape(type.getShape());
+  Value rows = input;
+  if (perTensor && rank > 1) {
+    shape = {type.getNumElements()};
+    SmallVector<ReassociationIndices> all(1);
+    for (unsigned d = 0; d < rank; ++d)
+      all[0].push_back(d);
+    rows = tensor::CollapseShapeOp::create(b, loc, input, all);
+  }
+  unsigned r = shape.size();
+  if (shape.back() % 4 != 0)
+    return {};
+
+  // [..., D] -> [..., D / 4, 4]: iteration (d_0, ..., d_{r-2}, g, j).
+  SmallVector<int64_t> lanes(shape);
+  lanes.back() /= 4;
+  lanes.push_back(4);
+  SmallVector<ReassociationIndices> split;
+  for (unsigned d = 0; d + 1 < r; ++d)
+    split.push_back({static_cast<int64_t>(d)});
+  split.push_back({static_cast<int64_t>(r) - 1, static_cast<int64_t>(r)});
+  Value blocks = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(lanes, b.getF32Type()), rows, split);
+  SmallVector<AffineExpr> element;
+  for (unsigned d = 0; d + 1 < r; ++d)
+    element.push_back(getAffineDimExpr(d, ctx));
+  element.push_back(getAffineDimExpr(r - 1, ctx) * 4 +
+                    getAffineDimExpr(r, ctx));
+  paramMap = perTensor
+                 ? AffineMap::get(r + 1, 0, ctx)
+                 : paramMap.compose(AffineMap::get(r + 1, 0, element, ctx));
+  // Block of (d_0, ..., g): the row-major index of its first element over 4.
+  SmallVector<int64_t> blockStride(r, 1);
+  for (int d = static_cast<int>(r) - 2; d >= 0; --d)
+    blockStride[d] =
+        blockStride[d + 1] *
+        (d + 1 == static_cast<int>(r) - 1 ? lanes[r - 1] : shape[d + 1]);
+  Value stream =
+      arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(key.stream));
+  Value codes = roundToCodes(
+      b, loc, blocks, paramMap, params, qlo, qhi, codeType, isSigned,
+      [&](OpBuilder &nb, Location nloc, Arith &a) {
+        Value block = a.idx(0);
+        for (unsigned d = 0; d < r; ++d)
+          block = a.add(block, a.mul(linalg::IndexOp::create(nb, nloc, d),
+                                     a.idx(blockStride[d])));
+        Value block64 =
+            arith::IndexCastOp::create(nb, nloc, nb.getI64Type(), block);
+        return selectPhiloxLane(nb, nloc,
+                                buildPhiloxBlockUniforms(nb, nloc, key.seed,
+                                                         key.step, stream,
+                                                         block64),
+                                linalg::IndexOp::create(nb, nloc, r));
+      });
+  codes = tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get(shape, codeType), codes, split);
+  if (shape.size() != static_cast<size_t>(rank)) {
+    SmallVector<ReassociationIndices> all(1);
+    for (unsigned d = 0; d < rank; ++d)
+      all[0].push_back(d);
+    codes = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(type.getShape(), codeType), codes, all);
+  }
+  return codes;
+}
+
+/// Codes of `input` (element type `codeType`) under `params` broadcast along
+/// `granularity`, clamped to [qlo, qhi] and rounded to nearest (ties to
+/// even) or stochastically.
+static Value emitCodes(OpBuilder &b, Location loc, Value input,
+                       Granularity granularity, const GroupParams &params,
+                       int64_t qlo, int64_t qhi, const NoiseKey &key,
+                       IntegerType codeType, bool isSigned) {
+  AffineMap paramMap =
+      scaleMap(granularity, cast<RankedTensorType>(input.getType()).getRank(),
+               b.getContext());
+  if (!key.seed)
+    return roundToCodes(b, loc, input, paramMap, params, qlo, qhi, codeType,
+                        isSigned, nullptr);
+  if (Value codes = emitCodesByPhiloxBlocks(b, loc, input, granularity, params,
+                                            qlo, qhi, key, codeType, isSigned))
+    return codes;
+  // One Philox block per code, of which one word is used.
+  SmallVector<Value> stride = strides(b, loc, input);
+  Value stream =
+      arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(key.stream));
+  return roundToCodes(
+      b, loc, input, paramMap, params, qlo, qhi, codeType, isSigned,
+      [&](OpBuilder &nb, Location nloc, Arith &a) {
+        Value linear = a.idx(0);
+        for (unsigned d = 0; d < stride.size(); ++d)
+          linear = a.add(
+              linear, a.mul(linalg::IndexOp::create(nb, nloc, d), stride[d]));
+        Value index =
+            arith::IndexCastOp::create(nb, nloc, nb.getI64Type(), linear);
+        return buildPhiloxUniform(nb, nloc, key.seed, key.step, stream, index);
+      });
 }
 
 //===----------------------------------------------------------------------===//

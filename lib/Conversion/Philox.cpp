@@ -62,22 +62,55 @@ static std::pair<Value, Value> split64(OpBuilder &b, Location loc, Value v) {
   return {lo, hi};
 }
 
-Value fqt::buildPhiloxUniform(OpBuilder &b, Location loc, Value seed,
-                              Value step, Value stream, Value index) {
+std::array<Value, 4> fqt::buildPhiloxBlockUniforms(OpBuilder &b, Location loc,
+                                                   Value seed, Value step,
+                                                   Value stream, Value block) {
   auto [k0, k1] = split64(b, loc, seed);
-  auto [c0, c1] = split64(b, loc, index);
+  auto [c0, c1] = split64(b, loc, block);
   Type i32 = b.getI32Type();
   Value c2 = arith::TruncIOp::create(b, loc, i32, step);
   Value c3 = arith::TruncIOp::create(b, loc, i32, stream);
   std::array<Value, 4> words =
       buildPhilox4x32x10(b, loc, {c0, c1, c2, c3}, {k0, k1});
-  // Top 24 bits of word 0: every value is exact in f32, and times 2^-24 it
-  // lies in [0, 1 - 2^-24].
+  // Top 24 bits of each word: every value is exact in f32, and times 2^-24
+  // it lies in [0, 1 - 2^-24].
   Value eight = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(8));
-  Value bits24 = arith::ShRUIOp::create(b, loc, words[0], eight);
-  Value asFloat = arith::UIToFPOp::create(b, loc, b.getF32Type(), bits24);
   Value ulp = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0x1p-24f));
-  return arith::MulFOp::create(b, loc, asFloat, ulp);
+  std::array<Value, 4> uniforms;
+  for (int w = 0; w < 4; ++w) {
+    Value bits24 = arith::ShRUIOp::create(b, loc, words[w], eight);
+    Value asFloat = arith::UIToFPOp::create(b, loc, b.getF32Type(), bits24);
+    uniforms[w] = arith::MulFOp::create(b, loc, asFloat, ulp);
+  }
+  return uniforms;
+}
+
+Value fqt::selectPhiloxLane(OpBuilder &b, Location loc,
+                            const std::array<Value, 4> &uniforms, Value lane) {
+  Value u = uniforms[0];
+  for (int w = 1; w < 4; ++w) {
+    Value wanted = lane.getType().isIndex()
+                       ? arith::ConstantIndexOp::create(b, loc, w).getResult()
+                       : arith::ConstantOp::create(
+                             b, loc, b.getIntegerAttr(lane.getType(), w))
+                             .getResult();
+    Value isLane =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, wanted);
+    u = arith::SelectOp::create(b, loc, isLane, uniforms[w], u);
+  }
+  return u;
+}
+
+Value fqt::buildPhiloxUniform(OpBuilder &b, Location loc, Value seed,
+                              Value step, Value stream, Value index) {
+  Type i64 = b.getI64Type();
+  Value two = arith::ConstantOp::create(b, loc, b.getIntegerAttr(i64, 2));
+  Value three = arith::ConstantOp::create(b, loc, b.getIntegerAttr(i64, 3));
+  Value block = arith::ShRUIOp::create(b, loc, index, two);
+  Value lane = arith::AndIOp::create(b, loc, index, three);
+  return selectPhiloxLane(
+      b, loc, buildPhiloxBlockUniforms(b, loc, seed, step, stream, block),
+      lane);
 }
 
 //===----------------------------------------------------------------------===//

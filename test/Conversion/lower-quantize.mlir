@@ -83,44 +83,51 @@ func.func @weight(%x: tensor<16x8xf32>) -> (tensor<16x8xi8>, tensor<f32>, tensor
 // -----
 
 // PTQ: the weight's parameters, stochastic rounding with Philox noise keyed
-// by (seed, step, stream, row-major index).
+// by (seed, step, stream, row-major index), four elements per Philox block
+// (element i takes word i % 4 of block i / 4). A per-tensor quantizer views
+// its tensor as one row of blocks, [32] as [8, 4]: the block is the outer
+// index, the word the inner one, so the block does not depend on the inner
+// loop.
 // CHECK-LABEL: func.func @ptq
 // CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[SEED:.*]]: i64, %[[STEP:.*]]: i64)
 // CHECK-DAG: %[[STREAM:.*]] = arith.constant 3 : i32
-// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]
 // CHECK: linalg.generic {{.*}} iterator_types = []
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
-// CHECK:   %[[I0:.*]] = linalg.index 0 : index
-// CHECK:   %[[ROW:.*]] = arith.muli %[[I0]], %[[C8]] : index
-// CHECK:   %[[I1:.*]] = linalg.index 1 : index
-// CHECK:   %[[LIN:.*]] = arith.addi %[[ROW]], %[[I1]] : index
-// CHECK:   %[[IDX:.*]] = arith.index_cast %[[LIN]] : index to i64
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+// CHECK: %[[BLOCKS:.*]] = tensor.expand_shape %[[FLAT]] {{\[\[}}0, 1]] output_shape [8, 4]
+// CHECK: %[[CODES:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[BLOCKS]],
+// CHECK:   %[[B:.*]] = linalg.index 0 : index
+// CHECK:   %[[IDX:.*]] = arith.index_cast %[[B]] : index to i64
+// CHECK:   %[[LANE:.*]] = linalg.index 1 : index
 // CHECK:   %[[K0:.*]] = arith.trunci %[[SEED]] : i64 to i32
 // CHECK:   %[[C0:.*]] = arith.trunci %[[IDX]] : i64 to i32
 // CHECK:   %[[C2:.*]] = arith.trunci %[[STEP]] : i64 to i32
 // CHECK:   arith.mului_extended %[[C0]], %{{.*}} : i32
 // CHECK:   arith.mului_extended %[[C2]], %{{.*}} : i32
 // CHECK:   arith.xori %{{.*}}, %[[STREAM]] : i32
-// CHECK:   %[[U:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK:   arith.cmpi eq, %[[LANE]], %{{.*}} : index
+// CHECK:   arith.cmpi eq, %[[LANE]], %{{.*}} : index
+// CHECK:   arith.cmpi eq, %[[LANE]], %{{.*}} : index
+// CHECK:   %[[U:.*]] = arith.select
 // CHECK:   %[[FL:.*]] = math.floor %[[Y:.*]] : f32
 // CHECK:   %[[FR:.*]] = arith.subf %[[Y]], %[[FL]] : f32
 // CHECK:   %[[UP:.*]] = arith.cmpf olt, %[[U]], %[[FR]] : f32
 // CHECK:   %[[INC:.*]] = arith.select %[[UP]]
 // CHECK:   %[[QF:.*]] = arith.addf %[[FL]], %[[INC]] : f32
 // CHECK:   arith.fptoui %[[QF]] : f32 to i8
+// CHECK: %[[ROWS:.*]] = tensor.collapse_shape %[[CODES]] {{\[\[}}0, 1]] : tensor<8x4xi8> into tensor<32xi8>
+// CHECK: tensor.expand_shape %[[ROWS]] {{\[\[}}0, 1]] output_shape [4, 8] : tensor<32xi8> into tensor<4x8xi8>
 // PHILOX-LABEL: func.func @ptq
 // PHILOX-DAG: arith.constant -766435501 : i32
 // PHILOX-DAG: arith.constant -845247145 : i32
 // PHILOX-DAG: arith.constant -1640531527 : i32
 // PHILOX-DAG: arith.constant -1150833019 : i32
 // PHILOX-DAG: arith.constant 5.96046448E-8 : f32
-// Ten rounds of two 32 x 32 -> 64-bit products, less the last round's
-// M0 product, which only feeds output words the uniform does not use.
-// PHILOX-COUNT-19: arith.mului_extended
+// Ten rounds of two 32 x 32 -> 64-bit products; all four output words are
+// used.
+// PHILOX-COUNT-20: arith.mului_extended
 // PHILOX-NOT: arith.mului_extended
-// PHILOX: arith.shrui %{{.*}}, %{{.*}} : i32
-// PHILOX: arith.uitofp %{{.*}} : i32 to f32
+// PHILOX-COUNT-4: arith.uitofp %{{.*}} : i32 to f32
 // PHILOX: return
 func.func @ptq(%x: tensor<4x8xf32>, %seed: i64, %step: i64) -> (tensor<4x8xi8>, tensor<f32>, tensor<f32>) {
   %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.ptq<bits = 4>, stream = 3 : i64}
@@ -229,6 +236,39 @@ func.func @bhq(%x: tensor<8x6xf32>, %seed: i64, %step: i64) -> (tensor<8x6xi8>, 
   %q, %s, %z, %t = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.bhq<bits = 5>}
       : tensor<8x6xf32> -> tensor<8x6xi8>, tensor<8xf32>, offset tensor<8xf32>, transform tensor<8x8xf32>
   return %q, %s, %z, %t : tensor<8x6xi8>, tensor<8xf32>, tensor<8xf32>, tensor<8x8xf32>
+}
+
+// -----
+
+// PSQ with rows of a multiple of 4: rows stay rows, each split into blocks
+// of four ([2, 8] as [2, 2, 4]), the params read by row; the block of
+// (row, g) is 2 * row + g, the word the innermost index.
+// CHECK-LABEL: func.func @psq_blocks
+// CHECK: %[[V:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [2, 2, 4] : tensor<2x8xf32> into tensor<2x2x4xf32>
+// CHECK: %[[Q:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[V]], %{{.*}}, %{{.*}} : tensor<2x2x4xf32>, tensor<2xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<2x2x4xi8>)
+// CHECK:   %[[R:.*]] = linalg.index 0 : index
+// CHECK:   %[[RB:.*]] = arith.muli %[[R]], %{{.*}} : index
+// CHECK:   %[[G:.*]] = linalg.index 1 : index
+// CHECK:   %[[B:.*]] = arith.addi %[[RB]], %[[G]] : index
+// CHECK:   arith.index_cast %[[B]] : index to i64
+// CHECK:   %[[LANE:.*]] = linalg.index 2 : index
+// CHECK:   arith.cmpi eq, %[[LANE]]
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[Q]] {{\[\[}}0], [1, 2]] : tensor<2x2x4xi8> into tensor<2x8xi8>
+// CHECK: return %[[C]]
+// Rows of 2 (@psq above) draw per element: block index / 4, word index % 4.
+// PHILOX-LABEL: func.func @psq
+// PHILOX: %[[I:.*]] = arith.index_cast %{{.*}} : index to i64
+// PHILOX-DAG: arith.shrui %[[I]], %{{.*}} : i64
+// PHILOX-DAG: arith.andi %[[I]], %{{.*}} : i64
+// PHILOX: return
+// PHILOX-LABEL: func.func @psq_blocks
+// PHILOX-COUNT-20: arith.mului_extended
+// PHILOX-NOT: arith.mului_extended
+// PHILOX: return
+func.func @psq_blocks(%x: tensor<2x8xf32>, %seed: i64, %step: i64) -> (tensor<2x8xi8>, tensor<2xf32>, tensor<2xf32>) {
+  %q, %s, %z = fqt.quantize %x seed(%seed, %step) {quantizer = #fqt.psq<bits = 4>}
+      : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<2xf32>, offset tensor<2xf32>
+  return %q, %s, %z : tensor<2x8xi8>, tensor<2xf32>, tensor<2xf32>
 }
 
 // -----

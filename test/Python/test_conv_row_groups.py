@@ -83,13 +83,16 @@ def test_integer_matches_simulate(conv_path, dgrad, wgrad, forward):
         grads[mode] = trainer.gradients(x, y)
     for name, value in grads["simulate"].items():
         # The same quantizers on the same key; the two modes differ by f32
-        # rounding (i32 sums against f32 products), which may move a few
-        # stochastic roundings downstream by one 8-bit step: ~1e-5 of the
-        # largest gradient. A wrong scale, block or transform is of order 1.
+        # rounding (i32 sums against f32 products): ~1e-5 of the largest
+        # gradient. Now and then that rounding moves a stochastic rounding
+        # of dY by one 8-bit step, and the step changes the values the next
+        # layer's quantizer rounds: the first three cases over seeds 1..10
+        # gave ~1e-5 in 26 runs and 0.9e-3 to 1.8e-3 in 4. A wrong scale,
+        # block or transform is of order 1.
         scale = np.abs(value).max()
         assert scale > 0, name
         np.testing.assert_allclose(grads["integer"][name], value,
-                                   rtol=0, atol=1e-3 * scale, err_msg=name)
+                                   rtol=0, atol=1e-2 * scale, err_msg=name)
 
 
 def test_zero_snapped_specs_name_snapped_attributes(conv_path):

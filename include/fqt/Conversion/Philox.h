@@ -20,14 +20,16 @@
 // the four 64-bit integers (seed, step, stream, index):
 //
 //   key     = (lo32(seed), hi32(seed))
-//   counter = (lo32(index), hi32(index), lo32(step), lo32(stream))
+//   counter = (lo32(index / 4), hi32(index / 4), lo32(step), lo32(stream))
 //
 // where `index` is the row-major linear index of the element in the
 // quantized tensor, `step` the training step and `stream` the quantizer's
-// `stream` attribute (fqt.quantize rejects streams outside [0, 2^32)). The
-// high word of `step` is not used: noise repeats after 2^32 steps. The
-// uniform float of an element is the top 24 bits of output word 0 times
-// 2^-24, exact in f32 and in [0, 1); the other three words are unused.
+// `stream` attribute (fqt.quantize rejects streams outside [0, 2^32)). One
+// block of Philox serves four consecutive elements: element `index` takes
+// output word `index % 4`, and its uniform float is the top 24 bits of that
+// word times 2^-24, exact in f32 and in [0, 1). (The runtime's gradient
+// quantizer, fqt/Runtime/Philox.h, uses the same layout.) The high word of
+// `step` is not used: noise repeats after 2^32 steps.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,10 +54,25 @@ buildPhilox4x32x10(mlir::OpBuilder &builder, mlir::Location loc,
 
 /// Emits the uniform f32 in [0, 1) of element `index` of the stream keyed by
 /// (`seed`, `step`, `stream`), all four i64 values, with the layout documented
-/// above.
+/// above: one Philox block per element, of which one word is used.
 mlir::Value buildPhiloxUniform(mlir::OpBuilder &builder, mlir::Location loc,
                                mlir::Value seed, mlir::Value step,
                                mlir::Value stream, mlir::Value index);
+
+/// Emits the four uniforms of Philox block `block` (i64) of the stream keyed
+/// by (`seed`, `step`, `stream`): those of elements 4 * block .. 4 * block +
+/// 3, in order. Code that visits four consecutive elements per block draws
+/// a quarter of the blocks buildPhiloxUniform does.
+std::array<mlir::Value, 4>
+buildPhiloxBlockUniforms(mlir::OpBuilder &builder, mlir::Location loc,
+                         mlir::Value seed, mlir::Value step, mlir::Value stream,
+                         mlir::Value block);
+
+/// Of the four uniforms of a block, the one of `lane` (an index or integer
+/// value in [0, 4)).
+mlir::Value selectPhiloxLane(mlir::OpBuilder &builder, mlir::Location loc,
+                             const std::array<mlir::Value, 4> &uniforms,
+                             mlir::Value lane);
 
 } // namespace fqt
 

@@ -37,8 +37,8 @@ inline std::array<uint32_t, 4> philox4x32x10(std::array<uint32_t, 4> c,
 /// by (SEED, STEP, STREAM): the top 24 bits of each output word times
 /// 2^-24, with the key and counter of the compiled quantizers'
 /// (key = seed, counter = (lo32(index), hi32(index), lo32(step), stream)).
-/// The runtime's users take all four words, one per element, where the
-/// compiled quantizers take word 0.
+/// Like the compiled quantizers, the runtime's users take all four words,
+/// one per element: element i of a tensor reads word i % 4 of counter i / 4.
 inline std::array<float, 4> philoxUniform4(uint64_t seed, uint64_t step,
                                            uint32_t stream, uint64_t index) {
   std::array<uint32_t, 4> words = philox4x32x10(

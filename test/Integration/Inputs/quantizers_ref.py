@@ -83,22 +83,25 @@ def split64(v):
             (v >> np.uint64(32)).astype(np.uint32))
 
 
-def philox_key_counter(seed, step, stream, index):
+def philox_key_counter(seed, step, stream, block):
     """fqt's layout: key = (lo32(seed), hi32(seed)),
-    counter = (lo32(index), hi32(index), lo32(step), lo32(stream))."""
+    counter = (lo32(block), hi32(block), lo32(step), lo32(stream))."""
     k0, k1 = split64(seed)
-    i0, i1 = split64(index)
+    i0, i1 = split64(block)
     s0, _ = split64(step)
     t0, _ = split64(stream)
     return (i0, i1, s0, t0), (k0, k1)
 
 
 def uniform(seed, step, stream, index):
-    """Uniform float32 in [0, 1): the top 24 bits of Philox word 0 times
-    2^-24 (exact in float32)."""
-    ctr, key = philox_key_counter(seed, step, stream, index)
-    x0 = philox4x32_10(*ctr, *key)[0]
-    return (x0 >> np.uint32(8)).astype(F32) * F32(2.0**-24)
+    """Uniform float32 in [0, 1) of element ``index``: the top 24 bits of word
+    index % 4 of the Philox block at counter index // 4, times 2^-24 (exact
+    in float32)."""
+    index = np.asarray(index, np.int64)
+    ctr, key = philox_key_counter(seed, step, stream, index >> 2)
+    words = np.stack(np.broadcast_arrays(*philox4x32_10(*ctr, *key)))
+    x = np.take_along_axis(words, (index & 3)[None, ...], 0)[0]
+    return (x >> np.uint32(8)).astype(F32) * F32(2.0**-24)
 
 
 def selftest():
