@@ -340,37 +340,45 @@ Value TensorEmitter::scatterWindows(Value cols, ArrayRef<int64_t> paddedSize,
     return pad(gather.getResult(0), {0, 0, 0, 0},
                {0, 0, paddedSize[0] - oh * kh, paddedSize[1] - ow * kw}, 0.0);
   }
-  int64_t hd = (oh - 1) * strides[0] + 1, wd = (ow - 1) * strides[1] + 1;
-  Value spread = cols;
-  if (strides[0] != 1 || strides[1] != 1) {
-    Value zeros = splat({n, hd, wd, c, kh, kw}, element, 0.0);
-    SmallVector<OpFoldResult> offsets(6, b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, steps;
-    for (int64_t s : colShape)
-      sizes.push_back(b.getIndexAttr(s));
-    steps = {b.getIndexAttr(1),          b.getIndexAttr(strides[0]),
-             b.getIndexAttr(strides[1]), b.getIndexAttr(1),
-             b.getIndexAttr(1),          b.getIndexAttr(1)};
-    spread = tensor::InsertSliceOp::create(b, loc, cols, zeros, offsets, sizes,
-                                           steps);
-  }
-  int64_t lowH = (kh - 1) * dilations[0], lowW = (kw - 1) * dilations[1];
-  Value padded = pad(spread, {0, lowH, lowW, 0, 0, 0},
-                     {0, paddedSize[0] - hd, paddedSize[1] - wd, 0, 0, 0}, 0.0);
-
-  AffineExpr dn, dc, dh, dw, dkh, dkw;
-  bindDims(ctx, dn, dc, dh, dw, dkh, dkw);
-  AffineMap in = AffineMap::get(6, 0,
-                                {dn, dh - dkh * dilations[0] + lowH,
-                                 dw - dkw * dilations[1] + lowW, dc, dkh, dkw},
-                                ctx);
-  AffineMap out = AffineMap::get(6, 0, {dn, dc, dh, dw}, ctx);
+  // Overlapping windows: every window adds its values into the input
+  // pixels it covers, a sum over an output indexed by (n, c, oh * s + kh *
+  // d, ow * s + kw * d) with only n and c parallel (distinct windows of one
+  // sample and channel meet at the same pixel). cols is read once, in the
+  // order it is stored (n, oh, ow, c, kh, kw), and a sample's pixels (C x H
+  // x W values) stay in the caches; the gather this replaces summed over a
+  // copy of cols padded by the window on each side (twice the size of
+  // cols, filled with zeros first). The windows are visited from the last
+  // (oh, ow) to the first, so that each pixel adds its terms in the order
+  // the gather did, kh then kw ascending: the same sums, bit for bit.
+  AffineExpr dn, doh, dow, dc, dkh, dkw;
+  bindDims(ctx, dn, doh, dow, dc, dkh, dkw);
+  AffineExpr rowOf = (oh - 1) - doh, columnOf = (ow - 1) - dow;
+  AffineMap in = AffineMap::get(6, 0, {dn, rowOf, columnOf, dc, dkh, dkw}, ctx);
+  AffineMap out =
+      AffineMap::get(6, 0,
+                     {dn, dc, rowOf * strides[0] + dkh * dilations[0],
+                      columnOf * strides[1] + dkw * dilations[1]},
+                     ctx);
+  // Reversed, (oh, ow) are no plain dimension of either map; as in linalg's
+  // pooling ops, an operand that is only a shape (never read) gives their
+  // sizes.
+  Value windows =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{oh, ow}, element);
+  AffineMap windowsMap = AffineMap::get(6, 0, {doh, dow}, ctx);
+  Value init = splat({n, c, paddedSize[0], paddedSize[1]}, element, 0.0);
   SmallVector<utils::IteratorType> iterators = {
-      utils::IteratorType::parallel,  utils::IteratorType::parallel,
-      utils::IteratorType::parallel,  utils::IteratorType::parallel,
+      utils::IteratorType::parallel,  utils::IteratorType::reduction,
+      utils::IteratorType::reduction, utils::IteratorType::parallel,
       utils::IteratorType::reduction, utils::IteratorType::reduction};
-  return sumReduce(*this, padded, in, out, {n, c, paddedSize[0], paddedSize[1]},
-                   iterators);
+  auto scatter = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{cols, windows},
+      ValueRange{init}, SmallVector<AffineMap>{in, windowsMap, out}, iterators,
+      [](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nloc,
+            arith::AddFOp::create(nb, nloc, args[2], args[0]).getResult());
+      });
+  return scatter.getResult(0);
 }
 
 Value TensorEmitter::slice(Value x, ArrayRef<int64_t> offsets,

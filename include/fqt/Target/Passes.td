@@ -135,6 +135,15 @@ def FQTGpuFoldFills : Pass<"fqt-gpu-fold-fills", "::mlir::func::FuncOp"> {
     order of every output element is that of the loop nest linalg lowers
     to, so the values are the same.
 
+    A scatter, a reduction whose output is indexed by every parallel
+    dimension directly and otherwise by reduction dimensions only (the
+    adjoint of overlapping convolution windows adds each window into
+    `out[n, c, oh + kh, ow + kw]`), cannot keep an accumulator in a register:
+    several iterations meet at one element. But each thread of its parallel
+    dimensions owns a slab of the output (`out[n, c, :, :]`), so the nest
+    fills that slab with the constant first, then adds into it in the order
+    of the reduction loops: again no launch for the fill.
+
     Only fills of a buffer allocated in the same block and not touched by
     any op between the fill and the reduction are folded; anything else is
     left to the generic lowering.

@@ -1,4 +1,5 @@
-// The reductions --fqt-gpu-fold-fills rewrites compute what the fill and
+// The reductions --fqt-gpu-fold-fills rewrites (among them a scatter, whose
+// threads fill their own slab of the output) compute what the fill and
 // the linalg.generic computed, and the loops --fqt-gpu-merge-parallel-loops
 // collapses and merges what they computed apart: the same program run on the
 // CPU with and without the passes prints the same values (the sums run in
@@ -24,6 +25,23 @@ func.func private @printMemrefI32(memref<*xi32>)
 // CHECK: [0.2,  0.3,  0.4]
 // CHECK: [0.55,  0.55,  0.5]
 // CHECK: [-0.5,  -0.45,  -0.35]
+// CHECK: sizes = [2, 2, 4, 4]
+// CHECK-NEXT: [-4,  -2,  2,  4],
+// CHECK-NEXT: [-4,  4,  3,  -6],
+// CHECK-NEXT: [2,  7,  -3,  0],
+// CHECK-NEXT: [3,  -6,  -2,  2]],
+// CHECK-NEXT: [3,  -6,  -2,  2],
+// CHECK-NEXT: [1,  -4,  4,  -1],
+// CHECK-NEXT: [-2,  8,  7,  -4],
+// CHECK-NEXT: [1,  -1,  -6,  0]]],
+// CHECK-NEXT: [1,  -1,  -6,  0],
+// CHECK-NEXT: [6,  -3,  -4,  4],
+// CHECK-NEXT: [-6,  0,  8,  1],
+// CHECK-NEXT: [-1,  4,  -1,  -2]],
+// CHECK-NEXT: [-1,  4,  -1,  -2],
+// CHECK-NEXT: [2,  7,  -3,  0],
+// CHECK-NEXT: [-1,  -8,  0,  6],
+// CHECK-NEXT: [-3,  0,  4,  -4]]]]
 func.func @main() {
   %c0 = arith.constant 0 : i32
   %inf = arith.constant 0x7F800000 : f32
@@ -130,5 +148,53 @@ func.func @main() {
   call @printMemrefF32(%hu) : (memref<*xf32>) -> ()
   %lu = memref.cast %lo : memref<3xf32> to memref<*xf32>
   call @printMemrefF32(%lu) : (memref<*xf32>) -> ()
+  // A scatter (the adjoint of overlapping 2x2 windows with stride 1):
+  // cols[n, oh, ow, c, kh, kw] = (5 n + 3 oh + 2 ow + 7 c + kh + 4 kw)
+  // mod 9 - 4, added into out[n, c, oh + kh, ow + kw].
+  %windows = memref.alloc() : memref<2x3x3x2x2x2xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, oh, ow, c, kh, kw) -> (n, oh, ow, c, kh, kw)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      outs(%windows : memref<2x3x3x2x2x2xf32>) {
+  ^bb0(%o: f32):
+    %in = linalg.index 0 : index
+    %ioh = linalg.index 1 : index
+    %iow = linalg.index 2 : index
+    %ic = linalg.index 3 : index
+    %ikh = linalg.index 4 : index
+    %ikw = linalg.index 5 : index
+    %c2i = arith.constant 2 : index
+    %c3i = arith.constant 3 : index
+    %c4i = arith.constant 4 : index
+    %c5i = arith.constant 5 : index
+    %c7i = arith.constant 7 : index
+    %c9i = arith.constant 9 : index
+    %t0 = arith.muli %in, %c5i : index
+    %t1 = arith.muli %ioh, %c3i : index
+    %t2 = arith.muli %iow, %c2i : index
+    %t3 = arith.muli %ic, %c7i : index
+    %t4 = arith.muli %ikw, %c4i : index
+    %s0 = arith.addi %t0, %t1 : index
+    %s1 = arith.addi %s0, %t2 : index
+    %s2 = arith.addi %s1, %t3 : index
+    %s3 = arith.addi %s2, %ikh : index
+    %s4 = arith.addi %s3, %t4 : index
+    %m = arith.remui %s4, %c9i : index
+    %d = arith.subi %m, %c4i : index
+    %di = arith.index_cast %d : index to i32
+    %v = arith.sitofp %di : i32 to f32
+    linalg.yield %v : f32
+  }
+  %pixels = memref.alloc() : memref<2x2x4x4xf32>
+  linalg.fill ins(%zf : f32) outs(%pixels : memref<2x2x4x4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, oh, ow, c, kh, kw) -> (n, oh, ow, c, kh, kw)>,
+                                   affine_map<(n, oh, ow, c, kh, kw) -> (n, c, oh + kh, ow + kw)>],
+                  iterator_types = ["parallel", "reduction", "reduction", "parallel", "reduction", "reduction"]}
+      ins(%windows : memref<2x3x3x2x2x2xf32>) outs(%pixels : memref<2x2x4x4xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  }
+  %pu = memref.cast %pixels : memref<2x2x4x4xf32> to memref<*xf32>
+  call @printMemrefF32(%pu) : (memref<*xf32>) -> ()
   return
 }

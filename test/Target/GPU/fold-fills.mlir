@@ -119,3 +119,44 @@ func.func @not_folded(%x: memref<8x4xf32>, %f: f32) -> (memref<8xf32>, memref<8x
   }
   return %a, %b, %c, %seen : memref<8xf32>, memref<8xf32>, memref<8xf32>, f32
 }
+
+// -----
+
+// A scatter (the adjoint of overlapping windows): the output is indexed by
+// the parallel loops n and c and by sums of reduction loops. Each (n, c)
+// thread fills its own slab out[n, c, :, :] with the constant, then adds
+// into it in the order of the reduction loops; the fill is gone.
+// CHECK-LABEL: func.func @scatter
+// CHECK-SAME: (%[[COLS:.*]]: memref<2x3x3x2x2x2xf32>)
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x2x4x4xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: scf.parallel (%[[N:.*]], %[[C:.*]]) =
+// CHECK: scf.for %[[H:.*]] =
+// CHECK: scf.for %[[W:.*]] =
+// CHECK: memref.store %[[ZERO]], %[[OUT]][%[[N]], %[[C]], %[[H]], %[[W]]]
+// CHECK: scf.for %[[OH:.*]] =
+// CHECK: scf.for %[[OW:.*]] =
+// CHECK: scf.for %[[KH:.*]] =
+// CHECK: scf.for %[[KW:.*]] =
+// CHECK: %[[V:.*]] = memref.load %[[COLS]][%[[N]], %[[OH]], %[[OW]], %[[C]], %[[KH]], %[[KW]]]
+// CHECK: %[[Y:.*]] = affine.apply #{{.*}}(%[[N]], %[[OH]], %[[OW]], %[[C]], %[[KH]], %[[KW]])
+// CHECK: %[[X:.*]] = affine.apply #{{.*}}(%[[N]], %[[OH]], %[[OW]], %[[C]], %[[KH]], %[[KW]])
+// CHECK: %[[ACC:.*]] = memref.load %[[OUT]][%[[N]], %[[C]], %[[Y]], %[[X]]]
+// CHECK: %[[SUM:.*]] = arith.addf %[[ACC]], %[[V]]
+// CHECK: memref.store %[[SUM]], %[[OUT]][%[[N]], %[[C]], %[[Y]], %[[X]]]
+// CHECK-NOT: linalg.generic
+func.func @scatter(%cols: memref<2x3x3x2x2x2xf32>) -> memref<2x2x4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<2x2x4x4xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<2x2x4x4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, oh, ow, c, kh, kw) -> (n, oh, ow, c, kh, kw)>,
+                                   affine_map<(n, oh, ow, c, kh, kw) -> (n, c, oh + kh, ow + kw)>],
+                  iterator_types = ["parallel", "reduction", "reduction", "parallel", "reduction", "reduction"]}
+      ins(%cols : memref<2x3x3x2x2x2xf32>) outs(%out : memref<2x2x4x4xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  }
+  return %out : memref<2x2x4x4xf32>
+}
