@@ -30,6 +30,76 @@ using namespace mlir;
 
 namespace {
 
+/// The loops of a bufferized generic as scf loops: one scf.parallel over its
+/// parallel dimensions and, inside it, scf.for loops over its reduction
+/// dimensions, outermost first, carrying values from one iteration to the
+/// next. Both folds below emit this nest; they differ in what the innermost
+/// iteration does and what surrounds the reduction loops.
+class LoopNest {
+public:
+  using IterationFn =
+      function_ref<SmallVector<Value>(OpBuilder &, ValueRange carried)>;
+
+  LoopNest(PatternRewriter &rewriter, linalg::GenericOp op) : loc(op.getLoc()) {
+    SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation())
+                                    .createLoopRanges(rewriter, loc);
+    auto value = [&](OpFoldResult v) {
+      return getValueOrCreateConstantIndexOp(rewriter, loc, v);
+    };
+    for (auto [dim, iterator] : llvm::enumerate(op.getIteratorTypesArray())) {
+      lbs.push_back(value(ranges[dim].offset));
+      ubs.push_back(value(ranges[dim].size));
+      steps.push_back(value(ranges[dim].stride));
+      (iterator == utils::IteratorType::parallel ? parallelDims : reductionDims)
+          .push_back(dim);
+    }
+  }
+
+  /// Emits the scf.parallel; `body` gets the index of every loop, those of
+  /// the parallel loops set (the reduction loops set the others).
+  void build(PatternRewriter &rewriter,
+             function_ref<void(OpBuilder &, SmallVector<Value> &ivs)> body) {
+    SmallVector<Value> parallelLbs, parallelUbs, parallelSteps;
+    for (unsigned dim : parallelDims) {
+      parallelLbs.push_back(lbs[dim]);
+      parallelUbs.push_back(ubs[dim]);
+      parallelSteps.push_back(steps[dim]);
+    }
+    scf::ParallelOp::create(
+        rewriter, loc, parallelLbs, parallelUbs, parallelSteps,
+        [&](OpBuilder &b, Location, ValueRange parallelIvs) {
+          SmallVector<Value> ivs(lbs.size());
+          for (auto [dim, iv] : llvm::zip(parallelDims, parallelIvs))
+            ivs[dim] = iv;
+          body(b, ivs);
+        });
+  }
+
+  /// Emits the reduction loops carrying `carried` (from `level` on) and
+  /// returns what they carry out; `iteration` computes the carried values
+  /// of one iteration once every index of `ivs` is set.
+  SmallVector<Value> reduce(OpBuilder &b, SmallVector<Value> &ivs,
+                            ValueRange carried, IterationFn iteration,
+                            unsigned level = 0) {
+    if (level == reductionDims.size())
+      return iteration(b, carried);
+    unsigned dim = reductionDims[level];
+    auto loop = scf::ForOp::create(
+        b, loc, lbs[dim], ubs[dim], steps[dim], carried,
+        [&](OpBuilder &lb, Location, Value iv, ValueRange iter) {
+          ivs[dim] = iv;
+          scf::YieldOp::create(lb, loc,
+                               reduce(lb, ivs, iter, iteration, level + 1));
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+private:
+  Location loc;
+  SmallVector<Value> lbs, ubs, steps;
+  SmallVector<unsigned> parallelDims, reductionDims;
+};
+
 struct FoldFillIntoReduction : OpRewritePattern<linalg::GenericOp> {
   using Base::Base;
 
@@ -53,63 +123,25 @@ struct FoldFillIntoReduction : OpRewritePattern<linalg::GenericOp> {
     }
 
     Location loc = op.getLoc();
-    SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation())
-                                    .createLoopRanges(rewriter, loc);
-    auto value = [&](OpFoldResult v) {
-      return getValueOrCreateConstantIndexOp(rewriter, loc, v);
-    };
-    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-    SmallVector<Value> lbs, ubs, steps;
-    SmallVector<unsigned> parallelDims, reductionDims;
-    for (auto [dim, iterator] : llvm::enumerate(iterators)) {
-      (iterator == utils::IteratorType::parallel ? parallelDims
-                                                 : reductionDims)
-          .push_back(dim);
-      if (iterator == utils::IteratorType::parallel) {
-        lbs.push_back(value(ranges[dim].offset));
-        ubs.push_back(value(ranges[dim].size));
-        steps.push_back(value(ranges[dim].stride));
-      }
-    }
+    LoopNest nest(rewriter, op);
     SmallVector<Value> starts;
     for (const fqt::FillInitializer &init : inits)
       starts.push_back(arith::ConstantOp::create(rewriter, loc, init.value));
-    scf::ParallelOp::create(
-        rewriter, loc, lbs, ubs, steps,
-        [&](OpBuilder &b, Location nloc, ValueRange parallelIvs) {
-          SmallVector<Value> ivs(iterators.size());
-          for (auto [dim, iv] : llvm::zip(parallelDims, parallelIvs))
-            ivs[dim] = iv;
-          // The reduction loops, outermost first, carrying the
-          // accumulators.
-          std::function<SmallVector<Value>(OpBuilder &, unsigned, ValueRange)>
-              reduce = [&](OpBuilder &fb, unsigned level,
-                           ValueRange accs) -> SmallVector<Value> {
-            if (level == reductionDims.size()) {
-              SmallVector<Value> args;
-              for (OpOperand *input : op.getDpsInputOperands())
-                args.push_back(fqt::loadOperand(fb, nloc, op, input, ivs));
-              llvm::append_range(args, accs);
-              return fqt::inlineBody(fb, op, args, ivs);
-            }
-            unsigned dim = reductionDims[level];
-            auto loop = scf::ForOp::create(
-                fb, nloc, value(ranges[dim].offset), value(ranges[dim].size),
-                value(ranges[dim].stride), accs,
-                [&](OpBuilder &lb, Location, Value iv, ValueRange iter) {
-                  ivs[dim] = iv;
-                  scf::YieldOp::create(lb, nloc, reduce(lb, level + 1, iter));
-                });
-            return SmallVector<Value>(loop.getResults());
-          };
-          SmallVector<Value> results = reduce(b, 0, starts);
-          for (auto [output, result] :
-               llvm::zip(op.getDpsInitsMutable(), results))
-            memref::StoreOp::create(
-                b, nloc, result, output.get(),
-                fqt::indicesOf(b, nloc, op.getMatchingIndexingMap(&output),
-                               ivs));
-        });
+    nest.build(rewriter, [&](OpBuilder &b, SmallVector<Value> &ivs) {
+      // The reduction loops carry the accumulators.
+      SmallVector<Value> results =
+          nest.reduce(b, ivs, starts, [&](OpBuilder &ib, ValueRange accs) {
+            SmallVector<Value> args;
+            for (OpOperand *input : op.getDpsInputOperands())
+              args.push_back(fqt::loadOperand(ib, loc, op, input, ivs));
+            llvm::append_range(args, accs);
+            return fqt::inlineBody(ib, op, args, ivs);
+          });
+      for (auto [output, result] : llvm::zip(op.getDpsInitsMutable(), results))
+        memref::StoreOp::create(
+            b, loc, result, output.get(),
+            fqt::indicesOf(b, loc, op.getMatchingIndexingMap(&output), ivs));
+    });
     rewriter.eraseOp(op);
     for (const fqt::FillInitializer &init : inits)
       fqt::eraseFillInitializer(rewriter, init);
@@ -166,81 +198,47 @@ struct FoldFillIntoScatter : OpRewritePattern<linalg::GenericOp> {
       return rewriter.notifyMatchFailure(op, "output is not just filled");
 
     Location loc = op.getLoc();
-    SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation())
-                                    .createLoopRanges(rewriter, loc);
-    auto value = [&](OpFoldResult v) {
-      return getValueOrCreateConstantIndexOp(rewriter, loc, v);
-    };
-    SmallVector<Value> lbs, ubs, steps;
-    SmallVector<unsigned> parallelDims, reductionDims;
-    for (auto [dim, iterator] : llvm::enumerate(iterators)) {
-      (iterator == utils::IteratorType::parallel ? parallelDims : reductionDims)
-          .push_back(dim);
-      if (iterator == utils::IteratorType::parallel) {
-        lbs.push_back(value(ranges[dim].offset));
-        ubs.push_back(value(ranges[dim].size));
-        steps.push_back(value(ranges[dim].stride));
-      }
-    }
+    LoopNest nest(rewriter, op);
     Value start = arith::ConstantOp::create(rewriter, loc, init->value);
     Value buffer = output.get();
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    scf::ParallelOp::create(
-        rewriter, loc, lbs, ubs, steps,
-        [&](OpBuilder &b, Location nloc, ValueRange parallelIvs) {
-          SmallVector<Value> ivs(iterators.size());
-          for (auto [dim, iv] : llvm::zip(parallelDims, parallelIvs))
-            ivs[dim] = iv;
-          // The slab: every output element this thread's indices own.
-          SmallVector<Value> at(ownedBy.size());
-          std::function<void(OpBuilder &, unsigned)> fill = [&](OpBuilder &fb,
-                                                                unsigned d) {
-            if (d == ownedBy.size()) {
-              memref::StoreOp::create(fb, nloc, start, buffer, at);
-              return;
-            }
-            if (ownedBy[d] >= 0) {
-              at[d] = ivs[ownedBy[d]];
-              fill(fb, d + 1);
-              return;
-            }
-            Value size = memref::DimOp::create(fb, nloc, buffer, d);
-            scf::ForOp::create(
-                fb, nloc, zero, size, one, ValueRange{},
-                [&](OpBuilder &lb, Location, Value iv, ValueRange) {
-                  at[d] = iv;
-                  fill(lb, d + 1);
-                  scf::YieldOp::create(lb, nloc);
-                });
-          };
-          fill(b, 0);
-          // Then the additions, in the order of the reduction loops.
-          std::function<void(OpBuilder &, unsigned)> add = [&](OpBuilder &fb,
-                                                               unsigned level) {
-            if (level == reductionDims.size()) {
-              SmallVector<Value> args;
-              for (OpOperand *input : op.getDpsInputOperands())
-                args.push_back(fqt::loadOperand(fb, nloc, op, input, ivs));
-              SmallVector<Value> where = fqt::indicesOf(fb, nloc, map, ivs);
-              args.push_back(memref::LoadOp::create(fb, nloc, buffer, where));
-              memref::StoreOp::create(
-                  fb, nloc, fqt::inlineBody(fb, op, args, ivs).front(), buffer,
-                  where);
-              return;
-            }
-            unsigned dim = reductionDims[level];
-            scf::ForOp::create(
-                fb, nloc, value(ranges[dim].offset), value(ranges[dim].size),
-                value(ranges[dim].stride), ValueRange{},
-                [&](OpBuilder &lb, Location, Value iv, ValueRange) {
-                  ivs[dim] = iv;
-                  add(lb, level + 1);
-                  scf::YieldOp::create(lb, nloc);
-                });
-          };
-          add(b, 0);
-        });
+    nest.build(rewriter, [&](OpBuilder &b, SmallVector<Value> &ivs) {
+      // The slab: every output element this thread's indices own.
+      SmallVector<Value> at(ownedBy.size());
+      std::function<void(OpBuilder &, unsigned)> fill = [&](OpBuilder &fb,
+                                                            unsigned d) {
+        if (d == ownedBy.size()) {
+          memref::StoreOp::create(fb, loc, start, buffer, at);
+          return;
+        }
+        if (ownedBy[d] >= 0) {
+          at[d] = ivs[ownedBy[d]];
+          fill(fb, d + 1);
+          return;
+        }
+        Value size = memref::DimOp::create(fb, loc, buffer, d);
+        scf::ForOp::create(fb, loc, zero, size, one, ValueRange{},
+                           [&](OpBuilder &lb, Location, Value iv, ValueRange) {
+                             at[d] = iv;
+                             fill(lb, d + 1);
+                             scf::YieldOp::create(lb, loc);
+                           });
+      };
+      fill(b, 0);
+      // Then the additions, in the order of the reduction loops (nothing
+      // carried: each adds into the buffer).
+      nest.reduce(b, ivs, ValueRange{}, [&](OpBuilder &ib, ValueRange) {
+        SmallVector<Value> args;
+        for (OpOperand *input : op.getDpsInputOperands())
+          args.push_back(fqt::loadOperand(ib, loc, op, input, ivs));
+        SmallVector<Value> where = fqt::indicesOf(ib, loc, map, ivs);
+        args.push_back(memref::LoadOp::create(ib, loc, buffer, where));
+        memref::StoreOp::create(
+            ib, loc, fqt::inlineBody(ib, op, args, ivs).front(), buffer, where);
+        return SmallVector<Value>();
+      });
+    });
     rewriter.eraseOp(op);
     fqt::eraseFillInitializer(rewriter, *init);
     return success();
