@@ -37,6 +37,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -551,7 +552,7 @@ roundToCodes(OpBuilder &b, Location loc, Value input, AffineMap paramMap,
 /// codes are narrower than a byte (`--fqt-pack-i4-buffers` packs the stores
 /// of plain row loops).
 static Value emitCodesByPhiloxBlocks(OpBuilder &b, Location loc, Value input,
-                                     Granularity granularity,
+                                     AffineMap paramMap,
                                      const GroupParams &params, int64_t qlo,
                                      int64_t qhi, const NoiseKey &key,
                                      IntegerType codeType, bool isSigned) {
@@ -560,20 +561,20 @@ static Value emitCodesByPhiloxBlocks(OpBuilder &b, Location loc, Value input,
   if (!type.hasStaticShape() || rank == 0 || codeType.getWidth() < 8)
     return {};
   MLIRContext *ctx = b.getContext();
-  AffineMap paramMap = scaleMap(granularity, rank, ctx);
   bool perTensor = paramMap.getNumResults() == 0;
-  SmallVector<int64_t> shape(type.getShape());
-  Value rows = input;
-  if (perTensor && rank > 1) {
-    shape = {type.getNumElements()};
-    SmallVector<ReassociationIndices> all(1);
-    for (unsigned d = 0; d < rank; ++d)
-      all[0].push_back(d);
-    rows = tensor::CollapseShapeOp::create(b, loc, input, all);
-  }
-  unsigned r = shape.size();
+  SmallVector<int64_t> shape = perTensor
+                                   ? SmallVector<int64_t>{type.getNumElements()}
+                                   : SmallVector<int64_t>(type.getShape());
   if (shape.back() % 4 != 0)
     return {};
+  unsigned r = shape.size();
+  SmallVector<ReassociationIndices> whole(1);
+  for (unsigned d = 0; d < rank; ++d)
+    whole[0].push_back(d);
+  Value rows =
+      r == rank
+          ? input
+          : tensor::CollapseShapeOp::create(b, loc, input, whole).getResult();
 
   // [..., D] -> [..., D / 4, 4]: iteration (d_0, ..., d_{r-2}, g, j).
   SmallVector<int64_t> lanes(shape);
@@ -593,12 +594,9 @@ static Value emitCodesByPhiloxBlocks(OpBuilder &b, Location loc, Value input,
   paramMap = perTensor
                  ? AffineMap::get(r + 1, 0, ctx)
                  : paramMap.compose(AffineMap::get(r + 1, 0, element, ctx));
-  // Block of (d_0, ..., g): the row-major index of its first element over 4.
-  SmallVector<int64_t> blockStride(r, 1);
-  for (int d = static_cast<int>(r) - 2; d >= 0; --d)
-    blockStride[d] =
-        blockStride[d + 1] *
-        (d + 1 == static_cast<int>(r) - 1 ? lanes[r - 1] : shape[d + 1]);
+  // Block of (d_0, ..., g): its row-major index among the blocks.
+  SmallVector<int64_t> blockStride =
+      computeSuffixProduct(ArrayRef<int64_t>(lanes).drop_back());
   Value stream =
       arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(key.stream));
   Value codes = roundToCodes(
@@ -618,13 +616,9 @@ static Value emitCodesByPhiloxBlocks(OpBuilder &b, Location loc, Value input,
       });
   codes = tensor::CollapseShapeOp::create(
       b, loc, RankedTensorType::get(shape, codeType), codes, split);
-  if (shape.size() != static_cast<size_t>(rank)) {
-    SmallVector<ReassociationIndices> all(1);
-    for (unsigned d = 0; d < rank; ++d)
-      all[0].push_back(d);
+  if (r != rank)
     codes = tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get(type.getShape(), codeType), codes, all);
-  }
+        b, loc, RankedTensorType::get(type.getShape(), codeType), codes, whole);
   return codes;
 }
 
@@ -641,7 +635,7 @@ static Value emitCodes(OpBuilder &b, Location loc, Value input,
   if (!key.seed)
     return roundToCodes(b, loc, input, paramMap, params, qlo, qhi, codeType,
                         isSigned, nullptr);
-  if (Value codes = emitCodesByPhiloxBlocks(b, loc, input, granularity, params,
+  if (Value codes = emitCodesByPhiloxBlocks(b, loc, input, paramMap, params,
                                             qlo, qhi, key, codeType, isSigned))
     return codes;
   // One Philox block per code, of which one word is used.
