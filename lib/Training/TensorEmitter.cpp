@@ -63,7 +63,7 @@ Value TensorEmitter::map(ValueRange inputs, ScalarBody body) {
 
 /// init (zeros of `outShape`) += x, read through `inMap` and written
 /// through `outMap` over an iteration space with `iterators`: the one sum
-/// reduction that sumToShape, reduceSum and scatterWindows differ in maps.
+/// reduction that sumToShape and reduceSum differ in maps.
 static Value sumReduce(TensorEmitter &e, Value x, AffineMap inMap,
                        AffineMap outMap, ArrayRef<int64_t> outShape,
                        ArrayRef<utils::IteratorType> iterators) {
@@ -306,10 +306,8 @@ Value TensorEmitter::gatherWindows(Value xPadded, ArrayRef<int64_t> kernel,
 Value TensorEmitter::scatterWindows(Value cols, ArrayRef<int64_t> paddedSize,
                                     ArrayRef<int64_t> strides,
                                     ArrayRef<int64_t> dilations) {
-  // cols is [N, OH, OW, C, KH, KW]. Spread each output position to its
-  // strided input row (zeros between), then every input pixel is a sum over
-  // (kh, kw) of a shifted read: a gather, which linalg expresses, instead
-  // of a scatter-add, which it does not.
+  // cols is [N, OH, OW, C, KH, KW]: each window's values, to be added into
+  // the input pixels the window covers.
   ArrayRef<int64_t> colShape = shapeOf(cols);
   int64_t n = colShape[0], oh = colShape[1], ow = colShape[2], c = colShape[3],
           kh = colShape[4], kw = colShape[5];

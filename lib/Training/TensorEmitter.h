@@ -94,7 +94,7 @@ public:
                             llvm::ArrayRef<int64_t> dilations);
 
   /// The adjoint of gatherWindows: sums window contributions
-  /// cols[n, c, kh, kw, oh, ow] back into an NCHW tensor of padded spatial
+  /// cols[n, oh, ow, c, kh, kw] back into an NCHW tensor of padded spatial
   /// size `paddedSize`.
   mlir::Value scatterWindows(mlir::Value cols,
                              llvm::ArrayRef<int64_t> paddedSize,
