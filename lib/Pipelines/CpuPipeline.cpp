@@ -75,6 +75,7 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     transposes.parallel = options.openmp;
     pm.addNestedPass<func::FuncOp>(createFQTVectorizeTransposes(transposes));
     pm.addNestedPass<func::FuncOp>(createFQTLowerStridedCopies());
+    pm.addNestedPass<func::FuncOp>(createFQTCollapseContiguousLoops());
   }
   if (options.openmp) {
     // Threads: every loop over parallel dimensions as scf.parallel (the

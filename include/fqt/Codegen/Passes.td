@@ -356,6 +356,29 @@ def FQTVectorizeTransposes : Pass<"fqt-vectorize-transposes",
                            "::mlir::vector::VectorDialect"];
 }
 
+def FQTCollapseContiguousLoops : Pass<"fqt-collapse-contiguous-loops",
+                                      "::mlir::func::FuncOp"> {
+  let summary = "Merge consecutive loops that walk every operand contiguously";
+  let description = [{
+    A `linalg.generic` on buffers whose consecutive loops `d`, `d + 1` are
+    of one kind and index every operand either not at all or as two
+    dimensions of its buffer that are contiguous (`stride[d] ==
+    stride[d + 1] * size[d + 1]`) runs them as one loop: upstream's
+    `collapseOpIterationDims`, which collapses the buffers to match. A
+    `linalg.fill` of a contiguous buffer fills it as one row. Unit
+    dimensions are dropped first (upstream's unit-extent folding), so that a
+    bias `[C, 1, 1]` read as `(c, 0, 0)` is a projected permutation. Generics
+    whose bodies read their loop indices (`linalg.index`) are left alone.
+
+    LLVM fully unrolls a short innermost loop (a 28-wide image row, 16
+    channels) before its loop vectorizer runs, which then vectorizes the
+    next loop out with gathers and scatters; one long loop vectorizes with
+    plain vector loads and stores. The merged loop runs the iterations in
+    the same order, so sums keep their bits.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def FQTLowerStridedCopies : Pass<"fqt-lower-strided-copies",
                                  "::mlir::func::FuncOp"> {
   let summary = "Copies into or out of strided views as linalg.copy";
