@@ -43,10 +43,10 @@ bool canMergeWithNext(linalg::GenericOp op, unsigned d) {
     return false;
   for (OpOperand &operand : op->getOpOperands()) {
     AffineMap map = op.getMatchingIndexingMap(&operand);
-    std::optional<unsigned> outer = map.getResultPosition(
-        getAffineDimExpr(d, op.getContext()));
-    std::optional<unsigned> inner = map.getResultPosition(
-        getAffineDimExpr(d + 1, op.getContext()));
+    std::optional<unsigned> outer =
+        map.getResultPosition(getAffineDimExpr(d, op.getContext()));
+    std::optional<unsigned> inner =
+        map.getResultPosition(getAffineDimExpr(d + 1, op.getContext()));
     if (!outer && !inner)
       continue;
     if (!outer || !inner || *inner != *outer + 1)
