@@ -430,6 +430,92 @@ static Value windowPosition(OpBuilder &b, Location loc, int64_t kw) {
   return arith::IndexCastOp::create(b, loc, b.getI64Type(), flat);
 }
 
+/// dX of a max-pooling whose windows tile the input (stride = kernel,
+/// dilation 1). The first maximum of each window in (kh, kw) order, as
+/// PyTorch picks it, read from the input in place; then, over the pixels
+/// the windows cover, dY where a pixel is its window's maximum. Neither
+/// needs the general path's copy of the windows, transpose of dY or spread
+/// over the windows; and the second is elementwise in the pixels, so its
+/// consumer (a ReLU's gradient) fuses into it. (One generic doing both per
+/// pixel finds each maximum KH * KW times, and LLVM turns its chain of
+/// float selects into branches that the data mispredicts.)
+static Value maxPoolTilesGradient(TensorEmitter &e, Value xPadded, Value dy,
+                                  const ConvGeometry &g) {
+  OpBuilder &b = e.builder();
+  Location loc = e.getLoc();
+  MLIRContext *ctx = b.getContext();
+  ArrayRef<int64_t> xs = TensorEmitter::shapeOf(xPadded);
+  int64_t kh = g.kernel[0], kw = g.kernel[1];
+  SmallVector<int64_t> windows = {xs[0], xs[1], g.out[0], g.out[1]};
+
+  AffineExpr n, ch, oh, ow, i, j;
+  bindDims(ctx, n, ch, oh, ow, i, j);
+  AffineMap window =
+      AffineMap::get(6, 0, {n, ch, oh * kh + i, ow * kw + j}, ctx);
+  AffineMap perWindow = AffineMap::get(6, 0, {n, ch, oh, ow}, ctx);
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  iterators.append(2, utils::IteratorType::reduction);
+  Value maxInit = e.splat(windows, b.getF32Type(),
+                          -std::numeric_limits<double>::infinity());
+  Value firstInit = e.splat(windows, b.getI64Type(), -1);
+  // (kh, kw) are no plain dimension of the input's map; as in linalg's
+  // pooling ops, an operand that is only a shape (never read) gives their
+  // sizes.
+  Value kernelShape = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kh, kw},
+                                              b.getF32Type());
+  AffineMap kernelMap = AffineMap::get(6, 0, {i, j}, ctx);
+  auto argmax = linalg::GenericOp::create(
+      b, loc, TypeRange{maxInit.getType(), firstInit.getType()},
+      ValueRange{xPadded, kernelShape}, ValueRange{maxInit, firstInit},
+      SmallVector<AffineMap>{window, kernelMap, perWindow, perWindow},
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value position = windowPosition(nb, l, kw);
+        Value better = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                             args[0], args[2]);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{
+                arith::SelectOp::create(nb, l, better, args[0], args[2]),
+                arith::SelectOp::create(nb, l, better, position, args[3])});
+      });
+
+  AffineExpr h, w;
+  bindDims(ctx, n, ch, h, w);
+  AffineMap ofPixel =
+      AffineMap::get(4, 0, {n, ch, h.floorDiv(kh), w.floorDiv(kw)}, ctx);
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{xs[0], xs[1], g.out[0] * kh, g.out[1] * kw},
+      b.getF32Type());
+  auto spread = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{argmax.getResult(1), dy},
+      ValueRange{init},
+      SmallVector<AffineMap>{ofPixel, ofPixel, b.getMultiDimIdentityMap(4)},
+      SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        auto index = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(nb, l, v).getResult();
+        };
+        Value row = arith::RemUIOp::create(
+            nb, l, linalg::IndexOp::create(nb, l, 2), index(kh));
+        Value col = arith::RemUIOp::create(
+            nb, l, linalg::IndexOp::create(nb, l, 3), index(kw));
+        Value self = arith::IndexCastOp::create(
+            nb, l, nb.getI64Type(),
+            arith::AddIOp::create(
+                nb, l, arith::MulIOp::create(nb, l, row, index(kw)), col));
+        Value hit = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, self,
+                                          args[0]);
+        linalg::YieldOp::create(
+            nb, l,
+            arith::SelectOp::create(nb, l, hit, args[1], cst(nb, l, 0))
+                .getResult());
+      });
+  // Rows and columns past the last window get no gradient.
+  return e.pad(spread.getResult(0), {0, 0, 0, 0},
+               {0, 0, g.padded[0] - g.out[0] * kh, g.padded[1] - g.out[1] * kw},
+               0.0);
+}
+
 static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
                                  Value dy) {
   TensorEmitter &e = c.e;
@@ -468,6 +554,12 @@ static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
   Value xp =
       e.pad(x, {0, 0, g->pads[0], g->pads[1]}, {0, 0, g->pads[2], g->pads[3]},
             -std::numeric_limits<double>::infinity());
+  if (g->strides == g->kernel && g->dilations[0] == 1 && g->dilations[1] == 1) {
+    Value dxp = maxPoolTilesGradient(e, xp, dy, *g);
+    c.add(op.getX(),
+          e.slice(dxp, {0, 0, g->pads[0], g->pads[1]}, {n, ch, xs[2], xs[3]}));
+    return success();
+  }
   Value cols = e.gatherWindows(xp, g->kernel, g->out, g->strides, g->dilations);
 
   // The first maximum of each window in (kh, kw) order, as PyTorch picks it.
