@@ -71,6 +71,10 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     pooling.cpuFeatures = options.cpuFeatures;
     pooling.parallel = options.openmp;
     pm.addNestedPass<func::FuncOp>(createFQTVectorizePooling(pooling));
+    FQTVectorizeWindowSumsOptions windowSums;
+    windowSums.cpuFeatures = options.cpuFeatures;
+    windowSums.parallel = options.openmp;
+    pm.addNestedPass<func::FuncOp>(createFQTVectorizeWindowSums(windowSums));
     FQTVectorizeTransposesOptions transposes;
     transposes.parallel = options.openmp;
     pm.addNestedPass<func::FuncOp>(createFQTVectorizeTransposes(transposes));

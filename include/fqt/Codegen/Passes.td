@@ -333,6 +333,36 @@ def FQTVectorizePooling : Pass<"fqt-vectorize-pooling", "::mlir::func::FuncOp"> 
                            "::mlir::vector::VectorDialect"];
 }
 
+def FQTVectorizeWindowSums : Pass<"fqt-vectorize-window-sums",
+                                  "::mlir::func::FuncOp"> {
+  let summary = "A convolution's windows added back into pixels, as vector code";
+  let description = [{
+    The `linalg.generic` that adds a stride-1, dilation-1 convolution's
+    data-gradient columns `cols[n, oh, ow, c, kh, kw]` into the pixels
+    `(n, c, oh + kh, ow + kw)` (f32, dense buffers; windows visited from the
+    last, as `TensorEmitter::scatterWindows` emits it) becomes, per sample,
+    row of windows and segment of 16 windows along the row: the segment's
+    16 x K columns (K = C * KH * KW) transposed in 16 x 16 tiles by shuffles
+    into a per-sample scratch, then for every `(kw, c, kh)` one vector of
+    the 16 windows' values, a masked load of the row segment they add to,
+    an add and a masked store. Every pixel adds its terms in the generic's
+    order (rows from the last, segments from the last, `kw` ascending), so
+    the sums have its bits. AVX-512 only (16 f32 lanes, from
+    `cpu-features`); with narrower vectors the loops stay. With `parallel`,
+    the loop over samples is an `scf.parallel`.
+  }];
+  let options = [
+    Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
+           "LLVM CPU features for the vector width (empty: the host's)">,
+    Option<"parallel", "parallel", "bool", "false",
+           "Emit the loop over samples as scf.parallel">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def FQTVectorizeTransposes : Pass<"fqt-vectorize-transposes",
                                   "::mlir::func::FuncOp"> {
   let summary = "Layout transposes (NCHW <-> NHWC) as 16x16 vector tiles";

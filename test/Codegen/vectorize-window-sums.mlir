@@ -1,0 +1,88 @@
+// RUN: fqt-opt %s --split-input-file --fqt-vectorize-window-sums="cpu-features=+avx512f" | FileCheck %s
+// RUN: fqt-opt %s --split-input-file --fqt-vectorize-window-sums="cpu-features=+avx512f parallel=1" | FileCheck %s --check-prefix=PAR
+// RUN: fqt-opt %s --split-input-file --fqt-vectorize-window-sums="cpu-features=+avx,+avx2" | FileCheck %s --check-prefix=AVX2
+
+// The windows of a 3x3, stride-1 convolution (3 rows of 20 windows, 2
+// channels: K = 18 values per window) added back into 5 x 22 pixels. Per
+// row of windows from the last and segment of 16 windows from the last:
+// the segment's 16 x 18 columns as two 16 x 16 tiles (masked: columns past
+// 18, windows past 20) transposed by shuffles into a [32][16] scratch of
+// the sample; then for every (kw, c, kh) the 16 windows' values (one
+// vector), a masked load of the pixels they add to, an add and a masked
+// store.
+// CHECK-LABEL: func.func @window_sum
+// CHECK-NOT: linalg.generic
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1, 2, 3, 4, 5]] : memref<1x3x20x2x3x3xf32> into memref<1080xf32>
+// CHECK: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x32x16xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: vector.create_mask %{{.*}} : vector<16xi1>
+// CHECK: scf.for
+// CHECK-COUNT-16: vector.maskedload %[[FLAT]][%{{.*}}], %{{.*}}, %{{.*}} : memref<1080xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK-COUNT-64: vector.shuffle
+// CHECK-COUNT-16: vector.store %{{.*}}, %[[SCRATCH]]
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: vector.load %[[SCRATCH]]
+// CHECK: vector.maskedload %{{.*}} : memref<1x2x5x22xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK: arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %{{.*}} : memref<1x2x5x22xf32>, vector<16xi1>, vector<16xf32>
+// CHECK: memref.dealloc %[[SCRATCH]]
+// PAR-LABEL: func.func @window_sum
+// PAR: scf.parallel
+func.func @window_sum(%cols: memref<1x3x20x2x3x3xf32>, %shape: memref<3x20xf32>, %pixels: memref<1x2x5x22xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c, i, j) -> (n, 2 - h, 19 - w, c, i, j)>, affine_map<(n, h, w, c, i, j) -> (h, w)>, affine_map<(n, h, w, c, i, j) -> (n, c, 2 - h + i, 19 - w + j)>], iterator_types = ["parallel", "reduction", "reduction", "parallel", "reduction", "reduction"]} ins(%cols, %shape : memref<1x3x20x2x3x3xf32>, memref<3x20xf32>) outs(%pixels : memref<1x2x5x22xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Stride 2: the windows of a row add to every other pixel; left to loops.
+// CHECK-LABEL: func.func @strided
+// CHECK: linalg.generic
+// CHECK-NOT: vector.shuffle
+func.func @strided(%cols: memref<1x3x10x2x3x3xf32>, %shape: memref<3x10xf32>, %pixels: memref<1x2x7x21xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c, i, j) -> (n, 2 - h, 9 - w, c, i, j)>, affine_map<(n, h, w, c, i, j) -> (h, w)>, affine_map<(n, h, w, c, i, j) -> (n, c, (2 - h) * 2 + i, (9 - w) * 2 + j)>], iterator_types = ["parallel", "reduction", "reduction", "parallel", "reduction", "reduction"]} ins(%cols, %shape : memref<1x3x10x2x3x3xf32>, memref<3x10xf32>) outs(%pixels : memref<1x2x7x21xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A product instead of a sum: left to loops.
+// CHECK-LABEL: func.func @not_a_sum
+// CHECK: linalg.generic
+// CHECK-NOT: vector.shuffle
+func.func @not_a_sum(%cols: memref<1x3x20x2x3x3xf32>, %shape: memref<3x20xf32>, %pixels: memref<1x2x5x22xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c, i, j) -> (n, 2 - h, 19 - w, c, i, j)>, affine_map<(n, h, w, c, i, j) -> (h, w)>, affine_map<(n, h, w, c, i, j) -> (n, c, 2 - h + i, 19 - w + j)>], iterator_types = ["parallel", "reduction", "reduction", "parallel", "reduction", "reduction"]} ins(%cols, %shape : memref<1x3x20x2x3x3xf32>, memref<3x20xf32>) outs(%pixels : memref<1x2x5x22xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %s = arith.mulf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// With AVX2's 8 lanes (the transposes are 16 x 16) the loops stay.
+// CHECK-LABEL: func.func @eight_lanes
+// AVX2-LABEL: func.func @eight_lanes
+// AVX2: linalg.generic
+// AVX2-NOT: vector.shuffle
+func.func @eight_lanes(%cols: memref<1x3x20x2x3x3xf32>, %shape: memref<3x20xf32>, %pixels: memref<1x2x5x22xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c, i, j) -> (n, 2 - h, 19 - w, c, i, j)>, affine_map<(n, h, w, c, i, j) -> (h, w)>, affine_map<(n, h, w, c, i, j) -> (n, c, 2 - h + i, 19 - w + j)>], iterator_types = ["parallel", "reduction", "reduction", "parallel", "reduction", "reduction"]} ins(%cols, %shape : memref<1x3x20x2x3x3xf32>, memref<3x20xf32>) outs(%pixels : memref<1x2x5x22xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  }
+  return
+}
