@@ -129,8 +129,7 @@ struct CollapseFill : OpRewritePattern<linalg::FillOp> {
   LogicalResult matchAndRewrite(linalg::FillOp op,
                                 PatternRewriter &rewriter) const override {
     auto type = dyn_cast<MemRefType>(op.getOutputs()[0].getType());
-    if (!type || type.getRank() < 2 || !type.hasStaticShape() ||
-        !type.getLayout().isIdentity())
+    if (!type || type.getRank() < 2 || !type.getLayout().isIdentity())
       return rewriter.notifyMatchFailure(op, "not a contiguous buffer");
     if (hasSubByteOperand(op))
       return rewriter.notifyMatchFailure(op, "sub-byte codes");

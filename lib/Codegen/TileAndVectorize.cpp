@@ -812,18 +812,30 @@ void GemmEmitter::emitCorrection() {
           b, loc, rowTerm,
           arith::MulIOp::create(b, loc, beta,
                                 memref::LoadOp::create(b, loc, rowSumA, m)));
+    // A vector of the row at a time: as scalar code LLVM fully unrolls a
+    // short row (16 columns) and vectorizes over rows with gathers and
+    // scatters.
+    int64_t lanes = accVec.getNumElements();
+    auto i32Vec = VectorType::get({lanes}, i32);
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(i32Vec));
+    Value rowTerms = vector::BroadcastOp::create(b, loc, i32Vec, rowTerm);
+    Value alphas = vector::BroadcastOp::create(b, loc, i32Vec, alpha);
     scf::ForOp::create(
-        b, loc, c0, N, c1, {}, [&](OpBuilder &, Location, Value n, ValueRange) {
-          Value v = memref::LoadOp::create(b, loc, g.c, ValueRange{m, n});
-          Value term = rowTerm;
+        b, loc, c0, N, cst(lanes), {},
+        [&](OpBuilder &, Location, Value n, ValueRange) {
+          Value mask = maskFor(arith::SubIOp::create(b, loc, N, n), lanes);
+          Value v = vector::MaskedLoadOp::create(b, loc, i32Vec, g.c,
+                                                 ValueRange{m, n}, mask, zero);
+          Value term = rowTerms;
           if (colSumB)
             term = arith::AddIOp::create(
                 b, loc, term,
                 arith::MulIOp::create(
-                    b, loc, alpha, memref::LoadOp::create(b, loc, colSumB, n)));
-          memref::StoreOp::create(b, loc,
-                                  arith::AddIOp::create(b, loc, v, term), g.c,
-                                  ValueRange{m, n});
+                    b, loc, alphas,
+                    vector::MaskedLoadOp::create(b, loc, i32Vec, colSumB,
+                                                 ValueRange{n}, mask, zero)));
+          vector::MaskedStoreOp::create(b, loc, g.c, ValueRange{m, n}, mask,
+                                        arith::AddIOp::create(b, loc, v, term));
           scf::YieldOp::create(b, loc);
         });
   });

@@ -50,6 +50,19 @@ func.func @fill(%x: memref<4x14x14x16xf32>) {
 
 // -----
 
+// So is a fill of a buffer of dynamic size (a product's packed operand).
+// CHECK-LABEL: func.func @fill_dynamic
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1]] : memref<?x?xi8> into memref<?xi8>
+// CHECK: linalg.fill ins(%{{.*}} : i8) outs(%[[FLAT]] : memref<?xi8>)
+func.func @fill_dynamic(%m: index, %k: index) -> memref<?x?xi8> {
+  %zero = arith.constant 0 : i8
+  %a = memref.alloc(%m, %k) : memref<?x?xi8>
+  linalg.fill ins(%zero : i8) outs(%a : memref<?x?xi8>)
+  return %a : memref<?x?xi8>
+}
+
+// -----
+
 // An operand that reads the loops in the other order keeps them apart.
 // CHECK-LABEL: func.func @transposed
 // CHECK-NOT: memref.collapse_shape

@@ -102,6 +102,13 @@ func.func @int_product(%a: memref<13x37xi8>, %b: memref<37x29xi8>, %c: memref<13
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // -alpha * beta * K = -128 * 128 * 37:
 // VNNI: arith.constant -606208 : i32
+// The correction runs along C's rows 16 columns at a time (masked at the
+// row's end): C += rowTerm + alpha * colSum.
+// VNNI: vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// VNNI: vector.maskedload %{{.*}} : memref<13x29xi32>, vector<16xi1>, vector<16xi32> into vector<16xi32>
+// VNNI: vector.maskedload %{{.*}} : memref<?xi32>, vector<16xi1>, vector<16xi32> into vector<16xi32>
+// VNNI: arith.muli %{{.*}}, %{{.*}} : vector<16xi32>
+// VNNI: vector.maskedstore %{{.*}} : memref<13x29xi32>, vector<16xi1>, vector<16xi32>
 // VNNI: memref.dealloc
 // AVX2-NOT: arith.xori
 // GENERIC-NOT: arith.xori
