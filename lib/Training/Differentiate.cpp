@@ -431,78 +431,73 @@ static Value windowPosition(OpBuilder &b, Location loc, int64_t kw) {
 }
 
 /// dX of a max-pooling whose windows tile the input (stride = kernel,
-/// dilation 1). The first maximum of each window in (kh, kw) order, as
-/// PyTorch picks it, read from the input in place; then, over the pixels
-/// the windows cover, dY where a pixel is its window's maximum. Neither
-/// needs the general path's copy of the windows, transpose of dY or spread
-/// over the windows; and the second is elementwise in the pixels, so its
-/// consumer (a ReLU's gradient) fuses into it. (One generic doing both per
-/// pixel finds each maximum KH * KW times, and LLVM turns its chain of
-/// float selects into branches that the data mispredicts.)
+/// dilation 1). The covered pixels [N, C, OH * KH, OW * KW] are the windows
+/// [N, C, OH, KH, OW, KW] in place (a reshape, no copy): the first maximum
+/// of each window in (kh, kw) order, as PyTorch picks it, is a reduction
+/// over (kh, kw) of that view, and dX over the same view is dY where a
+/// position is its window's maximum. Every map is a projected permutation,
+/// so the loops run along rows (the general path copies the windows,
+/// transposes dY and spreads it over the window copy); row-wise, LLVM
+/// vectorizes the windows' compare-and-select chain instead of branching on
+/// it.
 static Value maxPoolTilesGradient(TensorEmitter &e, Value xPadded, Value dy,
                                   const ConvGeometry &g) {
   OpBuilder &b = e.builder();
   Location loc = e.getLoc();
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> xs = TensorEmitter::shapeOf(xPadded);
-  int64_t kh = g.kernel[0], kw = g.kernel[1];
-  SmallVector<int64_t> windows = {xs[0], xs[1], g.out[0], g.out[1]};
+  int64_t n = xs[0], ch = xs[1], kh = g.kernel[0], kw = g.kernel[1],
+          oh = g.out[0], ow = g.out[1];
+  SmallVector<int64_t> covered = {n, ch, oh * kh, ow * kw};
+  SmallVector<int64_t> tiles = {n, ch, oh, kh, ow, kw};
+  SmallVector<int64_t> perWindow = {n, ch, oh, ow};
+  Value windows = e.reshape(e.slice(xPadded, {0, 0, 0, 0}, covered), tiles);
 
-  AffineExpr n, ch, oh, ow, i, j;
-  bindDims(ctx, n, ch, oh, ow, i, j);
-  AffineMap window =
-      AffineMap::get(6, 0, {n, ch, oh * kh + i, ow * kw + j}, ctx);
-  AffineMap perWindow = AffineMap::get(6, 0, {n, ch, oh, ow}, ctx);
+  // Iteration (n, c, oh, ow, i, j) over the windows view (n, c, oh, i, ow,
+  // j).
+  AffineExpr dn, dc, doh, dow, di, dj;
+  bindDims(ctx, dn, dc, doh, dow, di, dj);
+  AffineMap window = AffineMap::get(6, 0, {dn, dc, doh, di, dow, dj}, ctx);
+  AffineMap ofWindow = AffineMap::get(6, 0, {dn, dc, doh, dow}, ctx);
   SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
   iterators.append(2, utils::IteratorType::reduction);
-  Value maxInit = e.splat(windows, b.getF32Type(),
+  Value maxInit = e.splat(perWindow, b.getF32Type(),
                           -std::numeric_limits<double>::infinity());
-  Value firstInit = e.splat(windows, b.getI64Type(), -1);
-  // (kh, kw) are no plain dimension of the input's map; as in linalg's
-  // pooling ops, an operand that is only a shape (never read) gives their
-  // sizes.
-  Value kernelShape = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kh, kw},
-                                              b.getF32Type());
-  AffineMap kernelMap = AffineMap::get(6, 0, {i, j}, ctx);
+  Value firstInit = e.splat(perWindow, b.getI64Type(), -1);
   auto argmax = linalg::GenericOp::create(
       b, loc, TypeRange{maxInit.getType(), firstInit.getType()},
-      ValueRange{xPadded, kernelShape}, ValueRange{maxInit, firstInit},
-      SmallVector<AffineMap>{window, kernelMap, perWindow, perWindow},
-      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+      ValueRange{windows}, ValueRange{maxInit, firstInit},
+      SmallVector<AffineMap>{window, ofWindow, ofWindow}, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
         Value position = windowPosition(nb, l, kw);
         Value better = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
-                                             args[0], args[2]);
+                                             args[0], args[1]);
         linalg::YieldOp::create(
             nb, l,
             ValueRange{
-                arith::SelectOp::create(nb, l, better, args[0], args[2]),
-                arith::SelectOp::create(nb, l, better, position, args[3])});
+                arith::SelectOp::create(nb, l, better, args[0], args[1]),
+                arith::SelectOp::create(nb, l, better, position, args[2])});
       });
 
-  AffineExpr h, w;
-  bindDims(ctx, n, ch, h, w);
-  AffineMap ofPixel =
-      AffineMap::get(4, 0, {n, ch, h.floorDiv(kh), w.floorDiv(kw)}, ctx);
-  Value init = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{xs[0], xs[1], g.out[0] * kh, g.out[1] * kw},
-      b.getF32Type());
+  // Iteration (n, c, oh, i, ow, j): the windows view in its own order.
+  AffineMap ofPosition = AffineMap::get(6, 0, {dn, dc, doh, di}, ctx);
+  Value init = tensor::EmptyOp::create(b, loc, tiles, b.getF32Type());
   auto spread = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, ValueRange{argmax.getResult(1), dy},
       ValueRange{init},
-      SmallVector<AffineMap>{ofPixel, ofPixel, b.getMultiDimIdentityMap(4)},
-      SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+      SmallVector<AffineMap>{ofPosition, ofPosition,
+                             b.getMultiDimIdentityMap(6)},
+      SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        auto index = [&](int64_t v) {
-          return arith::ConstantIndexOp::create(nb, l, v).getResult();
-        };
-        Value row = arith::RemUIOp::create(
-            nb, l, linalg::IndexOp::create(nb, l, 2), index(kh));
-        Value col = arith::RemUIOp::create(
-            nb, l, linalg::IndexOp::create(nb, l, 3), index(kw));
+        Value i = linalg::IndexOp::create(nb, l, 3);
+        Value j = linalg::IndexOp::create(nb, l, 5);
         Value self = arith::IndexCastOp::create(
             nb, l, nb.getI64Type(),
             arith::AddIOp::create(
-                nb, l, arith::MulIOp::create(nb, l, row, index(kw)), col));
+                nb, l,
+                arith::MulIOp::create(
+                    nb, l, i, arith::ConstantIndexOp::create(nb, l, kw)),
+                j));
         Value hit = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, self,
                                           args[0]);
         linalg::YieldOp::create(
@@ -511,9 +506,8 @@ static Value maxPoolTilesGradient(TensorEmitter &e, Value xPadded, Value dy,
                 .getResult());
       });
   // Rows and columns past the last window get no gradient.
-  return e.pad(spread.getResult(0), {0, 0, 0, 0},
-               {0, 0, g.padded[0] - g.out[0] * kh, g.padded[1] - g.out[1] * kw},
-               0.0);
+  return e.pad(e.reshape(spread.getResult(0), covered), {0, 0, 0, 0},
+               {0, 0, g.padded[0] - oh * kh, g.padded[1] - ow * kw}, 0.0);
 }
 
 static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
