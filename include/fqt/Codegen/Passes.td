@@ -320,6 +320,15 @@ def FQTVectorizePooling : Pass<"fqt-vectorize-pooling", "::mlir::func::FuncOp"> 
     commutative and associative, so the bits are the loops'. The vector
     width L follows `cpu-features` (16 with AVX-512, 8 with AVX, else 4).
     With `parallel`, the loop over output rows is an `scf.parallel`.
+
+    The gradient's two generics over the input viewed as 2x2 windows
+    `[N, C, OH, 2, OW, 2]` (as the training step emits them) become vector
+    code too: the first maximum of each window (a reduction over `(kh, kw)`
+    with `select(x > max, ...)`) as both input rows loaded 2L values at a
+    time, split into even and odd lanes, and the loops' compare-and-select
+    chain on vectors; dY spread to the maximum's position as L windows'
+    positions and dY loaded once, a select per `kw` and the two interleaved
+    into the row. The same selects in the same order: the loops' bits.
   }];
   let options = [
     Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
