@@ -15,9 +15,15 @@
 // cannot reorder the reduction. min/max combine in any order to the same
 // value; sums are reassociated (one partial sum per lane).
 //
+// A sum into one dimension that is not the innermost (a bias gradient)
+// has independent sums side by side: with AVX-512 they become the lanes,
+// each keeping the loops' order.
+//
 //===----------------------------------------------------------------------===//
 
 #include "fqt/Codegen/Passes.h"
+
+#include "VectorTranspose.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -408,6 +414,149 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
   bool parallel;
 };
 
+/// A float sum over every dimension but one, c, that is not the innermost:
+/// out[c] += x[a, c, b] over (a, b) in order (a convolution's bias
+/// gradient, [N, C, H, W] -> [C]). The inner-reduction vectorization would
+/// sum each row of b in lanes and reassociate; instead 16 channels are the
+/// 16 lanes, each summing its own terms in the loops' order: 16 rows of
+/// 16 b at a time are transposed by shuffles, and the 16 vectors, b in
+/// order, added to the channels' sums one after the other. Lanes past C or
+/// B load -0.0, which adds nothing to any sum: the loops' bits.
+struct VectorizeChannelSum : OpRewritePattern<linalg::GenericOp> {
+  VectorizeChannelSum(MLIRContext *ctx, bool parallel)
+      : OpRewritePattern(ctx, /*benefit=*/2), parallel(parallel) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
+        op.getNumDpsInits() != 1)
+      return rewriter.notifyMatchFailure(op, "not one input and one output");
+    Value input = op.getDpsInputs()[0], output = op.getDpsInits()[0];
+    auto inType = dyn_cast<MemRefType>(input.getType());
+    auto outType = dyn_cast<MemRefType>(output.getType());
+    if (!inType || !outType || !inType.getElementType().isF32() ||
+        !outType.getElementType().isF32() || !inType.hasStaticShape() ||
+        !inType.getLayout().isIdentity() || outType.getRank() != 1 ||
+        !outType.isLastDimUnitStride())
+      return rewriter.notifyMatchFailure(op, "not dense f32 buffers");
+    unsigned rank = op.getNumLoops();
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    if (rank < 2 || !maps[0].isIdentity() || maps[1].getNumResults() != 1)
+      return rewriter.notifyMatchFailure(op, "not a sum into one dimension");
+    auto channel = dyn_cast<AffineDimExpr>(maps[1].getResult(0));
+    if (!channel || channel.getPosition() + 1 == rank)
+      return rewriter.notifyMatchFailure(op, "channel innermost or not a dim");
+    unsigned k = channel.getPosition();
+    for (auto [d, t] : llvm::enumerate(op.getIteratorTypesArray()))
+      if ((t == utils::IteratorType::parallel) != (d == k))
+        return rewriter.notifyMatchFailure(op, "not a sum over the others");
+    Block *body = op.getBody();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+    Value in = body->getArgument(0), acc = body->getArgument(1);
+    if (!add || body->getOperations().size() != 2 ||
+        !((add.getLhs() == in && add.getRhs() == acc) ||
+          (add.getLhs() == acc && add.getRhs() == in)))
+      return rewriter.notifyMatchFailure(op, "not a plain sum");
+
+    ArrayRef<int64_t> shape = inType.getShape();
+    int64_t outer = 1, inner = 1, channels = shape[k];
+    for (unsigned d = 0; d < k; ++d)
+      outer *= shape[d];
+    for (unsigned d = k + 1; d < rank; ++d)
+      inner *= shape[d];
+    ReassociationIndices before, after;
+    for (unsigned d = 0; d < k; ++d)
+      before.push_back(d);
+    for (unsigned d = k + 1; d < rank; ++d)
+      after.push_back(d);
+    SmallVector<ReassociationIndices> groups;
+    if (!before.empty())
+      groups.push_back(before);
+    groups.push_back({static_cast<int64_t>(k)});
+    groups.push_back(after);
+    Location loc = op.getLoc();
+    Value view = memref::CollapseShapeOp::create(rewriter, loc, input, groups);
+    if (before.empty()) // [C, B] as [1, C, B]
+      view = memref::ExpandShapeOp::create(
+          rewriter, loc, ArrayRef<int64_t>{1, channels, inner}, view,
+          ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+
+    const int64_t lanes = 16;
+    Type f32 = rewriter.getF32Type();
+    auto vector = VectorType::get({lanes}, f32);
+    auto maskType = VectorType::get({lanes}, rewriter.getI1Type());
+    auto cst = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+    };
+    Value negZero = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(vector, rewriter.getF32FloatAttr(-0.0f)));
+    Value none = vector::ConstantMaskOp::create(
+        rewriter, loc, maskType, vector::ConstantMaskKind::AllFalse);
+    Value c0 = cst(0), c1 = cst(1);
+    auto mask = [&](OpBuilder &b, Value count) {
+      Value clamped = arith::MinSIOp::create(b, loc, count, cst(lanes));
+      return vector::CreateMaskOp::create(b, loc, maskType, ValueRange{clamped})
+          .getResult();
+    };
+
+    // One block of 16 channels: its sums through every (a, b) in order.
+    auto block = [&](OpBuilder &b, Value c0Block) {
+      Value channelCount =
+          arith::SubIOp::create(b, loc, cst(channels), c0Block);
+      Value channelMask = mask(b, channelCount);
+      Value start = vector::MaskedLoadOp::create(
+          b, loc, vector, output, ValueRange{c0Block}, channelMask, negZero);
+      auto overA = scf::ForOp::create(
+          b, loc, c0, cst(outer), c1, ValueRange{start},
+          [&](OpBuilder &b, Location, Value a, ValueRange sumsA) {
+            auto overB = scf::ForOp::create(
+                b, loc, c0, cst(inner), cst(lanes), ValueRange{sumsA[0]},
+                [&](OpBuilder &b, Location, Value b0, ValueRange sumsB) {
+                  Value columns =
+                      mask(b, arith::SubIOp::create(b, loc, cst(inner), b0));
+                  SmallVector<Value> rows;
+                  for (int64_t i = 0; i < lanes; ++i) {
+                    Value present =
+                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                              cst(i), channelCount);
+                    Value rowMask =
+                        arith::SelectOp::create(b, loc, present, columns, none);
+                    rows.push_back(vector::MaskedLoadOp::create(
+                        b, loc, vector, view,
+                        ValueRange{
+                            a, arith::AddIOp::create(b, loc, c0Block, cst(i)),
+                            b0},
+                        rowMask, negZero));
+                  }
+                  Value sums = sumsB[0];
+                  for (Value column : fqt::transpose16(b, loc, rows))
+                    sums = arith::AddFOp::create(b, loc, column, sums);
+                  scf::YieldOp::create(b, loc, sums);
+                });
+            scf::YieldOp::create(b, loc, overB.getResult(0));
+          });
+      vector::MaskedStoreOp::create(b, loc, output, ValueRange{c0Block},
+                                    channelMask, overA.getResult(0));
+    };
+    Value blocks = cst(llvm::divideCeil(channels, lanes));
+    auto build = [&](OpBuilder &b, Location, ValueRange ivs) {
+      block(b, arith::MulIOp::create(b, loc, ivs[0], cst(lanes)));
+    };
+    if (parallel)
+      scf::ParallelOp::create(rewriter, loc, ValueRange{c0}, ValueRange{blocks},
+                              ValueRange{c1}, build);
+    else
+      scf::buildLoopNest(rewriter, loc, ValueRange{c0}, ValueRange{blocks},
+                         ValueRange{c1}, build);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  bool parallel;
+};
+
 struct FQTVectorizeReductionsPass
     : fqt::impl::FQTVectorizeReductionsBase<FQTVectorizeReductionsPass> {
   using Base::Base;
@@ -431,6 +580,9 @@ void fqt::populateVectorizeReductionPatterns(RewritePatternSet &patterns,
                                              int64_t vectorWidth,
                                              bool parallel) {
   patterns.add<CollapseWholeReduction>(patterns.getContext());
+  // The transposes are 16 x 16: AVX-512's f32 lanes.
+  if (vectorWidth == 16)
+    patterns.add<VectorizeChannelSum>(patterns.getContext(), parallel);
   patterns.add<VectorizeInnerReduction>(patterns.getContext(), vectorWidth,
                                         parallel);
 }

@@ -161,3 +161,32 @@ func.func @whole_sum_and_strided(%x: memref<50x12xf32>, %s: memref<f32>,
   }
   return
 }
+
+// -----
+
+// A float sum over every dimension but the channel (a bias gradient,
+// [N, C, H, W] -> [C]): with AVX-512 the channels are the lanes, each
+// summing its own terms in the loops' order; 16 channel rows of 16 values
+// at a time transposed by shuffles and added one vector after the other
+// (lanes past C or W load -0.0). With AVX's 8 lanes, the row sums of the
+// inner reduction.
+// CHECK-LABEL: func.func @channel_sum
+// VNNI: %[[VIEW:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : memref<2x20x3x7xf32> into memref<2x20x21xf32>
+// VNNI: arith.constant dense<-0.000000e+00> : vector<16xf32>
+// VNNI: vector.maskedload %{{.*}} : memref<20xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// VNNI: scf.for
+// VNNI: scf.for %{{.*}} step %c16
+// VNNI-COUNT-16: vector.maskedload %[[VIEW]]
+// VNNI-COUNT-64: vector.shuffle
+// VNNI-COUNT-16: arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
+// VNNI: vector.maskedstore %{{.*}} : memref<20xf32>, vector<16xi1>, vector<16xf32>
+// VNNI-NOT: vector.reduction
+// GENERIC: vector.reduction <add>
+func.func @channel_sum(%x: memref<2x20x3x7xf32>, %s: memref<20xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c)>], iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%x : memref<2x20x3x7xf32>) outs(%s : memref<20xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %in, %out : f32
+    linalg.yield %a : f32
+  }
+  return
+}

@@ -35,7 +35,7 @@
 #windows = affine_map<(n, h, w, c, i, j) -> (h, w)>
 #pixels = affine_map<(n, h, w, c, i, j) -> (n, c, 4 - h + i, 36 - w + j)>
 
-func.func private @printMemrefF32(tensor<*xf32>)
+func.func private @printMemrefI32(tensor<*xi32>)
 
 // ((s mod 23) - 11) * (1 + (s mod 97) / 1024) / 7 for s a mix of the
 // indices: full mantissas, so that sums round differently in another order.
@@ -91,7 +91,14 @@ func.func @main() {
     %a = arith.addf %out, %in : f32
     linalg.yield %a : f32
   } -> tensor<2x3x7x39xf32>
-  %u = tensor.cast %sum : tensor<2x3x7x39xf32> to tensor<*xf32>
-  call @printMemrefF32(%u) : (tensor<*xf32>) -> ()
+  // Printed as the bits of each float: every difference shows.
+  %be = tensor.empty() : tensor<2x3x7x39xi32>
+  %bits = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%sum : tensor<2x3x7x39xf32>) outs(%be : tensor<2x3x7x39xi32>) {
+  ^bb0(%f: f32, %o: i32):
+    %i = arith.bitcast %f : f32 to i32
+    linalg.yield %i : i32
+  } -> tensor<2x3x7x39xi32>
+  %u = tensor.cast %bits : tensor<2x3x7x39xi32> to tensor<*xi32>
+  call @printMemrefI32(%u) : (tensor<*xi32>) -> ()
   return
 }

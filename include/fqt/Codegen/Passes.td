@@ -296,6 +296,13 @@ def FQTVectorizeReductions : Pass<"fqt-vectorize-reductions",
     around the reduction are one `scf.parallel` (for
     `--fqt-coarsen-parallel-loops` to keep or not); a reduction is never
     split, so every thread count gives the same bits.
+
+    With AVX-512, an f32 sum over every dimension but one that is not the
+    innermost (a convolution's bias gradient, `[N, C, H, W] -> [C]`) puts
+    16 channels in the lanes instead: 16 channel rows of 16 values loaded,
+    transposed by shuffles and added one vector after the other, so that
+    every channel sums its terms in the loops' order (lanes past the end
+    load -0.0, which adds nothing): the loops' bits.
   }];
   let options = [
     Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
