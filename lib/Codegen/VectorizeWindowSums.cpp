@@ -115,6 +115,17 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
     auto cst = [&](int64_t v) {
       return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
     };
+    // The row-major position of `indices` in a buffer of `sizes` (the
+    // first size unused).
+    auto linearize = [&](OpBuilder &b, ArrayRef<Value> indices,
+                         ArrayRef<int64_t> sizes) {
+      Value flat = indices[0];
+      for (auto [index, size] :
+           llvm::zip(indices.drop_front(), sizes.drop_front()))
+        flat = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, flat, cst(size)), index);
+      return flat;
+    };
     int64_t k = c * kh * kw, tiles = llvm::divideCeil(k, lanes);
     // The columns as one row: a segment's windows are L rows of K values.
     ReassociationIndices all = {0, 1, 2, 3, 4, 5};
@@ -139,15 +150,8 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
       Value mask =
           vector::CreateMaskOp::create(b, loc, maskType, ValueRange{count});
       // cols[n, windowRow, first, 0, 0, 0] in the flat columns.
-      Value windowIndex = arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(
-              b, loc,
-              arith::AddIOp::create(
-                  b, loc, arith::MulIOp::create(b, loc, sampleIndex, cst(oh)),
-                  windowRow),
-              cst(ow)),
-          first);
+      Value windowIndex =
+          linearize(b, {sampleIndex, windowRow, first}, {n, oh, ow});
       Value base = arith::MulIOp::create(b, loc, windowIndex, cst(k));
       // L x L tiles of the segment's L x K columns, transposed in
       // registers (missing windows and columns past K load as zeros).
@@ -188,15 +192,7 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
           ValueRange{c1, c1, c1},
           [&](OpBuilder &b, Location, ValueRange loops) {
             Value j = loops[0], channel = loops[1], i = loops[2];
-            Value position = arith::AddIOp::create(
-                b, loc,
-                arith::MulIOp::create(
-                    b, loc,
-                    arith::AddIOp::create(
-                        b, loc, arith::MulIOp::create(b, loc, channel, cst(kh)),
-                        i),
-                    cst(kw)),
-                j);
+            Value position = linearize(b, {channel, i, j}, {c, kh, kw});
             Value values = vector::LoadOp::create(
                 b, loc, vector, scratch, ValueRange{sampleIndex, position, c0});
             SmallVector<Value> pixel = {

@@ -430,6 +430,20 @@ static Value windowPosition(OpBuilder &b, Location loc, int64_t kw) {
   return arith::IndexCastOp::create(b, loc, b.getI64Type(), flat);
 }
 
+/// The body of the argmax over a window's positions, inside a generic over
+/// (..., kh, kw) whose outputs are the maximum and its position: the first
+/// maximum in (kh, kw) order, as PyTorch picks it (a strict compare).
+static void yieldFirstMaximum(OpBuilder &b, Location loc, ValueRange args,
+                              int64_t kw) {
+  Value position = windowPosition(b, loc, kw);
+  Value better = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                       args[0], args[1]);
+  linalg::YieldOp::create(
+      b, loc,
+      ValueRange{arith::SelectOp::create(b, loc, better, args[0], args[1]),
+                 arith::SelectOp::create(b, loc, better, position, args[2])});
+}
+
 /// dX of a max-pooling whose windows tile the input (stride = kernel,
 /// dilation 1). The covered pixels [N, C, OH * KH, OW * KW] are the windows
 /// [N, C, OH, KH, OW, KW] in place (a reshape, no copy): the first maximum
@@ -469,14 +483,7 @@ static Value maxPoolTilesGradient(TensorEmitter &e, Value xPadded, Value dy,
       ValueRange{windows}, ValueRange{maxInit, firstInit},
       SmallVector<AffineMap>{window, ofWindow, ofWindow}, iterators,
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value position = windowPosition(nb, l, kw);
-        Value better = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
-                                             args[0], args[1]);
-        linalg::YieldOp::create(
-            nb, l,
-            ValueRange{
-                arith::SelectOp::create(nb, l, better, args[0], args[1]),
-                arith::SelectOp::create(nb, l, better, position, args[2])});
+        yieldFirstMaximum(nb, l, args, kw);
       });
 
   // Iteration (n, c, oh, i, ow, j): the windows view in its own order.
@@ -577,14 +584,7 @@ static LogicalResult maxPoolRule(RuleContext &c, onnxd::ONNXMaxPoolOp op,
       b, loc, TypeRange{maxInit.getType(), idxInit.getType()}, ValueRange{cols},
       ValueRange{maxInit, idxInit}, SmallVector<AffineMap>{id6, proj, proj},
       iters, [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value flat64 = windowPosition(nb, l, kw);
-        Value better = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
-                                             args[0], args[1]);
-        linalg::YieldOp::create(
-            nb, l,
-            ValueRange{
-                arith::SelectOp::create(nb, l, better, args[0], args[1]),
-                arith::SelectOp::create(nb, l, better, flat64, args[2])});
+        yieldFirstMaximum(nb, l, args, kw);
       });
   Value idx = argmax.getResult(1);
   Value dyT = e.transpose(dy, {0, 2, 3, 1}); // [N, OH, OW, C]
