@@ -417,11 +417,13 @@ static LogicalResult convRule(RuleContext &c, onnxd::ONNXConvOp op, Value dy) {
   return success();
 }
 
-/// kh * KW + kw as i64, inside a generic over (n, oh, ow, c, kh, kw): the
+/// kh * KW + kw as i64, inside a generic whose loops `rowDim` and `colDim`
+/// are (kh, kw) (by default a generic over (n, oh, ow, c, kh, kw)): the
 /// position in the window that the argmax records and the spread compares.
-static Value windowPosition(OpBuilder &b, Location loc, int64_t kw) {
-  Value i = linalg::IndexOp::create(b, loc, 4);
-  Value j = linalg::IndexOp::create(b, loc, 5);
+static Value windowPosition(OpBuilder &b, Location loc, int64_t kw,
+                            int64_t rowDim = 4, int64_t colDim = 5) {
+  Value i = linalg::IndexOp::create(b, loc, rowDim);
+  Value j = linalg::IndexOp::create(b, loc, colDim);
   Value flat = arith::AddIOp::create(
       b, loc,
       arith::MulIOp::create(b, loc, i,
@@ -496,15 +498,8 @@ static Value maxPoolTilesGradient(TensorEmitter &e, Value xPadded, Value dy,
                              b.getMultiDimIdentityMap(6)},
       SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value i = linalg::IndexOp::create(nb, l, 3);
-        Value j = linalg::IndexOp::create(nb, l, 5);
-        Value self = arith::IndexCastOp::create(
-            nb, l, nb.getI64Type(),
-            arith::AddIOp::create(
-                nb, l,
-                arith::MulIOp::create(
-                    nb, l, i, arith::ConstantIndexOp::create(nb, l, kw)),
-                j));
+        // Iteration (n, c, oh, kh, ow, kw).
+        Value self = windowPosition(nb, l, kw, /*rowDim=*/3, /*colDim=*/5);
         Value hit = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, self,
                                           args[0]);
         linalg::YieldOp::create(
