@@ -3,6 +3,7 @@
 #ifndef FQT_LIB_CODEGEN_VECTORTRANSPOSE_H
 #define FQT_LIB_CODEGEN_VECTORTRANSPOSE_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace fqt {
@@ -31,6 +32,31 @@ transpose16(mlir::OpBuilder &b, mlir::Location loc,
     rows = std::move(next);
   }
   return rows;
+}
+
+/// The 16 x 16 tile whose row i is 16 lanes of `type` loaded from `base`
+/// at `indicesOf(i)`, transposed: result j holds the tile's column j, one
+/// lane per row. Rows at or past `rowCount` and lanes outside `columns` (a
+/// 16-lane mask) are not read and hold `padding`.
+inline llvm::SmallVector<mlir::Value> loadTransposed16(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type,
+    mlir::Value base,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(int64_t)> indicesOf,
+    mlir::Value rowCount, mlir::Value columns, mlir::Value padding) {
+  mlir::Value none = mlir::vector::ConstantMaskOp::create(
+      b, loc, llvm::cast<mlir::VectorType>(columns.getType()),
+      mlir::vector::ConstantMaskKind::AllFalse);
+  llvm::SmallVector<mlir::Value> rows;
+  for (int64_t i = 0; i < 16; ++i) {
+    mlir::Value present = mlir::arith::CmpIOp::create(
+        b, loc, mlir::arith::CmpIPredicate::slt,
+        mlir::arith::ConstantIndexOp::create(b, loc, i), rowCount);
+    mlir::Value rowMask =
+        mlir::arith::SelectOp::create(b, loc, present, columns, none);
+    rows.push_back(mlir::vector::MaskedLoadOp::create(
+        b, loc, type, base, indicesOf(i), rowMask, padding));
+  }
+  return transpose16(b, loc, std::move(rows));
 }
 
 } // namespace fqt

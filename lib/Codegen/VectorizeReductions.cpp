@@ -492,8 +492,6 @@ struct VectorizeChannelSum : OpRewritePattern<linalg::GenericOp> {
     Value negZero = arith::ConstantOp::create(
         rewriter, loc,
         DenseElementsAttr::get(vector, rewriter.getF32FloatAttr(-0.0f)));
-    Value none = vector::ConstantMaskOp::create(
-        rewriter, loc, maskType, vector::ConstantMaskKind::AllFalse);
     Value c0 = cst(0), c1 = cst(1);
     auto mask = [&](OpBuilder &b, Value count) {
       Value clamped = arith::MinSIOp::create(b, loc, count, cst(lanes));
@@ -516,22 +514,16 @@ struct VectorizeChannelSum : OpRewritePattern<linalg::GenericOp> {
                 [&](OpBuilder &b, Location, Value b0, ValueRange sumsB) {
                   Value columns =
                       mask(b, arith::SubIOp::create(b, loc, cst(inner), b0));
-                  SmallVector<Value> rows;
-                  for (int64_t i = 0; i < lanes; ++i) {
-                    Value present =
-                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                              cst(i), channelCount);
-                    Value rowMask =
-                        arith::SelectOp::create(b, loc, present, columns, none);
-                    rows.push_back(vector::MaskedLoadOp::create(
-                        b, loc, vector, view,
-                        ValueRange{
-                            a, arith::AddIOp::create(b, loc, c0Block, cst(i)),
-                            b0},
-                        rowMask, negZero));
-                  }
+                  SmallVector<Value> columnsOfTile = fqt::loadTransposed16(
+                      b, loc, vector, view,
+                      [&](int64_t i) -> SmallVector<Value> {
+                        return {a,
+                                arith::AddIOp::create(b, loc, c0Block, cst(i)),
+                                b0};
+                      },
+                      channelCount, columns, negZero);
                   Value sums = sumsB[0];
-                  for (Value column : fqt::transpose16(b, loc, rows))
+                  for (Value column : columnsOfTile)
                     sums = arith::AddFOp::create(b, loc, column, sums);
                   scf::YieldOp::create(b, loc, sums);
                 });

@@ -138,8 +138,6 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
                                             rewriter.getI64IntegerAttr(64));
     Value zero =
         arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(vector));
-    Value none = vector::ConstantMaskOp::create(
-        rewriter, loc, maskType, vector::ConstantMaskKind::AllFalse);
     Value c0 = cst(0), c1 = cst(1);
     int64_t segments = llvm::divideCeil(ow, lanes);
 
@@ -162,19 +160,14 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
             Value columns = vector::CreateMaskOp::create(
                 b, loc, maskType,
                 ValueRange{arith::SubIOp::create(b, loc, cst(k), column)});
-            SmallVector<Value> rows;
-            for (int64_t i = 0; i < lanes; ++i) {
-              Value present = arith::CmpIOp::create(
-                  b, loc, arith::CmpIPredicate::slt, cst(i), count);
-              Value rowMask =
-                  arith::SelectOp::create(b, loc, present, columns, none);
-              Value at = arith::AddIOp::create(
-                  b, loc, base,
-                  arith::AddIOp::create(b, loc, cst(i * k), column));
-              rows.push_back(vector::MaskedLoadOp::create(
-                  b, loc, vector, flat, ValueRange{at}, rowMask, zero));
-            }
-            SmallVector<Value> transposed = fqt::transpose16(b, loc, rows);
+            SmallVector<Value> transposed = fqt::loadTransposed16(
+                b, loc, vector, flat,
+                [&](int64_t i) -> SmallVector<Value> {
+                  return {arith::AddIOp::create(
+                      b, loc, base,
+                      arith::AddIOp::create(b, loc, cst(i * k), column))};
+                },
+                count, columns, zero);
             for (int64_t j = 0; j < lanes; ++j)
               vector::StoreOp::create(
                   b, loc, transposed[j], scratch,
