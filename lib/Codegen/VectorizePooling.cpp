@@ -47,6 +47,53 @@ bool isContiguousRows(Value v) {
          type.isLastDimUnitStride();
 }
 
+/// Shared by the patterns: constants, masks, the even and odd lanes of a
+/// 2L vector (a 2x2 window's two columns along a row) and the loops over
+/// rows.
+struct PoolingEmitter {
+  OpBuilder &b;
+  Location loc;
+  int64_t lanes;
+
+  Value cst(int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  }
+  Value mask(OpBuilder &ob, Value count, int64_t n) {
+    Value clamped = arith::MinSIOp::create(ob, loc, count, cst(n));
+    return vector::CreateMaskOp::create(
+        ob, loc, VectorType::get({n}, ob.getI1Type()), ValueRange{clamped});
+  }
+  Value zero(VectorType type) {
+    return arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+  }
+  /// Lanes 0, 2, 4, ... (`parity` 0) or 1, 3, 5, ... (1) of 2L lanes.
+  SmallVector<int64_t> alternateLanes(int64_t parity) const {
+    SmallVector<int64_t> picked;
+    for (int64_t l = 0; l < lanes; ++l)
+      picked.push_back(2 * l + parity);
+    return picked;
+  }
+  /// `body(ivs)` over [0, ubs) as scf.parallel or a loop nest.
+  void rows(bool parallel, ValueRange ubs,
+            function_ref<void(OpBuilder &, ValueRange)> body) {
+    SmallVector<Value> lbs(ubs.size(), cst(0)), steps(ubs.size(), cst(1));
+    auto build = [&](OpBuilder &ob, Location, ValueRange ivs) {
+      body(ob, ivs);
+    };
+    if (parallel)
+      scf::ParallelOp::create(b, loc, lbs, ubs, steps, build);
+    else
+      scf::buildLoopNest(b, loc, lbs, ubs, steps, build);
+  }
+  void rows(bool parallel, ArrayRef<int64_t> ubs,
+            function_ref<void(OpBuilder &, ValueRange)> body) {
+    SmallVector<Value> upper;
+    for (int64_t u : ubs)
+      upper.push_back(cst(u));
+    rows(parallel, ValueRange(upper), body);
+  }
+};
+
 struct VectorizeMaxPool2x2 : OpRewritePattern<linalg::PoolingNchwMaxOp> {
   VectorizeMaxPool2x2(MLIRContext *ctx, int64_t lanes, bool parallel)
       : OpRewritePattern(ctx), lanes(lanes), parallel(parallel) {}
@@ -70,31 +117,16 @@ struct VectorizeMaxPool2x2 : OpRewritePattern<linalg::PoolingNchwMaxOp> {
       return rewriter.notifyMatchFailure(op, "not f32 rows in memory");
 
     Location loc = op.getLoc();
+    PoolingEmitter e{rewriter, loc, lanes};
     Type f32 = rewriter.getF32Type();
     auto wide = VectorType::get({2 * lanes}, f32);
     auto narrow = VectorType::get({lanes}, f32);
-    auto cst = [&](int64_t v) {
-      return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
-    };
     auto dim = [&](Value v, int64_t d) {
       return memref::DimOp::create(rewriter, loc, v, d).getResult();
     };
-    auto mask = [&](Value count, int64_t n) {
-      Value clamped = arith::MinSIOp::create(rewriter, loc, count, cst(n));
-      return vector::CreateMaskOp::create(
-          rewriter, loc, VectorType::get({n}, rewriter.getI1Type()),
-          ValueRange{clamped});
-    };
-    Value zeroWide =
-        arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(wide));
-    Value zeroNarrow =
-        arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(narrow));
-    SmallVector<int64_t> even, odd;
-    for (int64_t i = 0; i < lanes; ++i) {
-      even.push_back(2 * i);
-      odd.push_back(2 * i + 1);
-    }
-    Value c0 = cst(0), c1 = cst(1), two = cst(2);
+    Value zeroWide = e.zero(wide), zeroNarrow = e.zero(narrow);
+    SmallVector<int64_t> even = e.alternateLanes(0), odd = e.alternateLanes(1);
+    Value c0 = e.cst(0), c1 = e.cst(1), two = e.cst(2);
     Value outWidth = dim(output, 3);
 
     // One row of outputs (n, c, oh), lanes of them at a time.
@@ -102,12 +134,12 @@ struct VectorizeMaxPool2x2 : OpRewritePattern<linalg::PoolingNchwMaxOp> {
       Value ih = arith::MulIOp::create(b, loc, oh, two);
       Value ih1 = arith::AddIOp::create(b, loc, ih, c1);
       scf::ForOp::create(
-          b, loc, c0, outWidth, cst(lanes), {},
+          b, loc, c0, outWidth, e.cst(lanes), {},
           [&](OpBuilder &b, Location, Value ow, ValueRange) {
             Value left = arith::SubIOp::create(b, loc, outWidth, ow);
             Value inMask =
-                mask(arith::MulIOp::create(b, loc, left, two), 2 * lanes);
-            Value outMask = mask(left, lanes);
+                e.mask(b, arith::MulIOp::create(b, loc, left, two), 2 * lanes);
+            Value outMask = e.mask(b, left, lanes);
             Value iw = arith::MulIOp::create(b, loc, ow, two);
             Value top = vector::MaskedLoadOp::create(
                 b, loc, wide, input, ValueRange{n, c, ih, iw}, inMask,
@@ -128,20 +160,9 @@ struct VectorizeMaxPool2x2 : OpRewritePattern<linalg::PoolingNchwMaxOp> {
             scf::YieldOp::create(b, loc);
           });
     };
-    SmallVector<Value> ubs = {dim(output, 0), dim(output, 1), dim(output, 2)};
-    if (parallel) {
-      scf::ParallelOp::create(
-          rewriter, loc, ValueRange{c0, c0, c0}, ubs, ValueRange{c1, c1, c1},
-          [&](OpBuilder &b, Location, ValueRange ivs) {
-            row(b, ivs[0], ivs[1], ivs[2]);
-          });
-    } else {
-      scf::buildLoopNest(rewriter, loc, ValueRange{c0, c0, c0}, ubs,
-                         ValueRange{c1, c1, c1},
-                         [&](OpBuilder &b, Location, ValueRange ivs) {
-                           row(b, ivs[0], ivs[1], ivs[2]);
-                         });
-    }
+    e.rows(
+        parallel, ValueRange{dim(output, 0), dim(output, 1), dim(output, 2)},
+        [&](OpBuilder &b, ValueRange ivs) { row(b, ivs[0], ivs[1], ivs[2]); });
     rewriter.eraseOp(op);
     return success();
   }
@@ -168,47 +189,12 @@ bool isWindowPosition(Value v, int64_t outer, int64_t inner) {
          getConstantIntValue(mul.getRhs()) == 2;
 }
 
-/// A dense f32/i64 buffer of the given rank.
+/// A buffer of the given rank and element type with the identity layout.
 bool isDense(Value v, int64_t rank, Type element) {
   auto type = dyn_cast<MemRefType>(v.getType());
   return type && type.getRank() == rank && type.getElementType() == element &&
          type.getLayout().isIdentity();
 }
-
-/// Shared by the gradient's two patterns: constants, masks and the loops
-/// over rows.
-struct PoolingEmitter {
-  PatternRewriter &b;
-  Location loc;
-  int64_t lanes;
-
-  Value cst(int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v).getResult();
-  }
-  Value mask(OpBuilder &ob, Value count, int64_t n) {
-    Value clamped = arith::MinSIOp::create(ob, loc, count, cst(n));
-    return vector::CreateMaskOp::create(
-        ob, loc, VectorType::get({n}, ob.getI1Type()), ValueRange{clamped});
-  }
-  Value zero(VectorType type) {
-    return arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
-  }
-  /// `body(ivs)` over [0, ubs) as scf.parallel or a loop nest.
-  void rows(bool parallel, ArrayRef<int64_t> ubs,
-            function_ref<void(OpBuilder &, ValueRange)> body) {
-    SmallVector<Value> lbs(ubs.size(), cst(0)), steps(ubs.size(), cst(1)),
-        upper;
-    for (int64_t u : ubs)
-      upper.push_back(cst(u));
-    auto build = [&](OpBuilder &ob, Location, ValueRange ivs) {
-      body(ob, ivs);
-    };
-    if (parallel)
-      scf::ParallelOp::create(b, loc, lbs, upper, steps, build);
-    else
-      scf::buildLoopNest(b, loc, lbs, upper, steps, build);
-  }
-};
 
 /// The max-pooling gradient's first maximum of each 2x2 window, a reduction
 /// over (kh, kw) of the input viewed as [N, C, OH, 2, OW, 2] into the
@@ -271,11 +257,7 @@ struct VectorizeWindowArgmax : OpRewritePattern<linalg::GenericOp> {
     auto positions = VectorType::get({lanes}, i64);
     Value zeroWide = e.zero(wide), zeroValues = e.zero(values),
           zeroPositions = e.zero(positions);
-    SmallVector<int64_t> even, odd;
-    for (int64_t l = 0; l < lanes; ++l) {
-      even.push_back(2 * l);
-      odd.push_back(2 * l + 1);
-    }
+    SmallVector<int64_t> even = e.alternateLanes(0), odd = e.alternateLanes(1);
     // Each input row's (ow, kw) as one dimension.
     Value rowsOf = memref::CollapseShapeOp::create(
         rewriter, loc, input,
