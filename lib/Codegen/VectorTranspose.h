@@ -34,15 +34,14 @@ transpose16(mlir::OpBuilder &b, mlir::Location loc,
   return rows;
 }
 
-/// The 16 x 16 tile whose row i is 16 lanes of `type` loaded from `base`
-/// at `indicesOf(i)`, transposed: result j holds the tile's column j, one
-/// lane per row. Rows at or past `rowCount` and lanes outside `columns` (a
-/// 16-lane mask) are not read and hold `padding`.
-inline llvm::SmallVector<mlir::Value> loadTransposed16(
-    mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type,
-    mlir::Value base,
-    llvm::function_ref<llvm::SmallVector<mlir::Value>(int64_t)> indicesOf,
-    mlir::Value rowCount, mlir::Value columns, mlir::Value padding) {
+/// The 16 x 16 tile whose row i is `rowOf(i, mask)`, transposed: result j
+/// holds the tile's column j, one lane per row. `mask` is `columns` (a
+/// 16-lane mask) for rows below `rowCount` and all-false past it: the lanes
+/// a row may read.
+inline llvm::SmallVector<mlir::Value>
+transposedRows16(mlir::OpBuilder &b, mlir::Location loc,
+                 llvm::function_ref<mlir::Value(int64_t, mlir::Value)> rowOf,
+                 mlir::Value rowCount, mlir::Value columns) {
   mlir::Value none = mlir::vector::ConstantMaskOp::create(
       b, loc, llvm::cast<mlir::VectorType>(columns.getType()),
       mlir::vector::ConstantMaskKind::AllFalse);
@@ -53,10 +52,27 @@ inline llvm::SmallVector<mlir::Value> loadTransposed16(
         mlir::arith::ConstantIndexOp::create(b, loc, i), rowCount);
     mlir::Value rowMask =
         mlir::arith::SelectOp::create(b, loc, present, columns, none);
-    rows.push_back(mlir::vector::MaskedLoadOp::create(
-        b, loc, type, base, indicesOf(i), rowMask, padding));
+    rows.push_back(rowOf(i, rowMask));
   }
   return transpose16(b, loc, std::move(rows));
+}
+
+/// The 16 x 16 tile whose row i is 16 lanes of `type` loaded from `base`
+/// at `indicesOf(i)`, transposed: result j holds the tile's column j, one
+/// lane per row. Rows at or past `rowCount` and lanes outside `columns` (a
+/// 16-lane mask) are not read and hold `padding`.
+inline llvm::SmallVector<mlir::Value> loadTransposed16(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type,
+    mlir::Value base,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(int64_t)> indicesOf,
+    mlir::Value rowCount, mlir::Value columns, mlir::Value padding) {
+  return transposedRows16(
+      b, loc,
+      [&](int64_t i, mlir::Value rowMask) -> mlir::Value {
+        return mlir::vector::MaskedLoadOp::create(
+            b, loc, type, base, indicesOf(i), rowMask, padding);
+      },
+      rowCount, columns);
 }
 
 } // namespace fqt

@@ -13,6 +13,12 @@
 // than the loops (16 cache lines each), so the segment's 16 x K columns
 // are transposed in 16 x 16 tiles by shuffles first.
 //
+// The columns may arrive as the i32 product of the data gradient with its
+// dequantizing epilogue fused into the sum (--fqt-fuse-elementwise): the
+// body then computes each value from the product, per-window and
+// per-kernel-position sums and scales, and each tile row applies it to 16
+// lanes before the transpose; the f32 columns never reach memory.
+//
 // The generic visits the windows from the last (oh, ow) to the first, so
 // that every pixel adds its terms with kh, then kw, ascending; the vector
 // code keeps that order for every pixel (rows from the last, segments of
@@ -31,6 +37,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -43,23 +50,73 @@ using namespace mlir;
 
 namespace {
 
-/// A static, contiguous f32 buffer of the given rank.
-bool isDenseF32(Value v, int64_t rank) {
+/// A static, contiguous buffer of the given rank.
+bool isDense(Value v, int64_t rank) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  return type && type.getRank() == rank && type.getElementType().isF32() &&
-         type.hasStaticShape() && type.getLayout().isIdentity();
+  return type && type.getRank() == rank && type.hasStaticShape() &&
+         type.getLayout().isIdentity();
 }
 
-/// Whether the body is `yield addf(out, in)` (or `addf(in, out)`).
-bool isSumIntoOutput(linalg::GenericOp op) {
+/// The windows' value the body adds into the output: `v` of `yield
+/// addf(out, v)` (or `addf(v, out)`), where out is used nowhere else and
+/// every other op is elementwise arithmetic (a dequantizing epilogue fused
+/// in by --fqt-fuse-elementwise) or a constant. Null if not so.
+Value valueAddedToOutput(linalg::GenericOp op) {
   Block *body = op.getBody();
   auto yield = cast<linalg::YieldOp>(body->getTerminator());
   auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
-  if (!add || add->getBlock() != body || body->getOperations().size() != 2)
-    return false;
-  Value in = body->getArgument(0), out = body->getArgument(2);
-  return (add.getLhs() == out && add.getRhs() == in) ||
-         (add.getLhs() == in && add.getRhs() == out);
+  BlockArgument out = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
+  if (!add || add->getBlock() != body || !out.hasOneUse())
+    return {};
+  for (Operation &inner : body->without_terminator()) {
+    bool scalar = llvm::all_of(inner.getResultTypes(),
+                               [](Type t) { return t.isIntOrFloat(); });
+    if (!scalar || inner.getNumRegions() != 0 ||
+        !(inner.hasTrait<OpTrait::Elementwise>() ||
+          isa<arith::ConstantOp>(inner)))
+      return {};
+  }
+  if (add.getLhs() == out)
+    return add.getRhs();
+  if (add.getRhs() == out)
+    return add.getLhs();
+  return {};
+}
+
+/// The value `added` of the body, 16 lanes at once: every op but the sum
+/// into the output applied lanewise, block arguments taken from `lanesOf`,
+/// constants and values from above the body as splats.
+Value vectorizeBody(OpBuilder &b, Location loc, Block *body, Value added,
+                    int64_t lanes, IRMapping &lanesOf) {
+  auto vectorOf = [&](Type t) { return VectorType::get({lanes}, t); };
+  Operation *sum = body->getTerminator()->getOperand(0).getDefiningOp();
+  for (Operation &inner : body->without_terminator()) {
+    if (&inner == sum)
+      continue;
+    if (auto constant = dyn_cast<arith::ConstantOp>(inner)) {
+      auto type = vectorOf(constant.getType());
+      lanesOf.map(constant.getResult(),
+                  arith::ConstantOp::create(
+                      b, loc, DenseElementsAttr::get(type, constant.getValue()))
+                      .getResult());
+      continue;
+    }
+    OperationState state(loc, inner.getName());
+    for (Value operand : inner.getOperands()) {
+      // A value from above the generic (a constant hoisted by
+      // canonicalization) is the same in every lane.
+      if (!lanesOf.contains(operand))
+        lanesOf.map(operand, vector::BroadcastOp::create(
+                                 b, loc, vectorOf(operand.getType()), operand)
+                                 .getResult());
+      state.addOperands(lanesOf.lookup(operand));
+    }
+    for (Type t : inner.getResultTypes())
+      state.addTypes(vectorOf(t));
+    state.addAttributes(inner.getAttrs());
+    lanesOf.map(inner.getResults(), b.create(state)->getResults());
+  }
+  return lanesOf.lookup(added);
 }
 
 struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
@@ -68,45 +125,75 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-        op.getNumDpsInits() != 1 || op.getNumLoops() != 6)
+    if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+        op.getNumLoops() != 6)
       return rewriter.notifyMatchFailure(op, "not a windows' sum");
     // The transposes are 16 x 16 (AVX-512's f32 lanes); with narrower
     // vectors the loops stay.
     if (lanes != 16)
       return rewriter.notifyMatchFailure(op, "not 16 lanes");
-    Value cols = op.getDpsInputs()[0], output = op.getDpsInits()[0];
-    if (!isDenseF32(cols, 6) || !isDenseF32(output, 4))
-      return rewriter.notifyMatchFailure(op, "not dense f32 buffers");
+    Value output = op.getDpsInits()[0];
+    auto outputType = dyn_cast<MemRefType>(output.getType());
+    if (!isDense(output, 4) || !outputType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not a dense f32 output");
     using utils::IteratorType;
     SmallVector<IteratorType> expected = {
         IteratorType::parallel,  IteratorType::reduction,
         IteratorType::reduction, IteratorType::parallel,
         IteratorType::reduction, IteratorType::reduction};
-    if (op.getIteratorTypesArray() != expected || !isSumIntoOutput(op))
+    Value added = valueAddedToOutput(op);
+    if (op.getIteratorTypesArray() != expected || !added)
       return rewriter.notifyMatchFailure(op, "not a sum over the windows");
 
     // The windows' sum of TensorEmitter::scatterWindows for stride 1 and
-    // dilation 1, windows visited from the last: cols read at (n, OH-1-oh,
-    // OW-1-ow, c, kh, kw), the pixels at (n, c, OH-1-oh + kh, OW-1-ow + kw).
-    ArrayRef<int64_t> shape = cast<MemRefType>(cols.getType()).getShape();
-    int64_t n = shape[0], oh = shape[1], ow = shape[2], c = shape[3],
-            kh = shape[4], kw = shape[5];
+    // dilation 1, windows visited from the last: columns read at (n,
+    // OH-1-oh, OW-1-ow, c, kh, kw), the pixels at (n, c, OH-1-oh + kh,
+    // OW-1-ow + kw). A fused epilogue adds operands read per window (n,
+    // OH-1-oh, OW-1-ow), per kernel position (c, kh, kw) or once.
+    SmallVector<int64_t> loops = op.getStaticLoopRanges();
+    if (ShapedType::isDynamicShape(loops))
+      return rewriter.notifyMatchFailure(op, "dynamic loops");
+    int64_t n = loops[0], oh = loops[1], ow = loops[2], c = loops[3],
+            kh = loops[4], kw = loops[5];
     MLIRContext *ctx = getContext();
     AffineExpr dn, dh, dw, dc, di, dj;
     bindDims(ctx, dn, dh, dw, dc, di, dj);
     AffineExpr row = (oh - 1) - dh, column = (ow - 1) - dw;
-    AffineMap in = AffineMap::get(6, 0, {dn, row, column, dc, di, dj}, ctx);
-    AffineMap windows = AffineMap::get(6, 0, {dh, dw}, ctx);
-    AffineMap out =
-        AffineMap::get(6, 0, {dn, dc, row + di, column + dj}, ctx);
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    if (maps[0] != in || maps[1] != windows || maps[2] != out)
+    AffineMap columnsMap =
+        AffineMap::get(6, 0, {dn, row, column, dc, di, dj}, ctx);
+    AffineMap windowMap = AffineMap::get(6, 0, {dn, row, column}, ctx);
+    AffineMap positionMap = AffineMap::get(6, 0, {dc, di, dj}, ctx);
+    AffineMap onceMap = AffineMap::get(6, 0, {}, ctx);
+    AffineMap shapeMap = AffineMap::get(6, 0, {dh, dw}, ctx);
+    AffineMap out = AffineMap::get(6, 0, {dn, dc, row + di, column + dj}, ctx);
+    if (op.getMatchingIndexingMap(op.getDpsInitOperand(0)) != out)
       return rewriter.notifyMatchFailure(op, "not stride 1, dilation 1");
-    ArrayRef<int64_t> pixels = cast<MemRefType>(output.getType()).getShape();
+    ArrayRef<int64_t> pixels = outputType.getShape();
     if (pixels[0] != n || pixels[1] != c || pixels[2] < oh + kh - 1 ||
         pixels[3] < ow + kw - 1)
       return rewriter.notifyMatchFailure(op, "pixels do not fit the windows");
+    enum class Reads { columns, window, position, once };
+    SmallVector<std::pair<OpOperand *, Reads>> reads;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      bool used = !op.getMatchingBlockArgument(input).use_empty();
+      if (map == shapeMap && !used)
+        continue;
+      std::optional<Reads> kind;
+      if (map == columnsMap)
+        kind = Reads::columns;
+      else if (map == windowMap)
+        kind = Reads::window;
+      else if (map == positionMap)
+        kind = Reads::position;
+      else if (map == onceMap)
+        kind = Reads::once;
+      if (!kind || !isDense(input->get(), map.getNumResults()))
+        return rewriter.notifyMatchFailure(op, "an input read otherwise");
+      reads.push_back({input, *kind});
+    }
+    if (llvm::none_of(reads, [](auto r) { return r.second == Reads::columns; }))
+      return rewriter.notifyMatchFailure(op, "no columns");
 
     Location loc = op.getLoc();
     Type f32 = rewriter.getF32Type();
@@ -127,10 +214,28 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
       return flat;
     };
     int64_t k = c * kh * kw, tiles = llvm::divideCeil(k, lanes);
-    // The columns as one row: a segment's windows are L rows of K values.
-    ReassociationIndices all = {0, 1, 2, 3, 4, 5};
-    Value flat = memref::CollapseShapeOp::create(
-        rewriter, loc, cols, ArrayRef<ReassociationIndices>{all});
+    // Every input as one row (columns: a segment's windows are L rows of K
+    // values); inputs read once as splats.
+    IRMapping uniform;
+    SmallVector<Value> flat;
+    for (auto [input, kind] : reads) {
+      Value buffer = input->get();
+      auto type = cast<MemRefType>(buffer.getType());
+      if (kind == Reads::once) {
+        Value scalar = memref::LoadOp::create(rewriter, loc, buffer);
+        uniform.map(op.getMatchingBlockArgument(input),
+                    vector::BroadcastOp::create(
+                        rewriter, loc,
+                        VectorType::get({lanes}, type.getElementType()), scalar)
+                        .getResult());
+        flat.push_back({});
+        continue;
+      }
+      ReassociationIndices all =
+          llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+      flat.push_back(memref::CollapseShapeOp::create(
+          rewriter, loc, buffer, ArrayRef<ReassociationIndices>{all}));
+    }
     // Per sample, the segment's columns transposed: [K][L], a kernel
     // position's values for the L windows in one vector.
     auto scratchType = MemRefType::get({n, tiles * lanes, lanes}, f32);
@@ -147,12 +252,15 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
           b, loc, arith::SubIOp::create(b, loc, cst(ow), first), cst(lanes));
       Value mask =
           vector::CreateMaskOp::create(b, loc, maskType, ValueRange{count});
-      // cols[n, windowRow, first, 0, 0, 0] in the flat columns.
+      // The segment's first window in the flat windows, and its first value
+      // in the flat columns.
       Value windowIndex =
           linearize(b, {sampleIndex, windowRow, first}, {n, oh, ow});
       Value base = arith::MulIOp::create(b, loc, windowIndex, cst(k));
-      // L x L tiles of the segment's L x K columns, transposed in
-      // registers (missing windows and columns past K load as zeros).
+      Value lastRow = arith::SubIOp::create(b, loc, count, c1);
+      // L x L tiles of the segment's L x K values, transposed in registers
+      // (lanes of missing windows and of columns past K are never stored
+      // to pixels).
       scf::ForOp::create(
           b, loc, c0, cst(tiles), c1, {},
           [&](OpBuilder &b, Location, Value tile, ValueRange) {
@@ -160,14 +268,57 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
             Value columns = vector::CreateMaskOp::create(
                 b, loc, maskType,
                 ValueRange{arith::SubIOp::create(b, loc, cst(k), column)});
-            SmallVector<Value> transposed = fqt::loadTransposed16(
-                b, loc, vector, flat,
-                [&](int64_t i) -> SmallVector<Value> {
-                  return {arith::AddIOp::create(
+            IRMapping tileLanes = uniform;
+            for (auto [read, buffer] : llvm::zip(reads, flat)) {
+              if (read.second != Reads::position)
+                continue;
+              auto type = VectorType::get(
+                  {lanes}, cast<MemRefType>(buffer.getType()).getElementType());
+              tileLanes.map(
+                  op.getMatchingBlockArgument(read.first),
+                  vector::MaskedLoadOp::create(
+                      b, loc, type, buffer, ValueRange{column}, columns,
+                      arith::ConstantOp::create(b, loc, b.getZeroAttr(type)))
+                      .getResult());
+            }
+            SmallVector<Value> transposed = fqt::transposedRows16(
+                b, loc,
+                [&](int64_t i, Value rowMask) -> Value {
+                  IRMapping rowLanes = tileLanes;
+                  // A missing window reads the segment's last one.
+                  Value window = arith::AddIOp::create(
+                      b, loc, windowIndex,
+                      arith::MinSIOp::create(b, loc, cst(i), lastRow));
+                  Value offset = arith::AddIOp::create(
                       b, loc, base,
-                      arith::AddIOp::create(b, loc, cst(i * k), column))};
+                      arith::AddIOp::create(b, loc, cst(i * k), column));
+                  for (auto [read, buffer] : llvm::zip(reads, flat)) {
+                    if (read.second != Reads::columns &&
+                        read.second != Reads::window)
+                      continue;
+                    Type element =
+                        cast<MemRefType>(buffer.getType()).getElementType();
+                    auto type = VectorType::get({lanes}, element);
+                    Value lanesOfRow =
+                        read.second == Reads::columns
+                            ? vector::MaskedLoadOp::create(
+                                  b, loc, type, buffer, ValueRange{offset},
+                                  rowMask,
+                                  arith::ConstantOp::create(
+                                      b, loc, b.getZeroAttr(type)))
+                                  .getResult()
+                            : vector::BroadcastOp::create(
+                                  b, loc, type,
+                                  memref::LoadOp::create(b, loc, buffer,
+                                                         ValueRange{window}))
+                                  .getResult();
+                    rowLanes.map(op.getMatchingBlockArgument(read.first),
+                                 lanesOfRow);
+                  }
+                  return vectorizeBody(b, loc, op.getBody(), added, lanes,
+                                       rowLanes);
                 },
-                count, columns, zero);
+                count, columns);
             for (int64_t j = 0; j < lanes; ++j)
               vector::StoreOp::create(
                   b, loc, transposed[j], scratch,

@@ -366,6 +366,13 @@ def FQTVectorizeWindowSums : Pass<"fqt-vectorize-window-sums",
     the sums have its bits. AVX-512 only (16 f32 lanes, from
     `cpu-features`); with narrower vectors the loops stay. With `parallel`,
     the loop over samples is an `scf.parallel`.
+
+    The value added may be computed by the body from the columns (any
+    element type) and from inputs read per window `(n, oh, ow)`, per kernel
+    position `(c, kh, kw)` or once (a dequantizing epilogue fused in by
+    `--fqt-fuse-elementwise`): each row of a tile then applies the body's
+    elementwise ops to 16 lanes before the transpose, so the f32 columns
+    exist only in registers.
   }];
   let options = [
     Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
