@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -27,8 +28,84 @@ static bool readsEachElementOnce(OpOperand *fused) {
   return consumer.getMatchingIndexingMap(fused).isPermutation();
 }
 
-void fqt::populateFuseElementwisePatterns(RewritePatternSet &patterns) {
-  linalg::populateElementwiseOpsFusionPatterns(patterns, readsEachElementOnce);
+/// Whether the consumer of `fused` visits each element of it exactly once:
+/// every result of its indexing map is a distinct loop d or, reversed,
+/// (size - 1) - d, and the operand's sizes are the loops' (a windows' sum
+/// visits its columns from the last window to the first).
+static bool readsEachElementOnceInSomeOrder(OpOperand *fused) {
+  auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+  auto type = dyn_cast<RankedTensorType>(fused->get().getType());
+  if (!consumer || !type || !type.hasStaticShape())
+    return false;
+  AffineMap map = consumer.getMatchingIndexingMap(fused);
+  SmallVector<int64_t> loops = consumer.getStaticLoopRanges();
+  if (map.getNumResults() != map.getNumDims())
+    return false;
+  llvm::SmallBitVector seen(map.getNumDims());
+  for (auto [result, size] : llvm::zip(map.getResults(), type.getShape())) {
+    bool matched = false;
+    for (unsigned d = 0, e = map.getNumDims(); d < e && !matched; ++d) {
+      if (seen[d] || loops[d] != size)
+        continue;
+      AffineExpr loop = getAffineDimExpr(d, map.getContext());
+      matched = result == loop || result == (size - 1) - loop;
+      if (matched)
+        seen.set(d);
+    }
+    if (!matched)
+      return false;
+  }
+  return true;
+}
+
+/// A linalg.generic that adds its inputs into output elements addressed by
+/// a mix of loops (a convolution's windows' sum: (n, c, oh + kh, ow + kw)).
+static bool isWindowSum(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  return generic && generic.getNumDpsInits() == 1 &&
+         !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+              .isProjectedPermutation();
+}
+
+/// An elementwise linalg.generic whose only result has a single use.
+static bool isElementwiseWithOneUse(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  return generic && generic->getNumResults() == 1 && generic->hasOneUse() &&
+         generic.getNumParallelLoops() == generic.getNumLoops();
+}
+
+/// The elementwise producer of a windows' sum's columns (the data
+/// gradient's dequantizing epilogue), read once per element.
+static bool isEpilogueOfWindowSum(OpOperand *fused) {
+  return isElementwiseWithOneUse(fused->get().getDefiningOp()) &&
+         isWindowSum(fused->getOwner()) &&
+         readsEachElementOnceInSomeOrder(fused);
+}
+
+/// The columns reach the windows' sum through a tensor.expand_shape (the
+/// product's rows split into (n, oh, ow)): expand the epilogue instead, so
+/// that it meets the sum.
+static bool expandsEpilogueOfWindowSum(OpOperand *reshaped) {
+  auto expand = dyn_cast<tensor::ExpandShapeOp>(reshaped->getOwner());
+  if (!expand || !expand->hasOneUse() ||
+      !isElementwiseWithOneUse(reshaped->get().getDefiningOp()))
+    return false;
+  OpOperand &use = *expand->getUses().begin();
+  return isWindowSum(use.getOwner()) && readsEachElementOnceInSomeOrder(&use);
+}
+
+void fqt::populateFuseElementwisePatterns(RewritePatternSet &patterns,
+                                          bool epiloguesIntoWindowSums) {
+  if (!epiloguesIntoWindowSums) {
+    linalg::populateElementwiseOpsFusionPatterns(patterns,
+                                                 readsEachElementOnce);
+    return;
+  }
+  linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *fused) {
+    return readsEachElementOnce(fused) || isEpilogueOfWindowSum(fused);
+  });
+  linalg::populateFoldReshapeOpsByExpansionPatterns(patterns,
+                                                    expandsEpilogueOfWindowSum);
 }
 
 namespace {
@@ -56,7 +133,7 @@ struct FQTFuseElementwisePass
                    GeneralizeNamed<linalg::MapOp>,
                    GeneralizeNamed<linalg::PoolingNchwMaxOp>,
                    GeneralizeNamed<linalg::PoolingNchwSumOp>>(&getContext());
-    populateFuseElementwisePatterns(patterns);
+    populateFuseElementwisePatterns(patterns, epiloguesIntoWindowSums);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -27,7 +27,11 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     pm.addPass(createFQTNarrowCodes());
   addFqtToLinalgPasses(pm, options.simulateQMatmul, options.kBlocks);
   if (options.vectorize) {
-    pm.addPass(createFQTFuseElementwise());
+    // The data gradient's dequantizing epilogue goes into the windows' sum
+    // that reads it (the f32 columns are the step's largest temporary).
+    FQTFuseElementwiseOptions fusion;
+    fusion.epiloguesIntoWindowSums = true;
+    pm.addPass(createFQTFuseElementwise(fusion));
     pm.addPass(createCanonicalizerPass());
   }
   addBufferizationPasses(pm, options.entryPoints, options.deallocate,

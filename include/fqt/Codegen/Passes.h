@@ -30,7 +30,8 @@ constexpr llvm::StringLiteral kAmxGateName = "fqt_amx_ready";
 
 /// Elementwise producer-consumer fusion of linalg.generic ops on tensors that
 /// never repeats a producer's computation (see --fqt-fuse-elementwise).
-void populateFuseElementwisePatterns(mlir::RewritePatternSet &patterns);
+void populateFuseElementwisePatterns(mlir::RewritePatternSet &patterns,
+                                     bool epiloguesIntoWindowSums = false);
 
 /// Instruction set of the integer kernels.
 enum class IntKernelIsa { generic, avx2, avx512vnni };

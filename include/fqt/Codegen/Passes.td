@@ -23,11 +23,25 @@ def FQTFuseElementwise : Pass<"fqt-fuse-elementwise"> {
     that they fuse too, and a pooling's fill of its output can be folded
     into it later (on the GPU each unfused op is a kernel launch; the CPU
     pipeline keeps them named for its own lowerings).
+
+    With `epilogues-into-window-sums`, the elementwise epilogue that turns
+    a convolution's data-gradient product into f32 columns is fused into
+    the windows' sum that adds those columns back into pixels (a generic
+    whose output index mixes loops, `(n, c, oh + kh, ow + kw)`, and which
+    reads each column once, windows in reverse order). The columns reach
+    the sum through a `tensor.expand_shape`, which is first moved above the
+    epilogue (upstream's reshape propagation by expansion, restricted to
+    this case). The sum then reads the i32 product and its row and column
+    sums directly: the f32 columns are never written to memory.
   }];
   let options = [
     Option<"generalizeNamed", "generalize-named", "bool", /*default=*/"false",
            "Generalize linalg.transpose, linalg.map and NCHW pooling so "
            "that they fuse">,
+    Option<"epiloguesIntoWindowSums", "epilogues-into-window-sums", "bool",
+           /*default=*/"false",
+           "Fuse a data-gradient product's elementwise epilogue into the "
+           "windows' sum that reads its columns">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
