@@ -13,7 +13,7 @@
 // RUN: diff %t.loops %t.amx
 // RUN: FileCheck %s < %t.amx
 // The products did become AMX kernels, one per kind of product.
-// RUN: fqt-opt %s --fqt-cpu-pipeline="amx=on" --mlir-print-ir-after=fqt-amx-kernels -o /dev/null 2>&1 \
+// RUN: fqt-opt %s --fqt-cpu-pipeline="amx=on" --mlir-disable-threading --mlir-print-ir-after=fqt-amx-kernels -o /dev/null 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=KERNELS
 
 // KERNELS-COUNT-4: func.func private @fqt_amx_gemm{{.*}} attributes {no_inline, passthrough = ["noinline"], target_features

@@ -17,7 +17,7 @@
 // RUN: diff %t.loops %t.threads
 // RUN: FileCheck %s < %t.vector
 // The sum did become vector code with the channels in the lanes (AVX-512).
-// RUN: fqt-opt %s --fqt-cpu-pipeline="cpu-features=+avx512f" --mlir-print-ir-after=fqt-vectorize-reductions -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
+// RUN: fqt-opt %s --fqt-cpu-pipeline="cpu-features=+avx512f" --mlir-disable-threading --mlir-print-ir-after=fqt-vectorize-reductions -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
 // IR: vector.shuffle
 // IR: arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
 

@@ -21,7 +21,7 @@
 // RUN: diff %t.loops %t.avx2
 // RUN: FileCheck %s < %t.vector
 // Both became vector code.
-// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-print-ir-after=fqt-vectorize-pooling -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
+// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-disable-threading --mlir-print-ir-after=fqt-vectorize-pooling -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
 // IR-NOT: linalg.generic {{.*}}"reduction", "reduction"]
 // IR: arith.cmpf ogt, %{{.*}}, %{{.*}} : vector<{{[0-9]+}}xf32>
 // IR: arith.cmpi eq, %{{.*}}, %{{.*}} : vector<{{[0-9]+}}xi64>

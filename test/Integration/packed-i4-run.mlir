@@ -14,7 +14,7 @@
 // RUN: diff %t.scalar %t.scalar-bytes
 // RUN: FileCheck %s --input-file %t.packed
 // RUN: fqt-opt %s --fqt-narrow-codes | FileCheck %s --check-prefix=NARROW
-// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-print-ir-after=fqt-pack-i4-buffers -o /dev/null 2>&1 \
+// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-disable-threading --mlir-print-ir-after=fqt-pack-i4-buffers -o /dev/null 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=PACKED
 
 // 4-bit codes stored two per byte (fqt-narrow-codes, fqt-pack-i4-buffers)

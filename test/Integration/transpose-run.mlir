@@ -10,7 +10,7 @@
 // RUN:   | sed 's/base@ = 0x[0-9a-f]*//' > %t.loops
 // RUN: diff %t.loops %t.vector
 // RUN: FileCheck %s < %t.vector
-// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-print-ir-after=fqt-vectorize-transposes -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
+// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-disable-threading --mlir-print-ir-after=fqt-vectorize-transposes -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
 // IR-NOT: linalg.transpose
 // IR: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xf32>, vector<16xf32>
 

@@ -23,10 +23,10 @@
 // RUN: FileCheck %s < %t.vector
 // The epilogue did go into the sum, and the sum became vector code that
 // converts the i32 product itself.
-// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-print-ir-after=fqt-fuse-elementwise -o /dev/null 2>&1 | FileCheck %s --check-prefix=FUSED
+// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-disable-threading --mlir-print-ir-after=fqt-fuse-elementwise -o /dev/null 2>&1 | FileCheck %s --check-prefix=FUSED
 // FUSED: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "parallel", "reduction", "reduction"]} ins(%{{.*}} : tensor<2x5x37x3x3x3xi32>, tensor<f32>, tensor<2x5x37xi32>, tensor<3x3x3xi32>, tensor<5x37xf32>)
 // FUSED-NOT: tensor<370x27xf32>
-// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-print-ir-after=fqt-vectorize-window-sums -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
+// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-disable-threading --mlir-print-ir-after=fqt-vectorize-window-sums -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
 // IR: memref.load %{{.*}}[] : memref<f32>
 // IR: vector.maskedload %{{.*}} : memref<{{[0-9]+}}xi32>, vector<16xi1>, vector<16xi32> into vector<16xi32>
 // IR: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>

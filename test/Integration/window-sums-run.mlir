@@ -21,7 +21,7 @@
 // RUN: diff %t.loops %t.avx2
 // RUN: FileCheck %s < %t.vector
 // The sum did become vector code.
-// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-print-ir-after=fqt-vectorize-window-sums -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
+// RUN: fqt-opt %s --fqt-cpu-pipeline --mlir-disable-threading --mlir-print-ir-after=fqt-vectorize-window-sums -o /dev/null 2>&1 | FileCheck %s --check-prefix=IR
 // IR: vector.shuffle
 // IR: vector.maskedload
 // IR: arith.addf %{{.*}} : vector<{{[0-9]+}}xf32>
