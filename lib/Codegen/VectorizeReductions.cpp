@@ -23,6 +23,7 @@
 
 #include "fqt/Codegen/Passes.h"
 
+#include "VectorBody.h"
 #include "VectorTranspose.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -78,6 +79,102 @@ static std::optional<Combiner> matchCombiner(Operation *op, Type type) {
   if (isa<arith::AndIOp>(op))
     return Combiner{vector::CombiningKind::AND, b.getIntegerAttr(type, -1)};
   return std::nullopt;
+}
+
+/// What each yielded value of a reduction's body combines: the combiner
+/// (its kind and identity) and the partial value it combines with its own
+/// output argument, computed from the inputs by elementwise ops.
+struct ReductionBody {
+  SmallVector<Combiner> combiners;
+  SmallVector<Value> partials;
+};
+
+/// The reduction body of `op`: every yielded value combines a value
+/// computed from the inputs with its own output argument; everything else
+/// is elementwise.
+static FailureOr<ReductionBody> matchReductionBody(linalg::GenericOp op,
+                                                   PatternRewriter &rewriter) {
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  unsigned numInputs = op.getNumDpsInputs();
+  SmallVector<Combiner> combiners;
+  SmallVector<Value> partials;
+  for (auto [i, value] : llvm::enumerate(yield.getOperands())) {
+    Operation *def = value.getDefiningOp();
+    BlockArgument acc = body->getArgument(numInputs + i);
+    if (!def || def->getBlock() != body || def->getNumOperands() != 2)
+      return rewriter.notifyMatchFailure(op, "no combiner");
+    auto c = matchCombiner(def, value.getType());
+    if (!c)
+      return rewriter.notifyMatchFailure(op, "unsupported combiner");
+    Value partial = def->getOperand(0) == acc   ? def->getOperand(1)
+                    : def->getOperand(1) == acc ? def->getOperand(0)
+                                                : Value();
+    if (!partial || partial == acc)
+      return rewriter.notifyMatchFailure(op, "combiner does not read its "
+                                             "output");
+    combiners.push_back(*c);
+    partials.push_back(partial);
+  }
+  // The partial values must not depend on an output or a combiner: they
+  // are recomputed per element, away from the accumulators.
+  llvm::SmallPtrSet<Value, 8> tainted;
+  for (unsigned i = numInputs; i < body->getNumArguments(); ++i)
+    tainted.insert(body->getArgument(i));
+  for (Operation &inner : body->without_terminator()) {
+    bool isCombiner =
+        inner.getNumResults() == 1 &&
+        llvm::is_contained(yield.getOperands(), inner.getResult(0));
+    if (isCombiner) {
+      tainted.insert(inner.getResult(0));
+      continue;
+    }
+    if (llvm::any_of(inner.getOperands(),
+                     [&](Value v) { return tainted.contains(v); }))
+      return rewriter.notifyMatchFailure(op, "body reads an accumulator "
+                                             "outside its combiner");
+  }
+  for (Value p : partials)
+    if (tainted.contains(p))
+      return rewriter.notifyMatchFailure(op, "partial value depends on an "
+                                             "accumulator");
+  for (Operation &inner : body->without_terminator()) {
+    if (isa<linalg::IndexOp>(inner) ||
+        !OpTrait::hasElementwiseMappableTraits(&inner) ||
+        inner.getNumRegions() != 0 || inner.getNumResults() != 1)
+      return rewriter.notifyMatchFailure(op, "body not elementwise");
+    bool isCombiner = llvm::any_of(yield.getOperands(), [&](Value v) {
+      return v.getDefiningOp() == &inner;
+    });
+    // Output arguments may only feed their combiner.
+    for (Value operand : inner.getOperands())
+      if (auto arg = dyn_cast<BlockArgument>(operand))
+        if (arg.getOwner() == body && arg.getArgNumber() >= numInputs &&
+            !isCombiner)
+          return rewriter.notifyMatchFailure(op, "output read in the body");
+  }
+
+  return ReductionBody{std::move(combiners), std::move(partials)};
+}
+
+/// The indices of `operand` of `op` at loop indices `ivs` (its map a
+/// projected permutation).
+static SmallVector<Value>
+operandIndices(linalg::GenericOp op, OpOperand *operand, ArrayRef<Value> ivs) {
+  SmallVector<Value> idx;
+  for (AffineExpr e : op.getMatchingIndexingMap(operand).getResults())
+    idx.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+  return idx;
+}
+
+/// `x` combined into `acc` by the combiner of the body's i-th yielded value
+/// (scalars or vectors alike).
+static Value combineAs(OpBuilder &b, Location loc, Block *body, unsigned i,
+                       Value x, Value acc) {
+  Operation *def = body->getTerminator()->getOperand(i).getDefiningOp();
+  OperationState state(loc, def->getName(), ValueRange{x, acc},
+                       TypeRange{acc.getType()}, def->getAttrs());
+  return b.create(state)->getResult(0);
 }
 
 /// A reduction of whole buffers to scalars (a per-tensor quantizer's
@@ -155,7 +252,6 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
         op.getIteratorTypesArray().back() != utils::IteratorType::reduction)
       return rewriter.notifyMatchFailure(op, "innermost loop not a reduction");
     AffineExpr inner = rewriter.getAffineDimExpr(numLoops - 1);
-    Block *body = op.getBody();
     for (OpOperand &operand : op->getOpOperands()) {
       AffineMap map = op.getMatchingIndexingMap(&operand);
       if (!map.isProjectedPermutation())
@@ -179,67 +275,10 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
       if (memref.getElementType().isInteger(4))
         return rewriter.notifyMatchFailure(op, "i4 operand");
     }
-    // Every yielded value combines a value computed from the inputs with its
-    // own output argument; everything else is elementwise.
-    auto yield = cast<linalg::YieldOp>(body->getTerminator());
-    unsigned numInputs = op.getNumDpsInputs();
-    SmallVector<Combiner> combiners;
-    SmallVector<Value> partials;
-    for (auto [i, value] : llvm::enumerate(yield.getOperands())) {
-      Operation *def = value.getDefiningOp();
-      BlockArgument acc = body->getArgument(numInputs + i);
-      if (!def || def->getBlock() != body || def->getNumOperands() != 2)
-        return rewriter.notifyMatchFailure(op, "no combiner");
-      auto c = matchCombiner(def, value.getType());
-      if (!c)
-        return rewriter.notifyMatchFailure(op, "unsupported combiner");
-      Value partial = def->getOperand(0) == acc   ? def->getOperand(1)
-                      : def->getOperand(1) == acc ? def->getOperand(0)
-                                                  : Value();
-      if (!partial || partial == acc)
-        return rewriter.notifyMatchFailure(op, "combiner does not read its "
-                                               "output");
-      combiners.push_back(*c);
-      partials.push_back(partial);
-    }
-    // The partial values must not depend on an output or a combiner: they
-    // are recomputed per element, away from the accumulators.
-    llvm::SmallPtrSet<Value, 8> tainted;
-    for (unsigned i = numInputs; i < body->getNumArguments(); ++i)
-      tainted.insert(body->getArgument(i));
-    for (Operation &inner : body->without_terminator()) {
-      bool isCombiner =
-          inner.getNumResults() == 1 &&
-          llvm::is_contained(yield.getOperands(), inner.getResult(0));
-      if (isCombiner) {
-        tainted.insert(inner.getResult(0));
-        continue;
-      }
-      if (llvm::any_of(inner.getOperands(),
-                       [&](Value v) { return tainted.contains(v); }))
-        return rewriter.notifyMatchFailure(op, "body reads an accumulator "
-                                               "outside its combiner");
-    }
-    for (Value p : partials)
-      if (tainted.contains(p))
-        return rewriter.notifyMatchFailure(op, "partial value depends on an "
-                                               "accumulator");
-    for (Operation &inner : body->without_terminator()) {
-      if (isa<linalg::IndexOp>(inner) ||
-          !OpTrait::hasElementwiseMappableTraits(&inner) ||
-          inner.getNumRegions() != 0 || inner.getNumResults() != 1)
-        return rewriter.notifyMatchFailure(op, "body not elementwise");
-      bool isCombiner = llvm::any_of(yield.getOperands(), [&](Value v) {
-        return v.getDefiningOp() == &inner;
-      });
-      // Output arguments may only feed their combiner.
-      for (Value operand : inner.getOperands())
-        if (auto arg = dyn_cast<BlockArgument>(operand))
-          if (arg.getOwner() == body && arg.getArgNumber() >= numInputs &&
-              !isCombiner)
-            return rewriter.notifyMatchFailure(op, "output read in the body");
-    }
-
+    FailureOr<ReductionBody> reduction = matchReductionBody(op, rewriter);
+    if (failed(reduction))
+      return failure();
+    auto [combiners, partials] = std::move(*reduction);
     emit(rewriter, op, combiners, partials);
     rewriter.eraseOp(op);
     return success();
@@ -262,10 +301,7 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
 
     // Indices of an operand for loop indices `ivs` (the innermost one last).
     auto indices = [&](OpOperand *operand, ArrayRef<Value> ivs) {
-      SmallVector<Value> idx;
-      for (AffineExpr e : op.getMatchingIndexingMap(operand).getResults())
-        idx.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
-      return idx;
+      return operandIndices(op, operand, ivs);
     };
     // Clones the body's computation of the partial values, with the inputs
     // loaded at `ivs`: as vectors of `width` lanes if `vec`, else scalars.
@@ -290,29 +326,16 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
                       : s);
         }
       }
-      for (Operation &inner : body->without_terminator()) {
-        if (llvm::is_contained(op.getBody()->getTerminator()->getOperands(),
-                               inner.getResult(0)))
-          continue; // a combiner
-        if (!vec) {
-          b.clone(inner, map);
-          continue;
-        }
-        SmallVector<Value> operands;
-        for (Value v : inner.getOperands()) {
-          if (Value m = map.lookupOrNull(v)) {
-            operands.push_back(m);
-            continue;
-          }
-          // Defined above the body: splat it.
-          operands.push_back(vector::BroadcastOp::create(
-              b, loc, VectorType::get({width}, v.getType()), v));
-        }
-        Operation *clone = b.clone(inner);
-        clone->setOperands(operands);
-        clone->getResult(0).setType(
-            VectorType::get({width}, inner.getResult(0).getType()));
-        map.map(inner.getResult(0), clone->getResult(0));
+      auto isCombiner = [&](Operation &inner) {
+        return llvm::is_contained(body->getTerminator()->getOperands(),
+                                  inner.getResult(0));
+      };
+      if (vec) {
+        vectorizeBodyOps(b, loc, body, width, map, isCombiner);
+      } else {
+        for (Operation &inner : body->without_terminator())
+          if (!isCombiner(inner))
+            b.clone(inner, map);
       }
       SmallVector<Value> out;
       for (Value p : partials) {
@@ -327,11 +350,8 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
       }
       return out;
     };
-    auto combine = [&](unsigned i, Value x, Value acc) -> Value {
-      Operation *def = body->getTerminator()->getOperand(i).getDefiningOp();
-      OperationState state(loc, def->getName(), ValueRange{x, acc},
-                           TypeRange{acc.getType()}, def->getAttrs());
-      return b.create(state)->getResult(0);
+    auto combine = [&](unsigned i, Value x, Value acc) {
+      return combineAs(b, loc, body, i, x, acc);
     };
 
     // The outer loops, then the vector and remainder loops.
@@ -373,8 +393,48 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
         init.push_back(arith::ConstantOp::create(
             b, loc, vt, DenseElementsAttr::get(vt, c.identity)));
       }
+      // Where the order does not matter (min/max, integer ops), first four
+      // vectors at a time into four sets of accumulators, combined after:
+      // one chain of dependent combines would wait on each one's latency.
+      Value start = c0;
+      bool floatSum = llvm::any_of(
+          llvm::zip(combiners, partials), [](auto combinerAndPartial) {
+            auto [c, p] = combinerAndPartial;
+            return c.kind == vector::CombiningKind::ADD &&
+                   isa<FloatType>(p.getType());
+          });
+      if (!floatSum) {
+        const int64_t sets = 4;
+        Value step = arith::ConstantIndexOp::create(b, loc, sets * width);
+        start = arith::MulIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, size, step), step);
+        SmallVector<Value> setInit;
+        for (int64_t u = 0; u < sets; ++u)
+          llvm::append_range(setInit, init);
+        auto setLoop = scf::ForOp::create(
+            b, loc, c0, start, step, setInit,
+            [&](OpBuilder &, Location, Value j, ValueRange accs) {
+              SmallVector<Value> next;
+              for (int64_t u = 0; u < sets; ++u) {
+                ivs[d] = arith::AddIOp::create(
+                    b, loc, j,
+                    arith::ConstantIndexOp::create(b, loc, u * width));
+                SmallVector<Value> xs = computePartials(ivs, /*vec=*/true);
+                for (unsigned i = 0; i < xs.size(); ++i)
+                  next.push_back(
+                      combine(i, xs[i], accs[u * combiners.size() + i]));
+              }
+              scf::YieldOp::create(b, loc, next);
+            });
+        for (unsigned i = 0; i < combiners.size(); ++i) {
+          Value acc = setLoop.getResult(i);
+          for (int64_t u = 1; u < sets; ++u)
+            acc = combine(i, setLoop.getResult(u * combiners.size() + i), acc);
+          init[i] = acc;
+        }
+      }
       auto vecLoop = scf::ForOp::create(
-          b, loc, c0, main, w, init,
+          b, loc, start, main, w, init,
           [&](OpBuilder &, Location, Value j, ValueRange accs) {
             ivs[d] = j;
             SmallVector<Value> xs = computePartials(ivs, /*vec=*/true);
@@ -549,6 +609,186 @@ struct VectorizeChannelSum : OpRewritePattern<linalg::GenericOp> {
   bool parallel;
 };
 
+/// A reduction over every loop but the innermost, which is parallel and
+/// contiguous in every operand that it indexes: out[n] = out[n] combined
+/// with f(x[k..., n]) over k... in order (the code column sums that correct
+/// an integer product for a zero point, [K, N] -> [N]). As loops, LLVM
+/// keeps out[n] in memory and turns a short row into scalar code; here W
+/// columns are the W lanes of a vector accumulator (up to four per block
+/// of columns) carried through the reduction loops in their order, so every
+/// column combines its terms in the loops' order: the loops' bits, for any
+/// combiner. Columns past N are masked.
+struct VectorizeColumnReduction : OpRewritePattern<linalg::GenericOp> {
+  VectorizeColumnReduction(MLIRContext *ctx, int64_t width, bool parallel)
+      : OpRewritePattern(ctx), width(width), parallel(parallel) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics())
+      return rewriter.notifyMatchFailure(op, "not on buffers");
+    unsigned numLoops = op.getNumLoops();
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    if (numLoops < 2 || iterators.back() != utils::IteratorType::parallel ||
+        op.getNumReductionLoops() != numLoops - 1)
+      return rewriter.notifyMatchFailure(op, "not a reduction into the "
+                                             "innermost loop");
+    if (!op.getBody()->getOps<linalg::IndexOp>().empty())
+      return rewriter.notifyMatchFailure(op, "reads the iteration indices");
+    AffineExpr inner = rewriter.getAffineDimExpr(numLoops - 1);
+    for (OpOperand &operand : op->getOpOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      auto memref = dyn_cast<MemRefType>(operand.get().getType());
+      if (!memref || memref.getElementType().isInteger(4) ||
+          !map.isProjectedPermutation())
+        return rewriter.notifyMatchFailure(op, "not a plain buffer");
+      if (op.isDpsInit(&operand) && map.getResults() != ArrayRef{inner})
+        return rewriter.notifyMatchFailure(op, "output not the columns");
+      if (map.isFunctionOfDim(numLoops - 1) &&
+          (map.getResults().back() != inner || !memref.isLastDimUnitStride()))
+        return rewriter.notifyMatchFailure(op, "not contiguous along the "
+                                               "columns");
+    }
+    FailureOr<ReductionBody> reduction = matchReductionBody(op, rewriter);
+    if (failed(reduction))
+      return failure();
+
+    Location loc = op.getLoc();
+    SmallVector<Value> bounds;
+    for (Range r : cast<linalg::LinalgOp>(op.getOperation())
+                       .createLoopRanges(rewriter, loc))
+      bounds.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, r.size));
+    // Vectors per block of columns: as many as fit the columns evenly (no
+    // masks), up to four; one masked vector where W does not divide them.
+    int64_t columns = op.getStaticLoopRanges().back();
+    int64_t perBlock = 1;
+    bool masked = ShapedType::isDynamic(columns) || columns % width != 0;
+    if (!masked)
+      for (int64_t u : {4, 3, 2})
+        if (columns % (u * width) == 0) {
+          perBlock = u;
+          break;
+        }
+    auto cst = [&](OpBuilder &b, int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    Value c0 = cst(rewriter, 0), c1 = cst(rewriter, 1);
+    Block *body = op.getBody();
+    unsigned numInputs = op.getNumDpsInputs();
+    unsigned numOutputs = op.getNumDpsInits();
+    auto maskType = VectorType::get({width}, rewriter.getI1Type());
+
+    // One block of columns, reduced over all rows.
+    auto block = [&](OpBuilder &b, Value first) {
+      // Per vector of the block: its first column and mask.
+      SmallVector<Value> starts, masks;
+      for (int64_t u = 0; u < perBlock; ++u) {
+        starts.push_back(
+            arith::AddIOp::create(b, loc, first, cst(b, u * width)));
+        if (masked)
+          masks.push_back(vector::CreateMaskOp::create(
+              b, loc, maskType,
+              ValueRange{arith::SubIOp::create(b, loc, bounds.back(),
+                                               starts.back())}));
+      }
+      auto load = [&](Value buffer, SmallVector<Value> idx, int64_t u,
+                      Type element) -> Value {
+        auto type = VectorType::get({width}, element);
+        if (!masked)
+          return vector::LoadOp::create(b, loc, type, buffer, idx);
+        return vector::MaskedLoadOp::create(
+            b, loc, type, buffer, idx, masks[u],
+            arith::ConstantOp::create(b, loc, b.getZeroAttr(type)));
+      };
+      SmallVector<Value> init;
+      for (int64_t u = 0; u < perBlock; ++u)
+        for (unsigned i = 0; i < numOutputs; ++i) {
+          Value out = op.getDpsInits()[i];
+          init.push_back(
+              load(out, {starts[u]}, u,
+                   cast<MemRefType>(out.getType()).getElementType()));
+        }
+      // The reduction loops in order, the accumulators carried.
+      SmallVector<Value> ivs(op.getNumLoops());
+      std::function<SmallVector<Value>(OpBuilder &, unsigned, ValueRange)>
+          nest = [&](OpBuilder &b, unsigned d,
+                     ValueRange accs) -> SmallVector<Value> {
+        if (d + 1 < op.getNumLoops()) {
+          auto loop = scf::ForOp::create(
+              b, loc, c0, bounds[d], c1, accs,
+              [&](OpBuilder &b, Location, Value iv, ValueRange accs) {
+                ivs[d] = iv;
+                scf::YieldOp::create(b, loc, nest(b, d + 1, accs));
+              });
+          return loop.getResults();
+        }
+        SmallVector<Value> next;
+        for (int64_t u = 0; u < perBlock; ++u) {
+          ivs.back() = starts[u];
+          IRMapping lanes;
+          for (unsigned i = 0; i < numInputs; ++i) {
+            OpOperand *input = op.getDpsInputOperand(i);
+            SmallVector<Value> idx = operandIndices(op, input, ivs);
+            Type element = body->getArgument(i).getType();
+            lanes.map(
+                body->getArgument(i),
+                op.getMatchingIndexingMap(input).isFunctionOfDim(numLoops - 1)
+                    ? load(input->get(), idx, u, element)
+                    : vector::BroadcastOp::create(
+                          b, loc, VectorType::get({width}, element),
+                          memref::LoadOp::create(b, loc, input->get(), idx))
+                          .getResult());
+          }
+          vectorizeBodyOps(b, loc, body, width, lanes, [&](Operation &o) {
+            return llvm::is_contained(body->getTerminator()->getOperands(),
+                                      o.getResult(0));
+          });
+          for (unsigned i = 0; i < numOutputs; ++i) {
+            Value partial = reduction->partials[i];
+            if (!lanes.contains(partial))
+              lanes.map(partial,
+                        vector::BroadcastOp::create(
+                            b, loc, VectorType::get({width}, partial.getType()),
+                            partial)
+                            .getResult());
+            next.push_back(combineAs(b, loc, body, i, lanes.lookup(partial),
+                                     accs[u * numOutputs + i]));
+          }
+        }
+        return next;
+      };
+      SmallVector<Value> sums = nest(b, 0, init);
+      for (int64_t u = 0; u < perBlock; ++u)
+        for (unsigned i = 0; i < numOutputs; ++i) {
+          Value out = op.getDpsInits()[i];
+          Value sum = sums[u * numOutputs + i];
+          if (masked)
+            vector::MaskedStoreOp::create(b, loc, out, starts[u], masks[u],
+                                          sum);
+          else
+            vector::StoreOp::create(b, loc, sum, out, starts[u]);
+        }
+    };
+    // The blocks are independent; each keeps its rows' order.
+    Value step = cst(rewriter, perBlock * width);
+    if (parallel)
+      scf::ParallelOp::create(
+          rewriter, loc, ValueRange{c0}, ValueRange{bounds.back()},
+          ValueRange{step},
+          [&](OpBuilder &b, Location, ValueRange ivs) { block(b, ivs[0]); });
+    else
+      scf::ForOp::create(rewriter, loc, c0, bounds.back(), step, {},
+                         [&](OpBuilder &b, Location, Value first, ValueRange) {
+                           block(b, first);
+                           scf::YieldOp::create(b, loc);
+                         });
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  int64_t width;
+  bool parallel;
+};
+
 struct FQTVectorizeReductionsPass
     : fqt::impl::FQTVectorizeReductionsBase<FQTVectorizeReductionsPass> {
   using Base::Base;
@@ -577,4 +817,6 @@ void fqt::populateVectorizeReductionPatterns(RewritePatternSet &patterns,
     patterns.add<VectorizeChannelSum>(patterns.getContext(), parallel);
   patterns.add<VectorizeInnerReduction>(patterns.getContext(), vectorWidth,
                                         parallel);
+  patterns.add<VectorizeColumnReduction>(patterns.getContext(), vectorWidth,
+                                         parallel);
 }

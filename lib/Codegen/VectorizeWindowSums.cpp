@@ -29,6 +29,7 @@
 
 #include "fqt/Codegen/Passes.h"
 
+#include "VectorBody.h"
 #include "VectorTranspose.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -84,38 +85,12 @@ Value valueAddedToOutput(linalg::GenericOp op) {
 }
 
 /// The value `added` of the body, 16 lanes at once: every op but the sum
-/// into the output applied lanewise, block arguments taken from `lanesOf`,
-/// constants and values from above the body as splats.
+/// into the output applied lanewise, block arguments taken from `lanesOf`.
 Value vectorizeBody(OpBuilder &b, Location loc, Block *body, Value added,
                     int64_t lanes, IRMapping &lanesOf) {
-  auto vectorOf = [&](Type t) { return VectorType::get({lanes}, t); };
   Operation *sum = body->getTerminator()->getOperand(0).getDefiningOp();
-  for (Operation &inner : body->without_terminator()) {
-    if (&inner == sum)
-      continue;
-    if (auto constant = dyn_cast<arith::ConstantOp>(inner)) {
-      auto type = vectorOf(constant.getType());
-      lanesOf.map(constant.getResult(),
-                  arith::ConstantOp::create(
-                      b, loc, DenseElementsAttr::get(type, constant.getValue()))
-                      .getResult());
-      continue;
-    }
-    OperationState state(loc, inner.getName());
-    for (Value operand : inner.getOperands()) {
-      // A value from above the generic (a constant hoisted by
-      // canonicalization) is the same in every lane.
-      if (!lanesOf.contains(operand))
-        lanesOf.map(operand, vector::BroadcastOp::create(
-                                 b, loc, vectorOf(operand.getType()), operand)
-                                 .getResult());
-      state.addOperands(lanesOf.lookup(operand));
-    }
-    for (Type t : inner.getResultTypes())
-      state.addTypes(vectorOf(t));
-    state.addAttributes(inner.getAttrs());
-    lanesOf.map(inner.getResults(), b.create(state)->getResults());
-  }
+  fqt::vectorizeBodyOps(b, loc, body, lanes, lanesOf,
+                        [&](Operation &inner) { return &inner == sum; });
   return lanesOf.lookup(added);
 }
 

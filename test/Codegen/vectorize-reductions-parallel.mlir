@@ -21,3 +21,24 @@ func.func @row_sums(%a: memref<64x1024xf32>, %s: memref<64xf32>) {
   }
   return
 }
+
+// Column sums: the blocks of columns are one scf.parallel, each carrying
+// its accumulators through the rows in order.
+// CHECK-LABEL: func.func @column_blocks
+// CHECK: scf.parallel
+// CHECK: scf.for {{.*}} iter_args
+// SERIAL-LABEL: func.func @column_blocks
+// SERIAL-NOT: scf.parallel
+func.func @column_blocks(%a: memref<64x1024xi8>, %s: memref<1024xi32>) {
+  linalg.generic {
+      indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                       affine_map<(i, j) -> (j)>],
+      iterator_types = ["reduction", "parallel"]}
+      ins(%a : memref<64x1024xi8>) outs(%s : memref<1024xi32>) {
+  ^bb0(%x: i8, %acc: i32):
+    %w = arith.extui %x : i8 to i32
+    %y = arith.addi %acc, %w : i32
+    linalg.yield %y : i32
+  }
+  return
+}

@@ -190,3 +190,110 @@ func.func @channel_sum(%x: memref<2x20x3x7xf32>, %s: memref<20xf32>) {
   }
   return
 }
+
+// -----
+
+// Code column sums (the zero-point correction of an integer product,
+// [K, N] -> [N]): the columns are the lanes of vector accumulators carried
+// through the loop over rows in order (16 i32 lanes with AVX-512: one
+// vector per block of 16 columns; 8 with AVX2: two); each row's codes one
+// vector load, widened and added.
+// CHECK-LABEL: func.func @code_column_sums
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[FIRST:.*]] = %{{.*}} to %{{.*}} step
+// VNNI: %[[INIT:.*]] = vector.load %{{.*}}[%{{.*}}] : memref<16xi32>, vector<16xi32>
+// VNNI: %[[SUMS:.*]] = scf.for %[[ROW:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (vector<16xi32>)
+// VNNI: %[[CODES:.*]] = vector.load %{{.*}}[%[[ROW]], %{{.*}}] : memref<40x16xi8, strided<[16, 1], offset: ?>>, vector<16xi8>
+// VNNI: %[[WIDE:.*]] = arith.extui %[[CODES]] : vector<16xi8> to vector<16xi32>
+// VNNI: arith.addi %{{.*}}, %{{.*}} : vector<16xi32>
+// VNNI: vector.store %[[SUMS]]
+// GENERIC: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<8xi32>, vector<8xi32>)
+// GENERIC-COUNT-2: arith.extui %{{.*}} : vector<8xi8> to vector<8xi32>
+func.func @code_column_sums(%x: memref<40x16xi8, strided<[16, 1], offset: ?>>, %s: memref<16xi32>) {
+  linalg.generic {indexing_maps = [affine_map<(k, n) -> (k, n)>, affine_map<(k, n) -> (n)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<40x16xi8, strided<[16, 1], offset: ?>>) outs(%s : memref<16xi32>) {
+  ^bb0(%v: i8, %acc: i32):
+    %w = arith.extui %v : i8 to i32
+    %r = arith.addi %acc, %w : i32
+    linalg.yield %r : i32
+  }
+  return
+}
+
+// -----
+
+// Nine columns (a 3x3 kernel's): one masked vector, masked loads and a
+// masked store.
+// CHECK-LABEL: func.func @masked_column_sums
+// CHECK: %[[MASK:.*]] = vector.create_mask %{{.*}} : vector<
+// CHECK: vector.maskedload %{{.*}}, %[[MASK]]
+// CHECK: scf.for
+// CHECK: vector.maskedload %{{.*}}, %[[MASK]]
+// CHECK: vector.maskedstore %{{.*}}, %[[MASK]]
+func.func @masked_column_sums(%x: memref<40x9xi8>, %s: memref<9xi32>) {
+  linalg.generic {indexing_maps = [affine_map<(k, n) -> (k, n)>, affine_map<(k, n) -> (n)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<40x9xi8>) outs(%s : memref<9xi32>) {
+  ^bb0(%v: i8, %acc: i32):
+    %w = arith.extui %v : i8 to i32
+    %r = arith.addi %acc, %w : i32
+    linalg.yield %r : i32
+  }
+  return
+}
+
+// -----
+
+// A float column sum over two reduction loops: every column still adds its
+// terms in the loops' order (no horizontal reduction): 48 columns as three
+// vectors per block with AVX-512.
+// CHECK-LABEL: func.func @float_column_sums
+// CHECK-NOT: vector.reduction
+// VNNI: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// VNNI: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// VNNI-COUNT-3: arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK-NOT: vector.reduction
+func.func @float_column_sums(%x: memref<4x8x48xf32>, %s: memref<48xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(a, k, n) -> (a, k, n)>, affine_map<(a, k, n) -> (n)>],
+                  iterator_types = ["reduction", "reduction", "parallel"]}
+      ins(%x : memref<4x8x48xf32>) outs(%s : memref<48xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %acc, %v : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A range over 600 values: four vectors at a time into four sets of
+// accumulators (min and max give the same value in any order), the sets
+// combined, then the one-vector loop and the scalar remainder. A float sum
+// keeps one set (its bits depend on the order).
+// CHECK-LABEL: func.func @range_in_four_sets
+// VNNI: scf.for {{.*}} step %c64 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// VNNI-COUNT-4: arith.minimumf %{{.*}}, %{{.*}} : vector<16xf32>
+// VNNI: scf.yield
+// VNNI-COUNT-3: arith.minimumf %{{.*}}, %{{.*}} : vector<16xf32>
+// VNNI: scf.for {{.*}} step %c16 iter_args
+// VNNI: vector.reduction <minimumf>
+// VNNI: vector.reduction <maximumf>
+// VNNI: scf.for {{.*}} step %c16{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
+// VNNI: vector.reduction <add>
+func.func @range_in_four_sets(%x: memref<600xf32>, %lo: memref<f32>, %hi: memref<f32>, %s: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%x : memref<600xf32>) outs(%lo, %hi : memref<f32>, memref<f32>) {
+  ^bb0(%in: f32, %a: f32, %b: f32):
+    %0 = arith.minimumf %in, %a : f32
+    %1 = arith.maximumf %in, %b : f32
+    linalg.yield %0, %1 : f32, f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%x : memref<600xf32>) outs(%s : memref<f32>) {
+  ^bb0(%in: f32, %a: f32):
+    %0 = arith.addf %in, %a : f32
+    linalg.yield %0 : f32
+  }
+  return
+}

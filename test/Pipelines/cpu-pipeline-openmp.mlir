@@ -64,8 +64,9 @@ func.func @small(%a: memref<8x32xf32>, %b: memref<32x16xf32>,
 // -----
 
 // A reduction over the outer dimension (a bias gradient: sum over the
-// batch): the columns are parallel inside the serial loop over rows, so each
-// fork has one row of work, too little; and no reduction is split.
+// batch): blocks of columns are vector accumulators, each carried through
+// the serial loop over rows; the blocks are parallel, but 256 columns are
+// too little work to fork for; and no reduction is split.
 // CHECK-LABEL: llvm.func @column_sums
 // CHECK-NOT: omp.
 // CHECK: llvm.return
