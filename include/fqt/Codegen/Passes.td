@@ -317,6 +317,18 @@ def FQTVectorizeReductions : Pass<"fqt-vectorize-reductions",
     transposed by shuffles and added one vector after the other, so that
     every channel sums its terms in the loops' order (lanes past the end
     load -0.0, which adds nothing): the loops' bits.
+
+    Where the combiners give the same value in any order (min/max, integer
+    ops), the vector loop runs four vectors at a time into four sets of
+    accumulators, combined after it.
+
+    A reduction over every loop but the innermost, which is parallel and
+    contiguous in its operands (code column sums, `[K, N] -> [N]`), keeps
+    the columns in the lanes: up to four vector accumulators per block of
+    columns (masked where the width does not divide the columns), carried
+    through the reduction loops in their order, so every column combines
+    its terms in the loops' order; with `parallel`, the blocks are an
+    `scf.parallel`.
   }];
   let options = [
     Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
