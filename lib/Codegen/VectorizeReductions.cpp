@@ -81,6 +81,9 @@ static std::optional<Combiner> matchCombiner(Operation *op, Type type) {
   return std::nullopt;
 }
 
+/// The partial sums of a float sum reduced in vector lanes, on every target.
+constexpr int64_t kFloatSumLanes = 16;
+
 /// What each yielded value of a reduction's body combines: the combiner
 /// (its kind and identity) and the partial value it combines with its own
 /// output argument, computed from the inputs by elementwise ops.
@@ -240,8 +243,8 @@ struct CollapseWholeReduction : OpRewritePattern<linalg::GenericOp> {
 };
 
 struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
-  VectorizeInnerReduction(MLIRContext *ctx, int64_t width, bool parallel)
-      : OpRewritePattern(ctx), width(width), parallel(parallel) {}
+  VectorizeInnerReduction(MLIRContext *ctx, int64_t targetWidth, bool parallel)
+      : OpRewritePattern(ctx), targetWidth(targetWidth), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
@@ -279,13 +282,25 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
     if (failed(reduction))
       return failure();
     auto [combiners, partials] = std::move(*reduction);
-    emit(rewriter, op, combiners, partials);
+    // A float sum's bits depend on how many partial sums it keeps: 16
+    // lanes on every target (two AVX registers, four SSE), so that every
+    // kernel family sums the same way; other combiners take the target's
+    // width.
+    bool floatSum = llvm::any_of(
+        llvm::zip(combiners, partials), [](auto combinerAndPartial) {
+          auto [c, p] = combinerAndPartial;
+          return c.kind == vector::CombiningKind::ADD &&
+                 isa<FloatType>(p.getType());
+        });
+    emit(rewriter, op, combiners, partials, floatSum,
+         floatSum ? kFloatSumLanes : targetWidth);
     rewriter.eraseOp(op);
     return success();
   }
 
   void emit(PatternRewriter &b, linalg::GenericOp op,
-            ArrayRef<Combiner> combiners, ArrayRef<Value> partials) const {
+            ArrayRef<Combiner> combiners, ArrayRef<Value> partials,
+            bool floatSum, int64_t width) const {
     Location loc = op.getLoc();
     b.setInsertionPoint(op);
     unsigned numLoops = op.getNumLoops();
@@ -397,12 +412,6 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
       // vectors at a time into four sets of accumulators, combined after:
       // one chain of dependent combines would wait on each one's latency.
       Value start = c0;
-      bool floatSum = llvm::any_of(
-          llvm::zip(combiners, partials), [](auto combinerAndPartial) {
-            auto [c, p] = combinerAndPartial;
-            return c.kind == vector::CombiningKind::ADD &&
-                   isa<FloatType>(p.getType());
-          });
       if (!floatSum) {
         const int64_t sets = 4;
         Value step = arith::ConstantIndexOp::create(b, loc, sets * width);
@@ -470,7 +479,7 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
     nest(0);
   }
 
-  int64_t width;
+  int64_t targetWidth;
   bool parallel;
 };
 
@@ -812,9 +821,9 @@ void fqt::populateVectorizeReductionPatterns(RewritePatternSet &patterns,
                                              int64_t vectorWidth,
                                              bool parallel) {
   patterns.add<CollapseWholeReduction>(patterns.getContext());
-  // The transposes are 16 x 16: AVX-512's f32 lanes.
-  if (vectorWidth == 16)
-    patterns.add<VectorizeChannelSum>(patterns.getContext(), parallel);
+  // 16 channels in the lanes on every target (two AVX registers, four
+  // SSE): the loops' bits everywhere.
+  patterns.add<VectorizeChannelSum>(patterns.getContext(), parallel);
   patterns.add<VectorizeInnerReduction>(patterns.getContext(), vectorWidth,
                                         parallel);
   patterns.add<VectorizeColumnReduction>(patterns.getContext(), vectorWidth,

@@ -76,7 +76,6 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     pooling.parallel = options.openmp;
     pm.addNestedPass<func::FuncOp>(createFQTVectorizePooling(pooling));
     FQTVectorizeWindowSumsOptions windowSums;
-    windowSums.cpuFeatures = options.cpuFeatures;
     windowSums.parallel = options.openmp;
     pm.addNestedPass<func::FuncOp>(createFQTVectorizeWindowSums(windowSums));
     FQTVectorizeTransposesOptions transposes;

@@ -37,12 +37,14 @@ func.func @minmax(%x: memref<10x13xf32>, %lo: memref<f32>, %hi: memref<f32>) {
 // -----
 
 // Row sums of exp(x - m[i]) (softmax): the broadcast operand is loaded once
-// per element and splat; the sum is reassociated across lanes.
+// per element and splat; the sum is reassociated across lanes, 16 partial
+// sums on every target (two registers with AVX), so that every target
+// rounds the same way.
 // CHECK-LABEL: func.func @softmax_sum
-// CHECK: vector.broadcast %{{.*}} : f32 to vector<
-// CHECK: arith.subf %{{.*}} : vector<
-// CHECK: math.exp %{{.*}} : vector<
-// CHECK: arith.addf %{{.*}} : vector<
+// CHECK: vector.broadcast %{{.*}} : f32 to vector<16xf32>
+// CHECK: arith.subf %{{.*}} : vector<16xf32>
+// CHECK: math.exp %{{.*}} : vector<16xf32>
+// CHECK: arith.addf %{{.*}} : vector<16xf32>
 // CHECK: vector.reduction <add>
 func.func @softmax_sum(%x: memref<64x10xf32>, %m: memref<64xf32>, %s: memref<64xf32>) {
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i)>],
@@ -165,23 +167,21 @@ func.func @whole_sum_and_strided(%x: memref<50x12xf32>, %s: memref<f32>,
 // -----
 
 // A float sum over every dimension but the channel (a bias gradient,
-// [N, C, H, W] -> [C]): with AVX-512 the channels are the lanes, each
-// summing its own terms in the loops' order; 16 channel rows of 16 values
-// at a time transposed by shuffles and added one vector after the other
-// (lanes past C or W load -0.0). With AVX's 8 lanes, the row sums of the
-// inner reduction.
+// [N, C, H, W] -> [C]): the channels are the lanes (16 on every target:
+// the same bits everywhere), each summing its own terms in the loops'
+// order; 16 channel rows of 16 values at a time transposed by shuffles and
+// added one vector after the other (lanes past C or W load -0.0).
 // CHECK-LABEL: func.func @channel_sum
-// VNNI: %[[VIEW:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : memref<2x20x3x7xf32> into memref<2x20x21xf32>
-// VNNI: arith.constant dense<-0.000000e+00> : vector<16xf32>
-// VNNI: vector.maskedload %{{.*}} : memref<20xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
-// VNNI: scf.for
-// VNNI: scf.for %{{.*}} step %c16
-// VNNI-COUNT-16: vector.maskedload %[[VIEW]]
-// VNNI-COUNT-64: vector.shuffle
-// VNNI-COUNT-16: arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
-// VNNI: vector.maskedstore %{{.*}} : memref<20xf32>, vector<16xi1>, vector<16xf32>
-// VNNI-NOT: vector.reduction
-// GENERIC: vector.reduction <add>
+// CHECK: %[[VIEW:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : memref<2x20x3x7xf32> into memref<2x20x21xf32>
+// CHECK: arith.constant dense<-0.000000e+00> : vector<16xf32>
+// CHECK: vector.maskedload %{{.*}} : memref<20xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK: scf.for
+// CHECK: scf.for %{{.*}} step %c16
+// CHECK-COUNT-16: vector.maskedload %[[VIEW]]
+// CHECK-COUNT-64: vector.shuffle
+// CHECK-COUNT-16: arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %{{.*}} : memref<20xf32>, vector<16xi1>, vector<16xf32>
+// CHECK-NOT: vector.reduction
 func.func @channel_sum(%x: memref<2x20x3x7xf32>, %s: memref<20xf32>) {
   linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c)>], iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%x : memref<2x20x3x7xf32>) outs(%s : memref<20xf32>) {
   ^bb0(%in: f32, %out: f32):

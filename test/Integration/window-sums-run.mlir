@@ -3,7 +3,7 @@
 // of 37 windows (two full segments of 16 and a masked one), 3 channels of
 // 3x3 windows (K = 27: a full tile of columns and a masked one), values
 // whose sums round differently in another order, pixels that already hold
-// values; for AVX2 (8 lanes) the loops stay.
+// values; the same vector code with AVX2 (16 lanes as two registers).
 // RUN: fqt-opt %s --fqt-cpu-pipeline | mlir-runner -e main -entry-point-result=void \
 // RUN:   -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
 // RUN:   | sed 's/base@ = 0x[0-9a-f]*//' > %t.vector

@@ -304,16 +304,18 @@ def FQTVectorizeReductions : Pass<"fqt-vectorize-reductions",
     a softmax row sum, a code sum) with `addf`, `maximumf`, `minimumf`,
     `addi`, `ori` or `andi` becomes a vector loop with one partial result
     per lane, a `vector.reduction` and a scalar remainder loop. min/max give
-    the same value in any order; float sums are reassociated. The vector
-    width follows `cpu-features` (16 f32 lanes with AVX-512, 8 with AVX,
-    else 4; empty: the host's). With `parallel`, the leading parallel loops
+    the same value in any order; float sums are reassociated, always into
+    16 partial sums (two AVX registers, four SSE), so that every target
+    rounds them the same way. Otherwise the vector width follows
+    `cpu-features` (16 f32 lanes with AVX-512, 8 with AVX, else 4; empty:
+    the host's). With `parallel`, the leading parallel loops
     around the reduction are one `scf.parallel` (for
     `--fqt-coarsen-parallel-loops` to keep or not); a reduction is never
     split, so every thread count gives the same bits.
 
-    With AVX-512, an f32 sum over every dimension but one that is not the
-    innermost (a convolution's bias gradient, `[N, C, H, W] -> [C]`) puts
-    16 channels in the lanes instead: 16 channel rows of 16 values loaded,
+    An f32 sum over every dimension but one that is not the innermost (a
+    convolution's bias gradient, `[N, C, H, W] -> [C]`) puts 16 channels
+    in the lanes instead, on every target: 16 channel rows of 16 values loaded,
     transposed by shuffles and added one vector after the other, so that
     every channel sums its terms in the loops' order (lanes past the end
     load -0.0, which adds nothing): the loops' bits.
@@ -389,9 +391,9 @@ def FQTVectorizeWindowSums : Pass<"fqt-vectorize-window-sums",
     the 16 windows' values, a masked load of the row segment they add to,
     an add and a masked store. Every pixel adds its terms in the generic's
     order (rows from the last, segments from the last, `kw` ascending), so
-    the sums have its bits. AVX-512 only (16 f32 lanes, from
-    `cpu-features`); with narrower vectors the loops stay. With `parallel`,
-    the loop over samples is an `scf.parallel`.
+    the sums have its bits. 16 f32 lanes on every target (one AVX-512
+    register, two AVX, four SSE), so every kernel family runs the same
+    code. With `parallel`, the loop over samples is an `scf.parallel`.
 
     The value added may be computed by the body from the columns (any
     element type) and from inputs read per window `(n, oh, ow)`, per kernel
@@ -401,8 +403,6 @@ def FQTVectorizeWindowSums : Pass<"fqt-vectorize-window-sums",
     exist only in registers.
   }];
   let options = [
-    Option<"cpuFeatures", "cpu-features", "std::string", "\"\"",
-           "LLVM CPU features for the vector width (empty: the host's)">,
     Option<"parallel", "parallel", "bool", "false",
            "Emit the loop over samples as scf.parallel">,
   ];
