@@ -38,6 +38,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -53,11 +54,12 @@ using namespace mlir;
 
 namespace {
 
-/// A static, contiguous buffer of the given rank.
+/// A static, contiguous buffer of the given rank (at any offset: a group of
+/// samples of a larger buffer, from --fqt-tile-window-sums).
 bool isDense(Value v, int64_t rank) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  return type && type.getRank() == rank && type.hasStaticShape() &&
-         type.getLayout().isIdentity();
+  return type && type.getRank() == rank &&
+         memref::isStaticShapeAndContiguousRowMajor(type);
 }
 
 /// The windows' value the body adds into the output: `v` of `yield

@@ -10,6 +10,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
@@ -50,8 +51,13 @@ void fqt::addBufferizationPasses(OpPassManager &pm, bool entryPoints,
     outParams.hoistStaticAllocs = true;
     outParams.modifyPublicFunctions = true;
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-    if (workspace)
+    if (workspace) {
+      // Scratch buffers of loop iterations (a group of samples' product)
+      // allocated once, before the loop, so that the workspace holds them.
+      pm.addNestedPass<func::FuncOp>(
+          bufferization::createBufferLoopHoistingPass());
       pm.addPass(createFQTPlanWorkspace());
+    }
   }
   // A step runs thousands of times: free its temporaries. (Functions that
   // still return memrefs hand those to their caller, who frees them.)

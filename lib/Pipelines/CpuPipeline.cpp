@@ -33,6 +33,12 @@ void fqt::buildFqtCpuPipeline(OpPassManager &pm,
     fusion.epiloguesIntoWindowSums = true;
     pm.addPass(createFQTFuseElementwise(fusion));
     pm.addPass(createCanonicalizerPass());
+    // That sum and the product it reads, a group of samples at a time,
+    // while the product is large.
+    FQTTileWindowSumsOptions groups;
+    groups.minBytes = options.windowSumMinBytes;
+    groups.groupBytes = options.windowSumGroupBytes;
+    pm.addPass(createFQTTileWindowSums(groups));
   }
   addBufferizationPasses(pm, options.entryPoints, options.deallocate,
                          options.workspace);

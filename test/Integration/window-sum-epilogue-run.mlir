@@ -17,9 +17,25 @@
 // RUN: fqt-opt %s --fqt-cpu-pipeline="vectorize=0" | mlir-runner -e main -entry-point-result=void \
 // RUN:   -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
 // RUN:   | sed 's/base@ = 0x[0-9a-f]*//' > %t.loops
+// The same a sample at a time (--fqt-tile-window-sums: the product, its
+// row sums and the sum per group of samples), with AVX-512 and AVX2 code.
+// RUN: fqt-opt %s --fqt-cpu-pipeline="window-sum-min-bytes=0 window-sum-group-bytes=20000" | mlir-runner -e main -entry-point-result=void \
+// RUN:   -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
+// RUN:   | sed 's/base@ = 0x[0-9a-f]*//' > %t.groups
+// RUN: fqt-opt %s --fqt-cpu-pipeline="window-sum-min-bytes=0 window-sum-group-bytes=20000 cpu-features=+avx,+avx2,+fma" | mlir-runner -e main -entry-point-result=void \
+// RUN:   -shared-libs=%mlir_lib_dir/libmlir_runner_utils%shlibext,%mlir_lib_dir/libmlir_c_runner_utils%shlibext,%mlir_lib_dir/libomp%shlibext \
+// RUN:   | sed 's/base@ = 0x[0-9a-f]*//' > %t.groups-avx2
 // RUN: diff %t.loops %t.vector
 // RUN: diff %t.loops %t.threads
 // RUN: diff %t.loops %t.avx2
+// RUN: diff %t.loops %t.groups
+// RUN: diff %t.loops %t.groups-avx2
+// RUN: fqt-opt %s --fqt-cpu-pipeline="window-sum-min-bytes=0 window-sum-group-bytes=20000" --mlir-disable-threading --mlir-print-ir-after=fqt-tile-window-sums -o /dev/null 2>&1 | FileCheck %s --check-prefix=GROUPS
+// GROUPS: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<2x3x7x39xf32>)
+// GROUPS: tensor.extract_slice %{{.*}} [185, 8] [1, 1] : tensor<370x8xi8> to tensor<185x8xi8>
+// GROUPS: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<185x8xi8>, tensor<8x27xi8>) outs(%{{.*}} : tensor<185x27xi32>)
+// GROUPS: tensor.expand_shape %{{.*}} output_shape [1, 5, 37, 3, 3, 3]
+// GROUPS: tensor.insert_slice %{{.*}} [1, 3, 7, 39] [1, 1, 1, 1] : tensor<1x3x7x39xf32> into tensor<2x3x7x39xf32>
 // RUN: FileCheck %s < %t.vector
 // The epilogue did go into the sum, and the sum became vector code that
 // converts the i32 product itself.

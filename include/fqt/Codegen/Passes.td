@@ -377,6 +377,36 @@ def FQTVectorizePooling : Pass<"fqt-vectorize-pooling", "::mlir::func::FuncOp"> 
                            "::mlir::vector::VectorDialect"];
 }
 
+def FQTTileWindowSums : Pass<"fqt-tile-window-sums"> {
+  let summary = "A windows' sum and the product it reads, a group of samples "
+                "at a time";
+  let description = [{
+    A convolution's data gradient is a product with one row per window
+    whose columns a windows' sum adds back into the pixels (a
+    `linalg.generic` whose output map mixes loops, the first loop parallel
+    over the samples). Whole, the product is the step's largest temporary,
+    written once and read once from memory. On tensors, this pass runs the
+    sum over groups of samples in an `scf.for`: inputs indexed by sample are
+    sliced, and a single-use `linalg.generic` whose rows reach the sum
+    through a `tensor.expand_shape` (the product, the row sums of its
+    operand) is computed again per group on the group's rows, its inputs
+    read by row sliced, a fill of its output made at the group's size. The
+    group is the largest divisor of the batch whose rows of the product fit
+    `group-bytes`; sums whose products are smaller than `min-bytes` stay
+    whole. Samples and rows are independent, and each element is computed
+    by the same arithmetic: the same bits.
+  }];
+  let options = [
+    Option<"groupBytes", "group-bytes", "int64_t", /*default=*/"524288",
+           "Bytes of the product per group of samples (at most)">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"2097152",
+           "Only products of at least this many bytes are split">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def FQTVectorizeWindowSums : Pass<"fqt-vectorize-window-sums",
                                   "::mlir::func::FuncOp"> {
   let summary = "A convolution's windows added back into pixels, as vector code";

@@ -148,6 +148,17 @@ struct FqtCpuPipelineOptions
       llvm::cl::desc("Fewest ops (multiply-adds of a product, static trip "
                      "count x body of a loop) worth a fork of threads"),
       llvm::cl::init(kDefaultMinParallelWork)};
+  PassOptions::Option<int64_t> windowSumMinBytes{
+      *this, "window-sum-min-bytes",
+      llvm::cl::desc("A windows' sum whose product has at least this many "
+                     "bytes runs a group of samples at a time "
+                     "(--fqt-tile-window-sums)"),
+      llvm::cl::init(2 << 20)};
+  PassOptions::Option<int64_t> windowSumGroupBytes{
+      *this, "window-sum-group-bytes",
+      llvm::cl::desc("Bytes of the product per group of samples of a "
+                     "windows' sum (at most)"),
+      llvm::cl::init(512 << 10)};
 };
 
 /// Lowers a module of fqt + linalg on tensors to the LLVM dialect for the
