@@ -34,10 +34,13 @@ using namespace mlir;
 
 namespace {
 
-/// Whether loops `d` and `d + 1` of `op` can be one loop: both of the same
-/// kind, and every operand either indexed by neither or by both, `d` right
-/// before `d + 1`, in dimensions that are contiguous in its buffer.
-bool canMergeWithNext(linalg::GenericOp op, unsigned d) {
+/// Whether loops `d` and `d + 1` of `op` (of static `ranges`) can be one
+/// loop: both of the same kind, and every operand either indexed by neither
+/// or by both, `d` right before `d + 1`, in dimensions that are contiguous
+/// in its buffer and that the loops walk whole (a window that reads 3 of a
+/// row's 4 values, an im2col's for a 1 x 1 output, is no run of 9).
+bool canMergeWithNext(linalg::GenericOp op, unsigned d,
+                      ArrayRef<int64_t> ranges) {
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   if (iterators[d] != iterators[d + 1])
     return false;
@@ -57,6 +60,8 @@ bool canMergeWithNext(linalg::GenericOp op, unsigned d) {
     if (failed(type.getStridesAndOffset(strides, offset)))
       return false;
     int64_t innerSize = type.getDimSize(*inner);
+    if (type.getDimSize(*outer) != ranges[d] || innerSize != ranges[d + 1])
+      return false;
     if (ShapedType::isDynamic(strides[*outer]) ||
         ShapedType::isDynamic(strides[*inner]) ||
         ShapedType::isDynamic(innerSize) ||
@@ -104,7 +109,7 @@ struct CollapseGenericLoops : OpRewritePattern<linalg::GenericOp> {
     SmallVector<ReassociationIndices> groups;
     bool merges = false;
     for (unsigned d = 0, e = op.getNumLoops(); d < e; ++d) {
-      if (d > 0 && canMergeWithNext(op, d - 1)) {
+      if (d > 0 && canMergeWithNext(op, d - 1, *ranges)) {
         groups.back().push_back(d);
         merges = true;
       } else {
@@ -153,8 +158,21 @@ struct FQTCollapseContiguousLoopsPass
     // As in upstream's --linalg-fold-unit-extent-dims, whether the greedy
     // driver converges does not matter: some of these patterns report a
     // rewrite of an op they leave as it was.
+    // Only generics whose operands are indexed by loops and constants: with
+    // a compound index (an im2col's oh * 2 + kh), dropping a unit oh would
+    // leave kh indexing a dimension longer than its loop, an invalid op.
     RewritePatternSet unitDims(ctx);
     linalg::ControlDropUnitDims options;
+    options.controlFn = [](Operation *op) -> SmallVector<unsigned> {
+      auto generic = dyn_cast<linalg::GenericOp>(op);
+      if (!generic)
+        return {};
+      for (AffineMap map : generic.getIndexingMapsArray())
+        for (AffineExpr result : map.getResults())
+          if (!isa<AffineDimExpr, AffineConstantExpr>(result))
+            return {};
+      return llvm::to_vector(llvm::seq<unsigned>(0, generic.getNumLoops()));
+    };
     linalg::populateFoldUnitExtentDimsPatterns(unitDims, options);
     (void)applyPatternsGreedily(getOperation(), std::move(unitDims));
 
