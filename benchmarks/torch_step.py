@@ -90,6 +90,9 @@ class Conv(torch.nn.Conv2d):
 
 
 def make_model(name):
+    if name == "resnet18":
+        import torchvision
+        return torchvision.models.resnet18(num_classes=10)
     if name == "mlp":
         return torch.nn.Sequential(
             torch.nn.Flatten(), Linear(784, 256), torch.nn.ReLU(),
@@ -100,12 +103,16 @@ def make_model(name):
         torch.nn.Flatten(), Linear(1568, 10))
 
 
-def time_steps(model, quantized, batch, steps):
+# The shape of one sample of each model's input.
+INPUT = {"mlp": (1, 28, 28), "cnn": (1, 28, 28), "resnet18": (3, 32, 32)}
+
+
+def time_steps(model, shape, quantized, batch, steps):
     for m in model.modules():
         if isinstance(m, (Linear, Conv)):
             m.quantized = quantized
     opt = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
-    x = torch.randn(batch, 1, 28, 28)
+    x = torch.randn(batch, *shape)
     y = torch.randint(0, 10, (batch,))
 
     def step():
@@ -124,7 +131,8 @@ def time_steps(model, quantized, batch, steps):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    parser.add_argument("--model", choices=["mlp", "cnn", "resnet18"],
+                        default="mlp")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--threads", type=int, default=1)
@@ -132,8 +140,10 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = make_model(args.model)
-    result = {"fp32": time_steps(model, False, args.batch, args.steps),
-              "fakequant": time_steps(model, True, args.batch, args.steps)}
+    shape = INPUT[args.model]
+    result = {"fp32": time_steps(model, shape, False, args.batch, args.steps),
+              "fakequant": None if args.model == "resnet18" else
+              time_steps(model, shape, True, args.batch, args.steps)}
     print(json.dumps(result))
 
 
