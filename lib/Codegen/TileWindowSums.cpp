@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -137,17 +138,27 @@ struct TileWindowSum : OpRewritePattern<linalg::GenericOp> {
     auto cst = [&](OpBuilder &b, int64_t v) {
       return arith::ConstantIndexOp::create(b, loc, v).getResult();
     };
-    // The first dimension of `value` from `first`, `count` of it.
-    auto slice = [&](OpBuilder &b, Value value, Value first, int64_t count) {
-      auto type = cast<RankedTensorType>(value.getType());
-      SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)),
-          sizes, strides(type.getRank(), b.getIndexAttr(1));
-      offsets[0] = first;
-      sizes.push_back(b.getIndexAttr(count));
-      for (int64_t d = 1; d < type.getRank(); ++d)
-        sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-      return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes,
-                                            strides)
+    // Offsets, sizes and strides of `count` of the first dimension of a
+    // tensor of `type` from `first`, the others whole.
+    struct Range {
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+    };
+    auto firstDim = [&](OpBuilder &b, Value tensor, Value first,
+                        int64_t count) {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      Range range{SmallVector<OpFoldResult>(type.getRank(), b.getIndexAttr(0)),
+                  {},
+                  SmallVector<OpFoldResult>(type.getRank(), b.getIndexAttr(1))};
+      range.offsets[0] = first;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        range.sizes.push_back(
+            b.getIndexAttr(d == 0 ? count : type.getDimSize(d)));
+      return range;
+    };
+    auto slice = [&](OpBuilder &b, Value tensor, Value first, int64_t count) {
+      Range range = firstDim(b, tensor, first, count);
+      return tensor::ExtractSliceOp::create(b, loc, tensor, range.offsets,
+                                            range.sizes, range.strides)
           .getResult();
     };
 
@@ -198,42 +209,31 @@ struct TileWindowSum : OpRewritePattern<linalg::GenericOp> {
               }
               outs.push_back(slice(b, whole, firstRow, size * rowsPerSample));
             }
-            IRMapping body;
-            auto clone = linalg::GenericOp::create(
-                b, loc, TypeRange{outs[0].getType()}, ins, outs,
-                producer.getIndexingMapsArray(),
-                producer.getIteratorTypesArray());
-            producer.getRegion().cloneInto(&clone.getRegion(), body);
+            llvm::append_range(ins, outs);
+            auto rows = clone(b, producer, TypeRange{outs[0].getType()}, ins);
             SmallVector<int64_t> expanded(
                 input.expand.getResultType().getShape());
             expanded[0] = size;
-            operands.map(
-                input.operand->get(),
-                tensor::ExpandShapeOp::create(
-                    b, loc,
-                    RankedTensorType::get(
-                        expanded, input.expand.getResultType().getElementType()),
-                    clone.getResult(0), input.expand.getReassociationIndices())
-                    .getResult());
+            operands.map(input.operand->get(),
+                         tensor::ExpandShapeOp::create(
+                             b, loc,
+                             RankedTensorType::get(
+                                 expanded,
+                                 input.expand.getResultType().getElementType()),
+                             rows.getResult(0),
+                             input.expand.getReassociationIndices())
+                             .getResult());
           }
-          SmallVector<Value> ins;
+          SmallVector<Value> groupOperands;
           for (Value in : op.getDpsInputs())
-            ins.push_back(operands.lookupOrDefault(in));
+            groupOperands.push_back(operands.lookupOrDefault(in));
           Value out = slice(b, iterArgs[0], group, size);
-          auto groupSum = linalg::GenericOp::create(
-              b, loc, TypeRange{out.getType()}, ins, ValueRange{out},
-              op.getIndexingMapsArray(), op.getIteratorTypesArray());
-          IRMapping body;
-          op.getRegion().cloneInto(&groupSum.getRegion(), body);
-          auto type = cast<RankedTensorType>(iterArgs[0].getType());
-          SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)),
-              sizes, strides(type.getRank(), b.getIndexAttr(1));
-          offsets[0] = group;
-          for (int64_t d = 0; d < type.getRank(); ++d)
-            sizes.push_back(b.getIndexAttr(d == 0 ? size : type.getDimSize(d)));
+          groupOperands.push_back(out);
+          auto groupSum = clone(b, op, TypeRange{out.getType()}, groupOperands);
+          Range range = firstDim(b, iterArgs[0], group, size);
           Value next = tensor::InsertSliceOp::create(
-              b, loc, groupSum.getResult(0), iterArgs[0], offsets, sizes,
-              strides);
+              b, loc, groupSum.getResult(0), iterArgs[0], range.offsets,
+              range.sizes, range.strides);
           scf::YieldOp::create(b, loc, next);
         });
     rewriter.replaceOp(op, loop.getResults());
