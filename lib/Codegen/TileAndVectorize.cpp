@@ -22,6 +22,7 @@
 #include "fqt/Codegen/Passes.h"
 
 #include "GemmMatch.h"
+#include "IndependentLoops.h"
 #include "VectorTranspose.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -172,17 +173,9 @@ private:
   /// product runs on threads (the iterations must be independent).
   void loop(Value lb, Value ub, Value step,
             llvm::function_ref<void(Value)> body) {
-    if (par) {
-      scf::ParallelOp::create(
-          b, loc, ValueRange{lb}, ValueRange{ub}, ValueRange{step},
-          [&](OpBuilder &, Location, ValueRange ivs) { body(ivs[0]); });
-      return;
-    }
-    scf::ForOp::create(b, loc, lb, ub, step, {},
-                       [&](OpBuilder &, Location, Value iv, ValueRange) {
-                         body(iv);
-                         scf::YieldOp::create(b, loc);
-                       });
+    buildIndependentLoops(b, loc, ValueRange{lb}, ValueRange{ub},
+                          ValueRange{step}, par,
+                          [&](OpBuilder &, ValueRange ivs) { body(ivs[0]); });
   }
   Value minIdx(Value x, Value y) {
     return arith::MinSIOp::create(b, loc, x, y);

@@ -20,6 +20,8 @@
 
 #include "fqt/Codegen/Passes.h"
 
+#include "IndependentLoops.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -77,13 +79,7 @@ struct PoolingEmitter {
   void rows(bool parallel, ValueRange ubs,
             function_ref<void(OpBuilder &, ValueRange)> body) {
     SmallVector<Value> lbs(ubs.size(), cst(0)), steps(ubs.size(), cst(1));
-    auto build = [&](OpBuilder &ob, Location, ValueRange ivs) {
-      body(ob, ivs);
-    };
-    if (parallel)
-      scf::ParallelOp::create(b, loc, lbs, ubs, steps, build);
-    else
-      scf::buildLoopNest(b, loc, lbs, ubs, steps, build);
+    fqt::buildIndependentLoops(b, loc, lbs, ubs, steps, parallel, body);
   }
   void rows(bool parallel, ArrayRef<int64_t> ubs,
             function_ref<void(OpBuilder &, ValueRange)> body) {

@@ -23,6 +23,7 @@
 
 #include "fqt/Codegen/Passes.h"
 
+#include "IndependentLoops.h"
 #include "VectorBody.h"
 #include "VectorTranspose.h"
 
@@ -292,15 +293,15 @@ struct VectorizeInnerReduction : OpRewritePattern<linalg::GenericOp> {
           return c.kind == vector::CombiningKind::ADD &&
                  isa<FloatType>(p.getType());
         });
-    emit(rewriter, op, combiners, partials, floatSum,
-         floatSum ? kFloatSumLanes : targetWidth);
+    emit(rewriter, op, combiners, partials, floatSum);
     rewriter.eraseOp(op);
     return success();
   }
 
   void emit(PatternRewriter &b, linalg::GenericOp op,
             ArrayRef<Combiner> combiners, ArrayRef<Value> partials,
-            bool floatSum, int64_t width) const {
+            bool floatSum) const {
+    int64_t width = floatSum ? kFloatSumLanes : targetWidth;
     Location loc = op.getLoc();
     b.setInsertionPoint(op);
     unsigned numLoops = op.getNumLoops();
@@ -602,15 +603,11 @@ struct VectorizeChannelSum : OpRewritePattern<linalg::GenericOp> {
                                     channelMask, overA.getResult(0));
     };
     Value blocks = cst(llvm::divideCeil(channels, lanes));
-    auto build = [&](OpBuilder &b, Location, ValueRange ivs) {
-      block(b, arith::MulIOp::create(b, loc, ivs[0], cst(lanes)));
-    };
-    if (parallel)
-      scf::ParallelOp::create(rewriter, loc, ValueRange{c0}, ValueRange{blocks},
-                              ValueRange{c1}, build);
-    else
-      scf::buildLoopNest(rewriter, loc, ValueRange{c0}, ValueRange{blocks},
-                         ValueRange{c1}, build);
+    buildIndependentLoops(
+        rewriter, loc, ValueRange{c0}, ValueRange{blocks}, ValueRange{c1},
+        parallel, [&](OpBuilder &b, ValueRange ivs) {
+          block(b, arith::MulIOp::create(b, loc, ivs[0], cst(lanes)));
+        });
     rewriter.eraseOp(op);
     return success();
   }
@@ -778,18 +775,10 @@ struct VectorizeColumnReduction : OpRewritePattern<linalg::GenericOp> {
         }
     };
     // The blocks are independent; each keeps its rows' order.
-    Value step = cst(rewriter, perBlock * width);
-    if (parallel)
-      scf::ParallelOp::create(
-          rewriter, loc, ValueRange{c0}, ValueRange{bounds.back()},
-          ValueRange{step},
-          [&](OpBuilder &b, Location, ValueRange ivs) { block(b, ivs[0]); });
-    else
-      scf::ForOp::create(rewriter, loc, c0, bounds.back(), step, {},
-                         [&](OpBuilder &b, Location, Value first, ValueRange) {
-                           block(b, first);
-                           scf::YieldOp::create(b, loc);
-                         });
+    buildIndependentLoops(
+        rewriter, loc, ValueRange{c0}, ValueRange{bounds.back()},
+        ValueRange{cst(rewriter, perBlock * width)}, parallel,
+        [&](OpBuilder &b, ValueRange ivs) { block(b, ivs[0]); });
     rewriter.eraseOp(op);
     return success();
   }

@@ -12,6 +12,7 @@
 
 #include "fqt/Codegen/Passes.h"
 
+#include "IndependentLoops.h"
 #include "VectorTranspose.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -141,19 +142,9 @@ struct VectorizeBlockTranspose : OpRewritePattern<linalg::TransposeOp> {
                            tile(b, bi, ivs[0], ivs[1]);
                          });
     };
-    if (parallel) {
-      scf::ParallelOp::create(rewriter, loc, ValueRange{c0}, ValueRange{batch},
-                              ValueRange{c1},
-                              [&](OpBuilder &b, Location, ValueRange ivs) {
-                                perBatch(b, ivs[0]);
-                              });
-    } else {
-      scf::ForOp::create(rewriter, loc, c0, batch, c1, {},
-                         [&](OpBuilder &b, Location, Value bi, ValueRange) {
-                           perBatch(b, bi);
-                           scf::YieldOp::create(b, loc);
-                         });
-    }
+    fqt::buildIndependentLoops(
+        rewriter, loc, ValueRange{c0}, ValueRange{batch}, ValueRange{c1},
+        parallel, [&](OpBuilder &b, ValueRange ivs) { perBatch(b, ivs[0]); });
     rewriter.eraseOp(op);
     return success();
   }

@@ -31,6 +31,7 @@
 
 #include "fqt/Codegen/Passes.h"
 
+#include "IndependentLoops.h"
 #include "VectorBody.h"
 #include "VectorTranspose.h"
 
@@ -345,19 +346,9 @@ struct VectorizeWindowSum : OpRewritePattern<linalg::GenericOp> {
             segment(b, sampleIndex, windowRow, first);
           });
     };
-    if (parallel) {
-      scf::ParallelOp::create(rewriter, loc, ValueRange{c0},
-                              ValueRange{cst(n)}, ValueRange{c1},
-                              [&](OpBuilder &b, Location, ValueRange ivs) {
-                                sample(b, ivs[0]);
-                              });
-    } else {
-      scf::buildLoopNest(rewriter, loc, ValueRange{c0}, ValueRange{cst(n)},
-                         ValueRange{c1},
-                         [&](OpBuilder &b, Location, ValueRange ivs) {
-                           sample(b, ivs[0]);
-                         });
-    }
+    fqt::buildIndependentLoops(
+        rewriter, loc, ValueRange{c0}, ValueRange{cst(n)}, ValueRange{c1},
+        parallel, [&](OpBuilder &b, ValueRange ivs) { sample(b, ivs[0]); });
     memref::DeallocOp::create(rewriter, loc, scratch);
     rewriter.eraseOp(op);
     return success();
