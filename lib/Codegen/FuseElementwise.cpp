@@ -2,6 +2,8 @@
 
 #include "fqt/Codegen/Passes.h"
 
+#include "WindowSum.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -58,15 +60,6 @@ static bool readsEachElementOnceInSomeOrder(OpOperand *fused) {
   return true;
 }
 
-/// A linalg.generic that adds its inputs into output elements addressed by
-/// a mix of loops (a convolution's windows' sum: (n, c, oh + kh, ow + kw)).
-static bool isWindowSum(Operation *op) {
-  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
-  return generic && generic.getNumDpsInits() == 1 &&
-         !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
-              .isProjectedPermutation();
-}
-
 /// An elementwise linalg.generic whose only result has a single use.
 static bool isElementwiseWithOneUse(Operation *op) {
   auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
@@ -96,16 +89,14 @@ static bool expandsEpilogueOfWindowSum(OpOperand *reshaped) {
 
 void fqt::populateFuseElementwisePatterns(RewritePatternSet &patterns,
                                           bool epiloguesIntoWindowSums) {
-  if (!epiloguesIntoWindowSums) {
-    linalg::populateElementwiseOpsFusionPatterns(patterns,
-                                                 readsEachElementOnce);
-    return;
-  }
-  linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *fused) {
-    return readsEachElementOnce(fused) || isEpilogueOfWindowSum(fused);
-  });
-  linalg::populateFoldReshapeOpsByExpansionPatterns(patterns,
-                                                    expandsEpilogueOfWindowSum);
+  linalg::populateElementwiseOpsFusionPatterns(
+      patterns, [epiloguesIntoWindowSums](OpOperand *fused) {
+        return readsEachElementOnce(fused) ||
+               (epiloguesIntoWindowSums && isEpilogueOfWindowSum(fused));
+      });
+  if (epiloguesIntoWindowSums)
+    linalg::populateFoldReshapeOpsByExpansionPatterns(
+        patterns, expandsEpilogueOfWindowSum);
 }
 
 namespace {

@@ -23,6 +23,8 @@
 
 #include "fqt/Codegen/Passes.h"
 
+#include "WindowSum.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -85,7 +87,7 @@ struct TileWindowSum : OpRewritePattern<linalg::GenericOp> {
       return rewriter.notifyMatchFailure(op, "not a windows' sum on tensors");
     AffineExpr samples = rewriter.getAffineDimExpr(0);
     AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-    if (outMap.isProjectedPermutation() || outMap.getNumResults() == 0 ||
+    if (!fqt::isWindowSum(op) || outMap.getNumResults() == 0 ||
         outMap.getResult(0) != samples ||
         op.getIteratorTypesArray().front() != utils::IteratorType::parallel)
       return rewriter.notifyMatchFailure(op, "not a windows' sum");
